@@ -1,0 +1,386 @@
+/* pwb.conf parser: a table of every key with its type, default and range,
+ * so that parsing, defaults and error messages come from one place. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cleanup.h"
+#include "config.h"
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_LINE	 4096
+
+enum key_type { KEY_STRING, KEY_PATH, KEY_BOOL, KEY_U32 };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	const char *def; /* default as text; NULL: unset */
+	uint32_t min, max;
+};
+
+#define STR(k, f, d)	       {k, KEY_STRING, offsetof(struct pwb_config, f), d, 0, 0}
+#define PATH(k, f, d)	       {k, KEY_PATH, offsetof(struct pwb_config, f), d, 0, 0}
+#define BOOL(k, f, d)	       {k, KEY_BOOL, offsetof(struct pwb_config, f), d, 0, 1}
+#define U32(k, f, d, lo, hi) {k, KEY_U32, offsetof(struct pwb_config, f), d, lo, hi}
+
+static const struct key keys[] = {
+	PATH("db-dir", db_dir, PWB_DB_DIR_DEFAULT),
+	STR("store-user", store_user, "pwb"),
+	U32("nss-delta-max", nss_delta_max, "256", 16, 1000000),
+	U32("nss-mid-max", nss_mid_max, "16384", 64, 100000000),
+	BOOL("user-provisioning-enabled", provisioning_enabled, "0"),
+	BOOL("user-provisioning-register-on-first-login", register_on_first_login, "0"),
+	U32("user-provisioning-start-uid", start_uid, "1000", 1, 4294967294u),
+	U32("user-provisioning-end-uid", end_uid, "60000", 1, 4294967294u),
+	U32("group-provisioning-start-gid", start_gid, "1000", 1, 4294967294u),
+	U32("group-provisioning-end-gid", end_gid, "60000", 1, 4294967294u),
+	PATH("user-homedir-path", homedir_path, "/home"),
+	PATH("user-provisioning-default-shell", default_shell, "/bin/bash"),
+	STR("auth-openid-issuer", openid_issuer, NULL),
+	PATH("auth-openid-client-secret-file", openid_client_secret_file,
+	     PWB_SYSCONFDIR "/pwb/openid-client-secret"),
+	STR("auth-openid-username-claim", openid_username_claim, "preferred_username"),
+	STR("auth-openid-groups-claim", openid_groups_claim, "groups"),
+	PATH("auth-openid-ca-file", openid_ca_file, NULL),
+	U32("auth-openid-leeway", openid_leeway, "60", 0, 3600),
+	STR("auth-openid-algorithms", openid_algorithms, "RS256,ES256"),
+	STR("auth-openid-username-domains", openid_username_domains, NULL),
+	BOOL("auth-openid-allow-local-accounts", openid_allow_local_accounts, "0"),
+	U32("auth-openid-jwks-refresh-interval", openid_jwks_refresh_min, "60", 0, 86400),
+	U32("auth-openid-cache-ttl", openid_cache_ttl, "3600", 0, 7 * 86400),
+	U32("auth-openid-http-timeout", openid_http_timeout, "5", 1, 120),
+	PATH("secure-key-file", secure_key_file, PWB_SYSCONFDIR "/pwb/secure-key"),
+	PATH("scim-base-path", scim_base_path, "/scim/v2"),
+	U32("scim-max-request-bytes", scim_max_request_bytes, "1048576", 1024, 64 * 1024 * 1024),
+};
+
+const char *pwb_config_path(const char *explicit_path)
+{
+	const char *env;
+
+	if (explicit_path && *explicit_path)
+		return explicit_path;
+	env = secure_getenv("PWB_CONFIG");
+	if (env && *env)
+		return env;
+	return PWB_CONFIG_DEFAULT_PATH;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"1", "true", "yes", "on"};
+	static const char *const no[] = {"0", "false", "no", "off"};
+	size_t i;
+
+	for (i = 0; i < PWB_ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_u32(const char *v, uint32_t *out)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!isdigit((unsigned char)v[0]))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	if (errno == ERANGE || n > UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/* Stores one value; on error fills err naming origin, line and key. */
+static int set_value(struct pwb_config *cfg, const struct key *k, const char *value,
+		     const char *origin, unsigned line, struct pwb_error *err)
+{
+	void *field = (char *)cfg + k->offset;
+	uint32_t n;
+	bool b;
+	char *copy;
+
+	switch (k->type) {
+	case KEY_PATH:
+		if (value[0] != '/')
+			return pwb_error_set(err, PWB_ECONFIG,
+					     "%s: line %u: %s: must be an absolute path", origin,
+					     line, k->name);
+		/* fall through */
+	case KEY_STRING:
+		copy = strdup(value);
+		if (!copy)
+			return pwb_error_set(err, -ENOMEM, "out of memory");
+		free(*(char **)field);
+		*(char **)field = copy;
+		return 0;
+	case KEY_BOOL:
+		if (parse_bool(value, &b) < 0)
+			return pwb_error_set(err, PWB_ECONFIG,
+					     "%s: line %u: %s: '%s' is not a boolean (use 0 or 1)",
+					     origin, line, k->name, value);
+		*(bool *)field = b;
+		return 0;
+	case KEY_U32:
+		if (parse_u32(value, &n) < 0)
+			return pwb_error_set(err, PWB_ECONFIG,
+					     "%s: line %u: %s: '%s' is not a number", origin, line,
+					     k->name, value);
+		if (n < k->min || n > k->max)
+			return pwb_error_set(err, PWB_ECONFIG,
+					     "%s: line %u: %s: %u is out of range (%u-%u)", origin,
+					     line, k->name, n, k->min, k->max);
+		*(uint32_t *)field = n;
+		return 0;
+	}
+	return pwb_error_set(err, PWB_ECONFIG, "internal: bad key type");
+}
+
+static const struct key *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < PWB_ARRAY_SIZE(keys); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+int pwb_config_defaults(struct pwb_config *cfg)
+{
+	struct pwb_error err;
+	size_t i;
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < PWB_ARRAY_SIZE(keys); i++) {
+		if (!keys[i].def)
+			continue;
+		r = set_value(cfg, &keys[i], keys[i].def, "defaults", 0, &err);
+		if (r < 0) {
+			pwb_config_free(cfg);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Cross-key rules, checked once the whole file is read. */
+static int check_ranges(const struct pwb_config *cfg, const char *origin, struct pwb_error *err)
+{
+	if (cfg->start_uid > cfg->end_uid)
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "%s: user-provisioning-start-uid (%u) is above "
+				     "user-provisioning-end-uid (%u)",
+				     origin, cfg->start_uid, cfg->end_uid);
+	if (cfg->start_gid > cfg->end_gid)
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "%s: group-provisioning-start-gid (%u) is above "
+				     "group-provisioning-end-gid (%u)",
+				     origin, cfg->start_gid, cfg->end_gid);
+	if (cfg->nss_mid_max <= cfg->nss_delta_max)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: nss-mid-max must exceed nss-delta-max",
+				     origin);
+	return 0;
+}
+
+int pwb_config_parse(const char *text, const char *origin, struct pwb_config *cfg,
+		     struct pwb_error *err)
+{
+	bool seen[PWB_ARRAY_SIZE(keys)] = {false};
+	const char *p = text;
+	unsigned line = 0;
+	int r;
+
+	while (*p) {
+		char buf[CONFIG_MAX_LINE];
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		const struct key *k;
+		char *s, *eq, *key, *value;
+
+		line++;
+		if (len >= sizeof(buf))
+			return pwb_error_set(err, PWB_ECONFIG, "%s: line %u: line too long", origin,
+					     line);
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		p += len + (nl ? 1 : 0);
+		if (memchr(buf, '\0', len))
+			return pwb_error_set(err, PWB_ECONFIG, "%s: line %u: NUL byte", origin,
+					     line);
+		s = trim(buf);
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq)
+			return pwb_error_set(err, PWB_ECONFIG,
+					     "%s: line %u: expected key=value, got no '='", origin,
+					     line);
+		*eq = '\0';
+		key = trim(s);
+		value = trim(eq + 1);
+		k = find_key(key);
+		if (!k) {
+			char shown[64];
+
+			snprintf(shown, sizeof(shown), "%s", key);
+			return pwb_error_set(err, PWB_ECONFIG, "%s: line %u: unknown key '%s'",
+					     origin, line, shown);
+		}
+		if (seen[k - keys])
+			return pwb_error_set(err, PWB_ECONFIG, "%s: line %u: duplicate key '%s'",
+					     origin, line, k->name);
+		seen[k - keys] = true;
+		if (*value == '\0')
+			return pwb_error_set(err, PWB_ECONFIG, "%s: line %u: %s: empty value",
+					     origin, line, k->name);
+		r = set_value(cfg, k, value, origin, line, err);
+		if (r < 0)
+			return r;
+	}
+	return check_ranges(cfg, origin, err);
+}
+
+/* Reads a whole small file; refuses oversized input. */
+static int read_file(const char *path, char **out, struct pwb_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	size_t used = 0;
+	ssize_t n;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return pwb_error_set(err, PWB_ECONFIG, "%s: not a regular file", path);
+	if (st.st_size > CONFIG_MAX_BYTES)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: larger than %d bytes", path,
+				     CONFIG_MAX_BYTES);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	while (used < (size_t)st.st_size) {
+		n = read(fd, buf + used, (size_t)st.st_size - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	buf[used] = '\0';
+	if (strlen(buf) != used)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: contains a NUL byte", path);
+	*out = PWB_TAKE_PTR(buf);
+	return 0;
+}
+
+int pwb_config_load(const char *path, bool allow_missing, struct pwb_config *cfg,
+		    struct pwb_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	path = pwb_config_path(path);
+	r = pwb_config_defaults(cfg);
+	if (r < 0)
+		return pwb_error_set(err, r, "out of memory");
+	cfg->path = strdup(path);
+	if (!cfg->path) {
+		pwb_config_free(cfg);
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	}
+	r = read_file(path, &text, err);
+	if (r == -ENOENT && allow_missing)
+		return 0;
+	if (r == 0)
+		r = pwb_config_parse(text, path, cfg, err);
+	if (r < 0)
+		pwb_config_free(cfg);
+	return r;
+}
+
+void pwb_config_free(struct pwb_config *cfg)
+{
+	size_t i;
+
+	if (!cfg)
+		return;
+	for (i = 0; i < PWB_ARRAY_SIZE(keys); i++) {
+		if (keys[i].type == KEY_STRING || keys[i].type == KEY_PATH) {
+			char **field = (char **)((char *)cfg + keys[i].offset);
+
+			free(*field);
+			*field = NULL;
+		}
+	}
+	free(cfg->path);
+	cfg->path = NULL;
+}
+
+int pwb_config_read_db_dir(const char *path, char *out, size_t outlen)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	char line[CONFIG_MAX_LINE];
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *s = trim(line), *eq, *value;
+		size_t len = strlen(s);
+
+		if (len && s[len - 1] == '\n')
+			s[--len] = '\0';
+		s = trim(s);
+		if (*s == '#' || !(eq = strchr(s, '=')))
+			continue;
+		*eq = '\0';
+		if (strcmp(trim(s), "db-dir") != 0)
+			continue;
+		value = trim(eq + 1);
+		if (value[0] != '/' || strlen(value) >= outlen)
+			return -EINVAL;
+		memcpy(out, value, strlen(value) + 1);
+		return 0;
+	}
+	return -ENOENT;
+}

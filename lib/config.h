@@ -1,0 +1,84 @@
+/* pwb.conf: `key=value` lines, `#` comments, whitespace trimmed. Every key
+ * is known here with its type, default and range; an unknown key, a bad
+ * value or a duplicate is an error naming file, line and key. Key names
+ * follow Posit Workbench's rserver.conf where it has the same setting. */
+#ifndef PWB_CONFIG_H
+#define PWB_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "error.h"
+
+#ifndef PWB_SYSCONFDIR
+#define PWB_SYSCONFDIR "/etc"
+#endif
+#ifndef PWB_LOCALSTATEDIR
+#define PWB_LOCALSTATEDIR "/var"
+#endif
+
+#define PWB_CONFIG_DEFAULT_PATH PWB_SYSCONFDIR "/pwb/pwb.conf"
+#define PWB_DB_DIR_DEFAULT	PWB_LOCALSTATEDIR "/lib/pwb"
+
+struct pwb_config {
+	char *path; /* the file this came from (NULL: defaults only) */
+
+	/* store and NSS */
+	char *db_dir;		     /* db-dir */
+	char *store_user;	     /* store-user */
+	uint32_t nss_delta_max;	     /* nss-delta-max: keys in the small delta before merging */
+	uint32_t nss_mid_max;	     /* nss-mid-max: keys in the middle level before a full base */
+
+	/* provisioning */
+	bool provisioning_enabled;	 /* user-provisioning-enabled */
+	bool register_on_first_login;	 /* user-provisioning-register-on-first-login */
+	uint32_t start_uid;		 /* user-provisioning-start-uid */
+	uint32_t end_uid;		 /* user-provisioning-end-uid */
+	uint32_t start_gid;		 /* group-provisioning-start-gid */
+	uint32_t end_gid;		 /* group-provisioning-end-gid */
+	char *homedir_path;		 /* user-homedir-path */
+	char *default_shell;		 /* user-provisioning-default-shell */
+
+	/* OpenID Connect */
+	char *openid_issuer;		 /* auth-openid-issuer */
+	char *openid_client_secret_file; /* auth-openid-client-secret-file */
+	char *openid_username_claim;	 /* auth-openid-username-claim */
+	char *openid_groups_claim;	 /* auth-openid-groups-claim */
+	char *openid_ca_file;		 /* auth-openid-ca-file (NULL: system CAs) */
+	uint32_t openid_leeway;		 /* auth-openid-leeway, seconds */
+	char *openid_algorithms;	 /* auth-openid-algorithms, comma list */
+	char *openid_username_domains;	 /* auth-openid-username-domains, comma list or NULL */
+	bool openid_allow_local_accounts; /* auth-openid-allow-local-accounts */
+	uint32_t openid_jwks_refresh_min; /* auth-openid-jwks-refresh-interval, seconds */
+	uint32_t openid_cache_ttl;	 /* auth-openid-cache-ttl, seconds, when no Cache-Control */
+	uint32_t openid_http_timeout;	 /* auth-openid-http-timeout, seconds */
+	char *secure_key_file;		 /* secure-key-file */
+
+	/* SCIM */
+	char *scim_base_path;		 /* scim-base-path */
+	uint32_t scim_max_request_bytes; /* scim-max-request-bytes */
+};
+
+/* The path to use: explicit (config= argument) if non-NULL, else
+ * $PWB_CONFIG (secure_getenv), else PWB_CONFIG_DEFAULT_PATH. */
+const char *pwb_config_path(const char *explicit_path);
+
+/* Fills cfg with defaults, then the file. A missing file is an error unless
+ * allow_missing is true (then defaults stand). On error cfg is cleared. */
+int pwb_config_load(const char *path, bool allow_missing, struct pwb_config *cfg,
+		    struct pwb_error *err);
+
+/* Defaults only, no file. */
+int pwb_config_defaults(struct pwb_config *cfg);
+
+/* Parses text already in memory; `origin` names it in messages. */
+int pwb_config_parse(const char *text, const char *origin, struct pwb_config *cfg,
+		     struct pwb_error *err);
+
+void pwb_config_free(struct pwb_config *cfg);
+
+/* Reads just db-dir, without allocating more than needed and without
+ * failing on keys of other components: for the NSS module. out must hold
+ * PATH_MAX bytes. Returns 0, -ENOENT (no file: use the default) or <0. */
+int pwb_config_read_db_dir(const char *path, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,35 @@
+/* The one gate every external name (ID-token claim, SCIM userName or group
+ * displayName, CLI argument) passes before it reaches the store, a path or a
+ * log: map it to a Linux user/group name or refuse it. */
+#ifndef PWB_NAMES_H
+#define PWB_NAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "error.h"
+
+#define PWB_NAME_MAX 32
+
+enum pwb_names_flags {
+	PWB_NAMES_LOWERCASE = 1 << 0,	 /* fold ASCII upper case to lower */
+	PWB_NAMES_STRIP_DOMAIN = 1 << 1, /* "alice@example.com" -> "alice" */
+};
+
+/* Maps `external` to a Linux name in out[PWB_NAME_MAX + 1]. With
+ * PWB_NAMES_STRIP_DOMAIN, an "@domain" suffix is removed; when
+ * allowed_domains (comma list, case-insensitive) is non-NULL and non-empty,
+ * only those domains may be stripped and any other is refused. The result
+ * must match [a-z_][a-z0-9_.-]*, be at most 32 bytes, and not be "." or
+ * "..". Returns 0 or PWB_EINVAL with a message (which quotes the input only
+ * in escaped, truncated form, so hostile bytes never reach a log raw). */
+int pwb_names_to_linux(const char *external, unsigned flags, const char *allowed_domains,
+		       char out[PWB_NAME_MAX + 1], struct pwb_error *err);
+
+/* True if name is already a valid Linux name by the rules above. */
+bool pwb_names_is_valid(const char *name);
+
+/* Writes a printable, escaped, truncated copy of untrusted text for logs:
+ * non-printable bytes become \xNN; at most outlen-1 bytes. */
+void pwb_names_escape(const char *in, char *out, size_t outlen);
+
+#endif

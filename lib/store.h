@@ -1,0 +1,200 @@
+/* The pwb store: one transactional Berkeley DB environment under
+ * db-dir/store holding users, groups, memberships, SCIM tokens, id counters
+ * and retired ids. Every change runs inside pwb_store_write(), one
+ * transaction that is retried on deadlock and, once committed, published to
+ * the NSS snapshot. Root processes switch their filesystem uid/gid to the
+ * store user around each call, so every file has one owner. */
+#ifndef PWB_STORE_H
+#define PWB_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "config.h"
+#include "error.h"
+#include "names.h"
+
+#define PWB_ID_LEN 36 /* a lower-case UUID: 8-4-4-4-12 */
+#define PWB_TOKEN_NAME_MAX 64
+#define PWB_HASH_HEX_LEN 64 /* SHA-256 in hex */
+
+struct pwb_store;
+struct pwb_txn;
+
+enum pwb_user_source {
+	PWB_SOURCE_MANUAL = 0, /* pwbadm add-user */
+	PWB_SOURCE_JIT = 1,    /* first sign-in */
+	PWB_SOURCE_SCIM = 2,   /* pushed by the IdP */
+};
+
+const char *pwb_user_source_name(enum pwb_user_source s); /* "manual", "jit", "scim" */
+
+struct pwb_user {
+	char id[PWB_ID_LEN + 1];     /* SCIM id; generated on create when empty */
+	char name[PWB_NAME_MAX + 1]; /* Linux user name */
+	char *user_name;	     /* SCIM userName as sent (unique, case-insensitive); NULL: = name */
+	char *external_id;	     /* SCIM externalId, unique; NULL if none */
+	uint32_t uid;		     /* 0 on create: allocate */
+	uint32_t gid;		     /* 0 on create: private group with GID = UID */
+	char *gecos;		     /* display name; NULL: empty */
+	char *home;		     /* NULL on create: user-homedir-path/NAME */
+	char *shell;		     /* NULL on create: user-provisioning-default-shell */
+	char *email;		     /* primary email, may be NULL */
+	bool active;		     /* false: locked (shadow expired, PAM refuses) */
+	enum pwb_user_source source;
+	int64_t created;    /* unix seconds, set by the store */
+	int64_t modified;   /* unix seconds, set by the store */
+	int64_t last_login; /* unix seconds, 0 = never */
+	uint64_t version;   /* bumped on every update; SCIM ETag */
+	json_t *attrs;	    /* other SCIM attributes (name, emails, ...), owned; may be NULL */
+};
+
+struct pwb_group {
+	char id[PWB_ID_LEN + 1];     /* SCIM id; generated on create when empty */
+	char name[PWB_NAME_MAX + 1]; /* Linux group name, unique */
+	char *display_name;	     /* SCIM displayName as sent; NULL: = name */
+	char *external_id;	     /* unique; NULL if none */
+	uint32_t gid;		     /* 0 on create: allocate */
+	int64_t created, modified;
+	uint64_t version;
+	json_t *attrs; /* other SCIM attributes, owned; may be NULL */
+};
+
+struct pwb_token {
+	char name[PWB_TOKEN_NAME_MAX + 1];
+	char hash[PWB_HASH_HEX_LEN + 1]; /* SHA-256 of the token, hex; never the token */
+	char masked[16];		 /* first characters + "…", for listings */
+	int64_t created;
+	int64_t expires;   /* 0 = never */
+	int64_t last_used; /* 0 = never */
+};
+
+/* Releases what a record owns and zeroes it; safe on a zeroed record. */
+void pwb_user_clear(struct pwb_user *u);
+void pwb_group_clear(struct pwb_group *g);
+/* Deep copy; dst must be cleared/zeroed. */
+int pwb_user_copy(struct pwb_user *dst, const struct pwb_user *src);
+int pwb_group_copy(struct pwb_group *dst, const struct pwb_group *src);
+
+/* Opens (creating if needed) db-dir/store, recovering after a crash.
+ * Fails with a clear message if db-dir is missing or has wrong owner/mode,
+ * or store-user does not exist. */
+int pwb_store_open(const struct pwb_config *cfg, struct pwb_store **out, struct pwb_error *err);
+void pwb_store_close(struct pwb_store *st);
+const struct pwb_config *pwb_store_config(const struct pwb_store *st);
+
+/* A transaction body. It may run more than once (deadlock retry), so it
+ * must not keep state from an earlier attempt. Returns 0 to commit or a
+ * negative code to abort. */
+typedef int (*pwb_txn_fn)(struct pwb_txn *txn, void *ctx, struct pwb_error *err);
+
+/* Runs fn in one write transaction, commits, then publishes the NSS
+ * snapshot. Writers are serialised, so ids allocated inside can never
+ * collide. A publish failure after a successful commit is logged and
+ * does not fail the call (the next publish or `pwbadm rebuild-nss`
+ * catches up). */
+int pwb_store_write(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err);
+
+/* Runs fn in a read-only transaction (a consistent view; no publish). */
+int pwb_store_read(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err);
+
+/* The config and store a transaction belongs to. */
+struct pwb_store *pwb_txn_store(struct pwb_txn *txn);
+
+/* ---- users ---- */
+
+/* Validates and inserts u; fills id, uid, gid, home, shell, created,
+ * modified, version where unset. Refuses (PWB_EEXIST) a taken name,
+ * userName, externalId, uid or gid; (PWB_ELOCAL) a name, uid or gid owned by
+ * another NSS source; (PWB_EINVAL) an invalid name or an explicit uid/gid
+ * outside what may be used; (PWB_ENOIDS) an exhausted range. */
+int pwb_user_create(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err);
+
+/* Lookups fill *out (which must be zeroed or cleared) or return PWB_ENOTFOUND. */
+int pwb_user_get(struct pwb_txn *txn, const char *id, struct pwb_user *out, struct pwb_error *err);
+int pwb_user_get_by_name(struct pwb_txn *txn, const char *name, struct pwb_user *out,
+			 struct pwb_error *err);
+int pwb_user_get_by_user_name(struct pwb_txn *txn, const char *user_name, struct pwb_user *out,
+			      struct pwb_error *err); /* case-insensitive */
+int pwb_user_get_by_uid(struct pwb_txn *txn, uint32_t uid, struct pwb_user *out,
+			struct pwb_error *err);
+int pwb_user_get_by_external_id(struct pwb_txn *txn, const char *external_id,
+				struct pwb_user *out, struct pwb_error *err);
+
+/* Replaces the stored user whose id is u->id with u (same uniqueness rules
+ * as create; uid/gid may change only to free ids). Bumps version and
+ * modified and writes them back into u. */
+int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err);
+
+/* Records a sign-in time without touching anything NSS shows. */
+int pwb_user_touch_login(struct pwb_txn *txn, const char *id, int64_t when, struct pwb_error *err);
+
+/* Removes the user and their memberships; their UID (and private GID) are
+ * retired, never handed out again. */
+int pwb_user_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err);
+
+/* Calls cb for each user in id order until cb returns non-zero (which is
+ * then returned). The record is only valid during the call. */
+typedef int (*pwb_user_cb)(const struct pwb_user *u, void *ctx);
+int pwb_user_foreach(struct pwb_txn *txn, pwb_user_cb cb, void *ctx, struct pwb_error *err);
+int pwb_user_count(struct pwb_txn *txn, uint64_t *count, struct pwb_error *err);
+
+/* ---- groups ---- */
+
+int pwb_group_create(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error *err);
+int pwb_group_get(struct pwb_txn *txn, const char *id, struct pwb_group *out,
+		  struct pwb_error *err);
+int pwb_group_get_by_name(struct pwb_txn *txn, const char *name, struct pwb_group *out,
+			  struct pwb_error *err);
+int pwb_group_get_by_gid(struct pwb_txn *txn, uint32_t gid, struct pwb_group *out,
+			 struct pwb_error *err);
+int pwb_group_get_by_external_id(struct pwb_txn *txn, const char *external_id,
+				 struct pwb_group *out, struct pwb_error *err);
+int pwb_group_update(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error *err);
+/* Removes the group and its memberships; its GID is retired. */
+int pwb_group_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err);
+typedef int (*pwb_group_cb)(const struct pwb_group *g, void *ctx);
+int pwb_group_foreach(struct pwb_txn *txn, pwb_group_cb cb, void *ctx, struct pwb_error *err);
+int pwb_group_count(struct pwb_txn *txn, uint64_t *count, struct pwb_error *err);
+
+/* ---- membership (user ids in group ids) ---- */
+
+/* Idempotent: adding a present member or removing an absent one is 0.
+ * Both ids must exist (PWB_ENOTFOUND otherwise). */
+int pwb_member_add(struct pwb_txn *txn, const char *group_id, const char *user_id,
+		   struct pwb_error *err);
+int pwb_member_remove(struct pwb_txn *txn, const char *group_id, const char *user_id,
+		      struct pwb_error *err);
+bool pwb_member_is(struct pwb_txn *txn, const char *group_id, const char *user_id);
+/* Calls cb with each member's user id (of a group) or group id (of a user). */
+typedef int (*pwb_id_cb)(const char *id, void *ctx);
+int pwb_member_foreach_user(struct pwb_txn *txn, const char *group_id, pwb_id_cb cb, void *ctx,
+			    struct pwb_error *err);
+int pwb_member_foreach_group(struct pwb_txn *txn, const char *user_id, pwb_id_cb cb, void *ctx,
+			     struct pwb_error *err);
+
+/* ---- SCIM bearer tokens (hashes only) ---- */
+
+int pwb_token_put(struct pwb_txn *txn, const struct pwb_token *t, struct pwb_error *err);
+int pwb_token_get(struct pwb_txn *txn, const char *name, struct pwb_token *out,
+		  struct pwb_error *err);
+int pwb_token_get_by_hash(struct pwb_txn *txn, const char *hash_hex, struct pwb_token *out,
+			  struct pwb_error *err);
+int pwb_token_touch(struct pwb_txn *txn, const char *name, int64_t when, struct pwb_error *err);
+int pwb_token_delete(struct pwb_txn *txn, const char *name, struct pwb_error *err);
+typedef int (*pwb_token_cb)(const struct pwb_token *t, void *ctx);
+int pwb_token_foreach(struct pwb_txn *txn, pwb_token_cb cb, void *ctx, struct pwb_error *err);
+
+/* ---- ids ---- */
+
+/* True if uid/gid is retired (belonged to a deleted user or group). */
+bool pwb_store_uid_retired(struct pwb_txn *txn, uint32_t uid);
+bool pwb_store_gid_retired(struct pwb_txn *txn, uint32_t gid);
+
+/* Verifies every database file (DB->verify), for `pwbadm check`. */
+int pwb_store_verify(struct pwb_store *st, struct pwb_error *err);
+
+/* Publishes everything from scratch (pwbadm rebuild-nss). */
+int pwb_store_publish_all(struct pwb_store *st, struct pwb_error *err);
+
+#endif

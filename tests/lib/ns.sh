@@ -1,0 +1,87 @@
+# Private mount namespace for integration tests (sourced). The host's /etc
+# is never changed: the test re-executes itself under `unshare -m`, then
+# bind-mounts private copies over /etc/passwd, /etc/group, /etc/shadow,
+# /etc/nsswitch.conf, /etc/pam.d and /etc/pwb, with the store and homes in
+# a temp dir. Everything vanishes with the namespace; the temp dir is
+# removed on exit.
+#
+# Usage at the top of a test:
+#   . "$PWB_TEST_SRCDIR/tests/lib/ns.sh"
+#   pwb_ns_enter "$@"        # re-execs under unshare; returns inside it
+# Then: $PWB_TMP (temp dir), $PWB_CONF (config file), $PWB_DB_DIR,
+# $PWB_HOME_ROOT, $PWB_NSS_LIBDIR; PWB_CONFIG and LD_LIBRARY_PATH exported.
+
+: "${PWB_TEST_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${PWB_TEST_BUILDDIR:=$PWB_TEST_SRCDIR}"
+export PWB_TEST_SRCDIR PWB_TEST_BUILDDIR
+
+PWB_BIN_PWBADM=$PWB_TEST_BUILDDIR/pwbadm/pwbadm
+PWB_BIN_SCIM=$PWB_TEST_BUILDDIR/scim-cgi/pwb-scim
+PWB_NSS_LIBDIR=$PWB_TEST_BUILDDIR/nss_pwb/.libs
+PWB_PAM_OIDC=$PWB_TEST_BUILDDIR/pam_pwb_oidc/.libs/pam_pwb_oidc.so
+PWB_PAM_MKHOME=$PWB_TEST_BUILDDIR/pam_pwb_mkhome/.libs/pam_pwb_mkhome.so
+
+pwb_ns_enter() {
+	if [ "${PWB_IN_NS:-}" != 1 ]; then
+		[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP integration tests need root"; exit 0; }
+		export PWB_IN_NS=1
+		exec unshare -m --propagation private bash "$0" "$@"
+	fi
+	PWB_TMP=$(mktemp -d /tmp/pwb-test.XXXXXX)
+	chmod 0755 "$PWB_TMP"
+	trap 'pwb_ns_cleanup' EXIT
+	mkdir -p "$PWB_TMP/etc/pam.d" "$PWB_TMP/etc/pwb" "$PWB_TMP/home" "$PWB_TMP/db"
+	cp /etc/passwd /etc/group "$PWB_TMP/etc/"
+	cp /etc/shadow "$PWB_TMP/etc/shadow" 2>/dev/null || : >"$PWB_TMP/etc/shadow"
+	chmod 0640 "$PWB_TMP/etc/shadow"
+	# The store's owner, as the Debian package would create it.
+	grep -q '^pwb:' "$PWB_TMP/etc/passwd" ||
+		echo 'pwb:x:999:999:pwb store:/nonexistent:/usr/sbin/nologin' >>"$PWB_TMP/etc/passwd"
+	grep -q '^pwb:' "$PWB_TMP/etc/group" || echo 'pwb:x:999:' >>"$PWB_TMP/etc/group"
+	cat >"$PWB_TMP/etc/nsswitch.conf" <<-NSS
+	passwd: files pwb
+	group: files pwb
+	shadow: files pwb
+	hosts: files
+	NSS
+	local f
+	for f in passwd group shadow nsswitch.conf; do
+		mount --bind "$PWB_TMP/etc/$f" "/etc/$f"
+	done
+	mkdir -p /etc/pam.d /etc/pwb 2>/dev/null || true
+	mount --bind "$PWB_TMP/etc/pam.d" /etc/pam.d
+	mount --bind "$PWB_TMP/etc/pwb" /etc/pwb
+	PWB_DB_DIR=$PWB_TMP/db
+	PWB_HOME_ROOT=$PWB_TMP/home
+	PWB_CONF=/etc/pwb/pwb.conf
+	cat >"$PWB_CONF" <<-CONF
+	db-dir=$PWB_DB_DIR
+	store-user=pwb
+	user-provisioning-enabled=1
+	user-homedir-path=$PWB_HOME_ROOT
+	user-provisioning-start-uid=20000
+	user-provisioning-end-uid=29999
+	group-provisioning-start-gid=20000
+	group-provisioning-end-gid=29999
+	CONF
+	export PWB_CONFIG=$PWB_CONF
+	export LD_LIBRARY_PATH=$PWB_NSS_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+	# nscd would answer from the host's cache: hide its socket.
+	if [ -d /var/run/nscd ]; then mount -t tmpfs none /var/run/nscd; fi
+}
+
+# Appends key=value lines to the test's pwb.conf.
+pwb_conf_set() {
+	local kv
+	for kv in "$@"; do echo "$kv" >>"$PWB_CONF"; done
+}
+
+pwb_ns_cleanup() {
+	local rc=$?
+	if [ -n "${PWB_CLEANUP_HOOKS:-}" ]; then eval "$PWB_CLEANUP_HOOKS"; fi
+	[ -n "${PWB_TMP:-}" ] && [ -d "$PWB_TMP" ] && rm -rf --one-file-system "$PWB_TMP"
+	return $rc
+}
+
+# Registers a shell command to run at cleanup (stop a server, …).
+pwb_on_cleanup() { PWB_CLEANUP_HOOKS="${PWB_CLEANUP_HOOKS:-}$1;"; }
