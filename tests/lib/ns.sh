@@ -8,6 +8,7 @@
 # Usage at the top of a test:
 #   . "$PWB_TEST_SRCDIR/tests/lib/ns.sh"
 #   pwb_ns_enter "$@"        # re-execs under unshare; returns inside it
+# (pwb_free_port, defined below, picks a free loopback port.)
 # Then: $PWB_TMP (temp dir), $PWB_CONF (config file), $PWB_DB_DIR,
 # $PWB_HOME_ROOT, $PWB_NSS_LIBDIR; PWB_CONFIG and LD_LIBRARY_PATH exported.
 
@@ -85,3 +86,14 @@ pwb_ns_cleanup() {
 
 # Registers a shell command to run at cleanup (stop a server, …).
 pwb_on_cleanup() { PWB_CLEANUP_HOOKS="${PWB_CLEANUP_HOOKS:-}$1;"; }
+
+# pwb_free_port: prints a free TCP port on loopback (tests run in parallel
+# with each other, so never hard-code one).
+pwb_free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((20000 + RANDOM % 20000))
+		if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
+	done
+	return 1
+}
