@@ -273,11 +273,10 @@ static int open_parent(int dfd, const char *name, const char *home, const char *
 		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			return S_ISLNK(st.st_mode)
 				   ? pwb_error_set(err, -ELOOP,
-						   "cannot create home %s: %s is a symlink", home,
-						   upto)
-				   : pwb_error_set(err, -ENOTDIR,
-						   "cannot create home %s: %s is not a directory",
-						   home, upto);
+						   "cannot create home %s: %s is a symlink: %s",
+						   home, upto, strerror(ELOOP))
+				   : pwb_error_set(err, -ENOTDIR, "cannot create home %s: %s: %s",
+						   home, upto, strerror(ENOTDIR));
 		return pwb_error_set(err, -r, "cannot create home %s: open %s: %s", home, upto,
 				     strerror(r));
 	}
