@@ -81,3 +81,25 @@ mkhome_syslog_since() { sleep 0.1; tail -c +"$((${MKHOME_SYSLOG_MARK:-0} + 1))" 
 
 # mkhome_stat PATH: "mode uid:gid type" without following a symlink.
 mkhome_stat() { stat -c '%a %u:%g %F' -- "$1"; }
+
+# mkhome_conf_put KEY VALUE: sets KEY in the test's pwb.conf, replacing an
+# earlier value (a repeated key is a config error).
+mkhome_conf_put() {
+	sed -i "/^$1=/d" "$PWB_CONF"
+	echo "$1=$2" >>"$PWB_CONF"
+}
+
+# mkhome_oidc_service NAME SESSION_ARGS: the stack an administrator uses:
+# pam_pwb_oidc for auth, this module for account and session.
+mkhome_oidc_service() { mkhome_service "$1" "$2" "auth required $PWB_PAM_OIDC"; }
+
+# mkhome_login SERVICE USER TOKEN: the whole chain through pamtester, the
+# token on stdin as the password (what an administrator runs to verify).
+mkhome_login() {
+	printf '%s\n' "$3" | pamtester -v "$1" "$2" authenticate acct_mgmt setcred open_session \
+		close_session 2>&1
+}
+
+# mkhome_token USER [JSON-MEMBERS]: a valid ID token for USER from the
+# test issuer (tests/lib/issuer.sh).
+mkhome_token() { pwb_sign_token --claims "$(pwb_token_claims "$@")"; }
