@@ -33,7 +33,7 @@ groups_of() { id -nG "$1" | tr ' ' '\n' | sort | tr '\n' ' '; }
 mkhome_syslog_mark
 out=$(mkhome_login pwb-login alice "$(mkhome_token alice \
 	'"name":"Alice Liddell","email":"alice@example.com","groups":["Data-Science","analysts","bad group!","pwb"]')")
-tap_like "first login of alice succeeds end to end" "$out" "successfully closed a session"
+tap_like "first login of alice succeeds end to end" "$out" "session has successfully been closed"
 log=$(mkhome_syslog_since)
 uid=$(uid_of alice)
 tap_check "alice resolves through nss_pwb with uid >= start uid (20000)" test "${uid:-0}" -ge 20000
@@ -58,7 +58,7 @@ tap_is "ls -l shows alice as the owner (nss_pwb)" "$(stat -c %U:%G "$H/.profile"
 
 # --- second login: same uid, groups follow the claim
 out=$(mkhome_login pwb-login alice "$(mkhome_token alice '"name":"Alice Liddell","groups":["analysts","ops"]')")
-tap_like "second login of alice succeeds" "$out" "successfully closed a session"
+tap_like "second login of alice succeeds" "$out" "session has successfully been closed"
 tap_is "same uid" "$(uid_of alice)" "$uid"
 tap_is "groups updated: data-science dropped, ops added" "$(groups_of alice)" "alice analysts ops "
 tap_is "store agrees" "$(mkhome_tool groups alice | sort | tr '\n' ' ')" "analysts ops "
@@ -75,7 +75,7 @@ for i in $(seq -w 1 20); do
 done
 failed=0
 for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
-ok=$(grep -l "successfully closed a session" "$PWB_TMP"/par*.out | wc -l)
+ok=$(grep -l "session has successfully been closed" "$PWB_TMP"/par*.out | wc -l)
 tap_is "20 parallel first logins all succeed" "$ok" 20
 uids=$(for u in "${users[@]}"; do uid_of "$u"; done)
 tap_is "20 distinct uids" "$(printf '%s\n' "$uids" | grep -c .):$(printf '%s\n' "$uids" | sort -u | grep -c .)" "20:20"
@@ -115,7 +115,7 @@ tap_is "/etc/passwd unchanged" "$(md5sum </etc/passwd)" "$passwd_before"
 mkhome_add_local_user lena 1500 "$PWB_HOME_ROOT/lena"
 mkhome_conf_put auth-openid-allow-local-accounts 1
 out=$(mkhome_login pwb-login lena "$(mkhome_token lena '"groups":["analysts"]')")
-tap_like "allowed local lena signs in" "$out" "successfully closed a session"
+tap_like "allowed local lena signs in" "$out" "session has successfully been closed"
 tap_is "lena not in the store" "$(mkhome_tool show lena >/dev/null 2>&1; echo $?)" 2
 tap_is "lena's home created, owned by her local uid" "$(mkhome_stat "$PWB_HOME_ROOT/lena")" "700 1500:1500 directory"
 tap_is "lena not added to pwb group analysts" "$(getent group analysts | cut -d: -f4 | tr ',' '\n' | grep -c '^lena$')" 0
