@@ -39,10 +39,19 @@ static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "debug")) {
 			o->debug = true;
-		} else if (!strncmp(argv[i], "config=", 7) && argv[i][7] == '/') {
-			o->config = argv[i] + 7;
-		} else if (!strncmp(argv[i], "skel=", 5) && argv[i][5] == '/') {
-			o->skel = argv[i] + 5;
+		} else if (!strncmp(argv[i], "config=", 7) || !strncmp(argv[i], "skel=", 5)) {
+			const char *path = strchr(argv[i], '=') + 1;
+
+			if (path[0] != '/') {
+				pam_syslog(pamh, LOG_ERR,
+					   "bad module argument %s (want an absolute path)",
+					   argv[i]);
+				return PAM_SERVICE_ERR;
+			}
+			if (argv[i][0] == 'c')
+				o->config = path;
+			else
+				o->skel = path;
 		} else if (!strncmp(argv[i], "umask=", 6)) {
 			errno = 0;
 			v = strtol(argv[i] + 6, &end, 8);

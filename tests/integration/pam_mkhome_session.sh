@@ -87,5 +87,11 @@ tap_like "syslog says why" "$(mkhome_syslog_since)" "cannot open session for nob
 
 # --- bad module arguments are a service error, not a silent default
 mkhome_service pwb-badumask "umask=0999"
+mkhome_syslog_mark
 tap_check_fails "umask=0999 is refused" pamtester pwb-badumask carol open_session
+tap_like "syslog names the argument" "$(mkhome_syslog_since)" "bad module argument umask=0999"
+mkhome_service pwb-badskel "skel=relative/skel"
+mkhome_syslog_mark
+tap_check_fails "a relative skel= is refused" pamtester pwb-badskel carol open_session
+tap_like "syslog names the argument" "$(mkhome_syslog_since)" "bad module argument skel=relative/skel \(want an absolute path\)"
 tap_done
