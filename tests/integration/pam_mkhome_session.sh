@@ -16,6 +16,15 @@ mkhome_make_skel "$SKEL"
 mkhome_service pwb-session "skel=$SKEL umask=0077"
 mkhome_service pwb-session022 "skel=$SKEL umask=0022"
 
+tap_is "the module exports only pam_sm_*" \
+	"$(readelf --dyn-syms -W "$PWB_PAM_MKHOME" | awk '$7 != "UND" && $8 != "" {print $8}' |
+		grep -v '^Name$' | sort | tr '\n' ' ')" \
+	"pam_sm_acct_mgmt pam_sm_close_session pam_sm_open_session pam_sm_setcred "
+# (stderr output exists in libpwb's log mirror, which PAM never turns on)
+tap_is "the module calls no exit and writes nothing to stdout" \
+	"$(nm -D --undefined-only "$PWB_PAM_MKHOME" | awk '{sub(/@.*/, "", $2); print $2}' |
+		grep -xE '_?_?(exit|_exit|abort|printf|puts|putchar|perror)(_chk)?')" ""
+
 # --- a new home from skel, parents created root-owned 0755
 mkhome_add_local_user carol 30001 "$PWB_HOME_ROOT/deep/er/carol"
 mkhome_syslog_mark
