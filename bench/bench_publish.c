@@ -1,8 +1,11 @@
 /* bench/publish: the cost of publishing one change to the NSS snapshot, as
- * the number of users grows. For N users (loaded in large batches first),
- * it times M single-user changes (a display-name update: commit + publish)
- * and, as a baseline in the same store, M commits that NSS does not see
- * (a sign-in time: commit only). Prints one line per N. */
+ * the number of users grows. For each N (users loaded in large batches
+ * first), it times M single-user changes (a display-name update: commit +
+ * publish), as a baseline in the same store M commits that NSS does not
+ * see (a sign-in time: commit only), then M/4 new users (every key of a
+ * user). The sizes' operations are interleaved one by one, so machine noise
+ * weighs on all alike. M must be large enough to include the periodic
+ * merges and base rebuilds, whose cost the means then carry amortised. */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -100,7 +103,7 @@ struct size {
 	struct pwb_config cfg;
 	struct pwb_store *st;
 	double load_s;
-	double *vis, *inv;
+	double *vis, *inv, *cre;
 };
 
 static int load(const char *dir, struct size *z, unsigned changes)
@@ -138,7 +141,8 @@ static int load(const char *dir, struct size *z, unsigned changes)
 	z->load_s = (now_us() - t0) / 1e6;
 	z->vis = calloc(changes, sizeof(double));
 	z->inv = calloc(changes, sizeof(double));
-	return z->vis && z->inv ? 0 : 1;
+	z->cre = calloc(changes, sizeof(double));
+	return z->vis && z->inv && z->cre ? 0 : 1;
 }
 
 static int one_change(struct size *z, unsigned i)
@@ -162,19 +166,39 @@ static int one_change(struct size *z, unsigned i)
 	return 0;
 }
 
-static void report(struct size *z, unsigned changes)
+/* A new user: every key of a user at once (the JIT and SCIM create case). */
+static int one_create(struct size *z, unsigned i)
+{
+	struct pwb_error err = {0};
+	struct batch b = {z->users + i, 1};
+	double t = now_us();
+
+	if (pwb_store_write(z->st, load_fn, &b, &err) < 0) {
+		fprintf(stderr, "bench_publish: create: %s\n", err.msg);
+		return 1;
+	}
+	z->cre[i] = now_us() - t;
+	return 0;
+}
+
+static void report(struct size *z, unsigned changes, unsigned creates)
 {
 	struct stats sv = summarise(z->vis, changes), si = summarise(z->inv, changes);
+	struct stats sc = summarise(z->cre, creates);
 
 	printf("%7u users  load %6.1f s  change+publish: mean %7.0f us  median %7.0f us  "
 	       "p99 %8.0f us  max %8.0f us   commit-only: mean %6.0f us  median %6.0f us  "
 	       "publish (mean diff) %7.0f us\n",
 	       z->users, z->load_s, sv.mean, sv.median, sv.p99, sv.max, si.mean, si.median,
 	       sv.mean - si.mean);
+	printf("%7u users  create user (commit+publish): mean %7.0f us  median %7.0f us  "
+	       "p99 %8.0f us  max %8.0f us\n",
+	       z->users, sc.mean, sc.median, sc.p99, sc.max);
 	pwb_store_close(z->st);
 	pwb_config_free(&z->cfg);
 	free(z->vis);
 	free(z->inv);
+	free(z->cre);
 }
 
 /* All sizes are loaded first, then their changes are interleaved one by
@@ -182,7 +206,7 @@ static void report(struct size *z, unsigned changes)
 int main(int argc, char **argv)
 {
 	struct size sizes[8] = {{0}};
-	unsigned changes, i;
+	unsigned changes, creates, i;
 	int n = 0, j;
 
 	if (argc < 4) {
@@ -200,7 +224,12 @@ int main(int argc, char **argv)
 		for (j = 0; j < n; j++)
 			if (one_change(&sizes[j], i) != 0)
 				return 1;
+	creates = changes / 4;
+	for (i = 0; i < creates; i++)
+		for (j = 0; j < n; j++)
+			if (one_create(&sizes[j], i) != 0)
+				return 1;
 	for (j = 0; j < n; j++)
-		report(&sizes[j], changes);
+		report(&sizes[j], changes, creates);
 	return 0;
 }
