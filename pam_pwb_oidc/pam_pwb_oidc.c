@@ -15,6 +15,9 @@
 #include "names.h"
 #include "oidc.h"
 
+/* Everything is built hidden; the map file then exports only these. */
+#define PWB_PAM_EXPORT __attribute__((visibility("default")))
+
 struct options {
 	const char *config; /* config=PATH, NULL: default */
 	bool debug;
@@ -55,7 +58,7 @@ static int map_error(int code)
 	}
 }
 
-PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+PWB_PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pwb_config cfg;
 	struct pwb_error err = {0};
@@ -103,7 +106,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	return PAM_SUCCESS;
 }
 
-PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+PWB_PAM_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	return PAM_SUCCESS;
 }
