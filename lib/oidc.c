@@ -70,9 +70,11 @@ static int validate_jwks(struct oidc_ctx *ctx, const char *body, struct pwb_erro
 	return r < 0 ? PWB_EUNAVAIL : 0;
 }
 
-/* Fetches url, validates it, and stores it in the cache. */
+/* Fetches url, validates it, and stores it in the cache with `forced`
+ * (the time of the last refetch forced by an unknown kid). */
 static int fetch_document(struct oidc_ctx *ctx, const char *name, const char *url, size_t max,
-			  validate_fn validate, struct pwb_cache_entry *e, struct pwb_error *err)
+			  validate_fn validate, int64_t forced, struct pwb_cache_entry *e,
+			  struct pwb_error *err)
 {
 	struct pwb_http_response resp;
 	struct pwb_error serr = {0};
@@ -101,6 +103,7 @@ static int fetch_document(struct oidc_ctx *ctx, const char *name, const char *ur
 	resp.body = NULL;
 	e->fetched = ctx->now;
 	e->expires = ctx->now + ttl;
+	e->forced = forced;
 	pwb_http_response_clear(&resp);
 	if (!e->url) {
 		pwb_cache_entry_clear(e);
@@ -112,19 +115,21 @@ static int fetch_document(struct oidc_ctx *ctx, const char *name, const char *ur
 }
 
 enum refresh {
-	USE_FRESH,
-	REFRESH_RATE_LIMITED
+	USE_CACHE,     /* a fresh cached copy will do */
+	FORCE_REFETCH, /* unknown kid: refetch, unless one was forced too recently */
 };
 
-/* The document at url: a fresh cached copy when there is one (unless a
- * refresh is asked for and the last fetch is older than the refresh
- * interval), else the network, else a stale copy. */
+/* The document at url: a fresh cached copy when there is one, else the
+ * network, else a stale copy. FORCE_REFETCH goes to the network at most
+ * once per auth-openid-jwks-refresh-interval, so a flood of bogus kids
+ * cannot hammer the issuer while a genuine rotation is seen at once. */
 static int get_document(struct oidc_ctx *ctx, const char *kind, const char *url, size_t max,
 			validate_fn validate, enum refresh refresh, struct pwb_cache_entry *e,
 			bool *fetched, struct pwb_error *err)
 {
 	struct pwb_cache_entry cached = {0};
 	struct pwb_error lerr = {0};
+	int64_t forced = 0, interval = ctx->cfg->openid_jwks_refresh_min;
 	char name[80];
 	bool have = false;
 	int r;
@@ -140,20 +145,24 @@ static int get_document(struct oidc_ctx *ctx, const char *kind, const char *url,
 		if (!have)
 			pwb_cache_entry_clear(&cached);
 	}
-	if (have && refresh == USE_FRESH && ctx->now < cached.expires &&
-	    ctx->now >= cached.fetched) {
-		*e = cached;
-		return 0;
+	/* A clock that went backwards makes every timestamp suspect: refetch. */
+	if (have && cached.fetched <= ctx->now) {
+		forced = cached.forced <= ctx->now ? cached.forced : 0;
+		if (refresh == USE_CACHE && ctx->now < cached.expires) {
+			*e = cached;
+			return 0;
+		}
+		if (refresh == FORCE_REFETCH && forced && ctx->now - forced < interval) {
+			pwb_debug("pwb-oidc: %s refetched for an unknown kid %lld s ago, not again "
+				  "yet",
+				  url, (long long)(ctx->now - forced));
+			*e = cached;
+			return 0;
+		}
 	}
-	if (have && refresh == REFRESH_RATE_LIMITED &&
-	    ctx->now - cached.fetched < (int64_t)ctx->cfg->openid_jwks_refresh_min &&
-	    ctx->now >= cached.fetched) {
-		pwb_debug("pwb-oidc: %s refetched %lld s ago, not again yet", url,
-			  (long long)(ctx->now - cached.fetched));
-		*e = cached;
-		return 0;
-	}
-	r = fetch_document(ctx, name, url, max, validate, e, err);
+	if (refresh == FORCE_REFETCH)
+		forced = ctx->now;
+	r = fetch_document(ctx, name, url, max, validate, forced, e, err);
 	if (r == 0) {
 		*fetched = true;
 		pwb_cache_entry_clear(&cached);
@@ -162,6 +171,12 @@ static int get_document(struct oidc_ctx *ctx, const char *kind, const char *url,
 	if (have) {
 		pwb_log(LOG_WARNING, "pwb-oidc: %s; using the cached copy from %lld s ago",
 			err->msg, (long long)(ctx->now - cached.fetched));
+		if (refresh == FORCE_REFETCH && ctx->cache_dir[0]) {
+			/* Remember the attempt, so a down issuer is not retried
+			 * on every bogus kid either. */
+			cached.forced = ctx->now;
+			pwb_oidc_cache_save(ctx->cache_dir, name, &cached, &lerr);
+		}
 		*e = cached;
 		return 0;
 	}
@@ -198,7 +213,7 @@ static int verify_with_jwks(struct oidc_ctx *ctx, const struct pwb_jwt *jwt, str
 	_cleanup_free_ char *url = NULL, *jwks_uri = NULL;
 	const struct pwb_jwk *cands[MAX_CANDIDATE_KEYS];
 	struct pwb_jwks *jwks = NULL;
-	enum refresh refresh = USE_FRESH;
+	enum refresh refresh = USE_CACHE;
 	bool fetched;
 	size_t n, i;
 	int r, attempt;
@@ -206,7 +221,7 @@ static int verify_with_jwks(struct oidc_ctx *ctx, const struct pwb_jwt *jwt, str
 	url = discovery_url(ctx->cfg->openid_issuer);
 	if (!url)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
-	r = get_document(ctx, "discovery", url, DISCOVERY_MAX_BYTES, validate_discovery, USE_FRESH,
+	r = get_document(ctx, "discovery", url, DISCOVERY_MAX_BYTES, validate_discovery, USE_CACHE,
 			 &disc, &fetched, err);
 	if (r < 0)
 		return r;
@@ -229,7 +244,7 @@ static int verify_with_jwks(struct oidc_ctx *ctx, const struct pwb_jwt *jwt, str
 		/* Unknown kid: maybe the issuer rotated its keys. */
 		pwb_jwks_free(jwks);
 		jwks = NULL;
-		refresh = REFRESH_RATE_LIMITED;
+		refresh = FORCE_REFETCH;
 	}
 	if (n == 0) {
 		char shown[64];

@@ -65,7 +65,7 @@ int pwb_oidc_cache_load(const char *dir, const char *name, struct pwb_cache_entr
 	_cleanup_close_ int fd = -1;
 	char path[PATH_MAX];
 	json_error_t jerr;
-	json_t *root, *url, *body, *fetched, *expires;
+	json_t *root, *url, *body, *fetched, *expires, *forced;
 	struct stat st;
 	int r;
 
@@ -87,8 +87,9 @@ int pwb_oidc_cache_load(const char *dir, const char *name, struct pwb_cache_entr
 	body = json_object_get(root, "body");
 	fetched = json_object_get(root, "fetched");
 	expires = json_object_get(root, "expires");
+	forced = json_object_get(root, "forced");
 	if (!json_is_string(url) || !json_is_string(body) || !json_is_integer(fetched) ||
-	    !json_is_integer(expires)) {
+	    !json_is_integer(expires) || (forced && !json_is_integer(forced))) {
 		r = pwb_error_set(err, PWB_EINVAL, "%s: malformed cache entry", path);
 		goto out;
 	}
@@ -96,6 +97,7 @@ int pwb_oidc_cache_load(const char *dir, const char *name, struct pwb_cache_entr
 	e->body = strdup(json_string_value(body));
 	e->fetched = json_integer_value(fetched);
 	e->expires = json_integer_value(expires);
+	e->forced = forced ? json_integer_value(forced) : 0;
 	if (!e->url || !e->body) {
 		pwb_cache_entry_clear(e);
 		r = pwb_error_set(err, -ENOMEM, "out of memory");
@@ -116,8 +118,9 @@ int pwb_oidc_cache_save(const char *dir, const char *name, const struct pwb_cach
 	size_t len, off = 0;
 	int fd, r;
 
-	root = json_pack("{s:s, s:s, s:I, s:I}", "url", e->url, "body", e->body, "fetched",
-			 (json_int_t)e->fetched, "expires", (json_int_t)e->expires);
+	root = json_pack("{s:s, s:s, s:I, s:I, s:I}", "url", e->url, "body", e->body, "fetched",
+			 (json_int_t)e->fetched, "expires", (json_int_t)e->expires, "forced",
+			 (json_int_t)e->forced);
 	if (!root)
 		return pwb_error_set(err, -ENOMEM, "cache entry %s: cannot encode", name);
 	text = json_dumps(root, JSON_COMPACT);

@@ -14,6 +14,7 @@ struct pwb_cache_entry {
 	char *body;	 /* raw response body, NUL-terminated */
 	int64_t fetched; /* unix seconds */
 	int64_t expires; /* unix seconds: fresh until then */
+	int64_t forced;	 /* last refetch forced by an unknown kid (0: never) */
 };
 
 /* Makes sure db_dir/cache exists (creating it 0700), is a directory owned
