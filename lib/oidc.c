@@ -180,7 +180,10 @@ static int get_document(struct oidc_ctx *ctx, const char *kind, const char *url,
 		*e = cached;
 		return 0;
 	}
-	return r == -ENOMEM ? r : pwb_error_set(err, PWB_EUNAVAIL, "issuer: %s", err->msg);
+	if (r == -ENOMEM)
+		return r;
+	pwb_error_prefix(err, "issuer");
+	return err->code = PWB_EUNAVAIL;
 }
 
 static char *discovery_url(const char *issuer)
@@ -236,8 +239,10 @@ static int verify_with_jwks(struct oidc_ctx *ctx, const struct pwb_jwt *jwt, str
 			return r;
 		r = pwb_jwks_parse(keys.body, strlen(keys.body), &jwks, err);
 		pwb_cache_entry_clear(&keys);
-		if (r < 0)
-			return pwb_error_set(err, PWB_EUNAVAIL, "jwks: %s", err->msg);
+		if (r < 0) {
+			pwb_error_prefix(err, "issuer");
+			return err->code = PWB_EUNAVAIL;
+		}
 		n = pwb_jwks_select(jwks, jwt->kid, jwt->alg, cands, PWB_ARRAY_SIZE(cands));
 		if (n > 0 || fetched)
 			break;
