@@ -11,7 +11,7 @@
 START_TEST(dir_entries_and_names)
 {
 	char *dir = test_mkdtemp(), cache[PATH_MAX], n1[80], n2[80], *file = NULL;
-	struct pwb_cache_entry e = {"https://a/jwks", "{\"keys\":[]}", 100, 200}, got;
+	struct pwb_cache_entry e = {"https://a/jwks", "{\"keys\":[]}", 100, 200, 7}, got;
 	struct pwb_error err = {0};
 	struct stat st;
 
@@ -29,6 +29,7 @@ START_TEST(dir_entries_and_names)
 	ck_assert_str_eq(got.body, e.body);
 	ck_assert_int_eq(got.fetched, 100);
 	ck_assert_int_eq(got.expires, 200);
+	ck_assert_int_eq(got.forced, 7);
 	pwb_cache_entry_clear(&got);
 	ck_assert_int_ge(asprintf(&file, "%s/%s", cache, n1), 0);
 	ck_assert_int_eq(stat(file, &st), 0);
