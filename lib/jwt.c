@@ -300,6 +300,10 @@ int pwb_jwt_verify_hmac(const struct pwb_jwt *jwt, const void *key, size_t keyle
 	if (!key || keylen == 0)
 		return pwb_error_set(err, PWB_EAUTH, "key: no client secret for %s",
 				     jwt->alg->name);
+	/* RFC 7518 3.2: the key must be at least as long as the hash. */
+	if (keylen < (size_t)EVP_MD_get_size(EVP_get_digestbyname(jwt->alg->digest)))
+		return pwb_error_set(err, PWB_EAUTH, "key: client secret too short for %s",
+				     jwt->alg->name);
 	if (!EVP_Q_mac(NULL, "HMAC", NULL, jwt->alg->digest, NULL, key, keylen,
 		       (const unsigned char *)jwt->signing_input, jwt->signing_input_len, mac,
 		       sizeof(mac), &maclen))

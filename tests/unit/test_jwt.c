@@ -167,16 +167,22 @@ START_TEST(hmac_uses_client_secret_only)
 	ck_assert_int_eq(pwb_jwt_parse(tok, strlen(tok), &jwt, &err), 0);
 	ck_assert_int_eq(pwb_jwt_check_alg(jwt, "RS256,ES256", &err), PWB_EAUTH);
 	ck_assert_int_eq(pwb_jwt_verify_key(jwt, rsa, &err), PWB_EAUTH);
-	ck_assert_int_eq(pwb_jwt_verify_hmac(jwt, "the-client-secret", 17, &err), PWB_EAUTH);
+	ck_assert_int_eq(pwb_jwt_verify_hmac(jwt, "the-client-secret-of-32-bytes!!!", 32, &err),
+			 PWB_EAUTH);
 	ck_assert_int_eq(pwb_jwt_verify_hmac(jwt, pem, (size_t)pemlen, &err), 0);
 	pwb_jwt_free(jwt);
 	free(tok);
-	tok = testsign_token("HS256", NULL, NULL, claims, NULL, "the-client-secret", 17);
+	tok = testsign_token("HS256", NULL, NULL, claims, NULL, "the-client-secret-of-32-bytes!!!",
+			     32);
 	ck_assert_int_eq(pwb_jwt_parse(tok, strlen(tok), &jwt, &err), 0);
 	ck_assert_int_eq(pwb_jwt_check_alg(jwt, "RS256,HS256", &err), 0);
-	ck_assert_int_eq(pwb_jwt_verify_hmac(jwt, "the-client-secret", 17, &err), 0);
-	ck_assert_int_eq(pwb_jwt_verify_hmac(jwt, "the-client-secreT", 17, &err), PWB_EAUTH);
+	ck_assert_int_eq(pwb_jwt_verify_hmac(jwt, "the-client-secret-of-32-bytes!!!", 32, &err), 0);
+	ck_assert_int_eq(pwb_jwt_verify_hmac(jwt, "the-client-secret-of-32-bytes!!?", 32, &err),
+			 PWB_EAUTH);
 	ck_assert_int_eq(pwb_jwt_verify_hmac(jwt, NULL, 0, &err), PWB_EAUTH);
+	ck_assert_int_eq(pwb_jwt_verify_hmac(jwt, "the-client-secret-of-32-bytes!!", 31, &err),
+			 PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "key: client secret too short for HS256");
 	pwb_jwt_free(jwt);
 	free(tok);
 	BIO_free(bio);

@@ -61,8 +61,9 @@ static void setup(void)
 	ck_assert_int_eq(mkdir(db, 0755), 0);
 	free(db);
 	load_config(NULL);
-	ck_assert_int_eq(
-	    pwb_secret_encrypt(cfg.secure_key_file, true, "hmac-secret-0123456789", &enc, &err), 0);
+	ck_assert_int_eq(pwb_secret_encrypt(cfg.secure_key_file, true,
+					    "hmac-secret-0123456789abcdefghijk", &enc, &err),
+			 0);
 	ck_assert_int_ge(asprintf(&text, "client-id=" CID "\nclient-secret=%s\n", enc), 0);
 	path = test_write_file(dir, "client", text);
 	ck_assert_int_eq(chmod(path, 0600), 0);
@@ -140,8 +141,10 @@ START_TEST(hmac_with_encrypted_client_secret)
 	struct pwb_claims *c = NULL;
 	struct pwb_error err;
 	char *cl = claims_for("erin", NULL);
-	char *good = testsign_token("HS256", NULL, NULL, cl, NULL, "hmac-secret-0123456789", 22);
-	char *bad = testsign_token("HS256", NULL, NULL, cl, NULL, "hmac-secret-0123456788", 22);
+	char *good =
+	    testsign_token("HS256", NULL, NULL, cl, NULL, "hmac-secret-0123456789abcdefghijk", 33);
+	char *bad =
+	    testsign_token("HS256", NULL, NULL, cl, NULL, "hmac-secret-0123456789abcdefghijK", 33);
 
 	ck_assert_int_eq(auth("erin", good, &c, &err), PWB_EAUTH);
 	ck_assert(strncmp(err.msg, "alg:", 4) == 0);
