@@ -2,7 +2,9 @@
 # inside pwb_ns_enter). `openssl s_server -WWW` serves, over TLS with a
 # certificate from a throw-away test CA, the files of a temp directory:
 # /.well-known/openid-configuration and /jwks.json. Rotating keys is
-# rewriting jwks.json; nothing is restarted.
+# rewriting jwks.json; nothing is restarted. With PWB_ISSUER_CACHE_CONTROL
+# set (e.g. "max-age=2") the files are served by nginx instead, with that
+# Cache-Control header on every response.
 #
 #   pwb_issuer_start            start; sets PWB_ISSUER_URL (https://127.0.0.1:PORT),
 #                               PWB_ISSUER_DIR, PWB_ISSUER_CA (CA cert), PWB_ISSUER_PID.
@@ -45,6 +47,7 @@ pwb_issuer_start() {
 	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
 		-out "$d/server.pem" -days 2 -extfile "$d/ext.cnf" >/dev/null 2>&1 || return 1
 	PWB_ISSUER_CA=$d/ca.pem
+	pwb_on_cleanup pwb_issuer_stop
 	pwb_issuer_add_key rsa1 rsa && pwb_issuer_add_key ec1 ec && pwb_issuer_add_key ed1 ed25519 ||
 		return 1
 	for i in 1 2 3 4 5; do
@@ -56,20 +59,59 @@ pwb_issuer_start() {
 		 "id_token_signing_alg_values_supported":["RS256","ES256","EdDSA"]}
 		JSON
 		pwb_issuer_publish rsa1 ec1 ed1 || return 1
-		(cd "$d/www" && exec openssl s_server -WWW -accept "127.0.0.1:$port" \
-			-cert "$d/server.pem" -key "$d/server.key" -naccept 100000 \
-			</dev/null >"$d/server.log" 2>&1) &
+		if [ -n "${PWB_ISSUER_CACHE_CONTROL:-}" ]; then
+			pwb_issuer_nginx_conf "$port" >"$d/nginx.conf"
+			nginx -p "$d" -c "$d/nginx.conf" -e "$d/nginx-error.log" \
+				</dev/null >/dev/null 2>&1 &
+		else
+			(cd "$d/www" && exec openssl s_server -WWW -accept "127.0.0.1:$port" \
+				-cert "$d/server.pem" -key "$d/server.key" -naccept 100000 \
+				</dev/null >"$d/server.log" 2>&1) &
+		fi
 		PWB_ISSUER_PID=$!
-		pwb_on_cleanup pwb_issuer_stop
 		local tries
 		for tries in $(seq 1 50); do
-			if ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then return 0; fi
+			# Listening, and by us (a server that lost the port exits).
+			if ss -Htln "sport = :$port" 2>/dev/null | grep -q . && sleep 0.1 &&
+				kill -0 "$PWB_ISSUER_PID" 2>/dev/null; then return 0; fi
 			kill -0 "$PWB_ISSUER_PID" 2>/dev/null || break
 			sleep 0.1
 		done
 		pwb_issuer_stop # port taken meanwhile: try another
 	done
 	return 1
+}
+
+# nginx in the foreground, one process, logging each request as FILE:URI
+# (the format pwb_issuer_requests counts, as for s_server).
+pwb_issuer_nginx_conf() {
+	local d=$PWB_ISSUER_DIR
+	mkdir -p "$d/tmp"
+	cat <<-NGINX
+	daemon off;
+	master_process off;
+	worker_processes 1;
+	pid $d/nginx.pid;
+	error_log $d/nginx-error.log;
+	events { worker_connections 64; }
+	http {
+		log_format files 'FILE:\$uri';
+		access_log $d/server.log files;
+		client_body_temp_path $d/tmp/body;
+		proxy_temp_path $d/tmp/proxy;
+		fastcgi_temp_path $d/tmp/fastcgi;
+		uwsgi_temp_path $d/tmp/uwsgi;
+		scgi_temp_path $d/tmp/scgi;
+		default_type application/json;
+		server {
+			listen 127.0.0.1:$1 ssl;
+			ssl_certificate $d/server.pem;
+			ssl_certificate_key $d/server.key;
+			root $d/www;
+			location / { add_header Cache-Control "$PWB_ISSUER_CACHE_CONTROL" always; }
+		}
+	}
+	NGINX
 }
 
 pwb_issuer_stop() {
