@@ -41,6 +41,10 @@ refused() {
 now=$(date +%s)
 claims=$(pwb_token_claims alice)
 
+tap_is "the module exports only pam_sm_*" \
+	"$(readelf --dyn-syms -W "$PWB_PAM_OIDC" | awk '$7 != "UND" && $8 != "" {print $8}' |
+		grep -v '^Name$' | sort | tr '\n' ' ')" "pam_sm_authenticate pam_sm_setcred "
+
 # --- valid tokens -----------------------------------------------------
 tap_check "RS256 token signs alice in" login alice "$(pwb_sign_token --kid rsa1 --claims "$claims")"
 tap_is "discovery and JWKS fetched once each" "$(pwb_issuer_requests)" 2
