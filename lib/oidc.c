@@ -3,7 +3,6 @@
  * user name, apply the local-account rule, and build the claims for
  * pam_pwb_mkhome. */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,9 @@
 #include "log.h"
 #include "oidc.h"
 #include "oidc_cache.h"
+#include "oidc_local.h"
 #include "secret.h"
+#include "util.h"
 
 #define DISCOVERY_MAX_BYTES (64 * 1024)
 #define JWKS_MAX_BYTES	    (256 * 1024)
@@ -29,13 +30,6 @@ struct oidc_ctx {
 	char cache_dir[PATH_MAX]; /* empty: no usable cache, fetch every time */
 	int64_t now;
 };
-
-static void secret_free(char *s)
-{
-	if (s)
-		OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
 
 typedef int (*validate_fn)(struct oidc_ctx *ctx, const char *body, struct pwb_error *err);
 
@@ -276,37 +270,6 @@ int pwb_oidc_map_username(const struct pwb_config *cfg, const char *external,
 				  cfg->openid_username_domains, out, err);
 }
 
-/* The local-account rule: a name that NSS already knows is refused unless
- * the administrator allowed moving local users (uid >= 1000) to OIDC;
- * system accounts never pass. */
-static int check_local_account(const struct pwb_config *cfg, const char *name, bool *local,
-			       struct pwb_error *err)
-{
-	struct passwd pw, *found = NULL;
-	char buf[4096];
-	int e;
-
-	*local = false;
-	e = getpwnam_r(name, &pw, buf, sizeof(buf), &found);
-	if (e != 0 && e != ENOENT && e != ESRCH)
-		return pwb_error_set(err, PWB_EUNAVAIL, "local: user lookup failed: %s",
-				     strerror(e));
-	if (!found)
-		return 0;
-	if (found->pw_uid < PWB_OIDC_MIN_LOCAL_UID)
-		return pwb_error_set(err, PWB_ELOCAL,
-				     "local: %s is a system account (uid %u), never signed in "
-				     "through OIDC",
-				     name, (unsigned)found->pw_uid);
-	if (!cfg->openid_allow_local_accounts)
-		return pwb_error_set(err, PWB_ELOCAL,
-				     "local: %s is a local account (uid %u) and "
-				     "auth-openid-allow-local-accounts is off",
-				     name, (unsigned)found->pw_uid);
-	*local = true;
-	return 0;
-}
-
 static int build_claims(const struct pwb_config *cfg, const struct pwb_jwt *jwt,
 			const char *username, bool local, struct pwb_claims **out,
 			struct pwb_error *err)
@@ -413,13 +376,13 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 				  shown);
 		goto out;
 	}
-	r = check_local_account(cfg, mapped, &local, err);
+	r = pwb_oidc_check_local(cfg, mapped, &local, err);
 	if (r < 0)
 		goto out;
 	r = build_claims(cfg, jwt, mapped, local, claims, err);
 out:
 	free(client_id);
-	secret_free(client_secret);
+	pwb_free_secret(client_secret);
 	pwb_jwt_free(jwt);
 	return r;
 }

@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 #include "cleanup.h"
 #include "secret.h"
+#include "util.h"
 
 #define KEY_BYTES	32
 #define NONCE_BYTES	12
@@ -21,13 +22,6 @@
 #define CLIENT_FILE_MAX 16384
 /* Binds the ciphertext to this format version. */
 #define AAD "pwb1"
-
-static void secret_free(char *s)
-{
-	if (s)
-		OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
 
 bool pwb_secret_is_encrypted(const char *value)
 {
@@ -306,7 +300,7 @@ static int parse_client_file(char *text, const char *path, const char *key_file,
 	return 0;
 fail:
 	free(id);
-	secret_free(secret);
+	pwb_free_secret(secret);
 	return r;
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pam_pwb_oidc against a changing issuer: key rotation is picked up without
-# restarting anything, a removed key stops working, the local-account rule,
+# restarting anything, a removed key stops working, the local-account rule
+# (NSS knows the name, the pwb store does not),
 # and an unreachable issuer (cached copy used, even stale; none cached:
 # PAM_AUTHINFO_UNAVAIL with a clear log line).
 . "${PWB_TEST_SRCDIR:-$(dirname "$0")/../..}/tests/lib/ns.sh"
@@ -42,6 +43,15 @@ tap_check_fails "local account bob (uid 1500) refused by default" login bob "$(t
 tap_like "logged as local" "$(pwb_syslog_since "$before")" \
 	"user bob: sign-in refused: local: bob is a local account \\(uid 1500\\)"
 tap_check_fails "system account daemon refused" login daemon "$(token rsa2 daemon)"
+# A pwb user that NSS resolves (nss_pwb's job; here a passwd line with the
+# store's uid) is not "local": it signs in with the rule still off.
+uid=$("$PWB_TEST_BUILDDIR/tests/unit/pwb-test-adduser" gina)
+tap_like "gina created in the pwb store" "$uid" '^[0-9]+$'
+echo "gina:x:$uid:$uid:Gina:$PWB_HOME_ROOT/gina:/bin/bash" >>/etc/passwd
+tap_check "pwb store user gina signs in (not a local account)" login gina "$(token rsa2 gina)"
+# Without a published snapshot the store itself is asked.
+rm -f "$PWB_DB_DIR"/nss/*.db
+tap_check "gina still signs in with no NSS snapshot (store lookup)" login gina "$(token rsa2 gina)"
 pwb_conf_set "auth-openid-allow-local-accounts=1"
 tap_check "bob accepted with auth-openid-allow-local-accounts=1" login bob "$(token rsa2 bob)"
 before=$(pwb_syslog_count)
