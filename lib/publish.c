@@ -280,7 +280,8 @@ static void level_path(char *out, size_t len, const char *dir, bool shadow, bool
 	char name[64];
 
 	if (mid)
-		snprintf(name, sizeof(name), shadow ? PWB_SNAP_SHADOW_MID_FMT : PWB_SNAP_MID_FMT, g);
+		snprintf(name, sizeof(name), shadow ? PWB_SNAP_SHADOW_MID_FMT : PWB_SNAP_MID_FMT,
+			 g);
 	else
 		snprintf(name, sizeof(name), shadow ? PWB_SNAP_SHADOW_BASE_FMT : PWB_SNAP_BASE_FMT,
 			 g);
@@ -787,8 +788,7 @@ static int write_deltas(const char *dir, const struct kvset *pub, const struct k
 	return r ?: write_file(dir, PWB_SNAP_DELTA, pub, meta, 0644, err);
 }
 
-static int full_locked(struct pwb_store *st, const struct level_names *cur,
-		       struct pwb_error *err)
+static int full_locked(struct pwb_store *st, const struct level_names *cur, struct pwb_error *err)
 {
 	struct kvset pub = {0}, shadow = {0}, empty = {0};
 	struct full f = {&pub, &shadow, {0}, {0}};
