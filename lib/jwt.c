@@ -37,6 +37,17 @@ static bool is_base64url_char(char c)
 	       c == '-' || c == '_';
 }
 
+static int base64url_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '-' ? 62 : 63;
+}
+
 int pwb_jwt_base64url_decode(const char *in, size_t len, unsigned char **out, size_t *outlen)
 {
 	_cleanup_free_ char *std = NULL;
@@ -51,6 +62,10 @@ int pwb_jwt_base64url_decode(const char *in, size_t len, unsigned char **out, si
 	for (i = 0; i < len; i++)
 		if (!is_base64url_char(in[i]))
 			return PWB_EINVAL;
+	/* The bits past the last whole byte must be zero, so every value has
+	 * exactly one encoding. */
+	if (len % 4 > 1 && (base64url_value(in[len - 1]) & (len % 4 == 2 ? 0x0f : 0x03)) != 0)
+		return PWB_EINVAL;
 	padded = (len + 3) / 4 * 4;
 	std = malloc(padded + 1);
 	buf = malloc(padded / 4 * 3 + 1);

@@ -340,6 +340,9 @@ START_TEST(base64url_is_strict)
 	ck_assert_int_eq(out[1], 0xff);
 	free(out);
 	ck_assert_int_eq(pwb_jwt_base64url_decode("aGVsbG8=", 8, &out, &len), PWB_EINVAL);
+	/* non-zero padding bits: a second spelling of "hello" / of 0xfb 0xff */
+	ck_assert_int_eq(pwb_jwt_base64url_decode("aGVsbG9", 7, &out, &len), PWB_EINVAL);
+	ck_assert_int_eq(pwb_jwt_base64url_decode("-_9", 3, &out, &len), PWB_EINVAL);
 	ck_assert_int_eq(pwb_jwt_base64url_decode("aGVsb+8", 7, &out, &len), PWB_EINVAL);
 	ck_assert_int_eq(pwb_jwt_base64url_decode("aGVsb", 5, &out, &len), PWB_EINVAL);
 	ck_assert_int_eq(pwb_jwt_base64url_decode("", 0, &out, &len), 0);
