@@ -28,6 +28,8 @@
 #                               prints a compact JWS made by pwb-test-sign; --kid alone
 #                               picks $PWB_ISSUER_DIR/keys/KID.pem and its alg (RS256
 #                               for rsa*, ES256 for ec*, EdDSA for ed*); default kid rsa1.
+#   "$PWB_TEST_SIGN" encrypt --key-file FILE --secret TEXT
+#                               prints TEXT encrypted as `pwbadm encrypt-password` does.
 
 PWB_TEST_SIGN=$PWB_TEST_BUILDDIR/tests/unit/pwb-test-sign
 PWB_ISSUER_CLIENT_ID=pwb-test-client

@@ -2,14 +2,18 @@
  *   pwb-test-sign sign --alg ALG [--key PRIV.pem] [--kid KID]
  *                      [--header JSON] [--hmac-key-file FILE] --claims JSON
  *   pwb-test-sign jwk --key PRIV.pem [--kid KID] [--alg ALG]
+ *   pwb-test-sign encrypt --key-file FILE --secret TEXT
  * sign prints the compact JWS; --claims is used byte for byte as the
  * payload (so malformed JSON can be signed); --header is merged into the
  * header (crit, jku, …); alg "none" makes an unsigned token; HS* are keyed
- * with the bytes of --hmac-key-file. jwk prints the public JWK. */
+ * with the bytes of --hmac-key-file. jwk prints the public JWK. encrypt
+ * prints TEXT in `pwbadm encrypt-password` form (pwb_secret_encrypt, the
+ * key file created when missing). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/pem.h>
+#include "secret.h"
 #include "testsign.h"
 
 static EVP_PKEY *load_key(const char *path)
@@ -50,14 +54,15 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: pwb-test-sign sign --alg ALG [--key PEM] [--kid KID] [--header "
 			"JSON] [--hmac-key-file FILE] --claims JSON\n"
-			"       pwb-test-sign jwk --key PEM [--kid KID] [--alg ALG]\n");
+			"       pwb-test-sign jwk --key PEM [--kid KID] [--alg ALG]\n"
+			"       pwb-test-sign encrypt --key-file FILE --secret TEXT\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	const char *alg = NULL, *keyfile = NULL, *kid = NULL, *header = NULL, *claims = NULL;
-	const char *hmac_file = NULL;
+	const char *hmac_file = NULL, *key_file = NULL, *secret = NULL;
 	EVP_PKEY *key = NULL;
 	char *hmac = NULL, *out;
 	size_t hmac_len = 0;
@@ -78,6 +83,10 @@ int main(int argc, char **argv)
 			claims = argv[i + 1];
 		else if (strcmp(argv[i], "--hmac-key-file") == 0)
 			hmac_file = argv[i + 1];
+		else if (strcmp(argv[i], "--key-file") == 0)
+			key_file = argv[i + 1];
+		else if (strcmp(argv[i], "--secret") == 0)
+			secret = argv[i + 1];
 		else
 			return usage();
 	}
@@ -85,7 +94,16 @@ int main(int argc, char **argv)
 		return usage();
 	if (keyfile && !(key = load_key(keyfile)))
 		return 1;
-	if (strcmp(argv[1], "jwk") == 0) {
+	if (strcmp(argv[1], "encrypt") == 0) {
+		struct pwb_error err = {0};
+
+		if (!key_file || !secret)
+			return usage();
+		if (pwb_secret_encrypt(key_file, true, secret, &out, &err) < 0) {
+			fprintf(stderr, "pwb-test-sign: %s\n", err.msg);
+			return 1;
+		}
+	} else if (strcmp(argv[1], "jwk") == 0) {
 		if (!key)
 			return usage();
 		out = testsign_jwk(key, kid, alg);
