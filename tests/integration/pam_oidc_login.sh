@@ -101,6 +101,11 @@ refused "crit header" alice "$(pwb_sign_token --header '{"crit":["x"],"x":1}' --
 # at 4 KiB, which would make it a truncation test instead).
 big=$(pwb_sign_token --claims "$(pwb_token_claims alice "\"pad\":\"$(head -c 20000 /dev/zero |
 	tr '\0' x)\"")")
+# Close to the limit (about 15 KiB): accepted.
+large=$(pwb_sign_token --claims "$(pwb_token_claims alice "\"pad\":\"$(head -c 11000 /dev/zero |
+	tr '\0' x)\"")")
+tap_is "the large token is between 14 and 16 KiB" "$((${#large} > 14336 && ${#large} <= 16384))" 1
+tap_check "a token of nearly 16 KiB signs in" sh -c "printf '%s' '$large' | $DRIVE pwb-test alice"
 before=$(pwb_syslog_count)
 tap_check_fails "oversized token refused" sh -c "printf '%s' '$big' | $DRIVE pwb-test alice"
 tap_like "oversized token logged" "$(pwb_syslog_since "$before")" \

@@ -8,6 +8,7 @@
 #   pwb_syslog_capture     start; lines go to $PWB_SYSLOG (one message per line)
 #   pwb_syslog_since N     the lines after the first N (N from pwb_syslog_count)
 #   pwb_syslog_count       how many lines so far
+# (both wait until everything logged before the call has arrived)
 
 PWB_TEST_SYSLOGD=$PWB_TEST_BUILDDIR/tests/unit/pwb-test-syslogd
 
@@ -41,6 +42,25 @@ pwb_syslog_capture() {
 	return 1
 }
 
-pwb_syslog_count() { wc -l <"$PWB_SYSLOG"; }
+# Syslog is a datagram socket: a line logged just before may not be in the
+# file yet. A marker sent now arrives after it, so once the marker is in
+# the file everything logged before is too. Markers are hidden from
+# pwb_syslog_count/pwb_syslog_since.
+pwb_syslog_sync() {
+	local marker=pwb-syslog-sync-$$-$RANDOM n
+	logger -u /dev/log -- "$marker" 2>/dev/null || return 0
+	for n in $(seq 1 100); do
+		grep -q -- "$marker" "$PWB_SYSLOG" && return 0
+		sleep 0.02
+	done
+}
 
-pwb_syslog_since() { tail -n +"$(($1 + 1))" "$PWB_SYSLOG"; }
+pwb_syslog_count() {
+	pwb_syslog_sync
+	grep -vc 'pwb-syslog-sync-' "$PWB_SYSLOG"
+}
+
+pwb_syslog_since() {
+	pwb_syslog_sync
+	grep -v 'pwb-syslog-sync-' "$PWB_SYSLOG" | tail -n +"$(($1 + 1))"
+}
