@@ -92,6 +92,9 @@ PWB_PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, 
 	if (r < 0) {
 		pam_syslog(pamh, r == PWB_EUNAVAIL || r == PWB_ECONFIG ? LOG_ERR : LOG_NOTICE,
 			   "user %s: sign-in refused: %s", shown, pwb_error_text(&err, r));
+		/* Claims from an earlier success on this handle must not
+		 * outlive a refusal. */
+		pam_set_data(pamh, PWB_PAM_DATA_CLAIMS, NULL, NULL);
 		return map_error(r);
 	}
 	pr = pam_set_data(pamh, PWB_PAM_DATA_CLAIMS, claims, claims_cleanup);
