@@ -62,6 +62,28 @@ tap_check "email-shaped name maps to the PAM user" login carol \
 tap_check "a token prompted for through the conversation (pwb-pam-drive)" \
 	sh -c "printf '%s' '$(pwb_sign_token --claims "$claims")' | $DRIVE pwb-test alice"
 
+# --- the claims handed to the account stage (pam_pwb_mkhome's side) ---
+dump=$PWB_TMP/claims.txt
+cat >/etc/pam.d/pwb-claims <<PAM
+auth required $PWB_PAM_OIDC
+account required $PWB_TEST_BUILDDIR/tests/unit/.libs/pam_pwb_test_claims.so $dump
+PAM
+rich=$(pwb_token_claims Dana.Smith@example.com \
+	'"name":"Dana Smith","email":"dana@example.com","groups":["data-science","Admins"]')
+tap_check "authenticate + acct_mgmt in one handle" sh -c \
+	"printf '%s\n' '$(pwb_sign_token --claims "$rich")' |
+		pamtester pwb-claims dana.smith authenticate acct_mgmt"
+tap_is "claims handed over" "$(cat "$dump")" "username=dana.smith
+issuer=$PWB_ISSUER_URL
+subject=sub-Dana.Smith@example.com
+name=Dana Smith
+email=dana@example.com
+local=0
+groups=data-science,Admins"
+tap_check_fails "no claims without a successful authentication" \
+	pamtester pwb-claims dana.smith acct_mgmt
+tap_is "the account stage saw none" "$(cat "$dump")" none
+
 # --- refused tokens ---------------------------------------------------
 refused "alg none" alice "$(pwb_sign_token --alg none --claims "$claims")" "alg:"
 pub=$PWB_TMP/rsa1.pub
