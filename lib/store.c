@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "fsid.h"
 #include "log.h"
+#include "publish.h"
 #include "store_internal.h"
 
 #define STORE_FILE	 "store.db"
@@ -368,6 +369,7 @@ int pwb_store_open(const struct pwb_config *cfg, struct pwb_store **out, struct 
 	int r;
 
 	*out = NULL;
+	pwb_publish_init();
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
