@@ -49,6 +49,18 @@ uid=$("$PWB_TEST_BUILDDIR/tests/unit/pwb-test-adduser" gina)
 tap_like "gina created in the pwb store" "$uid" '^[0-9]+$'
 echo "gina:x:$uid:$uid:Gina:$PWB_HOME_ROOT/gina:/bin/bash" >>/etc/passwd
 tap_check "pwb store user gina signs in (not a local account)" login gina "$(token rsa2 gina)"
+# The published NSS snapshot answers for gina without opening the store:
+# with the store unusable she still signs in, while bob (not in the
+# snapshot) needs the store, so the rule cannot be decided for him.
+mv "$PWB_DB_DIR/store" "$PWB_DB_DIR/store.off" && : >"$PWB_DB_DIR/store"
+tap_check "store unusable: gina signs in from the snapshot" login gina "$(token rsa2 gina)"
+before=$(pwb_syslog_count)
+out=$(login bob "$(token rsa2 bob)" 2>&1)
+tap_like "store unusable: bob cannot be decided (PAM_AUTHINFO_UNAVAIL)" "$out" \
+	"cannot retrieve authentication info"
+tap_like "logged: store unusable" "$(pwb_syslog_since "$before")" \
+	"user bob: sign-in refused: local: cannot check the pwb store for bob"
+rm -f "$PWB_DB_DIR/store" && mv "$PWB_DB_DIR/store.off" "$PWB_DB_DIR/store"
 # Without a published snapshot the store itself is asked.
 rm -f "$PWB_DB_DIR"/nss/*.db
 tap_check "gina still signs in with no NSS snapshot (store lookup)" login gina "$(token rsa2 gina)"
