@@ -40,44 +40,15 @@ mkhome_add_local_user() {
 	echo "$1:*:20000:0:99999:7:::" >>/etc/shadow
 }
 
-# mkhome_syslog_start: captures syslog(3) into $MKHOME_SYSLOG. /dev/log
-# lives in a tmpfs over /dev private to this mount namespace (the host's
-# /dev is only bind-mounted back, device by device), so the host sees
-# nothing.
-mkhome_syslog_start() {
-	local n
-	MKHOME_SYSLOG=$PWB_TMP/syslog
-	: >"$MKHOME_SYSLOG"
-	mkdir "$PWB_TMP/hostdev"
-	mount --rbind /dev "$PWB_TMP/hostdev"
-	mount -t tmpfs -o mode=0755,size=1m pwb-dev /dev
-	for n in null zero full random urandom tty ptmx; do
-		touch "/dev/$n" && mount --bind "$PWB_TMP/hostdev/$n" "/dev/$n"
-	done
-	mkdir /dev/pts /dev/shm
-	mount --rbind "$PWB_TMP/hostdev/pts" /dev/pts
-	mount --rbind "$PWB_TMP/hostdev/shm" /dev/shm
-	ln -s /proc/self/fd /dev/fd
-	ln -s fd/0 /dev/stdin && ln -s fd/1 /dev/stdout && ln -s fd/2 /dev/stderr
-	/usr/bin/python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("/dev/log")
-os.chmod("/dev/log", 0o666)
-out = open(sys.argv[1], "ab", buffering=0)
-while True:
-    out.write(s.recv(65536).rstrip(b"\0\n") + b"\n")
-' "$MKHOME_SYSLOG" &
-	MKHOME_SYSLOG_PID=$!
-	pwb_on_cleanup "kill $MKHOME_SYSLOG_PID 2>/dev/null; umount -l $PWB_TMP/hostdev"
-	for n in $(seq 1 50); do [ -S /dev/log ] && return 0; sleep 0.1; done
-	tap_bail "syslog capture did not start"
-}
-
-# mkhome_syslog_mark: remembers where the log is now; mkhome_syslog_since
+# mkhome_syslog_start: captures syslog(3) lines (tests/lib/syslog.sh);
+# mkhome_syslog_mark remembers where the log is now, mkhome_syslog_since
 # prints what was logged after the mark.
-mkhome_syslog_mark() { MKHOME_SYSLOG_MARK=$(wc -c <"$MKHOME_SYSLOG"); }
-mkhome_syslog_since() { sleep 0.1; tail -c +"$((${MKHOME_SYSLOG_MARK:-0} + 1))" "$MKHOME_SYSLOG"; }
+mkhome_syslog_start() {
+	. "$PWB_TEST_SRCDIR/tests/lib/syslog.sh"
+	pwb_syslog_capture || tap_bail "cannot capture syslog"
+}
+mkhome_syslog_mark() { MKHOME_SYSLOG_MARK=$(pwb_syslog_count); }
+mkhome_syslog_since() { sleep 0.1; pwb_syslog_since "${MKHOME_SYSLOG_MARK:-0}"; }
 
 # mkhome_stat PATH: "mode uid:gid type" without following a symlink.
 mkhome_stat() { stat -c '%a %u:%g %F' -- "$1"; }
