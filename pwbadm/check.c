@@ -32,7 +32,11 @@
 #define NSCD_CONF     "/etc/nscd.conf"
 #define DISCOVERY_MAX (256 * 1024)
 
-enum level { OK, WARN, FAIL };
+enum level {
+	OK,
+	WARN,
+	FAIL
+};
 
 struct check {
 	struct pwbadm *adm;
@@ -77,8 +81,8 @@ static void check_config(struct check *c)
 		report(c, OK, "config", NULL, "%s parses", path);
 		return;
 	}
-	report(c, FAIL, "config", "correct the file (see pwb.conf(5) and examples/pwb.conf)",
-	       "%s", pwb_error_text(&err, rc));
+	report(c, FAIL, "config", "correct the file (see pwb.conf(5) and examples/pwb.conf)", "%s",
+	       pwb_error_text(&err, rc));
 	pwb_config_defaults(&c->cfg);
 }
 
@@ -221,8 +225,8 @@ static void check_snapshot(struct check *c, struct pwb_store *st)
 	snprintf(name, sizeof(name), PWB_SNAP_BASE_FMT, strtoull(base, NULL, 10));
 	snap.level[2] = snapshot_open(dir, name);
 	if (!snap.level[1] || !snap.level[2]) {
-		report(c, FAIL, "snapshot", fix, "%s: the mid or base file delta.db names is missing",
-		       dir);
+		report(c, FAIL, "snapshot", fix,
+		       "%s: the mid or base file delta.db names is missing", dir);
 		goto out;
 	}
 	rc = pwb_store_read(st, compare_txn, &cmp, &err);
@@ -277,7 +281,8 @@ static void check_nsswitch_line(struct check *c, const char *db, const char *ser
 	char fix[128], copy[512], *tok, *save = NULL;
 	int position = 0, pwb_at = -1, sss_at = -1;
 
-	snprintf(fix, sizeof(fix), "list pwb on the %s: line of " NSSWITCH_CONF " (e.g. \"%s: files systemd pwb\")",
+	snprintf(fix, sizeof(fix),
+		 "list pwb on the %s: line of " NSSWITCH_CONF " (e.g. \"%s: files systemd pwb\")",
 		 db, db);
 	if (!services) {
 		report(c, FAIL, "nsswitch", fix, "no %s: line in " NSSWITCH_CONF, db);
@@ -334,12 +339,14 @@ static void check_nss_module(struct check *c)
 	void *h = dlopen("libnss_pwb.so.2", RTLD_NOW | RTLD_LOCAL);
 
 	if (!h) {
-		report(c, FAIL, "nss module", "make install (puts it in the system library directory), then ldconfig",
+		report(c, FAIL, "nss module",
+		       "make install (puts it in the system library directory), then ldconfig",
 		       "libnss_pwb.so.2 not found where glibc looks");
 		return;
 	}
 	if (!dlsym(h, "_nss_pwb_getpwnam_r"))
-		report(c, FAIL, "nss module", "reinstall pwb", "libnss_pwb.so.2 lacks _nss_pwb_getpwnam_r");
+		report(c, FAIL, "nss module", "reinstall pwb",
+		       "libnss_pwb.so.2 lacks _nss_pwb_getpwnam_r");
 	else
 		report(c, OK, "nss module", NULL, "libnss_pwb.so.2 loads");
 	dlclose(h);
@@ -382,8 +389,9 @@ static bool nscd_caches(const char *db)
 
 static void check_nscd(struct check *c)
 {
-	static const char fix[] = "set \"enable-cache passwd no\" and \"enable-cache group no\" in "
-				  NSCD_CONF " (or stop nscd)";
+	static const char fix[] =
+	    "set \"enable-cache passwd no\" and \"enable-cache group no\" in " NSCD_CONF
+	    " (or stop nscd)";
 
 	if (!nscd_running())
 		report(c, OK, "nscd", NULL, "not running");
@@ -438,15 +446,18 @@ static void scan_pam_file(struct check *c, struct pam_scan *s, const char *servi
 				module = tok;
 				oidc = true;
 				if (!s->oidc_service[0]) {
-					snprintf(s->oidc_service, sizeof(s->oidc_service), "%s", service);
+					snprintf(s->oidc_service, sizeof(s->oidc_service), "%s",
+						 service);
 					snprintf(s->oidc_module, sizeof(s->oidc_module), "%s", tok);
 				}
 			} else if (strstr(tok, "pam_pwb_mkhome.so")) {
 				module = tok;
-				if (!s->mkhome_service[0] || (oidc && strcmp(s->mkhome_service, service))) {
+				if (!s->mkhome_service[0] ||
+				    (oidc && strcmp(s->mkhome_service, service))) {
 					snprintf(s->mkhome_service, sizeof(s->mkhome_service), "%s",
 						 service);
-					snprintf(s->mkhome_module, sizeof(s->mkhome_module), "%s", tok);
+					snprintf(s->mkhome_module, sizeof(s->mkhome_module), "%s",
+						 tok);
 				}
 			} else if (module && strstr(module, "pam_pwb_mkhome") &&
 				   strncmp(tok, "skel=", 5) == 0) {
@@ -608,8 +619,8 @@ static void check_homes(struct check *c)
 int pwbadm_check(struct pwbadm *adm, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct check c = {.adm = adm};
 	int opt;

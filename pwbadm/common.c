@@ -314,12 +314,12 @@ json_t *pwbadm_user_json(const struct pwb_user *u)
 
 json_t *pwbadm_group_json(const struct pwb_group *g)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I}", "type", "group",
-			      "id", g->id, "name", g->name, "displayName",
-			      string_or_null(g->display_name), "externalId",
-			      string_or_null(g->external_id), "gid", (json_int_t)g->gid, "created",
-			      (json_int_t)g->created, "modified", (json_int_t)g->modified,
-			      "version", (json_int_t)g->version);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I}", "type", "group", "id", g->id,
+		      "name", g->name, "displayName", string_or_null(g->display_name), "externalId",
+		      string_or_null(g->external_id), "gid", (json_int_t)g->gid, "created",
+		      (json_int_t)g->created, "modified", (json_int_t)g->modified, "version",
+		      (json_int_t)g->version);
 
 	if (o && g->attrs && json_object_set(o, "attrs", g->attrs) < 0) {
 		json_decref(o);

@@ -33,7 +33,8 @@ static int add_member(const char *user_id, void *vctx)
 
 static int compare_names(const void *a, const void *b)
 {
-	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+	return strcmp(json_string_value(*(json_t *const *)a),
+		      json_string_value(*(json_t *const *)b));
 }
 
 /* Members as a sorted, comma-separated string (for the table). */
@@ -113,9 +114,9 @@ int pwbadm_list_groups(struct pwbadm *adm, int argc, char **argv)
 {
 	static const char *const headers[] = {"NAME", "GID", "MEMBERS"};
 	static const struct option options[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct list_ctx c = {0};
 	struct pwb_error err = {0};
@@ -140,11 +141,11 @@ int pwbadm_list_groups(struct pwbadm *adm, int argc, char **argv)
 		rc = pwbadm_fail("cannot list groups: %s", pwb_error_text(&err, rc));
 	} else if (c.json) {
 		rc = pwbadm_json_list_print(&c.list, stdout) ? pwbadm_fail("cannot write the list")
-							      : 0;
+							     : 0;
 	} else {
 		pwbadm_table_sort(&c.table, 0);
-		rc = pwbadm_table_print(&c.table, stdout) ? pwbadm_fail("cannot write the list")
-							  : 0;
+		rc =
+		    pwbadm_table_print(&c.table, stdout) ? pwbadm_fail("cannot write the list") : 0;
 	}
 	json_decref(c.members);
 	pwbadm_table_free(&c.table);

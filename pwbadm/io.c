@@ -20,8 +20,8 @@
 static int no_options(int argc, char **argv, int max_operands)
 {
 	static const struct option options[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 
@@ -32,7 +32,8 @@ static int no_options(int argc, char **argv, int max_operands)
 		return -1;
 	}
 	if (argc - optind > max_operands)
-		return pwbadm_usage(argv[0], "unexpected argument \"%s\"", argv[optind + max_operands]);
+		return pwbadm_usage(argv[0], "unexpected argument \"%s\"",
+				    argv[optind + max_operands]);
 	return 0;
 }
 
@@ -50,8 +51,8 @@ int pwbadm_rebuild_nss(struct pwbadm *adm, int argc, char **argv)
 		return PWBADM_EXIT_FAILURE;
 	rc = pwb_store_publish_all(adm->store, &err);
 	if (rc < 0)
-		return pwbadm_fail("cannot rebuild the NSS snapshot in %s/nss: %s",
-				   adm->cfg.db_dir, pwb_error_text(&err, rc));
+		return pwbadm_fail("cannot rebuild the NSS snapshot in %s/nss: %s", adm->cfg.db_dir,
+				   pwb_error_text(&err, rc));
 	pwb_log(LOG_NOTICE, "NSS snapshot rebuilt by pwbadm");
 	printf("NSS snapshot rebuilt in %s/nss\n", adm->cfg.db_dir);
 	return PWBADM_EXIT_OK;
@@ -294,8 +295,8 @@ static int get_text(json_t *o, const char *key, bool passwd_field, char **out,
 	if (strlen(s) > TEXT_MAX_BYTES || memchr(s, '\0', json_string_length(v)))
 		return pwb_error_set(err, PWB_EINVAL, "field %s: too long or contains NUL", key);
 	if (passwd_field && !pwbadm_passwd_field_ok(s))
-		return pwb_error_set(err, PWB_EINVAL, "field %s: contains ':' or a control character",
-				     key);
+		return pwb_error_set(err, PWB_EINVAL,
+				     "field %s: contains ':' or a control character", key);
 	if (!(*out = strdup(s)))
 		return pwb_error_set(err, -ENOMEM, "out of memory");
 	return 0;
@@ -331,8 +332,7 @@ static int get_id(json_t *o, char out[PWB_ID_LEN + 1], struct pwb_error *err)
 }
 
 /* An optional id number: absent or null leaves *present false. */
-static int get_xid(json_t *o, const char *key, uint32_t *out, bool *present,
-		   struct pwb_error *err)
+static int get_xid(json_t *o, const char *key, uint32_t *out, bool *present, struct pwb_error *err)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -395,9 +395,9 @@ static int parse_source(json_t *o, enum pwb_user_source *out, struct pwb_error *
 static int parse_user(struct import *im, json_t *o, struct import_user *r, struct pwb_error *err)
 {
 	static const char *const keys[] = {
-		"type",	 "id",	   "name",   "userName", "externalId", "uid",	   "gid",
-		"gecos", "home",   "shell",  "email",	 "active",     "source",   "lastLogin",
-		"attrs", "created", "modified", "version", NULL,
+	    "type",  "id",	"name",	    "userName", "externalId", "uid",	"gid",
+	    "gecos", "home",	"shell",    "email",	"active",     "source", "lastLogin",
+	    "attrs", "created", "modified", "version",	NULL,
 	};
 	struct pwb_user *u = &r->u;
 	json_t *active = json_object_get(o, "active");
@@ -405,7 +405,8 @@ static int parse_user(struct import *im, json_t *o, struct import_user *r, struc
 	int rc;
 
 	if ((rc = check_keys(o, keys, err)) || (rc = get_name(o, "name", u->name, err)) ||
-	    (rc = get_id(o, u->id, err)) || (rc = get_text(o, "userName", false, &u->user_name, err)) ||
+	    (rc = get_id(o, u->id, err)) ||
+	    (rc = get_text(o, "userName", false, &u->user_name, err)) ||
 	    (rc = get_text(o, "externalId", false, &u->external_id, err)) ||
 	    (rc = get_xid(o, "uid", &u->uid, &r->has_uid, err)) ||
 	    (rc = get_xid(o, "gid", &u->gid, &r->has_gid, err)) ||
@@ -468,12 +469,11 @@ static int parse_members(json_t *o, struct import_group *r, struct pwb_error *er
 	return 0;
 }
 
-static int parse_group(struct import *im, json_t *o, struct import_group *r,
-		       struct pwb_error *err)
+static int parse_group(struct import *im, json_t *o, struct import_group *r, struct pwb_error *err)
 {
 	static const char *const keys[] = {
-		"type", "id",	   "name",     "displayName", "externalId", "gid",
-		"members", "attrs", "created", "modified",    "version",    NULL,
+	    "type",    "id",	"name",	   "displayName", "externalId", "gid",
+	    "members", "attrs", "created", "modified",	  "version",	NULL,
 	};
 	struct pwb_group *g = &r->g;
 	char number[16];
@@ -506,8 +506,7 @@ static bool is_hex_hash(const char *s)
 	return i == PWB_HASH_HEX_LEN;
 }
 
-static int parse_token(struct import *im, json_t *o, struct import_token *r,
-		       struct pwb_error *err)
+static int parse_token(struct import *im, json_t *o, struct import_token *r, struct pwb_error *err)
 {
 	static const char *const keys[] = {"type",    "name",	 "hash",     "masked",
 					   "created", "expires", "lastUsed", NULL};
@@ -522,7 +521,8 @@ static int parse_token(struct import *im, json_t *o, struct import_token *r,
 	    (rc = get_time(o, "lastUsed", &t->last_used, err)))
 		return rc;
 	if (!hash || !is_hex_hash(hash))
-		return pwb_error_set(err, PWB_EINVAL, "field hash: not a SHA-256 in lower-case hex");
+		return pwb_error_set(err, PWB_EINVAL,
+				     "field hash: not a SHA-256 in lower-case hex");
 	strcpy(t->hash, hash);
 	if (masked && (strlen(masked) >= sizeof(t->masked) || !pwbadm_passwd_field_ok(masked)))
 		return pwb_error_set(err, PWB_EINVAL, "field masked: too long");
@@ -562,20 +562,20 @@ static int parse_line(struct import *im, const char *text, size_t len, size_t li
 	if (!json_is_object(o) || !type) {
 		rc = pwb_error_set(err, PWB_EINVAL, "not an object with a \"type\"");
 	} else if (strcmp(type, "user") == 0) {
-		struct import_user *r = append_slot((void **)&im->users, &im->user_count,
-						    sizeof(*r));
+		struct import_user *r =
+		    append_slot((void **)&im->users, &im->user_count, sizeof(*r));
 
 		rc = r ? (r->line = line, parse_user(im, o, r, err))
 		       : pwb_error_set(err, -ENOMEM, "out of memory");
 	} else if (strcmp(type, "group") == 0) {
-		struct import_group *r = append_slot((void **)&im->groups, &im->group_count,
-						     sizeof(*r));
+		struct import_group *r =
+		    append_slot((void **)&im->groups, &im->group_count, sizeof(*r));
 
 		rc = r ? (r->line = line, parse_group(im, o, r, err))
 		       : pwb_error_set(err, -ENOMEM, "out of memory");
 	} else if (strcmp(type, "token") == 0) {
-		struct import_token *r = append_slot((void **)&im->tokens, &im->token_count,
-						     sizeof(*r));
+		struct import_token *r =
+		    append_slot((void **)&im->tokens, &im->token_count, sizeof(*r));
 
 		rc = r ? (r->line = line, parse_token(im, o, r, err))
 		       : pwb_error_set(err, -ENOMEM, "out of memory");

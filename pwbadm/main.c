@@ -8,48 +8,46 @@
 #include "pwbadm.h"
 
 static const struct pwbadm_command commands[] = {
-	{"list-users", pwbadm_list_users, "[--json] [--all]",
-	 "list users (name, uid, gid, state, source, last sign-in, home)",
-	 "  --json   one JSON array, one user object per line\n"
-	 "  --all    include locked (deactivated) users\n"},
-	{"show-user", pwbadm_show_user, "NAME [--json]",
-	 "show everything about one user, including groups and externalId",
-	 "  --json   one JSON object\n"},
-	{"add-user", pwbadm_add_user, "NAME [--uid N] [--groups A,B] [--home DIR]",
-	 "register a user (uid from the configured range unless --uid)",
-	 "  --uid N        use this UID (must be free, not local, not retired)\n"
-	 "  --groups A,B   make the user a member of these groups (created if missing)\n"
-	 "  --home DIR     home directory (default: user-homedir-path/NAME); not created\n"},
-	{"lock-user", pwbadm_lock_user, "NAME",
-	 "lock a user: shadow entry expired, PAM sign-in refused", ""},
-	{"unlock-user", pwbadm_unlock_user, "NAME", "unlock a locked user", ""},
-	{"delete-user", pwbadm_delete_user, "NAME [--yes]",
-	 "remove a user; the UID is retired, the home directory is kept",
-	 "  --yes    do not ask (required when stdin is not a terminal)\n"},
-	{"set-groups", pwbadm_set_groups, "NAME A,B,...",
-	 "set a user's groups exactly (missing groups are created; \"\" for none)", ""},
-	{"list-groups", pwbadm_list_groups, "[--json]", "list groups with GID and members",
-	 "  --json   one JSON array, one group object per line\n"},
-	{"generate-token", pwbadm_generate_token, "[--duration DAYS | --no-expiry] NAME",
-	 "create a SCIM bearer token NAME and print it once",
-	 "  --duration DAYS   lifetime in days (default 365)\n"
-	 "  --no-expiry       the token never expires\n"},
-	{"list-tokens", pwbadm_list_tokens, "[--json]",
-	 "list SCIM tokens (name, masked key, created, expires, last used)",
-	 "  --json   one JSON array (metadata only, never a token)\n"},
-	{"revoke-token", pwbadm_revoke_token, "NAME | --all", "revoke a SCIM token, or all of them",
-	 "  --all    revoke every token\n"},
-	{"encrypt-password", pwbadm_encrypt_password, "",
-	 "read a secret (no echo on a terminal) and print it encrypted for openid-client-secret",
-	 ""},
-	{"check", pwbadm_check, "", "diagnose the setup: one line per check, ok/WARN/FAIL and a fix",
-	 ""},
-	{"rebuild-nss", pwbadm_rebuild_nss, "", "republish the whole NSS snapshot from the store",
-	 ""},
-	{"export", pwbadm_export, "[FILE]",
-	 "write users, groups and token metadata as JSON lines (default: stdout)", ""},
-	{"import", pwbadm_import, "[FILE]",
-	 "read an export (default: stdin); validated, then written in one transaction", ""},
+    {"list-users", pwbadm_list_users, "[--json] [--all]",
+     "list users (name, uid, gid, state, source, last sign-in, home)",
+     "  --json   one JSON array, one user object per line\n"
+     "  --all    include locked (deactivated) users\n"},
+    {"show-user", pwbadm_show_user, "NAME [--json]",
+     "show everything about one user, including groups and externalId",
+     "  --json   one JSON object\n"},
+    {"add-user", pwbadm_add_user, "NAME [--uid N] [--groups A,B] [--home DIR]",
+     "register a user (uid from the configured range unless --uid)",
+     "  --uid N        use this UID (must be free, not local, not retired)\n"
+     "  --groups A,B   make the user a member of these groups (created if missing)\n"
+     "  --home DIR     home directory (default: user-homedir-path/NAME); not created\n"},
+    {"lock-user", pwbadm_lock_user, "NAME",
+     "lock a user: shadow entry expired, PAM sign-in refused", ""},
+    {"unlock-user", pwbadm_unlock_user, "NAME", "unlock a locked user", ""},
+    {"delete-user", pwbadm_delete_user, "NAME [--yes]",
+     "remove a user; the UID is retired, the home directory is kept",
+     "  --yes    do not ask (required when stdin is not a terminal)\n"},
+    {"set-groups", pwbadm_set_groups, "NAME A,B,...",
+     "set a user's groups exactly (missing groups are created; \"\" for none)", ""},
+    {"list-groups", pwbadm_list_groups, "[--json]", "list groups with GID and members",
+     "  --json   one JSON array, one group object per line\n"},
+    {"generate-token", pwbadm_generate_token, "[--duration DAYS | --no-expiry] NAME",
+     "create a SCIM bearer token NAME and print it once",
+     "  --duration DAYS   lifetime in days (default 365)\n"
+     "  --no-expiry       the token never expires\n"},
+    {"list-tokens", pwbadm_list_tokens, "[--json]",
+     "list SCIM tokens (name, masked key, created, expires, last used)",
+     "  --json   one JSON array (metadata only, never a token)\n"},
+    {"revoke-token", pwbadm_revoke_token, "NAME | --all", "revoke a SCIM token, or all of them",
+     "  --all    revoke every token\n"},
+    {"encrypt-password", pwbadm_encrypt_password, "",
+     "read a secret (no echo on a terminal) and print it encrypted for openid-client-secret", ""},
+    {"check", pwbadm_check, "", "diagnose the setup: one line per check, ok/WARN/FAIL and a fix",
+     ""},
+    {"rebuild-nss", pwbadm_rebuild_nss, "", "republish the whole NSS snapshot from the store", ""},
+    {"export", pwbadm_export, "[FILE]",
+     "write users, groups and token metadata as JSON lines (default: stdout)", ""},
+    {"import", pwbadm_import, "[FILE]",
+     "read an export (default: stdin); validated, then written in one transaction", ""},
 };
 
 const struct pwbadm_command *pwbadm_command_find(const char *name)
@@ -86,8 +84,8 @@ static void usage(FILE *out)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-17s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nOptions:\n"
-	      "  -c, --config FILE  pwb.conf to use (default: $PWB_CONFIG, then " PWB_CONFIG_DEFAULT_PATH
-	      ")\n"
+	      "  -c, --config FILE  pwb.conf to use (default: $PWB_CONFIG, "
+	      "then " PWB_CONFIG_DEFAULT_PATH ")\n"
 	      "  -h, --help         this help\n\n",
 	      out);
 	fputs(exit_codes, out);
@@ -97,9 +95,9 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct pwbadm_command *cmd;
 	struct pwbadm adm = {0};
@@ -116,7 +114,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return PWBADM_EXIT_OK;
 		default:
-			fprintf(stderr, "pwbadm: unknown option or missing value: %s (see pwbadm --help)\n",
+			fprintf(stderr,
+				"pwbadm: unknown option or missing value: %s (see pwbadm --help)\n",
 				argv[optind - 1]);
 			return PWBADM_EXIT_USAGE;
 		}
@@ -135,8 +134,10 @@ int main(int argc, char **argv)
 	}
 	cmd = pwbadm_command_find(argv[optind]);
 	if (!cmd) {
-		fprintf(stderr, "pwbadm: unknown command \"%.40s\" (see pwbadm --help)\n",
-			argv[optind]);
+		char shown[48];
+
+		pwb_names_escape(argv[optind], shown, sizeof(shown));
+		fprintf(stderr, "pwbadm: unknown command \"%s\" (see pwbadm --help)\n", shown);
 		return PWBADM_EXIT_USAGE;
 	}
 	pwb_log_init("pwbadm", false, false);

@@ -85,8 +85,8 @@ static int read_secret(char *buf, size_t size)
 int pwbadm_encrypt_password(struct pwbadm *adm, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct pwb_error err = {0};
 	char plain[SECRET_MAX];

@@ -57,10 +57,10 @@ static int generate_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 int pwbadm_generate_token(struct pwbadm *adm, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"duration", required_argument, NULL, 'd'},
-		{"no-expiry", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"no-expiry", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct pwb_token t = {0};
 	struct generate_ctx c = {&t};
@@ -77,8 +77,9 @@ int pwbadm_generate_token(struct pwbadm *adm, int argc, char **argv)
 			return PWBADM_EXIT_OK;
 		case 'd':
 			if (pwb_parse_u32(optarg, 1, MAX_DAYS, &days) < 0)
-				return pwbadm_usage(argv[0], "--duration: not a number of days "
-							     "from 1 to %d: \"%.20s\"",
+				return pwbadm_usage(argv[0],
+						    "--duration: not a number of days "
+						    "from 1 to %d: \"%.20s\"",
 						    MAX_DAYS, optarg);
 			duration = true;
 			break;
@@ -161,9 +162,9 @@ int pwbadm_list_tokens(struct pwbadm *adm, int argc, char **argv)
 {
 	static const char *const headers[] = {"NAME", "KEY", "CREATED", "EXPIRES", "LAST USED"};
 	static const struct option options[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct list_ctx c = {0};
 	struct pwb_error err = {0};
@@ -189,11 +190,11 @@ int pwbadm_list_tokens(struct pwbadm *adm, int argc, char **argv)
 		rc = pwbadm_fail("cannot list tokens: %s", pwb_error_text(&err, rc));
 	} else if (c.json) {
 		rc = pwbadm_json_list_print(&c.list, stdout) ? pwbadm_fail("cannot write the list")
-							      : 0;
+							     : 0;
 	} else {
 		pwbadm_table_sort(&c.table, 0);
-		rc = pwbadm_table_print(&c.table, stdout) ? pwbadm_fail("cannot write the list")
-							  : 0;
+		rc =
+		    pwbadm_table_print(&c.table, stdout) ? pwbadm_fail("cannot write the list") : 0;
 	}
 	pwbadm_table_free(&c.table);
 	pwbadm_json_list_free(&c.list);
@@ -250,9 +251,9 @@ static int revoke_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 int pwbadm_revoke_token(struct pwbadm *adm, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"all", no_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"all", no_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct revoke_ctx c = {0};
 	struct pwb_error err = {0};

@@ -15,9 +15,9 @@
 
 /* Options shared by the commands that take only --help (and maybe --json). */
 static const struct option json_options[] = {
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 /* ---- list-users ---- */
@@ -67,13 +67,13 @@ static int list_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 
 int pwbadm_list_users(struct pwbadm *adm, int argc, char **argv)
 {
-	static const char *const headers[] = {"NAME",	"UID",	       "GID", "STATE",
+	static const char *const headers[] = {"NAME",	"UID",		"GID", "STATE",
 					      "SOURCE", "LAST SIGN-IN", "HOME"};
 	static const struct option options[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"all", no_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct list_ctx c = {0};
 	struct pwb_error err = {0};
@@ -101,11 +101,11 @@ int pwbadm_list_users(struct pwbadm *adm, int argc, char **argv)
 		rc = pwbadm_fail("cannot list users: %s", pwb_error_text(&err, rc));
 	} else if (c.json) {
 		rc = pwbadm_json_list_print(&c.list, stdout) ? pwbadm_fail("cannot write the list")
-							      : 0;
+							     : 0;
 	} else {
 		pwbadm_table_sort(&c.table, 0);
-		rc = pwbadm_table_print(&c.table, stdout) ? pwbadm_fail("cannot write the list")
-							  : 0;
+		rc =
+		    pwbadm_table_print(&c.table, stdout) ? pwbadm_fail("cannot write the list") : 0;
 	}
 	pwbadm_table_free(&c.table);
 	pwbadm_json_list_free(&c.list);
@@ -308,11 +308,11 @@ static bool home_ok(const char *home)
 int pwbadm_add_user(struct pwbadm *adm, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"uid", required_argument, NULL, 'u'},
-		{"groups", required_argument, NULL, 'g'},
-		{"home", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"uid", required_argument, NULL, 'u'},
+	    {"groups", required_argument, NULL, 'g'},
+	    {"home", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct pwbadm_names groups = {0};
 	struct add_ctx c = {0};
@@ -329,8 +329,7 @@ int pwbadm_add_user(struct pwbadm *adm, int argc, char **argv)
 		case 'u':
 			if (pwb_parse_u32(optarg, 1, UINT32_MAX - 1, &c.uid) < 0) {
 				pwbadm_names_free(&groups);
-				return pwbadm_usage(argv[0], "--uid: not a UID: \"%.20s\"",
-						    optarg);
+				return pwbadm_usage(argv[0], "--uid: not a UID: \"%.20s\"", optarg);
 			}
 			break;
 		case 'g':
@@ -406,8 +405,8 @@ static int state_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 static int set_state(struct pwbadm *adm, int argc, char **argv, bool active)
 {
 	static const struct option options[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct state_ctx c = {0};
 	struct pwb_error err = {0};
@@ -488,9 +487,9 @@ static bool confirm(const char *question)
 int pwbadm_delete_user(struct pwbadm *adm, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"yes", no_argument, NULL, 'y'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"yes", no_argument, NULL, 'y'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct delete_ctx c = {0};
 	struct pwb_error err = {0};
@@ -513,8 +512,9 @@ int pwbadm_delete_user(struct pwbadm *adm, int argc, char **argv)
 		return PWBADM_EXIT_USAGE;
 	if (!yes) {
 		if (!isatty(STDIN_FILENO))
-			return pwbadm_usage(argv[0], "refusing to delete %s without --yes "
-						     "(stdin is not a terminal)",
+			return pwbadm_usage(argv[0],
+					    "refusing to delete %s without --yes "
+					    "(stdin is not a terminal)",
 					    name);
 		snprintf(question, sizeof(question),
 			 "Delete user %s? The UID is retired, the home directory is kept.", name);
@@ -576,6 +576,8 @@ static int set_groups_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err
 	c->current_count = 0;
 	c->txn = txn;
 	rc = pwb_user_get_by_name(txn, c->name, &u, err);
+	if (rc == PWB_ENOTFOUND)
+		pwb_error_set(err, rc, "no user named %s", c->name);
 	for (i = 0; rc == 0 && i < c->groups->count; i++) {
 		struct pwb_group g = {0};
 
@@ -604,8 +606,8 @@ static int set_groups_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err
 int pwbadm_set_groups(struct pwbadm *adm, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct pwbadm_names groups = {0};
 	struct set_groups_ctx c = {0};
@@ -637,11 +639,8 @@ int pwbadm_set_groups(struct pwbadm *adm, int argc, char **argv)
 		return pwbadm_fail("out of memory");
 	}
 	rc = pwb_store_write(adm->store, set_groups_txn, &c, &err);
-	if (rc == PWB_ENOTFOUND && !err.msg[0])
-		rc = pwbadm_fail("no user named %s", name);
-	else if (rc < 0)
-		rc = pwbadm_fail("cannot set the groups of %s: %s", name,
-				 pwb_error_text(&err, rc));
+	if (rc < 0)
+		rc = pwbadm_fail("cannot set the groups of %s: %s", name, pwb_error_text(&err, rc));
 	else {
 		pwb_log(LOG_NOTICE, "groups of user %s set by pwbadm", name);
 		printf("user %s is now in %zu group%s\n", name, groups.count,

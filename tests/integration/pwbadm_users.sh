@@ -81,6 +81,9 @@ tap_is "ops has alice and dave" "$(adm_column "$groups" ops 3)" "alice,dave"
 tap_is "finance created with alice" "$(adm_column "$groups" finance 3)" alice
 tap_is "set-groups again replaces" "$(adm_status pwbadm set-groups alice finance)" 0
 tap_is "alice left ops" "$(adm_column "$(pwbadm list-groups)" ops 3)" dave
+tap_is "set-groups of a missing user fails" "$(adm_status pwbadm set-groups zed ops)" 1
+tap_like "... naming the user" "$(adm_stderr pwbadm set-groups zed ops)" '^pwbadm: cannot set the groups of zed: no user named zed$'
+tap_is "set-groups with one argument is a usage error" "$(adm_status pwbadm set-groups alice)" 2
 tap_is "set-groups '' removes all" "$(adm_status pwbadm set-groups alice '')" 0
 tap_is "alice in no group" "$(pwbadm show-user alice --json | jq -r '.groups | length')" 0
 tap_is "list-groups --json is one array" "$(pwbadm list-groups --json | jq -r 'map(.name) | join(",")')" \
@@ -117,6 +120,10 @@ fi
 mkdir -p "$PWB_HOME_ROOT/bob" && touch "$PWB_HOME_ROOT/bob/data"
 tap_is "delete-user without --yes and no terminal is refused" "$(adm_status pwbadm delete-user bob </dev/null)" 2
 tap_is "... and bob is still there" "$(adm_column "$(pwbadm list-users)" bob 2)" 20001
+# On a terminal delete-user asks; only "y"/"yes" confirms (script(1) gives it a tty).
+printf 'n\n' | script -qec "$PWB_BIN_PWBADM delete-user bob" /dev/null >"$PWB_TMP/ask.out" 2>&1
+tap_like "delete-user asks on a terminal" "$(cat "$PWB_TMP/ask.out")" 'Delete user bob\? .*\[y/N\]'
+tap_is "answering n keeps bob" "$(adm_column "$(pwbadm list-users)" bob 2)" 20001
 tap_like "delete-user --yes" "$(pwbadm delete-user --yes bob)" '^deleted user bob: uid 20001 retired'
 tap_is "bob gone" "$(adm_status pwbadm show-user bob)" 1
 tap_check "bob's home kept" test -e "$PWB_HOME_ROOT/bob/data"
