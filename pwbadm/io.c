@@ -182,8 +182,9 @@ int pwbadm_export(struct pwbadm *adm, int argc, char **argv)
 		rc = pwbadm_json_list_print_lines(&c.tokens, out);
 	if (rc == 0 && (fflush(out) != 0 || ferror(out) || (file && fsync(fileno(file)) < 0)))
 		rc = -EIO;
-	fprintf(stderr, "exported %zu users, %zu groups, %zu tokens\n", c.users.count,
-		c.groups.count, c.tokens.count);
+	if (file && rc == 0)
+		printf("exported %zu users, %zu groups, %zu tokens to %s\n", c.users.count,
+		       c.groups.count, c.tokens.count, path);
 	export_reset(&c);
 	if (rc < 0)
 		return pwbadm_fail("cannot write %s: %s", path ? path : "stdout", strerror(-rc));
@@ -194,12 +195,14 @@ int pwbadm_export(struct pwbadm *adm, int argc, char **argv)
 
 struct import_user {
 	size_t line;
+	json_t *record; /* the parsed line: which fields it sets */
 	bool has_uid, has_gid, has_home, has_shell;
 	struct pwb_user u;
 };
 
 struct import_group {
 	size_t line;
+	json_t *record;
 	bool has_gid;
 	struct pwb_group g;
 	char (*members)[PWB_NAME_MAX + 1];
@@ -226,10 +229,13 @@ static void import_free(struct import *im)
 {
 	size_t i;
 
-	for (i = 0; i < im->user_count; i++)
+	for (i = 0; i < im->user_count; i++) {
 		pwb_user_clear(&im->users[i].u);
+		json_decref(im->users[i].record);
+	}
 	for (i = 0; i < im->group_count; i++) {
 		pwb_group_clear(&im->groups[i].g);
+		json_decref(im->groups[i].record);
 		free(im->groups[i].members);
 	}
 	free(im->users);
@@ -565,13 +571,13 @@ static int parse_line(struct import *im, const char *text, size_t len, size_t li
 		struct import_user *r =
 		    append_slot((void **)&im->users, &im->user_count, sizeof(*r));
 
-		rc = r ? (r->line = line, parse_user(im, o, r, err))
+		rc = r ? (r->line = line, r->record = json_incref(o), parse_user(im, o, r, err))
 		       : pwb_error_set(err, -ENOMEM, "out of memory");
 	} else if (strcmp(type, "group") == 0) {
 		struct import_group *r =
 		    append_slot((void **)&im->groups, &im->group_count, sizeof(*r));
 
-		rc = r ? (r->line = line, parse_group(im, o, r, err))
+		rc = r ? (r->line = line, r->record = json_incref(o), parse_group(im, o, r, err))
 		       : pwb_error_set(err, -ENOMEM, "out of memory");
 	} else if (strcmp(type, "token") == 0) {
 		struct import_token *r =
@@ -639,34 +645,59 @@ static int replace_text(char **field, const char *value)
 	return 0;
 }
 
-/* Merges the file's values for r into cur; true if anything changed. */
+/* A field the record sets (null included: it clears the value). A field
+ * the record leaves out keeps the store's value. */
+static bool sets(json_t *record, const char *key)
+{
+	return json_object_get(record, key) != NULL;
+}
+
+/* Applies one optional text field of the record to *field. */
+static int merge_text(json_t *record, const char *key, const char *value, char **field,
+		      bool *changed)
+{
+	if (!sets(record, key) || same_text(*field, value))
+		return 0;
+	*changed = true;
+	return replace_text(field, value);
+}
+
+/* Merges the fields the record sets into cur; *changed if any differed. */
 static int merge_user(struct pwb_user *cur, const struct import_user *r, bool *changed)
 {
 	const struct pwb_user *u = &r->u;
+	json_t *rec = r->record;
 
-	*changed = (r->has_uid && cur->uid != u->uid) || (r->has_gid && cur->gid != u->gid) ||
-		   !same_text(cur->user_name, u->user_name) ||
-		   !same_text(cur->external_id, u->external_id) ||
-		   !same_text(cur->gecos, u->gecos) ||
-		   (r->has_home && !same_text(cur->home, u->home)) ||
-		   (r->has_shell && !same_text(cur->shell, u->shell)) ||
-		   !same_text(cur->email, u->email) || cur->active != u->active ||
-		   cur->source != u->source || !same_attrs(cur->attrs, u->attrs);
-	if (!*changed)
-		return 0;
-	if (r->has_uid)
+	*changed = false;
+	if (r->has_uid && cur->uid != u->uid) {
 		cur->uid = u->uid;
-	if (r->has_gid)
+		*changed = true;
+	}
+	if (r->has_gid && cur->gid != u->gid) {
 		cur->gid = u->gid;
-	cur->active = u->active;
-	cur->source = u->source;
-	json_decref(cur->attrs);
-	cur->attrs = u->attrs ? json_deep_copy(u->attrs) : NULL;
-	if ((u->attrs && !cur->attrs) || replace_text(&cur->user_name, u->user_name) ||
-	    replace_text(&cur->external_id, u->external_id) ||
-	    replace_text(&cur->gecos, u->gecos) || replace_text(&cur->email, u->email) ||
-	    (r->has_home && replace_text(&cur->home, u->home)) ||
-	    (r->has_shell && replace_text(&cur->shell, u->shell)))
+		*changed = true;
+	}
+	if (sets(rec, "active") && cur->active != u->active) {
+		cur->active = u->active;
+		*changed = true;
+	}
+	if (sets(rec, "source") && cur->source != u->source) {
+		cur->source = u->source;
+		*changed = true;
+	}
+	if (sets(rec, "attrs") && !same_attrs(cur->attrs, u->attrs)) {
+		json_decref(cur->attrs);
+		cur->attrs = u->attrs ? json_deep_copy(u->attrs) : NULL;
+		*changed = true;
+		if (u->attrs && !cur->attrs)
+			return -ENOMEM;
+	}
+	if (merge_text(rec, "userName", u->user_name, &cur->user_name, changed) ||
+	    merge_text(rec, "externalId", u->external_id, &cur->external_id, changed) ||
+	    merge_text(rec, "gecos", u->gecos, &cur->gecos, changed) ||
+	    merge_text(rec, "email", u->email, &cur->email, changed) ||
+	    (r->has_home && merge_text(rec, "home", u->home, &cur->home, changed)) ||
+	    (r->has_shell && merge_text(rec, "shell", u->shell, &cur->shell, changed)))
 		return -ENOMEM;
 	return 0;
 }
@@ -723,22 +754,23 @@ static int import_group(struct import *im, struct pwb_txn *txn, const struct imp
 		rc = pwb_error_set(err, PWB_EEXIST, "exists in the store with another id (%s)",
 				   cur.id);
 	} else if (rc == 0) {
-		bool changed = (r->has_gid && cur.gid != g->gid) ||
-			       !same_text(cur.display_name, g->display_name) ||
-			       !same_text(cur.external_id, g->external_id) ||
-			       !same_attrs(cur.attrs, g->attrs);
+		bool changed = false;
 
-		if (changed) {
-			if (r->has_gid)
-				cur.gid = g->gid;
+		if (r->has_gid && cur.gid != g->gid) {
+			cur.gid = g->gid;
+			changed = true;
+		}
+		if (sets(r->record, "attrs") && !same_attrs(cur.attrs, g->attrs)) {
 			json_decref(cur.attrs);
 			cur.attrs = g->attrs ? json_deep_copy(g->attrs) : NULL;
-			rc = replace_text(&cur.display_name, g->display_name);
-			if (rc == 0)
-				rc = replace_text(&cur.external_id, g->external_id);
-			if (rc == 0)
-				rc = pwb_group_update(txn, &cur, err);
+			changed = true;
 		}
+		if (merge_text(r->record, "displayName", g->display_name, &cur.display_name,
+			       &changed) ||
+		    merge_text(r->record, "externalId", g->external_id, &cur.external_id, &changed))
+			rc = -ENOMEM;
+		if (rc == 0 && changed)
+			rc = pwb_group_update(txn, &cur, err);
 		im->updated += changed;
 		im->unchanged += !changed;
 	} else if (rc == PWB_ENOTFOUND) {

@@ -213,7 +213,7 @@ int pwbadm_show_user(struct pwbadm *adm, int argc, char **argv)
 	bool json = false;
 	int opt, rc;
 
-	while ((opt = pwbadm_getopt(argc, argv, "+jh", json_options)) != -1) {
+	while ((opt = pwbadm_getopt(argc, argv, "jh", json_options)) != -1) {
 		if (opt == 'h') {
 			pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
 			return PWBADM_EXIT_OK;
@@ -221,11 +221,6 @@ int pwbadm_show_user(struct pwbadm *adm, int argc, char **argv)
 		if (opt != 'j')
 			return PWBADM_EXIT_USAGE;
 		json = true;
-	}
-	/* Allow "show-user NAME --json" as the synopsis shows. */
-	if (optind + 2 == argc && strcmp(argv[optind + 1], "--json") == 0) {
-		json = true;
-		argc--;
 	}
 	if (optind + 1 != argc)
 		return pwbadm_usage(argv[0], "expects one user name");

@@ -60,6 +60,15 @@ jq -c 'if .name=="carol" then .active = true | .gecos = "Carol C" else . end' "$
 tap_like "a changed record is updated" "$(pwbadm import "$PWB_TMP/changed.jsonl")" '1 updated, 5 unchanged$'
 tap_is "carol is unlocked and renamed" "$(pwbadm show-user carol --json | jq -r '[.active, .gecos] | join(" ")')" "true Carol C"
 
+# ---- a record sets only the fields it has ----
+echo '{"type":"user","name":"bob","active":false}' >"$PWB_TMP/partial.jsonl"
+tap_like "a partial record updates" "$(pwbadm import "$PWB_TMP/partial.jsonl")" '1 updated, 0 unchanged$'
+tap_is "bob locked, uid and home kept" "$(pwbadm show-user bob --json | jq -r '[.active, .uid, .source] | join(" ")')" "false 23456 manual"
+echo '{"type":"user","name":"bob","gecos":"Bob B"}' >"$PWB_TMP/partial.jsonl"
+pwbadm import "$PWB_TMP/partial.jsonl" >/dev/null
+tap_is "a field left out keeps its value (still locked)" "$(pwbadm show-user bob --json | jq -r '[.active, .gecos] | join(" ")')" "false Bob B"
+pwbadm import "$PWB_TMP/one.jsonl" >/dev/null
+
 # ---- one bad record writes nothing ----
 before=$(pwbadm export 2>/dev/null)
 bad_import() { # NAME: a valid new user, one more record on the last line, then the import
