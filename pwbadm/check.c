@@ -244,8 +244,10 @@ out:
 
 static void check_store(struct check *c)
 {
+	char path[PATH_MAX];
 	struct pwb_store *st = NULL;
 	struct pwb_error err = {0};
+	bool snapshot_was_missing;
 	int rc;
 
 	/* With a broken config, db-dir would be the default: never create a
@@ -255,6 +257,18 @@ static void check_store(struct check *c)
 		report(c, WARN, "snapshot", "fix the config first", "not checked");
 		return;
 	}
+	/* A diagnosis must not create the store it is looking for. */
+	snprintf(path, sizeof(path), "%s/store", c->cfg.db_dir);
+	if (access(path, F_OK) < 0) {
+		report(c, FAIL, "store",
+		       "any pwbadm command run as root creates it (pwbadm rebuild-nss)", "%s: %s",
+		       path, strerror(errno));
+		report(c, FAIL, "snapshot", "fix the store first", "not checked (no store)");
+		return;
+	}
+	/* Opening the store republishes a missing snapshot: look first. */
+	snprintf(path, sizeof(path), "%s/" PWB_SNAP_DIR "/" PWB_SNAP_DELTA, c->cfg.db_dir);
+	snapshot_was_missing = access(path, F_OK) < 0;
 	rc = pwb_store_open(&c->cfg, &st, &err);
 	if (rc < 0) {
 		report(c, FAIL, "store",
@@ -269,7 +283,13 @@ static void check_store(struct check *c)
 		       "%s/store does not verify: %s", c->cfg.db_dir, pwb_error_text(&err, rc));
 	else
 		report(c, OK, "store", NULL, "%s/store opens and verifies", c->cfg.db_dir);
-	check_snapshot(c, st);
+	if (snapshot_was_missing)
+		report(c, FAIL, "snapshot",
+		       "find out what removed it; it was republished just now (pwbadm rebuild-nss "
+		       "does the same)",
+		       "%s was missing: NSS could not see pwb users until now", path);
+	else
+		check_snapshot(c, st);
 	pwb_store_close(st);
 }
 

@@ -416,6 +416,29 @@ void pwbadm_json_list_free(struct pwbadm_json_list *l)
 	l->count = l->capacity = 0;
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a) ?: "",
+		      json_string_value(*(json_t *const *)b) ?: "");
+}
+
+int pwbadm_json_strings_sort(json_t *array)
+{
+	size_t i, n = json_array_size(array);
+	json_t **items = calloc(n + 1, sizeof(*items));
+
+	if (!items)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		items[i] = json_incref(json_array_get(array, i));
+	qsort(items, n, sizeof(*items), compare_strings);
+	json_array_clear(array);
+	for (i = 0; i < n; i++)
+		json_array_append_new(array, items[i]);
+	free(items);
+	return 0;
+}
+
 bool pwbadm_passwd_field_ok(const char *s)
 {
 	for (; *s; s++)

@@ -31,33 +31,21 @@ static int add_member(const char *user_id, void *vctx)
 	return rc;
 }
 
-static int compare_names(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a),
-		      json_string_value(*(json_t *const *)b));
-}
-
-/* Members as a sorted, comma-separated string (for the table). */
+/* Members as a comma-separated string (for the table). */
 static char *members_text(json_t *members)
 {
 	size_t i, n = json_array_size(members), len = 1;
-	_cleanup_free_ json_t **sorted = calloc(n + 1, sizeof(*sorted));
 	char *text;
 
-	if (!sorted)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		sorted[i] = json_array_get(members, i);
-		len += strlen(json_string_value(sorted[i])) + 1;
-	}
-	qsort(sorted, n, sizeof(*sorted), compare_names);
+	for (i = 0; i < n; i++)
+		len += strlen(json_string_value(json_array_get(members, i))) + 1;
 	text = calloc(len, 1);
 	if (!text)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		if (i)
 			strcat(text, ",");
-		strcat(text, json_string_value(sorted[i]));
+		strcat(text, json_string_value(json_array_get(members, i)));
 	}
 	return text;
 }
@@ -75,6 +63,8 @@ static int list_one(const struct pwb_group *g, void *vctx)
 	if (!c->members)
 		return -ENOMEM;
 	rc = pwb_member_foreach_user(c->txn, g->id, add_member, c, &err);
+	if (rc == 0)
+		rc = pwbadm_json_strings_sort(c->members);
 	if (rc < 0)
 		return rc;
 	if (c->json) {

@@ -100,6 +100,8 @@ static int export_group(const struct pwb_group *g, void *vctx)
 	if (!c->members)
 		return -ENOMEM;
 	rc = pwb_member_foreach_user(c->txn, g->id, export_member, c, &err);
+	if (rc == 0)
+		rc = pwbadm_json_strings_sort(c->members);
 	o = rc == 0 ? pwbadm_group_json(g) : NULL;
 	if (rc == 0 && (!o || json_object_set(o, "members", c->members) < 0))
 		rc = -ENOMEM;

@@ -133,6 +133,9 @@ int pwbadm_json_list_print(struct pwbadm_json_list *l, FILE *out);
 int pwbadm_json_list_print_lines(struct pwbadm_json_list *l, FILE *out);
 void pwbadm_json_list_free(struct pwbadm_json_list *l);
 
+/* Sorts a JSON array of strings in place (names print in a stable order). */
+int pwbadm_json_strings_sort(json_t *array);
+
 /* Text fields that end up in a passwd line must not break it. */
 bool pwbadm_passwd_field_ok(const char *s);
 

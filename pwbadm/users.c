@@ -149,6 +149,8 @@ static int show_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	if (rc < 0)
 		return rc;
 	rc = pwb_member_foreach_group(txn, c->user.id, show_group, c, err);
+	if (rc == 0)
+		rc = pwbadm_json_strings_sort(c->groups);
 	if (rc < 0 && !err->msg[0])
 		pwb_error_set(err, rc, "cannot read the groups of %s", c->name);
 	return rc;

@@ -23,6 +23,8 @@ nss_good() {
 	EOF
 }
 
+tap_like "no store yet: FAIL, and check does not create it" "$(pwbadm check | grep -E '^[A-Za-z]+ +store: ')" '^FAIL +store: .*/store: No such file'
+tap_check_fails "... (still none)" test -e "$PWB_DB_DIR/store"
 pwbadm add-user alice >/dev/null || tap_bail "cannot add a user"
 nss_good
 out=$(pwbadm check)
@@ -75,7 +77,8 @@ tap_like "libnss_pwb.so.2 not on the path: FAIL" \
 
 # ---- snapshot: missing or stale FAILs, rebuild-nss fixes ----
 rm -f "$PWB_DB_DIR/nss/"*.db
-tap_like "missing snapshot: FAIL" "$(check_line snapshot "$(pwbadm check)")" '^FAIL +snapshot: .*missing.*; fix: pwbadm rebuild-nss'
+tap_like "missing snapshot: FAIL" "$(check_line snapshot "$(pwbadm check)")" '^FAIL +snapshot: .*delta.db was missing.*; fix: '
+rm -f "$PWB_DB_DIR/nss/"*.db
 pwbadm rebuild-nss >/dev/null
 tap_like "rebuilt snapshot: ok" "$(check_line snapshot "$(pwbadm check)")" '^ok '
 cp -a "$PWB_DB_DIR/nss" "$PWB_TMP/nss-old"
