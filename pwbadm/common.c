@@ -178,35 +178,56 @@ void pwbadm_time_text(int64_t t, char out[32])
 		pwb_time_format(t, out);
 }
 
+/* Display width of UTF-8 text: continuation bytes take no column. */
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
 void pwbadm_table_init(struct pwbadm_table *t, size_t columns, const char *const *headers)
 {
+	size_t i;
+
 	memset(t, 0, sizeof(*t));
-	t->columns = columns;
+	t->columns = columns < PWBADM_TABLE_MAX_COLUMNS ? columns : PWBADM_TABLE_MAX_COLUMNS;
 	t->headers = headers;
+	for (i = 0; i < t->columns; i++)
+		t->width[i] = text_width(headers[i]);
 }
 
 int pwbadm_table_add(struct pwbadm_table *t, const char *const *row)
 {
-	size_t i;
+	size_t i, len[PWBADM_TABLE_MAX_COLUMNS], total = 0, w;
+	char *block, **cells;
 
 	if (t->rows == t->capacity) {
 		size_t cap = t->capacity ? t->capacity * 2 : 64;
-		char **cells = reallocarray(t->cells, cap * t->columns, sizeof(*cells));
 
+		cells = reallocarray(t->cells, cap * t->columns, sizeof(*cells));
 		if (!cells)
 			return -ENOMEM;
 		t->cells = cells;
 		t->capacity = cap;
 	}
 	for (i = 0; i < t->columns; i++) {
-		char *c = strdup(row[i] ? row[i] : "");
-
-		if (!c) {
-			while (i-- > 0)
-				free(t->cells[t->rows * t->columns + i]);
-			return -ENOMEM;
-		}
-		t->cells[t->rows * t->columns + i] = c;
+		len[i] = strlen(row[i] ? row[i] : "");
+		total += len[i] + 1;
+	}
+	block = malloc(total);
+	if (!block)
+		return -ENOMEM;
+	cells = &t->cells[t->rows * t->columns];
+	for (i = 0; i < t->columns; i++) {
+		cells[i] = block;
+		memcpy(block, row[i] ? row[i] : "", len[i] + 1);
+		block += len[i] + 1;
+		w = text_width(cells[i]);
+		if (w > t->width[i])
+			t->width[i] = w;
 	}
 	t->rows++;
 	return 0;
@@ -221,18 +242,8 @@ static int compare_rows(const void *a, const void *b, void *column)
 
 void pwbadm_table_sort(struct pwbadm_table *t, size_t column)
 {
-	/* Each element is a whole row: `columns` consecutive cells. */
+	/* Each element is a whole row: `columns` consecutive cell pointers. */
 	qsort_r(t->cells, t->rows, t->columns * sizeof(*t->cells), compare_rows, &column);
-}
-
-/* Display width of UTF-8 text: continuation bytes take no column. */
-static size_t text_width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s; s++)
-		w += ((unsigned char)*s & 0xc0) != 0x80;
-	return w;
 }
 
 static void print_row(FILE *out, const char *const *cells, size_t columns, const size_t *width)
@@ -244,41 +255,30 @@ static void print_row(FILE *out, const char *const *cells, size_t columns, const
 		if (i + 1 == columns)
 			break;
 		for (pad = text_width(cells[i]); pad < width[i] + 2; pad++)
-			fputc(' ', out);
+			putc(' ', out);
 	}
-	fputc('\n', out);
+	putc('\n', out);
 }
 
 int pwbadm_table_print(const struct pwbadm_table *t, FILE *out)
 {
-	_cleanup_free_ size_t *width = calloc(t->columns, sizeof(*width));
-	size_t r, i, w;
+	size_t r;
 
-	if (!width)
-		return -ENOMEM;
-	for (i = 0; i < t->columns; i++)
-		width[i] = text_width(t->headers[i]);
+	print_row(out, t->headers, t->columns, t->width);
 	for (r = 0; r < t->rows; r++)
-		for (i = 0; i < t->columns; i++) {
-			w = text_width(t->cells[r * t->columns + i]);
-			if (w > width[i])
-				width[i] = w;
-		}
-	print_row(out, t->headers, t->columns, width);
-	for (r = 0; r < t->rows; r++)
-		print_row(out, (const char *const *)&t->cells[r * t->columns], t->columns, width);
+		print_row(out, (const char *const *)&t->cells[r * t->columns], t->columns,
+			  t->width);
 	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }
 
 void pwbadm_table_free(struct pwbadm_table *t)
 {
-	size_t i;
+	size_t r;
 
-	for (i = 0; i < t->rows * t->columns; i++)
-		free(t->cells[i]);
+	for (r = 0; r < t->rows; r++)
+		free(t->cells[r * t->columns]);
 	free(t->cells);
-	t->cells = NULL;
-	t->rows = t->capacity = 0;
+	pwbadm_table_init(t, t->columns, t->headers);
 }
 
 /* json_string() of NULL is NULL, which json_object_set_new() refuses:

@@ -95,12 +95,15 @@ int pwbadm_group_ensure(struct pwb_txn *txn, const char *name, struct pwb_group 
 /* "never" for 0, else RFC 3339 UTC. */
 void pwbadm_time_text(int64_t t, char out[32]);
 
-/* A text table, printed with columns aligned (by characters, not bytes). */
+/* A text table, printed with columns aligned (by characters, not bytes).
+ * Each row is one allocation, so 100k rows cost 100k mallocs, not 700k. */
+#define PWBADM_TABLE_MAX_COLUMNS 8
 struct pwbadm_table {
 	size_t columns;
 	const char *const *headers;
-	char **cells; /* rows * columns, owned */
+	char **cells; /* rows * columns; a row's cells share one block, owned by its first */
 	size_t rows, capacity;
+	size_t width[PWBADM_TABLE_MAX_COLUMNS]; /* widest cell so far, per column */
 };
 void pwbadm_table_init(struct pwbadm_table *t, size_t columns, const char *const *headers);
 /* Appends one row of `columns` strings (copied). */
