@@ -57,8 +57,10 @@ static int check_fields(struct pwb_user *u, struct pwb_error *err)
 	if (!pwb_names_is_valid(u->name))
 		return pwb_error_set(err, PWB_EINVAL, "invalid user name");
 	if (!*un || strlen(un) >= TEXT_FIELD_MAX || has_control(un))
-		return pwb_error_set(err, PWB_EINVAL, "userName of %s is empty, too long or has "
-				     "control characters", u->name);
+		return pwb_error_set(err, PWB_EINVAL,
+				     "userName of %s is empty, too long or has "
+				     "control characters",
+				     u->name);
 	if (u->external_id && (!*u->external_id || strlen(u->external_id) >= TEXT_FIELD_MAX))
 		return pwb_error_set(err, PWB_EINVAL, "externalId of %s is empty or too long",
 				     u->name);
@@ -149,8 +151,8 @@ int pwb_user_get_by_uid(struct pwb_txn *txn, uint32_t uid, struct pwb_user *out,
 	return get_by_index(txn, DBI_USER_UID, key, sizeof(key), out, err);
 }
 
-int pwb_user_get_by_external_id(struct pwb_txn *txn, const char *external_id,
-				struct pwb_user *out, struct pwb_error *err)
+int pwb_user_get_by_external_id(struct pwb_txn *txn, const char *external_id, struct pwb_user *out,
+				struct pwb_error *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (!external_id || !*external_id)
@@ -176,15 +178,15 @@ static int put_indexes(struct pwb_txn *txn, const struct pwb_user *u, struct pwb
 	if (!folded)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
 	pwb_be32(u->uid, uid);
-	if ((r = pwb_kv_put(txn, DBI_USER_NAME, u->name, strlen(u->name), u->id, PWB_ID_LEN,
-			    err)) < 0 ||
-	    (r = pwb_kv_put(txn, DBI_USER_UNAME, folded, strlen(folded), u->id, PWB_ID_LEN,
-			    err)) < 0 ||
+	if ((r = pwb_kv_put(txn, DBI_USER_NAME, u->name, strlen(u->name), u->id, PWB_ID_LEN, err)) <
+		0 ||
+	    (r = pwb_kv_put(txn, DBI_USER_UNAME, folded, strlen(folded), u->id, PWB_ID_LEN, err)) <
+		0 ||
 	    (r = pwb_kv_put(txn, DBI_USER_UID, uid, sizeof(uid), u->id, PWB_ID_LEN, err)) < 0)
 		return r;
 	if (u->external_id)
-		return pwb_kv_put(txn, DBI_USER_EXT, u->external_id, strlen(u->external_id),
-				  u->id, PWB_ID_LEN, err);
+		return pwb_kv_put(txn, DBI_USER_EXT, u->external_id, strlen(u->external_id), u->id,
+				  PWB_ID_LEN, err);
 	return 0;
 }
 
@@ -225,8 +227,7 @@ static int check_unique(struct pwb_txn *txn, const struct pwb_user *u, const cha
 		return r;
 	r = pwb_kv_get(txn, DBI_USER_UNAME, folded, strlen(folded), &owner, NULL, false, err);
 	if (r == 0 && (!self || strcmp(owner, self) != 0))
-		return pwb_error_set(err, PWB_EEXIST, "userName of '%s' is already taken",
-				     u->name);
+		return pwb_error_set(err, PWB_EEXIST, "userName of '%s' is already taken", u->name);
 	free(owner);
 	owner = NULL;
 	if (r < 0 && r != PWB_ENOTFOUND)
@@ -235,8 +236,8 @@ static int check_unique(struct pwb_txn *txn, const struct pwb_user *u, const cha
 		r = pwb_kv_get(txn, DBI_USER_EXT, u->external_id, strlen(u->external_id), &owner,
 			       NULL, false, err);
 		if (r == 0 && (!self || strcmp(owner, self) != 0))
-			return pwb_error_set(err, PWB_EEXIST,
-					     "externalId of '%s' is already taken", u->name);
+			return pwb_error_set(err, PWB_EEXIST, "externalId of '%s' is already taken",
+					     u->name);
 		if (r < 0 && r != PWB_ENOTFOUND)
 			return r;
 	}
@@ -448,8 +449,7 @@ static int log_user_groups(struct pwb_txn *txn, const char *user_id, struct pwb_
 {
 	struct group_log_ctx c = {txn, err, NULL};
 
-	return pwb_kv_dup_foreach(txn, DBI_MEMBER_OF, user_id, PWB_ID_LEN, log_one_group, &c,
-				  err);
+	return pwb_kv_dup_foreach(txn, DBI_MEMBER_OF, user_id, PWB_ID_LEN, log_one_group, &c, err);
 }
 
 int pwb_user_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)

@@ -115,9 +115,9 @@ START_TEST(user_roundtrip_and_lookups)
 	ck_assert_str_eq(got.id, u.id);
 	ck_assert_str_eq(got.user_name, "Alice@Example.com");
 	ck_assert_str_eq(got.gecos, "Alice Liddell");
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(got.attrs, "name"),
-							   "givenName")),
-			 "Alice");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(got.attrs, "name"), "givenName")),
+	    "Alice");
 	ck_assert(got.active);
 	ck_assert_int_eq(got.source, PWB_SOURCE_SCIM);
 	pwb_user_clear(&got);
@@ -488,7 +488,10 @@ static int walk_uids(struct pwb_txn *txn, void *ctx, struct pwb_error *e)
 /* Four processes create 250 users each, at once, in one store. */
 START_TEST(concurrent_creations_get_distinct_uids)
 {
-	enum { PROCS = 4, EACH = 250 };
+	enum {
+		PROCS = 4,
+		EACH = 250
+	};
 	pid_t pids[PROCS];
 	int i, status;
 	struct pwb_error err = {0};
@@ -645,7 +648,8 @@ START_TEST(uid_in_local_passwd_is_skipped)
 		FILE *out;
 		char *copy = NULL;
 
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 			_exit(10);
 		if (asprintf(&copy, "%s/passwd", ts.dir) < 0)
 			_exit(11);
