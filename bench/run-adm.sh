@@ -44,7 +44,7 @@ awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++)
 	>"$PWB_TMP/users.jsonl"
 t0=$(date +%s%N)
 "$adm" import "$PWB_TMP/users.jsonl" >/dev/null || { echo "import failed" >&2; exit 1; }
-t_import=$(echo "scale=1; ($(date +%s%N) - t0) / 1000000000" | bc)
+t_import=$(echo "scale=1; ($(date +%s%N) - $t0) / 1000000000" | bc)
 rows=$("$adm" list-users | wc -l)
 [ "$rows" -eq $((n + 1)) ] || { echo "list-users printed $rows lines, expected $((n + 1))" >&2; exit 1; }
 "$adm" list-users >"$PWB_TMP/table.txt"
