@@ -596,24 +596,25 @@ static int parse_line(struct import *im, const char *text, size_t len, size_t li
 
 static int parse_file(struct import *im, FILE *in, struct pwb_error *err)
 {
-	_cleanup_free_ char *line = NULL;
-	size_t size = 0, number = 0;
-	ssize_t len;
+	/* A fixed buffer: a hostile file cannot make one line cost more. */
+	_cleanup_free_ char *line = malloc(LINE_MAX_BYTES + 2);
+	size_t number = 0, len;
 	int rc;
 
 	im->seen = json_object();
-	if (!im->seen)
+	if (!im->seen || !line)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
-	while ((len = getline(&line, &size, in)) >= 0) {
+	while (fgets(line, LINE_MAX_BYTES + 2, in)) {
 		number++;
-		if (len > LINE_MAX_BYTES)
+		len = strlen(line);
+		if (len > LINE_MAX_BYTES && line[len - 1] != '\n')
 			return pwb_error_set(err, PWB_EINVAL, "%s: line %zu: longer than %d bytes",
 					     im->origin, number, LINE_MAX_BYTES);
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			len--;
 		if (len == 0)
 			continue;
-		rc = parse_line(im, line, (size_t)len, number, err);
+		rc = parse_line(im, line, len, number, err);
 		if (rc < 0)
 			return pwb_error_prefix(err, "%s: line %zu", im->origin, number);
 	}

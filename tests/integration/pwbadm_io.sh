@@ -108,6 +108,10 @@ printf '%s\n' '{"type":"user","name":"newbie","uid":21000}' \
 	'{"type":"user","name":"other","uid":23456}' >"$PWB_TMP/conflict.jsonl"
 tap_is "a uid conflict with the store fails the import" "$(adm_status pwbadm import "$PWB_TMP/conflict.jsonl")" 1
 tap_is "... and newbie was rolled back" "$(adm_status pwbadm show-user newbie)" 1
+head -c 1100000 /dev/zero | tr '\0' 'x' >"$PWB_TMP/long.jsonl"
+tap_like "an over-long line is refused" "$(adm_stderr pwbadm import "$PWB_TMP/long.jsonl")" 'line 1: longer than 1048576 bytes'
+printf '{"type":"user","name":"nul\0x"}\n' >"$PWB_TMP/nul.jsonl"
+tap_is "a NUL byte in a line is refused" "$(adm_status pwbadm import "$PWB_TMP/nul.jsonl")" 1
 tap_is "a missing file fails" "$(adm_status pwbadm import "$PWB_TMP/nope.jsonl")" 1
 
 # ---- rebuild-nss ----

@@ -52,6 +52,12 @@ tap_is "a --home with ':' is a usage error" "$(adm_status pwbadm add-user erin -
 tap_is "an invalid group name is a usage error" "$(adm_status pwbadm add-user erin --groups 'ok,Bad Name')" 2
 tap_is "missing name is a usage error" "$(adm_status pwbadm add-user)" 2
 tap_is "unknown option is a usage error" "$(adm_status pwbadm add-user --frobnicate erin)" 2
+cp "$PWB_CONF" "$PWB_TMP/base.conf"
+pwb_conf_set "auth-openid-username-domains=example.com"
+tap_is "with username-domains, an allowed domain is stripped" "$(adm_status pwbadm show-user bob@EXAMPLE.com)" 0
+tap_is "... and another domain is refused (usage error)" "$(adm_status pwbadm add-user erin@evil.example)" 2
+tap_like "... naming the rule" "$(adm_stderr pwbadm add-user erin@evil.example)" 'auth-openid-username-domains'
+cp "$PWB_TMP/base.conf" "$PWB_CONF"
 tap_is "refused adds wrote nothing" "$(pwbadm list-users | wc -l)" 5
 
 # ---- show-user ----
@@ -97,6 +103,13 @@ tap_is "locked users are hidden without --all" "$(adm_column "$(pwbadm list-user
 tap_is "list-users --all shows them locked" "$(adm_column "$(pwbadm list-users --all)" alice 4)" locked
 tap_is "show-user says locked" "$(pwbadm show-user alice --json | jq -r .active)" false
 tap_like "locking again says so" "$(pwbadm lock-user alice)" 'already locked'
+if adm_have_nss; then
+	tap_like "a locked user stays in passwd" "$(getent passwd alice)" '^alice:x:20000:'
+	tap_like "... with a locked, expired shadow entry" "$(getent shadow alice)" '^alice:!\*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:1:'
+else
+	tap_skip "a locked user stays in passwd" "nss_pwb not built in this tree"
+	tap_skip "... with a locked, expired shadow entry" "nss_pwb not built in this tree"
+fi
 tap_is "unlock-user" "$(adm_status pwbadm unlock-user alice)" 0
 tap_is "unlocked user is active" "$(adm_column "$(pwbadm list-users)" alice 4)" active
 tap_is "lock-user of a missing user fails" "$(adm_status pwbadm lock-user zed)" 1
