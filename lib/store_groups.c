@@ -15,7 +15,7 @@
 static int log_group(struct pwb_txn *txn, const struct pwb_group *g, const struct pwb_group *old,
 		     struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'g'};
+	struct pwb_change change = {.kind = 'g', .what = PWB_CH_ALL};
 
 	memcpy(change.id, g->id, sizeof(change.id));
 	if (old) {
@@ -25,22 +25,12 @@ static int log_group(struct pwb_txn *txn, const struct pwb_group *g, const struc
 	return pwb_change_log(txn, &change, err);
 }
 
+/* A membership or a group's gid changed: only the user's initgroups list. */
 static int log_user(struct pwb_txn *txn, const char *user_id, struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'u'};
-	struct pwb_user u = {0};
-	int r;
+	struct pwb_change change = {.kind = 'u', .what = PWB_CH_INITGROUPS};
 
-	/* Old keys equal new keys: only the user's initgroups list changes. */
-	r = pwb_user_get(txn, user_id, &u, err);
-	if (r < 0)
-		return r;
-	memcpy(change.id, u.id, sizeof(change.id));
-	memcpy(change.old_name, u.name, sizeof(change.old_name));
-	change.old_num = u.uid;
-	change.old_gid = u.gid;
-	change.old_private = u.private_group;
-	pwb_user_clear(&u);
+	memcpy(change.id, user_id, sizeof(change.id));
 	return pwb_change_log(txn, &change, err);
 }
 
@@ -396,7 +386,7 @@ bool pwb_member_is(struct pwb_txn *txn, const char *group_id, const char *user_i
 static int log_pair(struct pwb_txn *txn, const char *group_id, const char *user_id,
 		    struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'g'};
+	struct pwb_change change = {.kind = 'g', .what = PWB_CH_ALL};
 	int r;
 
 	memcpy(change.id, group_id, sizeof(change.id));

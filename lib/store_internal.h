@@ -85,8 +85,20 @@ int pwb_ids_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_error
 /* Change log (store_ids.c): what the publisher must re-render. kind is
  * 'u' or 'g'; old_* describe the keys the entity had before this change
  * (old_name NULL for a new entity). */
+enum pwb_change_what {
+	PWB_CH_PASSWD = 1 << 0,	    /* users: p.NAME, p=UID */
+	PWB_CH_SHADOW = 1 << 1,	    /* users: s.NAME */
+	PWB_CH_INITGROUPS = 1 << 2, /* users: i.NAME */
+	PWB_CH_PRIVGROUP = 1 << 3,  /* users: the private group's g. / g= */
+	PWB_CH_ALL = 0xff,	    /* everything; groups always re-render whole */
+};
+
+/* A change names the entity and which of its keys to re-render; old_*
+ * (set only when keys themselves changed: rename, new uid/gid, delete, and
+ * then with PWB_CH_ALL) are tombstoned first. */
 struct pwb_change {
 	char kind;
+	unsigned char what;
 	char id[PWB_ID_LEN + 1];
 	char old_name[PWB_NAME_MAX + 1];
 	uint32_t old_num; /* uid or gid */

@@ -291,7 +291,7 @@ static int log_user_groups(struct pwb_txn *txn, const char *user_id, struct pwb_
 
 int pwb_user_create(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'u'};
+	struct pwb_change change = {.kind = 'u', .what = PWB_CH_ALL};
 	int r;
 
 	if (!txn->write)
@@ -342,19 +342,29 @@ static bool str_differs(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
-/* What NSS shows of a user changed (so the snapshot must be re-rendered). */
-static bool nss_visible_change(const struct pwb_user *a, const struct pwb_user *b)
+/* Which NSS keys of a user an update changes; keys_moved: the keys
+ * themselves (name, uid, gid) changed, so the old ones must go. */
+static unsigned nss_change(const struct pwb_user *a, const struct pwb_user *b, bool *keys_moved)
 {
-	return strcmp(a->name, b->name) != 0 || a->uid != b->uid || a->gid != b->gid ||
-	       a->private_group != b->private_group || a->active != b->active ||
-	       str_differs(a->gecos, b->gecos) || str_differs(a->home, b->home) ||
-	       str_differs(a->shell, b->shell);
+	unsigned what = 0;
+
+	*keys_moved = strcmp(a->name, b->name) != 0 || a->uid != b->uid || a->gid != b->gid ||
+		      a->private_group != b->private_group;
+	if (*keys_moved)
+		return PWB_CH_ALL;
+	if (str_differs(a->gecos, b->gecos) || str_differs(a->home, b->home) ||
+	    str_differs(a->shell, b->shell))
+		what |= PWB_CH_PASSWD;
+	if (a->active != b->active)
+		what |= PWB_CH_SHADOW;
+	return what;
 }
 
 int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err)
 {
 	struct pwb_user old = {0};
 	struct pwb_change change = {.kind = 'u'};
+	bool keys_moved;
 	int r;
 
 	r = pwb_user_get(txn, u->id, &old, err);
@@ -394,12 +404,15 @@ int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 	if ((r = del_indexes(txn, &old, err)) < 0 || (r = put_record(txn, u, err)) < 0 ||
 	    (r = put_indexes(txn, u, err)) < 0)
 		goto out;
-	if (nss_visible_change(&old, u)) {
+	change.what = (unsigned char)nss_change(&old, u, &keys_moved);
+	if (change.what) {
 		memcpy(change.id, u->id, sizeof(change.id));
-		memcpy(change.old_name, old.name, sizeof(change.old_name));
-		change.old_num = old.uid;
-		change.old_gid = old.gid;
-		change.old_private = old.private_group;
+		if (keys_moved) {
+			memcpy(change.old_name, old.name, sizeof(change.old_name));
+			change.old_num = old.uid;
+			change.old_gid = old.gid;
+			change.old_private = old.private_group;
+		}
 		r = pwb_change_log(txn, &change, err);
 		/* Group lines list member names. */
 		if (r == 0 && strcmp(old.name, u->name) != 0)
@@ -433,7 +446,7 @@ struct group_log_ctx {
 static int log_one_group(const char *group_id, void *ctx)
 {
 	struct group_log_ctx *c = ctx;
-	struct pwb_change change = {.kind = 'g'};
+	struct pwb_change change = {.kind = 'g', .what = PWB_CH_ALL};
 
 	memcpy(change.id, group_id, sizeof(change.id));
 	if (c->user_id) {
@@ -455,7 +468,7 @@ static int log_user_groups(struct pwb_txn *txn, const char *user_id, struct pwb_
 int pwb_user_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 {
 	struct pwb_user old = {0};
-	struct pwb_change change = {.kind = 'u'};
+	struct pwb_change change = {.kind = 'u', .what = PWB_CH_ALL};
 	struct group_log_ctx c = {txn, err, id};
 	int r;
 
