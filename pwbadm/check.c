@@ -17,11 +17,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "cleanup.h"
-#ifdef PWB_HAVE_OIDC
 #include "http.h"
-#include "secret.h"
-#endif
 #include "pwbadm.h"
+#include "secret.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -536,21 +534,6 @@ static void check_pam(struct check *c)
 
 /* ---- OpenID Connect ---- */
 
-#ifndef PWB_HAVE_OIDC
-/* Until lib/http.c and lib/secret.c (pam_pwb_oidc's library) are in the
- * tree: say what was not checked rather than pretend. */
-static void check_issuer(struct check *c)
-{
-	report(c, WARN, "issuer", "build pwbadm with pam_pwb_oidc's library",
-	       "not checked (this build lacks lib/http.c)");
-}
-
-static void check_client_secret(struct check *c)
-{
-	report(c, WARN, "client secret", "build pwbadm with pam_pwb_oidc's library",
-	       "not checked (this build lacks lib/secret.c)");
-}
-#else
 static void check_issuer(struct check *c)
 {
 	struct pwb_http_response resp = {0};
@@ -630,7 +613,6 @@ static void check_client_secret(struct check *c)
 	pwb_free_secret(client_id);
 	pwb_free_secret(secret);
 }
-#endif
 
 /* ---- homes ---- */
 

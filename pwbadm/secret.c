@@ -10,9 +10,7 @@
 #include <openssl/crypto.h>
 #include "log.h"
 #include "pwbadm.h"
-#ifdef PWB_HAVE_OIDC
 #include "secret.h"
-#endif
 #include "util.h"
 
 #define SECRET_MAX 4096
@@ -105,16 +103,6 @@ int pwbadm_encrypt_password(struct pwbadm *adm, int argc, char **argv)
 		return pwbadm_usage(argv[0], "takes no arguments (the secret is read from stdin)");
 	if (pwbadm_load_config(adm))
 		return PWBADM_EXIT_FAILURE;
-#ifndef PWB_HAVE_OIDC
-	/* Until lib/secret.c (pam_pwb_oidc's library) is in the tree. */
-	(void)read_secret;
-	(void)plain;
-	(void)err;
-	(void)encrypted;
-	(void)rc;
-	return pwbadm_fail("encrypt-password: this build lacks lib/secret.c (pam_pwb_oidc's "
-			   "library)");
-#else
 	if (read_secret(plain, sizeof(plain))) {
 		OPENSSL_cleanse(plain, sizeof(plain));
 		return PWBADM_EXIT_FAILURE;
@@ -127,5 +115,4 @@ int pwbadm_encrypt_password(struct pwbadm *adm, int argc, char **argv)
 	printf("%s\n", encrypted);
 	pwb_free_secret(encrypted);
 	return PWBADM_EXIT_OK;
-#endif
 }

@@ -108,23 +108,16 @@ tap_like "missing skel: WARN" "$(check_line skel "$(pwbadm check)")" '^WARN +ske
 
 # ---- issuer ----
 cp "$PWB_CONF" "$PWB_TMP/base.conf"
-if adm_have_oidc; then
-	tap_like "no issuer: WARN" "$(check_line issuer "$(pwbadm check)")" '^WARN +issuer: auth-openid-issuer is not set'
-	pwb_conf_set "auth-openid-issuer=http://idp.example"
-	tap_like "plain http issuer: FAIL" "$(check_line issuer "$(pwbadm check)")" '^FAIL +issuer: .*https://'
-	port=$(pwb_free_port)
-	cp "$PWB_TMP/base.conf" "$PWB_CONF"
-	pwb_conf_set "auth-openid-issuer=https://127.0.0.1:$port" "auth-openid-http-timeout=2"
-	tap_like "unreachable issuer: FAIL" "$(check_line issuer "$(pwbadm check)")" '^FAIL +issuer: discovery failed'
-	tap_like "client-secret file missing with an issuer: FAIL" \
-		"$(check_line 'client secret' "$(pwbadm check)")" '^FAIL +client secret: .*openid-client-secret'
-	cp "$PWB_TMP/base.conf" "$PWB_CONF"
-else
-	tap_like "issuer not checked without lib/http.c: WARN, not ok" \
-		"$(check_line issuer "$(pwbadm check)")" '^WARN +issuer: not checked'
-	tap_like "client secret not checked without lib/secret.c: WARN, not ok" \
-		"$(check_line 'client secret' "$(pwbadm check)")" '^WARN +client secret: not checked'
-fi
+tap_like "no issuer: WARN" "$(check_line issuer "$(pwbadm check)")" '^WARN +issuer: auth-openid-issuer is not set'
+pwb_conf_set "auth-openid-issuer=http://idp.example"
+tap_like "plain http issuer: FAIL" "$(check_line issuer "$(pwbadm check)")" '^FAIL +issuer: .*https://'
+port=$(pwb_free_port)
+cp "$PWB_TMP/base.conf" "$PWB_CONF"
+pwb_conf_set "auth-openid-issuer=https://127.0.0.1:$port" "auth-openid-http-timeout=2"
+tap_like "unreachable issuer: FAIL" "$(check_line issuer "$(pwbadm check)")" '^FAIL +issuer: discovery failed'
+tap_like "client-secret file missing with an issuer: FAIL" \
+	"$(check_line 'client secret' "$(pwbadm check)")" '^FAIL +client secret: .*openid-client-secret'
+cp "$PWB_TMP/base.conf" "$PWB_CONF"
 
 # ---- home path ----
 sed "s|^user-homedir-path=.*|user-homedir-path=$PWB_TMP/no-such-dir|" "$PWB_TMP/base.conf" >"$PWB_CONF"

@@ -29,8 +29,3 @@ adm_reset_store() {
 adm_require_pwbadm() {
 	[ -x "$PWB_BIN_PWBADM" ] || tap_bail "pwbadm not built: $PWB_BIN_PWBADM"
 }
-
-# adm_have_oidc: true when pam_pwb_oidc's library (lib/secret.c, lib/http.c)
-# is in the tree, so pwbadm was built with encrypt-password and the issuer
-# and client-secret checks.
-adm_have_oidc() { [ -e "$PWB_TEST_SRCDIR/lib/secret.c" ]; }
