@@ -81,8 +81,8 @@ static void check_config(struct check *c)
 		report(c, OK, "config", NULL, "%s parses", path);
 		return;
 	}
-	report(c, FAIL, "config", "correct the file (see pwb.conf(5) and examples/pwb.conf)", "%s",
-	       pwb_error_text(&err, rc));
+	report(c, FAIL, "config", "create or correct it (see pwb.conf(5) and examples/pwb.conf)",
+	       "%s", pwb_error_text(&err, rc));
 	pwb_config_defaults(&c->cfg);
 }
 

@@ -40,7 +40,7 @@ static const struct pwbadm_command commands[] = {
     {"revoke-token", pwbadm_revoke_token, "NAME | --all", "revoke a SCIM token, or all of them",
      "  --all    revoke every token\n"},
     {"encrypt-password", pwbadm_encrypt_password, "",
-     "read a secret (no echo on a terminal) and print it encrypted for openid-client-secret", ""},
+     "print a secret encrypted for the client-secret file (no echo on a terminal)", ""},
     {"check", pwbadm_check, "", "diagnose the setup: one line per check, ok/WARN/FAIL and a fix",
      ""},
     {"rebuild-nss", pwbadm_rebuild_nss, "", "republish the whole NSS snapshot from the store", ""},
