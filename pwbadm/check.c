@@ -103,7 +103,9 @@ static DB *snapshot_open(const char *dir, const char *name)
 	return db;
 }
 
-/* Copies the value of key (NUL-terminated) into out; false if absent. */
+/* Copies the start of key's value (at most size - 1 bytes, NUL-terminated:
+ * the checks compare prefixes, and a large group's member list must not
+ * look absent) into out; false if the key is absent. */
 static bool snapshot_get(DB *db, const char *key, char *out, size_t size)
 {
 	DBT k = {0}, v = {0};
@@ -112,9 +114,11 @@ static bool snapshot_get(DB *db, const char *key, char *out, size_t size)
 		return false;
 	k.data = (void *)key;
 	k.size = (u_int32_t)strlen(key);
-	v.flags = DB_DBT_USERMEM;
+	v.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
 	v.data = out;
 	v.ulen = (u_int32_t)size - 1;
+	v.doff = 0;
+	v.dlen = (u_int32_t)size - 1;
 	if (db->get(db, NULL, &k, &v, 0) != 0)
 		return false;
 	out[v.size] = '\0';
@@ -154,7 +158,7 @@ struct compare_ctx {
 static int compare_user(const struct pwb_user *u, void *vctx)
 {
 	struct compare_ctx *c = vctx;
-	char key[64], want[80], line[4096];
+	char key[64], want[80], line[256];
 
 	snprintf(key, sizeof(key), PWB_SNAP_KEY_PASSWD_NAME "%s", u->name);
 	snprintf(want, sizeof(want), "%s:x:%u:%u:", u->name, u->uid, u->gid);
@@ -170,7 +174,7 @@ static int compare_user(const struct pwb_user *u, void *vctx)
 static int compare_group(const struct pwb_group *g, void *vctx)
 {
 	struct compare_ctx *c = vctx;
-	char key[64], want[80], line[65536];
+	char key[64], want[80], line[256];
 
 	snprintf(key, sizeof(key), PWB_SNAP_KEY_GROUP_NAME "%s", g->name);
 	snprintf(want, sizeof(want), "%s:x:%u:", g->name, g->gid);
