@@ -43,7 +43,7 @@ int pwbadm_getopt(int argc, char **argv, const char *shortopts, const struct opt
 	if (c != '?' && c != ':')
 		return c;
 	if (optopt && strchr(shortopts, optopt) && optopt != ':')
-		pwbadm_usage(argv[0], "option -%c needs a value", optopt);
+		pwbadm_usage(argv[0], "option %s needs a value", argv[optind - 1]);
 	else if (optopt)
 		pwbadm_usage(argv[0], "unknown option -%c", optopt);
 	else

@@ -32,6 +32,7 @@ tap_like "... one line naming it" "$(adm_stderr pwbadm frobnicate)" '^pwbadm: un
 tap_is "unknown global option: usage error" "$(adm_status pwbadm --bogus list-users)" 2
 tap_is "unknown command option: usage error" "$(adm_status pwbadm list-users --bogus)" 2
 tap_like "... one line naming it" "$(adm_stderr pwbadm list-users --bogus)" '^pwbadm: list-users: unknown option.*--bogus'
+tap_like "a missing option value names the option" "$(adm_stderr pwbadm add-user erin --uid)" '^pwbadm: add-user: option --uid needs a value'
 tap_is "extra operand: usage error" "$(adm_status pwbadm list-users extra)" 2
 
 tap_is "a missing config file: failure" "$(adm_status pwbadm --config "$PWB_TMP/none.conf" list-users)" 1
