@@ -128,6 +128,25 @@ tap_like "client-secret file missing with an issuer: FAIL" \
 	"$(check_line 'client secret' "$(pwbadm check)")" '^FAIL +client secret: .*openid-client-secret'
 cp "$PWB_TMP/base.conf" "$PWB_CONF"
 
+# A real issuer over TLS with a private CA (tests/lib/issuer.sh).
+. "$PWB_TEST_SRCDIR/tests/lib/issuer.sh"
+pwb_issuer_start || tap_bail "cannot start the test issuer"
+pwb_issuer_configure
+out=$(pwbadm check)
+tap_like "issuer reachable and matching: ok" "$(check_line issuer "$out")" '^ok +issuer: discovery reachable and issuer matches$'
+tap_like "client-secret file with a client id: ok" "$(check_line 'client secret' "$out")" '^ok +client secret: /etc/pwb/openid-client-secret present, 0600'
+discovery=$PWB_ISSUER_DIR/www/.well-known/openid-configuration
+cp "$discovery" "$PWB_TMP/discovery.json"
+jq -c '.issuer = "https://other.example"' "$PWB_TMP/discovery.json" >"$discovery"
+tap_like "discovery naming another issuer: FAIL" "$(check_line issuer "$(pwbadm check)")" \
+	'^FAIL +issuer: discovery says issuer "https://other.example", configured "https://127.0.0.1:[0-9]+"; fix: '
+cp "$PWB_TMP/discovery.json" "$discovery"
+grep -v '^auth-openid-ca-file=' "$PWB_CONF" >"$PWB_TMP/noca.conf" && cat "$PWB_TMP/noca.conf" >"$PWB_CONF"
+tap_like "an issuer whose CA is not trusted: FAIL" "$(check_line issuer "$(pwbadm check)")" '^FAIL +issuer: discovery failed.*; fix: .*auth-openid-ca-file'
+pwb_issuer_stop
+rm -f /etc/pwb/openid-client-secret
+cp "$PWB_TMP/base.conf" "$PWB_CONF"
+
 # ---- home path ----
 sed "s|^user-homedir-path=.*|user-homedir-path=$PWB_TMP/no-such-dir|" "$PWB_TMP/base.conf" >"$PWB_CONF"
 tap_like "missing home path: FAIL" "$(check_line home "$(pwbadm check)")" '^FAIL +home: .*no-such-dir is not a directory'
