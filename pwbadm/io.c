@@ -872,7 +872,11 @@ int pwbadm_import(struct pwbadm *adm, int argc, char **argv)
 	if (rc < 0) {
 		rc = pwbadm_fail("import failed, nothing written: %s", pwb_error_text(&err, rc));
 	} else if (rc == 0) {
-		pwb_log(LOG_NOTICE, "pwbadm import from %s: %zu created, %zu updated", im.origin,
+		char shown[128];
+
+		/* A file name is the admin's text: escaped before syslog. */
+		pwb_names_escape(im.origin, shown, sizeof(shown));
+		pwb_log(LOG_NOTICE, "pwbadm import from %s: %zu created, %zu updated", shown,
 			im.created, im.updated);
 		printf("imported %zu users, %zu groups, %zu tokens: %zu created, %zu updated, "
 		       "%zu unchanged\n",
