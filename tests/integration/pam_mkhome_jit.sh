@@ -13,7 +13,8 @@ pwb_ns_enter "$@"
 . "$PWB_TEST_SRCDIR/tests/lib/mkhome.sh"
 set -u
 
-for f in "$PWB_PAM_MKHOME" "$PWB_PAM_OIDC" "$PWB_NSS_LIBDIR/libnss_pwb.so.2" "$PWB_MKHOME_TOOL"; do
+for f in "$PWB_PAM_MKHOME" "$PWB_PAM_OIDC" "$PWB_NSS_LIBDIR/libnss_pwb.so.2" "$PWB_MKHOME_TOOL" \
+	"$PWB_BIN_PWBADM"; do
 	[ -e "$f" ] || tap_bail "not built: $f"
 done
 mkhome_syslog_start
@@ -84,8 +85,8 @@ tap_is "none took alice's uid" "$(printf '%s\n' "$uids" | grep -cx "$uid")" 0
 tap_is "all 20 in group crowd" "$(getent group crowd | cut -d: -f4 | tr ',' '\n' | grep -c '^par')" 20
 tap_is "20 homes" "$(ls -d "$PWB_HOME_ROOT"/par* | wc -l)" 20
 
-# --- locked user refused at acct_mgmt
-mkhome_tool lock alice >/dev/null || tap_bail "cannot lock alice"
+# --- a user locked with pwbadm is refused at acct_mgmt
+tap_check "pwbadm lock-user alice" "$PWB_BIN_PWBADM" lock-user alice
 mkhome_syslog_mark
 out=$(mkhome_login pwb-login alice "$(mkhome_token alice '"groups":["analysts"]')")
 tap_like "locked alice is refused at acct_mgmt" "$out" "User account has expired"
