@@ -306,7 +306,7 @@ int pwb_group_foreach(struct pwb_txn *txn, pwb_group_cb cb, void *ctx, struct pw
 
 	ret = db->cursor(db, txn->tid, &c, 0);
 	if (ret != 0)
-		return pwb_store_db_error(err, ret, "groups");
+		return pwb_txn_fail(txn, ret, "groups", err);
 	k.flags = v.flags = DB_DBT_REALLOC;
 	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
 		struct pwb_group g;
@@ -339,9 +339,7 @@ int pwb_group_foreach(struct pwb_txn *txn, pwb_group_cb cb, void *ctx, struct pw
 	if (r != 0)
 		return r;
 	if (ret != DB_NOTFOUND) {
-		if (ret == DB_LOCK_DEADLOCK)
-			txn->deadlocked = true;
-		return pwb_store_db_error(err, ret, "groups");
+		return pwb_txn_fail(txn, ret, "groups", err);
 	}
 	return 0;
 }
@@ -371,6 +369,7 @@ bool pwb_member_is(struct pwb_txn *txn, const char *group_id, const char *user_i
 {
 	DB *db = txn->st->db[DBI_MEMBERS];
 	DBT k = {0}, v = {0};
+	int ret;
 
 	if (!group_id || !user_id || strlen(group_id) != PWB_ID_LEN ||
 	    strlen(user_id) != PWB_ID_LEN)
@@ -380,7 +379,10 @@ bool pwb_member_is(struct pwb_txn *txn, const char *group_id, const char *user_i
 	v.data = (void *)user_id;
 	v.size = v.ulen = PWB_ID_LEN;
 	v.flags = DB_DBT_USERMEM;
-	return db->get(db, txn->tid, &k, &v, DB_GET_BOTH) == 0;
+	ret = db->get(db, txn->tid, &k, &v, DB_GET_BOTH);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		pwb_txn_fail(txn, ret, "members", NULL);
+	return ret == 0;
 }
 
 static int log_pair(struct pwb_txn *txn, const char *group_id, const char *user_id,

@@ -111,7 +111,7 @@ int pwb_token_foreach(struct pwb_txn *txn, pwb_token_cb cb, void *ctx, struct pw
 
 	ret = db->cursor(db, txn->tid, &c, 0);
 	if (ret != 0)
-		return pwb_store_db_error(err, ret, "tokens");
+		return pwb_txn_fail(txn, ret, "tokens", err);
 	k.flags = v.flags = DB_DBT_REALLOC;
 	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
 		struct pwb_token t;
@@ -137,6 +137,6 @@ int pwb_token_foreach(struct pwb_txn *txn, pwb_token_cb cb, void *ctx, struct pw
 	if (r != 0)
 		return r;
 	if (ret != DB_NOTFOUND)
-		return pwb_store_db_error(err, ret, "tokens");
+		return pwb_txn_fail(txn, ret, "tokens", err);
 	return 0;
 }

@@ -509,7 +509,7 @@ int pwb_user_foreach(struct pwb_txn *txn, pwb_user_cb cb, void *ctx, struct pwb_
 
 	ret = db->cursor(db, txn->tid, &c, 0);
 	if (ret != 0)
-		return pwb_store_db_error(err, ret, "users");
+		return pwb_txn_fail(txn, ret, "users", err);
 	k.flags = v.flags = DB_DBT_REALLOC;
 	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
 		struct pwb_user u;
@@ -542,9 +542,7 @@ int pwb_user_foreach(struct pwb_txn *txn, pwb_user_cb cb, void *ctx, struct pwb_
 	if (r != 0)
 		return r;
 	if (ret != DB_NOTFOUND) {
-		if (ret == DB_LOCK_DEADLOCK)
-			txn->deadlocked = true;
-		return pwb_store_db_error(err, ret, "users");
+		return pwb_txn_fail(txn, ret, "users", err);
 	}
 	return 0;
 }
@@ -558,9 +556,7 @@ int pwb_store_count(struct pwb_txn *txn, int dbi, uint64_t *count, struct pwb_er
 	*count = 0;
 	ret = db->stat(db, txn->tid, &sp, 0);
 	if (ret != 0) {
-		if (ret == DB_LOCK_DEADLOCK)
-			txn->deadlocked = true;
-		return pwb_store_db_error(err, ret, "counting");
+		return pwb_txn_fail(txn, ret, "counting", err);
 	}
 	*count = sp->bt_nkeys;
 	free(sp);
