@@ -102,7 +102,7 @@ for bad in \
 done
 tap_like "the error names the file, line and record" \
 	"$(adm_stderr bad_import 1 '{"type":"user","name":"x","uid":"12"}')" \
-	'^pwbadm: import failed, nothing written: .*bad-1\.jsonl: line 8: .*uid'
+	'^pwbadm: import failed, nothing written: .*bad-1\.jsonl: line 9: .*uid'
 tap_is "after all the bad imports nothing was written" "$(pwbadm export 2>/dev/null)" "$before"
 tap_is "newbie (valid, before the bad record) was not created" "$(adm_status pwbadm show-user newbie)" 1
 
