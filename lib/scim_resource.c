@@ -58,24 +58,45 @@ static json_t *schemas_json(json_t *doc, const char *core, const char *ext)
 	return schemas;
 }
 
-static json_t *attrs_copy(json_t *attrs)
+/* The document starts with schemas, id and the identifying attributes, as
+ * people reading responses expect; the stored attributes follow. */
+static json_t *doc_start(const char *id, const char *external_id)
 {
-	return json_is_object(attrs) ? json_deep_copy(attrs) : json_object();
+	json_t *doc = json_object();
+
+	if (!doc)
+		return NULL;
+	json_object_set_new(doc, "schemas", json_array());
+	json_object_set_new(doc, "id", json_string(id));
+	if (external_id)
+		json_object_set_new(doc, "externalId", json_string(external_id));
+	return doc;
+}
+
+/* Deep copies: the document is patched in place, the record must not be. */
+static void add_attrs(json_t *doc, json_t *attrs)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(attrs, key, v)
+	{
+		if (!json_object_get(doc, key))
+			json_object_set_new(doc, key, json_deep_copy(v));
+	}
 }
 
 json_t *pwb_scim_user_to_json(const struct pwb_user *u, json_t *groups, const char *base_url)
 {
-	json_t *doc = attrs_copy(u->attrs);
+	json_t *doc = doc_start(u->id, u->external_id);
 
 	if (!doc) {
 		json_decref(groups);
 		return NULL;
 	}
-	json_object_set_new(doc, "id", json_string(u->id));
-	if (u->external_id)
-		json_object_set_new(doc, "externalId", json_string(u->external_id));
 	json_object_set_new(doc, "userName", json_string(u->user_name ? u->user_name : u->name));
 	json_object_set_new(doc, "active", json_boolean(u->active));
+	add_attrs(doc, u->attrs);
 	if (!pwb_scim_json_get(doc, "displayName", NULL) && u->gecos && *u->gecos)
 		json_object_set_new(doc, "displayName", json_string(u->gecos));
 	if (!pwb_scim_json_get(doc, "emails", NULL) && u->email)
@@ -97,17 +118,15 @@ json_t *pwb_scim_user_to_json(const struct pwb_user *u, json_t *groups, const ch
 
 json_t *pwb_scim_group_to_json(const struct pwb_group *g, json_t *members, const char *base_url)
 {
-	json_t *doc = attrs_copy(g->attrs);
+	json_t *doc = doc_start(g->id, g->external_id);
 
 	if (!doc) {
 		json_decref(members);
 		return NULL;
 	}
-	json_object_set_new(doc, "id", json_string(g->id));
 	json_object_set_new(doc, "displayName",
 			    json_string(g->display_name ? g->display_name : g->name));
-	if (g->external_id)
-		json_object_set_new(doc, "externalId", json_string(g->external_id));
+	add_attrs(doc, g->attrs);
 	json_object_set_new(doc, "members", members ? members : json_array());
 	json_object_set_new(doc, PWB_SCIM_POSIX_GROUP,
 			    json_pack("{s:I}", "gidNumber", (json_int_t)g->gid));

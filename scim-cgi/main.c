@@ -123,13 +123,26 @@ static double elapsed_ms(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
+/* Debian's stock fastcgi_params pass HTTP_HOST as nginx's $host, without
+ * the port; resource locations need it back when it is not the default. */
+static const char *host_with_port(const struct io *io, const char *scheme, char *buf, size_t n)
+{
+	const char *host = param(io, "HTTP_HOST"), *port = param(io, "SERVER_PORT");
+
+	if (!host || strchr(host, ':') || !port || !*port ||
+	    strcmp(port, strcmp(scheme, "https") == 0 ? "443" : "80") == 0)
+		return host;
+	snprintf(buf, n, "%s:%s", host, port);
+	return buf;
+}
+
 static void serve_one(struct pwb_scim_service *svc, const struct pwb_config *cfg,
 		      const struct io *io)
 {
 	struct pwb_scim_request req = {0};
 	struct pwb_scim_response resp;
 	const char *length = param(io, "CONTENT_LENGTH"), *https = param(io, "HTTPS");
-	char *body = NULL, path[256];
+	char *body = NULL, path[256], host[300];
 	struct timespec start;
 	unsigned long long want = 0;
 
@@ -139,10 +152,10 @@ static void serve_one(struct pwb_scim_service *svc, const struct pwb_config *cfg
 	req.query = param(io, "QUERY_STRING");
 	req.authorization = param(io, "HTTP_AUTHORIZATION");
 	req.if_match = param(io, "HTTP_IF_MATCH");
-	req.host = param(io, "HTTP_HOST");
 	req.scheme = https && (strcmp(https, "on") == 0 || strcmp(https, "1") == 0) ? "https"
 		     : param(io, "REQUEST_SCHEME")			       ? param(io, "REQUEST_SCHEME")
 										       : "http";
+	req.host = host_with_port(io, req.scheme, host, sizeof(host));
 	if (!req.method)
 		req.method = "GET";
 	if (length && *length)

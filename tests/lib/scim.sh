@@ -1,0 +1,70 @@
+# SCIM helpers for integration tests and the benchmark (sourced after
+# ns.sh, inside the namespace): pwb-scim under spawn-fcgi as the store
+# user, bearer tokens, and a curl wrapper that keeps status, headers and
+# body apart.
+#
+#   pwb_scim_spawn            pwb-scim on unix socket $PWB_SCIM_SOCK
+#   SCIM_TOKEN=$(pwb_scim_token NAME [--expires-in SECONDS])
+#   SCIM_URL=http://127.0.0.1:PORT/scim/v2   (set by nginx.sh / apache.sh)
+#   scim_req METHOD PATH [BODY|@FILE]   sets SCIM_STATUS, SCIM_BODY
+#   scim_header NAME          a header of the last response
+#   scim_jq FILTER            jq -r FILTER on the last body
+
+PWB_SCIM_TOKEN_TOOL=$PWB_TEST_BUILDDIR/tests/integration/scim_token
+
+# The store user owns the store; its first opener (root here, like pwbadm)
+# creates it with that owner. Web servers run their workers as www-data.
+pwb_scim_spawn() {
+	local run=$PWB_TMP/run
+	mkdir -p "$run" && chmod 0755 "$run"
+	PWB_SCIM_SOCK=$run/pwb-scim.sock
+	spawn-fcgi -s "$PWB_SCIM_SOCK" -M 0660 -u pwb -g pwb -U www-data -G www-data \
+		-P "$run/pwb-scim.pid" -- "$PWB_BIN_SCIM" >"$run/spawn.log" 2>&1 ||
+		{ cat "$run/spawn.log" >&2; return 1; }
+	pwb_on_cleanup "kill \$(cat '$run/pwb-scim.pid' 2>/dev/null) 2>/dev/null"
+	local i
+	for i in $(seq 1 50); do
+		[ -S "$PWB_SCIM_SOCK" ] && return 0
+		sleep 0.1
+	done
+	echo "pwb-scim socket did not appear" >&2
+	return 1
+}
+
+pwb_scim_token() {
+	"$PWB_SCIM_TOKEN_TOOL" "$@"
+}
+
+scim_req() {
+	local method=$1 path=$2 body=${3-}
+	local args=(-sS -X "$method" -D "$PWB_TMP/scim.h" -o "$PWB_TMP/scim.b" -w '%{http_code}')
+	[ -n "${SCIM_TOKEN:-}" ] && args+=(-H "Authorization: Bearer $SCIM_TOKEN")
+	[ -n "${SCIM_IF_MATCH:-}" ] && args+=(-H "If-Match: $SCIM_IF_MATCH")
+	if [ -n "$body" ]; then
+		args+=(-H 'Content-Type: application/scim+json' --data-binary "$body")
+	fi
+	SCIM_STATUS=$(curl "${args[@]}" "$SCIM_URL$path") || SCIM_STATUS=curl-failed
+	SCIM_BODY=$(cat "$PWB_TMP/scim.b" 2>/dev/null)
+}
+
+scim_header() {
+	grep -i "^$1:" "$PWB_TMP/scim.h" | head -1 | sed 's/^[^:]*: *//; s/\r$//'
+}
+
+scim_jq() {
+	printf '%s' "$SCIM_BODY" | jq -r "$1" 2>/dev/null
+}
+
+# scim_is_error DESC STATUS SCIMTYPE: the last response is an RFC 7644
+# §3.12 error with that status (and scimType, unless "-").
+scim_is_error() {
+	local desc=$1 want=$2 type=$3 got
+	got="$SCIM_STATUS $(scim_jq '.schemas[0]') $(scim_jq '.status') $(scim_jq '.scimType // "-"')"
+	tap_is "$desc" "$got" "$want urn:ietf:params:scim:api:messages:2.0:Error $want $type"
+}
+
+# A User body: scim_user_json USERNAME [EXTRA-JSON-MEMBERS]
+scim_user_json() {
+	printf '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"%s","name":{"givenName":"Given","familyName":"Family"},"emails":[{"value":"%s","primary":true,"type":"work"}],"active":true%s}' \
+		"$1" "$1" "${2:+,$2}"
+}
