@@ -33,7 +33,8 @@ static int fill(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 		u.gecos = strdup("Bench User");
 		u.active = true;
 		u.source = PWB_SOURCE_SCIM;
-		u.attrs = json_pack("{s:{s:s,s:s}}", "name", "givenName", "Bench", "familyName", name);
+		u.attrs =
+		    json_pack("{s:{s:s,s:s}}", "name", "givenName", "Bench", "familyName", name);
 		r = pwb_user_create(txn, &u, err);
 		if (r == 0)
 			memcpy(c->ids[i], u.id, sizeof(c->ids[i]));

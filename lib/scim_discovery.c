@@ -13,22 +13,22 @@ static json_t *with_meta(json_t *doc, const char *type, const char *base_url, co
 	char loc[512];
 
 	snprintf(loc, sizeof(loc), "%s/%s", base_url, path);
-	json_object_set_new(doc, "meta", json_pack("{s:s,s:s}", "resourceType", type, "location",
-						   loc));
+	json_object_set_new(doc, "meta",
+			    json_pack("{s:s,s:s}", "resourceType", type, "location", loc));
 	return doc;
 }
 
 json_t *pwb_scim_service_provider_config(const char *base_url, unsigned max_bytes)
 {
 	json_t *doc = json_pack(
-		"{s:[s],s:{s:b},s:{s:b,s:i,s:i},s:{s:b,s:i},s:{s:b},s:{s:b},s:{s:b},"
-		"s:[{s:s,s:s,s:s,s:b}]}",
-		"schemas", "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig", "patch",
-		"supported", 1, "bulk", "supported", 0, "maxOperations", 0, "maxPayloadSize",
-		(int)max_bytes, "filter", "supported", 1, "maxResults", PWB_SCIM_LIST_MAX_COUNT,
-		"changePassword", "supported", 0, "sort", "supported", 1, "etag", "supported", 1,
-		"authenticationSchemes", "type", "oauthbearertoken", "name", "OAuth Bearer Token",
-		"description", "A bearer token made by `pwbadm generate-token`", "primary", 1);
+	    "{s:[s],s:{s:b},s:{s:b,s:i,s:i},s:{s:b,s:i},s:{s:b},s:{s:b},s:{s:b},"
+	    "s:[{s:s,s:s,s:s,s:b}]}",
+	    "schemas", "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig", "patch",
+	    "supported", 1, "bulk", "supported", 0, "maxOperations", 0, "maxPayloadSize",
+	    (int)max_bytes, "filter", "supported", 1, "maxResults", PWB_SCIM_LIST_MAX_COUNT,
+	    "changePassword", "supported", 0, "sort", "supported", 1, "etag", "supported", 1,
+	    "authenticationSchemes", "type", "oauthbearertoken", "name", "OAuth Bearer Token",
+	    "description", "A bearer token made by `pwbadm generate-token`", "primary", 1);
 
 	return doc ? with_meta(doc, "ServiceProviderConfig", base_url, "ServiceProviderConfig")
 		   : NULL;
@@ -49,8 +49,8 @@ static json_t *resource_type(const char *base_url, const char *name, const char 
 
 json_t *pwb_scim_resource_types(const char *base_url, const char *name)
 {
-	json_t *user = resource_type(base_url, "User", "/Users", PWB_SCIM_USER_SCHEMA,
-				     PWB_SCIM_POSIX_USER);
+	json_t *user =
+	    resource_type(base_url, "User", "/Users", PWB_SCIM_USER_SCHEMA, PWB_SCIM_POSIX_USER);
 	json_t *group = resource_type(base_url, "Group", "/Groups", PWB_SCIM_GROUP_SCHEMA,
 				      PWB_SCIM_POSIX_GROUP);
 
@@ -71,8 +71,7 @@ static json_t *attr(const char *name, const char *type, int multi, int required,
 {
 	return json_pack("{s:s,s:s,s:b,s:b,s:b,s:s,s:s,s:s}", "name", name, "type", type,
 			 "multiValued", multi, "required", required, "caseExact", case_exact,
-			 "mutability", mutability, "returned", "default", "uniqueness",
-			 uniqueness);
+			 "mutability", mutability, "returned", "default", "uniqueness", uniqueness);
 }
 
 static json_t *complex_attr(const char *name, int multi, const char *mutability, json_t *subs)
@@ -101,25 +100,26 @@ static json_t *schema(const char *base_url, const char *id, const char *name,
 static json_t *user_schema(const char *base_url)
 {
 	json_t *attrs = json_pack(
-		"[o,o,o,o,o,o,o,o,o,o]", attr("userName", "string", 0, 1, 0, "readWrite", "server"),
-		complex_attr("name", 0, "readWrite",
-			     json_pack("[o,o,o]", attr("formatted", "string", 0, 0, 0, "readWrite", "none"),
-				       attr("familyName", "string", 0, 0, 0, "readWrite", "none"),
-				       attr("givenName", "string", 0, 0, 0, "readWrite", "none"))),
-		attr("displayName", "string", 0, 0, 0, "readWrite", "none"),
-		attr("nickName", "string", 0, 0, 0, "readWrite", "none"),
-		attr("title", "string", 0, 0, 0, "readWrite", "none"),
-		attr("active", "boolean", 0, 0, 0, "readWrite", "none"),
-		attr("password", "string", 0, 0, 0, "writeOnly", "none"),
-		complex_attr("emails", 1, "readWrite",
-			     json_pack("[o,o,o]", attr("value", "string", 0, 0, 0, "readWrite", "none"),
-				       attr("type", "string", 0, 0, 0, "readWrite", "none"),
-				       attr("primary", "boolean", 0, 0, 0, "readWrite", "none"))),
-		complex_attr("groups", 1, "readOnly",
-			     json_pack("[o,o,o]", attr("value", "string", 0, 0, 1, "readOnly", "none"),
-				       attr("display", "string", 0, 0, 0, "readOnly", "none"),
-				       attr("$ref", "reference", 0, 0, 1, "readOnly", "none"))),
-		attr("externalId", "string", 0, 0, 1, "readWrite", "server"));
+	    "[o,o,o,o,o,o,o,o,o,o]", attr("userName", "string", 0, 1, 0, "readWrite", "server"),
+	    complex_attr("name", 0, "readWrite",
+			 json_pack("[o,o,o]",
+				   attr("formatted", "string", 0, 0, 0, "readWrite", "none"),
+				   attr("familyName", "string", 0, 0, 0, "readWrite", "none"),
+				   attr("givenName", "string", 0, 0, 0, "readWrite", "none"))),
+	    attr("displayName", "string", 0, 0, 0, "readWrite", "none"),
+	    attr("nickName", "string", 0, 0, 0, "readWrite", "none"),
+	    attr("title", "string", 0, 0, 0, "readWrite", "none"),
+	    attr("active", "boolean", 0, 0, 0, "readWrite", "none"),
+	    attr("password", "string", 0, 0, 0, "writeOnly", "none"),
+	    complex_attr("emails", 1, "readWrite",
+			 json_pack("[o,o,o]", attr("value", "string", 0, 0, 0, "readWrite", "none"),
+				   attr("type", "string", 0, 0, 0, "readWrite", "none"),
+				   attr("primary", "boolean", 0, 0, 0, "readWrite", "none"))),
+	    complex_attr("groups", 1, "readOnly",
+			 json_pack("[o,o,o]", attr("value", "string", 0, 0, 1, "readOnly", "none"),
+				   attr("display", "string", 0, 0, 0, "readOnly", "none"),
+				   attr("$ref", "reference", 0, 0, 1, "readOnly", "none"))),
+	    attr("externalId", "string", 0, 0, 1, "readWrite", "server"));
 
 	return schema(base_url, PWB_SCIM_USER_SCHEMA, "User", "User Account", attrs);
 }
@@ -127,23 +127,23 @@ static json_t *user_schema(const char *base_url)
 static json_t *group_schema(const char *base_url)
 {
 	json_t *attrs = json_pack(
-		"[o,o,o]", attr("displayName", "string", 0, 1, 0, "readWrite", "server"),
-		complex_attr("members", 1, "readWrite",
-			     json_pack("[o,o,o]", attr("value", "string", 0, 0, 1, "immutable", "none"),
-				       attr("display", "string", 0, 0, 0, "readOnly", "none"),
-				       attr("$ref", "reference", 0, 0, 1, "immutable", "none"))),
-		attr("externalId", "string", 0, 0, 1, "readWrite", "server"));
+	    "[o,o,o]", attr("displayName", "string", 0, 1, 0, "readWrite", "server"),
+	    complex_attr("members", 1, "readWrite",
+			 json_pack("[o,o,o]", attr("value", "string", 0, 0, 1, "immutable", "none"),
+				   attr("display", "string", 0, 0, 0, "readOnly", "none"),
+				   attr("$ref", "reference", 0, 0, 1, "immutable", "none"))),
+	    attr("externalId", "string", 0, 0, 1, "readWrite", "server"));
 
 	return schema(base_url, PWB_SCIM_GROUP_SCHEMA, "Group", "Group", attrs);
 }
 
 static json_t *posix_user_schema(const char *base_url)
 {
-	json_t *attrs = json_pack("[o,o,o,o]",
-				  attr("uidNumber", "integer", 0, 0, 0, "readWrite", "server"),
-				  attr("gidNumber", "integer", 0, 0, 0, "readWrite", "none"),
-				  attr("homeDirectory", "string", 0, 0, 1, "readWrite", "none"),
-				  attr("loginShell", "string", 0, 0, 1, "readWrite", "none"));
+	json_t *attrs =
+	    json_pack("[o,o,o,o]", attr("uidNumber", "integer", 0, 0, 0, "readWrite", "server"),
+		      attr("gidNumber", "integer", 0, 0, 0, "readWrite", "none"),
+		      attr("homeDirectory", "string", 0, 0, 1, "readWrite", "none"),
+		      attr("loginShell", "string", 0, 0, 1, "readWrite", "none"));
 
 	return schema(base_url, PWB_SCIM_POSIX_USER, "PosixUser",
 		      "Linux account: UID, primary GID, home directory and shell", attrs);
@@ -151,8 +151,8 @@ static json_t *posix_user_schema(const char *base_url)
 
 static json_t *posix_group_schema(const char *base_url)
 {
-	json_t *attrs = json_pack("[o]", attr("gidNumber", "integer", 0, 0, 0, "readWrite",
-					      "server"));
+	json_t *attrs =
+	    json_pack("[o]", attr("gidNumber", "integer", 0, 0, 0, "readWrite", "server"));
 
 	return schema(base_url, PWB_SCIM_POSIX_GROUP, "PosixGroup", "Linux group: GID", attrs);
 }

@@ -13,7 +13,15 @@
 
 #define CORE_URN_PREFIX "urn:ietf:params:scim:schemas:core:2.0:"
 
-enum tok_kind { T_END, T_WORD, T_STRING, T_LPAREN, T_RPAREN, T_LBRACKET, T_RBRACKET };
+enum tok_kind {
+	T_END,
+	T_WORD,
+	T_STRING,
+	T_LPAREN,
+	T_RPAREN,
+	T_LBRACKET,
+	T_RBRACKET
+};
 
 struct parser {
 	const char *text;
@@ -186,9 +194,9 @@ static const struct {
 	const char *word;
 	enum pwb_scim_filter_op op;
 } compare_ops[] = {
-	{"eq", PWB_SCIM_EQ}, {"ne", PWB_SCIM_NE}, {"co", PWB_SCIM_CO}, {"sw", PWB_SCIM_SW},
-	{"ew", PWB_SCIM_EW}, {"gt", PWB_SCIM_GT}, {"ge", PWB_SCIM_GE}, {"lt", PWB_SCIM_LT},
-	{"le", PWB_SCIM_LE}, {"pr", PWB_SCIM_PR},
+    {"eq", PWB_SCIM_EQ}, {"ne", PWB_SCIM_NE}, {"co", PWB_SCIM_CO}, {"sw", PWB_SCIM_SW},
+    {"ew", PWB_SCIM_EW}, {"gt", PWB_SCIM_GT}, {"ge", PWB_SCIM_GE}, {"lt", PWB_SCIM_LT},
+    {"le", PWB_SCIM_LE}, {"pr", PWB_SCIM_PR},
 };
 
 static int parse_value(struct parser *p, json_t **out)
@@ -199,8 +207,8 @@ static int parse_value(struct parser *p, json_t **out)
 	if (!text)
 		return -ENOMEM;
 	if (p->kind != T_STRING && p->kind != T_WORD)
-		return pwb_scim_fail(p->err, 400, p->scim_type,
-				     "expected a value at position %zu", p->start + 1);
+		return pwb_scim_fail(p->err, 400, p->scim_type, "expected a value at position %zu",
+				     p->start + 1);
 	if (p->kind == T_WORD) {
 		/* JSON literals are lower case; SCIM keywords are not. */
 		for (char *c = text; *c; c++)
@@ -405,7 +413,8 @@ int pwb_scim_patch_path_parse(const char *text, struct pwb_scim_patch_path *out,
 		const char *sub = text + p.pos + 1;
 
 		if (!is_attr_name(sub, strlen(sub))) {
-			r = pwb_scim_fail(err, 400, "invalidPath", "invalid sub-attribute after ']'");
+			r = pwb_scim_fail(err, 400, "invalidPath",
+					  "invalid sub-attribute after ']'");
 			goto fail;
 		}
 		out->value_sub = strdup(sub);
@@ -514,8 +523,8 @@ static bool compare_one(json_t *have, enum pwb_scim_filter_op op, json_t *want, 
 		case PWB_SCIM_SW:
 			return (exact ? strncmp(a, b, lb) : strncasecmp(a, b, lb)) == 0;
 		case PWB_SCIM_EW:
-			return la >= lb && (exact ? strcmp(a + la - lb, b)
-						  : strcasecmp(a + la - lb, b)) == 0;
+			return la >= lb &&
+			       (exact ? strcmp(a + la - lb, b) : strcasecmp(a + la - lb, b)) == 0;
 		default:
 			break;
 		}

@@ -341,8 +341,8 @@ static int list_indexed(struct list_ctx *l, bool *done)
 	*done = true;
 	if ((v = pwb_scim_filter_indexed_eq(c->filter, "displayName")))
 		r = pwb_names_to_linux(v, PWB_NAMES_LOWERCASE, NULL, name, NULL) < 0
-			    ? PWB_ENOTFOUND
-			    : pwb_group_get_by_name(c->txn, name, &g, &err);
+			? PWB_ENOTFOUND
+			: pwb_group_get_by_name(c->txn, name, &g, &err);
 	else if ((v = pwb_scim_filter_indexed_eq(c->filter, "externalId")))
 		r = pwb_group_get_by_external_id(c->txn, v, &g, &err);
 	else if ((v = pwb_scim_filter_indexed_eq(c->filter, "id")))

@@ -109,8 +109,8 @@ bool pwb_scim_parse_datetime(const char *s, double *out)
 	    *p++ != '-' || !take_digits(&p, 2, &day) || (*p != 'T' && *p != 't'))
 		return false;
 	p++;
-	if (!take_digits(&p, 2, &hour) || *p++ != ':' || !take_digits(&p, 2, &min) ||
-	    *p++ != ':' || !take_digits(&p, 2, &sec))
+	if (!take_digits(&p, 2, &hour) || *p++ != ':' || !take_digits(&p, 2, &min) || *p++ != ':' ||
+	    !take_digits(&p, 2, &sec))
 		return false;
 	if (*p == '.') {
 		p++;

@@ -85,7 +85,8 @@ int pwb_scim_query_parse(const char *query, struct pwb_scim_query *q, struct pwb
 
 		eq = memchr(p, '=', n);
 		key = pwb_scim_url_decode(p, eq ? (size_t)(eq - p) : n, true);
-		value = eq ? pwb_scim_url_decode(eq + 1, n - (size_t)(eq - p) - 1, true) : strdup("");
+		value =
+		    eq ? pwb_scim_url_decode(eq + 1, n - (size_t)(eq - p) - 1, true) : strdup("");
 		if (!key || !value) {
 			free(key);
 			free(value);
@@ -127,8 +128,8 @@ int pwb_scim_query_parse(const char *query, struct pwb_scim_query *q, struct pwb
 }
 
 /* Calls fn for each attrPath in a comma list. */
-static void each_path(const char *list, void (*fn)(json_t *, const struct pwb_scim_attr_path *,
-						   void *),
+static void each_path(const char *list,
+		      void (*fn)(json_t *, const struct pwb_scim_attr_path *, void *),
 		      json_t *resource, void *ctx)
 {
 	const char *p = list;
@@ -190,8 +191,8 @@ static void drop_path(json_t *resource, const struct pwb_scim_attr_path *p, void
 	json_t *from = pwb_scim_path_container(resource, p, false);
 
 	(void)ctx;
-	if (!from || (!p->urn && (strcasecmp(p->attr, "id") == 0 ||
-				  strcasecmp(p->attr, "schemas") == 0)))
+	if (!from ||
+	    (!p->urn && (strcasecmp(p->attr, "id") == 0 || strcasecmp(p->attr, "schemas") == 0)))
 		return;
 	if (p->sub)
 		pwb_scim_json_del(pwb_scim_json_get(from, p->attr, NULL), p->sub);

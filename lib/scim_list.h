@@ -9,18 +9,18 @@
 #include <jansson.h>
 #include "scim_error.h"
 
-#define PWB_SCIM_LIST_SCHEMA	     "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+#define PWB_SCIM_LIST_SCHEMA	    "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 #define PWB_SCIM_LIST_DEFAULT_COUNT 100
-#define PWB_SCIM_LIST_MAX_COUNT	     1000
+#define PWB_SCIM_LIST_MAX_COUNT	    1000
 
 struct pwb_scim_query {
-	char *filter;	   /* decoded, or NULL */
-	uint64_t start;	   /* 1-based */
-	uint64_t count;	   /* page size after clamping */
-	char *sort_by;	   /* or NULL */
-	bool descending;   /* sortOrder=descending */
-	char *attributes;  /* comma list or NULL */
-	char *excluded;	   /* comma list or NULL */
+	char *filter;	  /* decoded, or NULL */
+	uint64_t start;	  /* 1-based */
+	uint64_t count;	  /* page size after clamping */
+	char *sort_by;	  /* or NULL */
+	bool descending;  /* sortOrder=descending */
+	char *attributes; /* comma list or NULL */
+	char *excluded;	  /* comma list or NULL */
 };
 
 /* Parses a URL query string ("a=b&c=d", percent- and '+'-decoded).

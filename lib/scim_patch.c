@@ -8,7 +8,11 @@
 #include "scim_json.h"
 #include "scim_patch.h"
 
-enum patch_op { OP_ADD, OP_REPLACE, OP_REMOVE };
+enum patch_op {
+	OP_ADD,
+	OP_REPLACE,
+	OP_REMOVE
+};
 
 static bool read_only(const char *attr)
 {
@@ -125,8 +129,8 @@ static int element_from_filter(const struct pwb_scim_filter *f, json_t *el)
 	return -1;
 }
 
-static int apply_filtered(json_t *resource, const struct pwb_scim_patch_path *pp,
-			  enum patch_op op, json_t *value, struct pwb_scim_error *err)
+static int apply_filtered(json_t *resource, const struct pwb_scim_patch_path *pp, enum patch_op op,
+			  json_t *value, struct pwb_scim_error *err)
 {
 	json_t *container = pwb_scim_path_container(resource, &pp->path, op != OP_REMOVE);
 	json_t *arr = pwb_scim_json_get(container, pp->path.attr, NULL);
@@ -283,8 +287,8 @@ static int apply_pathless(json_t *resource, enum patch_op op, json_t *value,
 	{
 		if (is_schema_urn(key) && json_is_object(v)) {
 			/* a whole schema's attributes: set each of them */
-			json_t *ext = is_core_urn(key) ? resource
-						       : pwb_scim_json_get(resource, key, NULL);
+			json_t *ext =
+			    is_core_urn(key) ? resource : pwb_scim_json_get(resource, key, NULL);
 
 			if (!json_is_object(ext)) {
 				ext = json_object();
@@ -316,7 +320,8 @@ int pwb_scim_patch_apply(json_t *resource, json_t *request, struct pwb_scim_erro
 
 		json_array_foreach(schemas, i, s)
 		{
-			if (json_is_string(s) && strcmp(json_string_value(s), PWB_SCIM_PATCH_SCHEMA) == 0)
+			if (json_is_string(s) &&
+			    strcmp(json_string_value(s), PWB_SCIM_PATCH_SCHEMA) == 0)
 				found = true;
 		}
 		if (!found)
@@ -324,7 +329,8 @@ int pwb_scim_patch_apply(json_t *resource, json_t *request, struct pwb_scim_erro
 					     PWB_SCIM_PATCH_SCHEMA);
 	}
 	if (!json_is_array(ops) || json_array_size(ops) == 0)
-		return pwb_scim_fail(err, 400, "invalidSyntax", "\"Operations\" must be a non-empty array");
+		return pwb_scim_fail(err, 400, "invalidSyntax",
+				     "\"Operations\" must be a non-empty array");
 	if (json_array_size(ops) > PWB_SCIM_PATCH_MAX_OPS)
 		return pwb_scim_fail(err, 400, "tooMany", "more than %d operations",
 				     PWB_SCIM_PATCH_MAX_OPS);
@@ -336,8 +342,8 @@ int pwb_scim_patch_apply(json_t *resource, json_t *request, struct pwb_scim_erro
 		enum patch_op op;
 
 		if (!name)
-			return pwb_scim_fail(err, 400, "invalidSyntax", "operation %zu has no \"op\"",
-					     i + 1);
+			return pwb_scim_fail(err, 400, "invalidSyntax",
+					     "operation %zu has no \"op\"", i + 1);
 		if (strcasecmp(name, "add") == 0)
 			op = OP_ADD;
 		else if (strcasecmp(name, "replace") == 0)
@@ -346,15 +352,16 @@ int pwb_scim_patch_apply(json_t *resource, json_t *request, struct pwb_scim_erro
 			op = OP_REMOVE;
 		else
 			return pwb_scim_fail(err, 400, "invalidSyntax",
-					     "operation %zu: unknown op (add, replace, remove)", i + 1);
+					     "operation %zu: unknown op (add, replace, remove)",
+					     i + 1);
 		if (path && !*path)
 			path = NULL;
 		if (op != OP_REMOVE && !value)
-			return pwb_scim_fail(err, 400, "invalidValue", "operation %zu has no \"value\"",
-					     i + 1);
+			return pwb_scim_fail(err, 400, "invalidValue",
+					     "operation %zu has no \"value\"", i + 1);
 		if (op == OP_REMOVE && !path)
-			return pwb_scim_fail(err, 400, "noTarget", "operation %zu: remove needs a path",
-					     i + 1);
+			return pwb_scim_fail(err, 400, "noTarget",
+					     "operation %zu: remove needs a path", i + 1);
 		r = path ? apply_path(resource, path, op, value, err)
 			 : apply_pathless(resource, op, value, err);
 		if (r < 0)

@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include "scim_error.h"
 
-#define PWB_SCIM_PATCH_SCHEMA "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+#define PWB_SCIM_PATCH_SCHEMA  "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 #define PWB_SCIM_PATCH_MAX_OPS 1000
 
 /* Applies the PatchOp request body to resource in place. On error the

@@ -12,7 +12,7 @@
 #include "scim_resource.h"
 #include "util.h"
 
-#define GECOS_MAX 256
+#define GECOS_MAX      256
 #define PATH_FIELD_MAX 1024
 
 void pwb_scim_etag(uint64_t version, char out[32])
@@ -29,8 +29,8 @@ static json_t *meta_json(const char *type, int64_t created, int64_t modified, ui
 	pwb_time_format(created, c);
 	pwb_time_format(modified, m);
 	pwb_scim_etag(version, etag);
-	meta = json_pack("{s:s,s:s,s:s,s:s}", "resourceType", type, "created", c, "lastModified",
-			 m, "version", etag);
+	meta = json_pack("{s:s,s:s,s:s,s:s}", "resourceType", type, "created", c, "lastModified", m,
+			 "version", etag);
 	if (meta && base_url) {
 		size_t n = strlen(base_url) + strlen(plural) + strlen(id) + 3;
 		char *loc = malloc(n);
@@ -100,8 +100,9 @@ json_t *pwb_scim_user_to_json(const struct pwb_user *u, json_t *groups, const ch
 	if (!pwb_scim_json_get(doc, "displayName", NULL) && u->gecos && *u->gecos)
 		json_object_set_new(doc, "displayName", json_string(u->gecos));
 	if (!pwb_scim_json_get(doc, "emails", NULL) && u->email)
-		json_object_set_new(doc, "emails", json_pack("[{s:s,s:b,s:s}]", "value", u->email,
-							     "primary", 1, "type", "work"));
+		json_object_set_new(
+		    doc, "emails",
+		    json_pack("[{s:s,s:b,s:s}]", "value", u->email, "primary", 1, "type", "work"));
 	json_object_set_new(doc, "groups", groups ? groups : json_array());
 	json_object_set_new(doc, PWB_SCIM_POSIX_USER,
 			    json_pack("{s:I,s:I,s:s,s:s}", "uidNumber", (json_int_t)u->uid,
@@ -110,9 +111,9 @@ json_t *pwb_scim_user_to_json(const struct pwb_user *u, json_t *groups, const ch
 				      u->shell ? u->shell : ""));
 	json_object_set_new(doc, "schemas",
 			    schemas_json(doc, PWB_SCIM_USER_SCHEMA, PWB_SCIM_POSIX_USER));
-	json_object_set_new(doc, "meta",
-			    meta_json("User", u->created, u->modified, u->version, base_url,
-				      "Users", u->id));
+	json_object_set_new(
+	    doc, "meta",
+	    meta_json("User", u->created, u->modified, u->version, base_url, "Users", u->id));
 	return doc;
 }
 
@@ -132,9 +133,9 @@ json_t *pwb_scim_group_to_json(const struct pwb_group *g, json_t *members, const
 			    json_pack("{s:I}", "gidNumber", (json_int_t)g->gid));
 	json_object_set_new(doc, "schemas",
 			    schemas_json(doc, PWB_SCIM_GROUP_SCHEMA, PWB_SCIM_POSIX_GROUP));
-	json_object_set_new(doc, "meta",
-			    meta_json("Group", g->created, g->modified, g->version, base_url,
-				      "Groups", g->id));
+	json_object_set_new(
+	    doc, "meta",
+	    meta_json("Group", g->created, g->modified, g->version, base_url, "Groups", g->id));
 	return doc;
 }
 
@@ -188,13 +189,13 @@ static int opt_id(json_t *ext, const char *name, uint32_t *out, struct pwb_scim_
 }
 
 /* Text that goes into a passwd line may not hold ':' or control bytes. */
-static int passwd_safe(const char *field, const char *s, bool absolute,
-		       struct pwb_scim_error *err)
+static int passwd_safe(const char *field, const char *s, bool absolute, struct pwb_scim_error *err)
 {
 	if (!s)
 		return 0;
 	if (absolute && s[0] != '/')
-		return pwb_scim_fail(err, 400, "invalidValue", "%s must be an absolute path", field);
+		return pwb_scim_fail(err, 400, "invalidValue", "%s must be an absolute path",
+				     field);
 	for (const char *c = s; *c; c++)
 		if (*c == ':' || (unsigned char)*c < 0x20 || *c == 0x7f)
 			return pwb_scim_fail(err, 400, "invalidValue",
@@ -269,8 +270,16 @@ static json_t *extra_attrs(json_t *in, const char *const *mapped, size_t n)
 }
 
 static const char *const user_mapped[] = {
-	"schemas",	 "id",	   "meta",		 "groups",		 "password",
-	"userName",	 "externalId", "active",	 PWB_SCIM_POSIX_USER,	 PWB_SCIM_WORKBENCH_USER,
+    "schemas",
+    "id",
+    "meta",
+    "groups",
+    "password",
+    "userName",
+    "externalId",
+    "active",
+    PWB_SCIM_POSIX_USER,
+    PWB_SCIM_WORKBENCH_USER,
 };
 
 int pwb_scim_user_from_json(json_t *in, const struct pwb_config *cfg,
@@ -331,8 +340,8 @@ int pwb_scim_user_from_json(json_t *in, const struct pwb_config *cfg,
 	    (r = opt_string(posix, "homeDirectory", PATH_FIELD_MAX, &out->home, err)) < 0 ||
 	    (r = opt_string(posix, "loginShell", PATH_FIELD_MAX, &out->shell, err)) < 0)
 		goto fail;
-	if (!out->home && (r = opt_string(workbench, "homeDirectory", PATH_FIELD_MAX, &out->home,
-					  err)) < 0)
+	if (!out->home &&
+	    (r = opt_string(workbench, "homeDirectory", PATH_FIELD_MAX, &out->home, err)) < 0)
 		goto fail;
 	if ((r = passwd_safe("homeDirectory", out->home, true, err)) < 0 ||
 	    (r = passwd_safe("loginShell", out->shell, true, err)) < 0)
@@ -359,7 +368,7 @@ fail:
 }
 
 static const char *const group_mapped[] = {
-	"schemas", "id", "meta", "members", "displayName", "externalId", PWB_SCIM_POSIX_GROUP,
+    "schemas", "id", "meta", "members", "displayName", "externalId", PWB_SCIM_POSIX_GROUP,
 };
 
 int pwb_scim_group_from_json(json_t *in, const struct pwb_group *existing, struct pwb_group *out,
@@ -377,7 +386,8 @@ int pwb_scim_group_from_json(json_t *in, const struct pwb_group *existing, struc
 	if (!display || !*display)
 		return pwb_scim_fail(err, 400, "invalidValue", "displayName is required");
 	if (strlen(display) > 256)
-		return pwb_scim_fail(err, 400, "invalidValue", "displayName is longer than 256 bytes");
+		return pwb_scim_fail(err, 400, "invalidValue",
+				     "displayName is longer than 256 bytes");
 	if (pwb_names_to_linux(display, PWB_NAMES_LOWERCASE, NULL, out->name, &nerr) < 0)
 		return pwb_scim_fail(err, 400, "invalidValue", "displayName: %s", nerr.msg);
 	if (existing) {
@@ -422,8 +432,8 @@ int pwb_scim_group_member_ids(json_t *in, json_t **out, struct pwb_scim_error *e
 		return -ENOMEM;
 	json_array_foreach(members, i, m)
 	{
-		const char *id = json_is_string(m) ? json_string_value(m)
-						   : pwb_scim_json_string(m, "value");
+		const char *id =
+		    json_is_string(m) ? json_string_value(m) : pwb_scim_json_string(m, "value");
 
 		if (!id || !pwb_uuid_is_valid(id)) {
 			json_decref(ids);

@@ -15,7 +15,7 @@
 #include "token.h"
 #include "util.h"
 
-#define BEARER_MAX 512
+#define BEARER_MAX   512
 #define PATH_MAX_LEN 2048
 
 struct pwb_scim_service {
@@ -23,7 +23,14 @@ struct pwb_scim_service {
 	const struct pwb_config *cfg;
 };
 
-enum route { R_NONE, R_SPC, R_RESOURCE_TYPES, R_SCHEMAS, R_USERS, R_GROUPS };
+enum route {
+	R_NONE,
+	R_SPC,
+	R_RESOURCE_TYPES,
+	R_SCHEMAS,
+	R_USERS,
+	R_GROUPS
+};
 
 struct request_state {
 	struct pwb_scim_ctx c;
@@ -34,8 +41,8 @@ struct request_state {
 	struct pwb_scim_filter *filter;
 	struct pwb_scim_error parse_err; /* status 0: none */
 	bool writes;
-	bool touch_token;	 /* last-used is stale: record it */
-	int fn_rc;		 /* what the transaction body returned */
+	bool touch_token; /* last-used is stale: record it */
+	int fn_rc;	  /* what the transaction body returned */
 };
 
 int pwb_scim_service_new(struct pwb_store *st, const struct pwb_config *cfg,
@@ -110,8 +117,8 @@ int pwb_scim_check_if_match(struct pwb_scim_ctx *c, uint64_t version)
 
 void pwb_scim_set_resource_headers(struct pwb_scim_ctx *c, json_t *doc, uint64_t version)
 {
-	const char *loc = json_string_value(json_object_get(json_object_get(doc, "meta"),
-							    "location"));
+	const char *loc =
+	    json_string_value(json_object_get(json_object_get(doc, "meta"), "location"));
 
 	snprintf(c->resp->location, sizeof(c->resp->location), "%s", loc ? loc : "");
 	pwb_scim_etag(version, c->resp->etag);
@@ -251,9 +258,12 @@ static void route(struct request_state *s, const char *rest)
 		const char *name;
 		enum route route;
 	} routes[] = {
-		{"ServiceProviderConfig", R_SPC}, {"ServiceProviderConfigs", R_SPC},
-		{"ResourceTypes", R_RESOURCE_TYPES}, {"Schemas", R_SCHEMAS},
-		{"Users", R_USERS}, {"Groups", R_GROUPS},
+	    {"ServiceProviderConfig", R_SPC},
+	    {"ServiceProviderConfigs", R_SPC},
+	    {"ResourceTypes", R_RESOURCE_TYPES},
+	    {"Schemas", R_SCHEMAS},
+	    {"Users", R_USERS},
+	    {"Groups", R_GROUPS},
 	};
 	const char *slash;
 	size_t n;
@@ -309,7 +319,8 @@ static void parse_request(struct request_state *s, const struct pwb_scim_request
 			      "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
 			      jerr.text);
 	else if (!json_is_object(s->c.body))
-		pwb_scim_fail(&s->parse_err, 400, "invalidSyntax", "the body must be a JSON object");
+		pwb_scim_fail(&s->parse_err, 400, "invalidSyntax",
+			      "the body must be a JSON object");
 }
 
 static int touch_token(struct pwb_txn *txn, void *vctx, struct pwb_error *err)

@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include "store.h"
 
-#define PWB_SCIM_CONTENT_TYPE "application/scim+json"
+#define PWB_SCIM_CONTENT_TYPE	      "application/scim+json"
 #define PWB_SCIM_TOKEN_TOUCH_INTERVAL 60 /* seconds between last-used writes */
 
 struct pwb_scim_request {

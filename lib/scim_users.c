@@ -193,9 +193,9 @@ struct list_ctx {
 	struct pwb_scim_ctx *c;
 	json_t *resources;
 	uint64_t total;
-	bool sorting;	   /* collect every match, page after sorting */
-	bool need_groups;  /* the filter looks at groups */
-	bool count_only;   /* no filter: the store's count is the total */
+	bool sorting;	  /* collect every match, page after sorting */
+	bool need_groups; /* the filter looks at groups */
+	bool count_only;  /* no filter: the store's count is the total */
 };
 
 static int list_one(const struct pwb_user *u, void *vctx)

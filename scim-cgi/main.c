@@ -153,8 +153,8 @@ static void serve_one(struct pwb_scim_service *svc, const struct pwb_config *cfg
 	req.authorization = param(io, "HTTP_AUTHORIZATION");
 	req.if_match = param(io, "HTTP_IF_MATCH");
 	req.scheme = https && (strcmp(https, "on") == 0 || strcmp(https, "1") == 0) ? "https"
-		     : param(io, "REQUEST_SCHEME")			       ? param(io, "REQUEST_SCHEME")
-										       : "http";
+		     : param(io, "REQUEST_SCHEME") ? param(io, "REQUEST_SCHEME")
+						   : "http";
 	req.host = host_with_port(io, req.scheme, host, sizeof(host));
 	if (!req.method)
 		req.method = "GET";
@@ -188,10 +188,10 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"debug", no_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL;
 	struct pwb_config cfg;

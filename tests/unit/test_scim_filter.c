@@ -6,66 +6,65 @@
 #include "scim_filter.h"
 
 static const char *user_json =
-	"{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
-	"\"id\":\"2819c223-7f76-453a-919d-413861904646\",\"externalId\":\"Ext-1\","
-	"\"userName\":\"Alice@Example.com\",\"active\":true,"
-	"\"name\":{\"givenName\":\"Alice\",\"familyName\":\"Liddell\"},"
-	"\"emails\":[{\"value\":\"alice@example.com\",\"type\":\"work\",\"primary\":true},"
-	"{\"value\":\"al@home.org\",\"type\":\"home\"}],"
-	"\"groups\":[{\"value\":\"g1\",\"display\":\"staff\"}],"
-	"\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":{\"uidNumber\":20001},"
-	"\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":"
-	"{\"employeeNumber\":\"701984\",\"manager\":{\"value\":\"m1\"}},"
-	"\"meta\":{\"created\":\"2026-11-01T10:00:00Z\",\"lastModified\":\"2026-11-28T12:00:00Z\"}}";
+    "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+    "\"id\":\"2819c223-7f76-453a-919d-413861904646\",\"externalId\":\"Ext-1\","
+    "\"userName\":\"Alice@Example.com\",\"active\":true,"
+    "\"name\":{\"givenName\":\"Alice\",\"familyName\":\"Liddell\"},"
+    "\"emails\":[{\"value\":\"alice@example.com\",\"type\":\"work\",\"primary\":true},"
+    "{\"value\":\"al@home.org\",\"type\":\"home\"}],"
+    "\"groups\":[{\"value\":\"g1\",\"display\":\"staff\"}],"
+    "\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":{\"uidNumber\":20001},"
+    "\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":"
+    "{\"employeeNumber\":\"701984\",\"manager\":{\"value\":\"m1\"}},"
+    "\"meta\":{\"created\":\"2026-11-01T10:00:00Z\",\"lastModified\":\"2026-11-28T12:00:00Z\"}}";
 
 static const struct {
 	const char *filter;
 	bool match;
 } cases[] = {
-	{"userName eq \"alice@example.com\"", true}, /* userName is case-insensitive */
-	{"USERNAME EQ \"ALICE@EXAMPLE.COM\"", true},
-	{"userName eq \"bob@example.com\"", false},
-	{"userName ne \"bob@example.com\"", true},
-	{"userName co \"@example\"", true},
-	{"userName sw \"alice\"", true},
-	{"userName ew \".com\"", true},
-	{"userName ew \".org\"", false},
-	{"externalId eq \"Ext-1\"", true},
-	{"externalId eq \"ext-1\"", false}, /* externalId is caseExact */
-	{"id eq \"2819c223-7f76-453a-919d-413861904646\"", true},
-	{"active eq true", true},
-	{"active eq false", false},
-	{"name.familyName eq \"Liddell\"", true},
-	{"name.familyName pr", true},
-	{"title pr", false},
-	{"nickName eq null", true},
-	{"emails[type eq \"work\"]", true},
-	{"emails[type eq \"work\" and value co \"example.com\"]", true},
-	{"emails[type eq \"home\" and value co \"example.com\"]", false},
-	{"emails.value eq \"al@home.org\"", true},
-	{"emails co \"home.org\"", true},
-	{"emails.type eq \"other\"", false},
-	{"groups.display eq \"staff\"", true},
-	{"meta.lastModified gt \"2026-11-28T11:59:59Z\"", true},
-	{"meta.lastModified gt \"2026-11-28T12:00:00.000Z\"", false},
-	{"meta.lastModified ge \"2026-11-28T13:00:00+01:00\"", true},
-	{"meta.created lt \"2026-11-01T10:00:01Z\"", true},
-	{"meta.created le \"2026-10-01T00:00:00Z\"", false},
-	{"urn:pwb:params:scim:schemas:extension:posix:1.0:User:uidNumber eq 20001", true},
-	{"uidNumber gt 20000", true},
-	{"uidNumber lt 20000", false},
-	{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq \"m1\"",
-	 true},
-	{"urn:ietf:params:scim:schemas:core:2.0:User:userName sw \"ALI\"", true},
-	{"userName eq \"x\" or active eq true", true},
-	{"userName eq \"x\" or active eq false", false},
-	{"not (userName eq \"x\")", true},
-	{"not(active eq true)", false},
-	{"userName eq \"x\" or active eq true and name.givenName eq \"Bob\"", false},
-	{"(userName eq \"x\" or active eq true) and name.givenName eq \"Alice\"", true},
-	{"userName eq \"a \\\"quoted\\\" name\"", false},
-	{"title eq \"x\"", false},
-	{"title ne \"x\"", true},
+    {"userName eq \"alice@example.com\"", true}, /* userName is case-insensitive */
+    {"USERNAME EQ \"ALICE@EXAMPLE.COM\"", true},
+    {"userName eq \"bob@example.com\"", false},
+    {"userName ne \"bob@example.com\"", true},
+    {"userName co \"@example\"", true},
+    {"userName sw \"alice\"", true},
+    {"userName ew \".com\"", true},
+    {"userName ew \".org\"", false},
+    {"externalId eq \"Ext-1\"", true},
+    {"externalId eq \"ext-1\"", false}, /* externalId is caseExact */
+    {"id eq \"2819c223-7f76-453a-919d-413861904646\"", true},
+    {"active eq true", true},
+    {"active eq false", false},
+    {"name.familyName eq \"Liddell\"", true},
+    {"name.familyName pr", true},
+    {"title pr", false},
+    {"nickName eq null", true},
+    {"emails[type eq \"work\"]", true},
+    {"emails[type eq \"work\" and value co \"example.com\"]", true},
+    {"emails[type eq \"home\" and value co \"example.com\"]", false},
+    {"emails.value eq \"al@home.org\"", true},
+    {"emails co \"home.org\"", true},
+    {"emails.type eq \"other\"", false},
+    {"groups.display eq \"staff\"", true},
+    {"meta.lastModified gt \"2026-11-28T11:59:59Z\"", true},
+    {"meta.lastModified gt \"2026-11-28T12:00:00.000Z\"", false},
+    {"meta.lastModified ge \"2026-11-28T13:00:00+01:00\"", true},
+    {"meta.created lt \"2026-11-01T10:00:01Z\"", true},
+    {"meta.created le \"2026-10-01T00:00:00Z\"", false},
+    {"urn:pwb:params:scim:schemas:extension:posix:1.0:User:uidNumber eq 20001", true},
+    {"uidNumber gt 20000", true},
+    {"uidNumber lt 20000", false},
+    {"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq \"m1\"", true},
+    {"urn:ietf:params:scim:schemas:core:2.0:User:userName sw \"ALI\"", true},
+    {"userName eq \"x\" or active eq true", true},
+    {"userName eq \"x\" or active eq false", false},
+    {"not (userName eq \"x\")", true},
+    {"not(active eq true)", false},
+    {"userName eq \"x\" or active eq true and name.givenName eq \"Bob\"", false},
+    {"(userName eq \"x\" or active eq true) and name.givenName eq \"Alice\"", true},
+    {"userName eq \"a \\\"quoted\\\" name\"", false},
+    {"title eq \"x\"", false},
+    {"title ne \"x\"", true},
 };
 
 START_TEST(filter_matches)
@@ -86,20 +85,20 @@ START_TEST(filter_matches)
 END_TEST
 
 static const char *bad_filters[] = {
-	"",
-	"userName",
-	"userName eq",
-	"userName xx \"a\"",
-	"userName eq \"unterminated",
-	"(userName eq \"a\"",
-	"userName eq \"a\")",
-	"userName eq \"a\" and",
-	"emails[type eq \"work\"",
-	"1bad eq \"a\"",
-	"userName eq bareword",
-	"userName eq {\"a\":1}",
-	"userName eq \"a\" garbage",
-	"not userName eq \"a\" or",
+    "",
+    "userName",
+    "userName eq",
+    "userName xx \"a\"",
+    "userName eq \"unterminated",
+    "(userName eq \"a\"",
+    "userName eq \"a\")",
+    "userName eq \"a\" and",
+    "emails[type eq \"work\"",
+    "1bad eq \"a\"",
+    "userName eq bareword",
+    "userName eq {\"a\":1}",
+    "userName eq \"a\" garbage",
+    "not userName eq \"a\" or",
 };
 
 START_TEST(bad_filters_are_invalid_filter)
@@ -186,10 +185,9 @@ START_TEST(patch_paths_parse)
 	pwb_scim_patch_path_clear(&pp);
 
 	ck_assert_int_eq(
-		pwb_scim_patch_path_parse(
-			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", &pp,
-			&err),
-		0);
+	    pwb_scim_patch_path_parse(
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", &pp, &err),
+	    0);
 	ck_assert_str_eq(pp.path.urn, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User");
 	ck_assert_str_eq(pp.path.attr, "manager");
 	pwb_scim_patch_path_clear(&pp);

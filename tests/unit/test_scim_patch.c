@@ -5,7 +5,8 @@
 #include <string.h>
 #include "scim_patch.h"
 
-#define PATCH_HEAD "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":"
+#define PATCH_HEAD                                                                                 \
+	"{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":"
 
 static json_t *load(const char *text)
 {
@@ -73,8 +74,11 @@ START_TEST(okta_group_members_add_and_remove_by_filter)
 {
 	const char *g = "{\"displayName\":\"staff\",\"members\":[{\"value\":\"u1\"}]}";
 
-	check_patch(g, "[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"u2\"},{\"value\":\"u1\"}]}]",
-		    "{\"displayName\":\"staff\",\"members\":[{\"value\":\"u1\"},{\"value\":\"u2\"}]}");
+	check_patch(
+	    g,
+	    "[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"u2\"},{\"value\":\"u1\"}"
+	    "]}]",
+	    "{\"displayName\":\"staff\",\"members\":[{\"value\":\"u1\"},{\"value\":\"u2\"}]}");
 	check_patch(g, "[{\"op\":\"remove\",\"path\":\"members[value eq \\\"u1\\\"]\"}]",
 		    "{\"displayName\":\"staff\",\"members\":[]}");
 	/* removing someone who is not a member is not an error */
@@ -85,7 +89,8 @@ END_TEST
 START_TEST(entra_remove_members_with_value_array)
 {
 	check_patch("{\"members\":[{\"value\":\"u1\"},{\"value\":\"u2\"},{\"value\":\"u3\"}]}",
-		    "[{\"op\":\"Remove\",\"path\":\"members\",\"value\":[{\"value\":\"u1\"},{\"value\":\"u3\"}]}]",
+		    "[{\"op\":\"Remove\",\"path\":\"members\",\"value\":[{\"value\":\"u1\"},{"
+		    "\"value\":\"u3\"}]}]",
 		    "{\"members\":[{\"value\":\"u2\"}]}");
 	/* without a value the whole attribute goes */
 	check_patch("{\"members\":[{\"value\":\"u1\"}],\"displayName\":\"x\"}",
@@ -103,14 +108,19 @@ END_TEST
 
 START_TEST(value_filter_with_sub_attribute)
 {
-	const char *u = "{\"emails\":[{\"type\":\"work\",\"value\":\"a@x\"},{\"type\":\"home\",\"value\":\"a@h\"}]}";
+	const char *u = "{\"emails\":[{\"type\":\"work\",\"value\":\"a@x\"},{\"type\":\"home\","
+			"\"value\":\"a@h\"}]}";
 
-	check_patch(u, "[{\"op\":\"replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"b@x\"}]",
-		    "{\"emails\":[{\"type\":\"work\",\"value\":\"b@x\"},{\"type\":\"home\",\"value\":\"a@h\"}]}");
+	check_patch(u,
+		    "[{\"op\":\"replace\",\"path\":\"emails[type eq "
+		    "\\\"work\\\"].value\",\"value\":\"b@x\"}]",
+		    "{\"emails\":[{\"type\":\"work\",\"value\":\"b@x\"},{\"type\":\"home\","
+		    "\"value\":\"a@h\"}]}");
 	/* Entra ID adds through a filter that matches nothing: a new element */
-	check_patch("{\"userName\":\"a\"}",
-		    "[{\"op\":\"add\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"a@x\"}]",
-		    "{\"userName\":\"a\",\"emails\":[{\"type\":\"work\",\"value\":\"a@x\"}]}");
+	check_patch(
+	    "{\"userName\":\"a\"}",
+	    "[{\"op\":\"add\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"a@x\"}]",
+	    "{\"userName\":\"a\",\"emails\":[{\"type\":\"work\",\"value\":\"a@x\"}]}");
 	check_patch(u, "[{\"op\":\"remove\",\"path\":\"emails[type eq \\\"home\\\"]\"}]",
 		    "{\"emails\":[{\"type\":\"work\",\"value\":\"a@x\"}]}");
 }
@@ -126,18 +136,25 @@ START_TEST(sub_attributes_and_extensions)
 		    "[{\"op\":\"replace\",\"path\":\"name\",\"value\":{\"familyName\":\"M\"}}]",
 		    "{\"name\":{\"givenName\":\"A\",\"familyName\":\"M\"}}");
 	check_patch("{}",
-		    "[{\"op\":\"add\",\"path\":\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber\",\"value\":\"7\"}]",
-		    "{\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":{\"employeeNumber\":\"7\"}}");
+		    "[{\"op\":\"add\",\"path\":\"urn:ietf:params:scim:schemas:extension:enterprise:"
+		    "2.0:User:employeeNumber\",\"value\":\"7\"}]",
+		    "{\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":{"
+		    "\"employeeNumber\":\"7\"}}");
 	/* Entra ID: path-less value whose keys are paths */
 	check_patch("{\"name\":{\"givenName\":\"A\"}}",
-		    "[{\"op\":\"Replace\",\"value\":{\"name.givenName\":\"C\",\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department\":\"R&D\"}}]",
-		    "{\"name\":{\"givenName\":\"C\"},\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":{\"department\":\"R&D\"}}");
+		    "[{\"op\":\"Replace\",\"value\":{\"name.givenName\":\"C\",\"urn:ietf:params:"
+		    "scim:schemas:extension:enterprise:2.0:User:department\":\"R&D\"}}]",
+		    "{\"name\":{\"givenName\":\"C\"},\"urn:ietf:params:scim:schemas:extension:"
+		    "enterprise:2.0:User\":{\"department\":\"R&D\"}}");
 	/* a whole extension object without path */
 	check_patch("{\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":{\"uidNumber\":5}}",
-		    "[{\"op\":\"replace\",\"value\":{\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":{\"loginShell\":\"/bin/zsh\"}}}]",
-		    "{\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":{\"uidNumber\":5,\"loginShell\":\"/bin/zsh\"}}");
+		    "[{\"op\":\"replace\",\"value\":{\"urn:pwb:params:scim:schemas:extension:posix:"
+		    "1.0:User\":{\"loginShell\":\"/bin/zsh\"}}}]",
+		    "{\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":{\"uidNumber\":5,"
+		    "\"loginShell\":\"/bin/zsh\"}}");
 	/* attribute names are case-insensitive */
-	check_patch("{\"userName\":\"a\"}", "[{\"op\":\"replace\",\"path\":\"USERNAME\",\"value\":\"b\"}]",
+	check_patch("{\"userName\":\"a\"}",
+		    "[{\"op\":\"replace\",\"path\":\"USERNAME\",\"value\":\"b\"}]",
 		    "{\"USERNAME\":\"b\"}");
 }
 END_TEST
@@ -147,12 +164,16 @@ START_TEST(errors)
 	const char *u = "{\"emails\":[{\"type\":\"work\",\"value\":\"a@x\"}]}";
 
 	check_patch_fails(u, "{\"Operations\":[{\"op\":\"remove\"}]}", "noTarget");
-	check_patch_fails(u, "{\"Operations\":[{\"op\":\"replace\",\"path\":\"emails[type eq \\\"home\\\"]\",\"value\":{\"value\":\"b\"}}]}",
+	check_patch_fails(u,
+			  "{\"Operations\":[{\"op\":\"replace\",\"path\":\"emails[type eq "
+			  "\\\"home\\\"]\",\"value\":{\"value\":\"b\"}}]}",
 			  "noTarget");
 	check_patch_fails(u, "{\"Operations\":[{\"op\":\"move\",\"path\":\"x\",\"value\":1}]}",
 			  "invalidSyntax");
 	check_patch_fails(u, "{\"Operations\":[]}", "invalidSyntax");
-	check_patch_fails(u, "{\"schemas\":[\"urn:x\"],\"Operations\":[{\"op\":\"add\",\"path\":\"a\",\"value\":1}]}",
+	check_patch_fails(u,
+			  "{\"schemas\":[\"urn:x\"],\"Operations\":[{\"op\":\"add\",\"path\":\"a\","
+			  "\"value\":1}]}",
 			  "invalidSyntax");
 	check_patch_fails(u, "{\"Operations\":[{\"op\":\"add\",\"path\":\"a b\",\"value\":1}]}",
 			  "invalidPath");
