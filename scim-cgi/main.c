@@ -181,7 +181,7 @@ static void serve_one(struct pwb_scim_service *svc, const struct pwb_config *cfg
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pwb-scim [--config PATH] [--debug]\n"
+	fprintf(f, "usage: pwb-scim [--config PATH] [--debug] [--log-stderr]\n"
 		   "SCIM 2.0 FastCGI responder (or CGI program) for pwb; see pwb-scim(8).\n");
 }
 
@@ -190,6 +190,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"debug", no_argument, NULL, 'd'},
+	    {"log-stderr", no_argument, NULL, 'e'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -198,16 +199,19 @@ int main(int argc, char **argv)
 	struct pwb_error err = {0};
 	struct pwb_store *st = NULL;
 	struct pwb_scim_service *svc = NULL;
-	bool debug = false;
+	bool debug = false, to_stderr = isatty(STDERR_FILENO);
 	int c, rc = 1;
 
-	while ((c = getopt_long(argc, argv, "c:dh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:deh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config_path = optarg;
 			break;
 		case 'd':
 			debug = true;
+			break;
+		case 'e':
+			to_stderr = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -217,7 +221,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	pwb_log_init("pwb-scim", isatty(STDERR_FILENO), debug);
+	pwb_log_init("pwb-scim", to_stderr, debug);
 	if (geteuid() == 0) {
 		pwb_log(LOG_ERR, "pwb-scim: refusing to run as root; run it as the store user "
 				 "(spawn-fcgi -u pwb, or User= in the systemd unit)");

@@ -208,4 +208,13 @@ scim_is_error "DELETE again: 404" 404 -
 scim_req GET "/Users?filter=id%20eq%20%22$dan%22"
 tap_is "filter id eq" "$(scim_jq '.Resources[0].userName')" dan@example.com
 
+# ---- the log: one line per request, never a token or a password ----
+tap_like "log: one line per request with method, path, status, token name, duration" \
+	"$(cat "$PWB_SCIM_LOG")" "POST /scim/v2/Users 201 token=scim-test [0-9.]+ms"
+tap_like "log: refused requests are logged too" "$(cat "$PWB_SCIM_LOG")" "GET /scim/v2/Users 401 token=- "
+tap_like "log: an expired token is named" "$(cat "$PWB_SCIM_LOG")" "401 token=scim-old "
+tap_is "log: exactly one line per request" "$(grep -c ' token=' "$PWB_SCIM_LOG")" "$SCIM_REQUESTS"
+tap_check_fails "log: never the token" grep -qF -e "$GOOD_TOKEN" -e "$EXPIRED_TOKEN" "$PWB_SCIM_LOG"
+tap_check_fails "log: never the password" grep -q 'Sup3r-Secret' "$PWB_SCIM_LOG"
+
 tap_done

@@ -3,10 +3,12 @@
 # user, bearer tokens, and a curl wrapper that keeps status, headers and
 # body apart.
 #
-#   pwb_scim_spawn            pwb-scim on unix socket $PWB_SCIM_SOCK
+#   pwb_scim_spawn            pwb-scim on unix socket $PWB_SCIM_SOCK, its log
+#                             lines in $PWB_SCIM_LOG ($PWB_SCIM_CHILDREN processes)
 #   SCIM_TOKEN=$(pwb_scim_token NAME [--expires-in SECONDS])
 #   SCIM_URL=http://127.0.0.1:PORT/scim/v2   (set by nginx.sh / apache.sh)
-#   scim_req METHOD PATH [BODY|@FILE]   sets SCIM_STATUS, SCIM_BODY
+#   scim_req METHOD PATH [BODY|@FILE]   sets SCIM_STATUS, SCIM_BODY; counts
+#                             requests in SCIM_REQUESTS
 #   scim_header NAME          a header of the last response
 #   scim_jq FILTER            jq -r FILTER on the last body
 
@@ -18,9 +20,13 @@ pwb_scim_spawn() {
 	local run=$PWB_TMP/run
 	mkdir -p "$run" && chmod 0755 "$run"
 	PWB_SCIM_SOCK=$run/pwb-scim.sock
+	PWB_SCIM_LOG=$run/pwb-scim.log
+	install -o pwb -g pwb -m 0600 /dev/null "$PWB_SCIM_LOG"
+	# no syslog daemon here: its log lines go to $PWB_SCIM_LOG as well
 	spawn-fcgi -s "$PWB_SCIM_SOCK" -M 0660 -u pwb -g pwb -U www-data -G www-data \
-		-P "$run/pwb-scim.pid" -- "$PWB_BIN_SCIM" >"$run/spawn.log" 2>&1 ||
-		{ cat "$run/spawn.log" >&2; return 1; }
+		-F "${PWB_SCIM_CHILDREN:-1}" -P "$run/pwb-scim.pid" -- /bin/sh -c \
+		'exec "$0" --log-stderr 2>>"$1"' "$PWB_BIN_SCIM" "$PWB_SCIM_LOG" \
+		>"$run/spawn.log" 2>&1 || { cat "$run/spawn.log" >&2; return 1; }
 	pwb_on_cleanup "kill \$(cat '$run/pwb-scim.pid' 2>/dev/null) 2>/dev/null"
 	local i
 	for i in $(seq 1 50); do
@@ -43,6 +49,7 @@ scim_req() {
 	if [ -n "$body" ]; then
 		args+=(-H 'Content-Type: application/scim+json' --data-binary "$body")
 	fi
+	SCIM_REQUESTS=$((${SCIM_REQUESTS:-0} + 1))
 	SCIM_STATUS=$(curl "${args[@]}" "$SCIM_URL$path") || SCIM_STATUS=curl-failed
 	SCIM_BODY=$(cat "$PWB_TMP/scim.b" 2>/dev/null)
 }
