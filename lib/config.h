@@ -78,7 +78,8 @@ void pwb_config_free(struct pwb_config *cfg);
 
 /* Reads just db-dir, without allocating more than needed and without
  * failing on keys of other components: for the NSS module. out must hold
- * PATH_MAX bytes. Returns 0, -ENOENT (no file: use the default) or <0. */
+ * PATH_MAX bytes. Returns 0, -ENOENT (no such file or no db-dir line:
+ * use the default) or another negative errno. */
 int pwb_config_read_db_dir(const char *path, char *out, size_t outlen);
 
 #endif

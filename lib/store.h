@@ -36,6 +36,7 @@ struct pwb_user {
 	char *external_id;	     /* SCIM externalId, unique; NULL if none */
 	uint32_t uid;		     /* 0 on create: allocate */
 	uint32_t gid;		     /* 0 on create: private group with GID = UID */
+	bool private_group;	     /* set by the store: GID is the user's own group */
 	char *gecos;		     /* display name; NULL: empty */
 	char *home;		     /* NULL on create: user-homedir-path/NAME */
 	char *shell;		     /* NULL on create: user-provisioning-default-shell */
@@ -63,7 +64,7 @@ struct pwb_group {
 struct pwb_token {
 	char name[PWB_TOKEN_NAME_MAX + 1];
 	char hash[PWB_HASH_HEX_LEN + 1]; /* SHA-256 of the token, hex; never the token */
-	char masked[16];		 /* first characters + "…", for listings */
+	char masked[16];		 /* first characters + "...", for listings */
 	int64_t created;
 	int64_t expires;   /* 0 = never */
 	int64_t last_used; /* 0 = never */
