@@ -14,8 +14,6 @@ SCIM_TOKEN=$(pwb_scim_token scim-test) || tap_bail "cannot store a token"
 EXPIRED_TOKEN=$(pwb_scim_token scim-old --expires-in -10) || tap_bail "cannot store a token"
 pwb_scim_spawn || tap_bail "spawn-fcgi pwb-scim failed"
 pwb_nginx_start || tap_bail "nginx did not start"
-have_nss=false
-[ -e "$PWB_NSS_LIBDIR/libnss_pwb.so.2" ] && have_nss=true
 GOOD_TOKEN=$SCIM_TOKEN
 
 # ---- authentication ----
@@ -91,13 +89,9 @@ tap_is "attributes=userName: only id, schemas, userName" "$(scim_jq 'keys | join
 scim_req GET "/Users/$alice?excludedAttributes=emails,name"
 tap_is "excludedAttributes drops them" "$(scim_jq '[has("emails"), has("name"), has("userName")] | @csv')" "false,false,true"
 
-if $have_nss; then
-	tap_like "NSS: getent passwd shows the new user" "$(getent passwd alice)" "^alice:x:$alice_uid:[0-9]+:Alice Liddell:$PWB_HOME_ROOT/alice:"
-	tap_like "NSS: shadow entry is active" "$(getent shadow alice)" '^alice:\*:'
-else
-	tap_skip "NSS: getent passwd shows the new user" "nss_pwb is not built on this branch"
-	tap_skip "NSS: shadow entry is active" "nss_pwb is not built on this branch"
-fi
+tap_like "NSS ($PWB_NSS_VIA): passwd shows the new user" "$(scim_nss passwd alice)" "^alice:x:$alice_uid:[0-9]+:Alice Liddell:$PWB_HOME_ROOT/alice:"
+tap_like "NSS ($PWB_NSS_VIA): the same entry by UID" "$(scim_nss passwd "$alice_uid")" "^alice:x:$alice_uid:"
+tap_like "NSS ($PWB_NSS_VIA): shadow entry is active" "$(scim_nss shadow alice)" '^alice:\*:'
 
 # ---- names, uniqueness, explicit ids ----
 scim_req POST /Users "$(scim_user_json ALICE@example.COM)"
@@ -160,20 +154,11 @@ scim_is_error "PUT to a UID another user has: 409" 409 uniqueness
 # ---- PATCH: deactivate and reactivate ----
 scim_req PATCH "/Users/$alice" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}'
 tap_is "PATCH active=false: 200, inactive" "$SCIM_STATUS $(scim_jq .active)" "200 false"
-if $have_nss; then
-	tap_like "deactivated: shadow locked and expired at once" "$(getent shadow alice)" '^alice:!\*?:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:1:'
-	tap_like "deactivated: still in passwd (files keep an owner)" "$(getent passwd alice)" "^alice:x:$alice_uid:"
-else
-	tap_skip "deactivated: shadow locked and expired at once" "nss_pwb is not built on this branch"
-	tap_skip "deactivated: still in passwd" "nss_pwb is not built on this branch"
-fi
+tap_like "deactivated: shadow locked and expired at once ($PWB_NSS_VIA)" "$(scim_nss shadow alice)" '^alice:!\*?:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:1:'
+tap_like "deactivated: still in passwd, files keep an owner ($PWB_NSS_VIA)" "$(scim_nss passwd alice)" "^alice:x:$alice_uid:"
 scim_req PATCH "/Users/$alice" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]}'
 tap_is "PATCH active=true: active again" "$(scim_jq .active)" true
-if $have_nss; then
-	tap_like "reactivated: shadow unlocked" "$(getent shadow alice)" '^alice:\*:'
-else
-	tap_skip "reactivated: shadow unlocked" "nss_pwb is not built on this branch"
-fi
+tap_like "reactivated: shadow unlocked ($PWB_NSS_VIA)" "$(scim_nss shadow alice)" '^alice:\*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*::'
 scim_req PATCH "/Users/$alice" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"name.familyName","value":"Hargreaves"},{"op":"add","path":"title","value":"Muse"}]}'
 tap_is "PATCH with paths: both applied" "$(scim_jq '[.name.familyName, .title, .name.givenName] | @csv')" '"Hargreaves","Muse","Given"'
 scim_req PATCH "/Users/$alice" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"title"},{"op":"replace","path":"userName","value":"bad name!"}]}'
@@ -192,11 +177,8 @@ tap_is "DELETE: 204, no body" "$SCIM_STATUS:$SCIM_BODY" "204:"
 scim_req GET "/Users/$alice"
 scim_is_error "deleted user: 404" 404 -
 tap_check "DELETE leaves the home directory on disk" test -f "$PWB_HOME_ROOT/alice/notes.txt"
-if $have_nss; then
-	tap_check_fails "deleted: gone from NSS" getent passwd alice
-else
-	tap_skip "deleted: gone from NSS" "nss_pwb is not built on this branch"
-fi
+tap_check_fails "deleted: gone from NSS ($PWB_NSS_VIA)" scim_nss passwd alice
+tap_check_fails "deleted: its UID resolves to nobody ($PWB_NSS_VIA)" scim_nss passwd "$alice_uid"
 scim_req POST /Users "$(scim_user_json alice@example.com)"
 tap_is "the name can be provisioned again" "$SCIM_STATUS" 201
 tap_check "but the old UID is retired, not reused" \

@@ -75,3 +75,60 @@ scim_user_json() {
 	printf '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"%s","name":{"givenName":"Given","familyName":"Family"},"emails":[{"value":"%s","primary":true,"type":"work"}],"active":true%s}' \
 		"$1" "$1" "${2:+,$2}"
 }
+
+# ---- what the OS sees ----
+# scim_nss MAP KEY: the passwd, group or shadow entry for a name (or, for
+# passwd/group, a number), or "initgroups USER" (supplementary GIDs, comma
+# separated). Through nss_pwb with getent when nss_pwb is built; otherwise
+# straight from the published snapshot that nss_pwb reads (lib/snapshot.h),
+# so the checks still see what the store published. $PWB_NSS_VIA says which.
+scim_nss() {
+	local map=$1 key=$2 prefix
+	if [ -e "$PWB_NSS_LIBDIR/libnss_pwb.so.2" ]; then
+		case $map in
+		initgroups) id -G "$key" | tr ' ' , ;;
+		*) getent "$map" "$key" ;;
+		esac
+		return
+	fi
+	case $map in
+	passwd) prefix=p ;;
+	group) prefix=g ;;
+	shadow) prefix=s ;;
+	initgroups) prefix=i ;;
+	*) return 2 ;;
+	esac
+	case $key in
+	*[!0-9]*) pwb_snapshot_get "$prefix.$key" ;;
+	*) pwb_snapshot_get "$prefix=$key" ;;
+	esac
+}
+if [ -e "$PWB_NSS_LIBDIR/libnss_pwb.so.2" ]; then PWB_NSS_VIA=nss_pwb; else PWB_NSS_VIA=snapshot; fi
+
+# One key of one snapshot file: prints "V:VALUE" when present.
+snapshot_lookup() {
+	db5.3_dump -p "$1" 2>/dev/null | awk -v k="$2" '
+		h == 1 { if (n % 2 == 0) cur = substr($0, 2); else if (cur == k) { print "V:" substr($0, 2); exit } n++ }
+		/^HEADER=END$/ { h = 1 }
+		/^DATA=END$/ { h = 0 }'
+}
+
+# pwb_snapshot_get KEY: the value the published snapshot holds for KEY,
+# looked up as nss_pwb does (delta, then the mid and base it names); fails
+# when the key is absent or a tombstone.
+pwb_snapshot_get() {
+	local key=$1 dir=$PWB_DB_DIR/nss shadow='' mid base f v
+	case $key in s.*) shadow=shadow- ;; esac
+	mid=$(snapshot_lookup "$dir/${shadow}delta.db" @mid) || return 1
+	base=$(snapshot_lookup "$dir/${shadow}delta.db" @base) || return 1
+	for f in "${shadow}delta.db" "${shadow}mid-${mid#V:}.db" "${shadow}base-${base#V:}.db"; do
+		v=$(snapshot_lookup "$dir/$f" "$key")
+		if [ -n "$v" ]; then
+			v=${v#V:}
+			[ -n "$v" ] || return 1
+			printf '%s\n' "$v"
+			return 0
+		fi
+	done
+	return 1
+}
