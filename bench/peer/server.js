@@ -1,12 +1,17 @@
 // The comparison peer for bench/scim: a minimal SCIM 2.0 server built on
 // the scimmy library, keeping users in memory, on Node's http module.
-// Usage: node server.js PORT PRELOAD TOKEN   (PRELOAD users bench-0..N-1)
+// Usage: node server.js PORT PRELOAD TOKEN [MODE]  (PRELOAD users bench-0..N-1)
+// MODE "filter" (default): the egress handler scimmy's design suggests --
+// scimmy hands every read a Filter (for GET /Users/{id} it builds
+// `id eq "{id}"` itself), and the handler returns filter.match(users).
+// MODE "map": GET by id short-cuts to a Map lookup (a tuned server).
 "use strict";
 const http = require("http");
 const crypto = require("crypto");
 const SCIMMY = require("scimmy");
 
 const [port, preload, token] = [Number(process.argv[2]), Number(process.argv[3] || 0), process.argv[4] || ""];
+const mode = process.argv[5] || "filter";
 const users = new Map();
 
 function store(data, id) {
@@ -25,13 +30,15 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User)
         return store(data, resource.id);
     })
     .egress((resource) => {
-        if (resource.id) {
+        if (resource.id && mode === "map") {
             const u = users.get(resource.id);
             if (!u) throw new SCIMMY.Types.Error(404, null, "not found");
             return u;
         }
         const all = [...users.values()];
-        return resource.filter ? resource.filter.match(all) : all;
+        const found = resource.filter ? resource.filter.match(all) : all;
+        if (resource.id && found.length === 0) throw new SCIMMY.Types.Error(404, null, "not found");
+        return found;
     })
     .degress((resource) => { users.delete(resource.id); });
 
