@@ -110,6 +110,12 @@ tap_is "list groups without members" "$(scim_jq '[.totalResults, (.Resources[0]|
 scim_req PATCH "/Groups/$grp" "{$PATCH_OP,\"Operations\":[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"00000000-0000-4000-8000-000000000000\"}]}]}"
 scim_is_error "adding a user that does not exist: 400 invalidValue" 400 invalidValue
 
+scim_req POST /Groups "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],\"displayName\":\"halfway\",\"members\":[{\"value\":\"$erin\"},{\"value\":\"00000000-0000-4000-8000-000000000000\"}]}"
+scim_is_error "POST /Groups with an unknown member: 400 invalidValue" 400 invalidValue
+scim_req GET '/Groups?filter=displayName%20eq%20%22halfway%22'
+tap_is "nothing half-written: the group was not created" "$(scim_jq .totalResults)" 0
+tap_check_fails "nor published ($PWB_NSS_VIA)" scim_nss group halfway
+
 scim_req PUT "/Groups/$grp" "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],\"displayName\":\"datasci-team\",\"members\":[{\"value\":\"$dave\"}]}"
 tap_is "PUT group replaces members" "$SCIM_STATUS $(scim_jq '[.members[].value] | join(" ")')" "200 $dave"
 
