@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,20 @@ static void kvset_settle(struct kvset *s, bool drop_tombstones)
 		s->v[i].order = i;
 }
 
+/* Same keys and values, both settled (a file read back is sorted too). */
+static bool kvset_equal(const struct kvset *a, const struct kvset *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (!same_key(&a->v[i], &b->v[i]) || a->v[i].vlen != b->v[i].vlen ||
+		    memcmp(a->v[i].val, b->v[i].val, a->v[i].vlen) != 0)
+			return false;
+	return true;
+}
+
 /* Appends everything of src to dst as newer entries. */
 static int kvset_append(struct kvset *dst, const struct kvset *src)
 {
@@ -142,6 +157,31 @@ static int kvset_append(struct kvset *dst, const struct kvset *src)
 }
 
 /* ---- snapshot files ---- */
+
+/* Berkeley DB syncs a file when it is closed. Delta files are rewritten on
+ * every change and are derived data: a delta lost to a power cut is rebuilt
+ * from the store by the next publish (read_file_into fails -> full
+ * rebuild), so they are written without fsync; mid and base files, written
+ * rarely, are synced. The switch is per thread and only ever set around a
+ * delta write; every other Berkeley DB sync in the process (the store's
+ * commits) is untouched. */
+static __thread bool skip_sync;
+static pthread_once_t sync_hook_once = PTHREAD_ONCE_INIT;
+
+static int pwb_db_fsync(int fd)
+{
+	return skip_sync ? 0 : fdatasync(fd);
+}
+
+static void install_sync_hook(void)
+{
+	db_env_set_func_fsync(pwb_db_fsync);
+}
+
+void pwb_publish_init(void)
+{
+	pthread_once(&sync_hook_once, install_sync_hook);
+}
 
 struct level_names {
 	unsigned long long mid, base;
@@ -196,7 +236,8 @@ static int read_file_into(const char *path, struct kvset *s, struct level_names 
 /* Writes s (sorted) plus optional meta to a new file in dir, fsyncs it, and
  * renames it to name. */
 static int write_file(const char *dir, const char *name, const struct kvset *s,
-		      const struct level_names *meta, mode_t mode, struct pwb_error *err)
+		      const struct level_names *meta, mode_t mode, bool durable,
+		      struct pwb_error *err)
 {
 	char tmp[PATH_MAX], final[PATH_MAX];
 	DB *db = NULL;
@@ -207,6 +248,7 @@ static int write_file(const char *dir, const char *name, const struct kvset *s,
 	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%ld", dir, name, (long)getpid());
 	snprintf(final, sizeof(final), "%s/%s", dir, name);
 	unlink(tmp);
+	skip_sync = !durable; /* creating the file syncs too */
 	ret = db_create(&db, NULL, 0);
 	if (ret == 0 && s->n > 10000)
 		ret = db->set_cachesize(db, 0, BUILD_CACHE_BYTES, 1);
@@ -236,17 +278,19 @@ static int write_file(const char *dir, const char *name, const struct kvset *s,
 		}
 	}
 	if (db) {
-		int cret = db->close(db, 0);
+		int cret;
 
+		cret = db->close(db, 0);
 		if (ret == 0)
 			ret = cret;
 	}
+	skip_sync = false;
 	if (ret != 0) {
 		unlink(tmp);
 		return pwb_error_set(err, PWB_ESTORE, "%s: writing: %s", tmp, db_strerror(ret));
 	}
 	fd = open(tmp, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+	if (fd < 0 || fchmod(fd, mode) < 0 || (durable && fsync(fd) < 0)) {
 		int e = errno;
 
 		if (fd >= 0)
@@ -280,7 +324,8 @@ static void level_path(char *out, size_t len, const char *dir, bool shadow, bool
 	char name[64];
 
 	if (mid)
-		snprintf(name, sizeof(name), shadow ? PWB_SNAP_SHADOW_MID_FMT : PWB_SNAP_MID_FMT, g);
+		snprintf(name, sizeof(name), shadow ? PWB_SNAP_SHADOW_MID_FMT : PWB_SNAP_MID_FMT,
+			 g);
 	else
 		snprintf(name, sizeof(name), shadow ? PWB_SNAP_SHADOW_BASE_FMT : PWB_SNAP_BASE_FMT,
 			 g);
@@ -433,27 +478,35 @@ static int add_name_of_user(const char *user_id, void *ctx)
 }
 
 static int put_user_keys(struct kvset *pub, struct kvset *shadow, const struct pwb_user *u,
-			 const char *initgroups)
+			 unsigned what, const char *initgroups)
 {
 	_cleanup_free_ char *pw = NULL, *sp = NULL, *gr = NULL;
 	char key[64];
 	int r;
 
-	if ((r = pwb_render_passwd(u, &pw)) < 0 || (r = pwb_render_shadow(u, &sp)) < 0)
-		return r;
-	snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_PASSWD_NAME, u->name);
-	if ((r = kvset_adds(pub, key, pw)) < 0)
-		return r;
-	snprintf(key, sizeof(key), "%s%u", PWB_SNAP_KEY_PASSWD_UID, u->uid);
-	if ((r = kvset_adds(pub, key, pw)) < 0)
-		return r;
-	snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_SHADOW_NAME, u->name);
-	if ((r = kvset_adds(shadow, key, sp)) < 0)
-		return r;
-	snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_INITGROUPS, u->name);
-	if ((r = kvset_adds(pub, key, initgroups)) < 0)
-		return r;
-	if (!u->private_group)
+	if (what & PWB_CH_PASSWD) {
+		if ((r = pwb_render_passwd(u, &pw)) < 0)
+			return r;
+		snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_PASSWD_NAME, u->name);
+		if ((r = kvset_adds(pub, key, pw)) < 0)
+			return r;
+		snprintf(key, sizeof(key), "%s%u", PWB_SNAP_KEY_PASSWD_UID, u->uid);
+		if ((r = kvset_adds(pub, key, pw)) < 0)
+			return r;
+	}
+	if (what & PWB_CH_SHADOW) {
+		if ((r = pwb_render_shadow(u, &sp)) < 0)
+			return r;
+		snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_SHADOW_NAME, u->name);
+		if ((r = kvset_adds(shadow, key, sp)) < 0)
+			return r;
+	}
+	if (what & PWB_CH_INITGROUPS) {
+		snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_INITGROUPS, u->name);
+		if ((r = kvset_adds(pub, key, initgroups)) < 0)
+			return r;
+	}
+	if (!(what & PWB_CH_PRIVGROUP) || !u->private_group)
 		return 0;
 	if (asprintf(&gr, "%s:x:%u:", u->name, u->gid) < 0) {
 		gr = NULL;
@@ -466,7 +519,7 @@ static int put_user_keys(struct kvset *pub, struct kvset *shadow, const struct p
 	return kvset_adds(pub, key, gr);
 }
 
-static int render_user(struct render *r, const char *id)
+static int render_user(struct render *r, const char *id, unsigned what)
 {
 	struct pwb_user u = {0};
 	int rc = pwb_user_get(r->txn, id, &u, r->err);
@@ -478,9 +531,10 @@ static int render_user(struct render *r, const char *id)
 	r->len = 0;
 	if (r->buf)
 		r->buf[0] = '\0';
-	rc = pwb_member_foreach_group(r->txn, u.id, add_gid_of_group, r, r->err);
+	if (what & PWB_CH_INITGROUPS)
+		rc = pwb_member_foreach_group(r->txn, u.id, add_gid_of_group, r, r->err);
 	if (rc == 0)
-		rc = put_user_keys(r->pub, r->shadow, &u, r->len ? r->buf : "");
+		rc = put_user_keys(r->pub, r->shadow, &u, what, r->len ? r->buf : "");
 	pwb_user_clear(&u);
 	return rc;
 }
@@ -573,9 +627,12 @@ static int render_changes(struct pwb_txn *txn, struct pwb_change *changes, size_
 		rc = tombstone(pub, shadow, &changes[i]);
 	qsort(changes, n, sizeof(*changes), change_cmp);
 	for (i = 0; rc == 0 && i < n; i++) {
-		if (i > 0 && change_cmp(&changes[i - 1], &changes[i]) == 0)
-			continue;
-		rc = changes[i].kind == 'u' ? render_user(&r, changes[i].id)
+		unsigned what = changes[i].what;
+
+		/* One render per entity, of the union of what its changes touched. */
+		while (i + 1 < n && change_cmp(&changes[i], &changes[i + 1]) == 0)
+			what |= changes[++i].what;
+		rc = changes[i].kind == 'u' ? render_user(&r, changes[i].id, what)
 					    : render_group(&r, changes[i].id);
 	}
 	free(r.buf);
@@ -639,7 +696,7 @@ static int full_user(const struct pwb_user *u, void *ctx)
 	int r = id_table_add(&f->users, u->id, u->name, u->uid);
 
 	/* initgroups come later, from the membership table. */
-	return r ?: put_user_keys(f->pub, f->shadow, u, "");
+	return r ?: put_user_keys(f->pub, f->shadow, u, PWB_CH_ALL, "");
 }
 
 static int full_group(const struct pwb_group *g, void *ctx)
@@ -772,23 +829,24 @@ static int write_levels(const char *dir, const struct kvset *pub, const struct k
 	char name[64];
 	int r;
 
-	r = write_file(dir, level_name(name, sizeof(name), true, mid, g), shadow, NULL, 0600, err);
+	r = write_file(dir, level_name(name, sizeof(name), true, mid, g), shadow, NULL, 0600, true,
+		       err);
 	if (r == 0)
 		r = write_file(dir, level_name(name, sizeof(name), false, mid, g), pub, NULL, 0644,
-			       err);
+			       true, err);
 	return r;
 }
 
+/* shadow may be NULL: its delta is unchanged and is not rewritten. */
 static int write_deltas(const char *dir, const struct kvset *pub, const struct kvset *shadow,
 			const struct level_names *meta, struct pwb_error *err)
 {
-	int r = write_file(dir, PWB_SNAP_SHADOW_DELTA, shadow, meta, 0600, err);
+	int r = shadow ? write_file(dir, PWB_SNAP_SHADOW_DELTA, shadow, meta, 0600, false, err) : 0;
 
-	return r ?: write_file(dir, PWB_SNAP_DELTA, pub, meta, 0644, err);
+	return r ?: write_file(dir, PWB_SNAP_DELTA, pub, meta, 0644, false, err);
 }
 
-static int full_locked(struct pwb_store *st, const struct level_names *cur,
-		       struct pwb_error *err)
+static int full_locked(struct pwb_store *st, const struct level_names *cur, struct pwb_error *err)
 {
 	struct kvset pub = {0}, shadow = {0}, empty = {0};
 	struct full f = {&pub, &shadow, {0}, {0}};
@@ -912,7 +970,7 @@ static int merge_into_mid(struct pwb_store *st, struct level_names *meta, struct
 
 int pwb_publish_changes(struct pwb_store *st, struct pwb_error *err)
 {
-	struct kvset pub = {0}, shadow = {0};
+	struct kvset pub = {0}, shadow = {0}, old_shadow = {0};
 	struct level_names meta = {0};
 	struct pwb_change *changes = NULL;
 	struct pwb_txn txn;
@@ -929,6 +987,8 @@ int pwb_publish_changes(struct pwb_store *st, struct pwb_error *err)
 	snprintf(path, sizeof(path), "%s/%s", st->nss_dir, PWB_SNAP_SHADOW_DELTA);
 	if (r == 0)
 		r = read_file_into(path, &shadow, NULL);
+	if (r == 0)
+		r = kvset_append(&old_shadow, &shadow);
 	if (r < 0 || meta.base == 0) {
 		/* No snapshot yet, or a damaged one: start from scratch. */
 		r = full_locked(st, &meta, err);
@@ -952,7 +1012,8 @@ int pwb_publish_changes(struct pwb_store *st, struct pwb_error *err)
 	kvset_settle(&shadow, false);
 	meta.seq = last;
 	if (pub.n + shadow.n <= st->cfg->nss_delta_max)
-		r = write_deltas(st->nss_dir, &pub, &shadow, &meta, err);
+		r = write_deltas(st->nss_dir, &pub,
+				 kvset_equal(&shadow, &old_shadow) ? NULL : &shadow, &meta, err);
 	else
 		r = merge_into_mid(st, &meta, &pub, &shadow, err);
 	if (r == 0 && last / TRIM_EVERY != (last - n) / TRIM_EVERY)
@@ -961,6 +1022,7 @@ out:
 	free(changes);
 	kvset_free(&pub);
 	kvset_free(&shadow);
+	kvset_free(&old_shadow);
 	close(lock);
 	return r;
 }

@@ -9,6 +9,10 @@
 
 #include "store_internal.h"
 
+/* Installs the publisher's Berkeley DB fsync hook (once per process;
+ * called by pwb_store_open before any environment exists). */
+void pwb_publish_init(void);
+
 /* Renders the passwd/group/shadow lines of records (exposed for tests). */
 int pwb_render_passwd(const struct pwb_user *u, char **out);
 int pwb_render_shadow(const struct pwb_user *u, char **out);

@@ -15,35 +15,28 @@
 #include "cleanup.h"
 #include "fsid.h"
 #include "log.h"
+#include "publish.h"
 #include "store_internal.h"
 
-#define STORE_FILE	     "store.db"
-#define WRITE_LOCK_FILE	     "write.lock"
-#define CHECKPOINT_EVERY     64
-#define CACHE_BYTES	     (32 * 1024 * 1024)
+#define STORE_FILE	 "store.db"
+#define WRITE_LOCK_FILE	 "write.lock"
+#define CHECKPOINT_EVERY 64
+#define CACHE_BYTES	 (32 * 1024 * 1024)
 /* How long a transaction keeps retrying on lock conflicts before giving up. */
-#define TXN_PATIENCE_USEC    (60LL * 1000 * 1000)
+#define TXN_PATIENCE_USEC (60LL * 1000 * 1000)
 
 static const struct {
 	const char *name;
 	bool dup;
 } dbdefs[DBI_COUNT] = {
-	[DBI_META] = {"meta", false},
-	[DBI_USERS] = {"users", false},
-	[DBI_USER_NAME] = {"user_name", false},
-	[DBI_USER_UNAME] = {"user_username", false},
-	[DBI_USER_UID] = {"user_uid", false},
-	[DBI_USER_EXT] = {"user_external_id", false},
-	[DBI_GROUPS] = {"groups", false},
-	[DBI_GROUP_NAME] = {"group_name", false},
-	[DBI_GROUP_GID] = {"group_gid", false},
-	[DBI_GROUP_EXT] = {"group_external_id", false},
-	[DBI_MEMBERS] = {"members", true},
-	[DBI_MEMBER_OF] = {"member_of", true},
-	[DBI_TOKENS] = {"tokens", false},
-	[DBI_TOKEN_HASH] = {"token_hash", false},
-	[DBI_RETIRED] = {"retired", false},
-	[DBI_CHANGES] = {"changes", false},
+    [DBI_META] = {"meta", false},	    [DBI_USERS] = {"users", false},
+    [DBI_USER_NAME] = {"user_name", false}, [DBI_USER_UNAME] = {"user_username", false},
+    [DBI_USER_UID] = {"user_uid", false},   [DBI_USER_EXT] = {"user_external_id", false},
+    [DBI_GROUPS] = {"groups", false},	    [DBI_GROUP_NAME] = {"group_name", false},
+    [DBI_GROUP_GID] = {"group_gid", false}, [DBI_GROUP_EXT] = {"group_external_id", false},
+    [DBI_MEMBERS] = {"members", true},	    [DBI_MEMBER_OF] = {"member_of", true},
+    [DBI_TOKENS] = {"tokens", false},	    [DBI_TOKEN_HASH] = {"token_hash", false},
+    [DBI_RETIRED] = {"retired", false},	    [DBI_CHANGES] = {"changes", false},
 };
 
 int pwb_store_db_error(struct pwb_error *err, int ret, const char *what)
@@ -74,7 +67,7 @@ int pwb_kv_get(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t kl
 	k.size = (u_int32_t)klen;
 	v.flags = DB_DBT_MALLOC;
 	ret = txn->st->db[dbi]->get(txn->st->db[dbi], txn->tid, &k, &v,
-				     for_update && txn->write ? DB_RMW : 0);
+				    for_update && txn->write ? DB_RMW : 0);
 	if (ret == DB_NOTFOUND)
 		return PWB_ENOTFOUND;
 	if (ret != 0)
@@ -91,8 +84,8 @@ int pwb_kv_get(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t kl
 	return 0;
 }
 
-int pwb_kv_put(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
-	       const void *val, size_t vlen, struct pwb_error *err)
+int pwb_kv_put(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen, const void *val,
+	       size_t vlen, struct pwb_error *err)
 {
 	DBT k = {0}, v = {0};
 	int ret;
@@ -102,7 +95,7 @@ int pwb_kv_put(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t kl
 	v.data = (void *)val;
 	v.size = (u_int32_t)vlen;
 	ret = txn->st->db[dbi]->put(txn->st->db[dbi], txn->tid, &k, &v,
-				     dbdefs[dbi].dup ? DB_NODUPDATA : 0);
+				    dbdefs[dbi].dup ? DB_NODUPDATA : 0);
 	if (ret == DB_KEYEXIST)
 		return 0; /* a sorted duplicate already present: idempotent */
 	if (ret != 0)
@@ -376,6 +369,7 @@ int pwb_store_open(const struct pwb_config *cfg, struct pwb_store **out, struct 
 	int r;
 
 	*out = NULL;
+	pwb_publish_init();
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
@@ -385,11 +379,11 @@ int pwb_store_open(const struct pwb_config *cfg, struct pwb_store **out, struct 
 	if (r < 0)
 		return r;
 	if ((size_t)snprintf(st->store_dir, sizeof(st->store_dir), "%s/store", cfg->db_dir) >=
-		    sizeof(st->store_dir) ||
+		sizeof(st->store_dir) ||
 	    (size_t)snprintf(st->nss_dir, sizeof(st->nss_dir), "%s/%s", cfg->db_dir,
 			     PWB_SNAP_DIR) >= sizeof(st->nss_dir) ||
 	    (size_t)snprintf(cache_dir, sizeof(cache_dir), "%s/cache", cfg->db_dir) >=
-		    sizeof(cache_dir))
+		sizeof(cache_dir))
 		return pwb_error_set(err, PWB_ECONFIG, "db-dir %s: path too long", cfg->db_dir);
 	r = prepare_dir(cfg->db_dir, 0755, 0, 0, false, err);
 	if (r == 0)
@@ -448,8 +442,7 @@ struct pwb_store *pwb_txn_store(struct pwb_txn *txn)
  * ran), a long-lived process re-opens the environment and carries on. */
 static int reopen_env(struct pwb_store *st, struct pwb_error *err)
 {
-	pwb_log(LOG_WARNING, "pwb store: environment needs recovery; re-opening %s",
-		st->store_dir);
+	pwb_log(LOG_WARNING, "pwb store: environment needs recovery; re-opening %s", st->store_dir);
 	close_env(st);
 	return open_env(st, err);
 }

@@ -15,7 +15,7 @@
 static int log_group(struct pwb_txn *txn, const struct pwb_group *g, const struct pwb_group *old,
 		     struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'g'};
+	struct pwb_change change = {.kind = 'g', .what = PWB_CH_ALL};
 
 	memcpy(change.id, g->id, sizeof(change.id));
 	if (old) {
@@ -25,22 +25,12 @@ static int log_group(struct pwb_txn *txn, const struct pwb_group *g, const struc
 	return pwb_change_log(txn, &change, err);
 }
 
+/* A membership or a group's gid changed: only the user's initgroups list. */
 static int log_user(struct pwb_txn *txn, const char *user_id, struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'u'};
-	struct pwb_user u = {0};
-	int r;
+	struct pwb_change change = {.kind = 'u', .what = PWB_CH_INITGROUPS};
 
-	/* Old keys equal new keys: only the user's initgroups list changes. */
-	r = pwb_user_get(txn, user_id, &u, err);
-	if (r < 0)
-		return r;
-	memcpy(change.id, u.id, sizeof(change.id));
-	memcpy(change.old_name, u.name, sizeof(change.old_name));
-	change.old_num = u.uid;
-	change.old_gid = u.gid;
-	change.old_private = u.private_group;
-	pwb_user_clear(&u);
+	memcpy(change.id, user_id, sizeof(change.id));
 	return pwb_change_log(txn, &change, err);
 }
 
@@ -49,8 +39,8 @@ static int check_fields(const struct pwb_group *g, struct pwb_error *err)
 	if (!pwb_names_is_valid(g->name))
 		return pwb_error_set(err, PWB_EINVAL, "invalid group name");
 	if (g->display_name && (!*g->display_name || strlen(g->display_name) >= TEXT_FIELD_MAX))
-		return pwb_error_set(err, PWB_EINVAL, "displayName of group %s is empty or too long",
-				     g->name);
+		return pwb_error_set(err, PWB_EINVAL,
+				     "displayName of group %s is empty or too long", g->name);
 	if (g->external_id && (!*g->external_id || strlen(g->external_id) >= TEXT_FIELD_MAX))
 		return pwb_error_set(err, PWB_EINVAL, "externalId of group %s is empty or too long",
 				     g->name);
@@ -87,9 +77,9 @@ static int check_unique(struct pwb_txn *txn, const struct pwb_group *g, const ch
 
 		pwb_user_clear(&u);
 		if (private_group)
-			return pwb_error_set(err, PWB_EEXIST,
-					     "group name '%s' is taken by that user's private group",
-					     g->name);
+			return pwb_error_set(
+			    err, PWB_EEXIST,
+			    "group name '%s' is taken by that user's private group", g->name);
 	} else if (r != PWB_ENOTFOUND) {
 		return r;
 	}
@@ -111,8 +101,8 @@ static int put_all(struct pwb_txn *txn, const struct pwb_group *g, struct pwb_er
 	    (r = pwb_kv_put(txn, DBI_GROUP_GID, gid, sizeof(gid), g->id, PWB_ID_LEN, err)) < 0)
 		return r;
 	if (g->external_id)
-		return pwb_kv_put(txn, DBI_GROUP_EXT, g->external_id, strlen(g->external_id),
-				  g->id, PWB_ID_LEN, err);
+		return pwb_kv_put(txn, DBI_GROUP_EXT, g->external_id, strlen(g->external_id), g->id,
+				  PWB_ID_LEN, err);
 	return 0;
 }
 
@@ -130,8 +120,7 @@ static int del_indexes(struct pwb_txn *txn, const struct pwb_group *g, struct pw
 	return 0;
 }
 
-int pwb_group_get(struct pwb_txn *txn, const char *id, struct pwb_group *out,
-		  struct pwb_error *err)
+int pwb_group_get(struct pwb_txn *txn, const char *id, struct pwb_group *out, struct pwb_error *err)
 {
 	_cleanup_free_ char *text = NULL;
 	int r;
@@ -206,9 +195,12 @@ int pwb_group_create(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error 
 	if (r < 0)
 		return r;
 	if (pwb_ids_group_name_is_local(g->name))
-		return pwb_error_set(err, PWB_ELOCAL, "'%s' is a local group (in /etc/group or "
-				     "another NSS source)", g->name);
-	r = g->gid == 0 ? pwb_ids_alloc_gid(txn, &g->gid, err) : pwb_ids_check_gid(txn, g->gid, err);
+		return pwb_error_set(err, PWB_ELOCAL,
+				     "'%s' is a local group (in /etc/group or "
+				     "another NSS source)",
+				     g->name);
+	r = g->gid == 0 ? pwb_ids_alloc_gid(txn, &g->gid, err)
+			: pwb_ids_check_gid(txn, g->gid, err);
 	if (r < 0)
 		return r;
 	g->created = g->modified = pwb_now();
@@ -394,7 +386,7 @@ bool pwb_member_is(struct pwb_txn *txn, const char *group_id, const char *user_i
 static int log_pair(struct pwb_txn *txn, const char *group_id, const char *user_id,
 		    struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'g'};
+	struct pwb_change change = {.kind = 'g', .what = PWB_CH_ALL};
 	int r;
 
 	memcpy(change.id, group_id, sizeof(change.id));
@@ -412,9 +404,9 @@ int pwb_member_add(struct pwb_txn *txn, const char *group_id, const char *user_i
 	if (pwb_member_is(txn, group_id, user_id))
 		return 0;
 	if ((r = pwb_kv_put(txn, DBI_MEMBERS, group_id, PWB_ID_LEN, user_id, PWB_ID_LEN, err)) <
-		    0 ||
+		0 ||
 	    (r = pwb_kv_put(txn, DBI_MEMBER_OF, user_id, PWB_ID_LEN, group_id, PWB_ID_LEN, err)) <
-		    0)
+		0)
 		return r;
 	return log_pair(txn, group_id, user_id, err);
 }
@@ -428,8 +420,8 @@ int pwb_member_remove(struct pwb_txn *txn, const char *group_id, const char *use
 		return r;
 	if (!pwb_member_is(txn, group_id, user_id))
 		return 0;
-	if ((r = pwb_kv_dup_del(txn, DBI_MEMBERS, group_id, PWB_ID_LEN, user_id, PWB_ID_LEN,
-				err)) < 0 ||
+	if ((r = pwb_kv_dup_del(txn, DBI_MEMBERS, group_id, PWB_ID_LEN, user_id, PWB_ID_LEN, err)) <
+		0 ||
 	    (r = pwb_kv_dup_del(txn, DBI_MEMBER_OF, user_id, PWB_ID_LEN, group_id, PWB_ID_LEN,
 				err)) < 0)
 		return r;

@@ -11,22 +11,22 @@
 
 /* Every database is a named sub-database of one file, store.db. */
 enum pwb_dbi {
-	DBI_META,	     /* "lock", "next_uid", "next_gid", "seq" */
-	DBI_USERS,	     /* id -> user JSON */
-	DBI_USER_NAME,	     /* Linux name -> id */
-	DBI_USER_UNAME,	     /* lower-cased SCIM userName -> id */
-	DBI_USER_UID,	     /* uid (4 bytes, big-endian) -> id */
-	DBI_USER_EXT,	     /* externalId -> id */
-	DBI_GROUPS,	     /* id -> group JSON */
-	DBI_GROUP_NAME,	     /* Linux name -> id */
-	DBI_GROUP_GID,	     /* gid (big-endian) -> id */
-	DBI_GROUP_EXT,	     /* externalId -> id */
-	DBI_MEMBERS,	     /* group id -> user ids (sorted duplicates) */
-	DBI_MEMBER_OF,	     /* user id -> group ids (sorted duplicates) */
-	DBI_TOKENS,	     /* token name -> token JSON */
-	DBI_TOKEN_HASH,	     /* token hash -> name */
-	DBI_RETIRED,	     /* "u=UID" / "g=GID" -> "" */
-	DBI_CHANGES,	     /* seq (8 bytes, big-endian) -> change JSON */
+	DBI_META,	/* "lock", "next_uid", "next_gid", "seq" */
+	DBI_USERS,	/* id -> user JSON */
+	DBI_USER_NAME,	/* Linux name -> id */
+	DBI_USER_UNAME, /* lower-cased SCIM userName -> id */
+	DBI_USER_UID,	/* uid (4 bytes, big-endian) -> id */
+	DBI_USER_EXT,	/* externalId -> id */
+	DBI_GROUPS,	/* id -> group JSON */
+	DBI_GROUP_NAME, /* Linux name -> id */
+	DBI_GROUP_GID,	/* gid (big-endian) -> id */
+	DBI_GROUP_EXT,	/* externalId -> id */
+	DBI_MEMBERS,	/* group id -> user ids (sorted duplicates) */
+	DBI_MEMBER_OF,	/* user id -> group ids (sorted duplicates) */
+	DBI_TOKENS,	/* token name -> token JSON */
+	DBI_TOKEN_HASH, /* token hash -> name */
+	DBI_RETIRED,	/* "u=UID" / "g=GID" -> "" */
+	DBI_CHANGES,	/* seq (8 bytes, big-endian) -> change JSON */
 	DBI_COUNT
 };
 
@@ -46,9 +46,9 @@ struct pwb_txn {
 	struct pwb_store *st;
 	DB_TXN *tid;
 	bool write;
-	bool changed;	  /* a change was logged: publish after commit */
-	bool deadlocked;  /* Berkeley DB chose this transaction as a deadlock victim */
-	bool panicked;	  /* the environment needs recovery (DB_RUNRECOVERY) */
+	bool changed;	 /* a change was logged: publish after commit */
+	bool deadlocked; /* Berkeley DB chose this transaction as a deadlock victim */
+	bool panicked;	 /* the environment needs recovery (DB_RUNRECOVERY) */
 };
 
 /* Maps a Berkeley DB return to a pwb code with a message naming what. */
@@ -58,8 +58,8 @@ int pwb_store_db_error(struct pwb_error *err, int ret, const char *what);
  * absent; *val malloc'd and NUL-terminated (len excludes the NUL). */
 int pwb_kv_get(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen, char **val,
 	       size_t *vlen, bool for_update, struct pwb_error *err);
-int pwb_kv_put(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
-	       const void *val, size_t vlen, struct pwb_error *err);
+int pwb_kv_put(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen, const void *val,
+	       size_t vlen, struct pwb_error *err);
 int pwb_kv_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
 	       struct pwb_error *err);
 /* Sorted-duplicate databases (memberships): delete one pair; iterate. */
@@ -85,13 +85,25 @@ int pwb_ids_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_error
 /* Change log (store_ids.c): what the publisher must re-render. kind is
  * 'u' or 'g'; old_* describe the keys the entity had before this change
  * (old_name NULL for a new entity). */
+enum pwb_change_what {
+	PWB_CH_PASSWD = 1 << 0,	    /* users: p.NAME, p=UID */
+	PWB_CH_SHADOW = 1 << 1,	    /* users: s.NAME */
+	PWB_CH_INITGROUPS = 1 << 2, /* users: i.NAME */
+	PWB_CH_PRIVGROUP = 1 << 3,  /* users: the private group's g. / g= */
+	PWB_CH_ALL = 0xff,	    /* everything; groups always re-render whole */
+};
+
+/* A change names the entity and which of its keys to re-render; old_*
+ * (set only when keys themselves changed: rename, new uid/gid, delete, and
+ * then with PWB_CH_ALL) are tombstoned first. */
 struct pwb_change {
 	char kind;
+	unsigned char what;
 	char id[PWB_ID_LEN + 1];
 	char old_name[PWB_NAME_MAX + 1];
-	uint32_t old_num;      /* uid or gid */
-	uint32_t old_gid;      /* users: primary gid */
-	bool old_private;      /* users: had a private group */
+	uint32_t old_num; /* uid or gid */
+	uint32_t old_gid; /* users: primary gid */
+	bool old_private; /* users: had a private group */
 };
 int pwb_change_log(struct pwb_txn *txn, const struct pwb_change *c, struct pwb_error *err);
 /* Reads changes with seq > after, in order, into a malloc'd array. */

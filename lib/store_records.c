@@ -64,8 +64,7 @@ static int dup_str(char **dst, const char *src)
 int pwb_user_copy(struct pwb_user *dst, const struct pwb_user *src)
 {
 	*dst = *src;
-	dst->user_name = dst->external_id = dst->gecos = dst->home = dst->shell = dst->email =
-		NULL;
+	dst->user_name = dst->external_id = dst->gecos = dst->home = dst->shell = dst->email = NULL;
 	dst->attrs = NULL;
 	if (dup_str(&dst->user_name, src->user_name) < 0 ||
 	    dup_str(&dst->external_id, src->external_id) < 0 ||

@@ -33,8 +33,8 @@ int pwb_token_put(struct pwb_txn *txn, const struct pwb_token *t, struct pwb_err
 	if ((r = pwb_kv_put(txn, DBI_TOKENS, t->name, strlen(t->name), text, strlen(text), err)) <
 	    0)
 		return r;
-	return pwb_kv_put(txn, DBI_TOKEN_HASH, t->hash, PWB_HASH_HEX_LEN, t->name,
-			  strlen(t->name), err);
+	return pwb_kv_put(txn, DBI_TOKEN_HASH, t->hash, PWB_HASH_HEX_LEN, t->name, strlen(t->name),
+			  err);
 }
 
 int pwb_token_get(struct pwb_txn *txn, const char *name, struct pwb_token *out,

@@ -57,8 +57,10 @@ static int check_fields(struct pwb_user *u, struct pwb_error *err)
 	if (!pwb_names_is_valid(u->name))
 		return pwb_error_set(err, PWB_EINVAL, "invalid user name");
 	if (!*un || strlen(un) >= TEXT_FIELD_MAX || has_control(un))
-		return pwb_error_set(err, PWB_EINVAL, "userName of %s is empty, too long or has "
-				     "control characters", u->name);
+		return pwb_error_set(err, PWB_EINVAL,
+				     "userName of %s is empty, too long or has "
+				     "control characters",
+				     u->name);
 	if (u->external_id && (!*u->external_id || strlen(u->external_id) >= TEXT_FIELD_MAX))
 		return pwb_error_set(err, PWB_EINVAL, "externalId of %s is empty or too long",
 				     u->name);
@@ -149,8 +151,8 @@ int pwb_user_get_by_uid(struct pwb_txn *txn, uint32_t uid, struct pwb_user *out,
 	return get_by_index(txn, DBI_USER_UID, key, sizeof(key), out, err);
 }
 
-int pwb_user_get_by_external_id(struct pwb_txn *txn, const char *external_id,
-				struct pwb_user *out, struct pwb_error *err)
+int pwb_user_get_by_external_id(struct pwb_txn *txn, const char *external_id, struct pwb_user *out,
+				struct pwb_error *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (!external_id || !*external_id)
@@ -176,15 +178,15 @@ static int put_indexes(struct pwb_txn *txn, const struct pwb_user *u, struct pwb
 	if (!folded)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
 	pwb_be32(u->uid, uid);
-	if ((r = pwb_kv_put(txn, DBI_USER_NAME, u->name, strlen(u->name), u->id, PWB_ID_LEN,
-			    err)) < 0 ||
-	    (r = pwb_kv_put(txn, DBI_USER_UNAME, folded, strlen(folded), u->id, PWB_ID_LEN,
-			    err)) < 0 ||
+	if ((r = pwb_kv_put(txn, DBI_USER_NAME, u->name, strlen(u->name), u->id, PWB_ID_LEN, err)) <
+		0 ||
+	    (r = pwb_kv_put(txn, DBI_USER_UNAME, folded, strlen(folded), u->id, PWB_ID_LEN, err)) <
+		0 ||
 	    (r = pwb_kv_put(txn, DBI_USER_UID, uid, sizeof(uid), u->id, PWB_ID_LEN, err)) < 0)
 		return r;
 	if (u->external_id)
-		return pwb_kv_put(txn, DBI_USER_EXT, u->external_id, strlen(u->external_id),
-				  u->id, PWB_ID_LEN, err);
+		return pwb_kv_put(txn, DBI_USER_EXT, u->external_id, strlen(u->external_id), u->id,
+				  PWB_ID_LEN, err);
 	return 0;
 }
 
@@ -225,8 +227,7 @@ static int check_unique(struct pwb_txn *txn, const struct pwb_user *u, const cha
 		return r;
 	r = pwb_kv_get(txn, DBI_USER_UNAME, folded, strlen(folded), &owner, NULL, false, err);
 	if (r == 0 && (!self || strcmp(owner, self) != 0))
-		return pwb_error_set(err, PWB_EEXIST, "userName of '%s' is already taken",
-				     u->name);
+		return pwb_error_set(err, PWB_EEXIST, "userName of '%s' is already taken", u->name);
 	free(owner);
 	owner = NULL;
 	if (r < 0 && r != PWB_ENOTFOUND)
@@ -235,8 +236,8 @@ static int check_unique(struct pwb_txn *txn, const struct pwb_user *u, const cha
 		r = pwb_kv_get(txn, DBI_USER_EXT, u->external_id, strlen(u->external_id), &owner,
 			       NULL, false, err);
 		if (r == 0 && (!self || strcmp(owner, self) != 0))
-			return pwb_error_set(err, PWB_EEXIST,
-					     "externalId of '%s' is already taken", u->name);
+			return pwb_error_set(err, PWB_EEXIST, "externalId of '%s' is already taken",
+					     u->name);
 		if (r < 0 && r != PWB_ENOTFOUND)
 			return r;
 	}
@@ -290,7 +291,7 @@ static int log_user_groups(struct pwb_txn *txn, const char *user_id, struct pwb_
 
 int pwb_user_create(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'u'};
+	struct pwb_change change = {.kind = 'u', .what = PWB_CH_ALL};
 	int r;
 
 	if (!txn->write)
@@ -341,19 +342,29 @@ static bool str_differs(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
-/* What NSS shows of a user changed (so the snapshot must be re-rendered). */
-static bool nss_visible_change(const struct pwb_user *a, const struct pwb_user *b)
+/* Which NSS keys of a user an update changes; keys_moved: the keys
+ * themselves (name, uid, gid) changed, so the old ones must go. */
+static unsigned nss_change(const struct pwb_user *a, const struct pwb_user *b, bool *keys_moved)
 {
-	return strcmp(a->name, b->name) != 0 || a->uid != b->uid || a->gid != b->gid ||
-	       a->private_group != b->private_group || a->active != b->active ||
-	       str_differs(a->gecos, b->gecos) || str_differs(a->home, b->home) ||
-	       str_differs(a->shell, b->shell);
+	unsigned what = 0;
+
+	*keys_moved = strcmp(a->name, b->name) != 0 || a->uid != b->uid || a->gid != b->gid ||
+		      a->private_group != b->private_group;
+	if (*keys_moved)
+		return PWB_CH_ALL;
+	if (str_differs(a->gecos, b->gecos) || str_differs(a->home, b->home) ||
+	    str_differs(a->shell, b->shell))
+		what |= PWB_CH_PASSWD;
+	if (a->active != b->active)
+		what |= PWB_CH_SHADOW;
+	return what;
 }
 
 int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err)
 {
 	struct pwb_user old = {0};
 	struct pwb_change change = {.kind = 'u'};
+	bool keys_moved;
 	int r;
 
 	r = pwb_user_get(txn, u->id, &old, err);
@@ -393,12 +404,15 @@ int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 	if ((r = del_indexes(txn, &old, err)) < 0 || (r = put_record(txn, u, err)) < 0 ||
 	    (r = put_indexes(txn, u, err)) < 0)
 		goto out;
-	if (nss_visible_change(&old, u)) {
+	change.what = (unsigned char)nss_change(&old, u, &keys_moved);
+	if (change.what) {
 		memcpy(change.id, u->id, sizeof(change.id));
-		memcpy(change.old_name, old.name, sizeof(change.old_name));
-		change.old_num = old.uid;
-		change.old_gid = old.gid;
-		change.old_private = old.private_group;
+		if (keys_moved) {
+			memcpy(change.old_name, old.name, sizeof(change.old_name));
+			change.old_num = old.uid;
+			change.old_gid = old.gid;
+			change.old_private = old.private_group;
+		}
 		r = pwb_change_log(txn, &change, err);
 		/* Group lines list member names. */
 		if (r == 0 && strcmp(old.name, u->name) != 0)
@@ -432,7 +446,7 @@ struct group_log_ctx {
 static int log_one_group(const char *group_id, void *ctx)
 {
 	struct group_log_ctx *c = ctx;
-	struct pwb_change change = {.kind = 'g'};
+	struct pwb_change change = {.kind = 'g', .what = PWB_CH_ALL};
 
 	memcpy(change.id, group_id, sizeof(change.id));
 	if (c->user_id) {
@@ -448,14 +462,13 @@ static int log_user_groups(struct pwb_txn *txn, const char *user_id, struct pwb_
 {
 	struct group_log_ctx c = {txn, err, NULL};
 
-	return pwb_kv_dup_foreach(txn, DBI_MEMBER_OF, user_id, PWB_ID_LEN, log_one_group, &c,
-				  err);
+	return pwb_kv_dup_foreach(txn, DBI_MEMBER_OF, user_id, PWB_ID_LEN, log_one_group, &c, err);
 }
 
 int pwb_user_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 {
 	struct pwb_user old = {0};
-	struct pwb_change change = {.kind = 'u'};
+	struct pwb_change change = {.kind = 'u', .what = PWB_CH_ALL};
 	struct group_log_ctx c = {txn, err, id};
 	int r;
 

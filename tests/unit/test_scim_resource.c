@@ -91,23 +91,23 @@ static const struct {
 	const char *scim_type;
 	const char *detail_has;
 } bad_users[] = {
-	{"{}", "invalidValue", "userName"},
-	{"{\"userName\":\"\"}", "invalidValue", "userName"},
-	{"{\"userName\":\"bad name\"}", "invalidValue", "userName"},
-	{"{\"userName\":\"x\",\"active\":\"maybe\"}", "invalidValue", "active"},
-	{"{\"userName\":\"x\",\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":"
-	 "{\"uidNumber\":0}}",
-	 "invalidValue", "uidNumber"},
-	{"{\"userName\":\"x\",\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":"
-	 "{\"uidNumber\":\"12a\"}}",
-	 "invalidValue", "uidNumber"},
-	{"{\"userName\":\"x\",\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":"
-	 "{\"homeDirectory\":\"relative\"}}",
-	 "invalidValue", "homeDirectory"},
-	{"{\"userName\":\"x\",\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":"
-	 "{\"loginShell\":\"/bin/sh:/x\"}}",
-	 "invalidValue", "loginShell"},
-	{"{\"userName\":\"x\",\"externalId\":5}", "invalidValue", "externalId"},
+    {"{}", "invalidValue", "userName"},
+    {"{\"userName\":\"\"}", "invalidValue", "userName"},
+    {"{\"userName\":\"bad name\"}", "invalidValue", "userName"},
+    {"{\"userName\":\"x\",\"active\":\"maybe\"}", "invalidValue", "active"},
+    {"{\"userName\":\"x\",\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":"
+     "{\"uidNumber\":0}}",
+     "invalidValue", "uidNumber"},
+    {"{\"userName\":\"x\",\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":"
+     "{\"uidNumber\":\"12a\"}}",
+     "invalidValue", "uidNumber"},
+    {"{\"userName\":\"x\",\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":"
+     "{\"homeDirectory\":\"relative\"}}",
+     "invalidValue", "homeDirectory"},
+    {"{\"userName\":\"x\",\"urn:pwb:params:scim:schemas:extension:posix:1.0:User\":"
+     "{\"loginShell\":\"/bin/sh:/x\"}}",
+     "invalidValue", "loginShell"},
+    {"{\"userName\":\"x\",\"externalId\":5}", "invalidValue", "externalId"},
 };
 
 START_TEST(bad_users_are_refused)
@@ -196,16 +196,16 @@ START_TEST(user_to_json_round_trip)
 	ck_assert(json_is_true(json_object_get(doc, "active")));
 	ck_assert_int_eq(json_array_size(json_object_get(doc, "groups")), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(
-				 json_object_get(doc, PWB_SCIM_POSIX_USER), "uidNumber")),
+			     json_object_get(doc, PWB_SCIM_POSIX_USER), "uidNumber")),
 			 20001);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "meta"), "version")),
-			 "W/\"3\"");
 	ck_assert_str_eq(
-		json_string_value(json_object_get(json_object_get(doc, "meta"), "lastModified")),
-		"2025-11-28T12:00:00Z");
+	    json_string_value(json_object_get(json_object_get(doc, "meta"), "version")), "W/\"3\"");
 	ck_assert_str_eq(
-		json_string_value(json_object_get(json_object_get(doc, "meta"), "location")),
-		"https://h/scim/v2/Users/0b6c7d2e-8f4a-4b1c-9d3e-2a1b0c9d8e7f");
+	    json_string_value(json_object_get(json_object_get(doc, "meta"), "lastModified")),
+	    "2025-11-28T12:00:00Z");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(doc, "meta"), "location")),
+	    "https://h/scim/v2/Users/0b6c7d2e-8f4a-4b1c-9d3e-2a1b0c9d8e7f");
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(doc, "schemas"), 2)),
 			 PWB_SCIM_ENTERPRISE_USER);
 	/* what comes out goes back in unchanged (PATCH relies on it) */
@@ -214,10 +214,9 @@ START_TEST(user_to_json_round_trip)
 	ck_assert_int_eq(pwb_scim_user_from_json(again, &cfg, NULL, &u, &err), 0);
 	ck_assert_uint_eq(u.uid, 20001);
 	ck_assert_str_eq(u.user_name, "Hal@example.com");
-	ck_assert_str_eq(
-		json_string_value(json_object_get(json_object_get(u.attrs, PWB_SCIM_ENTERPRISE_USER),
-						  "department")),
-		"R");
+	ck_assert_str_eq(json_string_value(json_object_get(
+			     json_object_get(u.attrs, PWB_SCIM_ENTERPRISE_USER), "department")),
+			 "R");
 	pwb_user_clear(&u);
 	json_decref(again);
 	json_decref(doc);

@@ -15,8 +15,8 @@ START_TEST(tokens_are_random_and_urlsafe)
 	ck_assert_int_eq(pwb_token_generate(b), 0);
 	ck_assert_str_ne(a, b);
 	ck_assert_uint_eq(strlen(a), 43); /* 256 bits */
-	ck_assert_uint_eq(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-			  43);
+	ck_assert_uint_eq(
+	    strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 43);
 	ck_assert_int_eq(pwb_base64url_decode(a, strlen(a), raw, &rawlen), 0);
 	ck_assert_uint_eq(rawlen, 32);
 }
@@ -29,8 +29,10 @@ START_TEST(hash_is_sha256_hex)
 	ck_assert_int_eq(pwb_token_hash("abc", 3, h), 0);
 	/* FIPS 180-2 test vector */
 	ck_assert_str_eq(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	ck_assert(pwb_token_hash_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
-	ck_assert(!pwb_token_hash_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ae"));
+	ck_assert(pwb_token_hash_equal(
+	    h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+	ck_assert(!pwb_token_hash_equal(
+	    h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ae"));
 	ck_assert(!pwb_token_hash_equal(h, "ba78"));
 	ck_assert(!pwb_token_hash_equal("", ""));
 }

@@ -13,8 +13,6 @@ char *test_write_file(const char *dir, const char *name, const char *text);
 /* rm -rf without following symlinks. */
 void test_rmtree(const char *path);
 
-
-
 #include <stdint.h>
 
 struct pwb_store;

@@ -19,13 +19,13 @@ void test_store_setup(struct test_store *ts, uint32_t start, uint32_t end, const
 
 	ck_assert_ptr_nonnull(pw);
 	ts->dir = test_mkdtemp();
-	ck_assert_int_ge(asprintf(&text,
-				  "db-dir=%s/db\nstore-user=%s\nuser-homedir-path=%s/home\n"
-				  "user-provisioning-start-uid=%u\nuser-provisioning-end-uid=%u\n"
-				  "group-provisioning-start-gid=%u\ngroup-provisioning-end-gid=%u\n%s",
-				  ts->dir, pw->pw_name, ts->dir, start, end, start, end,
-				  extra ? extra : ""),
-			 0);
+	ck_assert_int_ge(
+	    asprintf(&text,
+		     "db-dir=%s/db\nstore-user=%s\nuser-homedir-path=%s/home\n"
+		     "user-provisioning-start-uid=%u\nuser-provisioning-end-uid=%u\n"
+		     "group-provisioning-start-gid=%u\ngroup-provisioning-end-gid=%u\n%s",
+		     ts->dir, pw->pw_name, ts->dir, start, end, start, end, extra ? extra : ""),
+	    0);
 	ts->conf_path = test_write_file(ts->dir, "pwb.conf", text);
 	free(text);
 	ck_assert_msg(pwb_config_load(ts->conf_path, false, &ts->cfg, &err) == 0, "%s", err.msg);
@@ -100,8 +100,7 @@ static unsigned long long meta_of(const char *path, const char *key)
 	char buf[32] = {0};
 
 	ck_assert_int_eq(db_create(&db, NULL, 0), 0);
-	ck_assert_msg(db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0) == 0, "open %s",
-		      path);
+	ck_assert_msg(db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0) == 0, "open %s", path);
 	k.data = (void *)key;
 	k.size = (u_int32_t)strlen(key);
 	ck_assert_int_eq(db->get(db, NULL, &k, &v, 0), 0);
@@ -118,8 +117,7 @@ static void read_level(struct table *t, const char *path)
 	DBT k = {0}, v = {0};
 
 	ck_assert_int_eq(db_create(&db, NULL, 0), 0);
-	ck_assert_msg(db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0) == 0, "open %s",
-		      path);
+	ck_assert_msg(db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0) == 0, "open %s", path);
 	ck_assert_int_eq(db->cursor(db, NULL, &c, 0), 0);
 	while (c->get(c, &k, &v, DB_NEXT) == 0) {
 		if (k.size && ((char *)k.data)[0] == '@')

@@ -55,24 +55,24 @@ int main(int argc, char **argv)
 	int rc = 1;
 
 	if (argc != 3 || (n = strtoul(argv[1], NULL, 10)) == 0) {
-		fprintf(stderr, "usage: scim_fill COUNT NAME-PREFIX\n");
+		fprintf(stderr, "usage: bench_scim_fill COUNT NAME-PREFIX\n");
 		return 2;
 	}
 	c.prefix = argv[2];
 	c.ids = calloc(BATCH, sizeof(*c.ids));
 	if (!c.ids || pwb_config_load(pwb_config_path(NULL), false, &cfg, &err) < 0) {
-		fprintf(stderr, "scim_fill: %s\n", err.msg);
+		fprintf(stderr, "bench_scim_fill: %s\n", err.msg);
 		return 1;
 	}
 	if (pwb_store_open(&cfg, &st, &err) < 0) {
-		fprintf(stderr, "scim_fill: %s\n", err.msg);
+		fprintf(stderr, "bench_scim_fill: %s\n", err.msg);
 		goto out;
 	}
 	while (done < n) {
 		c.first = done;
 		c.count = n - done < BATCH ? n - done : BATCH;
 		if (pwb_store_write(st, fill, &c, &err) < 0) {
-			fprintf(stderr, "scim_fill: after %lu users: %s\n", done, err.msg);
+			fprintf(stderr, "bench_scim_fill: after %lu users: %s\n", done, err.msg);
 			goto out;
 		}
 		for (unsigned long i = 0; i < c.count; i++)
