@@ -221,7 +221,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	pwb_log_init("pwb-scim", to_stderr, debug);
+	/* Start-up failures also go to stderr: whoever started us (spawn-fcgi,
+	 * systemd, an admin) should see them without reading syslog. */
+	pwb_log_init("pwb-scim", true, debug);
 	if (geteuid() == 0) {
 		pwb_log(LOG_ERR, "pwb-scim: refusing to run as root; run it as the store user "
 				 "(spawn-fcgi -u pwb, or User= in the systemd unit)");
@@ -239,6 +241,7 @@ int main(int argc, char **argv)
 		pwb_log(LOG_ERR, "pwb-scim: out of memory");
 		goto out;
 	}
+	pwb_log_init(NULL, to_stderr, debug);
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_IsCGI()) {
 		struct io io = {.fcgi = NULL};
