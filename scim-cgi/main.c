@@ -142,7 +142,7 @@ static void serve_one(struct pwb_scim_service *svc, const struct pwb_config *cfg
 	struct pwb_scim_request req = {0};
 	struct pwb_scim_response resp;
 	const char *length = param(io, "CONTENT_LENGTH"), *https = param(io, "HTTPS");
-	char *body = NULL, path[256], host[300];
+	char *body = NULL, path[256], host[300], method[16], token_name[PWB_TOKEN_NAME_MAX * 4 + 1];
 	struct timespec start;
 	unsigned long long want = 0;
 
@@ -173,8 +173,10 @@ static void serve_one(struct pwb_scim_service *svc, const struct pwb_config *cfg
 	pwb_names_escape(req.uri ? req.uri : "", path, sizeof(path));
 	if (strchr(path, '?'))
 		*strchr(path, '?') = '\0'; /* the query may be long; the path says enough */
-	pwb_log(LOG_INFO, "%.10s %s %d token=%s %.1fms", req.method, path, resp.status,
-		resp.token_name, elapsed_ms(&start));
+	pwb_names_escape(req.method, method, sizeof(method));
+	pwb_names_escape(resp.token_name, token_name, sizeof(token_name));
+	pwb_log(LOG_INFO, "%s %s %d token=%s %.1fms", method, path, resp.status, token_name,
+		elapsed_ms(&start));
 	pwb_scim_response_clear(&resp);
 	free(body);
 }
