@@ -21,7 +21,10 @@
 #define STORE_FILE	 "store.db"
 #define WRITE_LOCK_FILE	 "write.lock"
 #define CHECKPOINT_EVERY 64
-#define CACHE_BYTES	 (32 * 1024 * 1024)
+#define CACHE_BYTES	 (8 * 1024 * 1024)
+/* Every PAM login opens the environment, so its regions stay small. Locks
+ * are per page: a transaction writing 100k users takes about 30k. */
+#define MAX_LOCKS 60000
 /* How long a transaction keeps retrying on lock conflicts before giving up. */
 #define TXN_PATIENCE_USEC (60LL * 1000 * 1000)
 
@@ -302,10 +305,10 @@ static int open_env(struct pwb_store *st, struct pwb_error *err)
 	    (ret = env->set_thread_id(env, thread_id)) != 0 ||
 	    (ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
 	    (ret = env->set_cachesize(env, 0, CACHE_BYTES, 1)) != 0 ||
-	    (ret = env->set_lk_max_locks(env, 200000)) != 0 ||
-	    (ret = env->set_lk_max_objects(env, 200000)) != 0 ||
-	    (ret = env->set_lk_max_lockers(env, 20000)) != 0 ||
-	    (ret = env->set_lg_bsize(env, 4 * 1024 * 1024)) != 0 ||
+	    (ret = env->set_lk_max_locks(env, MAX_LOCKS)) != 0 ||
+	    (ret = env->set_lk_max_objects(env, MAX_LOCKS)) != 0 ||
+	    (ret = env->set_lk_max_lockers(env, 2000)) != 0 ||
+	    (ret = env->set_lg_bsize(env, 1024 * 1024)) != 0 ||
 	    (ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0) {
 		close_env(st);
 		return pwb_store_db_error(err, ret, "configuring the store environment");
