@@ -181,6 +181,17 @@ static void serve_one(struct pwb_scim_service *svc, const struct pwb_config *cfg
 	free(body);
 }
 
+static volatile sig_atomic_t stopping;
+
+/* SIGTERM/SIGINT: finish the request in hand, then leave the accept loop
+ * and close the store cleanly instead of dying inside a transaction. */
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pwb-scim [--config PATH] [--debug] [--log-stderr]\n"
@@ -254,12 +265,19 @@ int main(int argc, char **argv)
 		FCGX_Request request;
 		struct io io = {.fcgi = &request};
 
-		if (FCGX_InitRequest(&request, 0, 0) != 0)
+		struct sigaction sa = {.sa_handler = on_stop};
+
+		/* no SA_RESTART: a blocked accept returns so the loop can end */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		if (FCGX_InitRequest(&request, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 			goto out;
-		while (FCGX_Accept_r(&request) >= 0) {
+		while (!stopping && FCGX_Accept_r(&request) >= 0) {
 			serve_one(svc, &cfg, &io);
 			FCGX_Finish_r(&request);
 		}
+		pwb_log(LOG_INFO, "pwb-scim: stopping");
 	}
 	rc = 0;
 out:

@@ -44,4 +44,17 @@ tap_is "Apache: DELETE 204" "$SCIM_STATUS" 204
 scim_req GET "/Users/$ivan"
 scim_is_error "Apache: then 404" 404 -
 
+# SIGTERM: the responder finishes, closes the store and exits.
+pid=$(head -1 "$PWB_TMP/run/pwb-scim.pid")
+kill -TERM "$pid"
+for _ in $(seq 1 50); do
+	state=$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$pid/status" 2>/dev/null)
+	[ -z "$state" ] || [ "$state" = Z ] && break
+	sleep 0.1
+done
+tap_like "SIGTERM: pwb-scim exits" "${state:-gone}" '^(Z|gone)$'
+tap_like "SIGTERM: and says so" "$(tail -1 "$PWB_SCIM_LOG")" 'pwb-scim: stopping'
+scim_req GET /ServiceProviderConfig
+tap_is "Apache: with the responder gone, 503" "$SCIM_STATUS" 503
+
 tap_done
