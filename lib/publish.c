@@ -721,7 +721,7 @@ static int full_lists(struct pwb_txn *txn, enum pwb_dbi dbi, const struct id_tab
 
 	ret = db->cursor(db, txn->tid, &c, 0);
 	if (ret != 0)
-		return pwb_store_db_error(err, ret, "memberships");
+		return pwb_txn_fail(txn, ret, "memberships", err);
 	k.flags = v.flags = DB_DBT_REALLOC;
 	for (;;) {
 		char id[PWB_ID_LEN + 1] = "";
@@ -781,7 +781,7 @@ static int full_lists(struct pwb_txn *txn, enum pwb_dbi dbi, const struct id_tab
 	if (r < 0)
 		return pwb_error_set(err, r, "building membership lists");
 	if (ret != DB_NOTFOUND)
-		return pwb_store_db_error(err, ret, "memberships");
+		return pwb_txn_fail(txn, ret, "memberships", err);
 	return 0;
 }
 
@@ -893,7 +893,7 @@ out:
 	return r;
 }
 
-int pwb_publish_full(struct pwb_store *st, struct pwb_error *err)
+static int publish_full_once(struct pwb_store *st, struct pwb_error *err)
 {
 	struct level_names cur = {0};
 	char path[PATH_MAX];
@@ -968,7 +968,7 @@ static int merge_into_mid(struct pwb_store *st, struct level_names *meta, struct
 	return r;
 }
 
-int pwb_publish_changes(struct pwb_store *st, struct pwb_error *err)
+static int publish_changes_once(struct pwb_store *st, struct pwb_error *err)
 {
 	struct kvset pub = {0}, shadow = {0}, old_shadow = {0};
 	struct level_names meta = {0};
@@ -1025,4 +1025,14 @@ out:
 	kvset_free(&old_shadow);
 	close(lock);
 	return r;
+}
+
+int pwb_publish_full(struct pwb_store *st, struct pwb_error *err)
+{
+	return pwb_publish_retry(st, publish_full_once, err);
+}
+
+int pwb_publish_changes(struct pwb_store *st, struct pwb_error *err)
+{
+	return pwb_publish_retry(st, publish_changes_once, err);
 }

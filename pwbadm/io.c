@@ -64,6 +64,7 @@ struct export_ctx {
 	struct pwb_txn *txn;
 	struct pwbadm_json_list users, groups, tokens;
 	json_t *members;
+	json_t *retired_uids, *retired_gids;
 };
 
 static int export_user(const struct pwb_user *u, void *vctx)
@@ -121,11 +122,44 @@ static int export_token(const struct pwb_token *t, void *vctx)
 	return pwbadm_json_list_add(&c->tokens, pwbadm_token_json(t));
 }
 
+static int export_retired(char kind, uint32_t id, void *vctx)
+{
+	struct export_ctx *c = vctx;
+
+	return json_array_append_new(kind == 'u' ? c->retired_uids : c->retired_gids,
+				     json_integer(id))
+		   ? -ENOMEM
+		   : 0;
+}
+
 static void export_reset(struct export_ctx *c)
 {
 	pwbadm_json_list_free(&c->users);
 	pwbadm_json_list_free(&c->groups);
 	pwbadm_json_list_free(&c->tokens);
+	json_decref(c->retired_uids);
+	json_decref(c->retired_gids);
+	c->retired_uids = c->retired_gids = NULL;
+}
+
+/* Retired ids travel too, so an imported store never hands out an id whose
+ * files may still exist. */
+static int print_retired(const struct export_ctx *c, FILE *out)
+{
+	json_t *o;
+	char *line;
+	int rc = 0;
+
+	if (json_array_size(c->retired_uids) == 0 && json_array_size(c->retired_gids) == 0)
+		return 0;
+	o = json_pack("{s:s, s:O, s:O}", "type", "retired", "uids", c->retired_uids, "gids",
+		      c->retired_gids);
+	line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (!line || fprintf(out, "%s\n", line) < 0)
+		rc = -EIO;
+	free(line);
+	json_decref(o);
+	return rc;
 }
 
 static int export_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
@@ -135,11 +169,17 @@ static int export_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 
 	export_reset(c);
 	c->txn = txn;
+	c->retired_uids = json_array();
+	c->retired_gids = json_array();
+	if (!c->retired_uids || !c->retired_gids)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
 	rc = pwb_user_foreach(txn, export_user, c, err);
 	if (rc == 0)
 		rc = pwb_group_foreach(txn, export_group, c, err);
 	if (rc == 0)
 		rc = pwb_token_foreach(txn, export_token, c, err);
+	if (rc == 0)
+		rc = pwb_store_retired_foreach(txn, export_retired, c, err);
 	if (rc < 0 && !err->msg[0])
 		pwb_error_set(err, rc, "%s", pwb_strerror(rc));
 	return rc;
@@ -182,6 +222,8 @@ int pwbadm_export(struct pwbadm *adm, int argc, char **argv)
 		rc = pwbadm_json_list_print_lines(&c.groups, out);
 	if (rc == 0)
 		rc = pwbadm_json_list_print_lines(&c.tokens, out);
+	if (rc == 0)
+		rc = print_retired(&c, out);
 	if (rc == 0 && (fflush(out) != 0 || ferror(out) || (file && fsync(fileno(file)) < 0)))
 		rc = -EIO;
 	if (file && rc == 0)
@@ -216,8 +258,16 @@ struct import_token {
 	struct pwb_token t;
 };
 
+struct import_retired {
+	size_t line;
+	char kind; /* 'u' or 'g' */
+	uint32_t id;
+};
+
 struct import {
 	const char *origin; /* file name for messages */
+	struct import_retired *retired;
+	size_t retired_count;
 	struct import_user *users;
 	struct import_group *groups;
 	struct import_token *tokens;
@@ -243,6 +293,7 @@ static void import_free(struct import *im)
 	free(im->users);
 	free(im->groups);
 	free(im->tokens);
+	free(im->retired);
 	json_decref(im->seen);
 }
 
@@ -556,6 +607,46 @@ static void *append_slot(void **array, size_t *count, size_t elem)
 	return p;
 }
 
+static int parse_retired_list(struct import *im, json_t *o, const char *key, char kind, size_t line,
+			      struct pwb_error *err)
+{
+	json_t *list = json_object_get(o, key), *v;
+	size_t i;
+
+	if (!list)
+		return 0;
+	if (!json_is_array(list))
+		return pwb_error_set(err, PWB_EINVAL, "%s: not a list", key);
+	json_array_foreach(list, i, v)
+	{
+		struct import_retired *r;
+		json_int_t n = json_integer_value(v);
+
+		if (!json_is_integer(v) || n < 1 || n >= (json_int_t)UINT32_MAX)
+			return pwb_error_set(err, PWB_EINVAL, "%s: item %zu is not an id", key,
+					     i + 1);
+		r = append_slot((void **)&im->retired, &im->retired_count, sizeof(*r));
+		if (!r)
+			return pwb_error_set(err, -ENOMEM, "out of memory");
+		r->line = line;
+		r->kind = kind;
+		r->id = (uint32_t)n;
+	}
+	return 0;
+}
+
+static int parse_retired(struct import *im, json_t *o, size_t line, struct pwb_error *err)
+{
+	static const char *const keys[] = {"type", "uids", "gids", NULL};
+	int rc = check_keys(o, keys, err);
+
+	if (rc == 0)
+		rc = parse_retired_list(im, o, "uids", 'u', line, err);
+	if (rc == 0)
+		rc = parse_retired_list(im, o, "gids", 'g', line, err);
+	return rc;
+}
+
 static int parse_line(struct import *im, const char *text, size_t len, size_t line,
 		      struct pwb_error *err)
 {
@@ -587,8 +678,11 @@ static int parse_line(struct import *im, const char *text, size_t len, size_t li
 
 		rc = r ? (r->line = line, parse_token(im, o, r, err))
 		       : pwb_error_set(err, -ENOMEM, "out of memory");
+	} else if (strcmp(type, "retired") == 0) {
+		rc = parse_retired(im, o, line, err);
 	} else {
-		rc = pwb_error_set(err, PWB_EINVAL, "unknown type (not user, group or token)");
+		rc = pwb_error_set(err, PWB_EINVAL,
+				   "unknown type (not user, group, token or retired)");
 	}
 	json_decref(o);
 	return rc;
@@ -827,6 +921,11 @@ static int import_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	int rc = 0;
 
 	im->created = im->updated = im->unchanged = 0;
+	/* Retired first: no user or group of the file may take such an id. */
+	for (i = 0; rc == 0 && i < im->retired_count; i++)
+		if ((rc = pwb_store_retire(txn, im->retired[i].kind, im->retired[i].id, err)))
+			pwb_error_prefix(err, "%s: line %zu: retired", im->origin,
+					 im->retired[i].line);
 	for (i = 0; rc == 0 && i < im->user_count; i++)
 		if ((rc = import_user(im, txn, &im->users[i], err)))
 			pwb_error_prefix(err, "%s: line %zu: user %s", im->origin,

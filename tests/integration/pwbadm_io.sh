@@ -13,6 +13,7 @@ adm_require_pwbadm
 stable() { jq -c 'del(.created, .modified, .version)' "$@" | sort; }
 
 pwbadm add-user alice --groups data,ops >/dev/null
+alice_uid=$(pwbadm show-user alice --json | jq -r .uid)
 pwbadm add-user bob --uid 23456 --groups ops >/dev/null
 pwbadm add-user carol --home /srv/carol >/dev/null
 pwbadm lock-user carol >/dev/null
@@ -22,10 +23,12 @@ pwbadm add-user dave --groups data >/dev/null
 
 tap_is "export to a file" "$(adm_status pwbadm export "$PWB_TMP/one.jsonl")" 0
 tap_is "the export file is 0600" "$(stat -c %a "$PWB_TMP/one.jsonl")" 600
-tap_is "export writes one line per record" "$(wc -l <"$PWB_TMP/one.jsonl")" 6
+tap_is "export writes one line per record (+1 of retired ids)" "$(wc -l <"$PWB_TMP/one.jsonl")" 7
+tap_is "the retired line lists deleted alice's uid and private gid" \
+	"$(jq -c 'select(.type=="retired") | [(.uids | index('"$alice_uid"') != null), (.gids | index('"$alice_uid"') != null)]' "$PWB_TMP/one.jsonl")" "[true,true]"
 tap_is "every line is a typed object" \
 	"$(jq -r .type "$PWB_TMP/one.jsonl" | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" \
-	"group=2 token=1 user=3 "
+	"group=2 retired=1 token=1 user=3 "
 tap_is "export to stdout is the same" "$(pwbadm export 2>/dev/null)" "$(cat "$PWB_TMP/one.jsonl")"
 tap_is "groups carry members by name" \
 	"$(jq -r 'select(.type=="group") | .name + ":" + (.members | sort | join(","))' "$PWB_TMP/one.jsonl" | tr '\n' ' ')" \
@@ -47,6 +50,7 @@ pwbadm export >"$PWB_TMP/two.jsonl" 2>/dev/null
 tap_is "export -> import reproduces users, groups, ids, members, tokens" \
 	"$(stable "$PWB_TMP/two.jsonl")" "$(stable "$PWB_TMP/one.jsonl")"
 tap_is "names, uids and gids reproduced exactly" "$(ids)" "$ids_before"
+tap_check_fails "the imported store refuses alice's retired uid" pwbadm add-user zed --uid "$alice_uid"
 
 # ---- idempotent ----
 out=$(pwbadm import "$PWB_TMP/one.jsonl")
@@ -98,7 +102,7 @@ for bad in \
 done
 tap_like "the error names the file, line and record" \
 	"$(adm_stderr bad_import 1 '{"type":"user","name":"x","uid":"12"}')" \
-	'^pwbadm: import failed, nothing written: .*bad-1\.jsonl: line 8: .*uid'
+	'^pwbadm: import failed, nothing written: .*bad-1\.jsonl: line 9: .*uid'
 tap_is "after all the bad imports nothing was written" "$(pwbadm export 2>/dev/null)" "$before"
 tap_is "newbie (valid, before the bad record) was not created" "$(adm_status pwbadm show-user newbie)" 1
 
