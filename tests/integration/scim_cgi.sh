@@ -39,6 +39,21 @@ CGI_AUTH='' cgi GET /scim/v2/Users
 tap_like "CGI: no token: 401" "$(head -1 "$PWB_TMP/cgi.out")" '^Status: 401'
 tap_like "CGI: WWW-Authenticate" "$(cat "$PWB_TMP/cgi.out")" 'WWW-Authenticate: Bearer'
 
+# last-used: recorded by the first request, then at most once a minute
+last_used() {
+	"$PWB_BIN_PWBADM" list-tokens --json | jq -r '.[] | select(.name == "cgi") | .lastUsed'
+}
+if [ -x "$PWB_BIN_PWBADM" ]; then
+	first=$(last_used)
+	tap_like "last use recorded" "$first" '^[0-9]{10}$'
+	sleep 2
+	cgi GET /scim/v2/Users
+	tap_is "a request within the minute does not write it again" "$(last_used)" "$first"
+else
+	tap_skip "last use recorded" "pwbadm is not built in this tree"
+	tap_skip "a request within the minute does not write it again" "pwbadm is not built in this tree"
+fi
+
 env -i PATH="$PATH" PWB_CONFIG="$PWB_CONF" REQUEST_METHOD=GET REQUEST_URI=/scim/v2/Users \
 	"$PWB_BIN_SCIM" </dev/null >"$PWB_TMP/root.out" 2>"$PWB_TMP/root.err" && rc=0 || rc=$?
 tap_is "refuses to run as root" "$rc" 1
