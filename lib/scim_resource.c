@@ -321,7 +321,8 @@ int pwb_scim_user_from_json(json_t *in, const struct pwb_config *cfg,
 	} else {
 		out->source = PWB_SOURCE_SCIM;
 	}
-	out->active = true;
+	/* A body without "active" never unlocks a deactivated account. */
+	out->active = existing ? existing->active : true;
 	active = pwb_scim_json_get(in, "active", NULL);
 	if (active && !json_is_null(active) && pwb_scim_json_bool(active, &out->active) < 0) {
 		r = pwb_scim_fail(err, 400, "invalidValue", "active must be a boolean");

@@ -23,7 +23,7 @@ json_t *pwb_scim_user_to_json(const struct pwb_user *u, json_t *groups, const ch
 
 /* Fills out (zeroed) from a User body. existing (NULL on create) supplies
  * what the body may omit without meaning "change it": id, uid/gid, home,
- * shell, created, version. The Linux name comes from userName through
+ * shell, active, created, version. The Linux name comes from userName through
  * pwb_names_to_linux (domain stripped, lower-cased, within cfg's allowed
  * domains); a refused name is 400 invalidValue naming the field. */
 int pwb_scim_user_from_json(json_t *in, const struct pwb_config *cfg,

@@ -166,6 +166,7 @@ START_TEST(put_keeps_what_it_omits)
 	ck_assert_str_eq(u.shell, "/bin/bash");
 	ck_assert_uint_eq(u.version, 7);
 	ck_assert_int_eq(u.created, 1000);
+	ck_assert(!u.active); /* omitted "active" does not unlock */
 	/* a display name may not break the passwd line */
 	ck_assert_str_eq(u.gecos, "Gus  the   Great");
 	pwb_user_clear(&u);
