@@ -156,6 +156,8 @@ scim_req PATCH "/Users/$alice" '{"schemas":["urn:ietf:params:scim:api:messages:2
 tap_is "PATCH active=false: 200, inactive" "$SCIM_STATUS $(scim_jq .active)" "200 false"
 tap_like "deactivated: shadow locked and expired at once ($PWB_NSS_VIA)" "$(scim_nss shadow alice)" '^alice:!\*?:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:1:'
 tap_like "deactivated: still in passwd, files keep an owner ($PWB_NSS_VIA)" "$(scim_nss passwd alice)" "^alice:x:$alice_uid:"
+scim_req PUT "/Users/$alice" "$(scim_user_json Alice@Example.com '"externalId":"ext-alice","displayName":"Alice Pleasance"' | jq -c 'del(.active)')"
+tap_is "a PUT that omits active does not unlock" "$SCIM_STATUS $(scim_jq .active)" "200 false"
 scim_req PATCH "/Users/$alice" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]}'
 tap_is "PATCH active=true: active again" "$(scim_jq .active)" true
 tap_like "reactivated: shadow unlocked ($PWB_NSS_VIA)" "$(scim_nss shadow alice)" '^alice:\*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*::'
