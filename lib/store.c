@@ -346,6 +346,15 @@ static int open_env(struct pwb_store *st, struct pwb_error *err)
 		return pwb_error_set(err, PWB_ESTORE, "%s: opening the store: %s", st->store_dir,
 				     db_strerror(ret));
 	}
+	/* Berkeley DB makes its registry 0640 whatever the mode asked: every
+	 * store file is private to the store user. */
+	{
+		char reg[PATH_MAX + 16];
+
+		snprintf(reg, sizeof(reg), "%s/__db.register", st->store_dir);
+		if (chmod(reg, 0600) < 0 && errno != ENOENT)
+			pwb_log(LOG_WARNING, "pwb store: %s: chmod: %s", reg, strerror(errno));
+	}
 	for (i = 0; i < DBI_COUNT; i++) {
 		DB *db = NULL;
 
