@@ -21,6 +21,8 @@ pwb_scim_spawn() {
 	mkdir -p "$run" && chmod 0755 "$run"
 	PWB_SCIM_SOCK=$run/pwb-scim.sock
 	PWB_SCIM_LOG=$run/pwb-scim.log
+	# the first opener creates the store: root, as the package would
+	"$PWB_SCIM_TOKEN_TOOL" --init || return 1
 	install -o pwb -g pwb -m 0600 /dev/null "$PWB_SCIM_LOG"
 	# no syslog daemon here: its log lines go to $PWB_SCIM_LOG as well
 	spawn-fcgi -s "$PWB_SCIM_SOCK" -M 0660 -u pwb -g pwb -U www-data -G www-data \

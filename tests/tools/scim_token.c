@@ -1,7 +1,9 @@
 /* Test tool for the SCIM integration tests and benchmark (until and beside
  * `pwbadm generate-token`): stores a bearer token's hash under NAME and
  * prints the token once. `--expires-in N` sets an expiry N seconds from now
- * (negative: already expired). */
+ * (negative: already expired). `--init` only opens (creates) the store, as
+ * root does before the store user's pwb-scim may. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +33,10 @@ int main(int argc, char **argv)
 	int64_t expires_in = 0;
 	int rc = 1;
 
+	bool init_only = argc == 2 && strcmp(argv[1], "--init") == 0;
+
 	if (argc != 2 && !(argc == 4 && strcmp(argv[2], "--expires-in") == 0)) {
-		fprintf(stderr, "usage: scim_token NAME [--expires-in SECONDS]\n");
+		fprintf(stderr, "usage: scim_token NAME [--expires-in SECONDS] | --init\n");
 		return 2;
 	}
 	if (argc == 4 && pwb_parse_i64(argv[3], &expires_in) < 0) {
@@ -49,6 +53,10 @@ int main(int argc, char **argv)
 	}
 	if (pwb_store_open(&cfg, &st, &err) < 0) {
 		fprintf(stderr, "scim_token: %s\n", err.msg);
+		goto out;
+	}
+	if (init_only) {
+		rc = 0;
 		goto out;
 	}
 	if (pwb_token_generate(token) < 0 || pwb_token_hash(token, strlen(token), c.t.hash) < 0) {
