@@ -64,6 +64,8 @@ grp=$(scim_jq .id)
 gid=$(scim_jq '."urn:pwb:params:scim:schemas:extension:posix:1.0:Group".gidNumber')
 tap_like "a GID was allocated from the range" "$gid" '^2[0-9]{4}$'
 nss_like "group 'finance' with three members" group finance "^finance:x:$gid:.*,.*,"
+scim_req GET '/Groups?excludedAttributes=members&filter=displayName%20eq%20%22Finance%22'
+tap_is "Entra's group lookup without members" "$(scim_jq '[.totalResults, .Resources[0].id, (.Resources[0] | has("members"))] | @csv')" "1,\"$grp\",false"
 scim_req GET '/Groups?filter=externalId%20eq%20%228a3f%22'
 tap_is "group lookup by externalId" "$(scim_jq '.Resources[0].id')" "$grp"
 scim_req PATCH "/Groups/$grp" "{$PATCH_OP,\"Operations\":[{\"op\":\"Remove\",\"path\":\"members\",\"value\":[{\"value\":\"$frank\"},{\"value\":\"$heidi\"}]}]}"

@@ -23,6 +23,13 @@ nss_gone() { # DESC MAP KEY
 }
 PATCH_OP='"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]'
 
+# 0. "Test connector configuration": Okta lists a page of two users and groups.
+scim_req GET '/Users?startIndex=1&count=2'
+tap_is "connector test: a ListResponse" "$SCIM_STATUS $(scim_jq '.schemas[0]')" \
+	"200 urn:ietf:params:scim:api:messages:2.0:ListResponse"
+scim_req GET '/Groups?startIndex=1&count=100'
+tap_is "group import page" "$SCIM_STATUS $(scim_jq '[.totalResults, .itemsPerPage] | @csv')" "200 0,0"
+
 # 1. Okta looks the user up first.
 scim_req GET '/Users?filter=userName%20eq%20%22dave.jones%40example.com%22&startIndex=1&count=100'
 tap_is "lookup of an unknown user: empty ListResponse" \
