@@ -145,6 +145,7 @@ static void serve_one(struct pwb_scim_service *svc, const struct pwb_config *cfg
 	char *body = NULL, path[256], host[300], method[16], token_name[PWB_TOKEN_NAME_MAX * 4 + 1];
 	struct timespec start;
 	unsigned long long want = 0;
+	bool unknown_length = false;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	req.method = param(io, "REQUEST_METHOD");
@@ -158,15 +159,23 @@ static void serve_one(struct pwb_scim_service *svc, const struct pwb_config *cfg
 	req.host = host_with_port(io, req.scheme, host, sizeof(host));
 	if (!req.method)
 		req.method = "GET";
-	if (length && *length)
+	if (length && *length) {
 		want = strtoull(length, NULL, 10);
-	if (want > cfg->scim_max_request_bytes) {
+	} else if (strcmp(req.method, "GET") != 0 && strcmp(req.method, "DELETE") != 0) {
+		/* no length (a chunked body passed through): read up to one byte
+		 * past the limit to tell a body that is too large */
+		want = (unsigned long long)cfg->scim_max_request_bytes + 1;
+		unknown_length = true;
+	}
+	if (want > cfg->scim_max_request_bytes && !unknown_length) {
 		req.body_too_large = true;
 	} else if (want > 0) {
 		body = malloc(want);
 		if (body)
 			req.body_len = (size_t)read_body(io, body, want);
 		req.body = body;
+		if (req.body_len > cfg->scim_max_request_bytes)
+			req.body_too_large = true;
 	}
 	pwb_scim_service_handle(svc, &req, &resp);
 	write_response(io, &resp);

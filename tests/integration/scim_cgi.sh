@@ -18,7 +18,8 @@ cgi() {
 	case $2 in *\?*) query=${2#*\?} ;; esac
 	printf '%s' "$body" | env -i PATH="$PATH" PWB_CONFIG="$PWB_CONF" GATEWAY_INTERFACE=CGI/1.1 \
 		REQUEST_METHOD="$1" REQUEST_URI="$2" QUERY_STRING="$query" HTTP_HOST=scim.example \
-		HTTPS=on HTTP_AUTHORIZATION="${CGI_AUTH-Bearer $TOKEN}" CONTENT_LENGTH="${#body}" \
+		HTTPS=on HTTP_AUTHORIZATION="${CGI_AUTH-Bearer $TOKEN}" \
+		CONTENT_LENGTH="${CGI_LENGTH-${#body}}" \
 		CONTENT_TYPE=application/scim+json \
 		setpriv --reuid=pwb --regid=pwb --clear-groups "$PWB_BIN_SCIM" >"$PWB_TMP/cgi.out" 2>"$PWB_TMP/cgi.err"
 	CGI_BODY=$(sed '1,/^\r$/d' "$PWB_TMP/cgi.out")
@@ -33,6 +34,10 @@ tap_like "CGI: POST creates" "$(head -1 "$PWB_TMP/cgi.out")" '^Status: 201'
 id=$(printf '%s' "$CGI_BODY" | jq -r .id)
 tap_like "CGI: HTTPS=on gives an https Location" "$(grep -a '^Location:' "$PWB_TMP/cgi.out")" \
 	"^Location: https://scim.example/scim/v2/Users/$id"
+CGI_LENGTH='' cgi POST /scim/v2/Users "$(scim_user_json no-length@example.com)"
+tap_like "CGI: a body without CONTENT_LENGTH is read to its end" "$(head -1 "$PWB_TMP/cgi.out")" '^Status: 201'
+CGI_LENGTH='' cgi POST /scim/v2/Users "{\"userName\":\"big\",\"x\":\"$(head -c 1100000 /dev/zero | tr '\0' a)\"}"
+tap_like "CGI: ... and refused past scim-max-request-bytes" "$(head -1 "$PWB_TMP/cgi.out")" '^Status: 413'
 cgi GET "/scim/v2/Users?filter=userName%20eq%20%22CGI-USER%40example.com%22"
 tap_is "CGI: the user is in the store (a fresh process finds it)" "$(printf '%s' "$CGI_BODY" | jq -r '.Resources[0].id')" "$id"
 CGI_AUTH='' cgi GET /scim/v2/Users
