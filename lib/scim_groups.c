@@ -411,6 +411,8 @@ int pwb_scim_groups_handle(struct pwb_scim_ctx *c)
 	const char *m = c->req->method;
 	struct pwb_scim_error serr = {0};
 
+	if (c->search)
+		return group_list(c);
 	if (strcmp(m, "GET") == 0)
 		return c->id ? group_get(c) : group_list(c);
 	if (strcmp(m, "POST") == 0 && !c->id)

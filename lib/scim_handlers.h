@@ -21,6 +21,7 @@ struct pwb_scim_ctx {
 	const struct pwb_scim_query *query;   /* parsed query string */
 	const struct pwb_scim_filter *filter; /* parsed filter, or NULL */
 	const char *base_url;		      /* "https://host/scim/v2" */
+	bool search;			      /* POST .../.search: list with body parameters */
 };
 
 /* Sets status and body (stolen; NULL for none). Returns 0. */

@@ -127,6 +127,81 @@ int pwb_scim_query_parse(const char *query, struct pwb_scim_query *q, struct pwb
 	return r;
 }
 
+/* A string member, or an array of strings joined with commas. */
+static int search_string(json_t *body, const char *name, char **out, struct pwb_scim_error *err)
+{
+	json_t *v = pwb_scim_json_get(body, name, NULL), *el;
+	size_t i, n = 1;
+	char *text;
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_string(v)) {
+		*out = strdup(json_string_value(v));
+		return *out ? 0 : -ENOMEM;
+	}
+	if (!json_is_array(v))
+		return pwb_scim_fail(err, 400, "invalidValue", "%s must be a string or an array",
+				     name);
+	json_array_foreach(v, i, el)
+	{
+		if (!json_is_string(el))
+			return pwb_scim_fail(err, 400, "invalidValue", "%s[%zu] must be a string",
+					     name, i);
+		n += json_string_length(el) + 1;
+	}
+	text = calloc(1, n);
+	if (!text)
+		return -ENOMEM;
+	json_array_foreach(v, i, el)
+	{
+		if (i)
+			strcat(text, ",");
+		strcat(text, json_string_value(el));
+	}
+	*out = text;
+	return 0;
+}
+
+static int search_count(json_t *body, const char *name, uint64_t *out, struct pwb_scim_error *err)
+{
+	json_t *v = pwb_scim_json_get(body, name, NULL);
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v))
+		return pwb_scim_fail(err, 400, "invalidValue", "%s must be an integer", name);
+	*out = json_integer_value(v) < 0 ? 0 : (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+int pwb_scim_query_from_search(json_t *body, struct pwb_scim_query *q, struct pwb_scim_error *err)
+{
+	const char *order;
+	int r;
+
+	memset(q, 0, sizeof(*q));
+	q->start = 1;
+	q->count = PWB_SCIM_LIST_DEFAULT_COUNT;
+	if ((r = search_string(body, "filter", &q->filter, err)) < 0 ||
+	    (r = search_string(body, "sortBy", &q->sort_by, err)) < 0 ||
+	    (r = search_string(body, "attributes", &q->attributes, err)) < 0 ||
+	    (r = search_string(body, "excludedAttributes", &q->excluded, err)) < 0 ||
+	    (r = search_count(body, "startIndex", &q->start, err)) < 0 ||
+	    (r = search_count(body, "count", &q->count, err)) < 0) {
+		pwb_scim_query_clear(q);
+		return r;
+	}
+	order = pwb_scim_json_string(body, "sortOrder");
+	q->descending = order && strcasecmp(order, "descending") == 0;
+	if (q->start < 1)
+		q->start = 1;
+	if (q->count > PWB_SCIM_LIST_MAX_COUNT)
+		q->count = PWB_SCIM_LIST_MAX_COUNT;
+	return 0;
+}
+
 /* Calls fn for each attrPath in a comma list. */
 static void each_path(const char *list,
 		      void (*fn)(json_t *, const struct pwb_scim_attr_path *, void *),

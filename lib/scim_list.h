@@ -28,6 +28,12 @@ struct pwb_scim_query {
 int pwb_scim_query_parse(const char *query, struct pwb_scim_query *q, struct pwb_scim_error *err);
 void pwb_scim_query_clear(struct pwb_scim_query *q);
 
+#define PWB_SCIM_SEARCH_SCHEMA "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+/* The same parameters from a POST .../.search body (RFC 7644 §3.4.3):
+ * attributes and excludedAttributes as arrays (or comma strings). */
+int pwb_scim_query_from_search(json_t *body, struct pwb_scim_query *q, struct pwb_scim_error *err);
+
 /* Percent-decodes s[0..n) into a new string ('+' is a space when plus). */
 char *pwb_scim_url_decode(const char *s, size_t n, bool plus);
 

@@ -308,19 +308,41 @@ static void parse_request(struct request_state *s, const struct pwb_scim_request
 		pwb_scim_query_parse(NULL, &s->query, NULL);
 		return;
 	}
+	if (!req->body_too_large && req->body_len > 0 && s->writes) {
+		s->c.body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!s->c.body) {
+			pwb_scim_fail(&s->parse_err, 400, "invalidSyntax",
+				      "malformed JSON at line %d, column %d: %s", jerr.line,
+				      jerr.column, jerr.text);
+			return;
+		}
+		if (!json_is_object(s->c.body)) {
+			pwb_scim_fail(&s->parse_err, 400, "invalidSyntax",
+				      "the body must be a JSON object");
+			return;
+		}
+	}
+	if (s->id && strcmp(s->id, ".search") == 0 && strcmp(m, "POST") == 0 &&
+	    (s->route == R_USERS || s->route == R_GROUPS)) {
+		/* a search reads: the parameters come from the body instead */
+		free(s->id);
+		s->id = NULL;
+		s->c.search = true;
+		s->writes = false;
+		pwb_scim_query_clear(&s->query);
+		if (!s->c.body) {
+			pwb_scim_fail(&s->parse_err, 400, "invalidSyntax", "a search needs a body");
+			pwb_scim_query_parse(NULL, &s->query, NULL);
+			return;
+		}
+		if (pwb_scim_query_from_search(s->c.body, &s->query, &s->parse_err) < 0) {
+			pwb_scim_query_parse(NULL, &s->query, NULL);
+			return;
+		}
+	}
 	if (s->query.filter &&
 	    pwb_scim_filter_parse(s->query.filter, &s->filter, &s->parse_err) < 0)
 		return;
-	if (req->body_too_large || req->body_len == 0 || !s->writes)
-		return;
-	s->c.body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!s->c.body)
-		pwb_scim_fail(&s->parse_err, 400, "invalidSyntax",
-			      "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
-			      jerr.text);
-	else if (!json_is_object(s->c.body))
-		pwb_scim_fail(&s->parse_err, 400, "invalidSyntax",
-			      "the body must be a JSON object");
 }
 
 static int touch_token(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
@@ -366,8 +388,8 @@ void pwb_scim_service_handle(struct pwb_scim_service *svc, const struct pwb_scim
 		return;
 	}
 	route(&s, path + base_len);
-	s.c.id = s.id;
 	parse_request(&s, req, req->query ? req->query : (q ? q + 1 : NULL));
+	s.c.id = s.id;
 	s.c.query = &s.query;
 	s.c.filter = s.filter;
 

@@ -311,6 +311,8 @@ int pwb_scim_users_handle(struct pwb_scim_ctx *c)
 	const char *m = c->req->method;
 	struct pwb_scim_error serr = {0};
 
+	if (c->search)
+		return user_list(c);
 	if (strcmp(m, "GET") == 0)
 		return c->id ? user_get(c) : user_list(c);
 	if (strcmp(m, "POST") == 0 && !c->id)

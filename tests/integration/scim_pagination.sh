@@ -59,4 +59,12 @@ tap_is "sortBy userName descending" "$(scim_jq '[.Resources[].userName] | join("
 scim_req GET '/Users?sortBy=userName&startIndex=249&count=10&attributes=userName'
 tap_is "sortBy ascending, last page" "$(scim_jq '[.itemsPerPage, (.Resources | map(.userName) | join(" "))] | @csv')" '2,"page-98 page-99"'
 
+# the same through POST /Users/.search (RFC 7644 3.4.3)
+scim_req POST /Users/.search '{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"userName sw \"PAGE-1\"","startIndex":101,"count":50,"attributes":["userName"]}'
+tap_is "POST .search: same page as the GET" "$SCIM_STATUS $(scim_jq '[.totalResults, .startIndex, .itemsPerPage, (.Resources[0] | keys | join(","))] | @csv')" '200 111,101,11,"id,schemas,userName"'
+scim_req POST /Users/.search '{"filter":"userName eq"}'
+scim_is_error "POST .search with a bad filter: 400 invalidFilter" 400 invalidFilter
+scim_req GET '/Users?filter=userName%20sw%20%22page-%22&count=0'
+tap_is "a search created nothing" "$(scim_jq .totalResults)" 250
+
 tap_done

@@ -112,6 +112,34 @@ START_TEST(sorting_and_list_response)
 }
 END_TEST
 
+START_TEST(search_request_body)
+{
+	json_t *body =
+	    load("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:SearchRequest\"],"
+		 "\"filter\":\"userName sw \\\"a\\\"\",\"startIndex\":0,\"count\":5000,"
+		 "\"attributes\":[\"userName\",\"name.givenName\"],"
+		 "\"excludedAttributes\":\"groups\",\"sortBy\":\"userName\","
+		 "\"sortOrder\":\"descending\"}");
+	json_t *bad = load("{\"attributes\":[1]}");
+	struct pwb_scim_query q;
+	struct pwb_scim_error err = {0};
+
+	ck_assert_int_eq(pwb_scim_query_from_search(body, &q, &err), 0);
+	ck_assert_str_eq(q.filter, "userName sw \"a\"");
+	ck_assert_uint_eq(q.start, 1);
+	ck_assert_uint_eq(q.count, PWB_SCIM_LIST_MAX_COUNT);
+	ck_assert_str_eq(q.attributes, "userName,name.givenName");
+	ck_assert_str_eq(q.excluded, "groups");
+	ck_assert_str_eq(q.sort_by, "userName");
+	ck_assert(q.descending);
+	pwb_scim_query_clear(&q);
+	ck_assert_int_lt(pwb_scim_query_from_search(bad, &q, &err), 0);
+	ck_assert_str_eq(err.scim_type, "invalidValue");
+	json_decref(body);
+	json_decref(bad);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scim_list");
@@ -123,6 +151,7 @@ int main(void)
 	tcase_add_test(tc, pagination_defaults_and_clamps);
 	tcase_add_test(tc, projection);
 	tcase_add_test(tc, sorting_and_list_response);
+	tcase_add_test(tc, search_request_body);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
