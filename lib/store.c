@@ -196,6 +196,33 @@ int pwb_kv_dup_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, s
 	return 0;
 }
 
+int pwb_kv_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ctx,
+		   struct pwb_error *err)
+{
+	DB *db = txn->st->db[dbi];
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	int ret, r = 0;
+
+	ret = db->cursor(db, txn->tid, &c, 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	k.flags = v.flags = DB_DBT_REALLOC;
+	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
+		r = cb(k.data, k.size, v.data, v.size, ctx, err);
+		if (r != 0)
+			break;
+	}
+	free(k.data);
+	free(v.data);
+	c->close(c);
+	if (r != 0)
+		return r;
+	if (ret != DB_NOTFOUND)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	return 0;
+}
+
 /* ---- environment ---- */
 
 static int is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
@@ -318,6 +345,15 @@ static int open_env(struct pwb_store *st, struct pwb_error *err)
 		close_env(st);
 		return pwb_error_set(err, PWB_ESTORE, "%s: opening the store: %s", st->store_dir,
 				     db_strerror(ret));
+	}
+	/* Berkeley DB makes its registry 0640 whatever the mode asked: every
+	 * store file is private to the store user. */
+	{
+		char reg[PATH_MAX + 16];
+
+		snprintf(reg, sizeof(reg), "%s/__db.register", st->store_dir);
+		if (chmod(reg, 0600) < 0 && errno != ENOENT)
+			pwb_log(LOG_WARNING, "pwb store: %s: chmod: %s", reg, strerror(errno));
 	}
 	for (i = 0; i < DBI_COUNT; i++) {
 		DB *db = NULL;

@@ -297,51 +297,39 @@ int pwb_group_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 	return r;
 }
 
+struct group_walk {
+	pwb_group_cb cb;
+	void *ctx;
+};
+
+static int group_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			  struct pwb_error *err)
+{
+	struct group_walk *w = ctx;
+	char id[PWB_ID_LEN + 1];
+	_cleanup_free_ char *text = NULL;
+	struct pwb_group g;
+	int r;
+
+	if (klen != PWB_ID_LEN)
+		return 0;
+	memcpy(id, key, PWB_ID_LEN);
+	id[PWB_ID_LEN] = '\0';
+	text = strndup(val, vlen);
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	if (pwb_group_decode(id, text, &g) < 0)
+		return pwb_error_set(err, PWB_ESTORE, "group %s: damaged record", id);
+	r = w->cb(&g, w->ctx);
+	pwb_group_clear(&g);
+	return r;
+}
+
 int pwb_group_foreach(struct pwb_txn *txn, pwb_group_cb cb, void *ctx, struct pwb_error *err)
 {
-	DB *db = txn->st->db[DBI_GROUPS];
-	DBC *c = NULL;
-	DBT k = {0}, v = {0};
-	int ret, r = 0;
+	struct group_walk w = {cb, ctx};
 
-	ret = db->cursor(db, txn->tid, &c, 0);
-	if (ret != 0)
-		return pwb_txn_fail(txn, ret, "groups", err);
-	k.flags = v.flags = DB_DBT_REALLOC;
-	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
-		struct pwb_group g;
-		char id[PWB_ID_LEN + 1];
-		char *text;
-
-		if (k.size != PWB_ID_LEN)
-			continue;
-		memcpy(id, k.data, PWB_ID_LEN);
-		id[PWB_ID_LEN] = '\0';
-		text = strndup(v.data, v.size);
-		if (!text) {
-			r = pwb_error_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		r = pwb_group_decode(id, text, &g);
-		free(text);
-		if (r < 0) {
-			r = pwb_error_set(err, PWB_ESTORE, "group %s: damaged record", id);
-			break;
-		}
-		r = cb(&g, ctx);
-		pwb_group_clear(&g);
-		if (r != 0)
-			break;
-	}
-	free(k.data);
-	free(v.data);
-	c->close(c);
-	if (r != 0)
-		return r;
-	if (ret != DB_NOTFOUND) {
-		return pwb_txn_fail(txn, ret, "groups", err);
-	}
-	return 0;
+	return pwb_kv_foreach(txn, DBI_GROUPS, group_walk_one, &w, err);
 }
 
 int pwb_group_count(struct pwb_txn *txn, uint64_t *count, struct pwb_error *err)

@@ -93,42 +93,34 @@ int pwb_store_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_err
 	return pwb_ids_retire(txn, kind, id, err);
 }
 
+struct retired_walk {
+	pwb_retired_cb cb;
+	void *ctx;
+};
+
+static int retired_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			    struct pwb_error *err)
+{
+	struct retired_walk *w = ctx;
+	char buf[16];
+	uint32_t id;
+
+	if (klen < 3 || klen >= sizeof(buf))
+		return 0;
+	memcpy(buf, key, klen);
+	buf[klen] = '\0';
+	if ((buf[0] != 'u' && buf[0] != 'g') || buf[1] != '=' ||
+	    pwb_parse_u32(buf + 2, 1, UINT32_MAX, &id) < 0)
+		return 0;
+	return w->cb(buf[0], id, w->ctx);
+}
+
 int pwb_store_retired_foreach(struct pwb_txn *txn, pwb_retired_cb cb, void *ctx,
 			      struct pwb_error *err)
 {
-	DB *db = txn->st->db[DBI_RETIRED];
-	DBC *c = NULL;
-	DBT k = {0}, v = {0};
-	int ret, r = 0;
+	struct retired_walk w = {cb, ctx};
 
-	ret = db->cursor(db, txn->tid, &c, 0);
-	if (ret != 0)
-		return pwb_txn_fail(txn, ret, "retired ids", err);
-	k.flags = v.flags = DB_DBT_REALLOC;
-	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
-		char buf[16];
-		uint32_t id;
-
-		if (k.size < 3 || k.size >= sizeof(buf))
-			continue;
-		memcpy(buf, k.data, k.size);
-		buf[k.size] = '\0';
-		if ((buf[0] != 'u' && buf[0] != 'g') || buf[1] != '=' ||
-		    pwb_parse_u32(buf + 2, 1, UINT32_MAX, &id) < 0)
-			continue;
-		r = cb(buf[0], id, ctx);
-		if (r != 0)
-			break;
-	}
-	free(k.data);
-	free(v.data);
-	c->close(c);
-	if (r != 0)
-		return r;
-	if (ret != DB_NOTFOUND) {
-		return pwb_txn_fail(txn, ret, "retired ids", err);
-	}
-	return 0;
+	return pwb_kv_foreach(txn, DBI_RETIRED, retired_walk_one, &w, err);
 }
 
 uint64_t pwb_store_change_seq(struct pwb_txn *txn)

@@ -66,6 +66,13 @@ int pwb_kv_put(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t kl
 	       size_t vlen, struct pwb_error *err);
 int pwb_kv_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
 	       struct pwb_error *err);
+/* Walks a whole database in key order; cb's non-zero return stops the walk
+ * and is returned. Key and value are only valid during the call. */
+typedef int (*pwb_kv_cb)(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			 struct pwb_error *err);
+int pwb_kv_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ctx,
+		   struct pwb_error *err);
+
 /* Sorted-duplicate databases (memberships): delete one pair; iterate. */
 int pwb_kv_dup_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
 		   const void *val, size_t vlen, struct pwb_error *err);

@@ -500,51 +500,39 @@ out:
 	return r;
 }
 
+struct user_walk {
+	pwb_user_cb cb;
+	void *ctx;
+};
+
+static int user_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			 struct pwb_error *err)
+{
+	struct user_walk *w = ctx;
+	char id[PWB_ID_LEN + 1];
+	_cleanup_free_ char *text = NULL;
+	struct pwb_user u;
+	int r;
+
+	if (klen != PWB_ID_LEN)
+		return 0;
+	memcpy(id, key, PWB_ID_LEN);
+	id[PWB_ID_LEN] = '\0';
+	text = strndup(val, vlen);
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	if (pwb_user_decode(id, text, &u) < 0)
+		return pwb_error_set(err, PWB_ESTORE, "user %s: damaged record", id);
+	r = w->cb(&u, w->ctx);
+	pwb_user_clear(&u);
+	return r;
+}
+
 int pwb_user_foreach(struct pwb_txn *txn, pwb_user_cb cb, void *ctx, struct pwb_error *err)
 {
-	DB *db = txn->st->db[DBI_USERS];
-	DBC *c = NULL;
-	DBT k = {0}, v = {0};
-	int ret, r = 0;
+	struct user_walk w = {cb, ctx};
 
-	ret = db->cursor(db, txn->tid, &c, 0);
-	if (ret != 0)
-		return pwb_txn_fail(txn, ret, "users", err);
-	k.flags = v.flags = DB_DBT_REALLOC;
-	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
-		struct pwb_user u;
-		char id[PWB_ID_LEN + 1];
-		char *text;
-
-		if (k.size != PWB_ID_LEN)
-			continue;
-		memcpy(id, k.data, PWB_ID_LEN);
-		id[PWB_ID_LEN] = '\0';
-		text = strndup(v.data, v.size);
-		if (!text) {
-			r = pwb_error_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		r = pwb_user_decode(id, text, &u);
-		free(text);
-		if (r < 0) {
-			r = pwb_error_set(err, PWB_ESTORE, "user %s: damaged record", id);
-			break;
-		}
-		r = cb(&u, ctx);
-		pwb_user_clear(&u);
-		if (r != 0)
-			break;
-	}
-	free(k.data);
-	free(v.data);
-	c->close(c);
-	if (r != 0)
-		return r;
-	if (ret != DB_NOTFOUND) {
-		return pwb_txn_fail(txn, ret, "users", err);
-	}
-	return 0;
+	return pwb_kv_foreach(txn, DBI_USERS, user_walk_one, &w, err);
 }
 
 int pwb_store_count(struct pwb_txn *txn, int dbi, uint64_t *count, struct pwb_error *err)
