@@ -59,8 +59,10 @@ int pwb_nss_fill_passwd(char *buf, struct passwd *pw)
 	char *f[7];
 	uint32_t uid, gid;
 
+	/* UID/GID 0 never come from pwb: a snapshot claiming them is refused,
+	 * whoever managed to write it. */
 	if (pwb_nss_split(buf, f, 7) < 0 || pwb_nss_parse_id(f[2], &uid) < 0 ||
-	    pwb_nss_parse_id(f[3], &gid) < 0)
+	    pwb_nss_parse_id(f[3], &gid) < 0 || uid == 0 || gid == 0)
 		return -EINVAL;
 	pw->pw_name = f[0];
 	pw->pw_passwd = f[1];
@@ -78,7 +80,7 @@ int pwb_nss_fill_group(char *buf, size_t len, size_t buflen, struct group *gr)
 	size_t count = 0, offset;
 	uint32_t gid;
 
-	if (pwb_nss_split(buf, f, 4) < 0 || pwb_nss_parse_id(f[2], &gid) < 0)
+	if (pwb_nss_split(buf, f, 4) < 0 || pwb_nss_parse_id(f[2], &gid) < 0 || gid == 0)
 		return -EINVAL;
 	if (*f[3]) {
 		count = 1;

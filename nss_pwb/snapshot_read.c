@@ -4,6 +4,7 @@
  * they stay open until delta.db is replaced by a new generation. */
 #include <db.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -120,11 +121,12 @@ static int open_env(void)
 		return PWB_SNAP_UNAVAIL;
 	env->set_errcall(env, silent_errcall);
 	env->set_msgcall(env, silent_msgcall);
-	/* DB_PRIVATE: regions in this process's heap, no file is created; the
-	 * home is the snapshot directory so no DB_CONFIG is read from the cwd. */
+	/* DB_PRIVATE: regions in this process's heap, no file is created. The
+	 * home is "/" because Berkeley DB reads DB_CONFIG from it: only root can
+	 * plant one there (not the cwd's owner, not the store user). */
 	if (env->set_cachesize(env, 0, CACHE_BYTES, 1) != 0 ||
 	    env->set_mp_mmapsize(env, MMAP_MAX) != 0 ||
-	    env->open(env, snap_dir, DB_CREATE | DB_PRIVATE | DB_INIT_MPOOL, 0) != 0) {
+	    env->open(env, "/", DB_CREATE | DB_PRIVATE | DB_INIT_MPOOL, 0) != 0) {
 		env->close(env, 0);
 		return PWB_SNAP_UNAVAIL;
 	}
@@ -137,7 +139,7 @@ static int open_env(void)
 static int open_db(const char *path, DB **out)
 {
 	DB *db = NULL;
-	int r;
+	int r, fd;
 
 	*out = NULL;
 	if (db_create(&db, snap_env, 0) != 0)
@@ -146,6 +148,12 @@ static int open_db(const char *path, DB **out)
 	if (r != 0) {
 		db->close(db, DB_NOSYNC);
 		return r == ENOENT ? -ENOENT : PWB_SNAP_UNAVAIL;
+	}
+	/* Berkeley DB sets FD_CLOEXEC right after its open(2); make sure,
+	 * since the host's children must never inherit the descriptor. */
+	if (db->fd(db, &fd) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+		db->close(db, DB_NOSYNC);
+		return PWB_SNAP_UNAVAIL;
 	}
 	*out = db;
 	return 0;
