@@ -1,7 +1,6 @@
 /* The group map: lookups by name and GID, and enumeration, from the
  * "g." / "g=" keys of the published snapshot (pwb groups with their
  * members, and each user's private group). */
-#include <stdio.h>
 #include <string.h>
 #include "names.h"
 #include "snapshot.h"
@@ -34,7 +33,7 @@ enum nss_status _nss_pwb_getgrnam_r(const char *name, struct group *gr, char *bu
 	int r = PWB_SNAP_NOTFOUND;
 
 	if (name && pwb_names_is_valid(name)) {
-		snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_GROUP_NAME, name);
+		pwb_nss_key_name(key, PWB_SNAP_KEY_GROUP_NAME, name);
 		r = group_get(key, name, 0, gr, buf, buflen);
 	}
 	return pwb_nss_status(r, saved_errno, errnop);
@@ -47,7 +46,7 @@ enum nss_status _nss_pwb_getgrgid_r(gid_t gid, struct group *gr, char *buf, size
 	char key[PWB_SNAP_KEY_MAX];
 	int r;
 
-	snprintf(key, sizeof(key), "%s%u", PWB_SNAP_KEY_GROUP_GID, (unsigned)gid);
+	pwb_nss_key_id(key, PWB_SNAP_KEY_GROUP_GID, gid);
 	r = group_get(key, NULL, gid, gr, buf, buflen);
 	return pwb_nss_status(r, saved_errno, errnop);
 }

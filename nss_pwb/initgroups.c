@@ -1,6 +1,5 @@
 /* initgroups: a user's supplementary GIDs from the "i.NAME" index of the
  * snapshot, so `id` and login cost one lookup instead of a group scan. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "names.h"
@@ -72,7 +71,7 @@ enum nss_status _nss_pwb_initgroups_dyn(const char *user, gid_t group, long int 
 
 	if (!user || !pwb_names_is_valid(user))
 		return pwb_nss_status(r, saved_errno, errnop);
-	snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_INITGROUPS, user);
+	pwb_nss_key_name(key, PWB_SNAP_KEY_INITGROUPS, user);
 	while ((r = pwb_snap_get(PWB_SNAP_SET_PUBLIC, key, buf, buflen, &len)) == -ERANGE &&
 	       buflen < INDEX_MAX_BYTES) {
 		char *bigger = realloc(heap, buflen * 4);

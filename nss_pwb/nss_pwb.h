@@ -33,6 +33,11 @@ static inline enum nss_status pwb_nss_status(int r, int saved_errno, int *errnop
 	}
 }
 
+/* Snapshot keys: prefix + a (validated) name, or prefix + decimal id. No
+ * printf on the lookup path. */
+void pwb_nss_key_name(char key[PWB_SNAP_KEY_MAX], const char *prefix, const char *name);
+void pwb_nss_key_id(char key[PWB_SNAP_KEY_MAX], const char *prefix, uint32_t id);
+
 /* Splits line in place at ':' into exactly n fields; -EINVAL otherwise. */
 int pwb_nss_split(char *line, char **fields, int n);
 /* A whole decimal number in [0, UINT32_MAX - 1]; -EINVAL otherwise. */

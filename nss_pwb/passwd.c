@@ -1,6 +1,5 @@
 /* The passwd map: lookups by name and UID, and enumeration, from the
  * "p." / "p=" keys of the published snapshot. */
-#include <stdio.h>
 #include <string.h>
 #include "names.h"
 #include "snapshot.h"
@@ -34,7 +33,7 @@ enum nss_status _nss_pwb_getpwnam_r(const char *name, struct passwd *pw, char *b
 	int r = PWB_SNAP_NOTFOUND;
 
 	if (name && pwb_names_is_valid(name)) {
-		snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_PASSWD_NAME, name);
+		pwb_nss_key_name(key, PWB_SNAP_KEY_PASSWD_NAME, name);
 		r = passwd_get(key, name, 0, pw, buf, buflen);
 	}
 	return pwb_nss_status(r, saved_errno, errnop);
@@ -47,7 +46,7 @@ enum nss_status _nss_pwb_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, siz
 	char key[PWB_SNAP_KEY_MAX];
 	int r;
 
-	snprintf(key, sizeof(key), "%s%u", PWB_SNAP_KEY_PASSWD_UID, (unsigned)uid);
+	pwb_nss_key_id(key, PWB_SNAP_KEY_PASSWD_UID, uid);
 	r = passwd_get(key, NULL, uid, pw, buf, buflen);
 	return pwb_nss_status(r, saved_errno, errnop);
 }

@@ -1,7 +1,6 @@
 /* The shadow map from the root-only shadow files of the snapshot: "*" for
  * active users (no local password), "!*" and long expired for locked ones.
  * An unprivileged process cannot open them and gets UNAVAIL. */
-#include <stdio.h>
 #include <string.h>
 #include "names.h"
 #include "snapshot.h"
@@ -18,7 +17,7 @@ enum nss_status _nss_pwb_getspnam_r(const char *name, struct spwd *sp, char *buf
 	int r = PWB_SNAP_NOTFOUND;
 
 	if (name && pwb_names_is_valid(name)) {
-		snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_SHADOW_NAME, name);
+		pwb_nss_key_name(key, PWB_SNAP_KEY_SHADOW_NAME, name);
 		r = pwb_snap_get(PWB_SNAP_SET_SHADOW, key, buf, buflen, &len);
 		if (r == 0 && (pwb_nss_fill_shadow(buf, sp) < 0 || strcmp(sp->sp_namp, name) != 0))
 			r = PWB_SNAP_NOTFOUND;

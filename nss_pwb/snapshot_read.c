@@ -51,8 +51,20 @@ static void level_name(enum pwb_snap_set set, int level, unsigned long long gen,
 			 gen);
 }
 
+/* One open level. Small levels (delta, mid) carry a Bloom filter of their
+ * keys, so the common lookup (a user in the base) skips them without a
+ * B-tree search. */
+struct snap_level {
+	DB *db;			/* NULL: absent or empty */
+	unsigned long long gen; /* mid/base: the generation open (or known empty) */
+	bool known;		/* gen is meaningful */
+	uint64_t *bloom;	/* NULL: no filter, always search */
+	uint32_t bloom_mask;	/* bits - 1 */
+};
+
 struct snap_state {
-	DB *level[LEVELS];
+	struct snap_level level[LEVELS];
+	int delta_fd; /* Berkeley DB's descriptor of the delta */
 	/* identity of the delta.db the handles belong to */
 	dev_t dev;
 	ino_t ino;
@@ -66,6 +78,94 @@ static DB_ENV *snap_env;
 static char snap_dir[PATH_MAX]; /* db-dir/nss, resolved when nothing is open */
 static struct snap_state snap_sets[2];
 
+/* Levels holding more keys than this get no filter (and a base never does:
+ * nearly every lookup ends there anyway). */
+#define BLOOM_MAX_KEYS	   (1u << 20)
+#define BLOOM_BITS_PER_KEY 16
+
+static uint64_t key_hash(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+static bool bloom_maybe(const struct snap_level *l, uint64_t h)
+{
+	uint32_t a = (uint32_t)h & l->bloom_mask, b = (uint32_t)(h >> 32) & l->bloom_mask;
+
+	if (!l->bloom)
+		return true;
+	return (l->bloom[a / 64] >> (a % 64) & 1) && (l->bloom[b / 64] >> (b % 64) & 1);
+}
+
+/* Reads every key of a small level into a filter. A level with no key is
+ * closed (nothing to search); failure just leaves the level unfiltered. */
+static void build_bloom(struct snap_level *l)
+{
+	DBT key = {0}, val = {.flags = DB_DBT_PARTIAL}; /* keys only */
+	uint64_t *hashes = NULL, *grown, bits;
+	size_t n = 0, cap = 0;
+	DBC *c = NULL;
+	int r;
+
+	if (l->db->cursor(l->db, NULL, &c, 0) != 0)
+		return;
+	while ((r = c->get(c, &key, &val, DB_NEXT)) == 0 && n < BLOOM_MAX_KEYS) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			grown = realloc(hashes, cap * sizeof(*hashes));
+			if (!grown)
+				break;
+			hashes = grown;
+		}
+		hashes[n++] = key_hash(key.data, key.size);
+	}
+	c->close(c);
+	if (r == DB_NOTFOUND && n == 0) {
+		l->db->close(l->db, DB_NOSYNC);
+		l->db = NULL;
+	} else if (r == DB_NOTFOUND) {
+		for (bits = 1024; bits < (uint64_t)n * BLOOM_BITS_PER_KEY; bits *= 2)
+			;
+		l->bloom = calloc(bits / 64, sizeof(uint64_t));
+		l->bloom_mask = (uint32_t)(bits - 1);
+		for (size_t i = 0; l->bloom && i < n; i++) {
+			uint32_t a = (uint32_t)hashes[i] & l->bloom_mask;
+			uint32_t b = (uint32_t)(hashes[i] >> 32) & l->bloom_mask;
+
+			l->bloom[a / 64] |= 1ull << (a % 64);
+			l->bloom[b / 64] |= 1ull << (b % 64);
+		}
+	}
+	free(hashes);
+}
+
+static void close_level(struct snap_level *l)
+{
+	if (l->db)
+		l->db->close(l->db, DB_NOSYNC);
+	free(l->bloom);
+	memset(l, 0, sizeof(*l));
+}
+
+static void close_set(struct snap_state *s)
+{
+	for (int i = 0; i < LEVELS; i++)
+		close_level(&s->level[i]);
+}
+
+static bool any_open(void)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (snap_sets[i].level[LEVEL_DELTA].db)
+			return true;
+	return false;
+}
+
 static void silent_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 {
 	/* A module inside someone else's process never prints. */
@@ -73,23 +173,6 @@ static void silent_errcall(const DB_ENV *env, const char *prefix, const char *ms
 
 static void silent_msgcall(const DB_ENV *env, const char *msg)
 {
-}
-
-static void close_set(struct snap_state *s)
-{
-	for (int i = 0; i < LEVELS; i++) {
-		if (s->level[i])
-			s->level[i]->close(s->level[i], DB_NOSYNC);
-		s->level[i] = NULL;
-	}
-}
-
-static bool any_open(void)
-{
-	for (size_t i = 0; i < 2; i++)
-		if (snap_sets[i].level[LEVEL_DELTA])
-			return true;
-	return false;
 }
 
 /* db-dir from $PWB_CONFIG (secure_getenv) or the default config file, else
@@ -180,22 +263,36 @@ static int read_meta(DB *delta, const char *name, unsigned long long *out)
 	return 0;
 }
 
-static int open_level(enum pwb_snap_set set, int level, DB *delta, DB **out)
+/* Makes level `level` the generation the delta names, keeping the open one
+ * when it is already that generation (the usual case: most publishes only
+ * replace the delta). */
+static int open_level(enum pwb_snap_set set, int level, DB *delta, struct snap_level *l)
 {
 	const char *meta = level == LEVEL_MID ? PWB_SNAP_META_MID : PWB_SNAP_META_BASE;
 	unsigned long long gen;
 	char name[64], path[PATH_MAX];
 	int r;
 
-	*out = NULL;
 	r = read_meta(delta, meta, &gen);
-	if (r < 0)
+	if (r < 0) {
+		close_level(l);
 		return r;
+	}
+	if (l->known && l->gen == gen)
+		return 0;
+	close_level(l);
 	level_name(set, level, gen, name, sizeof(name));
 	r = snprintf(path, sizeof(path), "%s/%s", snap_dir, name);
 	if (r < 0 || (size_t)r >= sizeof(path))
 		return PWB_SNAP_UNAVAIL;
-	return open_db(path, out);
+	r = open_db(path, &l->db);
+	if (r < 0)
+		return r;
+	l->gen = gen;
+	l->known = true;
+	if (level == LEVEL_MID)
+		build_bloom(l);
+	return 0;
 }
 
 /* Opens delta.db and the mid and base it names. -EAGAIN: a named file was
@@ -203,59 +300,73 @@ static int open_level(enum pwb_snap_set set, int level, DB *delta, DB **out)
 static int open_generation(enum pwb_snap_set set)
 {
 	struct snap_state *s = &snap_sets[set];
+	struct snap_level *delta = &s->level[LEVEL_DELTA];
 	struct stat st;
-	DB *delta = NULL;
 	int fd, r;
 
-	r = open_db(s->delta_path, &delta);
-	if (r < 0)
+	close_level(delta);
+	r = open_db(s->delta_path, &delta->db);
+	if (r < 0) {
+		close_set(s);
 		return PWB_SNAP_UNAVAIL; /* no snapshot published (yet), or not ours to read */
+	}
 	/* The identity of the file we opened, not of a path that may have been
-	 * swapped since: the next call's stat compares against this. */
-	if (delta->fd(delta, &fd) != 0 || fstat(fd, &st) != 0) {
-		delta->close(delta, DB_NOSYNC);
+	 * swapped since: later calls compare against this. */
+	if (delta->db->fd(delta->db, &fd) != 0 || fstat(fd, &st) != 0) {
+		close_set(s);
 		return PWB_SNAP_UNAVAIL;
 	}
-	s->level[LEVEL_DELTA] = delta;
+	s->delta_fd = fd;
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	s->size = st.st_size;
 	s->mtime = st.st_mtim;
 
-	r = open_level(set, LEVEL_BASE, delta, &s->level[LEVEL_BASE]);
+	r = open_level(set, LEVEL_BASE, delta->db, &s->level[LEVEL_BASE]);
 	if (r == PWB_SNAP_NOTFOUND)
 		r = PWB_SNAP_UNAVAIL; /* every delta names its base */
 	if (r == 0)
-		r = open_level(set, LEVEL_MID, delta, &s->level[LEVEL_MID]);
+		r = open_level(set, LEVEL_MID, delta->db, &s->level[LEVEL_MID]);
 	if (r == PWB_SNAP_NOTFOUND)
 		r = 0; /* tolerate a delta sitting directly on its base */
 	if (r < 0) {
 		close_set(s);
 		return r == -ENOENT ? -EAGAIN : PWB_SNAP_UNAVAIL;
 	}
+	build_bloom(delta);
+	if (!delta->db) {
+		close_set(s); /* not even meta keys: not a delta */
+		return PWB_SNAP_UNAVAIL;
+	}
 	return 0;
 }
 
-static bool same_file(const struct snap_state *s, const struct stat *st)
+/* Has delta.db been replaced since we opened it? A rename over it leaves
+ * our inode with no link; an in-place rewrite changes its mtime or size.
+ * fstat of the held descriptor is the one stat per call: it costs no path
+ * walk, and the held inode cannot be recycled for a newer delta. */
+static bool delta_current(const struct snap_state *s)
 {
-	return st->st_ino == s->ino && st->st_dev == s->dev && st->st_size == s->size &&
-	       st->st_mtim.tv_sec == s->mtime.tv_sec && st->st_mtim.tv_nsec == s->mtime.tv_nsec;
+	struct stat st;
+
+	if (fstat(s->delta_fd, &st) != 0)
+		return false;
+	return st.st_nlink > 0 && st.st_ino == s->ino && st.st_dev == s->dev &&
+	       st.st_size == s->size && st.st_mtim.tv_sec == s->mtime.tv_sec &&
+	       st.st_mtim.tv_nsec == s->mtime.tv_nsec;
 }
 
-/* Makes the set's handles current: one stat when nothing changed. Called
+/* Makes the set's handles current: one fstat when nothing changed. Called
  * with snap_lock held. */
 static int refresh(enum pwb_snap_set set)
 {
 	struct snap_state *s = &snap_sets[set];
-	struct stat st;
 	int r;
 
-	if (s->level[LEVEL_DELTA]) {
-		if (stat(s->delta_path, &st) == 0 && same_file(s, &st))
+	if (s->level[LEVEL_DELTA].db) {
+		if (delta_current(s))
 			return 0;
-		close_set(s);
-	}
-	if (!any_open()) {
+	} else if (!any_open()) {
 		/* Nothing open: pick up a config written since the last try. */
 		if (resolve_dir() < 0)
 			return PWB_SNAP_UNAVAIL;
@@ -285,13 +396,15 @@ static int copy_value(const DBT *val, char *buf, size_t buflen, size_t *len)
 
 /* The value of key at the first level holding it; tombstones read as
  * not found. val points into Berkeley DB's memory until the next call. */
-static int lookup(struct snap_state *s, int from_level, DBT *key, DBT *val)
+static int lookup(struct snap_state *s, DBT *key, DBT *val)
 {
-	for (int i = from_level; i < LEVELS; i++) {
-		DB *db = s->level[i];
+	uint64_t h = key_hash(key->data, key->size);
+
+	for (int i = 0; i < LEVELS; i++) {
+		DB *db = s->level[i].db;
 		int r;
 
-		if (!db)
+		if (!db || !bloom_maybe(&s->level[i], h))
 			continue;
 		memset(val, 0, sizeof(*val));
 		r = db->get(db, NULL, key, val, 0);
@@ -313,7 +426,7 @@ int pwb_snap_get(enum pwb_snap_set set, const char *key, char *buf, size_t bufle
 	pthread_mutex_lock(&snap_lock);
 	r = refresh(set);
 	if (r == 0)
-		r = lookup(&snap_sets[set], LEVEL_DELTA, &k, &val);
+		r = lookup(&snap_sets[set], &k, &val);
 	if (r == 0)
 		r = copy_value(&val, buf, buflen, len);
 	pthread_mutex_unlock(&snap_lock);
@@ -324,9 +437,14 @@ int pwb_snap_get(enum pwb_snap_set set, const char *key, char *buf, size_t bufle
  * entry at `level` is superseded. */
 static bool superseded(struct snap_state *s, int level, DBT *key)
 {
-	for (int i = 0; i < level; i++)
-		if (s->level[i] && s->level[i]->exists(s->level[i], NULL, key, 0) == 0)
+	uint64_t h = key_hash(key->data, key->size);
+
+	for (int i = 0; i < level; i++) {
+		struct snap_level *l = &s->level[i];
+
+		if (l->db && bloom_maybe(l, h) && l->db->exists(l->db, NULL, key, 0) == 0)
 			return true;
+	}
 	return false;
 }
 
@@ -335,7 +453,7 @@ static bool superseded(struct snap_state *s, int level, DBT *key)
 static int next_in_level(struct snap_state *s, const char *prefix, struct pwb_snap_cursor *cur,
 			 char *buf, size_t buflen, size_t *len)
 {
-	DB *db = s->level[cur->level];
+	DB *db = s->level[cur->level].db;
 	size_t plen = strlen(prefix);
 	DBC *c = NULL;
 	DBT key, val;
