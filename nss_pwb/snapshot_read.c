@@ -555,6 +555,24 @@ void pwb_snap_close_all(void)
 	pthread_mutex_unlock(&snap_lock);
 }
 
+/* A fork while another thread holds the lock would leave the child's copy
+ * locked forever: take it around fork so the child starts unlocked with
+ * consistent handles (private memory, pread/mmap: usable in the child). */
+static void snap_prefork(void)
+{
+	pthread_mutex_lock(&snap_lock);
+}
+
+static void snap_postfork(void)
+{
+	pthread_mutex_unlock(&snap_lock);
+}
+
+__attribute__((constructor)) static void snap_load(void)
+{
+	pthread_atfork(snap_prefork, snap_postfork, snap_postfork);
+}
+
 /* glibc unloads NSS modules at exit under valgrind (__libc_freeres): give
  * Berkeley DB's memory back so leak checkers see a clean process. */
 __attribute__((destructor)) static void snap_unload(void)
