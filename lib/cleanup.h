@@ -25,10 +25,10 @@ static inline void pwb_fclosep(FILE **f)
 		fclose(*f);
 }
 
-#define _cleanup_(f)	   __attribute__((cleanup(f)))
-#define _cleanup_free_	   _cleanup_(pwb_freep)
-#define _cleanup_close_	   _cleanup_(pwb_closep)
-#define _cleanup_fclose_   _cleanup_(pwb_fclosep)
+#define _cleanup_(f)	 __attribute__((cleanup(f)))
+#define _cleanup_free_	 _cleanup_(pwb_freep)
+#define _cleanup_close_	 _cleanup_(pwb_closep)
+#define _cleanup_fclose_ _cleanup_(pwb_fclosep)
 
 /* Hands ownership over: returns p and NULLs the variable holding it. */
 #define PWB_TAKE_PTR(p)                                                                            \

@@ -16,7 +16,12 @@
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_LINE	 4096
 
-enum key_type { KEY_STRING, KEY_PATH, KEY_BOOL, KEY_U32 };
+enum key_type {
+	KEY_STRING,
+	KEY_PATH,
+	KEY_BOOL,
+	KEY_U32
+};
 
 struct key {
 	const char *name;
@@ -26,40 +31,52 @@ struct key {
 	uint32_t min, max;
 };
 
-#define STR(k, f, d)	       {k, KEY_STRING, offsetof(struct pwb_config, f), d, 0, 0}
-#define PATH(k, f, d)	       {k, KEY_PATH, offsetof(struct pwb_config, f), d, 0, 0}
-#define BOOL(k, f, d)	       {k, KEY_BOOL, offsetof(struct pwb_config, f), d, 0, 1}
-#define U32(k, f, d, lo, hi) {k, KEY_U32, offsetof(struct pwb_config, f), d, lo, hi}
+#define STR(k, f, d)                                                                               \
+	{                                                                                          \
+		k, KEY_STRING, offsetof(struct pwb_config, f), d, 0, 0                             \
+	}
+#define PATH(k, f, d)                                                                              \
+	{                                                                                          \
+		k, KEY_PATH, offsetof(struct pwb_config, f), d, 0, 0                               \
+	}
+#define BOOL(k, f, d)                                                                              \
+	{                                                                                          \
+		k, KEY_BOOL, offsetof(struct pwb_config, f), d, 0, 1                               \
+	}
+#define U32(k, f, d, lo, hi)                                                                       \
+	{                                                                                          \
+		k, KEY_U32, offsetof(struct pwb_config, f), d, lo, hi                              \
+	}
 
 static const struct key keys[] = {
-	PATH("db-dir", db_dir, PWB_DB_DIR_DEFAULT),
-	STR("store-user", store_user, "pwb"),
-	U32("nss-delta-max", nss_delta_max, "256", 16, 1000000),
-	U32("nss-mid-max", nss_mid_max, "16384", 64, 100000000),
-	BOOL("user-provisioning-enabled", provisioning_enabled, "0"),
-	BOOL("user-provisioning-register-on-first-login", register_on_first_login, "0"),
-	U32("user-provisioning-start-uid", start_uid, "1000", 1, 4294967294u),
-	U32("user-provisioning-end-uid", end_uid, "60000", 1, 4294967294u),
-	U32("group-provisioning-start-gid", start_gid, "1000", 1, 4294967294u),
-	U32("group-provisioning-end-gid", end_gid, "60000", 1, 4294967294u),
-	PATH("user-homedir-path", homedir_path, "/home"),
-	PATH("user-provisioning-default-shell", default_shell, "/bin/bash"),
-	STR("auth-openid-issuer", openid_issuer, NULL),
-	PATH("auth-openid-client-secret-file", openid_client_secret_file,
-	     PWB_SYSCONFDIR "/pwb/openid-client-secret"),
-	STR("auth-openid-username-claim", openid_username_claim, "preferred_username"),
-	STR("auth-openid-groups-claim", openid_groups_claim, "groups"),
-	PATH("auth-openid-ca-file", openid_ca_file, NULL),
-	U32("auth-openid-leeway", openid_leeway, "60", 0, 3600),
-	STR("auth-openid-algorithms", openid_algorithms, "RS256,ES256"),
-	STR("auth-openid-username-domains", openid_username_domains, NULL),
-	BOOL("auth-openid-allow-local-accounts", openid_allow_local_accounts, "0"),
-	U32("auth-openid-jwks-refresh-interval", openid_jwks_refresh_min, "60", 0, 86400),
-	U32("auth-openid-cache-ttl", openid_cache_ttl, "3600", 0, 7 * 86400),
-	U32("auth-openid-http-timeout", openid_http_timeout, "5", 1, 120),
-	PATH("secure-key-file", secure_key_file, PWB_SYSCONFDIR "/pwb/secure-key"),
-	PATH("scim-base-path", scim_base_path, "/scim/v2"),
-	U32("scim-max-request-bytes", scim_max_request_bytes, "1048576", 1024, 64 * 1024 * 1024),
+    PATH("db-dir", db_dir, PWB_DB_DIR_DEFAULT),
+    STR("store-user", store_user, "pwb"),
+    U32("nss-delta-max", nss_delta_max, "256", 16, 1000000),
+    U32("nss-mid-max", nss_mid_max, "16384", 64, 100000000),
+    BOOL("user-provisioning-enabled", provisioning_enabled, "0"),
+    BOOL("user-provisioning-register-on-first-login", register_on_first_login, "0"),
+    U32("user-provisioning-start-uid", start_uid, "1000", 1, 4294967294u),
+    U32("user-provisioning-end-uid", end_uid, "60000", 1, 4294967294u),
+    U32("group-provisioning-start-gid", start_gid, "1000", 1, 4294967294u),
+    U32("group-provisioning-end-gid", end_gid, "60000", 1, 4294967294u),
+    PATH("user-homedir-path", homedir_path, "/home"),
+    PATH("user-provisioning-default-shell", default_shell, "/bin/bash"),
+    STR("auth-openid-issuer", openid_issuer, NULL),
+    PATH("auth-openid-client-secret-file", openid_client_secret_file,
+	 PWB_SYSCONFDIR "/pwb/openid-client-secret"),
+    STR("auth-openid-username-claim", openid_username_claim, "preferred_username"),
+    STR("auth-openid-groups-claim", openid_groups_claim, "groups"),
+    PATH("auth-openid-ca-file", openid_ca_file, NULL),
+    U32("auth-openid-leeway", openid_leeway, "60", 0, 3600),
+    STR("auth-openid-algorithms", openid_algorithms, "RS256,ES256"),
+    STR("auth-openid-username-domains", openid_username_domains, NULL),
+    BOOL("auth-openid-allow-local-accounts", openid_allow_local_accounts, "0"),
+    U32("auth-openid-jwks-refresh-interval", openid_jwks_refresh_min, "60", 0, 86400),
+    U32("auth-openid-cache-ttl", openid_cache_ttl, "3600", 0, 7 * 86400),
+    U32("auth-openid-http-timeout", openid_http_timeout, "5", 1, 120),
+    PATH("secure-key-file", secure_key_file, PWB_SYSCONFDIR "/pwb/secure-key"),
+    PATH("scim-base-path", scim_base_path, "/scim/v2"),
+    U32("scim-max-request-bytes", scim_max_request_bytes, "1048576", 1024, 64 * 1024 * 1024),
 };
 
 const char *pwb_config_path(const char *explicit_path)

@@ -23,35 +23,35 @@ struct pwb_config {
 	char *path; /* the file this came from (NULL: defaults only) */
 
 	/* store and NSS */
-	char *db_dir;		     /* db-dir */
-	char *store_user;	     /* store-user */
-	uint32_t nss_delta_max;	     /* nss-delta-max: keys in the small delta before merging */
-	uint32_t nss_mid_max;	     /* nss-mid-max: keys in the middle level before a full base */
+	char *db_dir;		/* db-dir */
+	char *store_user;	/* store-user */
+	uint32_t nss_delta_max; /* nss-delta-max: keys in the small delta before merging */
+	uint32_t nss_mid_max;	/* nss-mid-max: keys in the middle level before a full base */
 
 	/* provisioning */
-	bool provisioning_enabled;	 /* user-provisioning-enabled */
-	bool register_on_first_login;	 /* user-provisioning-register-on-first-login */
-	uint32_t start_uid;		 /* user-provisioning-start-uid */
-	uint32_t end_uid;		 /* user-provisioning-end-uid */
-	uint32_t start_gid;		 /* group-provisioning-start-gid */
-	uint32_t end_gid;		 /* group-provisioning-end-gid */
-	char *homedir_path;		 /* user-homedir-path */
-	char *default_shell;		 /* user-provisioning-default-shell */
+	bool provisioning_enabled;    /* user-provisioning-enabled */
+	bool register_on_first_login; /* user-provisioning-register-on-first-login */
+	uint32_t start_uid;	      /* user-provisioning-start-uid */
+	uint32_t end_uid;	      /* user-provisioning-end-uid */
+	uint32_t start_gid;	      /* group-provisioning-start-gid */
+	uint32_t end_gid;	      /* group-provisioning-end-gid */
+	char *homedir_path;	      /* user-homedir-path */
+	char *default_shell;	      /* user-provisioning-default-shell */
 
 	/* OpenID Connect */
-	char *openid_issuer;		 /* auth-openid-issuer */
-	char *openid_client_secret_file; /* auth-openid-client-secret-file */
-	char *openid_username_claim;	 /* auth-openid-username-claim */
-	char *openid_groups_claim;	 /* auth-openid-groups-claim */
-	char *openid_ca_file;		 /* auth-openid-ca-file (NULL: system CAs) */
-	uint32_t openid_leeway;		 /* auth-openid-leeway, seconds */
-	char *openid_algorithms;	 /* auth-openid-algorithms, comma list */
-	char *openid_username_domains;	 /* auth-openid-username-domains, comma list or NULL */
+	char *openid_issuer;		  /* auth-openid-issuer */
+	char *openid_client_secret_file;  /* auth-openid-client-secret-file */
+	char *openid_username_claim;	  /* auth-openid-username-claim */
+	char *openid_groups_claim;	  /* auth-openid-groups-claim */
+	char *openid_ca_file;		  /* auth-openid-ca-file (NULL: system CAs) */
+	uint32_t openid_leeway;		  /* auth-openid-leeway, seconds */
+	char *openid_algorithms;	  /* auth-openid-algorithms, comma list */
+	char *openid_username_domains;	  /* auth-openid-username-domains, comma list or NULL */
 	bool openid_allow_local_accounts; /* auth-openid-allow-local-accounts */
 	uint32_t openid_jwks_refresh_min; /* auth-openid-jwks-refresh-interval, seconds */
-	uint32_t openid_cache_ttl;	 /* auth-openid-cache-ttl, seconds, when no Cache-Control */
-	uint32_t openid_http_timeout;	 /* auth-openid-http-timeout, seconds */
-	char *secure_key_file;		 /* secure-key-file */
+	uint32_t openid_cache_ttl;    /* auth-openid-cache-ttl, seconds, when no Cache-Control */
+	uint32_t openid_http_timeout; /* auth-openid-http-timeout, seconds */
+	char *secure_key_file;	      /* secure-key-file */
 
 	/* SCIM */
 	char *scim_base_path;		 /* scim-base-path */
@@ -78,7 +78,8 @@ void pwb_config_free(struct pwb_config *cfg);
 
 /* Reads just db-dir, without allocating more than needed and without
  * failing on keys of other components: for the NSS module. out must hold
- * PATH_MAX bytes. Returns 0, -ENOENT (no file: use the default) or <0. */
+ * PATH_MAX bytes. Returns 0, -ENOENT (no such file or no db-dir line:
+ * use the default) or another negative errno. */
 int pwb_config_read_db_dir(const char *path, char *out, size_t outlen);
 
 #endif

@@ -7,16 +7,16 @@
 #include <stddef.h>
 
 enum {
-	PWB_ENOTFOUND = -1001,	/* no such user, group, token or key */
-	PWB_EEXIST = -1002,	/* a unique name, id or externalId is taken */
-	PWB_EINVAL = -1003,	/* input refused (bad name, bad value) */
-	PWB_ENOIDS = -1004,	/* the UID/GID range is exhausted */
-	PWB_ECONFIG = -1005,	/* configuration file wrong */
-	PWB_ESTORE = -1006,	/* Berkeley DB failed */
-	PWB_ELOCAL = -1007,	/* name or id owned by a local (non-pwb) account */
-	PWB_EAUTH = -1008,	/* credential refused */
-	PWB_EUNAVAIL = -1009,	/* a service (IdP, store) cannot be reached */
-	PWB_ECONFLICT = -1010,	/* version mismatch (optimistic concurrency) */
+	PWB_ENOTFOUND = -1001, /* no such user, group, token or key */
+	PWB_EEXIST = -1002,    /* a unique name, id or externalId is taken */
+	PWB_EINVAL = -1003,    /* input refused (bad name, bad value) */
+	PWB_ENOIDS = -1004,    /* the UID/GID range is exhausted */
+	PWB_ECONFIG = -1005,   /* configuration file wrong */
+	PWB_ESTORE = -1006,    /* Berkeley DB failed */
+	PWB_ELOCAL = -1007,    /* name or id owned by a local (non-pwb) account */
+	PWB_EAUTH = -1008,     /* credential refused */
+	PWB_EUNAVAIL = -1009,  /* a service (IdP, store) cannot be reached */
+	PWB_ECONFLICT = -1010, /* version mismatch (optimistic concurrency) */
 };
 
 struct pwb_error {
@@ -27,11 +27,11 @@ struct pwb_error {
 /* Records code and a printf-style message; returns code so callers can
  * write `return pwb_error_set(err, PWB_EINVAL, "...")`. err may be NULL. */
 int pwb_error_set(struct pwb_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefixes an existing message with more context ("file: line 3: ..."). */
 int pwb_error_prefix(struct pwb_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* A short text for a code, for when no message was recorded. */
 const char *pwb_strerror(int code);

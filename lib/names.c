@@ -108,9 +108,9 @@ int pwb_names_to_linux(const char *external, unsigned flags, const char *allowed
 					     shown);
 		if (has_domains(allowed_domains) &&
 		    !domain_allowed(at + 1, strlen(at + 1), allowed_domains))
-			return pwb_error_set(err, PWB_EINVAL,
-					     "name \"%s\": domain not in auth-openid-username-domains",
-					     shown);
+			return pwb_error_set(
+			    err, PWB_EINVAL,
+			    "name \"%s\": domain not in auth-openid-username-domains", shown);
 		len = (size_t)(at - external);
 	}
 	if (len == 0)

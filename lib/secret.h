@@ -21,8 +21,7 @@ int pwb_secret_encrypt(const char *key_file, bool create_key, const char *plain,
 
 /* Decrypts an encrypted value, or copies a plain one. A tampered value or a
  * wrong key is PWB_EAUTH. *out is malloc'd; free with pwb_free_secret(). */
-int pwb_secret_decrypt(const char *key_file, const char *value, char **out,
-		       struct pwb_error *err);
+int pwb_secret_decrypt(const char *key_file, const char *value, char **out, struct pwb_error *err);
 
 /* Reads the client-secret file (`client-id=`, `client-secret=` lines; mode
  * must be 0600 or stricter) and returns the client id and the decrypted

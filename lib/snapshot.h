@@ -23,14 +23,14 @@
 #ifndef PWB_SNAPSHOT_H
 #define PWB_SNAPSHOT_H
 
-#define PWB_SNAP_DIR		"nss"
-#define PWB_SNAP_DELTA		"delta.db"
-#define PWB_SNAP_MID_FMT	"mid-%llu.db"
-#define PWB_SNAP_BASE_FMT	"base-%llu.db"
-#define PWB_SNAP_SHADOW_DELTA	"shadow-delta.db"
-#define PWB_SNAP_SHADOW_MID_FMT "shadow-mid-%llu.db"
+#define PWB_SNAP_DIR		 "nss"
+#define PWB_SNAP_DELTA		 "delta.db"
+#define PWB_SNAP_MID_FMT	 "mid-%llu.db"
+#define PWB_SNAP_BASE_FMT	 "base-%llu.db"
+#define PWB_SNAP_SHADOW_DELTA	 "shadow-delta.db"
+#define PWB_SNAP_SHADOW_MID_FMT	 "shadow-mid-%llu.db"
 #define PWB_SNAP_SHADOW_BASE_FMT "shadow-base-%llu.db"
-#define PWB_SNAP_LOCK		".lock"
+#define PWB_SNAP_LOCK		 ".lock"
 
 /* Meta keys, present in every delta file (public and shadow):
  *   "@mid"  -> decimal G of the mid file this delta sits on
@@ -56,11 +56,11 @@
  *                "!*" for a locked one, whose EXPIRE is 1 (long past).
  * Each user also has a private group (same name, GID = the user's GID) in
  * the g. / g= keys unless the user's GID belongs to a pwb group. */
-#define PWB_SNAP_KEY_PASSWD_NAME  "p."
-#define PWB_SNAP_KEY_PASSWD_UID	  "p="
-#define PWB_SNAP_KEY_GROUP_NAME	  "g."
-#define PWB_SNAP_KEY_GROUP_GID	  "g="
-#define PWB_SNAP_KEY_INITGROUPS	  "i."
-#define PWB_SNAP_KEY_SHADOW_NAME  "s."
+#define PWB_SNAP_KEY_PASSWD_NAME "p."
+#define PWB_SNAP_KEY_PASSWD_UID	 "p="
+#define PWB_SNAP_KEY_GROUP_NAME	 "g."
+#define PWB_SNAP_KEY_GROUP_GID	 "g="
+#define PWB_SNAP_KEY_INITGROUPS	 "i."
+#define PWB_SNAP_KEY_SHADOW_NAME "s."
 
 #endif

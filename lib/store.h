@@ -14,9 +14,9 @@
 #include "error.h"
 #include "names.h"
 
-#define PWB_ID_LEN 36 /* a lower-case UUID: 8-4-4-4-12 */
+#define PWB_ID_LEN	   36 /* a lower-case UUID: 8-4-4-4-12 */
 #define PWB_TOKEN_NAME_MAX 64
-#define PWB_HASH_HEX_LEN 64 /* SHA-256 in hex */
+#define PWB_HASH_HEX_LEN   64 /* SHA-256 in hex */
 
 struct pwb_store;
 struct pwb_txn;
@@ -32,15 +32,16 @@ const char *pwb_user_source_name(enum pwb_user_source s); /* "manual", "jit", "s
 struct pwb_user {
 	char id[PWB_ID_LEN + 1];     /* SCIM id; generated on create when empty */
 	char name[PWB_NAME_MAX + 1]; /* Linux user name */
-	char *user_name;	     /* SCIM userName as sent (unique, case-insensitive); NULL: = name */
-	char *external_id;	     /* SCIM externalId, unique; NULL if none */
-	uint32_t uid;		     /* 0 on create: allocate */
-	uint32_t gid;		     /* 0 on create: private group with GID = UID */
-	char *gecos;		     /* display name; NULL: empty */
-	char *home;		     /* NULL on create: user-homedir-path/NAME */
-	char *shell;		     /* NULL on create: user-provisioning-default-shell */
-	char *email;		     /* primary email, may be NULL */
-	bool active;		     /* false: locked (shadow expired, PAM refuses) */
+	char *user_name;    /* SCIM userName as sent (unique, case-insensitive); NULL: = name */
+	char *external_id;  /* SCIM externalId, unique; NULL if none */
+	uint32_t uid;	    /* 0 on create: allocate */
+	uint32_t gid;	    /* 0 on create: private group with GID = UID */
+	bool private_group; /* set by the store: GID is the user's own group */
+	char *gecos;	    /* display name; NULL: empty */
+	char *home;	    /* NULL on create: user-homedir-path/NAME */
+	char *shell;	    /* NULL on create: user-provisioning-default-shell */
+	char *email;	    /* primary email, may be NULL */
+	bool active;	    /* false: locked (shadow expired, PAM refuses) */
 	enum pwb_user_source source;
 	int64_t created;    /* unix seconds, set by the store */
 	int64_t modified;   /* unix seconds, set by the store */
@@ -63,7 +64,7 @@ struct pwb_group {
 struct pwb_token {
 	char name[PWB_TOKEN_NAME_MAX + 1];
 	char hash[PWB_HASH_HEX_LEN + 1]; /* SHA-256 of the token, hex; never the token */
-	char masked[16];		 /* first characters + "…", for listings */
+	char masked[16];		 /* first characters + "...", for listings */
 	int64_t created;
 	int64_t expires;   /* 0 = never */
 	int64_t last_used; /* 0 = never */
@@ -118,8 +119,8 @@ int pwb_user_get_by_user_name(struct pwb_txn *txn, const char *user_name, struct
 			      struct pwb_error *err); /* case-insensitive */
 int pwb_user_get_by_uid(struct pwb_txn *txn, uint32_t uid, struct pwb_user *out,
 			struct pwb_error *err);
-int pwb_user_get_by_external_id(struct pwb_txn *txn, const char *external_id,
-				struct pwb_user *out, struct pwb_error *err);
+int pwb_user_get_by_external_id(struct pwb_txn *txn, const char *external_id, struct pwb_user *out,
+				struct pwb_error *err);
 
 /* Replaces the stored user whose id is u->id with u (same uniqueness rules
  * as create; uid/gid may change only to free ids). Bumps version and

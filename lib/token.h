@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include "store.h"
 
-#define PWB_TOKEN_BYTES 32
+#define PWB_TOKEN_BYTES	   32
 #define PWB_TOKEN_TEXT_MAX 64 /* base64url of 32 bytes is 43 characters */
 
 /* Writes a fresh token (NUL-terminated) into out[PWB_TOKEN_TEXT_MAX]. */

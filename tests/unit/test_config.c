@@ -64,17 +64,19 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{"db-dir=/a\nfoo=1\n", "t.conf: line 2: unknown key 'foo'"},
-	{"user-provisioning-start-uid=12x\n", "line 1: user-provisioning-start-uid: '12x' is not a number"},
-	{"user-provisioning-start-uid=-1\n", "is not a number"},
-	{"user-provisioning-start-uid=99999999999\n", "is not a number"},
-	{"auth-openid-leeway=7200\n", "line 1: auth-openid-leeway: 7200 is out of range (0-3600)"},
-	{"user-provisioning-enabled=maybe\n", "line 1: user-provisioning-enabled: 'maybe' is not a boolean"},
-	{"\n\ndb-dir=/a\ndb-dir=/b\n", "line 4: duplicate key 'db-dir'"},
-	{"db-dir\n", "line 1: expected key=value"},
-	{"db-dir=relative/path\n", "line 1: db-dir: must be an absolute path"},
-	{"store-user=\n", "line 1: store-user: empty value"},
-	{"user-provisioning-start-uid=70000\n", "user-provisioning-start-uid (70000) is above"},
+    {"db-dir=/a\nfoo=1\n", "t.conf: line 2: unknown key 'foo'"},
+    {"user-provisioning-start-uid=12x\n",
+     "line 1: user-provisioning-start-uid: '12x' is not a number"},
+    {"user-provisioning-start-uid=-1\n", "is not a number"},
+    {"user-provisioning-start-uid=99999999999\n", "is not a number"},
+    {"auth-openid-leeway=7200\n", "line 1: auth-openid-leeway: 7200 is out of range (0-3600)"},
+    {"user-provisioning-enabled=maybe\n",
+     "line 1: user-provisioning-enabled: 'maybe' is not a boolean"},
+    {"\n\ndb-dir=/a\ndb-dir=/b\n", "line 4: duplicate key 'db-dir'"},
+    {"db-dir\n", "line 1: expected key=value"},
+    {"db-dir=relative/path\n", "line 1: db-dir: must be an absolute path"},
+    {"store-user=\n", "line 1: store-user: empty value"},
+    {"user-provisioning-start-uid=70000\n", "user-provisioning-start-uid (70000) is above"},
 };
 
 START_TEST(bad_input_names_line_and_key)

@@ -1,0 +1,455 @@
+/* Groups and memberships in the store. Membership is kept twice (group ->
+ * users, user -> groups, sorted duplicates) so that group lines and
+ * initgroups are both index lookups. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cleanup.h"
+#include "store_internal.h"
+#include "store_records.h"
+#include "util.h"
+
+#define TEXT_FIELD_MAX 1024
+
+static int log_group(struct pwb_txn *txn, const struct pwb_group *g, const struct pwb_group *old,
+		     struct pwb_error *err)
+{
+	struct pwb_change change = {.kind = 'g'};
+
+	memcpy(change.id, g->id, sizeof(change.id));
+	if (old) {
+		memcpy(change.old_name, old->name, sizeof(change.old_name));
+		change.old_num = old->gid;
+	}
+	return pwb_change_log(txn, &change, err);
+}
+
+static int log_user(struct pwb_txn *txn, const char *user_id, struct pwb_error *err)
+{
+	struct pwb_change change = {.kind = 'u'};
+	struct pwb_user u = {0};
+	int r;
+
+	/* Old keys equal new keys: only the user's initgroups list changes. */
+	r = pwb_user_get(txn, user_id, &u, err);
+	if (r < 0)
+		return r;
+	memcpy(change.id, u.id, sizeof(change.id));
+	memcpy(change.old_name, u.name, sizeof(change.old_name));
+	change.old_num = u.uid;
+	change.old_gid = u.gid;
+	change.old_private = u.private_group;
+	pwb_user_clear(&u);
+	return pwb_change_log(txn, &change, err);
+}
+
+static int check_fields(const struct pwb_group *g, struct pwb_error *err)
+{
+	if (!pwb_names_is_valid(g->name))
+		return pwb_error_set(err, PWB_EINVAL, "invalid group name");
+	if (g->display_name && (!*g->display_name || strlen(g->display_name) >= TEXT_FIELD_MAX))
+		return pwb_error_set(err, PWB_EINVAL,
+				     "displayName of group %s is empty or too long", g->name);
+	if (g->external_id && (!*g->external_id || strlen(g->external_id) >= TEXT_FIELD_MAX))
+		return pwb_error_set(err, PWB_EINVAL, "externalId of group %s is empty or too long",
+				     g->name);
+	return 0;
+}
+
+static int check_unique(struct pwb_txn *txn, const struct pwb_group *g, const char *self,
+			struct pwb_error *err)
+{
+	_cleanup_free_ char *owner = NULL;
+	struct pwb_user u = {0};
+	int r;
+
+	r = pwb_kv_get(txn, DBI_GROUP_NAME, g->name, strlen(g->name), &owner, NULL, false, err);
+	if (r == 0 && (!self || strcmp(owner, self) != 0))
+		return pwb_error_set(err, PWB_EEXIST, "group name '%s' is already taken", g->name);
+	if (r < 0 && r != PWB_ENOTFOUND)
+		return r;
+	free(owner);
+	owner = NULL;
+	if (g->external_id) {
+		r = pwb_kv_get(txn, DBI_GROUP_EXT, g->external_id, strlen(g->external_id), &owner,
+			       NULL, false, err);
+		if (r == 0 && (!self || strcmp(owner, self) != 0))
+			return pwb_error_set(err, PWB_EEXIST,
+					     "externalId of group '%s' is already taken", g->name);
+		if (r < 0 && r != PWB_ENOTFOUND)
+			return r;
+	}
+	/* A user's private group carries the user's name. */
+	r = pwb_user_get_by_name(txn, g->name, &u, err);
+	if (r == 0) {
+		bool private_group = u.private_group;
+
+		pwb_user_clear(&u);
+		if (private_group)
+			return pwb_error_set(
+			    err, PWB_EEXIST,
+			    "group name '%s' is taken by that user's private group", g->name);
+	} else if (r != PWB_ENOTFOUND) {
+		return r;
+	}
+	return 0;
+}
+
+static int put_all(struct pwb_txn *txn, const struct pwb_group *g, struct pwb_error *err)
+{
+	_cleanup_free_ char *text = pwb_group_encode(g);
+	unsigned char gid[4];
+	int r;
+
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	pwb_be32(g->gid, gid);
+	if ((r = pwb_kv_put(txn, DBI_GROUPS, g->id, PWB_ID_LEN, text, strlen(text), err)) < 0 ||
+	    (r = pwb_kv_put(txn, DBI_GROUP_NAME, g->name, strlen(g->name), g->id, PWB_ID_LEN,
+			    err)) < 0 ||
+	    (r = pwb_kv_put(txn, DBI_GROUP_GID, gid, sizeof(gid), g->id, PWB_ID_LEN, err)) < 0)
+		return r;
+	if (g->external_id)
+		return pwb_kv_put(txn, DBI_GROUP_EXT, g->external_id, strlen(g->external_id), g->id,
+				  PWB_ID_LEN, err);
+	return 0;
+}
+
+static int del_indexes(struct pwb_txn *txn, const struct pwb_group *g, struct pwb_error *err)
+{
+	unsigned char gid[4];
+	int r;
+
+	pwb_be32(g->gid, gid);
+	if ((r = pwb_kv_del(txn, DBI_GROUP_NAME, g->name, strlen(g->name), err)) < 0 ||
+	    (r = pwb_kv_del(txn, DBI_GROUP_GID, gid, sizeof(gid), err)) < 0)
+		return r;
+	if (g->external_id)
+		return pwb_kv_del(txn, DBI_GROUP_EXT, g->external_id, strlen(g->external_id), err);
+	return 0;
+}
+
+int pwb_group_get(struct pwb_txn *txn, const char *id, struct pwb_group *out, struct pwb_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!id || strlen(id) != PWB_ID_LEN)
+		return PWB_ENOTFOUND;
+	r = pwb_kv_get(txn, DBI_GROUPS, id, PWB_ID_LEN, &text, NULL, txn->write, err);
+	if (r < 0)
+		return r;
+	if (pwb_group_decode(id, text, out) < 0)
+		return pwb_error_set(err, PWB_ESTORE, "group %s: damaged record", id);
+	return 0;
+}
+
+static int get_by_index(struct pwb_txn *txn, enum pwb_dbi idx, const void *key, size_t klen,
+			struct pwb_group *out, struct pwb_error *err)
+{
+	_cleanup_free_ char *id = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = pwb_kv_get(txn, idx, key, klen, &id, NULL, false, err);
+	if (r < 0)
+		return r;
+	return pwb_group_get(txn, id, out, err);
+}
+
+int pwb_group_get_by_name(struct pwb_txn *txn, const char *name, struct pwb_group *out,
+			  struct pwb_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!pwb_names_is_valid(name))
+		return PWB_ENOTFOUND;
+	return get_by_index(txn, DBI_GROUP_NAME, name, strlen(name), out, err);
+}
+
+int pwb_group_get_by_gid(struct pwb_txn *txn, uint32_t gid, struct pwb_group *out,
+			 struct pwb_error *err)
+{
+	unsigned char key[4];
+
+	pwb_be32(gid, key);
+	return get_by_index(txn, DBI_GROUP_GID, key, sizeof(key), out, err);
+}
+
+int pwb_group_get_by_external_id(struct pwb_txn *txn, const char *external_id,
+				 struct pwb_group *out, struct pwb_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!external_id || !*external_id)
+		return PWB_ENOTFOUND;
+	return get_by_index(txn, DBI_GROUP_EXT, external_id, strlen(external_id), out, err);
+}
+
+int pwb_group_create(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error *err)
+{
+	int r;
+
+	r = check_fields(g, err);
+	if (r < 0)
+		return r;
+	if (g->id[0] == '\0') {
+		if (pwb_uuid_generate(g->id) < 0)
+			return pwb_error_set(err, -EIO, "no randomness for a new id");
+	} else if (!pwb_uuid_is_valid(g->id)) {
+		return pwb_error_set(err, PWB_EINVAL, "id of group '%s' is not a UUID", g->name);
+	}
+	if (pwb_kv_exists(txn, DBI_GROUPS, g->id, PWB_ID_LEN))
+		return pwb_error_set(err, PWB_EEXIST, "group id %s is already taken", g->id);
+	r = check_unique(txn, g, NULL, err);
+	if (r < 0)
+		return r;
+	if (pwb_ids_group_name_is_local(g->name))
+		return pwb_error_set(err, PWB_ELOCAL,
+				     "'%s' is a local group (in /etc/group or "
+				     "another NSS source)",
+				     g->name);
+	r = g->gid == 0 ? pwb_ids_alloc_gid(txn, &g->gid, err)
+			: pwb_ids_check_gid(txn, g->gid, err);
+	if (r < 0)
+		return r;
+	g->created = g->modified = pwb_now();
+	g->version = 1;
+	r = put_all(txn, g, err);
+	if (r < 0)
+		return r;
+	return log_group(txn, g, NULL, err);
+}
+
+struct member_log_ctx {
+	struct pwb_txn *txn;
+	struct pwb_error *err;
+	const char *group_id; /* set: also drop the membership */
+};
+
+static int log_member(const char *user_id, void *ctx)
+{
+	struct member_log_ctx *c = ctx;
+	int r;
+
+	if (c->group_id) {
+		r = pwb_kv_dup_del(c->txn, DBI_MEMBER_OF, user_id, PWB_ID_LEN, c->group_id,
+				   PWB_ID_LEN, c->err);
+		if (r < 0)
+			return r;
+	}
+	return log_user(c->txn, user_id, c->err);
+}
+
+int pwb_group_update(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error *err)
+{
+	struct pwb_group old = {0};
+	struct member_log_ctx c = {txn, err, NULL};
+	int r;
+
+	r = pwb_group_get(txn, g->id, &old, err);
+	if (r == 0)
+		r = check_fields(g, err);
+	if (r == 0)
+		r = check_unique(txn, g, g->id, err);
+	if (r < 0)
+		goto out;
+	if (strcmp(old.name, g->name) != 0 && pwb_ids_group_name_is_local(g->name)) {
+		r = pwb_error_set(err, PWB_ELOCAL, "'%s' is a local group", g->name);
+		goto out;
+	}
+	if (g->gid == 0)
+		g->gid = old.gid;
+	if (g->gid != old.gid) {
+		r = pwb_ids_check_gid(txn, g->gid, err);
+		if (r == 0)
+			r = pwb_ids_retire(txn, 'g', old.gid, err);
+		if (r < 0)
+			goto out;
+	}
+	g->created = old.created;
+	g->modified = pwb_now();
+	g->version = old.version + 1;
+	if ((r = del_indexes(txn, &old, err)) < 0 || (r = put_all(txn, g, err)) < 0)
+		goto out;
+	if (strcmp(old.name, g->name) != 0 || old.gid != g->gid) {
+		r = log_group(txn, g, &old, err);
+		/* Members' initgroups lists carry the gid. */
+		if (r == 0 && old.gid != g->gid)
+			r = pwb_kv_dup_foreach(txn, DBI_MEMBERS, g->id, PWB_ID_LEN, log_member, &c,
+					       err);
+	}
+out:
+	pwb_group_clear(&old);
+	return r;
+}
+
+int pwb_group_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
+{
+	struct pwb_group old = {0};
+	struct member_log_ctx c = {txn, err, id};
+	int r;
+
+	r = pwb_group_get(txn, id, &old, err);
+	if (r == 0)
+		r = pwb_kv_dup_foreach(txn, DBI_MEMBERS, old.id, PWB_ID_LEN, log_member, &c, err);
+	if (r == 0)
+		r = pwb_kv_del(txn, DBI_MEMBERS, old.id, PWB_ID_LEN, err);
+	if (r == 0)
+		r = del_indexes(txn, &old, err);
+	if (r == 0)
+		r = pwb_kv_del(txn, DBI_GROUPS, old.id, PWB_ID_LEN, err);
+	if (r == 0)
+		r = pwb_ids_retire(txn, 'g', old.gid, err);
+	if (r == 0)
+		r = log_group(txn, &old, &old, err);
+	pwb_group_clear(&old);
+	return r;
+}
+
+int pwb_group_foreach(struct pwb_txn *txn, pwb_group_cb cb, void *ctx, struct pwb_error *err)
+{
+	DB *db = txn->st->db[DBI_GROUPS];
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	int ret, r = 0;
+
+	ret = db->cursor(db, txn->tid, &c, 0);
+	if (ret != 0)
+		return pwb_store_db_error(err, ret, "groups");
+	k.flags = v.flags = DB_DBT_REALLOC;
+	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
+		struct pwb_group g;
+		char id[PWB_ID_LEN + 1];
+		char *text;
+
+		if (k.size != PWB_ID_LEN)
+			continue;
+		memcpy(id, k.data, PWB_ID_LEN);
+		id[PWB_ID_LEN] = '\0';
+		text = strndup(v.data, v.size);
+		if (!text) {
+			r = pwb_error_set(err, -ENOMEM, "out of memory");
+			break;
+		}
+		r = pwb_group_decode(id, text, &g);
+		free(text);
+		if (r < 0) {
+			r = pwb_error_set(err, PWB_ESTORE, "group %s: damaged record", id);
+			break;
+		}
+		r = cb(&g, ctx);
+		pwb_group_clear(&g);
+		if (r != 0)
+			break;
+	}
+	free(k.data);
+	free(v.data);
+	c->close(c);
+	if (r != 0)
+		return r;
+	if (ret != DB_NOTFOUND) {
+		if (ret == DB_LOCK_DEADLOCK)
+			txn->deadlocked = true;
+		return pwb_store_db_error(err, ret, "groups");
+	}
+	return 0;
+}
+
+int pwb_group_count(struct pwb_txn *txn, uint64_t *count, struct pwb_error *err)
+{
+	return pwb_store_count(txn, DBI_GROUPS, count, err);
+}
+
+/* ---- membership ---- */
+
+static int check_pair(struct pwb_txn *txn, const char *group_id, const char *user_id,
+		      struct pwb_error *err)
+{
+	if (!group_id || strlen(group_id) != PWB_ID_LEN ||
+	    !pwb_kv_exists(txn, DBI_GROUPS, group_id, PWB_ID_LEN))
+		return pwb_error_set(err, PWB_ENOTFOUND, "no group with id %.40s",
+				     group_id ? group_id : "");
+	if (!user_id || strlen(user_id) != PWB_ID_LEN ||
+	    !pwb_kv_exists(txn, DBI_USERS, user_id, PWB_ID_LEN))
+		return pwb_error_set(err, PWB_ENOTFOUND, "no user with id %.40s",
+				     user_id ? user_id : "");
+	return 0;
+}
+
+bool pwb_member_is(struct pwb_txn *txn, const char *group_id, const char *user_id)
+{
+	DB *db = txn->st->db[DBI_MEMBERS];
+	DBT k = {0}, v = {0};
+
+	if (!group_id || !user_id || strlen(group_id) != PWB_ID_LEN ||
+	    strlen(user_id) != PWB_ID_LEN)
+		return false;
+	k.data = (void *)group_id;
+	k.size = PWB_ID_LEN;
+	v.data = (void *)user_id;
+	v.size = v.ulen = PWB_ID_LEN;
+	v.flags = DB_DBT_USERMEM;
+	return db->get(db, txn->tid, &k, &v, DB_GET_BOTH) == 0;
+}
+
+static int log_pair(struct pwb_txn *txn, const char *group_id, const char *user_id,
+		    struct pwb_error *err)
+{
+	struct pwb_change change = {.kind = 'g'};
+	int r;
+
+	memcpy(change.id, group_id, sizeof(change.id));
+	r = pwb_change_log(txn, &change, err);
+	return r < 0 ? r : log_user(txn, user_id, err);
+}
+
+int pwb_member_add(struct pwb_txn *txn, const char *group_id, const char *user_id,
+		   struct pwb_error *err)
+{
+	int r = check_pair(txn, group_id, user_id, err);
+
+	if (r < 0)
+		return r;
+	if (pwb_member_is(txn, group_id, user_id))
+		return 0;
+	if ((r = pwb_kv_put(txn, DBI_MEMBERS, group_id, PWB_ID_LEN, user_id, PWB_ID_LEN, err)) <
+		0 ||
+	    (r = pwb_kv_put(txn, DBI_MEMBER_OF, user_id, PWB_ID_LEN, group_id, PWB_ID_LEN, err)) <
+		0)
+		return r;
+	return log_pair(txn, group_id, user_id, err);
+}
+
+int pwb_member_remove(struct pwb_txn *txn, const char *group_id, const char *user_id,
+		      struct pwb_error *err)
+{
+	int r = check_pair(txn, group_id, user_id, err);
+
+	if (r < 0)
+		return r;
+	if (!pwb_member_is(txn, group_id, user_id))
+		return 0;
+	if ((r = pwb_kv_dup_del(txn, DBI_MEMBERS, group_id, PWB_ID_LEN, user_id, PWB_ID_LEN, err)) <
+		0 ||
+	    (r = pwb_kv_dup_del(txn, DBI_MEMBER_OF, user_id, PWB_ID_LEN, group_id, PWB_ID_LEN,
+				err)) < 0)
+		return r;
+	return log_pair(txn, group_id, user_id, err);
+}
+
+int pwb_member_foreach_user(struct pwb_txn *txn, const char *group_id, pwb_id_cb cb, void *ctx,
+			    struct pwb_error *err)
+{
+	if (!group_id || strlen(group_id) != PWB_ID_LEN)
+		return PWB_ENOTFOUND;
+	return pwb_kv_dup_foreach(txn, DBI_MEMBERS, group_id, PWB_ID_LEN, cb, ctx, err);
+}
+
+int pwb_member_foreach_group(struct pwb_txn *txn, const char *user_id, pwb_id_cb cb, void *ctx,
+			     struct pwb_error *err)
+{
+	if (!user_id || strlen(user_id) != PWB_ID_LEN)
+		return PWB_ENOTFOUND;
+	return pwb_kv_dup_foreach(txn, DBI_MEMBER_OF, user_id, PWB_ID_LEN, cb, ctx, err);
+}

@@ -1,0 +1,372 @@
+/* UID/GID allocation and the change log. Allocation runs inside the
+ * writer's transaction (writers are serialised), skips ids used by the
+ * store, by another NSS source or retired, never hands out reserved ids,
+ * and fails instead of wrapping past the end of the range. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cleanup.h"
+#include "store_internal.h"
+#include "util.h"
+
+/* Ids no range may contain: root, nobody/nogroup, the 16-bit -1, systemd's
+ * dynamic-user range, and the 32-bit -1. */
+bool pwb_id_reserved(uint32_t id)
+{
+	return id == 0 || id == 65534 || id == 65535 || (id >= 61184 && id <= 65519) ||
+	       id == UINT32_MAX;
+}
+
+/* NSS lookups for ids and names of other sources. pwb's own snapshot only
+ * holds what the store holds, and callers look in the store first. */
+static bool uid_known_to_nss(uint32_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	return getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res;
+}
+
+static bool gid_known_to_nss(uint32_t gid)
+{
+	struct group gr, *res = NULL;
+	char buf[16384];
+
+	return getgrgid_r(gid, &gr, buf, sizeof(buf), &res) == 0 && res;
+}
+
+bool pwb_ids_user_name_is_local(const char *name)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	return getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res;
+}
+
+bool pwb_ids_group_name_is_local(const char *name)
+{
+	struct group gr, *res = NULL;
+	char buf[16384];
+
+	return getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res;
+}
+
+static bool retired(struct pwb_txn *txn, char kind, uint32_t id)
+{
+	char key[16];
+	int n = snprintf(key, sizeof(key), "%c=%u", kind, id);
+
+	return pwb_kv_exists(txn, DBI_RETIRED, key, (size_t)n);
+}
+
+bool pwb_store_uid_retired(struct pwb_txn *txn, uint32_t uid)
+{
+	return retired(txn, 'u', uid);
+}
+
+bool pwb_store_gid_retired(struct pwb_txn *txn, uint32_t gid)
+{
+	return retired(txn, 'g', gid);
+}
+
+int pwb_ids_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_error *err)
+{
+	char key[16];
+	int n = snprintf(key, sizeof(key), "%c=%u", kind, id);
+
+	return pwb_kv_put(txn, DBI_RETIRED, key, (size_t)n, "", 0, err);
+}
+
+static bool in_store(struct pwb_txn *txn, enum pwb_dbi idx, uint32_t id)
+{
+	unsigned char key[4];
+
+	pwb_be32(id, key);
+	return pwb_kv_exists(txn, idx, key, sizeof(key));
+}
+
+/* Why id cannot be a new user's uid (whose private group gets the same
+ * number), or NULL if it can. */
+static const char *uid_unusable(struct pwb_txn *txn, uint32_t id, int *code)
+{
+	*code = PWB_EEXIST;
+	if (in_store(txn, DBI_USER_UID, id))
+		return "is used by a pwb user";
+	if (in_store(txn, DBI_GROUP_GID, id))
+		return "is used as a pwb group's gid";
+	if (retired(txn, 'u', id) || retired(txn, 'g', id))
+		return "belonged to a deleted user or group and is retired";
+	*code = PWB_ELOCAL;
+	if (uid_known_to_nss(id))
+		return "is used by a local account";
+	if (gid_known_to_nss(id))
+		return "is used by a local group";
+	return NULL;
+}
+
+static const char *gid_unusable(struct pwb_txn *txn, uint32_t id, int *code)
+{
+	*code = PWB_EEXIST;
+	if (in_store(txn, DBI_GROUP_GID, id))
+		return "is used by a pwb group";
+	/* A user's private group has gid = uid. */
+	if (in_store(txn, DBI_USER_UID, id))
+		return "is a pwb user's private group";
+	if (retired(txn, 'g', id))
+		return "belonged to a deleted group and is retired";
+	*code = PWB_ELOCAL;
+	if (gid_known_to_nss(id))
+		return "is used by a local group";
+	return NULL;
+}
+
+static int read_counter(struct pwb_txn *txn, const char *name, uint32_t def, uint32_t *out,
+			struct pwb_error *err)
+{
+	_cleanup_free_ char *val = NULL;
+	int r;
+
+	r = pwb_kv_get(txn, DBI_META, name, strlen(name), &val, NULL, true, err);
+	if (r == PWB_ENOTFOUND) {
+		*out = def;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (pwb_parse_u32(val, 0, UINT32_MAX, out) < 0)
+		return pwb_error_set(err, PWB_ESTORE, "counter %s is damaged", name);
+	return 0;
+}
+
+static int write_counter(struct pwb_txn *txn, const char *name, uint64_t v, struct pwb_error *err)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+
+	return pwb_kv_put(txn, DBI_META, name, strlen(name), buf, (size_t)n, err);
+}
+
+static int alloc_id(struct pwb_txn *txn, bool user, uint32_t *out, struct pwb_error *err)
+{
+	const struct pwb_config *cfg = txn->st->cfg;
+	const char *counter = user ? "next_uid" : "next_gid";
+	uint32_t start = user ? cfg->start_uid : cfg->start_gid;
+	uint32_t end = user ? cfg->end_uid : cfg->end_gid;
+	uint32_t next;
+	uint64_t id;
+	int r, code;
+
+	r = read_counter(txn, counter, start, &next, err);
+	if (r < 0)
+		return r;
+	/* The counter only moves forward; ids below it are used or retired. */
+	if (next < start)
+		next = start;
+	for (id = next; id <= end; id++) {
+		const char *why;
+
+		if (pwb_id_reserved((uint32_t)id))
+			continue;
+		why = user ? uid_unusable(txn, (uint32_t)id, &code)
+			   : gid_unusable(txn, (uint32_t)id, &code);
+		if (txn->deadlocked)
+			return pwb_error_set(err, PWB_ESTORE, "deadlock (retried)");
+		if (why)
+			continue;
+		*out = (uint32_t)id;
+		return write_counter(txn, counter, id + 1, err);
+	}
+	return pwb_error_set(err, PWB_ENOIDS,
+			     "no free %s left in %u-%u (raise %s or free ids; ids are never "
+			     "reused)",
+			     user ? "uid" : "gid", start, end,
+			     user ? "user-provisioning-end-uid" : "group-provisioning-end-gid");
+}
+
+int pwb_ids_alloc_uid(struct pwb_txn *txn, uint32_t *out, struct pwb_error *err)
+{
+	return alloc_id(txn, true, out, err);
+}
+
+int pwb_ids_alloc_gid(struct pwb_txn *txn, uint32_t *out, struct pwb_error *err)
+{
+	return alloc_id(txn, false, out, err);
+}
+
+/* Explicit ids (SCIM uidNumber, pwbadm --uid) may lie outside the ranges
+ * (identical ids on every host) but not in the system range below 1000
+ * (or the configured start, if lower) nor among the reserved ones. */
+static int check_explicit(struct pwb_txn *txn, bool user, uint32_t id, struct pwb_error *err)
+{
+	const struct pwb_config *cfg = txn->st->cfg;
+	uint32_t floor = user ? cfg->start_uid : cfg->start_gid;
+	const char *what = user ? "uid" : "gid";
+	const char *why;
+	int code;
+
+	if (floor > 1000)
+		floor = 1000;
+	if (pwb_id_reserved(id) || id < floor)
+		return pwb_error_set(err, PWB_EINVAL, "%s %u is reserved or in the system range",
+				     what, id);
+	why = user ? uid_unusable(txn, id, &code) : gid_unusable(txn, id, &code);
+	if (why)
+		return pwb_error_set(err, code, "%s %u %s", what, id, why);
+	return 0;
+}
+
+int pwb_ids_check_uid(struct pwb_txn *txn, uint32_t uid, struct pwb_error *err)
+{
+	return check_explicit(txn, true, uid, err);
+}
+
+int pwb_ids_check_gid(struct pwb_txn *txn, uint32_t gid, struct pwb_error *err)
+{
+	return check_explicit(txn, false, gid, err);
+}
+
+/* ---- change log ---- */
+
+static void be64(uint64_t v, unsigned char out[8])
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		out[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t from_be64(const unsigned char in[8])
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+uint64_t pwb_change_last_seq(struct pwb_txn *txn)
+{
+	_cleanup_free_ char *val = NULL;
+	int64_t v = 0;
+
+	if (pwb_kv_get(txn, DBI_META, "seq", 3, &val, NULL, false, NULL) < 0)
+		return 0;
+	if (pwb_parse_i64(val, &v) < 0 || v < 0)
+		return 0;
+	return (uint64_t)v;
+}
+
+int pwb_change_log(struct pwb_txn *txn, const struct pwb_change *c, struct pwb_error *err)
+{
+	unsigned char key[8];
+	uint64_t seq = pwb_change_last_seq(txn) + 1;
+	int r;
+
+	be64(seq, key);
+	r = write_counter(txn, "seq", seq, err);
+	if (r == 0)
+		r = pwb_kv_put(txn, DBI_CHANGES, key, sizeof(key), c, sizeof(*c), err);
+	if (r == 0)
+		txn->changed = true;
+	return r;
+}
+
+int pwb_change_read(struct pwb_txn *txn, uint64_t after, struct pwb_change **out, size_t *n,
+		    uint64_t *last_seq, size_t limit, struct pwb_error *err)
+{
+	DB *db = txn->st->db[DBI_CHANGES];
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	unsigned char start[8];
+	struct pwb_change *list = NULL;
+	size_t used = 0, cap = 0;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	*last_seq = after;
+	ret = db->cursor(db, txn->tid, &c, 0);
+	if (ret != 0)
+		return pwb_store_db_error(err, ret, "changes");
+	be64(after + 1, start);
+	k.data = start;
+	k.size = sizeof(start);
+	k.flags = DB_DBT_REALLOC;
+	v.flags = DB_DBT_REALLOC;
+	/* DB_SET_RANGE needs a key buffer it may overwrite. */
+	k.data = malloc(8);
+	if (!k.data) {
+		c->close(c);
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	}
+	memcpy(k.data, start, 8);
+	for (ret = c->get(c, &k, &v, DB_SET_RANGE); ret == 0; ret = c->get(c, &k, &v, DB_NEXT)) {
+		if (k.size != 8 || v.size != sizeof(struct pwb_change))
+			continue;
+		if (used == limit) {
+			/* Too many to apply one by one: the caller rebuilds. */
+			free(list);
+			list = NULL;
+			used = 0;
+			*last_seq = UINT64_MAX;
+			ret = DB_NOTFOUND;
+			break;
+		}
+		if (used == cap) {
+			struct pwb_change *grown;
+
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(list, cap * sizeof(*grown));
+			if (!grown) {
+				ret = ENOMEM;
+				break;
+			}
+			list = grown;
+		}
+		memcpy(&list[used++], v.data, sizeof(struct pwb_change));
+		*last_seq = from_be64(k.data);
+	}
+	free(k.data);
+	free(v.data);
+	c->close(c);
+	if (ret != DB_NOTFOUND) {
+		free(list);
+		return pwb_store_db_error(err, ret, "changes");
+	}
+	*out = list;
+	*n = used;
+	return 0;
+}
+
+int pwb_change_trim(struct pwb_txn *txn, uint64_t upto, struct pwb_error *err)
+{
+	DB *db = txn->st->db[DBI_CHANGES];
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	int ret;
+
+	ret = db->cursor(db, txn->tid, &c, 0);
+	if (ret != 0)
+		return pwb_store_db_error(err, ret, "changes");
+	k.flags = DB_DBT_REALLOC;
+	v.flags = DB_DBT_REALLOC | DB_DBT_PARTIAL; /* keys only */
+	while ((ret = c->get(c, &k, &v, DB_NEXT | DB_RMW)) == 0) {
+		if (k.size == 8 && from_be64(k.data) > upto)
+			break;
+		ret = c->del(c, 0);
+		if (ret != 0)
+			break;
+	}
+	free(k.data);
+	free(v.data);
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return pwb_store_db_error(err, ret, "trimming changes");
+	return 0;
+}
