@@ -14,9 +14,10 @@
  *   nss_probe cloexec NAME          descriptors open without FD_CLOEXEC
  *   nss_probe stress THREADS N PREFIX FIRST COUNT BASEUID [SUPGID]
  * Users PREFIXk (k in [FIRST, FIRST+COUNT)) are expected to exist with UID
- * BASEUID+k, home /home/PREFIXk and, as supplementary group, GID BASEUID+k
- * (their private group), and SUPGID among their groups. Others in the same name space may come and
- * go; when they resolve, their entry must be the one their name implies. */
+ * and private group GID BASEUID+k, a home ending in /PREFIXk, and SUPGID
+ * among their supplementary groups. Users PREFIXk beyond that range may
+ * come and go; when they resolve, their entry must be the one their name
+ * implies. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -169,12 +170,14 @@ struct stress {
  * for churn users, counted as missing for the stable ones. */
 static bool passwd_right(const struct stress *st, const struct passwd *pw, unsigned k)
 {
-	char name[64], home[80];
+	char name[64];
+	size_t nlen, hlen = strlen(pw->pw_dir);
 
 	snprintf(name, sizeof(name), "%s%u", st->prefix, k);
-	snprintf(home, sizeof(home), "/home/%s", name);
-	return strcmp(pw->pw_name, name) == 0 && pw->pw_uid == st->base + k &&
-	       strcmp(pw->pw_dir, home) == 0;
+	nlen = strlen(name);
+	/* the home is HOMEDIR-PATH/NAME, whatever the configured root */
+	return strcmp(pw->pw_name, name) == 0 && pw->pw_uid == st->base + k && hlen > nlen &&
+	       pw->pw_dir[hlen - nlen - 1] == '/' && strcmp(pw->pw_dir + hlen - nlen, name) == 0;
 }
 
 static void *stress_thread(void *arg)
