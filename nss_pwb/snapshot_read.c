@@ -56,6 +56,7 @@ static void level_name(enum pwb_snap_set set, int level, unsigned long long gen,
  * B-tree search. */
 struct snap_level {
 	DB *db;			/* NULL: absent or empty */
+	DBC *cursor;		/* kept for point lookups: no cursor setup per call */
 	unsigned long long gen; /* mid/base: the generation open (or known empty) */
 	bool known;		/* gen is meaningful */
 	uint64_t *bloom;	/* NULL: no filter, always search */
@@ -146,6 +147,8 @@ static void build_bloom(struct snap_level *l)
 
 static void close_level(struct snap_level *l)
 {
+	if (l->cursor)
+		l->cursor->close(l->cursor);
 	if (l->db)
 		l->db->close(l->db, DB_NOSYNC);
 	free(l->bloom);
@@ -406,8 +409,10 @@ static int lookup(struct snap_state *s, DBT *key, DBT *val)
 
 		if (!db || !bloom_maybe(&s->level[i], h))
 			continue;
+		if (!s->level[i].cursor && db->cursor(db, NULL, &s->level[i].cursor, 0) != 0)
+			return PWB_SNAP_UNAVAIL;
 		memset(val, 0, sizeof(*val));
-		r = db->get(db, NULL, key, val, 0);
+		r = s->level[i].cursor->get(s->level[i].cursor, key, val, DB_SET);
 		if (r == 0)
 			return val->size ? 0 : PWB_SNAP_NOTFOUND;
 		if (r != DB_NOTFOUND)
