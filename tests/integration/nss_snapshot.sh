@@ -138,6 +138,22 @@ tap_is "no config file: compiled default, files still answers" \
 	"$(PWB_CONFIG=$PWB_TMP/none.conf getent passwd root | cut -d: -f1)" root
 tap_is "no config file: pwb unavailable" "$(PWB_CONFIG=$PWB_TMP/none.conf getent_rc passwd alice)" 2
 
+tap_is "unreadable config: files still answers" \
+	"$(chmod 0600 "$PWB_CONF"; setpriv --reuid=nobody --regid=nogroup --clear-groups getent passwd root | cut -d: -f1)" root
+tap_is "unreadable config: pwb answers nothing" \
+	"$(setpriv --reuid=nobody --regid=nogroup --clear-groups getent passwd alice >/dev/null; echo $?)" 2
+chmod 0644 "$PWB_CONF"
+
+# --- what the module links and exports
+so=$PWB_NSS_LIBDIR/libnss_pwb.so.2
+tap_is "soname" "$(objdump -p "$so" | awk '$1 == "SONAME" {print $2}')" libnss_pwb.so.2
+tap_is "exports only _nss_pwb_*" \
+	"$(nm -D --defined-only "$so" | awk '{print $3}' | grep -vc '^_nss_pwb_')" 0
+tap_is "exports all 15 entry points" "$(nm -D --defined-only "$so" | grep -c ' T _nss_pwb_')" 15
+tap_is "links only libc and libdb" \
+	"$(objdump -p "$so" | awk '$1 == "NEEDED" {print $2}' | sort | paste -sd' ')" \
+	"libc.so.6 libdb-5.3.so"
+
 # --- valgrind: every map through getent
 if command -v valgrind >/dev/null; then
 	for q in "passwd alice" "passwd 20000" "passwd" "group data" "group 20000" "group" \
