@@ -1,8 +1,11 @@
 /* bench/publish: the cost of publishing one change to the NSS snapshot, as
- * the number of users grows. For N users (loaded in large batches first),
- * it times M single-user changes (a display-name update: commit + publish)
- * and, as a baseline in the same store, M commits that NSS does not see
- * (a sign-in time: commit only). Prints one line per N. */
+ * the number of users grows. For each N (users loaded in large batches
+ * first), it times M single-user changes (a display-name update: commit +
+ * publish), as a baseline in the same store M commits that NSS does not
+ * see (a sign-in time: commit only), then M/4 new users (every key of a
+ * user). The sizes' operations are interleaved one by one, so machine noise
+ * weighs on all alike. M must be large enough to include the periodic
+ * merges and base rebuilds, whose cost the means then carry amortised. */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -95,86 +98,138 @@ static struct stats summarise(double *v, unsigned n)
 	return s;
 }
 
-static int run(const char *dir, unsigned users, unsigned changes)
-{
+struct size {
+	unsigned users;
 	struct pwb_config cfg;
-	struct pwb_store *st = NULL;
+	struct pwb_store *st;
+	double load_s;
+	double *vis, *inv, *cre;
+};
+
+static int load(const char *dir, struct size *z, unsigned changes)
+{
 	struct pwb_error err = {0};
 	struct passwd *pw = getpwuid(geteuid());
 	char conf[4096], text[8192];
-	double *vis = calloc(changes, sizeof(double)), *inv = calloc(changes, sizeof(double));
-	double t0, load_s;
 	unsigned i, batch = 10000;
-	struct stats sv, si;
+	double t0;
 	FILE *f;
 
-	snprintf(conf, sizeof(conf), "%s/pwb-%u.conf", dir, users);
+	snprintf(conf, sizeof(conf), "%s/pwb-%u.conf", dir, z->users);
 	snprintf(text, sizeof(text),
 		 "db-dir=%s/db-%u\nstore-user=%s\nuser-homedir-path=/home\n"
 		 "user-provisioning-start-uid=100000\nuser-provisioning-end-uid=900000\n"
 		 "group-provisioning-start-gid=100000\ngroup-provisioning-end-gid=900000\n",
-		 dir, users, pw ? pw->pw_name : "root");
+		 dir, z->users, pw ? pw->pw_name : "root");
 	f = fopen(conf, "w");
 	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
 		return 1;
-	if (pwb_config_load(conf, false, &cfg, &err) < 0 || pwb_store_open(&cfg, &st, &err) < 0) {
+	if (pwb_config_load(conf, false, &z->cfg, &err) < 0 ||
+	    pwb_store_open(&z->cfg, &z->st, &err) < 0) {
 		fprintf(stderr, "bench_publish: %s\n", err.msg);
 		return 1;
 	}
 	t0 = now_us();
-	for (i = 0; i < users; i += batch) {
-		struct batch b = {i, users - i < batch ? users - i : batch};
+	for (i = 0; i < z->users; i += batch) {
+		struct batch b = {i, z->users - i < batch ? z->users - i : batch};
 
-		if (pwb_store_write(st, load_fn, &b, &err) < 0) {
+		if (pwb_store_write(z->st, load_fn, &b, &err) < 0) {
 			fprintf(stderr, "bench_publish: load: %s\n", err.msg);
 			return 1;
 		}
 	}
-	load_s = (now_us() - t0) / 1e6;
-	srand(42);
-	for (i = 0; i < changes; i++) {
-		struct change c = {i, (unsigned)rand() % users, true};
-		double t = now_us();
+	z->load_s = (now_us() - t0) / 1e6;
+	z->vis = calloc(changes, sizeof(double));
+	z->inv = calloc(changes, sizeof(double));
+	z->cre = calloc(changes, sizeof(double));
+	return z->vis && z->inv && z->cre ? 0 : 1;
+}
 
-		if (pwb_store_write(st, change_fn, &c, &err) < 0) {
-			fprintf(stderr, "bench_publish: change: %s\n", err.msg);
-			return 1;
-		}
-		vis[i] = now_us() - t;
-		c.visible = false;
-		t = now_us();
-		if (pwb_store_write(st, change_fn, &c, &err) < 0) {
-			fprintf(stderr, "bench_publish: touch: %s\n", err.msg);
-			return 1;
-		}
-		inv[i] = now_us() - t;
+static int one_change(struct size *z, unsigned i)
+{
+	struct pwb_error err = {0};
+	struct change c = {i, (unsigned)rand() % z->users, true};
+	double t = now_us();
+
+	if (pwb_store_write(z->st, change_fn, &c, &err) < 0) {
+		fprintf(stderr, "bench_publish: change: %s\n", err.msg);
+		return 1;
 	}
-	sv = summarise(vis, changes);
-	si = summarise(inv, changes);
-	printf("%7u users  load %6.1f s  change+publish: mean %7.0f us  median %7.0f us  "
-	       "p99 %8.0f us  max %8.0f us   commit-only: mean %6.0f us  median %6.0f us  "
-	       "publish (mean diff) %7.0f us\n",
-	       users, load_s, sv.mean, sv.median, sv.p99, sv.max, si.mean, si.median,
-	       sv.mean - si.mean);
-	fflush(stdout);
-	pwb_store_close(st);
-	pwb_config_free(&cfg);
-	free(vis);
-	free(inv);
+	z->vis[i] = now_us() - t;
+	c.visible = false;
+	t = now_us();
+	if (pwb_store_write(z->st, change_fn, &c, &err) < 0) {
+		fprintf(stderr, "bench_publish: touch: %s\n", err.msg);
+		return 1;
+	}
+	z->inv[i] = now_us() - t;
 	return 0;
 }
 
+/* A new user: every key of a user at once (the JIT and SCIM create case). */
+static int one_create(struct size *z, unsigned i)
+{
+	struct pwb_error err = {0};
+	struct batch b = {z->users + i, 1};
+	double t = now_us();
+
+	if (pwb_store_write(z->st, load_fn, &b, &err) < 0) {
+		fprintf(stderr, "bench_publish: create: %s\n", err.msg);
+		return 1;
+	}
+	z->cre[i] = now_us() - t;
+	return 0;
+}
+
+static void report(struct size *z, unsigned changes, unsigned creates)
+{
+	struct stats sv = summarise(z->vis, changes), si = summarise(z->inv, changes);
+	struct stats sc = summarise(z->cre, creates);
+
+	printf("%7u users  load %6.1f s  change+publish: mean %7.0f us  median %7.0f us  "
+	       "p99 %8.0f us  max %8.0f us   commit-only: mean %6.0f us  median %6.0f us  "
+	       "publish (mean diff) %7.0f us\n",
+	       z->users, z->load_s, sv.mean, sv.median, sv.p99, sv.max, si.mean, si.median,
+	       sv.mean - si.mean);
+	printf("%7u users  create user (commit+publish): mean %7.0f us  median %7.0f us  "
+	       "p99 %8.0f us  max %8.0f us\n",
+	       z->users, sc.mean, sc.median, sc.p99, sc.max);
+	pwb_store_close(z->st);
+	pwb_config_free(&z->cfg);
+	free(z->vis);
+	free(z->inv);
+	free(z->cre);
+}
+
+/* All sizes are loaded first, then their changes are interleaved one by
+ * one, so that whatever else the machine does weighs on every size alike. */
 int main(int argc, char **argv)
 {
-	unsigned changes = argc > 2 ? (unsigned)atoi(argv[2]) : 3000;
-	int i;
+	struct size sizes[8] = {{0}};
+	unsigned changes, creates, i;
+	int n = 0, j;
 
-	if (argc < 3) {
+	if (argc < 4) {
 		fprintf(stderr, "usage: bench_publish DIR CHANGES USERS...\n");
 		return 2;
 	}
-	for (i = 3; i < argc; i++)
-		if (run(argv[1], (unsigned)atoi(argv[i]), changes) != 0)
+	changes = (unsigned)atoi(argv[2]);
+	for (j = 3; j < argc && n < 8; j++, n++) {
+		sizes[n].users = (unsigned)atoi(argv[j]);
+		if (load(argv[1], &sizes[n], changes) != 0)
 			return 1;
+	}
+	srand(42);
+	for (i = 0; i < changes; i++)
+		for (j = 0; j < n; j++)
+			if (one_change(&sizes[j], i) != 0)
+				return 1;
+	creates = changes / 4;
+	for (i = 0; i < creates; i++)
+		for (j = 0; j < n; j++)
+			if (one_create(&sizes[j], i) != 0)
+				return 1;
+	for (j = 0; j < n; j++)
+		report(&sizes[j], changes, creates);
 	return 0;
 }

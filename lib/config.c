@@ -373,6 +373,34 @@ void pwb_config_free(struct pwb_config *cfg)
 	cfg->path = NULL;
 }
 
+const char *pwb_config_key_name(size_t i)
+{
+	return i < PWB_ARRAY_SIZE(keys) ? keys[i].name : NULL;
+}
+
+int pwb_config_value_text(const struct pwb_config *cfg, const char *key, char *out, size_t len)
+{
+	const struct key *k = find_key(key);
+	const void *field;
+
+	if (!k)
+		return -ENOENT;
+	field = (const char *)cfg + k->offset;
+	switch (k->type) {
+	case KEY_STRING:
+	case KEY_PATH:
+		snprintf(out, len, "%s", *(char *const *)field ? *(char *const *)field : "");
+		break;
+	case KEY_BOOL:
+		snprintf(out, len, "%d", *(const bool *)field ? 1 : 0);
+		break;
+	case KEY_U32:
+		snprintf(out, len, "%u", *(const uint32_t *)field);
+		break;
+	}
+	return 0;
+}
+
 int pwb_config_read_db_dir(const char *path, char *out, size_t outlen)
 {
 	_cleanup_fclose_ FILE *f = NULL;

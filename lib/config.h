@@ -76,6 +76,11 @@ int pwb_config_parse(const char *text, const char *origin, struct pwb_config *cf
 
 void pwb_config_free(struct pwb_config *cfg);
 
+/* The known keys, for listings (`pwbadm check`) and tests: key i's name,
+ * or NULL past the end; a key's current value as text ("" when unset). */
+const char *pwb_config_key_name(size_t i);
+int pwb_config_value_text(const struct pwb_config *cfg, const char *key, char *out, size_t len);
+
 /* Reads just db-dir, without allocating more than needed and without
  * failing on keys of other components: for the NSS module. out must hold
  * PATH_MAX bytes. Returns 0, -ENOENT (no such file or no db-dir line:

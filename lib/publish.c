@@ -478,27 +478,35 @@ static int add_name_of_user(const char *user_id, void *ctx)
 }
 
 static int put_user_keys(struct kvset *pub, struct kvset *shadow, const struct pwb_user *u,
-			 const char *initgroups)
+			 unsigned what, const char *initgroups)
 {
 	_cleanup_free_ char *pw = NULL, *sp = NULL, *gr = NULL;
 	char key[64];
 	int r;
 
-	if ((r = pwb_render_passwd(u, &pw)) < 0 || (r = pwb_render_shadow(u, &sp)) < 0)
-		return r;
-	snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_PASSWD_NAME, u->name);
-	if ((r = kvset_adds(pub, key, pw)) < 0)
-		return r;
-	snprintf(key, sizeof(key), "%s%u", PWB_SNAP_KEY_PASSWD_UID, u->uid);
-	if ((r = kvset_adds(pub, key, pw)) < 0)
-		return r;
-	snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_SHADOW_NAME, u->name);
-	if ((r = kvset_adds(shadow, key, sp)) < 0)
-		return r;
-	snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_INITGROUPS, u->name);
-	if ((r = kvset_adds(pub, key, initgroups)) < 0)
-		return r;
-	if (!u->private_group)
+	if (what & PWB_CH_PASSWD) {
+		if ((r = pwb_render_passwd(u, &pw)) < 0)
+			return r;
+		snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_PASSWD_NAME, u->name);
+		if ((r = kvset_adds(pub, key, pw)) < 0)
+			return r;
+		snprintf(key, sizeof(key), "%s%u", PWB_SNAP_KEY_PASSWD_UID, u->uid);
+		if ((r = kvset_adds(pub, key, pw)) < 0)
+			return r;
+	}
+	if (what & PWB_CH_SHADOW) {
+		if ((r = pwb_render_shadow(u, &sp)) < 0)
+			return r;
+		snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_SHADOW_NAME, u->name);
+		if ((r = kvset_adds(shadow, key, sp)) < 0)
+			return r;
+	}
+	if (what & PWB_CH_INITGROUPS) {
+		snprintf(key, sizeof(key), "%s%s", PWB_SNAP_KEY_INITGROUPS, u->name);
+		if ((r = kvset_adds(pub, key, initgroups)) < 0)
+			return r;
+	}
+	if (!(what & PWB_CH_PRIVGROUP) || !u->private_group)
 		return 0;
 	if (asprintf(&gr, "%s:x:%u:", u->name, u->gid) < 0) {
 		gr = NULL;
@@ -511,7 +519,7 @@ static int put_user_keys(struct kvset *pub, struct kvset *shadow, const struct p
 	return kvset_adds(pub, key, gr);
 }
 
-static int render_user(struct render *r, const char *id)
+static int render_user(struct render *r, const char *id, unsigned what)
 {
 	struct pwb_user u = {0};
 	int rc = pwb_user_get(r->txn, id, &u, r->err);
@@ -523,9 +531,10 @@ static int render_user(struct render *r, const char *id)
 	r->len = 0;
 	if (r->buf)
 		r->buf[0] = '\0';
-	rc = pwb_member_foreach_group(r->txn, u.id, add_gid_of_group, r, r->err);
+	if (what & PWB_CH_INITGROUPS)
+		rc = pwb_member_foreach_group(r->txn, u.id, add_gid_of_group, r, r->err);
 	if (rc == 0)
-		rc = put_user_keys(r->pub, r->shadow, &u, r->len ? r->buf : "");
+		rc = put_user_keys(r->pub, r->shadow, &u, what, r->len ? r->buf : "");
 	pwb_user_clear(&u);
 	return rc;
 }
@@ -618,9 +627,12 @@ static int render_changes(struct pwb_txn *txn, struct pwb_change *changes, size_
 		rc = tombstone(pub, shadow, &changes[i]);
 	qsort(changes, n, sizeof(*changes), change_cmp);
 	for (i = 0; rc == 0 && i < n; i++) {
-		if (i > 0 && change_cmp(&changes[i - 1], &changes[i]) == 0)
-			continue;
-		rc = changes[i].kind == 'u' ? render_user(&r, changes[i].id)
+		unsigned what = changes[i].what;
+
+		/* One render per entity, of the union of what its changes touched. */
+		while (i + 1 < n && change_cmp(&changes[i], &changes[i + 1]) == 0)
+			what |= changes[++i].what;
+		rc = changes[i].kind == 'u' ? render_user(&r, changes[i].id, what)
 					    : render_group(&r, changes[i].id);
 	}
 	free(r.buf);
@@ -684,7 +696,7 @@ static int full_user(const struct pwb_user *u, void *ctx)
 	int r = id_table_add(&f->users, u->id, u->name, u->uid);
 
 	/* initgroups come later, from the membership table. */
-	return r ?: put_user_keys(f->pub, f->shadow, u, "");
+	return r ?: put_user_keys(f->pub, f->shadow, u, PWB_CH_ALL, "");
 }
 
 static int full_group(const struct pwb_group *g, void *ctx)
@@ -709,7 +721,7 @@ static int full_lists(struct pwb_txn *txn, enum pwb_dbi dbi, const struct id_tab
 
 	ret = db->cursor(db, txn->tid, &c, 0);
 	if (ret != 0)
-		return pwb_store_db_error(err, ret, "memberships");
+		return pwb_txn_fail(txn, ret, "memberships", err);
 	k.flags = v.flags = DB_DBT_REALLOC;
 	for (;;) {
 		char id[PWB_ID_LEN + 1] = "";
@@ -769,7 +781,7 @@ static int full_lists(struct pwb_txn *txn, enum pwb_dbi dbi, const struct id_tab
 	if (r < 0)
 		return pwb_error_set(err, r, "building membership lists");
 	if (ret != DB_NOTFOUND)
-		return pwb_store_db_error(err, ret, "memberships");
+		return pwb_txn_fail(txn, ret, "memberships", err);
 	return 0;
 }
 
@@ -881,7 +893,7 @@ out:
 	return r;
 }
 
-int pwb_publish_full(struct pwb_store *st, struct pwb_error *err)
+static int publish_full_once(struct pwb_store *st, struct pwb_error *err)
 {
 	struct level_names cur = {0};
 	char path[PATH_MAX];
@@ -956,7 +968,7 @@ static int merge_into_mid(struct pwb_store *st, struct level_names *meta, struct
 	return r;
 }
 
-int pwb_publish_changes(struct pwb_store *st, struct pwb_error *err)
+static int publish_changes_once(struct pwb_store *st, struct pwb_error *err)
 {
 	struct kvset pub = {0}, shadow = {0}, old_shadow = {0};
 	struct level_names meta = {0};
@@ -1013,4 +1025,14 @@ out:
 	kvset_free(&old_shadow);
 	close(lock);
 	return r;
+}
+
+int pwb_publish_full(struct pwb_store *st, struct pwb_error *err)
+{
+	return pwb_publish_retry(st, publish_full_once, err);
+}
+
+int pwb_publish_changes(struct pwb_store *st, struct pwb_error *err)
+{
+	return pwb_publish_retry(st, publish_changes_once, err);
 }

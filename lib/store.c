@@ -21,7 +21,10 @@
 #define STORE_FILE	 "store.db"
 #define WRITE_LOCK_FILE	 "write.lock"
 #define CHECKPOINT_EVERY 64
-#define CACHE_BYTES	 (32 * 1024 * 1024)
+#define CACHE_BYTES	 (8 * 1024 * 1024)
+/* Every PAM login opens the environment, so its regions stay small. Locks
+ * are per page: a transaction writing 100k users takes about 30k. */
+#define MAX_LOCKS 60000
 /* How long a transaction keeps retrying on lock conflicts before giving up. */
 #define TXN_PATIENCE_USEC (60LL * 1000 * 1000)
 
@@ -47,7 +50,7 @@ int pwb_store_db_error(struct pwb_error *err, int ret, const char *what)
 }
 
 /* Deadlocks are retried by the transaction runner, whatever fn returned. */
-static int kv_fail(struct pwb_txn *txn, int ret, const char *what, struct pwb_error *err)
+int pwb_txn_fail(struct pwb_txn *txn, int ret, const char *what, struct pwb_error *err)
 {
 	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
 		txn->deadlocked = true;
@@ -71,7 +74,7 @@ int pwb_kv_get(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t kl
 	if (ret == DB_NOTFOUND)
 		return PWB_ENOTFOUND;
 	if (ret != 0)
-		return kv_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
 	/* NUL-terminate for the JSON and text callers. */
 	*val = realloc(v.data, v.size + 1);
 	if (!*val) {
@@ -99,7 +102,7 @@ int pwb_kv_put(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t kl
 	if (ret == DB_KEYEXIST)
 		return 0; /* a sorted duplicate already present: idempotent */
 	if (ret != 0)
-		return kv_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
 	return 0;
 }
 
@@ -115,7 +118,7 @@ int pwb_kv_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t kl
 	if (ret == DB_NOTFOUND)
 		return 0;
 	if (ret != 0)
-		return kv_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
 	return 0;
 }
 
@@ -128,7 +131,7 @@ bool pwb_kv_exists(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_
 	k.size = (u_int32_t)klen;
 	ret = txn->st->db[dbi]->exists(txn->st->db[dbi], txn->tid, &k, 0);
 	if (ret != 0 && ret != DB_NOTFOUND)
-		kv_fail(txn, ret, dbdefs[dbi].name, NULL);
+		pwb_txn_fail(txn, ret, dbdefs[dbi].name, NULL);
 	return ret == 0;
 }
 
@@ -142,7 +145,7 @@ int pwb_kv_dup_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_
 
 	ret = db->cursor(db, txn->tid, &c, 0);
 	if (ret != 0)
-		return kv_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
 	k.data = (void *)key;
 	k.size = (u_int32_t)klen;
 	v.data = (void *)val;
@@ -154,7 +157,7 @@ int pwb_kv_dup_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_
 	if (ret == DB_NOTFOUND)
 		return 0;
 	if (ret != 0)
-		return kv_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
 	return 0;
 }
 
@@ -170,7 +173,7 @@ int pwb_kv_dup_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, s
 
 	ret = db->cursor(db, txn->tid, &c, 0);
 	if (ret != 0)
-		return kv_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
 	k.data = (void *)key;
 	k.size = (u_int32_t)klen;
 	v.flags = DB_DBT_REALLOC;
@@ -189,7 +192,34 @@ int pwb_kv_dup_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, s
 	if (r != 0)
 		return r;
 	if (ret != 0 && ret != DB_NOTFOUND)
-		return kv_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	return 0;
+}
+
+int pwb_kv_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ctx,
+		   struct pwb_error *err)
+{
+	DB *db = txn->st->db[dbi];
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	int ret, r = 0;
+
+	ret = db->cursor(db, txn->tid, &c, 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	k.flags = v.flags = DB_DBT_REALLOC;
+	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
+		r = cb(k.data, k.size, v.data, v.size, ctx, err);
+		if (r != 0)
+			break;
+	}
+	free(k.data);
+	free(v.data);
+	c->close(c);
+	if (r != 0)
+		return r;
+	if (ret != DB_NOTFOUND)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
 	return 0;
 }
 
@@ -302,10 +332,10 @@ static int open_env(struct pwb_store *st, struct pwb_error *err)
 	    (ret = env->set_thread_id(env, thread_id)) != 0 ||
 	    (ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
 	    (ret = env->set_cachesize(env, 0, CACHE_BYTES, 1)) != 0 ||
-	    (ret = env->set_lk_max_locks(env, 200000)) != 0 ||
-	    (ret = env->set_lk_max_objects(env, 200000)) != 0 ||
-	    (ret = env->set_lk_max_lockers(env, 20000)) != 0 ||
-	    (ret = env->set_lg_bsize(env, 4 * 1024 * 1024)) != 0 ||
+	    (ret = env->set_lk_max_locks(env, MAX_LOCKS)) != 0 ||
+	    (ret = env->set_lk_max_objects(env, MAX_LOCKS)) != 0 ||
+	    (ret = env->set_lk_max_lockers(env, 2000)) != 0 ||
+	    (ret = env->set_lg_bsize(env, 1024 * 1024)) != 0 ||
 	    (ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0) {
 		close_env(st);
 		return pwb_store_db_error(err, ret, "configuring the store environment");
@@ -315,6 +345,15 @@ static int open_env(struct pwb_store *st, struct pwb_error *err)
 		close_env(st);
 		return pwb_error_set(err, PWB_ESTORE, "%s: opening the store: %s", st->store_dir,
 				     db_strerror(ret));
+	}
+	/* Berkeley DB makes its registry 0640 whatever the mode asked: every
+	 * store file is private to the store user. */
+	{
+		char reg[PATH_MAX + 16];
+
+		snprintf(reg, sizeof(reg), "%s/__db.register", st->store_dir);
+		if (chmod(reg, 0600) < 0 && errno != ENOENT)
+			pwb_log(LOG_WARNING, "pwb store: %s: chmod: %s", reg, strerror(errno));
 	}
 	for (i = 0; i < DBI_COUNT; i++) {
 		DB *db = NULL;
@@ -613,7 +652,12 @@ int pwb_txn_begin_read(struct pwb_store *st, struct pwb_txn *txn, struct pwb_err
 
 	memset(txn, 0, sizeof(*txn));
 	txn->st = st;
-	ret = st->env->txn_begin(st->env, NULL, &txn->tid, DB_READ_COMMITTED);
+	/* Never waits for a lock (one held by a dead process would block
+	 * forever): a conflict marks the transaction, and the publisher
+	 * starts over (pwb_publish_retry). */
+	ret = st->env->txn_begin(st->env, NULL, &txn->tid, DB_READ_COMMITTED | DB_TXN_NOWAIT);
+	if (ret == DB_RUNRECOVERY)
+		st->publish_conflict = true;
 	if (ret != 0)
 		return pwb_store_db_error(err, ret, "beginning a read transaction");
 	return 0;
@@ -621,9 +665,35 @@ int pwb_txn_begin_read(struct pwb_store *st, struct pwb_txn *txn, struct pwb_err
 
 void pwb_txn_end(struct pwb_txn *txn)
 {
+	if (txn->deadlocked || txn->panicked)
+		txn->st->publish_conflict = true;
 	if (txn->tid)
 		txn->tid->commit(txn->tid, 0);
 	txn->tid = NULL;
+}
+
+int pwb_publish_retry(struct pwb_store *st, int (*once)(struct pwb_store *, struct pwb_error *),
+		      struct pwb_error *err)
+{
+	useconds_t pause_us = 100;
+	long long waited = 0;
+	unsigned attempt;
+	int r;
+
+	for (attempt = 0;; attempt++) {
+		st->publish_conflict = false;
+		if (err)
+			memset(err, 0, sizeof(*err));
+		r = once(st, err);
+		if (!st->publish_conflict || waited > TXN_PATIENCE_USEC)
+			return r;
+		if (attempt % 8 == 7)
+			recover_dead_lockers(st);
+		usleep(pause_us);
+		waited += pause_us;
+		if (pause_us < 20000)
+			pause_us *= 2;
+	}
 }
 
 int pwb_store_verify(struct pwb_store *st, struct pwb_error *err)

@@ -77,9 +77,11 @@ void pwb_group_clear(struct pwb_group *g);
 int pwb_user_copy(struct pwb_user *dst, const struct pwb_user *src);
 int pwb_group_copy(struct pwb_group *dst, const struct pwb_group *src);
 
-/* Opens (creating if needed) db-dir/store, recovering after a crash.
- * Fails with a clear message if db-dir is missing or has wrong owner/mode,
- * or store-user does not exist. */
+/* Opens db-dir/store, recovering after a crash. As root it creates what is
+ * missing (db-dir 0755, store/ 0700 and nss/ 0755 owned by the store user,
+ * cache/ 0700 root) and publishes the snapshot if there is none yet.
+ * Fails with a clear message if a directory has the wrong owner or mode,
+ * is missing for a non-root caller, or store-user does not exist. */
 int pwb_store_open(const struct pwb_config *cfg, struct pwb_store **out, struct pwb_error *err);
 void pwb_store_close(struct pwb_store *st);
 const struct pwb_config *pwb_store_config(const struct pwb_store *st);
@@ -191,6 +193,17 @@ int pwb_token_foreach(struct pwb_txn *txn, pwb_token_cb cb, void *ctx, struct pw
 /* True if uid/gid is retired (belonged to a deleted user or group). */
 bool pwb_store_uid_retired(struct pwb_txn *txn, uint32_t uid);
 bool pwb_store_gid_retired(struct pwb_txn *txn, uint32_t gid);
+
+/* Retired ids for export/import: kind is 'u' (uid) or 'g' (gid).
+ * pwb_store_retire refuses an id a user or group of the store holds. */
+typedef int (*pwb_retired_cb)(char kind, uint32_t id, void *ctx);
+int pwb_store_retired_foreach(struct pwb_txn *txn, pwb_retired_cb cb, void *ctx,
+			      struct pwb_error *err);
+int pwb_store_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_error *err);
+
+/* The sequence number of the last committed change; the published
+ * snapshot's @seq equals it once the change is published. */
+uint64_t pwb_store_change_seq(struct pwb_txn *txn);
 
 /* Verifies every database file (DB->verify), for `pwbadm check`. */
 int pwb_store_verify(struct pwb_store *st, struct pwb_error *err);

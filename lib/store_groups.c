@@ -15,7 +15,7 @@
 static int log_group(struct pwb_txn *txn, const struct pwb_group *g, const struct pwb_group *old,
 		     struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'g'};
+	struct pwb_change change = {.kind = 'g', .what = PWB_CH_ALL};
 
 	memcpy(change.id, g->id, sizeof(change.id));
 	if (old) {
@@ -25,22 +25,12 @@ static int log_group(struct pwb_txn *txn, const struct pwb_group *g, const struc
 	return pwb_change_log(txn, &change, err);
 }
 
+/* A membership or a group's gid changed: only the user's initgroups list. */
 static int log_user(struct pwb_txn *txn, const char *user_id, struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'u'};
-	struct pwb_user u = {0};
-	int r;
+	struct pwb_change change = {.kind = 'u', .what = PWB_CH_INITGROUPS};
 
-	/* Old keys equal new keys: only the user's initgroups list changes. */
-	r = pwb_user_get(txn, user_id, &u, err);
-	if (r < 0)
-		return r;
-	memcpy(change.id, u.id, sizeof(change.id));
-	memcpy(change.old_name, u.name, sizeof(change.old_name));
-	change.old_num = u.uid;
-	change.old_gid = u.gid;
-	change.old_private = u.private_group;
-	pwb_user_clear(&u);
+	memcpy(change.id, user_id, sizeof(change.id));
 	return pwb_change_log(txn, &change, err);
 }
 
@@ -307,53 +297,39 @@ int pwb_group_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 	return r;
 }
 
+struct group_walk {
+	pwb_group_cb cb;
+	void *ctx;
+};
+
+static int group_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			  struct pwb_error *err)
+{
+	struct group_walk *w = ctx;
+	char id[PWB_ID_LEN + 1];
+	_cleanup_free_ char *text = NULL;
+	struct pwb_group g;
+	int r;
+
+	if (klen != PWB_ID_LEN)
+		return 0;
+	memcpy(id, key, PWB_ID_LEN);
+	id[PWB_ID_LEN] = '\0';
+	text = strndup(val, vlen);
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	if (pwb_group_decode(id, text, &g) < 0)
+		return pwb_error_set(err, PWB_ESTORE, "group %s: damaged record", id);
+	r = w->cb(&g, w->ctx);
+	pwb_group_clear(&g);
+	return r;
+}
+
 int pwb_group_foreach(struct pwb_txn *txn, pwb_group_cb cb, void *ctx, struct pwb_error *err)
 {
-	DB *db = txn->st->db[DBI_GROUPS];
-	DBC *c = NULL;
-	DBT k = {0}, v = {0};
-	int ret, r = 0;
+	struct group_walk w = {cb, ctx};
 
-	ret = db->cursor(db, txn->tid, &c, 0);
-	if (ret != 0)
-		return pwb_store_db_error(err, ret, "groups");
-	k.flags = v.flags = DB_DBT_REALLOC;
-	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
-		struct pwb_group g;
-		char id[PWB_ID_LEN + 1];
-		char *text;
-
-		if (k.size != PWB_ID_LEN)
-			continue;
-		memcpy(id, k.data, PWB_ID_LEN);
-		id[PWB_ID_LEN] = '\0';
-		text = strndup(v.data, v.size);
-		if (!text) {
-			r = pwb_error_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		r = pwb_group_decode(id, text, &g);
-		free(text);
-		if (r < 0) {
-			r = pwb_error_set(err, PWB_ESTORE, "group %s: damaged record", id);
-			break;
-		}
-		r = cb(&g, ctx);
-		pwb_group_clear(&g);
-		if (r != 0)
-			break;
-	}
-	free(k.data);
-	free(v.data);
-	c->close(c);
-	if (r != 0)
-		return r;
-	if (ret != DB_NOTFOUND) {
-		if (ret == DB_LOCK_DEADLOCK)
-			txn->deadlocked = true;
-		return pwb_store_db_error(err, ret, "groups");
-	}
-	return 0;
+	return pwb_kv_foreach(txn, DBI_GROUPS, group_walk_one, &w, err);
 }
 
 int pwb_group_count(struct pwb_txn *txn, uint64_t *count, struct pwb_error *err)
@@ -381,6 +357,7 @@ bool pwb_member_is(struct pwb_txn *txn, const char *group_id, const char *user_i
 {
 	DB *db = txn->st->db[DBI_MEMBERS];
 	DBT k = {0}, v = {0};
+	int ret;
 
 	if (!group_id || !user_id || strlen(group_id) != PWB_ID_LEN ||
 	    strlen(user_id) != PWB_ID_LEN)
@@ -390,13 +367,16 @@ bool pwb_member_is(struct pwb_txn *txn, const char *group_id, const char *user_i
 	v.data = (void *)user_id;
 	v.size = v.ulen = PWB_ID_LEN;
 	v.flags = DB_DBT_USERMEM;
-	return db->get(db, txn->tid, &k, &v, DB_GET_BOTH) == 0;
+	ret = db->get(db, txn->tid, &k, &v, DB_GET_BOTH);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		pwb_txn_fail(txn, ret, "members", NULL);
+	return ret == 0;
 }
 
 static int log_pair(struct pwb_txn *txn, const char *group_id, const char *user_id,
 		    struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'g'};
+	struct pwb_change change = {.kind = 'g', .what = PWB_CH_ALL};
 	int r;
 
 	memcpy(change.id, group_id, sizeof(change.id));

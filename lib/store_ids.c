@@ -80,6 +80,54 @@ int pwb_ids_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_error
 	return pwb_kv_put(txn, DBI_RETIRED, key, (size_t)n, "", 0, err);
 }
 
+int pwb_store_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_error *err)
+{
+	unsigned char key[4];
+
+	if ((kind != 'u' && kind != 'g') || id == 0 || id == UINT32_MAX)
+		return pwb_error_set(err, PWB_EINVAL, "cannot retire %c=%u", kind, id);
+	pwb_be32(id, key);
+	if (pwb_kv_exists(txn, kind == 'u' ? DBI_USER_UID : DBI_GROUP_GID, key, sizeof(key)))
+		return pwb_error_set(err, PWB_EEXIST, "%s %u is in use, it cannot be retired",
+				     kind == 'u' ? "uid" : "gid", id);
+	return pwb_ids_retire(txn, kind, id, err);
+}
+
+struct retired_walk {
+	pwb_retired_cb cb;
+	void *ctx;
+};
+
+static int retired_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			    struct pwb_error *err)
+{
+	struct retired_walk *w = ctx;
+	char buf[16];
+	uint32_t id;
+
+	if (klen < 3 || klen >= sizeof(buf))
+		return 0;
+	memcpy(buf, key, klen);
+	buf[klen] = '\0';
+	if ((buf[0] != 'u' && buf[0] != 'g') || buf[1] != '=' ||
+	    pwb_parse_u32(buf + 2, 1, UINT32_MAX, &id) < 0)
+		return 0;
+	return w->cb(buf[0], id, w->ctx);
+}
+
+int pwb_store_retired_foreach(struct pwb_txn *txn, pwb_retired_cb cb, void *ctx,
+			      struct pwb_error *err)
+{
+	struct retired_walk w = {cb, ctx};
+
+	return pwb_kv_foreach(txn, DBI_RETIRED, retired_walk_one, &w, err);
+}
+
+uint64_t pwb_store_change_seq(struct pwb_txn *txn)
+{
+	return pwb_change_last_seq(txn);
+}
+
 static bool in_store(struct pwb_txn *txn, enum pwb_dbi idx, uint32_t id)
 {
 	unsigned char key[4];
@@ -293,7 +341,7 @@ int pwb_change_read(struct pwb_txn *txn, uint64_t after, struct pwb_change **out
 	*last_seq = after;
 	ret = db->cursor(db, txn->tid, &c, 0);
 	if (ret != 0)
-		return pwb_store_db_error(err, ret, "changes");
+		return pwb_txn_fail(txn, ret, "changes", err);
 	be64(after + 1, start);
 	k.data = start;
 	k.size = sizeof(start);
@@ -337,7 +385,7 @@ int pwb_change_read(struct pwb_txn *txn, uint64_t after, struct pwb_change **out
 	c->close(c);
 	if (ret != DB_NOTFOUND) {
 		free(list);
-		return pwb_store_db_error(err, ret, "changes");
+		return pwb_txn_fail(txn, ret, "changes", err);
 	}
 	*out = list;
 	*n = used;
@@ -353,7 +401,7 @@ int pwb_change_trim(struct pwb_txn *txn, uint64_t upto, struct pwb_error *err)
 
 	ret = db->cursor(db, txn->tid, &c, 0);
 	if (ret != 0)
-		return pwb_store_db_error(err, ret, "changes");
+		return pwb_txn_fail(txn, ret, "changes", err);
 	k.flags = DB_DBT_REALLOC;
 	v.flags = DB_DBT_REALLOC | DB_DBT_PARTIAL; /* keys only */
 	while ((ret = c->get(c, &k, &v, DB_NEXT | DB_RMW)) == 0) {
@@ -367,6 +415,6 @@ int pwb_change_trim(struct pwb_txn *txn, uint64_t upto, struct pwb_error *err)
 	free(v.data);
 	c->close(c);
 	if (ret != 0 && ret != DB_NOTFOUND)
-		return pwb_store_db_error(err, ret, "trimming changes");
+		return pwb_txn_fail(txn, ret, "trimming changes", err);
 	return 0;
 }

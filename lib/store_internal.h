@@ -39,7 +39,8 @@ struct pwb_store {
 	char store_dir[PATH_MAX];
 	char nss_dir[PATH_MAX];
 	unsigned writes_since_checkpoint;
-	int write_lock_fd; /* flock serialising writers (see store.c) */
+	int write_lock_fd;     /* flock serialising writers (see store.c) */
+	bool publish_conflict; /* a publisher's read lost a lock conflict */
 };
 
 struct pwb_txn {
@@ -53,6 +54,9 @@ struct pwb_txn {
 
 /* Maps a Berkeley DB return to a pwb code with a message naming what. */
 int pwb_store_db_error(struct pwb_error *err, int ret, const char *what);
+/* The same inside a transaction, also noting a lock conflict (the runner
+ * then retries the whole transaction) or a panic (it re-opens). */
+int pwb_txn_fail(struct pwb_txn *txn, int ret, const char *what, struct pwb_error *err);
 
 /* Raw key/value helpers on one database within txn. get: PWB_ENOTFOUND if
  * absent; *val malloc'd and NUL-terminated (len excludes the NUL). */
@@ -62,6 +66,13 @@ int pwb_kv_put(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t kl
 	       size_t vlen, struct pwb_error *err);
 int pwb_kv_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
 	       struct pwb_error *err);
+/* Walks a whole database in key order; cb's non-zero return stops the walk
+ * and is returned. Key and value are only valid during the call. */
+typedef int (*pwb_kv_cb)(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			 struct pwb_error *err);
+int pwb_kv_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ctx,
+		   struct pwb_error *err);
+
 /* Sorted-duplicate databases (memberships): delete one pair; iterate. */
 int pwb_kv_dup_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
 		   const void *val, size_t vlen, struct pwb_error *err);
@@ -85,8 +96,20 @@ int pwb_ids_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_error
 /* Change log (store_ids.c): what the publisher must re-render. kind is
  * 'u' or 'g'; old_* describe the keys the entity had before this change
  * (old_name NULL for a new entity). */
+enum pwb_change_what {
+	PWB_CH_PASSWD = 1 << 0,	    /* users: p.NAME, p=UID */
+	PWB_CH_SHADOW = 1 << 1,	    /* users: s.NAME */
+	PWB_CH_INITGROUPS = 1 << 2, /* users: i.NAME */
+	PWB_CH_PRIVGROUP = 1 << 3,  /* users: the private group's g. / g= */
+	PWB_CH_ALL = 0xff,	    /* everything; groups always re-render whole */
+};
+
+/* A change names the entity and which of its keys to re-render; old_*
+ * (set only when keys themselves changed: rename, new uid/gid, delete, and
+ * then with PWB_CH_ALL) are tombstoned first. */
 struct pwb_change {
 	char kind;
+	unsigned char what;
 	char id[PWB_ID_LEN + 1];
 	char old_name[PWB_NAME_MAX + 1];
 	uint32_t old_num; /* uid or gid */
@@ -103,6 +126,11 @@ uint64_t pwb_change_last_seq(struct pwb_txn *txn);
 /* Publisher (publish.c), called after a commit with the fs identity set. */
 int pwb_publish_changes(struct pwb_store *st, struct pwb_error *err);
 int pwb_publish_full(struct pwb_store *st, struct pwb_error *err);
+
+/* Runs a publisher pass, again (with backoff and failchk) as long as its
+ * reads lose lock conflicts. */
+int pwb_publish_retry(struct pwb_store *st, int (*once)(struct pwb_store *, struct pwb_error *),
+		      struct pwb_error *err);
 
 /* Read transactions for the publisher. */
 int pwb_txn_begin_read(struct pwb_store *st, struct pwb_txn *txn, struct pwb_error *err);

@@ -102,41 +102,28 @@ int pwb_token_delete(struct pwb_txn *txn, const char *name, struct pwb_error *er
 	return pwb_kv_del(txn, DBI_TOKENS, t.name, strlen(t.name), err);
 }
 
+struct token_walk {
+	pwb_token_cb cb;
+	void *ctx;
+};
+
+static int token_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			  struct pwb_error *err)
+{
+	struct token_walk *w = ctx;
+	_cleanup_free_ char *text = strndup(val, vlen);
+	struct pwb_token t;
+
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	if (pwb_token_decode(text, &t) < 0)
+		return pwb_error_set(err, PWB_ESTORE, "tokens: damaged record");
+	return w->cb(&t, w->ctx);
+}
+
 int pwb_token_foreach(struct pwb_txn *txn, pwb_token_cb cb, void *ctx, struct pwb_error *err)
 {
-	DB *db = txn->st->db[DBI_TOKENS];
-	DBC *c = NULL;
-	DBT k = {0}, v = {0};
-	int ret, r = 0;
+	struct token_walk w = {cb, ctx};
 
-	ret = db->cursor(db, txn->tid, &c, 0);
-	if (ret != 0)
-		return pwb_store_db_error(err, ret, "tokens");
-	k.flags = v.flags = DB_DBT_REALLOC;
-	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
-		struct pwb_token t;
-		char *text = strndup(v.data, v.size);
-
-		if (!text) {
-			r = pwb_error_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		r = pwb_token_decode(text, &t);
-		free(text);
-		if (r < 0) {
-			r = pwb_error_set(err, PWB_ESTORE, "tokens: damaged record");
-			break;
-		}
-		r = cb(&t, ctx);
-		if (r != 0)
-			break;
-	}
-	free(k.data);
-	free(v.data);
-	c->close(c);
-	if (r != 0)
-		return r;
-	if (ret != DB_NOTFOUND)
-		return pwb_store_db_error(err, ret, "tokens");
-	return 0;
+	return pwb_kv_foreach(txn, DBI_TOKENS, token_walk_one, &w, err);
 }

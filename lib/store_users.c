@@ -291,7 +291,7 @@ static int log_user_groups(struct pwb_txn *txn, const char *user_id, struct pwb_
 
 int pwb_user_create(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'u'};
+	struct pwb_change change = {.kind = 'u', .what = PWB_CH_ALL};
 	int r;
 
 	if (!txn->write)
@@ -342,19 +342,29 @@ static bool str_differs(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
-/* What NSS shows of a user changed (so the snapshot must be re-rendered). */
-static bool nss_visible_change(const struct pwb_user *a, const struct pwb_user *b)
+/* Which NSS keys of a user an update changes; keys_moved: the keys
+ * themselves (name, uid, gid) changed, so the old ones must go. */
+static unsigned nss_change(const struct pwb_user *a, const struct pwb_user *b, bool *keys_moved)
 {
-	return strcmp(a->name, b->name) != 0 || a->uid != b->uid || a->gid != b->gid ||
-	       a->private_group != b->private_group || a->active != b->active ||
-	       str_differs(a->gecos, b->gecos) || str_differs(a->home, b->home) ||
-	       str_differs(a->shell, b->shell);
+	unsigned what = 0;
+
+	*keys_moved = strcmp(a->name, b->name) != 0 || a->uid != b->uid || a->gid != b->gid ||
+		      a->private_group != b->private_group;
+	if (*keys_moved)
+		return PWB_CH_ALL;
+	if (str_differs(a->gecos, b->gecos) || str_differs(a->home, b->home) ||
+	    str_differs(a->shell, b->shell))
+		what |= PWB_CH_PASSWD;
+	if (a->active != b->active)
+		what |= PWB_CH_SHADOW;
+	return what;
 }
 
 int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err)
 {
 	struct pwb_user old = {0};
 	struct pwb_change change = {.kind = 'u'};
+	bool keys_moved;
 	int r;
 
 	r = pwb_user_get(txn, u->id, &old, err);
@@ -394,12 +404,15 @@ int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 	if ((r = del_indexes(txn, &old, err)) < 0 || (r = put_record(txn, u, err)) < 0 ||
 	    (r = put_indexes(txn, u, err)) < 0)
 		goto out;
-	if (nss_visible_change(&old, u)) {
+	change.what = (unsigned char)nss_change(&old, u, &keys_moved);
+	if (change.what) {
 		memcpy(change.id, u->id, sizeof(change.id));
-		memcpy(change.old_name, old.name, sizeof(change.old_name));
-		change.old_num = old.uid;
-		change.old_gid = old.gid;
-		change.old_private = old.private_group;
+		if (keys_moved) {
+			memcpy(change.old_name, old.name, sizeof(change.old_name));
+			change.old_num = old.uid;
+			change.old_gid = old.gid;
+			change.old_private = old.private_group;
+		}
 		r = pwb_change_log(txn, &change, err);
 		/* Group lines list member names. */
 		if (r == 0 && strcmp(old.name, u->name) != 0)
@@ -433,7 +446,7 @@ struct group_log_ctx {
 static int log_one_group(const char *group_id, void *ctx)
 {
 	struct group_log_ctx *c = ctx;
-	struct pwb_change change = {.kind = 'g'};
+	struct pwb_change change = {.kind = 'g', .what = PWB_CH_ALL};
 
 	memcpy(change.id, group_id, sizeof(change.id));
 	if (c->user_id) {
@@ -455,7 +468,7 @@ static int log_user_groups(struct pwb_txn *txn, const char *user_id, struct pwb_
 int pwb_user_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 {
 	struct pwb_user old = {0};
-	struct pwb_change change = {.kind = 'u'};
+	struct pwb_change change = {.kind = 'u', .what = PWB_CH_ALL};
 	struct group_log_ctx c = {txn, err, id};
 	int r;
 
@@ -487,53 +500,39 @@ out:
 	return r;
 }
 
+struct user_walk {
+	pwb_user_cb cb;
+	void *ctx;
+};
+
+static int user_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			 struct pwb_error *err)
+{
+	struct user_walk *w = ctx;
+	char id[PWB_ID_LEN + 1];
+	_cleanup_free_ char *text = NULL;
+	struct pwb_user u;
+	int r;
+
+	if (klen != PWB_ID_LEN)
+		return 0;
+	memcpy(id, key, PWB_ID_LEN);
+	id[PWB_ID_LEN] = '\0';
+	text = strndup(val, vlen);
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	if (pwb_user_decode(id, text, &u) < 0)
+		return pwb_error_set(err, PWB_ESTORE, "user %s: damaged record", id);
+	r = w->cb(&u, w->ctx);
+	pwb_user_clear(&u);
+	return r;
+}
+
 int pwb_user_foreach(struct pwb_txn *txn, pwb_user_cb cb, void *ctx, struct pwb_error *err)
 {
-	DB *db = txn->st->db[DBI_USERS];
-	DBC *c = NULL;
-	DBT k = {0}, v = {0};
-	int ret, r = 0;
+	struct user_walk w = {cb, ctx};
 
-	ret = db->cursor(db, txn->tid, &c, 0);
-	if (ret != 0)
-		return pwb_store_db_error(err, ret, "users");
-	k.flags = v.flags = DB_DBT_REALLOC;
-	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
-		struct pwb_user u;
-		char id[PWB_ID_LEN + 1];
-		char *text;
-
-		if (k.size != PWB_ID_LEN)
-			continue;
-		memcpy(id, k.data, PWB_ID_LEN);
-		id[PWB_ID_LEN] = '\0';
-		text = strndup(v.data, v.size);
-		if (!text) {
-			r = pwb_error_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		r = pwb_user_decode(id, text, &u);
-		free(text);
-		if (r < 0) {
-			r = pwb_error_set(err, PWB_ESTORE, "user %s: damaged record", id);
-			break;
-		}
-		r = cb(&u, ctx);
-		pwb_user_clear(&u);
-		if (r != 0)
-			break;
-	}
-	free(k.data);
-	free(v.data);
-	c->close(c);
-	if (r != 0)
-		return r;
-	if (ret != DB_NOTFOUND) {
-		if (ret == DB_LOCK_DEADLOCK)
-			txn->deadlocked = true;
-		return pwb_store_db_error(err, ret, "users");
-	}
-	return 0;
+	return pwb_kv_foreach(txn, DBI_USERS, user_walk_one, &w, err);
 }
 
 int pwb_store_count(struct pwb_txn *txn, int dbi, uint64_t *count, struct pwb_error *err)
@@ -545,9 +544,7 @@ int pwb_store_count(struct pwb_txn *txn, int dbi, uint64_t *count, struct pwb_er
 	*count = 0;
 	ret = db->stat(db, txn->tid, &sp, 0);
 	if (ret != 0) {
-		if (ret == DB_LOCK_DEADLOCK)
-			txn->deadlocked = true;
-		return pwb_store_db_error(err, ret, "counting");
+		return pwb_txn_fail(txn, ret, "counting", err);
 	}
 	*count = sp->bt_nkeys;
 	free(sp);

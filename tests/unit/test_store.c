@@ -1,6 +1,7 @@
 /* Unit tests for the store (lib/store*.c): records, uniqueness, ids,
  * memberships, tokens, concurrency and crash recovery. */
 #include <check.h>
+#include <pwd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -712,6 +713,45 @@ START_TEST(store_dir_permissions)
 }
 END_TEST
 
+/* Root processes write as the store user: every file in store/ and nss/
+ * belongs to it, whoever created it. */
+START_TEST(files_belong_to_the_store_user)
+{
+	struct test_store other;
+	struct passwd *nobody = getpwnam("nobody");
+	char cmd[8192];
+	struct pwb_config cfg;
+	struct pwb_store *st = NULL;
+	struct pwb_error err = {0};
+	char *conf;
+
+	if (geteuid() != 0 || !nobody)
+		return; /* switching identities needs root; CI runs as root */
+	other.dir = test_mkdtemp();
+	conf = test_write_file(other.dir, "pwb.conf", "store-user=nobody\n");
+	ck_assert_int_eq(pwb_config_load(conf, false, &cfg, &err), 0);
+	free(cfg.db_dir);
+	ck_assert_int_ge(asprintf(&cfg.db_dir, "%s/db", other.dir), 0);
+	ck_assert_msg(pwb_store_open(&cfg, &st, &err) == 0, "%s", err.msg);
+	test_add_user(st, "owned");
+	ck_assert_int_eq(pwb_store_publish_all(st, &err), 0);
+	pwb_store_close(st);
+	/* find prints any file under store/ or nss/ not owned by nobody */
+	snprintf(cmd, sizeof(cmd),
+		 "test -z \"$(find %s/db/store %s/db/nss ! -user nobody -print)\" && "
+		 "test -n \"$(find %s/db/store -name 'log.*' -user nobody)\" && "
+		 "test \"$(stat -c %%U:%%a %s/db/cache)\" = root:700",
+		 other.dir, other.dir, other.dir, other.dir);
+	ck_assert_msg(system(cmd) == 0, "ownership check failed: %s", cmd);
+	/* the process itself is unchanged: still root for files */
+	ck_assert_int_eq(access("/etc/shadow", R_OK), 0);
+	pwb_config_free(&cfg);
+	test_rmtree(other.dir);
+	free(other.dir);
+	free(conf);
+}
+END_TEST
+
 START_TEST(missing_store_user_is_a_clear_error)
 {
 	struct pwb_config cfg;
@@ -749,6 +789,7 @@ int main(void)
 	tcase_add_test(tc, uid_in_local_passwd_is_skipped);
 	tcase_add_test(tc, store_dir_permissions);
 	tcase_add_test(tc, missing_store_user_is_a_clear_error);
+	tcase_add_test(tc, files_belong_to_the_store_user);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

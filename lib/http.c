@@ -1,0 +1,190 @@
+/* HTTPS GET with libcurl for discovery and JWKS (see http.h). Nothing here
+ * follows anything but https, and nothing is read past the size limit. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+#include "http.h"
+
+struct fetch {
+	char *buf;
+	size_t len, cap, max;
+	bool too_big;
+	int64_t max_age;
+	bool no_store;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct fetch *f = ctx;
+	size_t n = size * nmemb;
+	char *grown;
+
+	if (n > f->max - f->len) {
+		f->too_big = true;
+		return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+	}
+	if (f->len + n + 1 > f->cap) {
+		size_t cap = f->cap ? f->cap : 4096;
+
+		while (cap < f->len + n + 1)
+			cap *= 2;
+		grown = realloc(f->buf, cap);
+		if (!grown)
+			return 0;
+		f->buf = grown;
+		f->cap = cap;
+	}
+	memcpy(f->buf + f->len, data, n);
+	f->len += n;
+	f->buf[f->len] = '\0';
+	return n;
+}
+
+void pwb_http_parse_cache_control(const char *value, int64_t *max_age, bool *no_store)
+{
+	const char *p = value;
+
+	*max_age = -1;
+	*no_store = false;
+	while (p && *p) {
+		size_t len;
+		const char *end;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r' ||
+				   p[len - 1] == '\n'))
+			len--;
+		if ((len == 8 && strncasecmp(p, "no-store", 8) == 0) ||
+		    (len == 8 && strncasecmp(p, "no-cache", 8) == 0)) {
+			*no_store = true;
+		} else if (len > 8 && strncasecmp(p, "max-age=", 8) == 0) {
+			int64_t n = 0;
+			size_t i;
+
+			for (i = 8; i < len && isdigit((unsigned char)p[i]); i++)
+				if (n < 100000000)
+					n = n * 10 + (p[i] - '0');
+			if (i == len)
+				*max_age = n;
+		}
+		p = end;
+	}
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct fetch *f = ctx;
+	size_t n = size * nmemb;
+	static const char name[] = "cache-control:";
+	char value[512];
+	size_t vlen;
+
+	/* A new response (after a redirect) starts a new header block. */
+	if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
+		f->max_age = -1;
+		f->no_store = false;
+	}
+	if (n <= sizeof(name) - 1 || strncasecmp(data, name, sizeof(name) - 1) != 0)
+		return n;
+	vlen = n - (sizeof(name) - 1);
+	if (vlen >= sizeof(value))
+		vlen = sizeof(value) - 1;
+	memcpy(value, data + sizeof(name) - 1, vlen);
+	value[vlen] = '\0';
+	pwb_http_parse_cache_control(value, &f->max_age, &f->no_store);
+	return n;
+}
+
+void pwb_http_response_clear(struct pwb_http_response *resp)
+{
+	free(resp->body);
+	memset(resp, 0, sizeof(*resp));
+	resp->max_age = -1;
+}
+
+#define SETOPT(opt, val)                                                                           \
+	do {                                                                                       \
+		if (rc == CURLE_OK)                                                                \
+			rc = curl_easy_setopt(curl, opt, val);                                     \
+	} while (0)
+
+int pwb_http_get(const char *url, const char *ca_file, unsigned timeout_s, size_t max_bytes,
+		 struct pwb_http_response *resp, struct pwb_error *err)
+{
+	struct fetch f = {.max = max_bytes, .max_age = -1};
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode rc = CURLE_OK;
+	CURL *curl;
+	long status = 0;
+	int r;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->max_age = -1;
+	if (strncmp(url, "https://", 8) != 0)
+		return pwb_error_set(err, PWB_EINVAL, "%s: only https:// URLs are fetched", url);
+	curl = curl_easy_init();
+	if (!curl)
+		return pwb_error_set(err, -ENOMEM, "%s: curl_easy_init failed", url);
+	SETOPT(CURLOPT_URL, url);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "https");
+	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
+	SETOPT(CURLOPT_MAXREDIRS, 3L);
+	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca_file)
+		SETOPT(CURLOPT_CAINFO, ca_file);
+	/* Signals would hit the host process (sshd, the web front end). */
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_CONNECTTIMEOUT, (long)timeout_s);
+	SETOPT(CURLOPT_TIMEOUT, (long)timeout_s);
+	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
+	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(CURLOPT_WRITEDATA, &f);
+	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(CURLOPT_HEADERDATA, &f);
+	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(CURLOPT_USERAGENT, "pwb/" PACKAGE_VERSION);
+	if (rc != CURLE_OK) {
+		r = pwb_error_set(err, PWB_EUNAVAIL, "%s: curl setup: %s", url,
+				  curl_easy_strerror(rc));
+		goto out;
+	}
+	rc = curl_easy_perform(curl);
+	if (f.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+		r = pwb_error_set(err, PWB_EUNAVAIL, "%s: response larger than %zu bytes", url,
+				  max_bytes);
+		goto out;
+	}
+	if (rc != CURLE_OK) {
+		r = pwb_error_set(err, PWB_EUNAVAIL, "%s: %s", url,
+				  errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		goto out;
+	}
+	if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200) {
+		r = pwb_error_set(err, PWB_EUNAVAIL, "%s: HTTP status %ld", url, status);
+		goto out;
+	}
+	if (!f.buf) {
+		r = pwb_error_set(err, PWB_EUNAVAIL, "%s: empty response", url);
+		goto out;
+	}
+	resp->status = status;
+	resp->body = f.buf;
+	resp->len = f.len;
+	resp->max_age = f.max_age;
+	resp->no_store = f.no_store;
+	f.buf = NULL;
+	r = 0;
+out:
+	free(f.buf);
+	curl_easy_cleanup(curl);
+	return r;
+}

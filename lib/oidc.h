@@ -1,0 +1,32 @@
+/* ID-token sign-in, the whole decision pam_pwb_oidc delegates: discovery
+ * and JWKS (cached on disk, refetched once per interval on an unknown kid),
+ * signature, claims, username mapping and the local-account rule. The PAM
+ * module only adapts arguments and results. */
+#ifndef PWB_OIDC_H
+#define PWB_OIDC_H
+
+#include <stddef.h>
+#include "claims.h"
+#include "config.h"
+#include "error.h"
+
+/* System accounts (below this uid) never sign in through OIDC. */
+#define PWB_OIDC_MIN_LOCAL_UID 1000
+
+/* Decides whether `token` signs `pam_user` in. 0: *claims holds the
+ * validated claims (caller frees with pwb_claims_free). Otherwise
+ * PWB_EAUTH (a check failed), PWB_ELOCAL (the name belongs to a local
+ * account), PWB_EUNAVAIL (issuer unreachable and nothing cached) or
+ * PWB_ECONFIG; err's message starts with the failed check's name ("exp:",
+ * "aud:", "kid:", …) and never contains the token. */
+int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, const char *token,
+			  size_t token_len, struct pwb_claims **claims, struct pwb_error *err);
+
+/* Maps an external user name (username claim, SCIM userName) to a Linux
+ * name under the configured domain rules: "alice@example.com" -> "alice",
+ * lower-cased; refused when auth-openid-username-domains is set and the
+ * domain is not listed. */
+int pwb_oidc_map_username(const struct pwb_config *cfg, const char *external,
+			  char out[PWB_NAME_MAX + 1], struct pwb_error *err);
+
+#endif

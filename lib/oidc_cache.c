@@ -1,0 +1,167 @@
+/* Disk cache of discovery documents and JWKS (see oidc_cache.h). Entries
+ * are small JSON files; a reader sees the old or the new file, never half,
+ * because writers rename a complete temporary file into place. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include "cleanup.h"
+#include "oidc_cache.h"
+
+#define CACHE_ENTRY_MAX (1024 * 1024)
+
+int pwb_oidc_cache_dir(const char *db_dir, char out[PATH_MAX], struct pwb_error *err)
+{
+	struct stat st;
+	int n;
+
+	n = snprintf(out, PATH_MAX, "%s/cache", db_dir);
+	if (n < 0 || n >= PATH_MAX)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: db-dir path too long", db_dir);
+	if (mkdir(out, 0700) < 0 && errno != EEXIST)
+		return pwb_error_set(err, -errno, "%s: cannot create: %s", out, strerror(errno));
+	if (lstat(out, &st) < 0)
+		return pwb_error_set(err, -errno, "%s: %s", out, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return pwb_error_set(err, PWB_ECONFIG, "%s: not a directory", out);
+	if (st.st_uid != geteuid())
+		return pwb_error_set(err, PWB_ECONFIG, "%s: owned by uid %u, expected %u", out,
+				     (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & 077)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: mode %04o, must be 0700", out,
+				     (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+int pwb_oidc_cache_name(const char *kind, const char *url, char out[80])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	char hex[17];
+
+	if (!EVP_Digest(url, strlen(url), md, &mdlen, EVP_sha256(), NULL) || mdlen < 8)
+		return -EIO;
+	for (i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(out, 80, "%.20s-%s.json", kind, hex);
+	return 0;
+}
+
+void pwb_cache_entry_clear(struct pwb_cache_entry *e)
+{
+	free(e->url);
+	free(e->body);
+	memset(e, 0, sizeof(*e));
+}
+
+int pwb_oidc_cache_load(const char *dir, const char *name, struct pwb_cache_entry *e,
+			struct pwb_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	char path[PATH_MAX];
+	json_error_t jerr;
+	json_t *root, *url, *body, *fetched, *expires, *forced;
+	struct stat st;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return pwb_error_set(err, PWB_ENOTFOUND, "%s: not cached", path);
+		return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CACHE_ENTRY_MAX)
+		return pwb_error_set(err, PWB_EINVAL, "%s: not a cache entry", path);
+	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return pwb_error_set(err, PWB_EINVAL, "%s: line %d: %s", path, jerr.line,
+				     jerr.text);
+	url = json_object_get(root, "url");
+	body = json_object_get(root, "body");
+	fetched = json_object_get(root, "fetched");
+	expires = json_object_get(root, "expires");
+	forced = json_object_get(root, "forced");
+	if (!json_is_string(url) || !json_is_string(body) || !json_is_integer(fetched) ||
+	    !json_is_integer(expires) || (forced && !json_is_integer(forced))) {
+		r = pwb_error_set(err, PWB_EINVAL, "%s: malformed cache entry", path);
+		goto out;
+	}
+	e->url = strdup(json_string_value(url));
+	e->body = strdup(json_string_value(body));
+	e->fetched = json_integer_value(fetched);
+	e->expires = json_integer_value(expires);
+	e->forced = forced ? json_integer_value(forced) : 0;
+	if (!e->url || !e->body) {
+		pwb_cache_entry_clear(e);
+		r = pwb_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(root);
+	return r;
+}
+
+int pwb_oidc_cache_save(const char *dir, const char *name, const struct pwb_cache_entry *e,
+			struct pwb_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	char tmp[PATH_MAX], path[PATH_MAX];
+	json_t *root;
+	size_t len, off = 0;
+	int fd, r;
+
+	root = json_pack("{s:s, s:s, s:I, s:I, s:I}", "url", e->url, "body", e->body, "fetched",
+			 (json_int_t)e->fetched, "expires", (json_int_t)e->expires, "forced",
+			 (json_int_t)e->forced);
+	if (!root)
+		return pwb_error_set(err, -ENOMEM, "cache entry %s: cannot encode", name);
+	text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "cache entry %s: cannot encode", name);
+	len = strlen(text);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return pwb_error_set(err, -errno, "%s: %s", tmp, strerror(errno));
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = pwb_error_set(err, -EIO, "%s: write: %s", tmp, strerror(errno));
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0) {
+		r = pwb_error_set(err, -errno, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		r = pwb_error_set(err, -errno, "%s: close: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		r = pwb_error_set(err, -errno, "%s: rename: %s", path, strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return r;
+}

@@ -1,0 +1,349 @@
+/* The OIDC client secret at rest (see secret.h): AES-256-GCM through
+ * OpenSSL EVP under a 32-byte key file that only root can read, and the
+ * reader of the client-id/client-secret file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include "cleanup.h"
+#include "secret.h"
+#include "util.h"
+
+#define KEY_BYTES	32
+#define NONCE_BYTES	12
+#define TAG_BYTES	16
+#define SECRET_MAX	4096
+#define CLIENT_FILE_MAX 16384
+/* Binds the ciphertext to this format version. */
+#define AAD "pwb1"
+
+bool pwb_secret_is_encrypted(const char *value)
+{
+	return value && strncmp(value, PWB_SECRET_PREFIX, strlen(PWB_SECRET_PREFIX)) == 0;
+}
+
+/* Reads exactly KEY_BYTES from an already open key file after checking it
+ * is a regular file owned by root and closed to group and others. */
+static int read_key_fd(int fd, const char *path, unsigned char key[KEY_BYTES],
+		       struct pwb_error *err)
+{
+	struct stat st;
+	size_t off = 0;
+
+	if (fstat(fd, &st) < 0)
+		return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return pwb_error_set(err, PWB_ECONFIG, "%s: not a regular file", path);
+	if (st.st_uid != 0)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: owned by uid %u, must be root", path,
+				     (unsigned)st.st_uid);
+	if (st.st_mode & 077)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: mode %04o, must be 0600 or stricter",
+				     path, (unsigned)(st.st_mode & 07777));
+	if (st.st_size != KEY_BYTES)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: must hold exactly %d bytes", path,
+				     KEY_BYTES);
+	while (off < KEY_BYTES) {
+		ssize_t n = read(fd, key + off, KEY_BYTES - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return pwb_error_set(err, PWB_ECONFIG, "%s: short read", path);
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static int create_key(const char *path, unsigned char key[KEY_BYTES], struct pwb_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	size_t off = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return pwb_error_set(err, -errno, "%s: cannot create: %s", path, strerror(errno));
+	if (RAND_priv_bytes(key, KEY_BYTES) != 1) {
+		unlink(path);
+		return pwb_error_set(err, -EIO, "%s: no random bytes for a new key", path);
+	}
+	while (off < KEY_BYTES) {
+		ssize_t n = write(fd, key + off, KEY_BYTES - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			unlink(path);
+			return pwb_error_set(err, -EIO, "%s: write failed", path);
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0) {
+		unlink(path);
+		return pwb_error_set(err, -errno, "%s: fsync: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+static int load_key(const char *path, bool create, unsigned char key[KEY_BYTES],
+		    struct pwb_error *err)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		int r = create_key(path, key, err);
+
+		/* Another process may have created it first: use theirs. */
+		if (r != -EEXIST)
+			return r;
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return pwb_error_set(err, errno == ENOENT ? PWB_ECONFIG : -errno,
+				     "%s: cannot open key file: %s", path, strerror(errno));
+	return read_key_fd(fd, path, key, err);
+}
+
+int pwb_secret_encrypt(const char *key_file, bool create_key_file, const char *plain, char **out,
+		       struct pwb_error *err)
+{
+	unsigned char key[KEY_BYTES], buf[NONCE_BYTES + SECRET_MAX + TAG_BYTES];
+	size_t plen = strlen(plain), prefix = strlen(PWB_SECRET_PREFIX);
+	EVP_CIPHER_CTX *ctx = NULL;
+	char *text = NULL;
+	int n, fin, r;
+
+	*out = NULL;
+	if (plen == 0 || plen > SECRET_MAX)
+		return pwb_error_set(err, PWB_EINVAL, "secret must be 1 to %d bytes", SECRET_MAX);
+	r = load_key(key_file, create_key_file, key, err);
+	if (r < 0)
+		return r;
+	ctx = EVP_CIPHER_CTX_new();
+	if (!ctx || RAND_bytes(buf, NONCE_BYTES) != 1 ||
+	    EVP_EncryptInit_ex2(ctx, EVP_aes_256_gcm(), key, buf, NULL) != 1 ||
+	    EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)AAD, strlen(AAD)) != 1 ||
+	    EVP_EncryptUpdate(ctx, buf + NONCE_BYTES, &n, (const unsigned char *)plain,
+			      (int)plen) != 1 ||
+	    EVP_EncryptFinal_ex(ctx, buf + NONCE_BYTES + n, &fin) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES,
+				buf + NONCE_BYTES + n + fin) != 1) {
+		r = pwb_error_set(err, -EIO, "AES-256-GCM encryption failed");
+		goto out;
+	}
+	n = NONCE_BYTES + n + fin + TAG_BYTES;
+	text = malloc(prefix + 4 * ((size_t)n + 2) / 3 + 1);
+	if (!text) {
+		r = pwb_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(text, PWB_SECRET_PREFIX, prefix);
+	EVP_EncodeBlock((unsigned char *)text + prefix, buf, n);
+	*out = text;
+	r = 0;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return r;
+}
+
+int pwb_secret_decrypt(const char *key_file, const char *value, char **out, struct pwb_error *err)
+{
+	unsigned char key[KEY_BYTES], raw[NONCE_BYTES + SECRET_MAX + TAG_BYTES + 3];
+	const char *b64;
+	size_t b64len, pad = 0, rawlen, ctlen;
+	EVP_CIPHER_CTX *ctx = NULL;
+	char *plain = NULL;
+	int n, fin, r;
+
+	*out = NULL;
+	if (!pwb_secret_is_encrypted(value)) {
+		*out = strdup(value);
+		return *out ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+	}
+	b64 = value + strlen(PWB_SECRET_PREFIX);
+	b64len = strlen(b64);
+	if (b64len % 4 != 0 || b64len / 4 * 3 > sizeof(raw))
+		return pwb_error_set(err, PWB_EAUTH, "encrypted secret is malformed");
+	if (b64len >= 1 && b64[b64len - 1] == '=')
+		pad++;
+	if (b64len >= 2 && b64[b64len - 2] == '=')
+		pad++;
+	n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)b64len);
+	if (n < 0 || (size_t)n < pad)
+		return pwb_error_set(err, PWB_EAUTH, "encrypted secret is malformed");
+	rawlen = (size_t)n - pad;
+	if (rawlen <= NONCE_BYTES + TAG_BYTES)
+		return pwb_error_set(err, PWB_EAUTH, "encrypted secret is too short");
+	ctlen = rawlen - NONCE_BYTES - TAG_BYTES;
+	r = load_key(key_file, false, key, err);
+	if (r < 0)
+		return r;
+	plain = malloc(ctlen + 1);
+	ctx = EVP_CIPHER_CTX_new();
+	if (!plain || !ctx) {
+		r = pwb_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (EVP_DecryptInit_ex2(ctx, EVP_aes_256_gcm(), key, raw, NULL) != 1 ||
+	    EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)AAD, strlen(AAD)) != 1 ||
+	    EVP_DecryptUpdate(ctx, (unsigned char *)plain, &n, raw + NONCE_BYTES, (int)ctlen) !=
+		1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, raw + NONCE_BYTES + ctlen) !=
+		1 ||
+	    EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + n, &fin) != 1) {
+		r = pwb_error_set(err, PWB_EAUTH,
+				  "encrypted secret does not decrypt with %s (wrong key or "
+				  "tampered value)",
+				  key_file);
+		goto out;
+	}
+	plain[(size_t)n + (size_t)fin] = '\0';
+	if (strlen(plain) != (size_t)n + (size_t)fin) {
+		r = pwb_error_set(err, PWB_EAUTH, "decrypted secret contains a NUL byte");
+		goto out;
+	}
+	*out = plain;
+	plain = NULL;
+	r = 0;
+out:
+	if (plain) {
+		OPENSSL_cleanse(plain, ctlen + 1);
+		free(plain);
+	}
+	EVP_CIPHER_CTX_free(ctx);
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return r;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	return s;
+}
+
+static int parse_client_file(char *text, const char *path, const char *key_file, char **client_id,
+			     char **client_secret, struct pwb_error *err)
+{
+	char *line, *save = NULL, *id = NULL, *secret = NULL;
+	unsigned lineno = 0;
+	int r = 0;
+
+	for (line = text; line; line = save) {
+		char *eq, *k, *v, **slot;
+
+		save = strchr(line, '\n');
+		if (save)
+			*save++ = '\0';
+		lineno++;
+		line = trim(line);
+		if (!*line || *line == '#')
+			continue;
+		eq = strchr(line, '=');
+		if (!eq) {
+			r = pwb_error_set(err, PWB_ECONFIG, "%s: line %u: expected key=value", path,
+					  lineno);
+			goto fail;
+		}
+		*eq = '\0';
+		k = trim(line);
+		v = trim(eq + 1);
+		if (strcmp(k, "client-id") == 0) {
+			slot = &id;
+		} else if (strcmp(k, "client-secret") == 0) {
+			slot = &secret;
+		} else {
+			r = pwb_error_set(err, PWB_ECONFIG, "%s: line %u: unknown key \"%.40s\"",
+					  path, lineno, k);
+			goto fail;
+		}
+		if (*slot) {
+			r = pwb_error_set(err, PWB_ECONFIG, "%s: line %u: %s given twice", path,
+					  lineno, k);
+			goto fail;
+		}
+		if (slot == &secret) {
+			r = pwb_secret_decrypt(key_file, v, slot, err);
+			if (r < 0) {
+				pwb_error_prefix(err, "%s: line %u: client-secret", path, lineno);
+				goto fail;
+			}
+		} else {
+			*slot = strdup(v);
+			if (!*slot) {
+				r = pwb_error_set(err, -ENOMEM, "out of memory");
+				goto fail;
+			}
+		}
+	}
+	if (!id || !*id) {
+		r = pwb_error_set(err, PWB_ECONFIG, "%s: no client-id line", path);
+		goto fail;
+	}
+	*client_id = id;
+	*client_secret = secret;
+	return 0;
+fail:
+	free(id);
+	pwb_free_secret(secret);
+	return r;
+}
+
+int pwb_secret_read_client_file(const char *path, const char *key_file, char **client_id,
+				char **client_secret, struct pwb_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	char text[CLIENT_FILE_MAX + 1];
+	struct stat st;
+	size_t off = 0;
+	int r;
+
+	*client_id = NULL;
+	*client_secret = NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return pwb_error_set(err, errno == ENOENT ? PWB_ECONFIG : -errno, "%s: %s", path,
+				     strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return pwb_error_set(err, PWB_ECONFIG, "%s: not a regular file", path);
+	if (st.st_mode & 077)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: mode %04o, must be 0600 or stricter",
+				     path, (unsigned)(st.st_mode & 07777));
+	if (st.st_size > CLIENT_FILE_MAX)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: larger than %d bytes", path,
+				     CLIENT_FILE_MAX);
+	for (;;) {
+		ssize_t n = read(fd, text + off, CLIENT_FILE_MAX - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		off += (size_t)n;
+		if (off == CLIENT_FILE_MAX)
+			break;
+	}
+	text[off] = '\0';
+	r = parse_client_file(text, path, key_file, client_id, client_secret, err);
+	OPENSSL_cleanse(text, sizeof(text));
+	return r;
+}

@@ -1,0 +1,115 @@
+/* pam_pwb_oidc: PAM auth by OpenID Connect ID token. A thin adapter: parse
+ * the module arguments, take the token from PAM_AUTHTOK, let
+ * pwb_oidc_authenticate() decide, hand the claims to pam_pwb_mkhome and
+ * map the result; one syslog line per refusal. */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <syslog.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include "claims.h"
+#include "config.h"
+#include "jwt.h"
+#include "log.h"
+#include "names.h"
+#include "oidc.h"
+
+/* Everything is built hidden; the map file then exports only these. */
+#define PWB_PAM_EXPORT __attribute__((visibility("default")))
+
+struct options {
+	const char *config; /* config=PATH, NULL: default */
+	bool debug;
+};
+
+static void parse_options(pam_handle_t *pamh, int argc, const char **argv, struct options *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "config=", 7) == 0)
+			o->config = argv[i] + 7;
+		else if (strcmp(argv[i], "debug") == 0)
+			o->debug = true;
+		else
+			pam_syslog(pamh, LOG_ERR, "unknown option: %s", argv[i]);
+	}
+}
+
+/* libpwb is PAM-agnostic, so its cleanup takes void *; PAM wants its type. */
+static void claims_cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+	pwb_claims_pam_cleanup(pamh, data, error_status);
+}
+
+static int map_error(int code)
+{
+	switch (code) {
+	case PWB_EUNAVAIL:
+		return PAM_AUTHINFO_UNAVAIL;
+	case PWB_ECONFIG:
+		return PAM_AUTHINFO_UNAVAIL;
+	case -ENOMEM:
+		return PAM_BUF_ERR;
+	default:
+		return PAM_AUTH_ERR;
+	}
+}
+
+PWB_PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct pwb_config cfg;
+	struct pwb_error err = {0};
+	struct pwb_claims *claims = NULL;
+	struct options o;
+	const char *user = NULL, *token = NULL;
+	char shown[96];
+	int r, pr;
+
+	parse_options(pamh, argc, argv, &o);
+	pwb_log_init(NULL, false, o.debug);
+	pr = pam_get_user(pamh, &user, NULL);
+	if (pr != PAM_SUCCESS || !user || !*user) {
+		pam_syslog(pamh, LOG_NOTICE, "cannot determine the user name");
+		return pr == PAM_SUCCESS ? PAM_USER_UNKNOWN : pr;
+	}
+	pwb_names_escape(user, shown, sizeof(shown));
+	pr = pam_get_authtok(pamh, PAM_AUTHTOK, &token, "ID token: ");
+	if (pr != PAM_SUCCESS || !token) {
+		pam_syslog(pamh, LOG_NOTICE, "user %s: no ID token given", shown);
+		return pr == PAM_SUCCESS ? PAM_AUTH_ERR : pr;
+	}
+	r = pwb_config_load(pwb_config_path(o.config), false, &cfg, &err);
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "user %s: %s", shown, pwb_error_text(&err, r));
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	r = pwb_oidc_authenticate(&cfg, user, token, strnlen(token, PWB_JWT_MAX_BYTES + 1), &claims,
+				  &err);
+	pwb_config_free(&cfg);
+	if (r < 0) {
+		pam_syslog(pamh, r == PWB_EUNAVAIL || r == PWB_ECONFIG ? LOG_ERR : LOG_NOTICE,
+			   "user %s: sign-in refused: %s", shown, pwb_error_text(&err, r));
+		/* Claims from an earlier success on this handle must not
+		 * outlive a refusal. */
+		pam_set_data(pamh, PWB_PAM_DATA_CLAIMS, NULL, NULL);
+		return map_error(r);
+	}
+	pr = pam_set_data(pamh, PWB_PAM_DATA_CLAIMS, claims, claims_cleanup);
+	if (pr != PAM_SUCCESS) {
+		pwb_claims_free(claims);
+		pam_syslog(pamh, LOG_ERR, "user %s: cannot hand over claims: %s", shown,
+			   pam_strerror(pamh, pr));
+		return PAM_SERVICE_ERR;
+	}
+	if (o.debug)
+		pam_syslog(pamh, LOG_DEBUG, "user %s: ID token accepted", shown);
+	return PAM_SUCCESS;
+}
+
+PWB_PAM_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return PAM_SUCCESS;
+}

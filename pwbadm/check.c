@@ -1,0 +1,673 @@
+/* pwbadm check: diagnoses a setup, one line per check ("ok", "WARN" or
+ * "FAIL", what was checked, and for anything not ok the fix). It reads the
+ * real system files (nsswitch.conf, pam.d, nscd.conf) so that it works in a
+ * mount namespace whose /etc files are bind-mounted. */
+#include <db.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "cleanup.h"
+#include "http.h"
+#include "pwbadm.h"
+#include "secret.h"
+#include "snapshot.h"
+#include "util.h"
+
+#ifndef PWB_PAMMODDIR
+#define PWB_PAMMODDIR "/usr/lib/security"
+#endif
+
+#define NSSWITCH_CONF "/etc/nsswitch.conf"
+#define PAM_DIR	      "/etc/pam.d"
+#define NSCD_CONF     "/etc/nscd.conf"
+#define DISCOVERY_MAX (256 * 1024)
+
+enum level {
+	OK,
+	WARN,
+	FAIL
+};
+
+struct check {
+	struct pwbadm *adm;
+	bool config_ok;
+	struct pwb_config cfg; /* the file's, or defaults when it failed */
+	unsigned fails, warns;
+	char skel[PATH_MAX]; /* skel= of pam_pwb_mkhome, or /etc/skel */
+};
+
+/* One report line: LEVEL  AREA: what[; fix: how]. */
+static void report(struct check *c, enum level level, const char *area, const char *fix,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void report(struct check *c, enum level level, const char *area, const char *fix,
+		   const char *fmt, ...)
+{
+	static const char *const names[] = {"ok", "WARN", "FAIL"};
+	va_list ap;
+
+	printf("%-4s  %s: ", names[level], area);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (level != OK && fix)
+		printf("; fix: %s", fix);
+	putchar('\n');
+	c->fails += level == FAIL;
+	c->warns += level == WARN;
+}
+
+/* ---- configuration and store ---- */
+
+static void check_config(struct check *c)
+{
+	struct pwb_error err = {0};
+	const char *path = pwb_config_path(c->adm->config_path);
+	int rc;
+
+	rc = pwb_config_load(path, false, &c->cfg, &err);
+	if (rc == 0) {
+		c->config_ok = true;
+		report(c, OK, "config", NULL, "%s parses", path);
+		return;
+	}
+	report(c, FAIL, "config", "create or correct it (see pwb.conf(5) and examples/pwb.conf)",
+	       "%s", pwb_error_text(&err, rc));
+	pwb_config_defaults(&c->cfg);
+}
+
+/* A snapshot level file, opened read-only without an environment, the way
+ * nss_pwb reads it. */
+static DB *snapshot_open(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	DB *db = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (db_create(&db, NULL, 0) != 0)
+		return NULL;
+	if (db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0) != 0) {
+		db->close(db, 0);
+		return NULL;
+	}
+	return db;
+}
+
+/* Copies the start of key's value (at most size - 1 bytes, NUL-terminated:
+ * the checks compare prefixes, and a large group's member list must not
+ * look absent) into out; false if the key is absent. */
+static bool snapshot_get(DB *db, const char *key, char *out, size_t size)
+{
+	DBT k = {0}, v = {0};
+
+	if (!db)
+		return false;
+	k.data = (void *)key;
+	k.size = (u_int32_t)strlen(key);
+	v.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
+	v.data = out;
+	v.ulen = (u_int32_t)size - 1;
+	v.doff = 0;
+	v.dlen = (u_int32_t)size - 1;
+	if (db->get(db, NULL, &k, &v, 0) != 0)
+		return false;
+	out[v.size] = '\0';
+	return true;
+}
+
+struct snapshot {
+	DB *level[3]; /* delta, mid, base: the first holding a key decides */
+};
+
+static void snapshot_close(struct snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < PWB_ARRAY_SIZE(s->level); i++)
+		if (s->level[i])
+			s->level[i]->close(s->level[i], 0);
+}
+
+/* Looks key up through the levels; false if absent or a tombstone. */
+static bool snapshot_lookup(struct snapshot *s, const char *key, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < PWB_ARRAY_SIZE(s->level); i++)
+		if (snapshot_get(s->level[i], key, out, size))
+			return out[0] != '\0';
+	return false;
+}
+
+struct compare_ctx {
+	struct snapshot *snap;
+	uint64_t checked;
+	char stale[96]; /* the first record the snapshot does not match */
+};
+
+static int compare_user(const struct pwb_user *u, void *vctx)
+{
+	struct compare_ctx *c = vctx;
+	char key[64], want[80], line[256];
+
+	snprintf(key, sizeof(key), PWB_SNAP_KEY_PASSWD_NAME "%s", u->name);
+	snprintf(want, sizeof(want), "%s:x:%u:%u:", u->name, u->uid, u->gid);
+	c->checked++;
+	if (!snapshot_lookup(c->snap, key, line, sizeof(line)) ||
+	    strncmp(line, want, strlen(want)) != 0) {
+		snprintf(c->stale, sizeof(c->stale), "user %s", u->name);
+		return 1;
+	}
+	return 0;
+}
+
+static int compare_group(const struct pwb_group *g, void *vctx)
+{
+	struct compare_ctx *c = vctx;
+	char key[64], want[80], line[256];
+
+	snprintf(key, sizeof(key), PWB_SNAP_KEY_GROUP_NAME "%s", g->name);
+	snprintf(want, sizeof(want), "%s:x:%u:", g->name, g->gid);
+	c->checked++;
+	if (!snapshot_lookup(c->snap, key, line, sizeof(line)) ||
+	    strncmp(line, want, strlen(want)) != 0) {
+		snprintf(c->stale, sizeof(c->stale), "group %s", g->name);
+		return 1;
+	}
+	return 0;
+}
+
+static int compare_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct compare_ctx *c = vctx;
+	int rc;
+
+	c->checked = 0;
+	c->stale[0] = '\0';
+	rc = pwb_user_foreach(txn, compare_user, c, err);
+	if (rc == 0)
+		rc = pwb_group_foreach(txn, compare_group, c, err);
+	return rc < 0 ? rc : 0;
+}
+
+/* Present: delta.db names a mid and a base that exist. Current: every
+ * user and group in the store resolves in it to the same name and ids. */
+static void check_snapshot(struct check *c, struct pwb_store *st)
+{
+	static const char fix[] = "pwbadm rebuild-nss";
+	struct snapshot snap = {0};
+	struct compare_ctx cmp = {.snap = &snap};
+	struct pwb_error err = {0};
+	char dir[PATH_MAX], mid[32], base[32], name[64];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/" PWB_SNAP_DIR, c->cfg.db_dir);
+	snap.level[0] = snapshot_open(dir, PWB_SNAP_DELTA);
+	if (!snap.level[0]) {
+		report(c, FAIL, "snapshot", fix, "%s/" PWB_SNAP_DELTA " missing or unreadable",
+		       dir);
+		return;
+	}
+	if (!snapshot_get(snap.level[0], PWB_SNAP_META_MID, mid, sizeof(mid)) ||
+	    !snapshot_get(snap.level[0], PWB_SNAP_META_BASE, base, sizeof(base))) {
+		report(c, FAIL, "snapshot", fix, "%s/" PWB_SNAP_DELTA " lacks its @mid/@base keys",
+		       dir);
+		goto out;
+	}
+	snprintf(name, sizeof(name), PWB_SNAP_MID_FMT, strtoull(mid, NULL, 10));
+	snap.level[1] = snapshot_open(dir, name);
+	snprintf(name, sizeof(name), PWB_SNAP_BASE_FMT, strtoull(base, NULL, 10));
+	snap.level[2] = snapshot_open(dir, name);
+	if (!snap.level[1] || !snap.level[2]) {
+		report(c, FAIL, "snapshot", fix,
+		       "%s: the mid or base file delta.db names is missing", dir);
+		goto out;
+	}
+	rc = pwb_store_read(st, compare_txn, &cmp, &err);
+	if (rc < 0)
+		report(c, FAIL, "snapshot", fix, "cannot compare with the store: %s",
+		       pwb_error_text(&err, rc));
+	else if (cmp.stale[0])
+		report(c, FAIL, "snapshot", fix, "%s is missing or stale in %s", cmp.stale, dir);
+	else
+		report(c, OK, "snapshot", NULL, "%s present and current (%llu records checked)",
+		       dir, (unsigned long long)cmp.checked);
+out:
+	snapshot_close(&snap);
+}
+
+static void check_store(struct check *c)
+{
+	char path[PATH_MAX];
+	struct pwb_store *st = NULL;
+	struct pwb_error err = {0};
+	bool snapshot_was_missing;
+	int rc;
+
+	/* With a broken config, db-dir would be the default: never create a
+	 * store there by mistake. */
+	if (!c->config_ok) {
+		report(c, WARN, "store", "fix the config first", "not checked");
+		report(c, WARN, "snapshot", "fix the config first", "not checked");
+		return;
+	}
+	/* A diagnosis must not create the store it is looking for. */
+	snprintf(path, sizeof(path), "%s/store", c->cfg.db_dir);
+	if (access(path, F_OK) < 0) {
+		report(c, FAIL, "store",
+		       "any pwbadm command run as root creates it (pwbadm rebuild-nss)", "%s: %s",
+		       path, strerror(errno));
+		report(c, FAIL, "snapshot", "fix the store first", "not checked (no store)");
+		return;
+	}
+	/* Opening the store republishes a missing snapshot: look first. */
+	snprintf(path, sizeof(path), "%s/" PWB_SNAP_DIR "/" PWB_SNAP_DELTA, c->cfg.db_dir);
+	snapshot_was_missing = access(path, F_OK) < 0;
+	rc = pwb_store_open(&c->cfg, &st, &err);
+	if (rc < 0) {
+		report(c, FAIL, "store",
+		       "create db-dir (0755, root) and the store-user, or correct db-dir",
+		       "cannot open %s/store: %s", c->cfg.db_dir, pwb_error_text(&err, rc));
+		report(c, FAIL, "snapshot", "fix the store first", "not checked (no store)");
+		return;
+	}
+	rc = pwb_store_verify(st, &err);
+	if (rc < 0)
+		report(c, FAIL, "store", "restore from a backup or `pwbadm export`/`import`",
+		       "%s/store does not verify: %s", c->cfg.db_dir, pwb_error_text(&err, rc));
+	else
+		report(c, OK, "store", NULL, "%s/store opens and verifies", c->cfg.db_dir);
+	if (snapshot_was_missing)
+		report(c, FAIL, "snapshot",
+		       "find out what removed it; it was republished just now (pwbadm rebuild-nss "
+		       "does the same)",
+		       "%s was missing: NSS could not see pwb users until now", path);
+	else
+		check_snapshot(c, st);
+	pwb_store_close(st);
+}
+
+/* ---- name service ---- */
+
+/* Checks one database line of nsswitch.conf: `pwb` listed, before `sss`. */
+static void check_nsswitch_line(struct check *c, const char *db, const char *services)
+{
+	char fix[128], copy[512], *tok, *save = NULL;
+	int position = 0, pwb_at = -1, sss_at = -1;
+
+	snprintf(fix, sizeof(fix),
+		 "list pwb on the %s: line of " NSSWITCH_CONF " (e.g. \"%s: files systemd pwb\")",
+		 db, db);
+	if (!services) {
+		report(c, FAIL, "nsswitch", fix, "no %s: line in " NSSWITCH_CONF, db);
+		return;
+	}
+	snprintf(copy, sizeof(copy), "%s", services);
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (tok[0] == '[') /* an action such as [NOTFOUND=return] */
+			continue;
+		if (strcmp(tok, "pwb") == 0 && pwb_at < 0)
+			pwb_at = position;
+		if (strcmp(tok, "sss") == 0 && sss_at < 0)
+			sss_at = position;
+		position++;
+	}
+	if (pwb_at < 0)
+		report(c, FAIL, "nsswitch", fix, "%s: does not list pwb", db);
+	else if (sss_at >= 0 && sss_at < pwb_at)
+		report(c, FAIL, "nsswitch", "move pwb before sss", "%s: lists sss before pwb", db);
+	else
+		report(c, OK, "nsswitch", NULL, "%s: lists pwb", db);
+}
+
+static void check_nsswitch(struct check *c)
+{
+	static const char *const dbs[] = {"passwd", "group", "shadow"};
+	_cleanup_fclose_ FILE *f = fopen(NSSWITCH_CONF, "re");
+	char line[512], *found[3] = {NULL, NULL, NULL};
+	size_t i, n;
+
+	if (!f) {
+		report(c, FAIL, "nsswitch", "create it with \"passwd: files systemd pwb\" etc.",
+		       NSSWITCH_CONF ": %s", strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "#\n")] = '\0';
+		for (i = 0; i < PWB_ARRAY_SIZE(dbs); i++) {
+			n = strlen(dbs[i]);
+			if (strncmp(line, dbs[i], n) == 0 && line[n] == ':' && !found[i])
+				found[i] = strdup(line + n + 1);
+		}
+	}
+	for (i = 0; i < PWB_ARRAY_SIZE(dbs); i++) {
+		check_nsswitch_line(c, dbs[i], found[i]);
+		free(found[i]);
+	}
+}
+
+/* glibc loads NSS modules with dlopen(), so dlopen() here finds what it
+ * would find (ld.so.cache, the default directories, LD_LIBRARY_PATH). */
+static void check_nss_module(struct check *c)
+{
+	void *h = dlopen("libnss_pwb.so.2", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		report(c, FAIL, "nss module",
+		       "make install (puts it in the system library directory), then ldconfig",
+		       "libnss_pwb.so.2 not found where glibc looks");
+		return;
+	}
+	if (!dlsym(h, "_nss_pwb_getpwnam_r"))
+		report(c, FAIL, "nss module", "reinstall pwb",
+		       "libnss_pwb.so.2 lacks _nss_pwb_getpwnam_r");
+	else
+		report(c, OK, "nss module", NULL, "libnss_pwb.so.2 loads");
+	dlclose(h);
+}
+
+static bool nscd_running(void)
+{
+	static const char *const sockets[] = {"/run/nscd/socket", "/var/run/nscd/socket"};
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	size_t i;
+	bool up = false;
+
+	for (i = 0; i < PWB_ARRAY_SIZE(sockets) && !up; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			continue;
+		snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sockets[i]);
+		up = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+		close(fd);
+	}
+	return up;
+}
+
+/* nscd caches passwd and group unless nscd.conf says `enable-cache X no`. */
+static bool nscd_caches(const char *db)
+{
+	_cleanup_fclose_ FILE *f = fopen(NSCD_CONF, "re");
+	char line[256], key[64], name[64], value[64];
+	bool caches = true;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "#\n")] = '\0';
+		if (sscanf(line, "%63s %63s %63s", key, name, value) == 3 &&
+		    strcmp(key, "enable-cache") == 0 && strcmp(name, db) == 0)
+			caches = strcmp(value, "no") != 0;
+	}
+	return caches;
+}
+
+static void check_nscd(struct check *c)
+{
+	static const char fix[] =
+	    "set \"enable-cache passwd no\" and \"enable-cache group no\" in " NSCD_CONF
+	    " (or stop nscd)";
+
+	if (!nscd_running())
+		report(c, OK, "nscd", NULL, "not running");
+	else if (nscd_caches("passwd") || nscd_caches("group"))
+		report(c, FAIL, "nscd", fix,
+		       "caches passwd/group: new and locked users show late or not at all");
+	else
+		report(c, OK, "nscd", NULL, "running without passwd/group caches");
+}
+
+/* ---- PAM ---- */
+
+static bool module_installed(const char *module)
+{
+	static const char *const dirs[] = {PWB_PAMMODDIR, "/lib/x86_64-linux-gnu/security",
+					   "/usr/lib/x86_64-linux-gnu/security", "/lib/security",
+					   "/usr/lib/security"};
+	char path[PATH_MAX];
+	size_t i;
+
+	if (module[0] == '/')
+		return access(module, R_OK) == 0;
+	for (i = 0; i < PWB_ARRAY_SIZE(dirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], module);
+		if (access(path, R_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+struct pam_scan {
+	char oidc_service[NAME_MAX + 1];
+	char mkhome_service[NAME_MAX + 1];
+	char oidc_module[PATH_MAX];
+	char mkhome_module[PATH_MAX];
+};
+
+/* Notes the first service file using each module, its module path and the
+ * skel= argument of pam_pwb_mkhome. */
+static void scan_pam_file(struct check *c, struct pam_scan *s, const char *service, FILE *f)
+{
+	char line[1024], *tok, *save;
+	bool oidc = false;
+
+	while (fgets(line, sizeof(line), f)) {
+		char *module = NULL;
+
+		line[strcspn(line, "#\n")] = '\0';
+		save = NULL;
+		for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+			if (strstr(tok, "pam_pwb_oidc.so")) {
+				module = tok;
+				oidc = true;
+				if (!s->oidc_service[0]) {
+					snprintf(s->oidc_service, sizeof(s->oidc_service), "%s",
+						 service);
+					snprintf(s->oidc_module, sizeof(s->oidc_module), "%s", tok);
+				}
+			} else if (strstr(tok, "pam_pwb_mkhome.so")) {
+				module = tok;
+				if (!s->mkhome_service[0] ||
+				    (oidc && strcmp(s->mkhome_service, service))) {
+					snprintf(s->mkhome_service, sizeof(s->mkhome_service), "%s",
+						 service);
+					snprintf(s->mkhome_module, sizeof(s->mkhome_module), "%s",
+						 tok);
+				}
+			} else if (module && strstr(module, "pam_pwb_mkhome") &&
+				   strncmp(tok, "skel=", 5) == 0) {
+				snprintf(c->skel, sizeof(c->skel), "%s", tok + 5);
+			}
+		}
+	}
+}
+
+static void check_pam(struct check *c)
+{
+	static const char fix[] = "add \"auth required pam_pwb_oidc.so\", \"account required "
+				  "pam_pwb_mkhome.so\" and \"session required pam_pwb_mkhome.so\" "
+				  "to the front end's service (see examples/pam.d)";
+	struct pam_scan s = {0};
+	DIR *dir = opendir(PAM_DIR);
+	struct dirent *e;
+
+	if (!dir) {
+		report(c, FAIL, "pam", fix, PAM_DIR ": %s", strerror(errno));
+		return;
+	}
+	while ((e = readdir(dir))) {
+		_cleanup_fclose_ FILE *f = NULL;
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(dir), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 || !(f = fdopen(fd, "r"))) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		scan_pam_file(c, &s, e->d_name, f);
+	}
+	closedir(dir);
+	if (!s.oidc_service[0])
+		report(c, FAIL, "pam", fix, "no service in " PAM_DIR " uses pam_pwb_oidc.so");
+	else if (!module_installed(s.oidc_module))
+		report(c, FAIL, "pam", "make install", "%s (used by %s) is not installed",
+		       s.oidc_module, s.oidc_service);
+	else
+		report(c, OK, "pam", NULL, PAM_DIR "/%s uses pam_pwb_oidc.so", s.oidc_service);
+	if (!s.mkhome_service[0])
+		report(c, WARN, "pam", fix,
+		       "no service in " PAM_DIR " uses pam_pwb_mkhome.so (no JIT provisioning)");
+	else if (!module_installed(s.mkhome_module))
+		report(c, FAIL, "pam", "make install", "%s (used by %s) is not installed",
+		       s.mkhome_module, s.mkhome_service);
+	else
+		report(c, OK, "pam", NULL, PAM_DIR "/%s uses pam_pwb_mkhome.so", s.mkhome_service);
+}
+
+/* ---- OpenID Connect ---- */
+
+static void check_issuer(struct check *c)
+{
+	struct pwb_http_response resp = {0};
+	struct pwb_error err = {0};
+	const char *issuer = c->cfg.openid_issuer, *got;
+	char url[2048];
+	json_t *doc;
+	int rc;
+
+	if (!issuer) {
+		report(c, WARN, "issuer", "set auth-openid-issuer in pwb.conf",
+		       "auth-openid-issuer is not set (OIDC sign-in disabled)");
+		return;
+	}
+	if (strncmp(issuer, "https://", 8) != 0) {
+		report(c, FAIL, "issuer", "use the issuer's https:// URL",
+		       "auth-openid-issuer must start with https://");
+		return;
+	}
+	snprintf(url, sizeof(url), "%s%s.well-known/openid-configuration", issuer,
+		 issuer[strlen(issuer) - 1] == '/' ? "" : "/");
+	rc = pwb_http_get(url, c->cfg.openid_ca_file, c->cfg.openid_http_timeout, DISCOVERY_MAX,
+			  &resp, &err);
+	if (rc < 0) {
+		report(c, FAIL, "issuer",
+		       "check the URL, DNS, proxy and auth-openid-ca-file (for a private CA)",
+		       "discovery failed: %s", pwb_error_text(&err, rc));
+		return;
+	}
+	doc = json_loadb(resp.body, resp.len, 0, NULL);
+	got = json_string_value(json_object_get(doc, "issuer"));
+	if (!got)
+		report(c, FAIL, "issuer", "point auth-openid-issuer at the IdP's issuer",
+		       "%s has no \"issuer\"", url);
+	else if (strcmp(got, issuer) != 0)
+		report(c, FAIL, "issuer",
+		       "set auth-openid-issuer to exactly the issuer the IdP announces",
+		       "discovery says issuer \"%.200s\", configured \"%s\"", got, issuer);
+	else
+		report(c, OK, "issuer", NULL, "discovery reachable and issuer matches");
+	json_decref(doc);
+	pwb_http_response_clear(&resp);
+}
+
+static void check_client_secret(struct check *c)
+{
+	const char *path = c->cfg.openid_client_secret_file;
+	struct pwb_error err = {0};
+	char *client_id = NULL, *secret = NULL;
+	struct stat st;
+	int rc;
+
+	if (stat(path, &st) < 0) {
+		report(c, c->cfg.openid_issuer ? FAIL : WARN, "client secret",
+		       "write client-id= and client-secret= (from pwbadm encrypt-password) "
+		       "into it, mode 0600",
+		       "%s: %s", path, strerror(errno));
+		return;
+	}
+	if (st.st_uid != 0 || (st.st_mode & 077)) {
+		report(c, FAIL, "client secret", "chown root and chmod 600 it",
+		       "%s: owner uid %u, mode %04o (must be root, 0600)", path,
+		       (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		return;
+	}
+	rc = pwb_secret_read_client_file(path, c->cfg.secure_key_file, &client_id, &secret, &err);
+	if (rc < 0)
+		report(c, FAIL, "client secret",
+		       "re-encrypt the secret with pwbadm encrypt-password (same secure-key-file)",
+		       "%s", pwb_error_text(&err, rc));
+	else if (!client_id)
+		report(c, FAIL, "client secret", "add a client-id= line", "%s has no client-id",
+		       path);
+	else
+		report(c, OK, "client secret", NULL, "%s present, 0600, %s", path,
+		       secret ? "secret decrypts" : "no secret (public client)");
+	pwb_free_secret(client_id);
+	pwb_free_secret(secret);
+}
+
+/* ---- homes ---- */
+
+static void check_homes(struct check *c)
+{
+	const char *dir = c->cfg.homedir_path;
+	struct stat st;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		report(c, FAIL, "home", "create it (root, 0755)", "%s is not a directory", dir);
+	else if (access(dir, W_OK) < 0)
+		report(c, FAIL, "home", "make it writable by root", "%s is not writable", dir);
+	else if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+		report(c, FAIL, "home", "chmod o-w it", "%s is world-writable", dir);
+	else
+		report(c, OK, "home", NULL, "%s writable", dir);
+	if (stat(c->skel, &st) < 0 || !S_ISDIR(st.st_mode))
+		report(c, WARN, "skel", "create it, or set skel= on pam_pwb_mkhome",
+		       "%s is missing (homes start empty)", c->skel);
+	else
+		report(c, OK, "skel", NULL, "%s present", c->skel);
+}
+
+int pwbadm_check(struct pwbadm *adm, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct check c = {.adm = adm};
+	int opt;
+
+	while ((opt = pwbadm_getopt(argc, argv, "+h", options)) != -1) {
+		if (opt != 'h')
+			return PWBADM_EXIT_USAGE;
+		pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
+		return PWBADM_EXIT_OK;
+	}
+	if (optind != argc)
+		return pwbadm_usage(argv[0], "takes no arguments");
+	strcpy(c.skel, "/etc/skel");
+	check_config(&c);
+	check_store(&c);
+	check_nsswitch(&c);
+	check_nss_module(&c);
+	check_nscd(&c);
+	check_pam(&c);
+	check_issuer(&c);
+	check_client_secret(&c);
+	check_homes(&c);
+	pwb_config_free(&c.cfg);
+	printf("%u failed, %u warnings\n", c.fails, c.warns);
+	return c.fails ? PWBADM_EXIT_FAILURE : PWBADM_EXIT_OK;
+}

@@ -1,0 +1,36 @@
+/* libFuzzer target: the name gate (lib/names.c). Whatever it accepts must
+ * be a valid Linux name; messages must stay printable. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "names.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char out[PWB_NAME_MAX + 1], *text;
+	struct pwb_error err = {0};
+	unsigned flags;
+	size_t i;
+
+	if (size < 1)
+		return 0;
+	flags = data[0] & 3;
+	text = malloc(size);
+	if (!text)
+		return 0;
+	memcpy(text, data + 1, size - 1);
+	text[size - 1] = '\0';
+	if (pwb_names_to_linux(text, flags, (data[0] & 4) ? "example.com,b.org" : NULL, out,
+			       &err) == 0) {
+		if (!pwb_names_is_valid(out))
+			abort();
+	} else {
+		for (i = 0; err.msg[i]; i++)
+			if ((unsigned char)err.msg[i] < 0x20)
+				abort(); /* a control byte would reach a log */
+	}
+	free(text);
+	return 0;
+}

@@ -1,0 +1,31 @@
+# Helpers for pwbadm's integration tests (sourced after ns.sh and tap.sh).
+
+# pwbadm ARGS...: the binary under test.
+pwbadm() { "$PWB_BIN_PWBADM" "$@"; }
+
+# adm_status CMD...: prints CMD's exit status (its output is discarded).
+adm_status() {
+	local rc=0
+	"$@" >/dev/null 2>&1 || rc=$?
+	echo "$rc"
+}
+
+# adm_stderr CMD...: prints what CMD wrote on stderr.
+adm_stderr() { "$@" 2>&1 >/dev/null; }
+
+# adm_column TEXT NAME N: field N of the table row whose first field is NAME.
+adm_column() { printf '%s\n' "$1" | awk -v n="$2" -v c="$3" '$1 == n { print $c }'; }
+
+# adm_have_nss: true when nss_pwb is built, so getent/id can see the store.
+adm_have_nss() { [ -e "$PWB_NSS_LIBDIR/libnss_pwb.so.2" ]; }
+
+# adm_reset_store: an empty store in a fresh db-dir (same config).
+adm_reset_store() {
+	rm -rf --one-file-system "$PWB_DB_DIR"
+	mkdir -m 0755 "$PWB_DB_DIR"
+}
+
+# adm_require_pwbadm: bail out (not skip) when the binary is missing.
+adm_require_pwbadm() {
+	[ -x "$PWB_BIN_PWBADM" ] || tap_bail "pwbadm not built: $PWB_BIN_PWBADM"
+}
