@@ -79,6 +79,20 @@ tap_is "a new group with members" \
 	"team:x:21100 bu1,zed"
 tap_like "id sees the new group" "$(id -G zed)" "(^| )21100( |$)"
 
+# --- the same through pwbadm, the admin's way
+if [ -x "$PWB_BIN_PWBADM" ]; then
+	tap_check "pwbadm add-user" "$PWB_BIN_PWBADM" add-user adminmade --uid 22000
+	tap_is "pwbadm's user resolves at once" "$(getent passwd adminmade | cut -d: -f1,3)" "adminmade:22000"
+	tap_is "… also in the running process" "$(ask adminmade | cut -d: -f1)" adminmade
+	tap_check "pwbadm lock-user" "$PWB_BIN_PWBADM" lock-user adminmade
+	tap_is "pwbadm-locked user: shadow locked and expired" \
+		"$(getent shadow adminmade | cut -d: -f2,8)" '!*:1'
+	tap_check "pwbadm delete-user" "$PWB_BIN_PWBADM" delete-user --yes adminmade
+	tap_is "pwbadm-deleted user stops resolving" "$(ask adminmade)" notfound
+else
+	tap_skip "pwbadm checks" "pwbadm not built"
+fi
+
 # --- unprivileged readers
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 tap_is "nobody resolves passwd" "$(as_nobody getent passwd bu5 | cut -d: -f1)" bu5
