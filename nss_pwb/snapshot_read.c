@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "config.h"
 #include "snapshot.h"
 #include "snapshot_read.h"
@@ -66,6 +67,7 @@ struct snap_level {
 struct snap_state {
 	struct snap_level level[LEVELS];
 	int delta_fd; /* Berkeley DB's descriptor of the delta */
+	uid_t opener; /* shadow: the effective UID that could open the files */
 	/* identity of the delta.db the handles belong to */
 	dev_t dev;
 	ino_t ino;
@@ -320,6 +322,7 @@ static int open_generation(enum pwb_snap_set set)
 		return PWB_SNAP_UNAVAIL;
 	}
 	s->delta_fd = fd;
+	s->opener = geteuid();
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	s->size = st.st_size;
@@ -366,6 +369,10 @@ static int refresh(enum pwb_snap_set set)
 	struct snap_state *s = &snap_sets[set];
 	int r;
 
+	/* Open shadow handles must not outlive the privilege that opened them:
+	 * a root daemon that switches to a user keeps no shadow access. */
+	if (set == PWB_SNAP_SET_SHADOW && s->level[LEVEL_DELTA].db && s->opener != geteuid())
+		close_set(s);
 	if (s->level[LEVEL_DELTA].db) {
 		if (delta_current(s))
 			return 0;

@@ -80,6 +80,8 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 tap_is "nobody resolves passwd" "$(as_nobody getent passwd alice | cut -d: -f1)" alice
 tap_is "nobody resolves group" "$(as_nobody getent group data | cut -d: -f1)" data
 tap_is "nobody cannot read shadow" "$(as_nobody getent shadow alice >/dev/null 2>&1; echo $?)" 2
+tap_like "a root process that drops to nobody loses shadow at once" \
+	"$("$NSS_PROBE" spnam-drop alice | cut -d: -f1,2 | paste -sd' ')" '^alice:\* (notfound|error .*)$'
 tap_is "shadow files are 0600" "$(stat -c %a "$D"/shadow-*.db | sort -u)" 600
 
 # --- buffers: ERANGE with a tiny buffer, glibc's retry for a big group

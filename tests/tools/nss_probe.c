@@ -12,6 +12,8 @@
  *   nss_probe groups NAME GID       getgrouplist, sorted
  *   nss_probe watch                 one pwnam per stdin line, flushed
  *   nss_probe cloexec NAME          descriptors open without FD_CLOEXEC
+ *   nss_probe spnam-drop NAME       spnam as root, then again after
+ *                                   switching to nobody (65534) in-process
  *   nss_probe stress THREADS N PREFIX FIRST COUNT BASEUID [SUPGID]
  * Users PREFIXk (k in [FIRST, FIRST+COUNT)) are expected to exist with UID
  * and private group GID BASEUID+k, a home ending in /PREFIXk, and SUPGID
@@ -265,6 +267,19 @@ static int stress(int argc, char **argv)
 	return st.wrong || st.missing ? 1 : 0;
 }
 
+static int spnam_drop(const char *name)
+{
+	gid_t none[1];
+
+	lookup("spnam", name, DEFAULT_BUFLEN);
+	fflush(stdout);
+	if (setgroups(0, none) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+	    setresuid(65534, 65534, 65534) != 0)
+		return 2;
+	lookup("spnam", name, DEFAULT_BUFLEN);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t buflen = DEFAULT_BUFLEN;
@@ -279,6 +294,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (strcmp(argv[1], "cloexec") == 0)
 		return cloexec(argv[2]);
+	if (strcmp(argv[1], "spnam-drop") == 0)
+		return spnam_drop(argv[2]);
 	if (strcmp(argv[1], "groups") == 0)
 		return argc < 4 ? 2 : groups(argv[2], (gid_t)strtoul(argv[3], NULL, 10));
 	if (argc > 3)
