@@ -4,8 +4,13 @@
  *
  *   nss_bench OP PREFIX COUNT BASEID MAX_SAMPLES BUDGET_MS
  * OP is getpwnam, getpwuid or initgroups; users PREFIXk, k in [0, COUNT),
- * have UID and private GID BASEID+k and at least one supplementary group. */
+ * have UID and private GID BASEID+k and at least one supplementary group.
+ * OP module-getpwnam / module-getpwuid calls the NSS module named by
+ * $NSS_BENCH_MODULE ("pwb", "db") directly, without glibc's per-call work
+ * (nsswitch.conf check, nscd probe, dispatch): the module's own cost. */
+#include <dlfcn.h>
 #include <grp.h>
+#include <nss.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,12 +33,47 @@ static int compare_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+typedef enum nss_status (*getpwnam_fn)(const char *, struct passwd *, char *, size_t, int *);
+typedef enum nss_status (*getpwuid_fn)(uid_t, struct passwd *, char *, size_t, int *);
+static getpwnam_fn module_getpwnam;
+static getpwuid_fn module_getpwuid;
+
+static int load_module(void)
+{
+	const char *m = getenv("NSS_BENCH_MODULE");
+	char path[64], sym[64];
+	void *h;
+
+	if (!m)
+		return -1;
+	snprintf(path, sizeof(path), "libnss_%s.so.2", m);
+	h = dlopen(path, RTLD_NOW);
+	if (!h)
+		return -1;
+	snprintf(sym, sizeof(sym), "_nss_%s_getpwnam_r", m);
+	module_getpwnam = (getpwnam_fn)dlsym(h, sym);
+	snprintf(sym, sizeof(sym), "_nss_%s_getpwuid_r", m);
+	module_getpwuid = (getpwuid_fn)dlsym(h, sym);
+	return module_getpwnam && module_getpwuid ? 0 : -1;
+}
+
 /* One lookup; 0 when the answer is the expected one. */
 static int lookup(const char *op, const char *name, uint32_t id)
 {
 	static char buf[4096];
 	struct passwd pw, *pwp = NULL;
+	int e;
 
+	if (strcmp(op, "module-getpwnam") == 0) {
+		if (module_getpwnam(name, &pw, buf, sizeof(buf), &e) != NSS_STATUS_SUCCESS)
+			return -1;
+		return pw.pw_uid == id ? 0 : -1;
+	}
+	if (strcmp(op, "module-getpwuid") == 0) {
+		if (module_getpwuid(id, &pw, buf, sizeof(buf), &e) != NSS_STATUS_SUCCESS)
+			return -1;
+		return strcmp(pw.pw_name, name) == 0 ? 0 : -1;
+	}
 	if (strcmp(op, "getpwnam") == 0) {
 		getpwnam_r(name, &pw, buf, sizeof(buf), &pwp);
 		return pwp && pwp->pw_uid == id ? 0 : -1;
@@ -69,6 +109,10 @@ int main(int argc, char **argv)
 	base = (unsigned)strtoul(argv[4], NULL, 10);
 	max_samples = (unsigned)strtoul(argv[5], NULL, 10);
 	budget = strtoull(argv[6], NULL, 10) * 1000000u;
+	if (strncmp(op, "module-", 7) == 0 && load_module() < 0) {
+		fprintf(stderr, "nss_bench: cannot load module $NSS_BENCH_MODULE\n");
+		return 2;
+	}
 	samples = calloc(max_samples ? max_samples : 1, sizeof(*samples));
 	if (!samples || count == 0 || max_samples == 0)
 		return 2;
