@@ -81,6 +81,24 @@ static DB_ENV *snap_env;
 static char snap_dir[PATH_MAX]; /* db-dir/nss, resolved when nothing is open */
 static struct snap_state snap_sets[2];
 
+/* Taken around every use of the handles. Cancellation is held off while
+ * the lock is held: Berkeley DB's open/pread are cancellation points, and a
+ * thread cancelled there would leave every later lookup blocked. */
+static int snap_lock_enter(void)
+{
+	int cancel_state;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+	pthread_mutex_lock(&snap_lock);
+	return cancel_state;
+}
+
+static void snap_lock_leave(int cancel_state)
+{
+	pthread_mutex_unlock(&snap_lock);
+	pthread_setcancelstate(cancel_state, NULL);
+}
+
 /* Levels holding more keys than this get no filter (and a base never does:
  * nearly every lookup ends there anyway). */
 #define BLOOM_MAX_KEYS	   (1u << 20)
@@ -432,16 +450,16 @@ int pwb_snap_get(enum pwb_snap_set set, const char *key, char *buf, size_t bufle
 {
 	DBT k = {.data = (void *)key, .size = (u_int32_t)strlen(key)};
 	DBT val;
-	int r;
+	int r, cancel_state;
 
 	*len = 0;
-	pthread_mutex_lock(&snap_lock);
+	cancel_state = snap_lock_enter();
 	r = refresh(set);
 	if (r == 0)
 		r = lookup(&snap_sets[set], &k, &val);
 	if (r == 0)
 		r = copy_value(&val, buf, buflen, len);
-	pthread_mutex_unlock(&snap_lock);
+	snap_lock_leave(cancel_state);
 	return r;
 }
 
@@ -520,10 +538,10 @@ static int next_in_level(struct snap_state *s, const char *prefix, struct pwb_sn
 int pwb_snap_next(enum pwb_snap_set set, const char *prefix, struct pwb_snap_cursor *cur, char *buf,
 		  size_t buflen, size_t *len)
 {
-	int r;
+	int r, cancel_state;
 
 	*len = 0;
-	pthread_mutex_lock(&snap_lock);
+	cancel_state = snap_lock_enter();
 	r = refresh(set);
 	while (r == 0 && cur->level < LEVELS) {
 		r = next_in_level(&snap_sets[set], prefix, cur, buf, buflen, len);
@@ -537,28 +555,35 @@ int pwb_snap_next(enum pwb_snap_set set, const char *prefix, struct pwb_snap_cur
 	}
 	if (r == 0 && cur->level >= LEVELS)
 		r = PWB_SNAP_NOTFOUND;
-	pthread_mutex_unlock(&snap_lock);
+	snap_lock_leave(cancel_state);
 	return r;
 }
 
 void pwb_snap_advance(struct pwb_snap_cursor *cur)
 {
-	pthread_mutex_lock(&snap_lock);
+	int cancel_state;
+
+	cancel_state = snap_lock_enter();
 	memcpy(cur->pos, cur->found, cur->found_len);
 	cur->pos_len = cur->found_len;
-	pthread_mutex_unlock(&snap_lock);
+	snap_lock_leave(cancel_state);
 }
 
 void pwb_snap_rewind(struct pwb_snap_cursor *cur)
 {
-	pthread_mutex_lock(&snap_lock);
+	int cancel_state;
+
+	cancel_state = snap_lock_enter();
 	memset(cur, 0, sizeof(*cur));
-	pthread_mutex_unlock(&snap_lock);
+	snap_lock_leave(cancel_state);
 }
 
 void pwb_snap_close_all(void)
 {
-	pthread_mutex_lock(&snap_lock);
+	/* At exit another thread may still be inside a lookup: then leave the
+	 * handles to the process's end rather than wait. */
+	if (pthread_mutex_trylock(&snap_lock) != 0)
+		return;
 	for (size_t i = 0; i < 2; i++)
 		close_set(&snap_sets[i]);
 	if (snap_env)
