@@ -77,11 +77,15 @@ pwb_conf_set() {
 	for kv in "$@"; do echo "$kv" >>"$PWB_CONF"; done
 }
 
+# The script's own exit status stands: a hook that fails (a server already
+# gone, a `wait` on a killed child) must not replace it, even under set -e.
 pwb_ns_cleanup() {
 	local rc=$?
-	if [ -n "${PWB_CLEANUP_HOOKS:-}" ]; then eval "$PWB_CLEANUP_HOOKS"; fi
-	[ -n "${PWB_TMP:-}" ] && [ -d "$PWB_TMP" ] && rm -rf --one-file-system "$PWB_TMP"
-	return $rc
+	if [ -n "${PWB_CLEANUP_HOOKS:-}" ]; then eval "$PWB_CLEANUP_HOOKS" || true; fi
+	if [ -n "${PWB_TMP:-}" ] && [ -d "$PWB_TMP" ]; then
+		rm -rf --one-file-system "$PWB_TMP" || true
+	fi
+	exit $rc
 }
 
 # Registers a shell command to run at cleanup (stop a server, …).

@@ -1,0 +1,417 @@
+/* Request routing, bearer-token authentication and the one transaction
+ * each request runs in. The body and query are parsed before the
+ * transaction (they do not depend on the store) but their errors are only
+ * reported after authentication, so an anonymous caller learns nothing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "cleanup.h"
+#include "log.h"
+#include "scim_discovery.h"
+#include "scim_handlers.h"
+#include "scim_resource.h"
+#include "token.h"
+#include "util.h"
+
+#define BEARER_MAX   512
+#define PATH_MAX_LEN 2048
+
+struct pwb_scim_service {
+	struct pwb_store *st;
+	const struct pwb_config *cfg;
+};
+
+enum route {
+	R_NONE,
+	R_SPC,
+	R_RESOURCE_TYPES,
+	R_SCHEMAS,
+	R_USERS,
+	R_GROUPS
+};
+
+struct request_state {
+	struct pwb_scim_ctx c;
+	enum route route;
+	char *id; /* decoded second path segment */
+	bool extra_segments;
+	struct pwb_scim_query query;
+	struct pwb_scim_filter *filter;
+	struct pwb_scim_error parse_err; /* status 0: none */
+	bool writes;
+	bool touch_token; /* last-used is stale: record it */
+	int fn_rc;	  /* what the transaction body returned */
+};
+
+int pwb_scim_service_new(struct pwb_store *st, const struct pwb_config *cfg,
+			 struct pwb_scim_service **out)
+{
+	struct pwb_scim_service *svc = calloc(1, sizeof(*svc));
+
+	*out = NULL;
+	if (!svc)
+		return -ENOMEM;
+	svc->st = st;
+	svc->cfg = cfg;
+	*out = svc;
+	return 0;
+}
+
+void pwb_scim_service_free(struct pwb_scim_service *svc)
+{
+	free(svc);
+}
+
+void pwb_scim_response_clear(struct pwb_scim_response *resp)
+{
+	json_decref(resp->body);
+	memset(resp, 0, sizeof(*resp));
+}
+
+int pwb_scim_respond(struct pwb_scim_ctx *c, int status, json_t *body)
+{
+	json_decref(c->resp->body);
+	c->resp->status = status;
+	c->resp->body = body;
+	return 0;
+}
+
+int pwb_scim_respond_error(struct pwb_scim_ctx *c, const struct pwb_scim_error *err, int code)
+{
+	c->resp->location[0] = '\0';
+	c->resp->etag[0] = '\0';
+	pwb_scim_respond(c, err->status ? err->status : 500, pwb_scim_error_body(err));
+	return code < 0 ? code : PWB_EINVAL;
+}
+
+int pwb_scim_respond_store(struct pwb_scim_ctx *c, int code, const struct pwb_error *err)
+{
+	struct pwb_scim_error serr = {0};
+
+	if (code == -ENOMEM)
+		pwb_scim_fail(&serr, 500, NULL, "out of memory");
+	else
+		pwb_scim_fail_store(&serr, code, pwb_error_text(err, code));
+	if (serr.status >= 500)
+		pwb_log(LOG_ERR, "pwb-scim: store: %s", pwb_error_text(err, code));
+	return pwb_scim_respond_error(c, &serr, code);
+}
+
+int pwb_scim_check_if_match(struct pwb_scim_ctx *c, uint64_t version)
+{
+	const char *want = c->req->if_match;
+	struct pwb_scim_error serr = {0};
+	char etag[32];
+
+	if (!want || !*want || strcmp(want, "*") == 0)
+		return 0;
+	pwb_scim_etag(version, etag);
+	/* a strong form of the same version is the same version */
+	if (strcmp(want, etag) == 0 || strcmp(want, etag + 2) == 0)
+		return 0;
+	pwb_scim_fail(&serr, 412, NULL, "If-Match does not match the current version %s", etag);
+	return pwb_scim_respond_error(c, &serr, PWB_ECONFLICT);
+}
+
+void pwb_scim_set_resource_headers(struct pwb_scim_ctx *c, json_t *doc, uint64_t version)
+{
+	const char *loc =
+	    json_string_value(json_object_get(json_object_get(doc, "meta"), "location"));
+
+	snprintf(c->resp->location, sizeof(c->resp->location), "%s", loc ? loc : "");
+	pwb_scim_etag(version, c->resp->etag);
+}
+
+/* ---- authentication ---- */
+
+static int authenticate(struct request_state *s, struct pwb_error *err)
+{
+	struct pwb_scim_ctx *c = &s->c;
+	const char *auth = c->req->authorization, *token;
+	char hash[PWB_HASH_HEX_LEN + 1];
+	struct pwb_token t = {0};
+	struct pwb_scim_error serr = {0};
+	int64_t now = pwb_now();
+	int r;
+
+	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
+		pwb_scim_fail(&serr, 401, NULL, "a bearer token is required");
+		goto refuse;
+	}
+	token = auth + 7;
+	while (*token == ' ')
+		token++;
+	if (!*token || strlen(token) > BEARER_MAX ||
+	    pwb_token_hash(token, strlen(token), hash) < 0) {
+		pwb_scim_fail(&serr, 401, NULL, "the bearer token is not valid");
+		goto refuse;
+	}
+	r = pwb_token_get_by_hash(c->txn, hash, &t, err);
+	if (r == PWB_ENOTFOUND || (r == 0 && !pwb_token_hash_equal(t.hash, hash))) {
+		pwb_scim_fail(&serr, 401, NULL, "the bearer token is not valid");
+		goto refuse;
+	}
+	if (r < 0)
+		return pwb_scim_respond_store(c, r, err);
+	snprintf(c->resp->token_name, sizeof(c->resp->token_name), "%s", t.name);
+	if (t.expires != 0 && now >= t.expires) {
+		pwb_scim_fail(&serr, 401, NULL, "the bearer token has expired");
+		goto refuse;
+	}
+	s->touch_token = now - t.last_used >= PWB_SCIM_TOKEN_TOUCH_INTERVAL;
+	if (s->touch_token && s->writes) {
+		/* committed with the change; the caller retries it alone if the
+		 * change is refused */
+		r = pwb_token_touch(c->txn, t.name, now, err);
+		if (r < 0)
+			return pwb_scim_respond_store(c, r, err);
+	}
+	explicit_bzero(hash, sizeof(hash));
+	return 0;
+refuse:
+	explicit_bzero(hash, sizeof(hash));
+	c->resp->www_authenticate = true;
+	return pwb_scim_respond_error(c, &serr, PWB_EAUTH);
+}
+
+/* ---- routing ---- */
+
+static int discovery(struct request_state *s)
+{
+	struct pwb_scim_ctx *c = &s->c;
+	struct pwb_scim_error serr = {0};
+	json_t *doc = NULL;
+
+	if (strcmp(c->req->method, "GET") != 0) {
+		pwb_scim_fail(&serr, 405, NULL, "%.16s is not allowed here", c->req->method);
+		return pwb_scim_respond_error(c, &serr, PWB_EINVAL);
+	}
+	switch (s->route) {
+	case R_SPC:
+		doc = s->id ? NULL
+			    : pwb_scim_service_provider_config(c->base_url,
+							       c->cfg->scim_max_request_bytes);
+		break;
+	case R_RESOURCE_TYPES:
+		doc = pwb_scim_resource_types(c->base_url, s->id);
+		break;
+	default:
+		doc = pwb_scim_schemas(c->base_url, s->id);
+		break;
+	}
+	if (!doc) {
+		pwb_scim_fail(&serr, 404, NULL, "no such resource");
+		return pwb_scim_respond_error(c, &serr, PWB_ENOTFOUND);
+	}
+	return pwb_scim_respond(c, 200, doc);
+}
+
+static int txn_body(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct request_state *s = vctx;
+	struct pwb_scim_ctx *c = &s->c;
+	struct pwb_scim_error serr = {0};
+	int r;
+
+	/* this may be a deadlock retry: start from nothing */
+	json_decref(c->resp->body);
+	c->resp->body = NULL;
+	c->resp->status = 0;
+	c->resp->location[0] = c->resp->etag[0] = '\0';
+	c->resp->www_authenticate = false;
+	snprintf(c->resp->token_name, sizeof(c->resp->token_name), "-");
+	c->txn = txn;
+
+	r = authenticate(s, err);
+	if (r == 0 && c->req->body_too_large) {
+		pwb_scim_fail(&serr, 413, NULL, "the request body is larger than %u bytes",
+			      c->cfg->scim_max_request_bytes);
+		r = pwb_scim_respond_error(c, &serr, PWB_EINVAL);
+	} else if (r == 0 && (s->route == R_NONE || s->extra_segments)) {
+		pwb_scim_fail(&serr, 404, NULL, "no such endpoint");
+		r = pwb_scim_respond_error(c, &serr, PWB_ENOTFOUND);
+	} else if (r == 0 && s->parse_err.status) {
+		r = pwb_scim_respond_error(c, &s->parse_err, PWB_EINVAL);
+	} else if (r == 0) {
+		switch (s->route) {
+		case R_USERS:
+			r = pwb_scim_users_handle(c);
+			break;
+		case R_GROUPS:
+			r = pwb_scim_groups_handle(c);
+			break;
+		default:
+			r = discovery(s);
+			break;
+		}
+	}
+	s->fn_rc = r;
+	return r;
+}
+
+/* Splits the path after the base into "Resource[/id]". */
+static void route(struct request_state *s, const char *rest)
+{
+	static const struct {
+		const char *name;
+		enum route route;
+	} routes[] = {
+	    {"ServiceProviderConfig", R_SPC},
+	    {"ServiceProviderConfigs", R_SPC},
+	    {"ResourceTypes", R_RESOURCE_TYPES},
+	    {"Schemas", R_SCHEMAS},
+	    {"Users", R_USERS},
+	    {"Groups", R_GROUPS},
+	};
+	const char *slash;
+	size_t n;
+
+	s->route = R_NONE;
+	if (*rest != '/')
+		return;
+	rest++;
+	slash = strchr(rest, '/');
+	n = slash ? (size_t)(slash - rest) : strlen(rest);
+	for (size_t i = 0; i < PWB_ARRAY_SIZE(routes); i++)
+		if (strlen(routes[i].name) == n && strncmp(rest, routes[i].name, n) == 0)
+			s->route = routes[i].route;
+	if (!slash || !slash[1])
+		return;
+	rest = slash + 1;
+	slash = strchr(rest, '/');
+	if (slash && slash[1])
+		s->extra_segments = true;
+	s->id = strndup(rest, slash ? (size_t)(slash - rest) : strlen(rest));
+}
+
+static bool host_is_safe(const char *h)
+{
+	if (!h || !*h || strlen(h) > 255)
+		return false;
+	for (; *h; h++)
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
+		      (*h >= '0' && *h <= '9') || strchr(".-:[]_", *h)))
+			return false;
+	return true;
+}
+
+static void parse_request(struct request_state *s, const struct pwb_scim_request *req,
+			  const char *query)
+{
+	const char *m = req->method;
+	json_error_t jerr;
+
+	s->writes = strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0;
+	if (pwb_scim_query_parse(query, &s->query, &s->parse_err) < 0) {
+		pwb_scim_query_parse(NULL, &s->query, NULL);
+		return;
+	}
+	if (!req->body_too_large && req->body_len > 0 && s->writes) {
+		s->c.body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!s->c.body) {
+			pwb_scim_fail(&s->parse_err, 400, "invalidSyntax",
+				      "malformed JSON at line %d, column %d: %s", jerr.line,
+				      jerr.column, jerr.text);
+			return;
+		}
+		if (!json_is_object(s->c.body)) {
+			pwb_scim_fail(&s->parse_err, 400, "invalidSyntax",
+				      "the body must be a JSON object");
+			return;
+		}
+	}
+	if (s->id && strcmp(s->id, ".search") == 0 && strcmp(m, "POST") == 0 &&
+	    (s->route == R_USERS || s->route == R_GROUPS)) {
+		/* a search reads: the parameters come from the body instead */
+		free(s->id);
+		s->id = NULL;
+		s->c.search = true;
+		s->writes = false;
+		pwb_scim_query_clear(&s->query);
+		if (!s->c.body) {
+			pwb_scim_fail(&s->parse_err, 400, "invalidSyntax", "a search needs a body");
+			pwb_scim_query_parse(NULL, &s->query, NULL);
+			return;
+		}
+		if (pwb_scim_query_from_search(s->c.body, &s->query, &s->parse_err) < 0) {
+			pwb_scim_query_parse(NULL, &s->query, NULL);
+			return;
+		}
+	}
+	if (s->query.filter &&
+	    pwb_scim_filter_parse(s->query.filter, &s->filter, &s->parse_err) < 0)
+		return;
+}
+
+static int touch_token(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	const struct pwb_scim_response *resp = vctx;
+
+	return pwb_token_touch(txn, resp->token_name, pwb_now(), err);
+}
+
+void pwb_scim_service_handle(struct pwb_scim_service *svc, const struct pwb_scim_request *req,
+			     struct pwb_scim_response *resp)
+{
+	const char *base = svc->cfg->scim_base_path;
+	size_t base_len = strlen(base);
+	struct request_state s = {0};
+	struct pwb_error err = {0};
+	_cleanup_free_ char *path = NULL;
+	char base_url[512];
+	const char *q;
+	size_t n;
+	int r;
+
+	memset(resp, 0, sizeof(*resp));
+	snprintf(resp->token_name, sizeof(resp->token_name), "-");
+	s.c.cfg = svc->cfg;
+	s.c.req = req;
+	s.c.resp = resp;
+	snprintf(base_url, sizeof(base_url), "%s://%s%s", req->scheme ? req->scheme : "https",
+		 host_is_safe(req->host) ? req->host : "localhost", base);
+	s.c.base_url = base_url;
+
+	q = req->uri ? strchr(req->uri, '?') : NULL;
+	n = req->uri ? (q ? (size_t)(q - req->uri) : strlen(req->uri)) : 0;
+	path = n <= PATH_MAX_LEN ? pwb_scim_url_decode(req->uri ? req->uri : "", n, false) : NULL;
+	while (base_len > 1 && base[base_len - 1] == '/')
+		base_len--;
+	if (!path || strncmp(path, base, base_len) != 0 ||
+	    (path[base_len] != '/' && path[base_len] != '\0')) {
+		struct pwb_scim_error serr = {0};
+
+		pwb_scim_fail(&serr, 404, NULL, "not a SCIM endpoint");
+		pwb_scim_respond_error(&s.c, &serr, PWB_ENOTFOUND);
+		return;
+	}
+	route(&s, path + base_len);
+	parse_request(&s, req, req->query ? req->query : (q ? q + 1 : NULL));
+	s.c.id = s.id;
+	s.c.query = &s.query;
+	s.c.filter = s.filter;
+
+	r = s.writes ? pwb_store_write(svc->st, txn_body, &s, &err)
+		     : pwb_store_read(svc->st, txn_body, &s, &err);
+	if (r != 0 && r != s.fn_rc) {
+		/* the body succeeded (or never ran) but the store failed */
+		struct pwb_scim_error serr = {0};
+
+		pwb_log(LOG_ERR, "pwb-scim: store: %s", pwb_error_text(&err, r));
+		pwb_scim_fail(&serr, r == PWB_EUNAVAIL ? 503 : 500, NULL,
+			      "the store failed; see the system log");
+		pwb_scim_respond_error(&s.c, &serr, r);
+	} else if (s.touch_token && !(s.writes && r == 0)) {
+		struct pwb_error terr = {0};
+
+		if (pwb_store_write(svc->st, touch_token, resp, &terr) < 0)
+			pwb_log(LOG_WARNING, "pwb-scim: recording last use of token %s: %s",
+				resp->token_name, pwb_error_text(&terr, terr.code));
+	}
+	json_decref(s.c.body);
+	pwb_scim_filter_free(s.filter);
+	pwb_scim_query_clear(&s.query);
+	free(s.id);
+}
