@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "config.h"
 #include "snapshot.h"
@@ -67,6 +69,10 @@ struct snap_level {
 struct snap_state {
 	struct snap_level level[LEVELS];
 	int delta_fd; /* Berkeley DB's descriptor of the delta */
+	/* the publisher's counter (gen_map) when the delta was last checked */
+	uint64_t gen_seen;
+	bool gen_valid;
+	struct timespec checked; /* when the delta was last fstat'ed */
 	uid_t opener; /* shadow: the effective UID that could open the files */
 	/* identity of the delta.db the handles belong to */
 	dev_t dev;
@@ -77,6 +83,16 @@ struct snap_state {
 };
 
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The publisher's generation counter (snapshot.h), mapped read-only: while
+ * it is unchanged, a call needs no system call at all. Any change, or a
+ * second without a check, sends the call through the fstat of delta.db,
+ * so a counter file that vanished or was replaced costs freshness of at
+ * most a second, never correctness of what a checked delta says. */
+#define FULL_CHECK_NSEC 1000000000LL
+static const uint64_t *gen_map;
+static dev_t gen_dev;
+static ino_t gen_ino;
 static DB_ENV *snap_env;
 static char snap_dir[PATH_MAX]; /* db-dir/nss, resolved when nothing is open */
 static struct snap_state snap_sets[2];
@@ -365,6 +381,56 @@ static int open_generation(enum pwb_snap_set set)
 	return 0;
 }
 
+static void unmap_generation(void)
+{
+	if (gen_map)
+		munmap((void *)gen_map, sizeof(*gen_map));
+	gen_map = NULL;
+}
+
+/* Maps db-dir/nss/generation, or re-maps it if the file there is another
+ * one; leaves gen_map NULL (stat every call) when there is none. */
+static void map_generation(void)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	void *p;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", snap_dir, PWB_SNAP_GENERATION) >=
+	    sizeof(path))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0) {
+		unmap_generation();
+		return;
+	}
+	if (fstat(fd, &st) == 0 && gen_map && st.st_ino == gen_ino && st.st_dev == gen_dev) {
+		close(fd);
+		return; /* the file we map */
+	}
+	unmap_generation();
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)sizeof(uint64_t)) {
+		p = mmap(NULL, sizeof(uint64_t), PROT_READ, MAP_SHARED, fd, 0);
+		if (p != MAP_FAILED) {
+			gen_map = p;
+			gen_dev = st.st_dev;
+			gen_ino = st.st_ino;
+		}
+	}
+	close(fd);
+}
+
+static uint64_t read_generation(void)
+{
+	return gen_map ? __atomic_load_n(gen_map, __ATOMIC_ACQUIRE) : 0;
+}
+
+static long long elapsed_ns(const struct timespec *since, const struct timespec *now)
+{
+	return (now->tv_sec - since->tv_sec) * 1000000000LL + (now->tv_nsec - since->tv_nsec);
+}
+
 /* Has delta.db been replaced since we opened it? A rename over it leaves
  * our inode with no link; an in-place rewrite changes its mtime or size.
  * fstat of the held descriptor is the one stat per call: it costs no path
@@ -380,24 +446,44 @@ static bool delta_current(const struct snap_state *s)
 	       st.st_mtim.tv_nsec == s->mtime.tv_nsec;
 }
 
-/* Makes the set's handles current: one fstat when nothing changed. Called
- * with snap_lock held. */
+/* Makes the set's handles current. Called with snap_lock held. The usual
+ * call reads the mapped generation counter and returns; otherwise one fstat
+ * of the held delta decides whether to re-open. */
 static int refresh(enum pwb_snap_set set)
 {
 	struct snap_state *s = &snap_sets[set];
+	struct timespec now;
+	uint64_t gen;
 	int r;
 
 	/* Open shadow handles must not outlive the privilege that opened them:
 	 * a root daemon that switches to a user keeps no shadow access. */
 	if (set == PWB_SNAP_SET_SHADOW && s->level[LEVEL_DELTA].db && s->opener != geteuid())
 		close_set(s);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now); /* vDSO: no system call */
+	/* Read before any check: a swap after this read shows up next call. */
+	gen = read_generation();
 	if (s->level[LEVEL_DELTA].db) {
-		if (delta_current(s))
+		bool recent = elapsed_ns(&s->checked, &now) < FULL_CHECK_NSEC;
+
+		if (gen_map && s->gen_valid && gen == s->gen_seen && recent)
 			return 0;
+		if (!recent) {
+			map_generation(); /* once a second: is it still the file we map? */
+			gen = read_generation(); /* of the file mapped now, still before the check */
+		}
+		if (delta_current(s)) {
+			s->gen_seen = gen;
+			s->gen_valid = gen_map != NULL;
+			s->checked = now;
+			return 0;
+		}
 	} else if (!any_open()) {
 		/* Nothing open: pick up a config written since the last try. */
 		if (resolve_dir() < 0)
 			return PWB_SNAP_UNAVAIL;
+		map_generation();
+		gen = read_generation();
 	}
 	r = snprintf(s->delta_path, sizeof(s->delta_path), "%s/%s", snap_dir, delta_names[set]);
 	if (r < 0 || (size_t)r >= sizeof(s->delta_path))
@@ -407,9 +493,16 @@ static int refresh(enum pwb_snap_set set)
 	for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
 		r = open_generation(set);
 		if (r != -EAGAIN)
-			return r;
+			break;
 	}
-	return PWB_SNAP_UNAVAIL;
+	if (r == -EAGAIN)
+		return PWB_SNAP_UNAVAIL;
+	if (r == 0) {
+		s->gen_seen = gen;
+		s->gen_valid = gen_map != NULL;
+		s->checked = now;
+	}
+	return r;
 }
 
 static int copy_value(const DBT *val, char *buf, size_t buflen, size_t *len)

@@ -60,6 +60,20 @@ uid=$("$T" add zed) || tap_bail "adding zed"
 tap_is "created user resolves at once in the running process" "$(ask zed | cut -d: -f1,3)" "zed:$uid"
 tap_is "created user resolves at once with getent" "$(getent passwd zed | cut -d: -f1,3)" "zed:$uid"
 tap_is "its private group too" "$(getent group "$uid" | cut -d: -f1)" zed
+tap_check "the publisher keeps a generation counter for readers" \
+	test -s "$PWB_DB_DIR/nss/generation"
+# A replaced counter file (the running process maps the old one) costs at
+# most a second of freshness: the reader re-checks delta.db every second.
+rm -f "$PWB_DB_DIR/nss/generation"
+uid2=$("$T" add yan) || tap_bail "adding yan"
+found=""
+for _ in $(seq 1 40); do
+	reply=$(ask yan)
+	case $reply in yan:*) found=$reply; break ;; esac
+	sleep 0.1
+done
+tap_is "counter file replaced: the running process still catches up" \
+	"$(echo "$found" | cut -d: -f1,3)" "yan:$uid2"
 "$T" lock zed || tap_fail "locking zed"
 tap_is "locked user: still in passwd" "$(getent passwd zed | cut -d: -f1)" zed
 tap_is "locked user: shadow locked and expired" "$(getent shadow zed | cut -d: -f2,8)" '!*:1'
@@ -71,7 +85,7 @@ tap_is "deleted user stops resolving by name" "$(getent passwd bu7 >/dev/null; e
 tap_is "deleted user stops resolving by UID" "$(getent passwd 20007 >/dev/null; echo $?)" 2
 tap_is "deleted user leaves its groups" "$(getent group bg7 | cut -d: -f4 | tr ',' '\n' | grep -cx bu7)" 0
 tap_is "deleted user: no shadow entry" "$(getent shadow bu7 >/dev/null; echo $?)" 2
-tap_is "enumeration after the changes" "$(getent passwd | grep -cE '^(bu[0-9]+|zed):')" 1000
+tap_is "enumeration after the changes" "$(getent passwd | grep -cE '^(bu[0-9]+|zed|yan):')" 1001
 "$T" add-group team 21100 bu1 zed
 # (member order is the store's, not part of the contract)
 tap_is "a new group with members" \
