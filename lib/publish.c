@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "cleanup.h"
 #include "log.h"
@@ -837,13 +838,45 @@ static int write_levels(const char *dir, const struct kvset *pub, const struct k
 	return r;
 }
 
+/* Tells mapped readers that the deltas changed (snapshot.h): increments
+ * the counter in place, after the renames. Publishing is serialised by the
+ * lock file, so there is one incrementer at a time. */
+static void bump_generation(const char *dir)
+{
+	char path[PATH_MAX];
+	uint64_t gen = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, PWB_SNAP_GENERATION);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		pwb_log(LOG_ERR, "pwb publish: %s: %s", path, strerror(errno));
+		return;
+	}
+	/* A new (or recreated) counter starts from the clock, so that it does
+	 * not repeat a value a reader saw in the file it replaces. */
+	if (pread(fd, &gen, sizeof(gen), 0) != (ssize_t)sizeof(gen)) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		gen = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	}
+	gen++;
+	if (fchmod(fd, 0644) < 0 || pwrite(fd, &gen, sizeof(gen), 0) != (ssize_t)sizeof(gen))
+		pwb_log(LOG_ERR, "pwb publish: %s: %s", path, strerror(errno));
+	close(fd);
+}
+
 /* shadow may be NULL: its delta is unchanged and is not rewritten. */
 static int write_deltas(const char *dir, const struct kvset *pub, const struct kvset *shadow,
 			const struct level_names *meta, struct pwb_error *err)
 {
 	int r = shadow ? write_file(dir, PWB_SNAP_SHADOW_DELTA, shadow, meta, 0600, false, err) : 0;
 
-	return r ?: write_file(dir, PWB_SNAP_DELTA, pub, meta, 0644, false, err);
+	r = r ?: write_file(dir, PWB_SNAP_DELTA, pub, meta, 0644, false, err);
+	if (r == 0)
+		bump_generation(dir);
+	return r;
 }
 
 static int full_locked(struct pwb_store *st, const struct level_names *cur, struct pwb_error *err)

@@ -32,6 +32,14 @@
 #define PWB_SNAP_SHADOW_BASE_FMT "shadow-base-%llu.db"
 #define PWB_SNAP_LOCK		 ".lock"
 
+/* "generation" (0644): 8 bytes, a native-endian uint64 counter that the
+ * publisher increments, in place (never replacing the file), after every
+ * swap of the deltas. A reader may map it and compare it per call instead
+ * of stat'ing delta.db: an unchanged counter means an unchanged delta. A
+ * reader must still fall back to the stat check now and then (the counter
+ * file could have been replaced or be missing). */
+#define PWB_SNAP_GENERATION "generation"
+
 /* Meta keys, present in every delta file (public and shadow):
  *   "@mid"  -> decimal G of the mid file this delta sits on
  *   "@base" -> decimal G of the base file
