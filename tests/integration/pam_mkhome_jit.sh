@@ -23,6 +23,9 @@ pwb_issuer_configure
 mkhome_conf_put user-provisioning-register-on-first-login 1
 SKEL=$PWB_TMP/skel
 mkhome_make_skel "$SKEL"
+OUTSIDE=$PWB_TMP/outside
+mkdir -m 0755 "$OUTSIDE"
+ln -s "$OUTSIDE" "$SKEL/escape" # planted in skel: must stay a mere symlink
 mkhome_oidc_service pwb-login "skel=$SKEL umask=0077"
 
 uid_of() { getent passwd "$1" | cut -d: -f3; }
@@ -55,6 +58,8 @@ tap_is "skel subdirectory" "$(mkhome_stat "$H/sub")" "700 $uid:$uid directory"
 tap_is "skel file in subdirectory" "$(mkhome_stat "$H/sub/notes.txt")" "600 $uid:$uid regular file"
 tap_is "skel symlink, as a symlink" "$(mkhome_stat "$H/notes-link") -> $(readlink "$H/notes-link")" \
 	"777 $uid:$uid symbolic link -> sub/notes.txt"
+tap_is "skel symlink to outside copied as a symlink" "$(mkhome_stat "$H/escape")" "777 $uid:$uid symbolic link"
+tap_is "... and nothing happened outside" "$(mkhome_stat "$OUTSIDE") $(ls -A "$OUTSIDE")" "755 0:0 directory "
 tap_is "ls -l shows alice as the owner (nss_pwb)" "$(stat -c %U:%G "$H/.profile")" "alice:alice"
 
 # --- second login: same uid, groups follow the claim
@@ -123,4 +128,15 @@ tap_is "lena not added to pwb group analysts" "$(getent group analysts | cut -d:
 out=$(mkhome_login pwb-login daemon "$(mkhome_token daemon)")
 tap_unlike "daemon still refused with local accounts allowed" "$out" "successfully opened a session"
 tap_is "daemon still not in the store" "$(mkhome_tool show daemon >/dev/null 2>&1; echo $?)" 2
+
+# --- a symlink planted at the home path's parent: registered, but the
+# session fails naming the path, and nothing is written through the link
+ln -s "$OUTSIDE" "$PWB_TMP/linkhomes"
+mkhome_conf_put user-homedir-path "$PWB_TMP/linkhomes"
+mkhome_syslog_mark
+out=$(mkhome_login pwb-login sym1 "$(mkhome_token sym1)")
+tap_like "session refused for a home under a symlinked parent" "$out" "Cannot make/remove an entry for the specified session"
+tap_like "syslog names the path and the error" "$(mkhome_syslog_since)" \
+	"cannot open session for sym1: cannot create home $PWB_TMP/linkhomes/sym1: $PWB_TMP/linkhomes is a symlink: Too many levels of symbolic links"
+tap_is "nothing created through the symlink" "$(ls -A "$OUTSIDE")" ""
 tap_done
