@@ -90,6 +90,19 @@ tap_is "none took alice's uid" "$(printf '%s\n' "$uids" | grep -cx "$uid")" 0
 tap_is "all 20 in group crowd" "$(getent group crowd | cut -d: -f4 | tr ',' '\n' | grep -c '^par')" 20
 tap_is "20 homes" "$(ls -d "$PWB_HOME_ROOT"/par* | wc -l)" 20
 
+# --- the same user's first login twice at once (a double click): both
+# succeed, one registration, one home, no temporary left behind
+tok=$(mkhome_token twin)
+(mkhome_login pwb-login twin "$tok" >"$PWB_TMP/twin1.out") &
+p1=$!
+(mkhome_login pwb-login twin "$tok" >"$PWB_TMP/twin2.out") &
+p2=$!
+wait $p1 $p2
+tap_is "both simultaneous first logins of twin succeed" \
+	"$(grep -l "session has successfully been closed" "$PWB_TMP"/twin?.out | wc -l)" 2
+tap_is "one twin in passwd" "$(getent passwd | grep -c '^twin:')" 1
+tap_is "one home, nothing else" "$(ls -A "$PWB_HOME_ROOT" | grep -c twin)" 1
+
 # --- a user locked with pwbadm is refused at acct_mgmt
 tap_check "pwbadm lock-user alice" "$PWB_BIN_PWBADM" lock-user alice
 mkhome_syslog_mark
