@@ -140,6 +140,56 @@ static int account_result(pam_handle_t *pamh, const char *user, const struct pwb
 	return PAM_SYSTEM_ERR;
 }
 
+/* The passwd entry through NSS: pwb users (nss_pwb) and local ones alike. */
+static int get_passwd(const char *user, struct passwd *pw, char **buf)
+{
+	struct passwd *res = NULL;
+	size_t len = 1024;
+	int r;
+
+	for (;;) {
+		*buf = malloc(len);
+		if (!*buf)
+			return -ENOMEM;
+		r = getpwnam_r(user, pw, *buf, len, &res);
+		if (r == ERANGE && len < (1u << 20)) {
+			free(*buf);
+			len *= 2;
+			continue;
+		}
+		if (r != 0 && r != ENOENT && r != ESRCH)
+			return -r;
+		return res ? 0 : -ENOENT;
+	}
+}
+
+/* A user another process registered a moment ago can be in the store
+ * before that process has published the NSS snapshot (the store publishes
+ * after releasing its write lock). Whatever runs after the account step
+ * (setcred modules, the session, initgroups) needs the passwd entry, so
+ * wait, briefly, for the publisher to catch up. */
+#define NSS_WAIT_STEP_USEC 10000
+#define NSS_WAIT_STEPS	   200
+
+static void wait_until_resolvable(pam_handle_t *pamh, const char *user)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct passwd pw;
+	int i;
+
+	for (i = 0; i < NSS_WAIT_STEPS; i++) {
+		free(buf);
+		buf = NULL;
+		if (get_passwd(user, &pw, &buf) == 0)
+			return;
+		usleep(NSS_WAIT_STEP_USEC);
+	}
+	pam_syslog(pamh, LOG_WARNING,
+		   "%s is in the pwb store but not visible through NSS after %d ms: is pwb listed "
+		   "for passwd in /etc/nsswitch.conf?",
+		   user, NSS_WAIT_STEPS * NSS_WAIT_STEP_USEC / 1000);
+}
+
 PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	const struct pwb_claims *claims;
@@ -192,34 +242,13 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 		goto out;
 	}
 	pr = account_result(pamh, user, claims, &outcome);
+	if (pr == PAM_SUCCESS)
+		wait_until_resolvable(pamh, user);
 out:
 	if (st)
 		pwb_store_close(st);
 	pwb_config_free(&cfg);
 	return pr;
-}
-
-/* The passwd entry through NSS: pwb users (nss_pwb) and local ones alike. */
-static int get_passwd(const char *user, struct passwd *pw, char **buf)
-{
-	struct passwd *res = NULL;
-	size_t len = 1024;
-	int r;
-
-	for (;;) {
-		*buf = malloc(len);
-		if (!*buf)
-			return -ENOMEM;
-		r = getpwnam_r(user, pw, *buf, len, &res);
-		if (r == ERANGE && len < (1u << 20)) {
-			free(*buf);
-			len *= 2;
-			continue;
-		}
-		if (r != 0 && r != ENOENT && r != ESRCH)
-			return -r;
-		return res ? 0 : -ENOENT;
-	}
 }
 
 PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)

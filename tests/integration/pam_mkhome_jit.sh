@@ -83,6 +83,7 @@ failed=0
 for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
 ok=$(grep -l "session has successfully been closed" "$PWB_TMP"/par*.out | wc -l)
 tap_is "20 parallel first logins all succeed" "$ok" 20
+[ "$ok" = 20 ] && [ "$failed" = 0 ] || tap_diag "$(grep -L "session has successfully been closed" "$PWB_TMP"/par*.out | xargs cat)"
 uids=$(for u in "${users[@]}"; do uid_of "$u"; done)
 tap_is "20 distinct uids" "$(printf '%s\n' "$uids" | grep -c .):$(printf '%s\n' "$uids" | sort -u | grep -c .)" "20:20"
 tap_check "all in the configured range" awk '$1 < 20000 || $1 > 29999 {exit 1}' <<<"$uids"
@@ -100,6 +101,8 @@ p2=$!
 wait $p1 $p2
 tap_is "both simultaneous first logins of twin succeed" \
 	"$(grep -l "session has successfully been closed" "$PWB_TMP"/twin?.out | wc -l)" 2
+[ "$(grep -l "session has successfully been closed" "$PWB_TMP"/twin?.out | wc -l)" = 2 ] ||
+	tap_diag "$(cat "$PWB_TMP"/twin?.out)"
 tap_is "one twin in passwd" "$(getent passwd | grep -c '^twin:')" 1
 tap_is "one home, nothing else" "$(ls -A "$PWB_HOME_ROOT" | grep -c twin)" 1
 
