@@ -433,8 +433,8 @@ static long long elapsed_ns(const struct timespec *since, const struct timespec 
 
 /* Has delta.db been replaced since we opened it? A rename over it leaves
  * our inode with no link; an in-place rewrite changes its mtime or size.
- * fstat of the held descriptor is the one stat per call: it costs no path
- * walk, and the held inode cannot be recycled for a newer delta. */
+ * fstat of the held descriptor costs no path walk, and the held inode
+ * cannot be recycled for a newer delta. */
 static bool delta_current(const struct snap_state *s)
 {
 	struct stat st;
