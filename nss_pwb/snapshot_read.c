@@ -73,7 +73,7 @@ struct snap_state {
 	uint64_t gen_seen;
 	bool gen_valid;
 	struct timespec checked; /* when the delta was last fstat'ed */
-	uid_t opener; /* shadow: the effective UID that could open the files */
+	uid_t opener;		 /* shadow: the effective UID that could open the files */
 	/* identity of the delta.db the handles belong to */
 	dev_t dev;
 	ino_t ino;
@@ -433,8 +433,8 @@ static long long elapsed_ns(const struct timespec *since, const struct timespec 
 
 /* Has delta.db been replaced since we opened it? A rename over it leaves
  * our inode with no link; an in-place rewrite changes its mtime or size.
- * fstat of the held descriptor is the one stat per call: it costs no path
- * walk, and the held inode cannot be recycled for a newer delta. */
+ * fstat of the held descriptor costs no path walk, and the held inode
+ * cannot be recycled for a newer delta. */
 static bool delta_current(const struct snap_state *s)
 {
 	struct stat st;
@@ -470,7 +470,8 @@ static int refresh(enum pwb_snap_set set)
 			return 0;
 		if (!recent) {
 			map_generation(); /* once a second: is it still the file we map? */
-			gen = read_generation(); /* of the file mapped now, still before the check */
+			gen =
+			    read_generation(); /* of the file mapped now, still before the check */
 		}
 		if (delta_current(s)) {
 			s->gen_seen = gen;

@@ -1,6 +1,7 @@
 /* Reader of the published NSS snapshot (lib/snapshot.h): keeps the three
  * levels of each set open between calls, re-opens them when delta.db was
- * replaced (one stat per call), and answers key lookups and enumeration
+ * replaced (noticed through the publisher's mapped generation counter, or
+ * an fstat when it moved or once a second), and answers key lookups and enumeration
  * with "first level holding the key decides, empty value = deleted". */
 #ifndef PWB_NSS_SNAPSHOT_READ_H
 #define PWB_NSS_SNAPSHOT_READ_H
