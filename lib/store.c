@@ -604,11 +604,10 @@ static int run_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,
 		if (pause_us < 20000)
 			pause_us *= 2;
 	}
-	if (write)
-		write_unlock(st);
-	if (r < 0)
-		return r;
-	if (write && t.changed) {
+	/* Publish before the next writer may start: a writer that finds a
+	 * record committed by another also finds it published, so what it then
+	 * tells NSS-using code (a session opening for a user it just saw) holds. */
+	if (write && r >= 0 && t.changed) {
 		struct pwb_error perr = {0};
 
 		if (pwb_publish_changes(st, &perr) < 0)
@@ -617,6 +616,10 @@ static int run_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,
 				"(run pwbadm rebuild-nss)",
 				perr.msg);
 	}
+	if (write)
+		write_unlock(st);
+	if (r < 0)
+		return r;
 	if (write && ++st->writes_since_checkpoint >= CHECKPOINT_EVERY) {
 		st->writes_since_checkpoint = 0;
 		st->env->txn_checkpoint(st->env, 1024, 0, 0);
