@@ -94,9 +94,8 @@ typedef int (*pwb_txn_fn)(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 /* Runs fn in one write transaction, commits, then publishes the NSS
  * snapshot before the next writer may start. Writers are serialised, so ids
  * allocated inside can never collide, and a writer that sees another's
- * committed change also sees it published. A publish failure after a successful commit is logged and
- * does not fail the call (the next publish or `pwbadm rebuild-nss`
- * catches up). */
+ * committed change also sees it published. A publish failure after a successful commit is logged
+ * and does not fail the call (the next publish or `pwbadm rebuild-nss` catches up). */
 int pwb_store_write(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err);
 
 /* Runs fn in a read-only transaction (a consistent view; no publish). */
