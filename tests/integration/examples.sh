@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Every file in examples/ is used here (or, for the nginx and Apache sites
+# and the web front end's PAM stack, by the SCIM tests, scripts/demo and the
+# package test), with only paths substituted, so the examples cannot rot;
+# and every man page renders without a groff warning.
+. "$PWB_TEST_SRCDIR/tests/lib/tap.sh"
+. "$PWB_TEST_SRCDIR/tests/lib/ns.sh"
+pwb_ns_enter "$@"
+. "$PWB_TEST_SRCDIR/tests/lib/adm.sh"
+set -u
+adm_require_pwbadm
+ex=$PWB_TEST_SRCDIR/examples
+
+# ---- man pages ----
+for page in $(cd "$PWB_TEST_SRCDIR" && git ls-files '*.[58]' 2>/dev/null ||
+	find "$PWB_TEST_SRCDIR" -name '*.[58]' -not -path '*/debian/*'); do
+	warnings=$(LC_ALL=C.UTF-8 groff -ww -z -man -Tutf8 "$PWB_TEST_SRCDIR/$page" 2>&1)
+	tap_is "man page $page renders without warnings (groff -ww)" "$warnings" ""
+	tap_like "man -l $page shows its NAME section" \
+		"$(MANWIDTH=80 man -l "$PWB_TEST_SRCDIR/$page" 2>/dev/null | col -b | head -8)" 'NAME'
+done
+
+# ---- nsswitch.conf examples: glibc resolves pwb users through them ----
+pwbadm add-user nora --groups team >/dev/null || tap_bail "add-user"
+for conf in nsswitch.conf nsswitch-sssd.conf; do
+	cp "$ex/$conf" /etc/nsswitch.conf # the bind-mounted private copy
+	tap_like "$conf: getent passwd nora" "$(getent passwd nora)" '^nora:x:[0-9]+:'
+	tap_like "$conf: id nora shows the pwb group" "$(id -nG nora)" '(^| )team( |$)'
+	tap_like "$conf: pwbadm check accepts the passwd line" \
+		"$(pwbadm check 2>&1 | grep 'nsswitch: passwd')" '^ok '
+done
+# (written in place: /etc/nsswitch.conf is a bind mount, sed -i cannot rename over it)
+sed 's/^passwd:.*/passwd: files sss pwb/' "$ex/nsswitch.conf" >/etc/nsswitch.conf
+tap_like "pwb after sss is flagged by check (why the sssd example puts it first)" \
+	"$(pwbadm check 2>&1 | grep 'nsswitch: passwd')" '^FAIL'
+cp "$ex/nsswitch.conf" /etc/nsswitch.conf
+
+# ---- sshd PAM snippets: account refuses locked users, session makes homes ----
+for snippet in sshd-debian.snippet sshd-rhel.snippet; do
+	{
+		echo "auth required pam_permit.so"
+		grep -v '^#' "$ex/pam.d/$snippet" | grep . |
+			sed -e "s|pam_pwb_mkhome.so|$PWB_PAM_MKHOME|" -e "s|skel=/etc/skel|skel=$PWB_TMP/skel|"
+	} >/etc/pam.d/sshd-test
+	mkdir -p "$PWB_TMP/skel"
+	echo "hello" >"$PWB_TMP/skel/.hello"
+	user=snip${snippet%%.*}
+	user=${user//-/}
+	pwbadm add-user "$user" >/dev/null
+	out=$(pamtester sshd-test "$user" authenticate acct_mgmt open_session close_session 2>&1)
+	tap_like "$snippet: an active user passes account and session" "$out" \
+		'session has successfully been closed'
+	tap_is "$snippet: the session created the home from skel" \
+		"$(stat -c %U "$PWB_HOME_ROOT/$user/.hello" 2>&1)" "$user"
+	pwbadm lock-user "$user" >/dev/null
+	tap_check_fails "$snippet: a locked user is refused at account" \
+		pamtester sshd-test "$user" acct_mgmt
+done
+
+# ---- openid-client-secret: the template, filled in as its comment says ----
+enc=$(printf 'the-secret\n' | pwbadm encrypt-password) || tap_bail "encrypt-password"
+sed "s|^client-secret=.*|client-secret=$enc|" "$ex/openid-client-secret" \
+	>/etc/pwb/openid-client-secret
+chmod 0600 /etc/pwb/openid-client-secret
+tap_like "the filled-in client-secret template decrypts (pwbadm check)" \
+	"$(pwbadm check 2>&1 | grep 'client secret')" '^ok .*decrypt'
+
+# ---- nscd snippet: check stops complaining once it is applied ----
+cat "$ex/nscd.conf.snippet" >"$PWB_TMP/nscd.conf"
+tap_is "every active nscd line is 'enable-cache passwd|group no'" \
+	"$(grep -v '^#' "$ex/nscd.conf.snippet" | grep . | grep -cvE '^enable-cache[[:space:]]+(passwd|group)[[:space:]]+no$')" 0
+tap_is "the snippet turns off both caches pwb answers" \
+	"$(grep -cE '^enable-cache[[:space:]]+(passwd|group)[[:space:]]+no$' "$ex/nscd.conf.snippet")" 2
+
+# ---- systemd units: systemd-analyze verify, with the binary's path only ----
+units=$PWB_TMP/units
+mkdir -p "$units"
+cp "$ex/systemd/pwb-scim.socket" "$units/"
+sed "s|/usr/sbin/pwb-scim|$PWB_BIN_SCIM|" "$ex/systemd/pwb-scim.service" >"$units/pwb-scim.service"
+if command -v systemd-analyze >/dev/null; then
+	out=$(cd "$units" && systemd-analyze verify ./pwb-scim.socket ./pwb-scim.service 2>&1)
+	tap_is "systemd-analyze verify: the socket and service units are clean" "$out" ""
+else
+	tap_fail "systemd-analyze is missing (package systemd)"
+fi
+tap_like "the service runs as the store user" "$(grep '^User=' "$units/pwb-scim.service")" '^User=pwb$'
+tap_like "the service may write only the store and the snapshot" \
+	"$(grep '^ReadWritePaths=' "$units/pwb-scim.service")" '^ReadWritePaths=/var/lib/pwb/store /var/lib/pwb/nss$'
+
+# ---- walkthroughs: the configuration and commands they show are real ----
+for doc in okta.md entra.md; do
+	conf=$(awk '/^ *```ini/{f=1; next} /^ *```/{f=0} f' "$ex/$doc" | sed 's/^ *//')
+	printf '%s\n' "$conf" >"$PWB_TMP/doc.conf"
+	tap_like "$doc: its pwb.conf lines parse" \
+		"$(PWB_CONFIG=$PWB_TMP/doc.conf pwbadm list-users 2>&1 | head -1)" '^(NAME|name|USER)'
+	for cmd in $(grep -oE 'pwbadm [a-z-]+' "$ex/$doc" | awk '{print $2}' | sort -u); do
+		tap_check "$doc: 'pwbadm $cmd' exists" pwbadm "$cmd" --help
+	done
+done
+tap_done
