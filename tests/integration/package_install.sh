@@ -15,8 +15,12 @@ set -u
 # ---- build ----
 src=$PWB_TMP/src/pwb-0.1.0
 mkdir -p "$src"
-(cd "$PWB_TEST_SRCDIR" && git ls-files -z 2>/dev/null | xargs -0 cp --parents -t "$src") ||
-	tap_bail "cannot copy the source tree"
+# A git checkout: its tracked files; a release tarball (make distcheck): all.
+if git -C "$PWB_TEST_SRCDIR" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	(cd "$PWB_TEST_SRCDIR" && git ls-files -z | xargs -0 cp --parents -t "$src")
+else
+	cp -a "$PWB_TEST_SRCDIR/." "$src" && chmod -R u+w "$src"
+fi || tap_bail "cannot copy the source tree"
 (cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" \
 	dpkg-buildpackage -us -uc -b >"$PWB_TMP/build.log" 2>&1)
 rc=$?

@@ -64,6 +64,8 @@ pwb_ns_enter() {
 	user-provisioning-end-uid=29999
 	group-provisioning-start-gid=20000
 	group-provisioning-end-gid=29999
+	secure-key-file=/etc/pwb/secure-key
+	auth-openid-client-secret-file=/etc/pwb/openid-client-secret
 	CONF
 	export PWB_CONFIG=$PWB_CONF
 	export LD_LIBRARY_PATH=$PWB_NSS_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -71,10 +73,14 @@ pwb_ns_enter() {
 	if [ -d /var/run/nscd ]; then mount -t tmpfs none /var/run/nscd; fi
 }
 
-# Appends key=value lines to the test's pwb.conf.
+# Sets key=value lines in the test's pwb.conf, replacing a key already
+# there (pwb.conf refuses duplicate keys).
 pwb_conf_set() {
 	local kv
-	for kv in "$@"; do echo "$kv" >>"$PWB_CONF"; done
+	for kv in "$@"; do
+		sed -i "/^${kv%%=*}=/d" "$PWB_CONF"
+		echo "$kv" >>"$PWB_CONF"
+	done
 }
 
 # The script's own exit status stands: a hook that fails (a server already
