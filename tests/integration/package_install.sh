@@ -16,10 +16,12 @@ set -u
 src=$PWB_TMP/src/pwb-0.1.0
 mkdir -p "$src"
 # A git checkout: its tracked files; a release tarball (make distcheck): all.
-if git -C "$PWB_TEST_SRCDIR" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+if [ "$(git -C "$PWB_TEST_SRCDIR" rev-parse --show-toplevel 2>/dev/null)" = \
+	"$(cd "$PWB_TEST_SRCDIR" && pwd -P)" ]; then
 	(cd "$PWB_TEST_SRCDIR" && git ls-files -z | xargs -0 cp --parents -t "$src")
 else
-	cp -a "$PWB_TEST_SRCDIR/." "$src" && chmod -R u+w "$src"
+	tar -C "$PWB_TEST_SRCDIR" --exclude=./_build --exclude=./_inst -cf - . |
+		tar -C "$src" -xf - && chmod -R u+w "$src"
 fi || tap_bail "cannot copy the source tree"
 (cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" \
 	dpkg-buildpackage -us -uc -b >"$PWB_TMP/build.log" 2>&1)
