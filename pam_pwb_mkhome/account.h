@@ -1,0 +1,38 @@
+/* The account half of pam_pwb_mkhome: decides whether a user may sign in,
+ * registers an unknown user on first sign-in (JIT) from the claims
+ * pam_pwb_oidc validated, syncs their pwb groups with the groups claim and
+ * records the sign-in time, all in one store transaction. */
+#ifndef PWB_ACCOUNT_H
+#define PWB_ACCOUNT_H
+
+#include <stdint.h>
+#include "claims.h"
+#include "error.h"
+#include "store.h"
+
+enum pwb_account_result {
+	PWB_ACCOUNT_ACTIVE,	/* a known, active pwb user */
+	PWB_ACCOUNT_REGISTERED, /* unknown until now: registered just now */
+	PWB_ACCOUNT_LOCKED,	/* a pwb user who is locked (deactivated) */
+	PWB_ACCOUNT_UNKNOWN,	/* neither pwb nor local, and not registered */
+	PWB_ACCOUNT_LOCAL,	/* a local (non-pwb) account: never registered over */
+};
+
+struct pwb_account_outcome {
+	enum pwb_account_result result;
+	uint32_t uid;	       /* the pwb user's uid (ACTIVE, REGISTERED, LOCKED) */
+	const char *why;       /* for UNKNOWN: why no registration happened */
+	unsigned groups_added; /* memberships added by the group sync */
+	unsigned groups_removed;
+};
+
+/* Looks user (a valid Linux name) up in the store and acts on it. claims may
+ * be NULL (someone else authenticated); when present it must be for user.
+ * Registration needs claims, user-provisioning-enabled and
+ * user-provisioning-register-on-first-login. Group sync runs for
+ * JIT-registered users whenever claims are present and provisioning is
+ * enabled. Returns 0 with *out filled, or a negative code (store failure). */
+int pwb_account_check(struct pwb_store *st, const char *user, const struct pwb_claims *claims,
+		      struct pwb_account_outcome *out, struct pwb_error *err);
+
+#endif

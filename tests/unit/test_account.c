@@ -1,0 +1,412 @@
+/* Unit tests for pam_pwb_mkhome/account.c against a real store in a temp
+ * dir: JIT registration from claims, group sync by name, locks, the
+ * provisioning switches, local names, and concurrent first sign-ins. */
+#include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "account.h"
+#include "snapshot.h"
+#include "store.h"
+#include "testutil.h"
+
+#define JIT_ON "user-provisioning-enabled=1\nuser-provisioning-register-on-first-login=1\n"
+
+static struct test_store ts;
+
+static void setup_jit(void)
+{
+	test_store_setup(&ts, 20000, 29999, JIT_ON);
+}
+
+static void teardown(void)
+{
+	test_store_teardown(&ts);
+}
+
+static struct pwb_claims *claims_for(const char *user, const char *name, const char *email,
+				     const char *const *groups)
+{
+	struct pwb_claims *c = pwb_claims_new();
+
+	ck_assert_ptr_nonnull(c);
+	snprintf(c->username, sizeof(c->username), "%s", user);
+	c->name = name ? strdup(name) : NULL;
+	c->email = email ? strdup(email) : NULL;
+	for (; groups && *groups; groups++)
+		ck_assert_int_eq(pwb_claims_add_group(c, *groups), 0);
+	return c;
+}
+
+static struct pwb_account_outcome check(struct pwb_store *st, const char *user,
+					const struct pwb_claims *c)
+{
+	struct pwb_account_outcome o;
+	struct pwb_error err = {0};
+
+	ck_assert_msg(pwb_account_check(st, user, c, &o, &err) == 0, "%s: %s", user, err.msg);
+	return o;
+}
+
+struct get_ctx {
+	struct pwb_txn *txn;
+	const char *name;
+	struct pwb_user *u;
+	char groups[32][PWB_NAME_MAX + 1];
+	size_t n;
+};
+
+static int group_name_cb(const char *id, void *vctx)
+{
+	struct get_ctx *c = vctx;
+	struct pwb_group g = {0};
+	struct pwb_error err = {0};
+
+	ck_assert_int_eq(pwb_group_get(c->txn, id, &g, &err), 0);
+	ck_assert_uint_lt(c->n, 32);
+	snprintf(c->groups[c->n++], PWB_NAME_MAX + 1, "%s", g.name);
+	pwb_group_clear(&g);
+	return 0;
+}
+
+static int get_fn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct get_ctx *c = vctx;
+	int r;
+
+	c->txn = txn;
+	c->n = 0;
+	pwb_user_clear(c->u);
+	r = pwb_user_get_by_name(txn, c->name, c->u, err);
+	if (r == 0)
+		r = pwb_member_foreach_group(txn, c->u->id, group_name_cb, c, err);
+	return r;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The stored user and their pwb groups, sorted ("a b "), or PWB_ENOTFOUND. */
+static int get_user(const char *name, struct pwb_user *u, char groups[512])
+{
+	struct get_ctx c = {.name = name, .u = u};
+	struct pwb_error err = {0};
+	size_t i;
+	int r;
+
+	r = pwb_store_read(ts.st, get_fn, &c, &err);
+	qsort(c.groups, c.n, sizeof(c.groups[0]), cmp_name);
+	if (groups) {
+		groups[0] = '\0';
+		for (i = 0; i < c.n; i++) {
+			strcat(groups, c.groups[i]);
+			strcat(groups, " ");
+		}
+	}
+	return r;
+}
+
+static int set_active_fn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct pwb_user u = {0};
+	int r;
+
+	r = pwb_user_get_by_name(txn, vctx, &u, err);
+	if (r == 0) {
+		u.active = false;
+		r = pwb_user_update(txn, &u, err);
+	}
+	pwb_user_clear(&u);
+	return r;
+}
+
+START_TEST(first_login_registers_with_claims)
+{
+	static const char *const groups[] = {"Data-Science", "analysts", "bad group!",
+					     "root",	     "analysts", NULL};
+	struct pwb_claims *c = claims_for("alice", "Alice Liddell", "alice@example.com", groups);
+	struct pwb_account_outcome o;
+	struct pwb_user u = {0};
+	char g[512], *line, want[512], *nss;
+
+	o = check(ts.st, "alice", c);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_REGISTERED);
+	ck_assert_uint_ge(o.uid, 20000);
+	ck_assert_uint_le(o.uid, 29999);
+	ck_assert_uint_eq(o.groups_added, 2);
+	ck_assert_int_eq(get_user("alice", &u, g), 0);
+	ck_assert_uint_eq(u.uid, o.uid);
+	ck_assert_int_eq(u.source, PWB_SOURCE_JIT);
+	ck_assert(u.active);
+	ck_assert_str_eq(u.gecos, "Alice Liddell");
+	ck_assert_str_eq(u.email, "alice@example.com");
+	ck_assert_str_eq(u.shell, "/bin/bash");
+	ck_assert_int_gt(u.last_login, 0);
+	/* valid, non-local names only, lower-cased, once each */
+	ck_assert_str_eq(g, "analysts data-science ");
+
+	/* published: the passwd line resolves at once */
+	ck_assert_int_ge(asprintf(&nss, "%s/" PWB_SNAP_DIR, ts.cfg.db_dir), 0);
+	line = test_snapshot_get(nss, 0, PWB_SNAP_KEY_PASSWD_NAME "alice");
+	ck_assert_ptr_nonnull(line);
+	snprintf(want, sizeof(want), "alice:x:%u:%u:Alice Liddell:%s/home/alice:/bin/bash", u.uid,
+		 u.gid, ts.dir);
+	ck_assert_str_eq(line, want);
+	free(line);
+	free(nss);
+	pwb_user_clear(&u);
+	pwb_claims_free(c);
+}
+END_TEST
+
+START_TEST(repeat_login_keeps_uid_and_syncs_groups)
+{
+	static const char *const first[] = {"analysts", "data-science", NULL};
+	static const char *const second[] = {"analysts", "ops", NULL};
+	struct pwb_claims *c1 = claims_for("alice", NULL, NULL, first);
+	struct pwb_claims *c2 = claims_for("alice", NULL, NULL, second);
+	struct pwb_account_outcome o1, o2, o3;
+	struct pwb_user u = {0};
+	char g[512];
+
+	o1 = check(ts.st, "alice", c1);
+	ck_assert_int_eq(o1.result, PWB_ACCOUNT_REGISTERED);
+	o2 = check(ts.st, "alice", c2);
+	ck_assert_int_eq(o2.result, PWB_ACCOUNT_ACTIVE);
+	ck_assert_uint_eq(o2.uid, o1.uid);
+	ck_assert_uint_eq(o2.groups_added, 1);
+	ck_assert_uint_eq(o2.groups_removed, 1);
+	ck_assert_int_eq(get_user("alice", &u, g), 0);
+	ck_assert_str_eq(g, "analysts ops ");
+	pwb_user_clear(&u);
+
+	/* without claims (another module authenticated): accepted, groups kept */
+	o3 = check(ts.st, "alice", NULL);
+	ck_assert_int_eq(o3.result, PWB_ACCOUNT_ACTIVE);
+	ck_assert_uint_eq(o3.groups_added + o3.groups_removed, 0);
+	ck_assert_int_eq(get_user("alice", &u, g), 0);
+	ck_assert_str_eq(g, "analysts ops ");
+	pwb_user_clear(&u);
+	pwb_claims_free(c1);
+	pwb_claims_free(c2);
+}
+END_TEST
+
+START_TEST(unknown_without_claims_is_not_registered)
+{
+	struct pwb_account_outcome o;
+	struct pwb_user u = {0};
+
+	o = check(ts.st, "zoe", NULL);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_UNKNOWN);
+	ck_assert_ptr_nonnull(strstr(o.why, "no claims"));
+	ck_assert_int_eq(get_user("zoe", &u, NULL), PWB_ENOTFOUND);
+	pwb_user_clear(&u);
+}
+END_TEST
+
+START_TEST(switches_off_refuse_registration)
+{
+	static const struct {
+		const char *extra, *why;
+	} cases[] = {
+	    {"user-provisioning-enabled=0\nuser-provisioning-register-on-first-login=1\n",
+	     "user-provisioning-enabled is off"},
+	    {"user-provisioning-enabled=1\nuser-provisioning-register-on-first-login=0\n",
+	     "user-provisioning-register-on-first-login is off"},
+	};
+	struct pwb_claims *c = claims_for("nina", NULL, NULL, NULL);
+	struct pwb_account_outcome o;
+	struct pwb_user u = {0};
+
+	test_store_setup(&ts, 20000, 29999, cases[_i].extra);
+	o = check(ts.st, "nina", c);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_UNKNOWN);
+	ck_assert_str_eq(o.why, cases[_i].why);
+	ck_assert_int_eq(get_user("nina", &u, NULL), PWB_ENOTFOUND);
+	pwb_user_clear(&u);
+	pwb_claims_free(c);
+	test_store_teardown(&ts);
+}
+END_TEST
+
+START_TEST(locked_user_is_refused_and_not_synced)
+{
+	static const char *const groups[] = {"analysts", NULL};
+	struct pwb_claims *c = claims_for("bob", NULL, NULL, groups);
+	struct pwb_account_outcome o;
+	struct pwb_error err = {0};
+	struct pwb_user u = {0};
+	char g[512];
+	uint32_t uid;
+
+	uid = test_add_user(ts.st, "bob");
+	ck_assert_int_eq(pwb_store_write(ts.st, set_active_fn, (void *)"bob", &err), 0);
+	o = check(ts.st, "bob", c);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_LOCKED);
+	ck_assert_uint_eq(o.uid, uid);
+	ck_assert_int_eq(get_user("bob", &u, g), 0);
+	ck_assert_str_eq(g, "");
+	ck_assert_int_eq(u.last_login, 0);
+	pwb_user_clear(&u);
+	pwb_claims_free(c);
+}
+END_TEST
+
+/* Users created by SCIM or pwbadm keep the groups those assign. */
+START_TEST(non_jit_users_groups_are_not_synced)
+{
+	static const char *const groups[] = {"analysts", NULL};
+	struct pwb_claims *c = claims_for("carl", NULL, NULL, groups);
+	struct pwb_account_outcome o;
+	struct pwb_user u = {0};
+	char g[512];
+
+	test_add_user(ts.st, "carl"); /* source: manual */
+	o = check(ts.st, "carl", c);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_ACTIVE);
+	ck_assert_int_eq(get_user("carl", &u, g), 0);
+	ck_assert_str_eq(g, "");
+	ck_assert_int_gt(u.last_login, 0);
+	pwb_user_clear(&u);
+	pwb_claims_free(c);
+}
+END_TEST
+
+/* root and daemon are local accounts: never registered, with or without
+ * claims. */
+START_TEST(local_names_are_never_registered)
+{
+	struct pwb_claims *c = claims_for("daemon", NULL, NULL, NULL);
+	struct pwb_account_outcome o;
+	struct pwb_user u = {0};
+
+	o = check(ts.st, "daemon", c);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_LOCAL);
+	o = check(ts.st, "root", NULL);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_LOCAL);
+	ck_assert_int_eq(get_user("daemon", &u, NULL), PWB_ENOTFOUND);
+	pwb_user_clear(&u);
+	pwb_claims_free(c);
+}
+END_TEST
+
+START_TEST(claims_for_someone_else_or_bad_names_are_errors)
+{
+	struct pwb_claims *c = claims_for("mallory", NULL, NULL, NULL);
+	struct pwb_account_outcome o;
+	struct pwb_error err = {0};
+
+	ck_assert_int_eq(pwb_account_check(ts.st, "alice", c, &o, &err), PWB_EINVAL);
+	ck_assert_int_eq(pwb_account_check(ts.st, "../etc", NULL, &o, &err), PWB_EINVAL);
+	pwb_claims_free(c);
+}
+END_TEST
+
+/* Claim text ends up in a passwd line: no ':' or control characters. */
+START_TEST(gecos_is_made_passwd_safe)
+{
+	struct pwb_claims *c = claims_for("eve", "Eve:Evil\nroot::0:0", "e@x\n", NULL);
+	struct pwb_user u = {0};
+
+	ck_assert_int_eq(check(ts.st, "eve", c).result, PWB_ACCOUNT_REGISTERED);
+	ck_assert_int_eq(get_user("eve", &u, NULL), 0);
+	ck_assert_str_eq(u.gecos, "Eve Evil root  0 0");
+	ck_assert_str_eq(u.email, "e@x ");
+	pwb_user_clear(&u);
+	pwb_claims_free(c);
+}
+END_TEST
+
+/* Separate processes, each with its own store handle, register different
+ * users at once: every one gets its own uid. */
+START_TEST(concurrent_first_logins_get_distinct_uids)
+{
+	enum {
+		N = 12
+	};
+	uint32_t uids[N];
+	pid_t pids[N];
+	int i, j, status;
+
+	for (i = 0; i < N; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			struct pwb_config cfg = {0};
+			struct pwb_error err = {0};
+			struct pwb_store *st = NULL;
+			struct pwb_account_outcome o;
+			struct pwb_claims *c;
+			char name[16];
+			static const char *const groups[] = {"crowd", NULL};
+
+			snprintf(name, sizeof(name), "par%02d", i);
+			c = claims_for(name, NULL, NULL, groups);
+			if (pwb_config_load(ts.conf_path, false, &cfg, &err) < 0 ||
+			    pwb_store_open(&cfg, &st, &err) < 0 ||
+			    pwb_account_check(st, name, c, &o, &err) < 0 ||
+			    o.result != PWB_ACCOUNT_REGISTERED) {
+				fprintf(stderr, "%s: %s\n", name, err.msg);
+				_exit(1);
+			}
+			pwb_store_close(st);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	for (i = 0; i < N; i++) {
+		struct pwb_user u = {0};
+		char name[16], g[512];
+
+		snprintf(name, sizeof(name), "par%02d", i);
+		ck_assert_int_eq(get_user(name, &u, g), 0);
+		ck_assert_str_eq(g, "crowd ");
+		uids[i] = u.uid;
+		pwb_user_clear(&u);
+		for (j = 0; j < i; j++)
+			ck_assert_uint_ne(uids[i], uids[j]);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("account");
+	TCase *tc = tcase_create("account");
+	TCase *plain = tcase_create("switches");
+	SRunner *sr;
+	int failed;
+
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP account tests need root (store owner switching)\n");
+		return EXIT_SUCCESS;
+	}
+	tcase_add_checked_fixture(tc, setup_jit, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, first_login_registers_with_claims);
+	tcase_add_test(tc, repeat_login_keeps_uid_and_syncs_groups);
+	tcase_add_test(tc, unknown_without_claims_is_not_registered);
+	tcase_add_test(tc, locked_user_is_refused_and_not_synced);
+	tcase_add_test(tc, non_jit_users_groups_are_not_synced);
+	tcase_add_test(tc, local_names_are_never_registered);
+	tcase_add_test(tc, claims_for_someone_else_or_bad_names_are_errors);
+	tcase_add_test(tc, gecos_is_made_passwd_safe);
+	tcase_add_test(tc, concurrent_first_logins_get_distinct_uids);
+	tcase_add_loop_test(plain, switches_off_refuse_registration, 0, 2);
+	suite_add_tcase(s, tc);
+	suite_add_tcase(s, plain);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
