@@ -39,8 +39,8 @@ tap_like "pam_pwb_mkhome.so in the multiarch PAM dir" "$contents" \
 tap_like "libnss_pwb.so.2 in the multiarch library dir" "$contents" \
 	"/usr/lib/$multiarch/libnss_pwb.so.2"
 tap_is "no libtool .la files shipped" "$(printf '%s\n' "$contents" | grep -c '\.la$')" 0
-tap_is "nothing for /etc/pam.d or nsswitch.conf" \
-	"$(printf '%s\n' "$contents" | grep -cE '/etc/pam.d|nsswitch')" 0
+tap_is "nothing installed into /etc/pam.d or /etc/nsswitch.conf" \
+	"$(printf '%s\n' "$contents" | grep -cE ' \./etc/(pam\.d|nsswitch)')" 0
 
 # ---- a throwaway root: overlay of / ----
 root=$PWB_TMP/root
@@ -54,12 +54,17 @@ in_root() { chroot "$root" "$@"; }
 nss_before=$(cat "$root/etc/nsswitch.conf")
 pam_before=$(ls "$root/etc/pam.d")
 cp "${debs[@]}" "$root/tmp/"
-out=$(in_root dpkg -i /tmp/pwb_*.deb /tmp/libnss-pwb_*.deb 2>&1)
-tap_is "dpkg -i installs both packages" "$?" 0
+out=$(in_root dpkg -i "/tmp/${debs[0]##*/}" "/tmp/${debs[1]##*/}" 2>&1)
+rc=$?
+tap_is "dpkg -i installs both packages" "$rc" 0
+[ "$rc" = 0 ] || tap_diag "$out"
 tap_is "the pwb system user exists" "$(in_root getent passwd pwb | cut -d: -f7)" \
 	"/usr/sbin/nologin"
-tap_is "/var/lib/pwb 0755 root" "$(stat -c '%a %U' "$root/var/lib/pwb")" "755 root"
-tap_is "/var/lib/pwb/store 0700 pwb" "$(stat -c '%a %U' "$root/var/lib/pwb/store")" "700 pwb"
+tap_is "/var/lib/pwb 0755 root" "$(in_root stat -c '%a %U' /var/lib/pwb)" "755 root"
+tap_is "/var/lib/pwb/store 0700 pwb" "$(in_root stat -c '%a %U' /var/lib/pwb/store)" "700 pwb"
+tap_check "the initial snapshot is published" test -e "$root/var/lib/pwb/nss/delta.db"
+tap_check "a default /etc/pwb/pwb.conf (a conffile) parses" \
+	in_root env -u PWB_CONFIG pwbadm list-users
 tap_is "nsswitch.conf untouched by the install" "$(cat "$root/etc/nsswitch.conf")" "$nss_before"
 tap_is "/etc/pam.d untouched by the install" "$(ls "$root/etc/pam.d")" "$pam_before"
 tap_check "man pwbadm is installed" test -e "$root/usr/share/man/man8/pwbadm.8.gz"
