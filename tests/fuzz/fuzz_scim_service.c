@@ -21,7 +21,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[] = "/tmp/pwb-fuzz-scim-XXXXXX";
+static char dir[4096];
 static struct pwb_config cfg;
 static struct pwb_store *st;
 static struct pwb_scim_service *svc;
@@ -60,6 +60,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
+	/* under $TMPDIR: scripts/fuzz removes it, as libFuzzer may end the
+	 * process without running atexit handlers */
+	snprintf(dir, sizeof(dir), "%s/pwb-fuzz-scim-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!pw || !mkdtemp(dir))
 		die("setup", "no user or temp dir");
 	if (asprintf(&conf,
