@@ -110,7 +110,8 @@ static void kvset_settle(struct kvset *s, bool drop_tombstones)
 {
 	size_t i, run, o = 0;
 
-	qsort(s->v, s->n, sizeof(*s->v), kv_cmp);
+	if (s->n) /* qsort's array must not be NULL, even when empty */
+		qsort(s->v, s->n, sizeof(*s->v), kv_cmp);
 	for (i = 0; i < s->n; i = run) {
 		/* s->v[i] is the newest of its run of equal keys. */
 		for (run = i + 1; run < s->n && same_key(&s->v[i], &s->v[run]); run++) {
@@ -626,7 +627,8 @@ static int render_changes(struct pwb_txn *txn, struct pwb_change *changes, size_
 
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = tombstone(pub, shadow, &changes[i]);
-	qsort(changes, n, sizeof(*changes), change_cmp);
+	if (n)
+		qsort(changes, n, sizeof(*changes), change_cmp);
 	for (i = 0; rc == 0 && i < n; i++) {
 		unsigned what = changes[i].what;
 
@@ -682,7 +684,7 @@ static const struct id_entry *id_table_find(const struct id_table *t, const char
 
 	memcpy(probe.id, id, PWB_ID_LEN);
 	probe.id[PWB_ID_LEN] = '\0';
-	return bsearch(&probe, t->v, t->n, sizeof(*t->v), id_entry_cmp);
+	return t->n ? bsearch(&probe, t->v, t->n, sizeof(*t->v), id_entry_cmp) : NULL;
 }
 
 struct full {
@@ -895,8 +897,10 @@ static int full_locked(struct pwb_store *st, const struct level_names *cur, stru
 	if (r == 0)
 		r = pwb_group_foreach(&txn, full_group, &f, err);
 	if (r == 0) {
-		qsort(f.users.v, f.users.n, sizeof(*f.users.v), id_entry_cmp);
-		qsort(f.groups.v, f.groups.n, sizeof(*f.groups.v), id_entry_cmp);
+		if (f.users.n) /* no users or groups: the arrays are NULL */
+			qsort(f.users.v, f.users.n, sizeof(*f.users.v), id_entry_cmp);
+		if (f.groups.n)
+			qsort(f.groups.v, f.groups.n, sizeof(*f.groups.v), id_entry_cmp);
 		r = full_empty_groups(&f);
 	}
 	if (r == 0)

@@ -243,7 +243,8 @@ static int compare_rows(const void *a, const void *b, void *column)
 void pwbadm_table_sort(struct pwbadm_table *t, size_t column)
 {
 	/* Each element is a whole row: `columns` consecutive cell pointers. */
-	qsort_r(t->cells, t->rows, t->columns * sizeof(*t->cells), compare_rows, &column);
+	if (t->rows) /* an empty table has no array, and qsort_r must not get NULL */
+		qsort_r(t->cells, t->rows, t->columns * sizeof(*t->cells), compare_rows, &column);
 }
 
 static void print_row(FILE *out, const char *const *cells, size_t columns, const size_t *width)
@@ -374,7 +375,8 @@ static int compare_items(const void *a, const void *b)
 
 void pwbadm_json_list_sort(struct pwbadm_json_list *l)
 {
-	qsort(l->items, l->count, sizeof(*l->items), compare_items);
+	if (l->count) /* an empty list has no array, and qsort must not get NULL */
+		qsort(l->items, l->count, sizeof(*l->items), compare_items);
 }
 
 int pwbadm_json_list_print(struct pwbadm_json_list *l, FILE *out)

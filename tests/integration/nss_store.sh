@@ -116,7 +116,9 @@ tap_is "nobody cannot read shadow" "$(as_nobody getent shadow bu5 >/dev/null 2>&
 tap_is "published shadow files are 0600" "$(stat -c %a "$NSS_SNAP_DIR"/shadow-*.db | sort -u)" 600
 
 # --- valgrind
-if command -v valgrind >/dev/null; then
+if [ "${PWB_SANITIZE:-0}" = 1 ]; then
+	tap_skip "valgrind" "ASan build (PWB_SANITIZE=1): valgrind cannot run under ASan"
+elif command -v valgrind >/dev/null; then
 	for q in "passwd bu5" "passwd 20005" "group bg3" "group 20005" "shadow bu5" \
 		"initgroups bu5" "passwd"; do
 		# shellcheck disable=SC2086

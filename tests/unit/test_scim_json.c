@@ -11,7 +11,7 @@
 
 START_TEST(attributes_are_case_insensitive)
 {
-	json_t *o = json_pack("{s:s,s:i}", "userName", "a", "Active", 1);
+	json_t *o = json_pack("{s:s,s:i}", "userName", "a", "Active", 1), *i = json_integer(1);
 	const char *key;
 
 	ck_assert_str_eq(pwb_scim_json_string(o, "USERNAME"), "a");
@@ -23,7 +23,8 @@ START_TEST(attributes_are_case_insensitive)
 	ck_assert_str_eq(pwb_scim_json_string(o, "userName"), "b");
 	pwb_scim_json_del(o, "ACTIVE");
 	ck_assert_int_eq(json_object_size(o), 1);
-	ck_assert_ptr_null(pwb_scim_json_get(json_integer(1), "x", NULL));
+	ck_assert_ptr_null(pwb_scim_json_get(i, "x", NULL));
+	json_decref(i);
 	json_decref(o);
 }
 END_TEST

@@ -89,7 +89,7 @@ static void table_put(struct table *t, const char *k, size_t kl, const char *v, 
 			return; /* an upper level already decided */
 	t->v = realloc(t->v, (t->n + 1) * sizeof(*t->v));
 	t->v[t->n].key = strndup(k, kl);
-	t->v[t->n].val = strndup(v, vl);
+	t->v[t->n].val = vl ? strndup(v, vl) : strdup(""); /* a tombstone has no data */
 	t->n++;
 }
 
@@ -171,7 +171,8 @@ char *test_snapshot_dump(const char *nss_dir, int shadow)
 	FILE *f = open_memstream(&out, &len);
 
 	resolve(nss_dir, shadow, &t);
-	qsort(t.v, t.n, sizeof(*t.v), entry_cmp);
+	if (t.n) /* an empty table's array is NULL, which qsort must not get */
+		qsort(t.v, t.n, sizeof(*t.v), entry_cmp);
 	for (i = 0; i < t.n; i++)
 		if (t.v[i].val[0]) /* tombstones hide, they are not entries */
 			fprintf(f, "%s=%s\n", t.v[i].key, t.v[i].val);
