@@ -64,9 +64,10 @@ for rep in $(seq 1 "$REPEAT"); do
 	kill "$cpid" 2>/dev/null
 	wait "$cpid" 2>/dev/null
 	scim_respawn && scim_restarts=$((scim_restarts + 1))
-	# The restarted responder opens the store (recovery) and writes. A
-	# responder stuck in the store's open (a known Berkeley DB hang, see
-	# hardening_known_hang) is killed and replaced, at most twice.
+	# The restarted responder opens the store (recovery) and writes. One
+	# stuck in the store's open (the Berkeley DB hang clear_stale_regions
+	# in lib/store.c prevents) fails a check, and is replaced so the
+	# other checks still run.
 	for try in 1 2 3; do
 		SCIM_STATUS=$(curl -sS --max-time 10 -o "$OUT/after.body" -w '%{http_code}' \
 			-H "Authorization: Bearer $SCIM_TOKEN" -H 'Content-Type: application/scim+json' \
@@ -86,7 +87,7 @@ tap_diag "SCIM: $scim_kills SIGKILLs of pwb-scim during $scim_acked acknowledged
 tap_is "pwb-scim was SIGKILLed $REPEAT times" "$scim_kills" "$REPEAT"
 tap_is "and restarted $REPEAT times" "$scim_restarts" "$REPEAT"
 tap_is "each restarted pwb-scim opened the store and wrote" "$scim_after" "$REPEAT"
-hardening_known_hang "each restarted pwb-scim answered at the first try" "$scim_hangs"
+tap_is "each restarted pwb-scim answered at the first try (no hang in the store's open)" "$scim_hangs" ""
 tap_check "acknowledged creates to check" test "$scim_acked" -gt 0
 kill "$(cat "$PWB_TMP/nginx/nginx.pid")" "$(cat "$PWB_TMP/run/pwb-scim.pid")" 2>/dev/null
 
@@ -158,7 +159,7 @@ done
 tap_diag "import: $REPEAT runs of $N users + 1 group (about ${span} ms each):" \
 	"$import_kills SIGKILLed, $import_done finished before the kill"
 tap_is "the store opened after each killed import" "$opened" "$REPEAT"
-hardening_known_hang "the store opened at the first try after each killed import" "$import_hangs"
+tap_is "the store opened at the first try after each killed import (no hang)" "$import_hangs" ""
 tap_is "no import was half-written" "$half" ""
 tap_is "every finished import is present" "$lost" ""
 tap_check "some imports were killed mid-way" test "$import_kills" -gt 0

@@ -81,23 +81,8 @@ $(hardening_shadow_from_nss)"
 	tap_is "$what: the published snapshot equals a full rebuild-nss" "$before" "$after"
 }
 
-# hardening_known_hang DESC FAILURES: a check for the known Berkeley DB
-# open hang (a process SIGKILLed while it holds a mutex of the
-# environment's regions leaves the next opener blocked for ever inside
-# DB_ENV->open, in __envreg_register -> __env_attach_regions; see the
-# stress branch's report). Passes when FAILURES is empty; otherwise an
-# expected failure (TAP TODO), so the hang stays visible in every run.
-hardening_known_hang() {
-	TAP_N=$((TAP_N + 1))
-	if [ -z "$2" ]; then
-		echo "ok $TAP_N - $1"
-	else
-		echo "not ok $TAP_N - $1 # TODO known Berkeley DB open hang after SIGKILL:$2"
-	fi
-}
-
-# hardening_recover_store: what an administrator does about that hang:
-# stop the openers, then db_recover (which removes the stale regions).
+# hardening_recover_store: what an administrator does about a store whose
+# openers hang: stop them, then db_recover (which removes the regions).
 hardening_recover_store() {
 	setpriv --reuid=pwb --regid=pwb --clear-groups -- db5.3_recover -h "$PWB_DB_DIR/store"
 }
