@@ -302,8 +302,11 @@ static int lookup_store_user(const char *name, uid_t *uid, gid_t *gid, struct pw
 
 /* Environments this process has open: while one is, its Berkeley DB
  * registry lock is a POSIX lock that closing any descriptor of the
- * registry would drop, so clear_stale_regions() must not run. */
+ * registry would drop, so clear_stale_regions() must not run. Opens are
+ * serialised within the process (POSIX locks do not conflict between its
+ * own threads, so the registry alone cannot tell them apart). */
 static int open_environments;
+static pthread_mutex_t open_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 /* Berkeley DB's registry (__db.register): one 25-byte "%24lu\n" slot per
  * process, each holding a one-byte fcntl lock at its offset while alive;
@@ -385,7 +388,7 @@ static void close_env(struct pwb_store *st)
 	st->env = NULL;
 }
 
-static int open_env(struct pwb_store *st, struct pwb_error *err)
+static int open_env_serialised(struct pwb_store *st, struct pwb_error *err)
 {
 	DB_ENV *env = NULL;
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
@@ -449,6 +452,16 @@ static int open_env(struct pwb_store *st, struct pwb_error *err)
 		st->db[i] = db;
 	}
 	return 0;
+}
+
+static int open_env(struct pwb_store *st, struct pwb_error *err)
+{
+	int r;
+
+	pthread_mutex_lock(&open_mutex);
+	r = open_env_serialised(st, err);
+	pthread_mutex_unlock(&open_mutex);
+	return r;
 }
 
 static int open_write_lock(struct pwb_store *st, struct pwb_error *err)
