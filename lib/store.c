@@ -487,21 +487,6 @@ static int publish_if_missing(struct pwb_store *st, struct pwb_error *err)
 	return pwb_publish_full(st, err);
 }
 
-/* A writer killed between its commit and its publish (or during the
- * publish) left committed changes that NSS does not show; the next opener
- * publishes them instead of waiting for the next write. Cheap when there
- * is nothing to do (the change log is read past the published seq). */
-static void publish_pending(struct pwb_store *st)
-{
-	struct pwb_error perr = {0};
-
-	if (pwb_publish_changes(st, &perr) < 0)
-		pwb_log(LOG_WARNING,
-			"pwb store: publishing pending changes failed: %s "
-			"(run pwbadm rebuild-nss)",
-			perr.msg);
-}
-
 int pwb_store_open(const struct pwb_config *cfg, struct pwb_store **out, struct pwb_error *err)
 {
 	_cleanup_free_ struct pwb_store *st = NULL;
@@ -541,8 +526,6 @@ int pwb_store_open(const struct pwb_config *cfg, struct pwb_store **out, struct 
 		r = open_env(st, err);
 	if (r == 0)
 		r = publish_if_missing(st, err);
-	if (r == 0)
-		publish_pending(st);
 	pwb_fsid_leave(&fsid);
 	if (r < 0) {
 		if (st->env)
