@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -299,6 +300,78 @@ static int lookup_store_user(const char *name, uid_t *uid, gid_t *gid, struct pw
 	return 0;
 }
 
+/* Environments this process has open: while one is, its Berkeley DB
+ * registry lock is a POSIX lock that closing any descriptor of the
+ * registry would drop, so clear_stale_regions() must not run. Opens are
+ * serialised within the process (POSIX locks do not conflict between its
+ * own threads, so the registry alone cannot tell them apart). */
+static int open_environments;
+static pthread_mutex_t open_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+/* Berkeley DB's registry (__db.register): one 25-byte "%24lu\n" slot per
+ * process, each holding a one-byte fcntl lock at its offset while alive;
+ * byte 1 serialises openers. */
+#define REGISTRY_SLOT_LEN  25
+#define REGISTRY_OPEN_BYTE 1
+
+static int registry_lock(int fd, off_t pos, short type, bool wait)
+{
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = pos, .l_len = 1};
+
+	return fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl);
+}
+
+/* When every process in the registry is dead, nobody is attached to the
+ * regions and DB_RECOVER will rebuild them from the log anyway. Remove
+ * them first: Berkeley DB would otherwise attach them to mark them
+ * panicked and block for ever on a mutex that a process killed inside a
+ * transaction still holds (SIGKILL of pwb-scim or pwbadm mid-write). */
+static void clear_stale_regions(const char *store_dir)
+{
+	char path[PATH_MAX + 16], slot[REGISTRY_SLOT_LEN];
+	bool dead = false, alive = false;
+	struct dirent *de;
+	off_t pos;
+	DIR *dir;
+	int fd;
+
+	if (__atomic_load_n(&open_environments, __ATOMIC_SEQ_CST) > 0)
+		return;
+	snprintf(path, sizeof(path), "%s/__db.register", store_dir);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (registry_lock(fd, REGISTRY_OPEN_BYTE, F_WRLCK, true) < 0)
+		goto out;
+	for (pos = 0; pread(fd, slot, sizeof(slot), pos) == (ssize_t)sizeof(slot);
+	     pos += REGISTRY_SLOT_LEN) {
+		if (slot[0] == 'X' || slot[REGISTRY_SLOT_LEN - 2] == ' ')
+			continue; /* an empty slot */
+		if (registry_lock(fd, pos, F_WRLCK, false) < 0) {
+			alive = true;
+			break;
+		}
+		registry_lock(fd, pos, F_UNLCK, false);
+		dead = true;
+	}
+	if (!dead || alive)
+		goto out;
+	dir = opendir(store_dir);
+	if (!dir)
+		goto out;
+	while ((de = readdir(dir)) != NULL) {
+		if (strncmp(de->d_name, "__db.0", 6) != 0)
+			continue;
+		if (unlinkat(dirfd(dir), de->d_name, 0) == 0)
+			pwb_log(LOG_WARNING,
+				"pwb store: %s/%s: removed the stale region of a dead process",
+				store_dir, de->d_name);
+	}
+	closedir(dir);
+out:
+	close(fd); /* drops the locks taken here */
+}
+
 static void close_env(struct pwb_store *st)
 {
 	size_t i;
@@ -308,12 +381,14 @@ static void close_env(struct pwb_store *st)
 			st->db[i]->close(st->db[i], 0);
 		st->db[i] = NULL;
 	}
-	if (st->env)
+	if (st->env) {
 		st->env->close(st->env, 0);
+		__atomic_fetch_sub(&open_environments, 1, __ATOMIC_SEQ_CST);
+	}
 	st->env = NULL;
 }
 
-static int open_env(struct pwb_store *st, struct pwb_error *err)
+static int open_env_serialised(struct pwb_store *st, struct pwb_error *err)
 {
 	DB_ENV *env = NULL;
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
@@ -321,10 +396,12 @@ static int open_env(struct pwb_store *st, struct pwb_error *err)
 	size_t i;
 	int ret;
 
+	clear_stale_regions(st->store_dir);
 	ret = db_env_create(&env, 0);
 	if (ret != 0)
 		return pwb_store_db_error(err, ret, "db_env_create");
 	st->env = env;
+	__atomic_fetch_add(&open_environments, 1, __ATOMIC_SEQ_CST);
 	env->set_errcall(env, db_errcall);
 	env->set_msgcall(env, db_msgcall);
 	if ((ret = env->set_thread_count(env, 512)) != 0 ||
@@ -375,6 +452,16 @@ static int open_env(struct pwb_store *st, struct pwb_error *err)
 		st->db[i] = db;
 	}
 	return 0;
+}
+
+static int open_env(struct pwb_store *st, struct pwb_error *err)
+{
+	int r;
+
+	pthread_mutex_lock(&open_mutex);
+	r = open_env_serialised(st, err);
+	pthread_mutex_unlock(&open_mutex);
+	return r;
 }
 
 static int open_write_lock(struct pwb_store *st, struct pwb_error *err)
