@@ -326,21 +326,21 @@ static int registry_lock(int fd, off_t pos, short type, bool wait)
  * them first: Berkeley DB would otherwise attach them to mark them
  * panicked and block for ever on a mutex that a process killed inside a
  * transaction still holds (SIGKILL of pwb-scim or pwbadm mid-write). */
-static void clear_stale_regions(const char *store_dir)
+static bool clear_stale_regions(const char *store_dir)
 {
 	char path[PATH_MAX + 16], slot[REGISTRY_SLOT_LEN];
-	bool dead = false, alive = false;
+	bool dead = false, alive = false, removed = false;
 	struct dirent *de;
 	off_t pos;
 	DIR *dir;
 	int fd;
 
 	if (__atomic_load_n(&open_environments, __ATOMIC_SEQ_CST) > 0)
-		return;
+		return false;
 	snprintf(path, sizeof(path), "%s/__db.register", store_dir);
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return;
+		return false;
 	if (registry_lock(fd, REGISTRY_OPEN_BYTE, F_WRLCK, true) < 0)
 		goto out;
 	for (pos = 0; pread(fd, slot, sizeof(slot), pos) == (ssize_t)sizeof(slot);
@@ -362,14 +362,16 @@ static void clear_stale_regions(const char *store_dir)
 	while ((de = readdir(dir)) != NULL) {
 		if (strncmp(de->d_name, "__db.0", 6) != 0)
 			continue;
-		if (unlinkat(dirfd(dir), de->d_name, 0) == 0)
-			pwb_log(LOG_WARNING,
-				"pwb store: %s/%s: removed the stale region of a dead process",
-				store_dir, de->d_name);
+		if (unlinkat(dirfd(dir), de->d_name, 0) != 0)
+			continue;
+		removed = true;
+		pwb_log(LOG_WARNING, "pwb store: %s/%s: removed the stale region of a dead process",
+			store_dir, de->d_name);
 	}
 	closedir(dir);
 out:
 	close(fd); /* drops the locks taken here */
+	return removed;
 }
 
 static void close_env(struct pwb_store *st)
@@ -396,7 +398,7 @@ static int open_env_serialised(struct pwb_store *st, struct pwb_error *err)
 	size_t i;
 	int ret;
 
-	clear_stale_regions(st->store_dir);
+	st->recovered = clear_stale_regions(st->store_dir);
 	ret = db_env_create(&env, 0);
 	if (ret != 0)
 		return pwb_store_db_error(err, ret, "db_env_create");
@@ -526,6 +528,15 @@ int pwb_store_open(const struct pwb_config *cfg, struct pwb_store **out, struct 
 		r = open_env(st, err);
 	if (r == 0)
 		r = publish_if_missing(st, err);
+	/* A process died holding the store: what it committed but did not live
+	 * to publish is published now, not at the next write. */
+	if (r == 0 && st->recovered) {
+		struct pwb_error perr = {0};
+
+		if (pwb_publish_changes(st, &perr) < 0)
+			pwb_log(LOG_ERR, "pwb store: publishing after recovery failed: %s",
+				perr.msg);
+	}
 	pwb_fsid_leave(&fsid);
 	if (r < 0) {
 		if (st->env)

@@ -41,6 +41,7 @@ struct pwb_store {
 	unsigned writes_since_checkpoint;
 	int write_lock_fd;     /* flock serialising writers (see store.c) */
 	bool publish_conflict; /* a publisher's read lost a lock conflict */
+	bool recovered;	       /* opening found and cleared a dead process's regions */
 };
 
 struct pwb_txn {
