@@ -12,8 +12,8 @@ adm_require_pwbadm
 ex=$PWB_TEST_SRCDIR/examples
 
 # ---- man pages ----
-for page in $(cd "$PWB_TEST_SRCDIR" && git ls-files '*.[58]' 2>/dev/null ||
-	find "$PWB_TEST_SRCDIR" -name '*.[58]' -not -path '*/debian/*'); do
+for page in $(cd "$PWB_TEST_SRCDIR" && find . -name '*.[58]' -not -path './debian/*' \
+	-not -path './_*' -not -path './pwb-*' | sed 's|^\./||' | sort); do
 	# (groff and man load none of our code: never under the sanitizer pass's
 	# preloaded ASan runtime, which troff's own allocator trips over)
 	warnings=$(LC_ALL=C.UTF-8 env -u LD_PRELOAD groff -ww -z -man -Tutf8 "$PWB_TEST_SRCDIR/$page" 2>&1)
