@@ -80,6 +80,10 @@ void pwbadm_close(struct pwbadm *adm);
 int pwbadm_user_arg(struct pwbadm *adm, const char *command, const char *arg,
 		    char out[PWB_NAME_MAX + 1]);
 
+/* After option parsing: exactly one operand left, a user name, mapped as
+ * pwbadm_user_arg does. Returns 0 or PWBADM_EXIT_USAGE (error printed). */
+int pwbadm_one_user_operand(struct pwbadm *adm, int argc, char **argv, char out[PWB_NAME_MAX + 1]);
+
 /* A comma-separated list of group names, each mapped and de-duplicated. */
 struct pwbadm_names {
 	char (*names)[PWB_NAME_MAX + 1];

@@ -224,10 +224,8 @@ int pwbadm_show_user(struct pwbadm *adm, int argc, char **argv)
 			return PWBADM_EXIT_USAGE;
 		json = true;
 	}
-	if (optind + 1 != argc)
-		return pwbadm_usage(argv[0], "expects one user name");
-	if (pwbadm_user_arg(adm, argv[0], argv[optind], name))
-		return PWBADM_EXIT_USAGE;
+	if ((rc = pwbadm_one_user_operand(adm, argc, argv, name)))
+		return rc;
 	if (pwbadm_open_store(adm))
 		return PWBADM_EXIT_FAILURE;
 	c.name = name;
@@ -348,13 +346,9 @@ int pwbadm_add_user(struct pwbadm *adm, int argc, char **argv)
 			return PWBADM_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
+	if ((rc = pwbadm_one_user_operand(adm, argc, argv, name))) {
 		pwbadm_names_free(&groups);
-		return pwbadm_usage(argv[0], "expects one user name");
-	}
-	if (pwbadm_user_arg(adm, argv[0], argv[optind], name)) {
-		pwbadm_names_free(&groups);
-		return PWBADM_EXIT_USAGE;
+		return rc;
 	}
 	if (pwbadm_open_store(adm)) {
 		pwbadm_names_free(&groups);
@@ -417,10 +411,8 @@ static int set_state(struct pwbadm *adm, int argc, char **argv, bool active)
 		pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
 		return PWBADM_EXIT_OK;
 	}
-	if (optind + 1 != argc)
-		return pwbadm_usage(argv[0], "expects one user name");
-	if (pwbadm_user_arg(adm, argv[0], argv[optind], name))
-		return PWBADM_EXIT_USAGE;
+	if ((rc = pwbadm_one_user_operand(adm, argc, argv, name)))
+		return rc;
 	if (pwbadm_open_store(adm))
 		return PWBADM_EXIT_FAILURE;
 	c.name = name;
@@ -503,10 +495,8 @@ int pwbadm_delete_user(struct pwbadm *adm, int argc, char **argv)
 			return PWBADM_EXIT_USAGE;
 		yes = true;
 	}
-	if (optind + 1 != argc)
-		return pwbadm_usage(argv[0], "expects one user name");
-	if (pwbadm_user_arg(adm, argv[0], argv[optind], name))
-		return PWBADM_EXIT_USAGE;
+	if ((rc = pwbadm_one_user_operand(adm, argc, argv, name)))
+		return rc;
 	if (!yes) {
 		if (!isatty(STDIN_FILENO))
 			return pwbadm_usage(argv[0],
