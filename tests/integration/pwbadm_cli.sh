@@ -49,4 +49,10 @@ tap_is "--config is used (PWB_CONFIG overridden)" \
 tap_is "an empty store lists only the header" "$(pwbadm list-users)" \
 	"NAME  UID  GID  STATE  SOURCE  LAST SIGN-IN  HOME"
 
+# Commands taking one user name refuse none or two, with the usage exit.
+for cmd in show-user lock-user unlock-user delete-user add-user; do
+	tap_is "$cmd without a name: usage error (2)" "$(adm_status pwbadm "$cmd")" 2
+	tap_like "$cmd without a name: says so" "$(adm_stderr pwbadm "$cmd")" 'expects one user name'
+	tap_is "$cmd with two names: usage error (2)" "$(adm_status pwbadm "$cmd" a b)" 2
+done
 tap_done
