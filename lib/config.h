@@ -18,6 +18,12 @@
 
 #define PWB_CONFIG_DEFAULT_PATH PWB_SYSCONFDIR "/pwb/pwb.conf"
 #define PWB_DB_DIR_DEFAULT	PWB_LOCALSTATEDIR "/lib/pwb"
+/* Group names never provisioned (sudoers, docker, lxd and the like grant
+ * root or read secrets); the key replaces this list, local names are
+ * refused whatever it says. */
+#define PWB_GROUP_DENY_NAMES_DEFAULT                                                               \
+	"root,adm,admin,wheel,sudo,sudoers,staff,shadow,disk,docker,lxd,libvirt,kvm,"              \
+	"systemd-journal"
 
 struct pwb_config {
 	char *path; /* the file this came from (NULL: defaults only) */
@@ -36,12 +42,17 @@ struct pwb_config {
 	uint32_t start_gid;	      /* group-provisioning-start-gid */
 	uint32_t end_gid;	      /* group-provisioning-end-gid */
 	char *homedir_path;	      /* user-homedir-path */
+	char *homedir_allowed_roots;  /* user-homedir-allowed-roots, comma list or NULL */
+	char *group_deny_names;	      /* group-provisioning-deny-names, comma list */
 	char *default_shell;	      /* user-provisioning-default-shell */
 
 	/* OpenID Connect */
 	char *openid_issuer;		  /* auth-openid-issuer */
 	char *openid_client_secret_file;  /* auth-openid-client-secret-file */
 	char *openid_username_claim;	  /* auth-openid-username-claim */
+	char *openid_subject_claim;	  /* auth-openid-subject-claim: the immutable id */
+	bool openid_bind_existing_users;  /* auth-openid-bind-existing-users */
+	uint32_t openid_cache_max_age;	  /* auth-openid-cache-max-age, seconds */
 	char *openid_groups_claim;	  /* auth-openid-groups-claim */
 	char *openid_ca_file;		  /* auth-openid-ca-file (NULL: system CAs) */
 	uint32_t openid_leeway;		  /* auth-openid-leeway, seconds */

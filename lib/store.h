@@ -48,6 +48,13 @@ struct pwb_user {
 	int64_t last_login; /* unix seconds, 0 = never */
 	uint64_t version;   /* bumped on every update; SCIM ETag */
 	json_t *attrs;	    /* other SCIM attributes (name, emails, ...), owned; may be NULL */
+	/* The IdP identity the account belongs to: set at JIT registration or at
+	 * the first sign-in, changed only by pwb_user_bind(). */
+	char *issuer;	    /* iss; NULL: not bound yet */
+	char *subject;	    /* the auth-openid-subject-claim value at that issuer */
+	bool bind_on_login; /* unbound, and the next sign-in binds it whatever
+			     * auth-openid-bind-existing-users says: set on users
+			     * created unbound (SCIM, pwbadm) and by an unbind */
 };
 
 struct pwb_group {
@@ -128,6 +135,14 @@ int pwb_user_get_by_external_id(struct pwb_txn *txn, const char *external_id, st
  * as create; uid/gid may change only to free ids). Bumps version and
  * modified and writes them back into u. */
 int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err);
+
+/* Binds the user to (issuer, subject), or unbinds with both NULL (which
+ * sets bind_on_login: the next sign-in binds). Refuses (PWB_EEXIST) a pair
+ * another user holds. pwb_user_update never changes a binding. */
+int pwb_user_bind(struct pwb_txn *txn, const char *id, const char *issuer, const char *subject,
+		  struct pwb_error *err);
+int pwb_user_get_by_subject(struct pwb_txn *txn, const char *issuer, const char *subject,
+			    struct pwb_user *out, struct pwb_error *err);
 
 /* Records a sign-in time without touching anything NSS shows. */
 int pwb_user_touch_login(struct pwb_txn *txn, const char *id, int64_t when, struct pwb_error *err);
