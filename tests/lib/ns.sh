@@ -1,9 +1,10 @@
 # Private mount namespace for integration tests (sourced). The host's /etc
 # is never changed: the test re-executes itself under `unshare -m`, then
 # bind-mounts private copies over /etc/passwd, /etc/group, /etc/shadow,
-# /etc/nsswitch.conf, /etc/pam.d and /etc/pwb, with the store and homes in
-# a temp dir. Everything vanishes with the namespace; the temp dir is
-# removed on exit.
+# /etc/nsswitch.conf, /etc/pam.d, /etc/pwb and /home (the store and homes
+# live in a temp dir; a missing /etc/pwb is made in a private overlay of
+# /etc). Everything vanishes with the namespace; the temp dir is removed on
+# exit.
 #
 # Usage at the top of a test:
 #   . "$PWB_TEST_SRCDIR/tests/lib/ns.sh"
@@ -45,15 +46,26 @@ pwb_ns_enter() {
 	shadow: files pwb
 	hosts: files
 	NSS
+	# A missing /etc/pwb is made in a private overlay of /etc: a mount point
+	# made with mkdir here would be made on the host.
+	if [ ! -d /etc/pwb ]; then
+		mkdir -p "$PWB_TMP/etc-overlay/upper" "$PWB_TMP/etc-overlay/work"
+		mount -t overlay pwb-etc -o "lowerdir=/etc,upperdir=$PWB_TMP/etc-overlay/upper,workdir=$PWB_TMP/etc-overlay/work" /etc ||
+			{ echo "Bail out! cannot overlay /etc to make /etc/pwb"; exit 1; }
+		mkdir /etc/pwb
+	fi
 	local f
 	for f in passwd group shadow nsswitch.conf; do
 		mount --bind "$PWB_TMP/etc/$f" "/etc/$f"
 	done
-	mkdir -p /etc/pam.d /etc/pwb 2>/dev/null || true
+	mkdir -p /etc/pam.d
 	mount --bind "$PWB_TMP/etc/pam.d" /etc/pam.d
 	mount --bind "$PWB_TMP/etc/pwb" /etc/pwb
+	# Homes under /home, as on a real server: every parent of a home must be
+	# root-owned and not writable by others, which /tmp (sticky, 1777) is not.
+	mount --bind "$PWB_TMP/home" /home
 	PWB_DB_DIR=$PWB_TMP/db
-	PWB_HOME_ROOT=$PWB_TMP/home
+	PWB_HOME_ROOT=/home
 	PWB_CONF=/etc/pwb/pwb.conf
 	cat >"$PWB_CONF" <<-CONF
 	db-dir=$PWB_DB_DIR
