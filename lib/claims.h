@@ -13,11 +13,11 @@
 
 struct pwb_claims {
 	char username[PWB_NAME_MAX + 1]; /* mapped Linux name, equal to PAM_USER */
-	char *issuer;			 /* iss, equal to auth-openid-issuer */
-	char *subject; /* auth-openid-subject-claim (default sub): non-empty, printable, <= 255 */
-	char *name;    /* "name" claim (gecos), may be NULL */
-	char *email;   /* "email" claim, may be NULL */
-	char **groups; /* groups claim as sent (not yet name-checked) */
+	char *issuer;			 /* iss (= auth-openid-issuer) */
+	char *subject;			 /* auth-openid-subject-claim value */
+	char *name;			 /* "name" claim (gecos), may be NULL */
+	char *email;			 /* "email" claim, may be NULL */
+	char **groups;			 /* groups claim as sent (not yet name-checked) */
 	size_t n_groups;
 	bool local_account; /* an existing local account, allowed by config */
 };
