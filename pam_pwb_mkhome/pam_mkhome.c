@@ -285,9 +285,12 @@ static int open_home(pam_handle_t *pamh, const struct options *o, const struct p
 		r = pwb_home_create(norm, pw->pw_uid, pw->pw_gid, o->skel, o->umask, &err);
 	else
 		r = pwb_home_use_existing(pw->pw_dir, pw->pw_uid, &err);
-	if (r < 0 && pr < 0 && r == -ENOENT) {
-		pam_syslog(pamh, LOG_ERR, "cannot open session for %s: home not created: %s", user,
-			   pwb_error_text(&perr, pr));
+	if (r < 0 && pr < 0) {
+		/* Both reasons, in one line: why it was not created, and why
+		 * what is there (if anything) is not the user's. */
+		pam_syslog(pamh, LOG_ERR, "cannot open session for %s: home not created: %s%s%s",
+			   user, pwb_error_text(&perr, pr), r == -ENOENT ? "" : "; ",
+			   r == -ENOENT ? "" : pwb_error_text(&err, r));
 		return PAM_SESSION_ERR;
 	}
 	if (r < 0) {
