@@ -52,6 +52,26 @@ tap_is "... and so does her .profile" "$(mkhome_stat "$H/.profile")" "600 $old_u
 out=$(mkhome_login pwb-login alicia "$(mkhome_token_as alicia sub-alice)")
 tap_like "alicia (the same person, sub-alice) still opens her session there" "$out" "$ok"
 
+# ... and through su: were the home readable (umask 022), the new alice's
+# login shell would run what alicia planted in .profile
+chmod 0755 "$H"
+chmod 0644 "$H/.profile"
+for svc in su su-l; do
+	printf 'auth sufficient pam_rootok.so\naccount required %s\nsession required %s skel=%s umask=0022\n' \
+		"$PWB_PAM_MKHOME" "$PWB_PAM_MKHOME" "$SKEL" >"/etc/pam.d/$svc"
+done
+mkhome_syslog_mark
+out=$(su -l alice -c 'echo shell-ran' 2>&1 </dev/null)
+log=$(mkhome_syslog_since)
+tap_like "su -l alice fails to open the session" "$out" "cannot open session"
+tap_unlike() { if printf '%s' "$2" | grep -Eq -- "$3"; then tap_fail "$1"; tap_diag "$2"; else tap_ok "$1"; fi; }
+tap_unlike "... so alicia's .profile never runs as alice" "$out" "planted by alice|shell-ran"
+tap_like "syslog (su-l): the same one line" "$log" \
+	"pam_pwb_mkhome\(su-l:session\): cannot open session for alice: refusing home $H: it is owned by uid $old_uid"
+tap_is "the home still belongs to alicia" "$(mkhome_stat "$H")" "755 $old_uid:$old_uid directory"
+tap_like "su -l alicia still works (her own home)" "$(su -l alicia -c 'echo shell-ran' 2>&1 </dev/null)" \
+	"planted by alice"
+
 # --- a sticky, world-writable parent (like /tmp): a planted symlink is not
 # followed, nothing is chowned
 mkdir -m 1777 "$PWB_HOME_ROOT/shared"
