@@ -451,9 +451,20 @@ static int settle_gid(struct pwb_txn *txn, struct pwb_user *u, const struct pwb_
 	u->private_group = true;
 	if (old && old->private_group && u->gid == old->gid)
 		return 0;
-	r = pwb_ids_check_gid(txn, u->gid, err);
-	if (r < 0)
+	if (old && u->uid == old->uid) {
+		/* Back to its own group: gid = its uid was never anyone else's
+		 * (uids are never reused), even if retired when it left. */
+		char local[PWB_NAME_MAX + 64] = "";
+
+		r = pwb_ids_gid_is_local(u->gid, local, sizeof(local), err);
+		if (r < 0)
+			return r;
+		if (r > 0 && strcmp(local, old->name) != 0 && strcmp(local, u->name) != 0)
+			return pwb_error_set(err, PWB_ELOCAL,
+					     "gidNumber %u is used by a local group", u->gid);
+	} else if ((r = pwb_ids_check_gid(txn, u->gid, err)) < 0) {
 		return pwb_error_prefix(err, "gidNumber");
+	}
 	return check_private_group_name(txn, u->name, err);
 }
 
