@@ -137,9 +137,8 @@ static int settle_home(struct pwb_txn *txn, struct pwb_user *u, const struct pwb
 		       struct pwb_error *err)
 {
 	const struct pwb_config *cfg = txn->st->cfg;
-	_cleanup_free_ char *wanted = NULL;
+	_cleanup_free_ char *by_default = NULL;
 	char *norm = NULL;
-	bool by_default = false;
 	int r;
 
 	if (!u->home && old && old->home) {
@@ -148,22 +147,18 @@ static int settle_home(struct pwb_txn *txn, struct pwb_user *u, const struct pwb
 	}
 	if (u->home && old && old->home && strcmp(u->home, old->home) == 0)
 		return 0;
-	if (!u->home) {
-		by_default = true;
-		if (asprintf(&wanted, "%s/%s", cfg->homedir_path, u->name) < 0) {
-			wanted = NULL;
-			return pwb_error_set(err, -ENOMEM, "out of memory");
-		}
-	} else {
-		wanted = PWB_TAKE_PTR(u->home);
+	if (!u->home && asprintf(&by_default, "%s/%s", cfg->homedir_path, u->name) < 0) {
+		by_default = NULL;
+		return pwb_error_set(err, -ENOMEM, "out of memory");
 	}
-	r = pwb_policy_home(cfg, wanted, &norm, err);
+	r = pwb_policy_home(cfg, u->home ? u->home : by_default, &norm, err);
 	if (r < 0)
 		return r;
+	free(u->home);
 	u->home = norm;
 	if (old && old->home && strcmp(u->home, old->home) == 0)
 		return 0;
-	return check_home_free(txn, u, by_default, err);
+	return check_home_free(txn, u, by_default != NULL, err);
 }
 
 static int settle_shell(struct pwb_txn *txn, struct pwb_user *u, const struct pwb_user *old,
