@@ -35,4 +35,19 @@ tap_like "... saying why" "$(adm_stderr pwbadm add-user biglocal)" "name of a lo
 tap_is "nothing else was written" "$(pwbadm list-users | awk 'NR>1 {print $1}' | tr '\n' ' ')" \
 	"alice bob "
 
+# An entry past the 1 MiB limit is a failed lookup (glibc's files module
+# cannot return it, nor step over it): allocation is refused, not guessed.
+cp /etc/group "$PWB_TMP/group.saved"
+members=$(for i in $(seq 1 40000); do printf 'member-with-a-long-name-%05d,' "$i"; done)
+echo "hugelocal:x:20050:${members%,}" >>/etc/group
+tap_check "the second local group entry is larger than 1 MiB" \
+	test "$(grep '^hugelocal:' /etc/group | wc -c)" -gt 1048576
+tap_is "add-user is refused while the lookup fails" "$(adm_status pwbadm add-user erin)" 1
+tap_like "... saying the lookup failed" "$(adm_stderr pwbadm add-user erin)" \
+	'cannot look .* up in the other NSS sources'
+tap_is "... and wrote nothing" "$(pwbadm list-users | awk 'NR>1 {print $1}' | tr '\n' ' ')" \
+	"alice bob "
+cat "$PWB_TMP/group.saved" >/etc/group
+tap_is "once the source answers again, add-user works" "$(adm_status pwbadm add-user erin)" 0
+
 tap_done
