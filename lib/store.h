@@ -249,6 +249,16 @@ int pwb_store_retired_foreach(struct pwb_txn *txn, pwb_retired_cb cb, void *ctx,
 			      struct pwb_error *err);
 int pwb_store_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_error *err);
 
+/* Retired home paths, each with the id of the user that held it, for
+ * export/import. pwb_store_retire_home refuses (PWB_EEXIST) a path a user
+ * holds and (PWB_EINVAL) a path that is not absolute or an id that is not
+ * a UUID. */
+typedef int (*pwb_retired_home_cb)(const char *home, const char *former_id, void *ctx);
+int pwb_store_retired_homes_foreach(struct pwb_txn *txn, pwb_retired_home_cb cb, void *ctx,
+				    struct pwb_error *err);
+int pwb_store_retire_home(struct pwb_txn *txn, const char *home, const char *former_id,
+			  struct pwb_error *err);
+
 /* The sequence number of the last committed change; the published
  * snapshot's @seq equals it once the change is published. */
 uint64_t pwb_store_change_seq(struct pwb_txn *txn);

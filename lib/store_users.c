@@ -85,6 +85,57 @@ static int retire_home(struct pwb_txn *txn, const char *home, const char *id, st
 	return pwb_kv_put(txn, DBI_RETIRED, key, strlen(key), id, PWB_ID_LEN, err);
 }
 
+struct retired_homes {
+	pwb_retired_home_cb cb;
+	void *ctx;
+};
+
+static int retired_home_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			    struct pwb_error *err)
+{
+	struct retired_homes *w = ctx;
+	size_t plen = strlen(retired_home_prefix);
+	_cleanup_free_ char *home = NULL;
+	char id[PWB_ID_LEN + 1];
+
+	if (klen <= plen || memcmp(key, retired_home_prefix, plen) != 0 || vlen != PWB_ID_LEN)
+		return 0;
+	home = strndup((const char *)key + plen, klen - plen);
+	if (!home)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	memcpy(id, val, PWB_ID_LEN);
+	id[PWB_ID_LEN] = '\0';
+	return w->cb(home, id, w->ctx);
+}
+
+int pwb_store_retired_homes_foreach(struct pwb_txn *txn, pwb_retired_home_cb cb, void *ctx,
+				    struct pwb_error *err)
+{
+	struct retired_homes w = {cb, ctx};
+
+	return pwb_kv_foreach(txn, DBI_RETIRED, retired_home_one, &w, err);
+}
+
+int pwb_store_retire_home(struct pwb_txn *txn, const char *home, const char *former_id,
+			  struct pwb_error *err)
+{
+	_cleanup_free_ char *holder = NULL;
+	char shown[96];
+	int r;
+
+	pwb_names_escape(home ? home : "", shown, sizeof(shown));
+	if (!home || home[0] != '/' || strlen(home) >= TEXT_FIELD_MAX || has_control(home) ||
+	    !pwb_uuid_is_valid(former_id))
+		return pwb_error_set(err, PWB_EINVAL, "cannot retire home '%s'", shown);
+	r = pwb_kv_get(txn, DBI_USER_HOME, home, strlen(home), &holder, NULL, false, err);
+	if (r == 0 && strcmp(holder, former_id) != 0)
+		return pwb_error_set(err, PWB_EEXIST, "home '%s' is in use, it cannot be retired",
+				     shown);
+	if (r < 0 && r != PWB_ENOTFOUND)
+		return r;
+	return retire_home(txn, home, former_id, err);
+}
+
 /* True if the home index gives home to user id. */
 static bool home_held_by(struct pwb_txn *txn, const char *home, const char *id)
 {

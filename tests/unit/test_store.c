@@ -905,8 +905,33 @@ START_TEST(home_and_shell_policy)
 }
 END_TEST
 
+struct homes {
+	char list[1024];
+};
+
+static int collect_home(const char *home, const char *id, void *ctx)
+{
+	struct homes *h = ctx;
+
+	snprintf(h->list + strlen(h->list), sizeof(h->list) - strlen(h->list), "%s=%s;", home, id);
+	return 0;
+}
+
+static int homes_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_store_retired_homes_foreach(txn, collect_home, ctx, err);
+}
+
+static int retire_home_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct homes *h = ctx;
+
+	return pwb_store_retire_home(txn, h->list, "00000000-0000-4000-8000-000000000000", err);
+}
+
 START_TEST(home_is_bound_to_the_user)
 {
+	struct homes homes;
 	struct pwb_user u = {0}, got = {0};
 	struct pwb_error err = {0};
 	char alice_home[PATH_MAX], other[PATH_MAX];
@@ -947,6 +972,16 @@ START_TEST(home_is_bound_to_the_user)
 	ck_assert_ptr_nonnull(strstr(err.msg, "set homeDirectory explicitly"));
 	snprintf(other, sizeof(other), "%s/home/alice2", ts.dir);
 	ck_assert_msg(try_user("alice", 0, other, NULL, &err) == 0, "%s", err.msg);
+	/* retired homes are listed for export (with their former holder) */
+	memset(&homes, 0, sizeof(homes));
+	ck_assert_int_eq(pwb_store_read(ts.st, homes_fn, &homes, &err), 0);
+	ck_assert_msg(strstr(homes.list, alice_home) && strstr(homes.list, u.id), "%s", homes.list);
+	/* and can be retired on import, but not while a user holds the path */
+	strcpy(homes.list, other);
+	ck_assert_int_eq(pwb_store_write(ts.st, retire_home_fn, &homes, &err), PWB_EEXIST);
+	snprintf(homes.list, sizeof(homes.list), "%s/home/imported", ts.dir);
+	ck_assert_msg(pwb_store_write(ts.st, retire_home_fn, &homes, &err) == 0, "%s", err.msg);
+	assert_refused(try_user("ivan", 0, homes.list, NULL, &err), PWB_EEXIST, "retired");
 	pwb_user_clear(&u);
 }
 END_TEST
