@@ -448,6 +448,18 @@ static int buf_append(struct render *r, const char *s)
 	return 0;
 }
 
+/* One record that cannot be decoded must not stop everyone else's from
+ * being published: it is logged and left out (its old lines stay until
+ * it is deleted). */
+static int skip_damaged(struct render *r, char kind, const char *id)
+{
+	pwb_log(LOG_ERR, "pwb publish: %s %s: damaged record skipped (%s)",
+		kind == 'u' ? "user" : "group", id, r->err ? r->err->msg : "");
+	if (r->err)
+		memset(r->err, 0, sizeof(*r->err));
+	return 0;
+}
+
 static int add_gid_of_group(const char *group_id, void *ctx)
 {
 	struct render *r = ctx;
@@ -455,8 +467,8 @@ static int add_gid_of_group(const char *group_id, void *ctx)
 	char num[16];
 	int rc = pwb_group_get(r->txn, group_id, &g, r->err);
 
-	if (rc == PWB_ENOTFOUND)
-		return 0;
+	if (rc == PWB_ENOTFOUND || rc == PWB_EDAMAGED)
+		return 0; /* a damaged group is reported where it is rendered */
 	if (rc < 0)
 		return rc;
 	snprintf(num, sizeof(num), "%u", g.gid);
@@ -470,7 +482,7 @@ static int add_name_of_user(const char *user_id, void *ctx)
 	struct pwb_user u = {0};
 	int rc = pwb_user_get(r->txn, user_id, &u, r->err);
 
-	if (rc == PWB_ENOTFOUND)
+	if (rc == PWB_ENOTFOUND || rc == PWB_EDAMAGED)
 		return 0;
 	if (rc < 0)
 		return rc;
@@ -528,6 +540,8 @@ static int render_user(struct render *r, const char *id, unsigned what)
 
 	if (rc == PWB_ENOTFOUND)
 		return 0; /* deleted: its tombstones are already in */
+	if (rc == PWB_EDAMAGED)
+		return skip_damaged(r, 'u', id);
 	if (rc < 0)
 		return rc;
 	r->len = 0;
@@ -565,6 +579,8 @@ static int render_group(struct render *r, const char *id)
 
 	if (rc == PWB_ENOTFOUND)
 		return 0;
+	if (rc == PWB_EDAMAGED)
+		return skip_damaged(r, 'g', id);
 	if (rc < 0)
 		return rc;
 	r->len = 0;

@@ -50,6 +50,7 @@ static const struct {
     [DBI_RETIRED] = {"retired", false},
     [DBI_CHANGES] = {"changes", false},
     [DBI_USER_SUBJECT] = {"user_subject", false},
+    [DBI_USER_HOME] = {"user_home", false},
 };
 
 int pwb_store_db_error(struct pwb_error *err, int ret, const char *what)
@@ -229,6 +230,35 @@ int pwb_kv_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ct
 	if (r != 0)
 		return r;
 	if (ret != DB_NOTFOUND)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	return 0;
+}
+
+int pwb_kv_del_by_value(struct pwb_txn *txn, enum pwb_dbi dbi, const void *val, size_t vlen,
+			pwb_kv_key_cb cb, void *ctx, struct pwb_error *err)
+{
+	DB *db = txn->st->db[dbi];
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	int ret;
+
+	ret = db->cursor(db, txn->tid, &c, 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	k.flags = v.flags = DB_DBT_REALLOC;
+	while ((ret = c->get(c, &k, &v, DB_NEXT | DB_RMW)) == 0) {
+		if (v.size != vlen || memcmp(v.data, val, vlen) != 0)
+			continue;
+		if (cb)
+			cb(dbi, k.data, k.size, ctx);
+		ret = c->del(c, 0);
+		if (ret != 0)
+			break;
+	}
+	free(k.data);
+	free(v.data);
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
 		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
 	return 0;
 }
@@ -486,6 +516,91 @@ static int open_write_lock(struct pwb_store *st, struct pwb_error *err)
 	return 0;
 }
 
+/* ---- format version ---- */
+
+#define FORMAT_KEY "format"
+
+/* The stored format: 1 if the key is missing (stores from before it). */
+static int read_format(struct pwb_txn *txn, unsigned *out, struct pwb_error *err)
+{
+	_cleanup_free_ char *val = NULL;
+	uint64_t n = 0;
+	const char *p;
+	int r;
+
+	r = pwb_kv_get(txn, DBI_META, FORMAT_KEY, strlen(FORMAT_KEY), &val, NULL, txn->write, err);
+	if (r == PWB_ENOTFOUND) {
+		*out = 1;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	for (p = val; *p >= '0' && *p <= '9' && n < 1000000; p++)
+		n = n * 10 + (uint64_t)(*p - '0');
+	if (p == val || *p)
+		return pwb_error_set(err, PWB_ESTORE, "%s: the store's format version is damaged",
+				     txn->st->store_dir);
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int check_format(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	unsigned *format = ctx;
+
+	return read_format(txn, format, err);
+}
+
+/* One transaction: either the whole upgrade is there or none of it. */
+static int upgrade_format(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	uint64_t *users = ctx;
+	char text[16];
+	unsigned format;
+	int r, n;
+
+	r = read_format(txn, &format, err);
+	if (r < 0 || format >= PWB_STORE_FORMAT)
+		return r; /* another process upgraded it meanwhile */
+	if ((r = pwb_user_count(txn, users, err)) < 0)
+		return r;
+	if (format < 2 && (r = pwb_user_index_homes(txn, err)) < 0)
+		return r;
+	n = snprintf(text, sizeof(text), "%u", PWB_STORE_FORMAT);
+	return pwb_kv_put(txn, DBI_META, FORMAT_KEY, strlen(FORMAT_KEY), text, (size_t)n, err);
+}
+
+static int run_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,
+		   struct pwb_error *err);
+
+/* A store written by an older pwb is upgraded; one written by a newer pwb
+ * is refused, never misread. */
+static int settle_format(struct pwb_store *st, struct pwb_error *err)
+{
+	unsigned format = 0;
+	uint64_t users = 0;
+	int r;
+
+	r = run_txn(st, false, check_format, &format, err);
+	if (r < 0)
+		return r;
+	if (format > PWB_STORE_FORMAT)
+		return pwb_error_set(err, PWB_ESTORE,
+				     "%s: the store has format %u, newer than this pwb knows (%u); "
+				     "install the pwb version that wrote it",
+				     st->store_dir, format, PWB_STORE_FORMAT);
+	if (format == PWB_STORE_FORMAT)
+		return 0;
+	r = run_txn(st, true, upgrade_format, &users, err);
+	if (r < 0)
+		return pwb_error_prefix(err, "%s: upgrading the store from format %u to %u",
+					st->store_dir, format, PWB_STORE_FORMAT);
+	if (users) /* not a new, empty store */
+		pwb_log(LOG_NOTICE, "pwb store: %s: upgraded from format %u to %u", st->store_dir,
+			format, PWB_STORE_FORMAT);
+	return 0;
+}
+
 /* A new store publishes its (empty) snapshot at once, so NSS answers
  * "not found" rather than "unavailable". */
 static int publish_if_missing(struct pwb_store *st, struct pwb_error *err)
@@ -535,6 +650,8 @@ int pwb_store_open(const struct pwb_config *cfg, struct pwb_store **out, struct 
 	r = open_write_lock(st, err);
 	if (r == 0)
 		r = open_env(st, err);
+	if (r == 0)
+		r = settle_format(st, err);
 	if (r == 0)
 		r = publish_if_missing(st, err);
 	/* A process died holding the store: what it committed but did not live

@@ -89,6 +89,8 @@ int pwb_group_copy(struct pwb_group *dst, const struct pwb_group *src);
  * cache/ 0700 root) and publishes the snapshot if there is none yet.
  * Fails with a clear message if a directory has the wrong owner or mode,
  * is missing for a non-root caller, or store-user does not exist. */
+/* The store carries a format version: an older store is upgraded on open
+ * (in one transaction), a newer one is refused (PWB_ESTORE), never misread. */
 int pwb_store_open(const struct pwb_config *cfg, struct pwb_store **out, struct pwb_error *err);
 void pwb_store_close(struct pwb_store *st);
 const struct pwb_config *pwb_store_config(const struct pwb_store *st);
@@ -115,12 +117,35 @@ struct pwb_store *pwb_txn_store(struct pwb_txn *txn);
 
 /* Validates and inserts u; fills id, uid, gid, home, shell, created,
  * modified, version where unset. Refuses (PWB_EEXIST) a taken name,
- * userName, externalId, uid or gid; (PWB_ELOCAL) a name, uid or gid owned by
- * another NSS source; (PWB_EINVAL) an invalid name or an explicit uid/gid
- * outside what may be used; (PWB_ENOIDS) an exhausted range. */
+ * userName, externalId, uid, gid or home; (PWB_ELOCAL) a name, uid or gid
+ * owned by another NSS source; (PWB_EINVAL) an invalid name, an explicit
+ * uid outside what may be used, or a value the policy refuses (below);
+ * (PWB_ENOIDS) an exhausted range; (PWB_EUNAVAIL) a failed lookup in
+ * another NSS source (allocation fails closed).
+ *
+ * The policy, the same for SCIM, JIT, pwbadm and import:
+ * - gid (gidNumber) is the user's own private group (0 or = uid) or the gid
+ *   of a pwb group inside group-provisioning-start-gid..end-gid; never a
+ *   local group, another user's private group or a retired gid.
+ * - home (homeDirectory) passes pwb_policy_home() and is stored
+ *   normalised; NULL means user-homedir-path/NAME. A home belongs to one
+ *   user: no two users share a path, and a path a user held before (it was
+ *   deleted, or moved to another home) is retired, never given to another
+ *   user (PWB_EEXIST naming the holder). The user itself may return to it.
+ * - shell (loginShell) passes pwb_policy_shell(); NULL means
+ *   user-provisioning-default-shell.
+ * - the private group's name passes pwb_policy_group_name().
+ * - attrs nest at most PWB_ATTRS_MAX_DEPTH deep and encode to at most
+ *   64 KiB, so that every stored record can be read back and published.
+ * Values an update leaves unchanged are not checked again (a record from
+ * before a policy can still be locked or deleted); pwbadm check reports
+ * them (pwb_store_policy_audit). */
 int pwb_user_create(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err);
 
-/* Lookups fill *out (which must be zeroed or cleared) or return PWB_ENOTFOUND. */
+/* Lookups fill *out (which must be zeroed or cleared) or return PWB_ENOTFOUND.
+ * A stored record that cannot be decoded returns PWB_EDAMAGED with only
+ * out->id set (and out->name, for a lookup by name), so that a caller can
+ * still pwb_user_delete() it by id (`pwbadm delete-user NAME`). */
 int pwb_user_get(struct pwb_txn *txn, const char *id, struct pwb_user *out, struct pwb_error *err);
 int pwb_user_get_by_name(struct pwb_txn *txn, const char *name, struct pwb_user *out,
 			 struct pwb_error *err);
@@ -132,8 +157,11 @@ int pwb_user_get_by_external_id(struct pwb_txn *txn, const char *external_id, st
 				struct pwb_error *err);
 
 /* Replaces the stored user whose id is u->id with u (same uniqueness rules
- * as create; uid/gid may change only to free ids). Bumps version and
- * modified and writes them back into u. */
+ * and policy as create; uid/gid may change only to free ids). A NULL home
+ * keeps the stored one: the home is bound to the user, so a rename never
+ * moves it nor frees the old path for a new user of the old name. A
+ * private group follows a uid change. Bumps version and modified and
+ * writes them back into u. */
 int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err);
 
 /* Binds the user to (issuer, subject), or unbinds with both NULL (which
@@ -147,18 +175,23 @@ int pwb_user_get_by_subject(struct pwb_txn *txn, const char *issuer, const char 
 /* Records a sign-in time without touching anything NSS shows. */
 int pwb_user_touch_login(struct pwb_txn *txn, const char *id, int64_t when, struct pwb_error *err);
 
-/* Removes the user and their memberships; their UID (and private GID) are
- * retired, never handed out again. */
+/* Removes the user and their memberships; their UID (and private GID) and
+ * home path are retired, never handed out again. Also removes a record
+ * that cannot be decoded (found through its index entries). */
 int pwb_user_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err);
 
 /* Calls cb for each user in id order until cb returns non-zero (which is
- * then returned). The record is only valid during the call. */
+ * then returned). The record is only valid during the call. A record that
+ * cannot be decoded is logged (naming its id) and skipped. */
 typedef int (*pwb_user_cb)(const struct pwb_user *u, void *ctx);
 int pwb_user_foreach(struct pwb_txn *txn, pwb_user_cb cb, void *ctx, struct pwb_error *err);
 int pwb_user_count(struct pwb_txn *txn, uint64_t *count, struct pwb_error *err);
 
 /* ---- groups ---- */
 
+/* Groups follow the users' rules (PWB_EDAMAGED, the attrs bounds, deletion
+ * and skipping of damaged records). A name in group-provisioning-deny-names
+ * is refused (PWB_EINVAL), one that a local source owns too (PWB_ELOCAL). */
 int pwb_group_create(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error *err);
 int pwb_group_get(struct pwb_txn *txn, const char *id, struct pwb_group *out,
 		  struct pwb_error *err);
@@ -216,9 +249,28 @@ int pwb_store_retired_foreach(struct pwb_txn *txn, pwb_retired_cb cb, void *ctx,
 			      struct pwb_error *err);
 int pwb_store_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_error *err);
 
+/* Retired home paths, each with the id of the user that held it, for
+ * export/import. pwb_store_retire_home refuses (PWB_EEXIST) a path a user
+ * holds and (PWB_EINVAL) a path that is not absolute or an id that is not
+ * a UUID. */
+typedef int (*pwb_retired_home_cb)(const char *home, const char *former_id, void *ctx);
+int pwb_store_retired_homes_foreach(struct pwb_txn *txn, pwb_retired_home_cb cb, void *ctx,
+				    struct pwb_error *err);
+int pwb_store_retire_home(struct pwb_txn *txn, const char *home, const char *former_id,
+			  struct pwb_error *err);
+
 /* The sequence number of the last committed change; the published
  * snapshot's @seq equals it once the change is published. */
 uint64_t pwb_store_change_seq(struct pwb_txn *txn);
+
+/* Reports every stored record that breaks the policy above (one written
+ * before it, or by hand): cb gets kind 'u' or 'g', the record's id, its
+ * name (NULL if the record cannot be decoded) and what is wrong, once per
+ * problem; its non-zero return stops the audit and is returned. For
+ * `pwbadm check`. */
+typedef int (*pwb_audit_cb)(char kind, const char *id, const char *name, const char *message,
+			    void *ctx);
+int pwb_store_policy_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err);
 
 /* Verifies every database file (DB->verify), for `pwbadm check`. */
 int pwb_store_verify(struct pwb_store *st, struct pwb_error *err);

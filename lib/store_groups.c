@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cleanup.h"
+#include "log.h"
+#include "policy.h"
 #include "store_internal.h"
 #include "store_records.h"
 #include "util.h"
@@ -44,6 +46,24 @@ static int check_fields(const struct pwb_group *g, struct pwb_error *err)
 	if (g->external_id && (!*g->external_id || strlen(g->external_id) >= TEXT_FIELD_MAX))
 		return pwb_error_set(err, PWB_EINVAL, "externalId of group %s is empty or too long",
 				     g->name);
+	return pwb_attrs_check(g->attrs, g->name, err);
+}
+
+/* A name the deny list holds (admin, docker, ...) or a local source owns
+ * is never a pwb group's: sudoers and root-equivalent groups go by name. */
+static int check_name_allowed(struct pwb_txn *txn, const char *name, struct pwb_error *err)
+{
+	int r = pwb_policy_group_name(txn->st->cfg, name, err);
+
+	if (r < 0)
+		return r;
+	r = pwb_ids_group_name_is_local(name, err);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return pwb_error_set(err, PWB_ELOCAL,
+				     "'%s' is a local group (in /etc/group or another NSS source)",
+				     name);
 	return 0;
 }
 
@@ -131,8 +151,12 @@ int pwb_group_get(struct pwb_txn *txn, const char *id, struct pwb_group *out, st
 	r = pwb_kv_get(txn, DBI_GROUPS, id, PWB_ID_LEN, &text, NULL, txn->write, err);
 	if (r < 0)
 		return r;
-	if (pwb_group_decode(id, text, out) < 0)
-		return pwb_error_set(err, PWB_ESTORE, "group %s: damaged record", id);
+	if (pwb_group_decode(id, text, out) < 0) {
+		memcpy(out->id, id, PWB_ID_LEN + 1);
+		return pwb_error_set(err, PWB_EDAMAGED,
+				     "group %s: damaged record (deleting the group removes it)",
+				     id);
+	}
 	return 0;
 }
 
@@ -152,10 +176,15 @@ static int get_by_index(struct pwb_txn *txn, enum pwb_dbi idx, const void *key, 
 int pwb_group_get_by_name(struct pwb_txn *txn, const char *name, struct pwb_group *out,
 			  struct pwb_error *err)
 {
+	int r;
+
 	memset(out, 0, sizeof(*out));
 	if (!pwb_names_is_valid(name))
 		return PWB_ENOTFOUND;
-	return get_by_index(txn, DBI_GROUP_NAME, name, strlen(name), out, err);
+	r = get_by_index(txn, DBI_GROUP_NAME, name, strlen(name), out, err);
+	if (r == PWB_EDAMAGED)
+		snprintf(out->name, sizeof(out->name), "%s", name);
+	return r;
 }
 
 int pwb_group_get_by_gid(struct pwb_txn *txn, uint32_t gid, struct pwb_group *out,
@@ -194,11 +223,9 @@ int pwb_group_create(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error 
 	r = check_unique(txn, g, NULL, err);
 	if (r < 0)
 		return r;
-	if (pwb_ids_group_name_is_local(g->name))
-		return pwb_error_set(err, PWB_ELOCAL,
-				     "'%s' is a local group (in /etc/group or "
-				     "another NSS source)",
-				     g->name);
+	r = check_name_allowed(txn, g->name, err);
+	if (r < 0)
+		return r;
 	r = g->gid == 0 ? pwb_ids_alloc_gid(txn, &g->gid, err)
 			: pwb_ids_check_gid(txn, g->gid, err);
 	if (r < 0)
@@ -244,10 +271,9 @@ int pwb_group_update(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error 
 		r = check_unique(txn, g, g->id, err);
 	if (r < 0)
 		goto out;
-	if (strcmp(old.name, g->name) != 0 && pwb_ids_group_name_is_local(g->name)) {
-		r = pwb_error_set(err, PWB_ELOCAL, "'%s' is a local group", g->name);
+	/* An unchanged name is not checked again (pwbadm check reports it). */
+	if (strcmp(old.name, g->name) != 0 && (r = check_name_allowed(txn, g->name, err)) < 0)
 		goto out;
-	}
 	if (g->gid == 0)
 		g->gid = old.gid;
 	if (g->gid != old.gid) {
@@ -274,6 +300,55 @@ out:
 	return r;
 }
 
+struct damaged_keys {
+	char name[PWB_NAME_MAX + 1];
+	uint32_t gid;
+};
+
+static void note_damaged_key(enum pwb_dbi dbi, const void *key, size_t klen, void *ctx)
+{
+	struct damaged_keys *k = ctx;
+	const unsigned char *p = key;
+
+	if (dbi == DBI_GROUP_NAME && klen <= PWB_NAME_MAX) {
+		memcpy(k->name, key, klen);
+		k->name[klen] = '\0';
+	} else if (dbi == DBI_GROUP_GID && klen == 4) {
+		k->gid = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	}
+}
+
+/* Removes a group whose record cannot be decoded, through its index
+ * entries; its gid is retired as for any deleted group. */
+static int delete_damaged(struct pwb_txn *txn, const char *id, struct pwb_error *err)
+{
+	static const enum pwb_dbi indexes[] = {DBI_GROUP_NAME, DBI_GROUP_GID, DBI_GROUP_EXT};
+	struct member_log_ctx c = {txn, err, id};
+	struct damaged_keys k = {0};
+	struct pwb_group old = {0};
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < PWB_ARRAY_SIZE(indexes); i++)
+		r = pwb_kv_del_by_value(txn, indexes[i], id, PWB_ID_LEN, note_damaged_key, &k, err);
+	if (r == 0)
+		r = pwb_kv_dup_foreach(txn, DBI_MEMBERS, id, PWB_ID_LEN, log_member, &c, err);
+	if (r == 0)
+		r = pwb_kv_del(txn, DBI_MEMBERS, id, PWB_ID_LEN, err);
+	if (r == 0)
+		r = pwb_kv_del(txn, DBI_GROUPS, id, PWB_ID_LEN, err);
+	if (r == 0 && k.gid)
+		r = pwb_ids_retire(txn, 'g', k.gid, err);
+	if (r < 0)
+		return r;
+	pwb_log(LOG_WARNING, "pwb store: removed the damaged record of group %s (%s)", id,
+		k.name[0] ? k.name : "name unknown");
+	memcpy(old.id, id, sizeof(old.id));
+	memcpy(old.name, k.name, sizeof(old.name));
+	old.gid = k.gid;
+	return log_group(txn, &old, k.name[0] ? &old : NULL, err);
+}
+
 int pwb_group_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 {
 	struct pwb_group old = {0};
@@ -281,6 +356,8 @@ int pwb_group_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 	int r;
 
 	r = pwb_group_get(txn, id, &old, err);
+	if (r == PWB_EDAMAGED)
+		return delete_damaged(txn, old.id, err);
 	if (r == 0)
 		r = pwb_kv_dup_foreach(txn, DBI_MEMBERS, old.id, PWB_ID_LEN, log_member, &c, err);
 	if (r == 0)
@@ -318,8 +395,10 @@ static int group_walk_one(const void *key, size_t klen, const void *val, size_t 
 	text = strndup(val, vlen);
 	if (!text)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
-	if (pwb_group_decode(id, text, &g) < 0)
-		return pwb_error_set(err, PWB_ESTORE, "group %s: damaged record", id);
+	if (pwb_group_decode(id, text, &g) < 0) {
+		pwb_log(LOG_ERR, "pwb store: group %s: damaged record skipped", id);
+		return 0;
+	}
 	r = w->cb(&g, w->ctx);
 	pwb_group_clear(&g);
 	return r;
@@ -330,6 +409,57 @@ int pwb_group_foreach(struct pwb_txn *txn, pwb_group_cb cb, void *ctx, struct pw
 	struct group_walk w = {cb, ctx};
 
 	return pwb_kv_foreach(txn, DBI_GROUPS, group_walk_one, &w, err);
+}
+
+struct group_audit {
+	struct pwb_txn *txn;
+	pwb_audit_cb cb;
+	void *ctx;
+};
+
+static int audit_group(const struct pwb_group *g, void *ctx)
+{
+	struct group_audit *a = ctx;
+	struct pwb_error e = {0};
+	int r;
+
+	if (pwb_policy_group_name(a->txn->st->cfg, g->name, &e) < 0 &&
+	    (r = a->cb('g', g->id, g->name, e.msg, a->ctx)) != 0)
+		return r;
+	memset(&e, 0, sizeof(e));
+	if (pwb_attrs_check(g->attrs, g->name, &e) < 0)
+		return a->cb('g', g->id, g->name, e.msg, a->ctx);
+	return 0;
+}
+
+static int audit_damaged(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			 struct pwb_error *err)
+{
+	struct group_audit *a = ctx;
+	char id[PWB_ID_LEN + 1];
+	_cleanup_free_ char *text = NULL;
+	struct pwb_group g;
+
+	if (klen != PWB_ID_LEN)
+		return 0;
+	memcpy(id, key, PWB_ID_LEN);
+	id[PWB_ID_LEN] = '\0';
+	text = strndup(val, vlen);
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	if (pwb_group_decode(id, text, &g) == 0) {
+		pwb_group_clear(&g);
+		return 0;
+	}
+	return a->cb('g', id, NULL, "damaged record (deleting the group removes it)", a->ctx);
+}
+
+int pwb_group_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err)
+{
+	struct group_audit a = {txn, cb, ctx};
+	int r = pwb_kv_foreach(txn, DBI_GROUPS, audit_damaged, &a, err);
+
+	return r ? r : pwb_group_foreach(txn, audit_group, &a, err);
 }
 
 int pwb_group_count(struct pwb_txn *txn, uint64_t *count, struct pwb_error *err)

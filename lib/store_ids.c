@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cleanup.h"
+#include "names.h"
 #include "store_internal.h"
 #include "util.h"
 
@@ -21,37 +22,101 @@ bool pwb_id_reserved(uint32_t id)
 }
 
 /* NSS lookups for ids and names of other sources. pwb's own snapshot only
- * holds what the store holds, and callers look in the store first. */
-static bool uid_known_to_nss(uint32_t uid)
-{
-	struct passwd pw, *res = NULL;
-	char buf[4096];
+ * holds what the store holds, and callers look in the store first.
+ * They fail closed: an entry bigger than the buffer is retried with a
+ * larger one (a big LDAP or AD group), and any error other than "not
+ * found" is an error, never "free" (an id handed out twice). */
+#define NSS_BUF_START 4096
+#define NSS_BUF_MAX   (1024 * 1024)
 
-	return getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res;
+enum nss_query {
+	Q_UID,
+	Q_GID,
+	Q_USER_NAME,
+	Q_GROUP_NAME
+};
+
+static const char *query_what(enum nss_query q)
+{
+	static const char *const what[] = {"uid", "gid", "user name", "group name"};
+
+	return what[q];
 }
 
-static bool gid_known_to_nss(uint32_t gid)
+/* 1: another source has it (*name_out, if given, gets its name); 0: not
+ * found; PWB_EUNAVAIL: the lookup failed, with a message. */
+static int nss_lookup(enum nss_query q, uint32_t id, const char *name, char *name_out,
+		      size_t name_len, struct pwb_error *err)
 {
-	struct group gr, *res = NULL;
-	char buf[16384];
+	_cleanup_free_ char *buf = NULL;
+	size_t len = NSS_BUF_START;
+	struct passwd pw, *pres = NULL;
+	struct group gr, *gres = NULL;
+	char shown[96];
+	int e;
 
-	return getgrgid_r(gid, &gr, buf, sizeof(buf), &res) == 0 && res;
+	for (;;) {
+		char *grown = realloc(buf, len);
+
+		if (!grown)
+			return pwb_error_set(err, -ENOMEM, "out of memory");
+		buf = grown;
+		pres = NULL;
+		gres = NULL;
+		switch (q) {
+		case Q_UID:
+			e = getpwuid_r(id, &pw, buf, len, &pres);
+			break;
+		case Q_GID:
+			e = getgrgid_r(id, &gr, buf, len, &gres);
+			break;
+		case Q_USER_NAME:
+			e = getpwnam_r(name, &pw, buf, len, &pres);
+			break;
+		default:
+			e = getgrnam_r(name, &gr, buf, len, &gres);
+			break;
+		}
+		if (e != ERANGE || len >= NSS_BUF_MAX)
+			break;
+		len *= 2;
+	}
+	if (e == 0 && (pres || gres)) {
+		if (name_out)
+			snprintf(name_out, name_len, "%s", pres ? pres->pw_name : gres->gr_name);
+		return 1;
+	}
+	if (e == 0 || e == ENOENT)
+		return 0;
+	if (name)
+		pwb_names_escape(name, shown, sizeof(shown));
+	else
+		snprintf(shown, sizeof(shown), "%u", id);
+	return pwb_error_set(err, PWB_EUNAVAIL,
+			     "cannot look %s %s up in the other NSS sources (%s); refusing "
+			     "rather than risk a clash with another source",
+			     query_what(q), shown,
+			     e == ERANGE ? "entry larger than 1 MiB" : strerror(e));
 }
 
-bool pwb_ids_user_name_is_local(const char *name)
+int pwb_ids_uid_is_local(uint32_t uid, struct pwb_error *err)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-
-	return getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res;
+	return nss_lookup(Q_UID, uid, NULL, NULL, 0, err);
 }
 
-bool pwb_ids_group_name_is_local(const char *name)
+int pwb_ids_gid_is_local(uint32_t gid, char *name_out, size_t name_len, struct pwb_error *err)
 {
-	struct group gr, *res = NULL;
-	char buf[16384];
+	return nss_lookup(Q_GID, gid, NULL, name_out, name_len, err);
+}
 
-	return getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res;
+int pwb_ids_user_name_is_local(const char *name, struct pwb_error *err)
+{
+	return nss_lookup(Q_USER_NAME, 0, name, NULL, 0, err);
+}
+
+int pwb_ids_group_name_is_local(const char *name, struct pwb_error *err)
+{
+	return nss_lookup(Q_GROUP_NAME, 0, name, NULL, 0, err);
 }
 
 static bool retired(struct pwb_txn *txn, char kind, uint32_t id)
@@ -137,9 +202,12 @@ static bool in_store(struct pwb_txn *txn, enum pwb_dbi idx, uint32_t id)
 }
 
 /* Why id cannot be a new user's uid (whose private group gets the same
- * number), or NULL if it can. */
-static const char *uid_unusable(struct pwb_txn *txn, uint32_t id, int *code)
+ * number), or NULL if it can. A failed lookup in another source is a
+ * reason too (*code PWB_EUNAVAIL, the message in err): fail closed. */
+static const char *uid_unusable(struct pwb_txn *txn, uint32_t id, int *code, struct pwb_error *err)
 {
+	int r;
+
 	*code = PWB_EEXIST;
 	if (in_store(txn, DBI_USER_UID, id))
 		return "is used by a pwb user";
@@ -148,15 +216,21 @@ static const char *uid_unusable(struct pwb_txn *txn, uint32_t id, int *code)
 	if (retired(txn, 'u', id) || retired(txn, 'g', id))
 		return "belonged to a deleted user or group and is retired";
 	*code = PWB_ELOCAL;
-	if (uid_known_to_nss(id))
+	if ((r = pwb_ids_uid_is_local(id, err)) != 0) {
+		*code = r < 0 ? r : PWB_ELOCAL;
 		return "is used by a local account";
-	if (gid_known_to_nss(id))
+	}
+	if ((r = pwb_ids_gid_is_local(id, NULL, 0, err)) != 0) {
+		*code = r < 0 ? r : PWB_ELOCAL;
 		return "is used by a local group";
+	}
 	return NULL;
 }
 
-static const char *gid_unusable(struct pwb_txn *txn, uint32_t id, int *code)
+static const char *gid_unusable(struct pwb_txn *txn, uint32_t id, int *code, struct pwb_error *err)
 {
+	int r;
+
 	*code = PWB_EEXIST;
 	if (in_store(txn, DBI_GROUP_GID, id))
 		return "is used by a pwb group";
@@ -165,9 +239,10 @@ static const char *gid_unusable(struct pwb_txn *txn, uint32_t id, int *code)
 		return "is a pwb user's private group";
 	if (retired(txn, 'g', id))
 		return "belonged to a deleted group and is retired";
-	*code = PWB_ELOCAL;
-	if (gid_known_to_nss(id))
+	if ((r = pwb_ids_gid_is_local(id, NULL, 0, err)) != 0) {
+		*code = r < 0 ? r : PWB_ELOCAL;
 		return "is used by a local group";
+	}
 	return NULL;
 }
 
@@ -218,10 +293,12 @@ static int alloc_id(struct pwb_txn *txn, bool user, uint32_t *out, struct pwb_er
 
 		if (pwb_id_reserved((uint32_t)id))
 			continue;
-		why = user ? uid_unusable(txn, (uint32_t)id, &code)
-			   : gid_unusable(txn, (uint32_t)id, &code);
+		why = user ? uid_unusable(txn, (uint32_t)id, &code, err)
+			   : gid_unusable(txn, (uint32_t)id, &code, err);
 		if (txn->deadlocked)
 			return pwb_error_set(err, PWB_ESTORE, "deadlock (retried)");
+		if (why && code == PWB_EUNAVAIL)
+			return code; /* the lookup's message is in err */
 		if (why)
 			continue;
 		*out = (uint32_t)id;
@@ -260,7 +337,9 @@ static int check_explicit(struct pwb_txn *txn, bool user, uint32_t id, struct pw
 	if (pwb_id_reserved(id) || id < floor)
 		return pwb_error_set(err, PWB_EINVAL, "%s %u is reserved or in the system range",
 				     what, id);
-	why = user ? uid_unusable(txn, id, &code) : gid_unusable(txn, id, &code);
+	why = user ? uid_unusable(txn, id, &code, err) : gid_unusable(txn, id, &code, err);
+	if (why && code == PWB_EUNAVAIL)
+		return code;
 	if (why)
 		return pwb_error_set(err, code, "%s %u %s", what, id, why);
 	return 0;

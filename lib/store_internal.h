@@ -11,7 +11,7 @@
 
 /* Every database is a named sub-database of one file, store.db. */
 enum pwb_dbi {
-	DBI_META,	/* "lock", "next_uid", "next_gid", "seq" */
+	DBI_META,	/* "lock", "next_uid", "next_gid", "seq", "format" */
 	DBI_USERS,	/* id -> user JSON */
 	DBI_USER_NAME,	/* Linux name -> id */
 	DBI_USER_UNAME, /* lower-cased SCIM userName -> id */
@@ -25,10 +25,11 @@ enum pwb_dbi {
 	DBI_MEMBER_OF,	/* user id -> group ids (sorted duplicates) */
 	DBI_TOKENS,	/* token name -> token JSON */
 	DBI_TOKEN_HASH, /* token hash -> name */
-	DBI_RETIRED,	/* "u=UID" / "g=GID" -> "" */
+	DBI_RETIRED,	/* "u=UID" / "g=GID" -> ""; "h=HOME" -> former holder's id */
 	DBI_CHANGES,	/* seq (8 bytes, big-endian) -> change JSON */
 	/* "issuer\nsubject" -> id: the IdP identity a user is bound to */
 	DBI_USER_SUBJECT,
+	DBI_USER_HOME, /* normalised home path -> id (format 2) */
 	DBI_COUNT
 };
 
@@ -83,16 +84,46 @@ int pwb_kv_dup_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, s
 		       pwb_id_cb cb, void *ctx, struct pwb_error *err);
 bool pwb_kv_exists(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen);
 
+/* Deletes every entry of dbi whose value is val (an index pointing at a
+ * record that can no longer be decoded), calling cb with each key first
+ * (cb may be NULL). A full scan: only for removing damaged records. */
+typedef void (*pwb_kv_key_cb)(enum pwb_dbi dbi, const void *key, size_t klen, void *ctx);
+int pwb_kv_del_by_value(struct pwb_txn *txn, enum pwb_dbi dbi, const void *val, size_t vlen,
+			pwb_kv_key_cb cb, void *ctx, struct pwb_error *err);
+
+/* The store's on-disk format (DBI_META "format"; a store without it is
+ * format 1, written before the key existed). Opening upgrades an older
+ * store in one transaction and refuses a newer one. */
+#define PWB_STORE_FORMAT 2
+/* Format 1 -> 2: fills the home index from the stored users. */
+int pwb_user_index_homes(struct pwb_txn *txn, struct pwb_error *err);
+
+/* Bounds on the extra SCIM attributes stored with a record: every record
+ * must stay decodable (Jansson refuses nesting past 2048) and publishable.
+ * 0, or PWB_EINVAL naming the attribute; whose names the record. */
+#define PWB_ATTRS_MAX_DEPTH 32
+#define PWB_ATTRS_MAX_BYTES (64 * 1024)
+int pwb_attrs_check(const json_t *attrs, const char *whose, struct pwb_error *err);
+
+/* Policy audit of the groups (store_groups.c), called by
+ * pwb_store_policy_audit after the users. */
+int pwb_group_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err);
+
 /* Ids (store_ids.c). */
 bool pwb_id_reserved(uint32_t id);
 int pwb_ids_alloc_uid(struct pwb_txn *txn, uint32_t *out, struct pwb_error *err);
 int pwb_ids_alloc_gid(struct pwb_txn *txn, uint32_t *out, struct pwb_error *err);
 int pwb_ids_check_uid(struct pwb_txn *txn, uint32_t uid, struct pwb_error *err);
 int pwb_ids_check_gid(struct pwb_txn *txn, uint32_t gid, struct pwb_error *err);
-/* True if another NSS source (files, sssd, ...) has this name; pwb's own
- * entries are not counted (callers check the store first). */
-bool pwb_ids_user_name_is_local(const char *name);
-bool pwb_ids_group_name_is_local(const char *name);
+/* Lookups in the other NSS sources (files, sssd, ...): 1 if one has this
+ * id or name, 0 if none does, PWB_EUNAVAIL (with a message) if a lookup
+ * failed: callers refuse then, never treat the id or name as free. pwb's
+ * own snapshot answers too: callers check the store first (or compare the
+ * name, *name_out, with their own). */
+int pwb_ids_uid_is_local(uint32_t uid, struct pwb_error *err);
+int pwb_ids_gid_is_local(uint32_t gid, char *name_out, size_t name_len, struct pwb_error *err);
+int pwb_ids_user_name_is_local(const char *name, struct pwb_error *err);
+int pwb_ids_group_name_is_local(const char *name, struct pwb_error *err);
 int pwb_store_count(struct pwb_txn *txn, int dbi, uint64_t *count, struct pwb_error *err);
 int pwb_ids_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_error *err);
 

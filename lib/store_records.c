@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include "store_internal.h"
 #include "store_records.h"
 
 const char *pwb_user_source_name(enum pwb_user_source s)
@@ -285,4 +286,71 @@ int pwb_token_decode(const char *text, struct pwb_token *t)
 	}
 	json_decref(o);
 	return r;
+}
+
+/* ---- bounds on the extra attributes ---- */
+
+/* Nesting depth of v (a scalar is 0), counted no further than limit + 1. */
+static size_t json_depth(json_t *v, size_t limit)
+{
+	size_t max = 0, d, i;
+	const char *key;
+	json_t *x;
+
+	if (!json_is_object(v) && !json_is_array(v))
+		return 0;
+	if (limit == 0)
+		return 1;
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, x)
+		{
+			if ((d = json_depth(x, limit - 1)) > max)
+				max = d;
+			if (max >= limit)
+				break;
+		}
+	} else {
+		json_array_foreach(v, i, x)
+		{
+			if ((d = json_depth(x, limit - 1)) > max)
+				max = d;
+			if (max >= limit)
+				break;
+		}
+	}
+	return max + 1;
+}
+
+int pwb_attrs_check(const json_t *attrs, const char *whose, struct pwb_error *err)
+{
+	const char *key, *largest = NULL;
+	size_t total, size, largest_size = 0;
+	char shown[96];
+	json_t *v;
+
+	if (!attrs)
+		return 0;
+	json_object_foreach((json_t *)attrs, key, v)
+	{
+		if (json_depth(v, PWB_ATTRS_MAX_DEPTH) > PWB_ATTRS_MAX_DEPTH) {
+			pwb_names_escape(key, shown, sizeof(shown));
+			return pwb_error_set(
+			    err, PWB_EINVAL,
+			    "attribute '%s' of '%s' is nested deeper than %d levels", shown, whose,
+			    PWB_ATTRS_MAX_DEPTH);
+		}
+		size = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY) + strlen(key);
+		if (size > largest_size) {
+			largest_size = size;
+			largest = key;
+		}
+	}
+	total = json_dumpb(attrs, NULL, 0, JSON_COMPACT);
+	if (total <= PWB_ATTRS_MAX_BYTES)
+		return 0;
+	pwb_names_escape(largest ? largest : "", shown, sizeof(shown));
+	return pwb_error_set(err, PWB_EINVAL,
+			     "attributes of '%s' take %zu bytes, more than %d (the largest is "
+			     "'%s')",
+			     whose, total, PWB_ATTRS_MAX_BYTES, shown);
 }

@@ -3,10 +3,13 @@
  * by hand in the same transaction so that a conflict names the field at fault. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cleanup.h"
+#include "log.h"
+#include "policy.h"
 #include "store_internal.h"
 #include "store_records.h"
 #include "util.h"
@@ -37,22 +40,9 @@ static bool has_control(const char *s)
 	return false;
 }
 
-/* home and shell end up in passwd lines: absolute, no ':' or control. */
-static int check_path_field(const char *what, const char *v, struct pwb_error *err)
-{
-	if (v[0] != '/' || strlen(v) >= TEXT_FIELD_MAX || strchr(v, ':') || has_control(v) ||
-	    strstr(v, "/../") || (strlen(v) >= 3 && strcmp(v + strlen(v) - 3, "/..") == 0))
-		return pwb_error_set(err, PWB_EINVAL,
-				     "%s must be an absolute path without ':', '..' or control "
-				     "characters",
-				     what);
-	return 0;
-}
-
 static int check_fields(struct pwb_user *u, struct pwb_error *err)
 {
 	const char *un = user_name_of(u);
-	int r;
 
 	if (!pwb_names_is_valid(u->name))
 		return pwb_error_set(err, PWB_EINVAL, "invalid user name");
@@ -68,26 +58,170 @@ static int check_fields(struct pwb_user *u, struct pwb_error *err)
 		return pwb_error_set(err, PWB_EINVAL, "display name of %s is too long", u->name);
 	if (u->email && strlen(u->email) >= TEXT_FIELD_MAX)
 		return pwb_error_set(err, PWB_EINVAL, "email of %s is too long", u->name);
-	if (u->home && (r = check_path_field("home directory", u->home, err)) < 0)
+	return pwb_attrs_check(u->attrs, u->name, err);
+}
+
+static const char *const retired_home_prefix = "h=";
+
+/* The user id that held home before (retired), or NULL. */
+static char *retired_home_holder(struct pwb_txn *txn, const char *home)
+{
+	_cleanup_free_ char *key = NULL;
+	char *id = NULL;
+
+	if (asprintf(&key, "%s%s", retired_home_prefix, home) < 0)
+		return NULL;
+	if (pwb_kv_get(txn, DBI_RETIRED, key, strlen(key), &id, NULL, false, NULL) < 0)
+		return NULL;
+	return id;
+}
+
+static int retire_home(struct pwb_txn *txn, const char *home, const char *id, struct pwb_error *err)
+{
+	_cleanup_free_ char *key = NULL;
+
+	if (asprintf(&key, "%s%s", retired_home_prefix, home) < 0)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	return pwb_kv_put(txn, DBI_RETIRED, key, strlen(key), id, PWB_ID_LEN, err);
+}
+
+struct retired_homes {
+	pwb_retired_home_cb cb;
+	void *ctx;
+};
+
+static int retired_home_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			    struct pwb_error *err)
+{
+	struct retired_homes *w = ctx;
+	size_t plen = strlen(retired_home_prefix);
+	_cleanup_free_ char *home = NULL;
+	char id[PWB_ID_LEN + 1];
+
+	if (klen <= plen || memcmp(key, retired_home_prefix, plen) != 0 || vlen != PWB_ID_LEN)
+		return 0;
+	home = strndup((const char *)key + plen, klen - plen);
+	if (!home)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	memcpy(id, val, PWB_ID_LEN);
+	id[PWB_ID_LEN] = '\0';
+	return w->cb(home, id, w->ctx);
+}
+
+int pwb_store_retired_homes_foreach(struct pwb_txn *txn, pwb_retired_home_cb cb, void *ctx,
+				    struct pwb_error *err)
+{
+	struct retired_homes w = {cb, ctx};
+
+	return pwb_kv_foreach(txn, DBI_RETIRED, retired_home_one, &w, err);
+}
+
+int pwb_store_retire_home(struct pwb_txn *txn, const char *home, const char *former_id,
+			  struct pwb_error *err)
+{
+	_cleanup_free_ char *holder = NULL;
+	char shown[96];
+	int r;
+
+	pwb_names_escape(home ? home : "", shown, sizeof(shown));
+	if (!home || home[0] != '/' || strlen(home) >= TEXT_FIELD_MAX || has_control(home) ||
+	    !pwb_uuid_is_valid(former_id))
+		return pwb_error_set(err, PWB_EINVAL, "cannot retire home '%s'", shown);
+	r = pwb_kv_get(txn, DBI_USER_HOME, home, strlen(home), &holder, NULL, false, err);
+	if (r == 0 && strcmp(holder, former_id) != 0)
+		return pwb_error_set(err, PWB_EEXIST, "home '%s' is in use, it cannot be retired",
+				     shown);
+	if (r < 0 && r != PWB_ENOTFOUND)
 		return r;
-	if (u->shell && (r = check_path_field("shell", u->shell, err)) < 0)
+	return retire_home(txn, home, former_id, err);
+}
+
+/* True if the home index gives home to user id. */
+static bool home_held_by(struct pwb_txn *txn, const char *home, const char *id)
+{
+	_cleanup_free_ char *holder = NULL;
+
+	return pwb_kv_get(txn, DBI_USER_HOME, home, strlen(home), &holder, NULL, false, NULL) ==
+		   0 &&
+	       strcmp(holder, id) == 0;
+}
+
+/* Refuses a home another user holds or held (the files there belong to
+ * that user's uid, which is never reused either). */
+static int check_home_free(struct pwb_txn *txn, const struct pwb_user *u, bool by_default,
+			   struct pwb_error *err)
+{
+	_cleanup_free_ char *holder = NULL;
+	char shown[96], holder_name[PWB_NAME_MAX + 1] = "";
+	const char *hint = by_default ? "; set homeDirectory explicitly" : "";
+	const char *what = by_default ? "the default homeDirectory" : "homeDirectory";
+	int r;
+
+	pwb_names_escape(u->home, shown, sizeof(shown));
+	r = pwb_kv_get(txn, DBI_USER_HOME, u->home, strlen(u->home), &holder, NULL, false, err);
+	if (r < 0 && r != PWB_ENOTFOUND)
 		return r;
+	if (r == 0 && strcmp(holder, u->id) != 0) {
+		struct pwb_user h = {0};
+
+		if (pwb_user_get(txn, holder, &h, NULL) == 0)
+			snprintf(holder_name, sizeof(holder_name), "%s", h.name);
+		pwb_user_clear(&h);
+		return pwb_error_set(err, PWB_EEXIST, "%s '%s' of '%s' is held by user '%s'%s",
+				     what, shown, u->name, holder_name[0] ? holder_name : holder,
+				     hint);
+	}
+	free(holder);
+	holder = retired_home_holder(txn, u->home);
+	if (holder && strcmp(holder, u->id) != 0)
+		return pwb_error_set(err, PWB_EEXIST,
+				     "%s '%s' of '%s' belonged to another (since deleted or moved) "
+				     "user and is retired%s",
+				     what, shown, u->name, hint);
 	return 0;
 }
 
-static int fill_defaults(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err)
+/* Decides the home: an explicit one through the policy (stored
+ * normalised), NULL = the stored one on update, user-homedir-path/NAME on
+ * create. An unchanged home is not checked again. */
+static int settle_home(struct pwb_txn *txn, struct pwb_user *u, const struct pwb_user *old,
+		       struct pwb_error *err)
 {
 	const struct pwb_config *cfg = txn->st->cfg;
+	_cleanup_free_ char *by_default = NULL;
+	char *norm = NULL;
+	int r;
 
-	if (!u->home) {
-		if (asprintf(&u->home, "%s/%s", cfg->homedir_path, u->name) < 0) {
-			u->home = NULL;
-			return pwb_error_set(err, -ENOMEM, "out of memory");
-		}
+	if (!u->home && old && old->home) {
+		u->home = strdup(old->home);
+		return u->home ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
 	}
-	if (!u->shell && !(u->shell = strdup(cfg->default_shell)))
+	if (u->home && old && old->home && strcmp(u->home, old->home) == 0)
+		return 0;
+	if (!u->home && asprintf(&by_default, "%s/%s", cfg->homedir_path, u->name) < 0) {
+		by_default = NULL;
 		return pwb_error_set(err, -ENOMEM, "out of memory");
-	return 0;
+	}
+	r = pwb_policy_home(cfg, u->home ? u->home : by_default, &norm, err);
+	if (r < 0)
+		return r;
+	free(u->home);
+	u->home = norm;
+	if (old && old->home && strcmp(u->home, old->home) == 0)
+		return 0;
+	return check_home_free(txn, u, by_default != NULL, err);
+}
+
+static int settle_shell(struct pwb_txn *txn, struct pwb_user *u, const struct pwb_user *old,
+			struct pwb_error *err)
+{
+	if (!u->shell && old && old->shell)
+		u->shell = strdup(old->shell);
+	else if (!u->shell)
+		u->shell = strdup(txn->st->cfg->default_shell);
+	else if (!old || !old->shell || strcmp(u->shell, old->shell) != 0)
+		return pwb_policy_shell(u->shell, err);
+	return u->shell ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
 }
 
 static int get_by_index(struct pwb_txn *txn, enum pwb_dbi idx, const void *key, size_t klen,
@@ -113,18 +247,26 @@ int pwb_user_get(struct pwb_txn *txn, const char *id, struct pwb_user *out, stru
 	r = pwb_kv_get(txn, DBI_USERS, id, PWB_ID_LEN, &text, NULL, txn->write, err);
 	if (r < 0)
 		return r;
-	if (pwb_user_decode(id, text, out) < 0)
-		return pwb_error_set(err, PWB_ESTORE, "user %s: damaged record", id);
+	if (pwb_user_decode(id, text, out) < 0) {
+		memcpy(out->id, id, PWB_ID_LEN + 1);
+		return pwb_error_set(err, PWB_EDAMAGED,
+				     "user %s: damaged record (pwbadm delete-user removes it)", id);
+	}
 	return 0;
 }
 
 int pwb_user_get_by_name(struct pwb_txn *txn, const char *name, struct pwb_user *out,
 			 struct pwb_error *err)
 {
+	int r;
+
 	memset(out, 0, sizeof(*out));
 	if (!pwb_names_is_valid(name))
 		return PWB_ENOTFOUND;
-	return get_by_index(txn, DBI_USER_NAME, name, strlen(name), out, err);
+	r = get_by_index(txn, DBI_USER_NAME, name, strlen(name), out, err);
+	if (r == PWB_EDAMAGED)
+		snprintf(out->name, sizeof(out->name), "%s", name);
+	return r;
 }
 
 int pwb_user_get_by_user_name(struct pwb_txn *txn, const char *user_name, struct pwb_user *out,
@@ -184,10 +326,30 @@ static int put_indexes(struct pwb_txn *txn, const struct pwb_user *u, struct pwb
 		0 ||
 	    (r = pwb_kv_put(txn, DBI_USER_UID, uid, sizeof(uid), u->id, PWB_ID_LEN, err)) < 0)
 		return r;
+	if (u->home && (r = pwb_kv_put(txn, DBI_USER_HOME, u->home, strlen(u->home), u->id,
+				       PWB_ID_LEN, err)) < 0)
+		return r;
 	if (u->external_id)
 		return pwb_kv_put(txn, DBI_USER_EXT, u->external_id, strlen(u->external_id), u->id,
 				  PWB_ID_LEN, err);
 	return 0;
+}
+
+/* Drops u's home from the index if u holds it there (two users of a store
+ * from before the index may share a path: only one is its holder). */
+static int del_home_index(struct pwb_txn *txn, const struct pwb_user *u, struct pwb_error *err)
+{
+	_cleanup_free_ char *holder = NULL;
+	int r;
+
+	if (!u->home)
+		return 0;
+	r = pwb_kv_get(txn, DBI_USER_HOME, u->home, strlen(u->home), &holder, NULL, true, err);
+	if (r == PWB_ENOTFOUND)
+		return 0;
+	if (r < 0 || strcmp(holder, u->id) != 0)
+		return r;
+	return pwb_kv_del(txn, DBI_USER_HOME, u->home, strlen(u->home), err);
 }
 
 static int del_indexes(struct pwb_txn *txn, const struct pwb_user *u, struct pwb_error *err)
@@ -201,7 +363,8 @@ static int del_indexes(struct pwb_txn *txn, const struct pwb_user *u, struct pwb
 	pwb_be32(u->uid, uid);
 	if ((r = pwb_kv_del(txn, DBI_USER_NAME, u->name, strlen(u->name), err)) < 0 ||
 	    (r = pwb_kv_del(txn, DBI_USER_UNAME, folded, strlen(folded), err)) < 0 ||
-	    (r = pwb_kv_del(txn, DBI_USER_UID, uid, sizeof(uid), err)) < 0)
+	    (r = pwb_kv_del(txn, DBI_USER_UID, uid, sizeof(uid), err)) < 0 ||
+	    (r = del_home_index(txn, u, err)) < 0)
 		return r;
 	if (u->external_id)
 		return pwb_kv_del(txn, DBI_USER_EXT, u->external_id, strlen(u->external_id), err);
@@ -244,46 +407,110 @@ static int check_unique(struct pwb_txn *txn, const struct pwb_user *u, const cha
 	return 0;
 }
 
-/* A private group shares the user's name: no pwb or local group may own it. */
+/* A private group shares the user's name: no pwb or local group may own
+ * it, and it must not be a name that is never provisioned (admin, docker). */
 static int check_private_group_name(struct pwb_txn *txn, const char *name, struct pwb_error *err)
 {
+	int r;
+
 	if (pwb_kv_exists(txn, DBI_GROUP_NAME, name, strlen(name)))
 		return pwb_error_set(err, PWB_EEXIST,
 				     "a pwb group named '%s' exists, so user '%s' cannot have a "
 				     "private group of that name",
 				     name, name);
-	if (pwb_ids_group_name_is_local(name))
+	r = pwb_policy_group_name(txn->st->cfg, name, err);
+	if (r < 0)
+		return pwb_error_prefix(err, "private group of user '%s'", name);
+	r = pwb_ids_group_name_is_local(name, err);
+	if (r < 0)
+		return r;
+	if (r > 0)
 		return pwb_error_set(err, PWB_ELOCAL, "'%s' is the name of a local group", name);
 	return 0;
 }
 
-/* Decides the primary group: explicit gid (a pwb group, a free gid equal to
- * the uid = private group, or any other existing gid), or 0 = private. */
-static int settle_gid(struct pwb_txn *txn, struct pwb_user *u, uint32_t old_private_gid,
+/* A pwb group as a primary group: inside the gid range, not retired, and
+ * its gid not also a local group's (getgrgid finds pwb's own entry too,
+ * under the same name). */
+static int check_group_primary(struct pwb_txn *txn, const struct pwb_user *u, const char *group_id,
+			       struct pwb_error *err)
+{
+	const struct pwb_config *cfg = txn->st->cfg;
+	struct pwb_group g = {0};
+	char local[PWB_NAME_MAX + 64] = "";
+	int r;
+
+	if (u->gid < cfg->start_gid || u->gid > cfg->end_gid)
+		return pwb_error_set(
+		    err, PWB_EINVAL,
+		    "gidNumber %u of '%s' is outside group-provisioning-start-gid.."
+		    "end-gid (%u-%u)",
+		    u->gid, u->name, cfg->start_gid, cfg->end_gid);
+	if (pwb_store_gid_retired(txn, u->gid))
+		return pwb_error_set(err, PWB_EINVAL, "gidNumber %u of '%s' is retired", u->gid,
+				     u->name);
+	r = pwb_group_get(txn, group_id, &g, err);
+	if (r < 0)
+		return r;
+	r = pwb_ids_gid_is_local(u->gid, local, sizeof(local), err);
+	if (r > 0 && strcmp(local, g.name) == 0)
+		r = 0;
+	pwb_group_clear(&g);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return pwb_error_set(err, PWB_EINVAL,
+				     "gidNumber %u of '%s' is also a local group's gid", u->gid,
+				     u->name);
+	return 0;
+}
+
+/* Decides the primary group: 0 (or the uid) = the user's own private
+ * group, or the gid of a pwb group; nothing else. A private group follows
+ * a uid change; an unchanged gid is kept. */
+static int settle_gid(struct pwb_txn *txn, struct pwb_user *u, const struct pwb_user *old,
 		      struct pwb_error *err)
 {
+	_cleanup_free_ char *group_id = NULL;
 	unsigned char key[4];
 	int r;
 
-	if (u->gid == 0)
+	if (u->gid == 0 || (old && old->private_group && u->gid == old->gid && u->uid != old->uid))
 		u->gid = u->uid;
+	if (old && u->gid == old->gid && u->uid == old->uid) {
+		u->private_group = old->private_group;
+		return 0;
+	}
 	pwb_be32(u->gid, key);
-	if (pwb_kv_exists(txn, DBI_GROUP_GID, key, sizeof(key))) {
-		u->private_group = false;
-		return 0;
-	}
-	if (u->gid != u->uid) {
-		u->private_group = false;
-		if (pwb_id_reserved(u->gid))
-			return pwb_error_set(err, PWB_EINVAL, "gid %u may not be used", u->gid);
-		return 0;
-	}
-	u->private_group = true;
-	if (u->gid == old_private_gid)
-		return 0;
-	r = pwb_ids_check_gid(txn, u->gid, err);
-	if (r < 0)
+	r = pwb_kv_get(txn, DBI_GROUP_GID, key, sizeof(key), &group_id, NULL, false, err);
+	if (r < 0 && r != PWB_ENOTFOUND)
 		return r;
+	if (r == 0) {
+		u->private_group = false;
+		return check_group_primary(txn, u, group_id, err);
+	}
+	if (u->gid != u->uid)
+		return pwb_error_set(err, PWB_EINVAL,
+				     "gidNumber %u of '%s' is neither the user's own group "
+				     "(gidNumber = uidNumber) nor a pwb group",
+				     u->gid, u->name);
+	u->private_group = true;
+	if (old && old->private_group && u->gid == old->gid)
+		return 0;
+	if (old && u->uid == old->uid) {
+		/* Back to its own group: gid = its uid was never anyone else's
+		 * (uids are never reused), even if retired when it left. */
+		char local[PWB_NAME_MAX + 64] = "";
+
+		r = pwb_ids_gid_is_local(u->gid, local, sizeof(local), err);
+		if (r < 0)
+			return r;
+		if (r > 0 && strcmp(local, old->name) != 0 && strcmp(local, u->name) != 0)
+			return pwb_error_set(err, PWB_ELOCAL,
+					     "gidNumber %u is used by a local group", u->gid);
+	} else if ((r = pwb_ids_check_gid(txn, u->gid, err)) < 0) {
+		return pwb_error_prefix(err, "gidNumber");
+	}
 	return check_private_group_name(txn, u->name, err);
 }
 
@@ -368,7 +595,10 @@ int pwb_user_create(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 	r = check_unique(txn, u, NULL, err);
 	if (r < 0)
 		return r;
-	if (pwb_ids_user_name_is_local(u->name))
+	r = pwb_ids_user_name_is_local(u->name, err);
+	if (r < 0)
+		return r;
+	if (r > 0)
 		return pwb_error_set(err, PWB_ELOCAL,
 				     "'%s' is a local account (in /etc/passwd or another NSS "
 				     "source)",
@@ -377,12 +607,12 @@ int pwb_user_create(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 		r = pwb_ids_alloc_uid(txn, &u->uid, err);
 	else
 		r = pwb_ids_check_uid(txn, u->uid, err);
-	if (r < 0)
-		return r;
-	r = settle_gid(txn, u, 0, err);
-	if (r < 0)
-		return r;
-	r = fill_defaults(txn, u, err);
+	if (r == 0)
+		r = settle_gid(txn, u, NULL, err);
+	if (r == 0)
+		r = settle_home(txn, u, NULL, err);
+	if (r == 0)
+		r = settle_shell(txn, u, NULL, err);
 	if (r < 0)
 		return r;
 	/* Created with an identity (JIT) it is bound now; without one (SCIM,
@@ -438,8 +668,9 @@ int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 		r = check_unique(txn, u, u->id, err);
 	if (r < 0)
 		goto out;
-	if (strcmp(old.name, u->name) != 0 && pwb_ids_user_name_is_local(u->name)) {
-		r = pwb_error_set(err, PWB_ELOCAL, "'%s' is a local account", u->name);
+	if (strcmp(old.name, u->name) != 0 && (r = pwb_ids_user_name_is_local(u->name, err)) != 0) {
+		if (r > 0)
+			r = pwb_error_set(err, PWB_ELOCAL, "'%s' is a local account", u->name);
 		goto out;
 	}
 	if (u->uid == 0)
@@ -452,13 +683,20 @@ int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 		if (r < 0)
 			goto out;
 	}
-	r = settle_gid(txn, u, old.private_group ? old.gid : 0, err);
+	r = settle_gid(txn, u, &old, err);
 	if (r == 0 && old.private_group && (!u->private_group || u->gid != old.gid))
 		r = pwb_ids_retire(txn, 'g', old.gid, err);
-	if (r == 0 && u->private_group && old.private_group && strcmp(old.name, u->name) != 0)
+	if (r == 0 && u->private_group && old.private_group && u->gid == old.gid &&
+	    strcmp(old.name, u->name) != 0)
 		r = check_private_group_name(txn, u->name, err);
 	if (r == 0)
-		r = fill_defaults(txn, u, err);
+		r = settle_home(txn, u, &old, err);
+	/* The old path keeps the old owner's files: only this user may return. */
+	if (r == 0 && old.home && strcmp(old.home, u->home) != 0 &&
+	    home_held_by(txn, old.home, old.id))
+		r = retire_home(txn, old.home, old.id, err);
+	if (r == 0)
+		r = settle_shell(txn, u, &old, err);
 	if (r < 0)
 		goto out;
 	/* Only pwb_user_bind changes who the account belongs to. */
@@ -586,6 +824,74 @@ static int log_user_groups(struct pwb_txn *txn, const char *user_id, struct pwb_
 	return pwb_kv_dup_foreach(txn, DBI_MEMBER_OF, user_id, PWB_ID_LEN, log_one_group, &c, err);
 }
 
+/* The keys a damaged record had, recovered from the indexes. */
+struct damaged_keys {
+	char name[PWB_NAME_MAX + 1];
+	uint32_t uid;
+	bool have_uid;
+	char *home;
+};
+
+static void note_damaged_key(enum pwb_dbi dbi, const void *key, size_t klen, void *ctx)
+{
+	struct damaged_keys *k = ctx;
+	const unsigned char *p = key;
+
+	if (dbi == DBI_USER_NAME && klen <= PWB_NAME_MAX) {
+		memcpy(k->name, key, klen);
+		k->name[klen] = '\0';
+	} else if (dbi == DBI_USER_UID && klen == 4) {
+		k->uid = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		k->have_uid = true;
+	} else if (dbi == DBI_USER_HOME && !k->home) {
+		k->home = strndup(key, klen);
+	}
+}
+
+/* Removes a user whose record cannot be decoded: its index entries are
+ * found by value, and what they name (uid, its private gid, home) is
+ * retired as for any deleted user. */
+static int delete_damaged(struct pwb_txn *txn, const char *id, struct pwb_error *err)
+{
+	static const enum pwb_dbi indexes[] = {DBI_USER_NAME, DBI_USER_UNAME, DBI_USER_UID,
+					       DBI_USER_EXT,  DBI_USER_HOME,  DBI_USER_SUBJECT};
+	struct pwb_change change = {.kind = 'u', .what = PWB_CH_ALL};
+	struct group_log_ctx c = {txn, err, id};
+	struct damaged_keys k = {0};
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < PWB_ARRAY_SIZE(indexes); i++)
+		r = pwb_kv_del_by_value(txn, indexes[i], id, PWB_ID_LEN, note_damaged_key, &k, err);
+	if (r == 0)
+		r = pwb_kv_dup_foreach(txn, DBI_MEMBER_OF, id, PWB_ID_LEN, log_one_group, &c, err);
+	if (r == 0)
+		r = pwb_kv_del(txn, DBI_MEMBER_OF, id, PWB_ID_LEN, err);
+	if (r == 0)
+		r = pwb_kv_del(txn, DBI_USERS, id, PWB_ID_LEN, err);
+	/* gid = uid is never another's: it was this user's private group or
+	 * unused (allocation skips a uid that is some group's gid). */
+	if (r == 0 && k.have_uid)
+		r = pwb_ids_retire(txn, 'u', k.uid, err);
+	if (r == 0 && k.have_uid)
+		r = pwb_ids_retire(txn, 'g', k.uid, err);
+	if (r == 0 && k.home)
+		r = retire_home(txn, k.home, id, err);
+	free(k.home);
+	if (r < 0)
+		return r;
+	pwb_log(LOG_WARNING, "pwb store: removed the damaged record of user %s (%s)", id,
+		k.name[0] ? k.name : "name unknown");
+	memcpy(change.id, id, sizeof(change.id));
+	if (k.name[0] && k.have_uid) {
+		memcpy(change.old_name, k.name, sizeof(change.old_name));
+		change.old_num = change.old_gid = k.uid;
+		/* Its private group's lines, unless a pwb group has that name. */
+		change.old_private = !pwb_kv_exists(txn, DBI_GROUP_NAME, k.name, strlen(k.name));
+	}
+	return pwb_change_log(txn, &change, err);
+}
+
 int pwb_user_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 {
 	struct pwb_user old = {0};
@@ -594,12 +900,17 @@ int pwb_user_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 	int r;
 
 	r = pwb_user_get(txn, id, &old, err);
+	if (r == PWB_EDAMAGED)
+		return delete_damaged(txn, old.id, err);
 	if (r < 0)
 		goto out;
 	/* Memberships go first: each group's line changes. */
 	r = pwb_kv_dup_foreach(txn, DBI_MEMBER_OF, old.id, PWB_ID_LEN, log_one_group, &c, err);
 	if (r == 0)
 		r = pwb_kv_del(txn, DBI_MEMBER_OF, old.id, PWB_ID_LEN, err);
+	/* The home keeps the user's files: never another user's. */
+	if (r == 0 && old.home && home_held_by(txn, old.home, old.id))
+		r = retire_home(txn, old.home, old.id, err);
 	if (r == 0)
 		r = del_indexes(txn, &old, err);
 	if (r == 0)
@@ -644,8 +955,15 @@ static int user_walk_one(const void *key, size_t klen, const void *val, size_t v
 	text = strndup(val, vlen);
 	if (!text)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
-	if (pwb_user_decode(id, text, &u) < 0)
-		return pwb_error_set(err, PWB_ESTORE, "user %s: damaged record", id);
+	/* One bad record must not hide every other user (list, export,
+	 * publishing): report it and go on. */
+	if (pwb_user_decode(id, text, &u) < 0) {
+		pwb_log(LOG_ERR,
+			"pwb store: user %s: damaged record skipped (pwbadm delete-user removes "
+			"it)",
+			id);
+		return 0;
+	}
 	r = w->cb(&u, w->ctx);
 	pwb_user_clear(&u);
 	return r;
@@ -656,6 +974,171 @@ int pwb_user_foreach(struct pwb_txn *txn, pwb_user_cb cb, void *ctx, struct pwb_
 	struct user_walk w = {cb, ctx};
 
 	return pwb_kv_foreach(txn, DBI_USERS, user_walk_one, &w, err);
+}
+
+/* ---- format upgrade and policy audit ---- */
+
+struct index_homes {
+	struct pwb_txn *txn;
+	struct pwb_error *err;
+};
+
+static int index_one_home(const struct pwb_user *u, void *ctx)
+{
+	struct index_homes *c = ctx;
+	_cleanup_free_ char *holder = NULL;
+	int r;
+
+	if (!u->home)
+		return 0;
+	r = pwb_kv_get(c->txn, DBI_USER_HOME, u->home, strlen(u->home), &holder, NULL, false,
+		       c->err);
+	if (r == 0) {
+		/* Two users of an old store share a path: the first keeps it;
+		 * pwbadm check reports the other. */
+		pwb_log(LOG_WARNING, "pwb store: upgrade: user %s shares home %s with user %s",
+			u->name, u->home, holder);
+		return 0;
+	}
+	if (r != PWB_ENOTFOUND)
+		return r;
+	return pwb_kv_put(c->txn, DBI_USER_HOME, u->home, strlen(u->home), u->id, PWB_ID_LEN,
+			  c->err);
+}
+
+int pwb_user_index_homes(struct pwb_txn *txn, struct pwb_error *err)
+{
+	struct index_homes c = {txn, err};
+
+	return pwb_user_foreach(txn, index_one_home, &c, err);
+}
+
+struct audit {
+	struct pwb_txn *txn;
+	pwb_audit_cb cb;
+	void *ctx;
+	struct pwb_error *err;
+};
+
+static int audit_report(struct audit *a, const struct pwb_user *u, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int audit_report(struct audit *a, const struct pwb_user *u, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return a->cb('u', u->id, u->name, msg, a->ctx);
+}
+
+/* The primary gid as settle_gid() would judge it on create, except that
+ * the user's own uid and the own entries in the snapshot are its own. */
+static int audit_gid(struct audit *a, const struct pwb_user *u)
+{
+	_cleanup_free_ char *group_id = NULL;
+	struct pwb_error e = {0};
+	char local[PWB_NAME_MAX + 64] = "";
+	unsigned char key[4];
+	int r;
+
+	pwb_be32(u->gid, key);
+	r = pwb_kv_get(a->txn, DBI_GROUP_GID, key, sizeof(key), &group_id, NULL, false, &e);
+	if (r == 0) {
+		r = check_group_primary(a->txn, u, group_id, &e);
+		return r < 0 ? audit_report(a, u, "%s", e.msg) : 0;
+	}
+	if (u->gid != u->uid)
+		return audit_report(a, u,
+				    "primary gidNumber %u is neither the user's own group nor a "
+				    "pwb group",
+				    u->gid);
+	if (pwb_store_gid_retired(a->txn, u->gid))
+		return audit_report(a, u, "private gidNumber %u is retired", u->gid);
+	r = pwb_ids_gid_is_local(u->gid, local, sizeof(local), &e);
+	if (r < 0)
+		return audit_report(a, u, "%s", e.msg);
+	if (r > 0 && strcmp(local, u->name) != 0)
+		return audit_report(a, u, "private gidNumber %u is also the local group '%s'",
+				    u->gid, local);
+	memset(&e, 0, sizeof(e));
+	if (u->private_group && pwb_policy_group_name(a->txn->st->cfg, u->name, &e) < 0)
+		return audit_report(a, u, "private group: %s", e.msg);
+	return 0;
+}
+
+static int audit_home(struct audit *a, const struct pwb_user *u)
+{
+	_cleanup_free_ char *norm = NULL, *holder = NULL;
+	struct pwb_error e = {0};
+
+	if (!u->home)
+		return audit_report(a, u, "no homeDirectory");
+	if (pwb_policy_home(a->txn->st->cfg, u->home, &norm, &e) < 0)
+		return audit_report(a, u, "%s", e.msg);
+	if (strcmp(norm, u->home) != 0)
+		return audit_report(a, u, "homeDirectory '%s' is not normalised ('%s')", u->home,
+				    norm);
+	if (pwb_kv_get(a->txn, DBI_USER_HOME, u->home, strlen(u->home), &holder, NULL, false,
+		       NULL) == 0 &&
+	    strcmp(holder, u->id) != 0)
+		return audit_report(a, u, "homeDirectory '%s' is also the home of user %s", u->home,
+				    holder);
+	return 0;
+}
+
+static int audit_user(const struct pwb_user *u, void *ctx)
+{
+	struct audit *a = ctx;
+	struct pwb_error e = {0};
+	int r;
+
+	if ((r = audit_gid(a, u)) != 0 || (r = audit_home(a, u)) != 0)
+		return r;
+	if (u->shell && pwb_policy_shell(u->shell, &e) < 0 &&
+	    (r = audit_report(a, u, "%s", e.msg)) != 0)
+		return r;
+	memset(&e, 0, sizeof(e));
+	if (pwb_attrs_check(u->attrs, u->name, &e) < 0)
+		return audit_report(a, u, "%s", e.msg);
+	return 0;
+}
+
+static int audit_damaged(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			 struct pwb_error *err)
+{
+	struct audit *a = ctx;
+	char id[PWB_ID_LEN + 1];
+	_cleanup_free_ char *text = NULL;
+	struct pwb_user u;
+
+	if (klen != PWB_ID_LEN)
+		return 0;
+	memcpy(id, key, PWB_ID_LEN);
+	id[PWB_ID_LEN] = '\0';
+	text = strndup(val, vlen);
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	if (pwb_user_decode(id, text, &u) == 0) {
+		pwb_user_clear(&u);
+		return 0;
+	}
+	return a->cb('u', id, NULL, "damaged record (pwbadm delete-user removes it)", a->ctx);
+}
+
+int pwb_store_policy_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err)
+{
+	struct audit a = {txn, cb, ctx, err};
+	int r;
+
+	r = pwb_kv_foreach(txn, DBI_USERS, audit_damaged, &a, err);
+	if (r == 0)
+		r = pwb_user_foreach(txn, audit_user, &a, err);
+	if (r == 0)
+		r = pwb_group_audit(txn, cb, ctx, err);
+	return r;
 }
 
 int pwb_store_count(struct pwb_txn *txn, int dbi, uint64_t *count, struct pwb_error *err)

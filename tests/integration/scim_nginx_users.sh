@@ -182,7 +182,12 @@ tap_check "DELETE leaves the home directory on disk" test -f "$PWB_HOME_ROOT/ali
 tap_check_fails "deleted: gone from NSS ($PWB_NSS_VIA)" scim_nss passwd alice
 tap_check_fails "deleted: its UID resolves to nobody ($PWB_NSS_VIA)" scim_nss passwd "$alice_uid"
 scim_req POST /Users "$(scim_user_json alice@example.com)"
-tap_is "the name can be provisioned again" "$SCIM_STATUS" 201
+scim_is_error "the name again, with the old default home: 409" 409 uniqueness
+tap_like "... naming homeDirectory (the old home keeps the deleted user's files)" \
+	"$(scim_jq .detail)" "homeDirectory.*retired"
+scim_req POST /Users "$(scim_user_json alice@example.com \
+	'"urn:pwb:params:scim:schemas:extension:posix:1.0:User":{"homeDirectory":"'"$PWB_HOME_ROOT"'/alice2"}')"
+tap_is "the name can be provisioned again (with a new home)" "$SCIM_STATUS" 201
 tap_check "but the old UID is retired, not reused" \
 	test "$(scim_jq '."urn:pwb:params:scim:schemas:extension:posix:1.0:User".uidNumber')" != "$alice_uid"
 scim_req DELETE "/Users/$carol"

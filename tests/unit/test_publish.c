@@ -4,6 +4,7 @@
  * (testutil_store.c), not with the publisher's own code. */
 #include <check.h>
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,7 +261,11 @@ START_TEST(incremental_equals_full_rebuild)
 
 		snprintf(name, sizeof(name), "user%d", u);
 		if (!alive[u]) {
-			test_add_user(ts.st, name);
+			char home[PATH_MAX];
+
+			/* A deleted user's home stays retired: each one gets its own. */
+			snprintf(home, sizeof(home), "%s/home/%s-%d", ts.dir, name, i);
+			test_add_user_at(ts.st, name, home);
 			alive[u] = 1;
 			locked[u] = 0;
 			continue;

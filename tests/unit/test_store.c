@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "cleanup.h"
 #include "store.h"
+#include "store_internal.h"
+#include "store_records.h"
 #include "testutil.h"
 #include "token.h"
 
@@ -229,15 +233,17 @@ START_TEST(deleted_uid_is_never_reused)
 	struct pwb_user u = {0}, got = {0};
 	struct pwb_error err = {0};
 	uint32_t first = test_add_user(ts.st, "gina");
-	char id[64];
+	char id[64], home[PATH_MAX];
 
 	ck_assert_int_eq(lookup(0, "gina", &got), 0);
 	strcpy(id, got.id);
 	pwb_user_clear(&got);
 	ck_assert_int_eq(pwb_store_write(ts.st, delete_fn, id, &err), 0);
 	ck_assert_int_eq(lookup(0, "gina", &got), PWB_ENOTFOUND);
-	/* a new user (even with the same name) gets a new uid */
-	ck_assert_uint_ne(test_add_user(ts.st, "gina"), first);
+	/* a new user (even with the same name) gets a new uid; the old home
+	 * stays retired, so the new one needs another */
+	snprintf(home, sizeof(home), "%s/home/gina2", ts.dir);
+	ck_assert_uint_ne(test_add_user_at(ts.st, "gina", home), first);
 	/* and asking for the old uid explicitly is refused */
 	strcpy(u.name, "hank");
 	u.uid = first;
@@ -355,7 +361,7 @@ START_TEST(groups_and_membership)
 		strcpy(dup.g.name, "lena");
 		ck_assert_int_eq(pwb_store_write(ts.st, group_fn, &dup, &err), PWB_EEXIST);
 		pwb_group_clear(&dup.g);
-		strcpy(dup.g.name, "root"); /* a local group */
+		strcpy(dup.g.name, "daemon"); /* a local group */
 		ck_assert_int_eq(pwb_store_write(ts.st, group_fn, &dup, &err), PWB_ELOCAL);
 		pwb_group_clear(&dup.g);
 	}
@@ -767,6 +773,563 @@ START_TEST(missing_store_user_is_a_clear_error)
 }
 END_TEST
 
+/* ---- the store's policy (issue 12) ---- */
+
+static int group_create_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_group_create(txn, ctx, err);
+}
+
+static int group_update_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_group_update(txn, ctx, err);
+}
+
+/* Creates a user named name with the given gid/home/shell (each may be
+ * 0/NULL); returns the store's answer, the record is cleared. */
+static int try_user(const char *name, uint32_t gid, const char *home, const char *shell,
+		    struct pwb_error *err)
+{
+	struct pwb_user u = {0};
+	int r;
+
+	snprintf(u.name, sizeof(u.name), "%s", name);
+	u.gid = gid;
+	u.home = home ? strdup(home) : NULL;
+	u.shell = shell ? strdup(shell) : NULL;
+	u.active = true;
+	r = create_user(&u, err);
+	pwb_user_clear(&u);
+	return r;
+}
+
+static int try_group(const char *name, uint32_t gid, struct pwb_group *out, struct pwb_error *err)
+{
+	struct pwb_group g = {0};
+	int r;
+
+	snprintf(g.name, sizeof(g.name), "%s", name);
+	g.gid = gid;
+	memset(err, 0, sizeof(*err));
+	r = pwb_store_write(ts.st, group_create_fn, &g, err);
+	if (out)
+		*out = g;
+	else
+		pwb_group_clear(&g);
+	return r;
+}
+
+#define assert_refused(call, code, word)                                                           \
+	do {                                                                                       \
+		int r_ = (call);                                                                   \
+		ck_assert_msg(r_ == (code), "%s: got %d (%s)", #call, r_, err.msg);                \
+		ck_assert_msg(strstr(err.msg, (word)) != NULL, "'%s' lacks '%s'", err.msg,         \
+			      (word));                                                             \
+	} while (0)
+
+START_TEST(primary_gid_is_own_or_a_pwb_group)
+{
+	struct pwb_user a = {0}, got = {0};
+	struct pwb_group g = {0}, far = {0};
+	struct pwb_error err = {0};
+	uint32_t a_uid = test_add_user(ts.st, "anna");
+
+	ck_assert_int_eq(try_group("analysts", 0, &g, &err), 0);
+	/* local groups: shadow, sudo, disk (and any other) */
+	assert_refused(try_user("mallory", 42, NULL, NULL, &err), PWB_EINVAL, "gidNumber 42");
+	assert_refused(try_user("mallory", 27, NULL, NULL, &err), PWB_EINVAL, "gidNumber 27");
+	assert_refused(try_user("mallory", 6, NULL, NULL, &err), PWB_EINVAL, "gidNumber 6");
+	assert_refused(try_user("mallory", 0xffffffffu - 1, NULL, NULL, &err), PWB_EINVAL,
+		       "gidNumber");
+	/* another user's private group */
+	assert_refused(try_user("mallory", a_uid, NULL, NULL, &err), PWB_EINVAL, "gidNumber");
+	/* a pwb group inside the range is fine */
+	ck_assert_msg(try_user("bert", g.gid, NULL, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(lookup(0, "bert", &got), 0);
+	ck_assert_uint_eq(got.gid, g.gid);
+	ck_assert(!got.private_group);
+	pwb_user_clear(&got);
+	/* a pwb group outside group-provisioning-start-gid..end-gid is not */
+	ck_assert_msg(try_group("faraway", 45000, &far, &err) == 0, "%s", err.msg);
+	assert_refused(try_user("mallory", 45000, NULL, NULL, &err), PWB_EINVAL, "outside");
+	/* update: the same rules */
+	ck_assert_int_eq(lookup(0, "anna", &a), 0);
+	a.gid = 42;
+	memset(&err, 0, sizeof(err));
+	assert_refused(pwb_store_write(ts.st, update_fn, &a, &err), PWB_EINVAL, "gidNumber 42");
+	a.gid = g.gid;
+	ck_assert_msg(pwb_store_write(ts.st, update_fn, &a, &err) == 0, "%s", err.msg);
+	/* and back to its own group (gid = uid) */
+	a.gid = a_uid;
+	ck_assert_msg(pwb_store_write(ts.st, update_fn, &a, &err) == 0, "%s", err.msg);
+	ck_assert(a.private_group);
+	pwb_user_clear(&a);
+	pwb_group_clear(&g);
+	pwb_group_clear(&far);
+}
+END_TEST
+
+START_TEST(home_and_shell_policy)
+{
+	struct pwb_user got = {0};
+	struct pwb_error err = {0};
+	char home[PATH_MAX], want[PATH_MAX];
+	static const char *const bad[] = {"/etc/systemd/system/ssh.service.d",
+					  "/root",
+					  "/root/.ssh",
+					  "/etc",
+					  "/usr/local/bin",
+					  "/var/spool/cron/crontabs",
+					  "relative/home"};
+	size_t i;
+
+	for (i = 0; i < PWB_ARRAY_SIZE(bad); i++)
+		assert_refused(try_user("mallory", 0, bad[i], NULL, &err), PWB_EINVAL,
+			       "homeDirectory");
+	snprintf(home, sizeof(home), "%s/home/../etc", ts.dir);
+	assert_refused(try_user("mallory", 0, home, NULL, &err), PWB_EINVAL, "homeDirectory");
+	/* the home root itself is no home */
+	snprintf(home, sizeof(home), "%s/home", ts.dir);
+	assert_refused(try_user("mallory", 0, home, NULL, &err), PWB_EINVAL, "homeDirectory");
+	/* stored normalised */
+	snprintf(home, sizeof(home), "%s//home/./carla/", ts.dir);
+	snprintf(want, sizeof(want), "%s/home/carla", ts.dir);
+	ck_assert_msg(try_user("carla", 0, home, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(lookup(0, "carla", &got), 0);
+	ck_assert_str_eq(got.home, want);
+	pwb_user_clear(&got);
+	/* shells: only those in /etc/shells */
+	assert_refused(try_user("mallory", 0, NULL, "/tmp/evil", &err), PWB_EINVAL, "loginShell");
+	assert_refused(try_user("mallory", 0, NULL, "bash", &err), PWB_EINVAL, "loginShell");
+	ck_assert_msg(try_user("dora", 0, NULL, "/bin/sh", &err) == 0, "%s", err.msg);
+}
+END_TEST
+
+struct homes {
+	char list[1024];
+};
+
+static int collect_home(const char *home, const char *id, void *ctx)
+{
+	struct homes *h = ctx;
+
+	snprintf(h->list + strlen(h->list), sizeof(h->list) - strlen(h->list), "%s=%s;", home, id);
+	return 0;
+}
+
+static int homes_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_store_retired_homes_foreach(txn, collect_home, ctx, err);
+}
+
+static int retire_home_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct homes *h = ctx;
+
+	return pwb_store_retire_home(txn, h->list, "00000000-0000-4000-8000-000000000000", err);
+}
+
+START_TEST(home_is_bound_to_the_user)
+{
+	struct homes homes;
+	struct pwb_user u = {0}, got = {0};
+	struct pwb_error err = {0};
+	char alice_home[PATH_MAX], other[PATH_MAX];
+
+	snprintf(alice_home, sizeof(alice_home), "%s/home/alice", ts.dir);
+	test_add_user(ts.st, "alice");
+	/* rename alice to alicia: her home stays hers */
+	ck_assert_int_eq(lookup(0, "alice", &u), 0);
+	strcpy(u.name, "alicia");
+	free(u.home);
+	u.home = NULL;
+	ck_assert_msg(pwb_store_write(ts.st, update_fn, &u, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(u.home, alice_home);
+	/* a new alice does not get it: not by default, not explicitly */
+	assert_refused(try_user("alice", 0, NULL, NULL, &err), PWB_EEXIST, "held by user 'alicia'");
+	ck_assert_ptr_nonnull(strstr(err.msg, "default homeDirectory"));
+	assert_refused(try_user("alice", 0, alice_home, NULL, &err), PWB_EEXIST, "homeDirectory");
+	/* nor by an update of another user */
+	test_add_user(ts.st, "bob");
+	ck_assert_int_eq(lookup(0, "bob", &got), 0);
+	free(got.home);
+	got.home = strdup(alice_home);
+	assert_refused(pwb_store_write(ts.st, update_fn, &got, &err), PWB_EEXIST, "alicia");
+	pwb_user_clear(&got);
+	/* alicia moves to another home: the old path is retired, but hers to
+	 * come back to */
+	snprintf(other, sizeof(other), "%s/home/alicia", ts.dir);
+	free(u.home);
+	u.home = strdup(other);
+	ck_assert_msg(pwb_store_write(ts.st, update_fn, &u, &err) == 0, "%s", err.msg);
+	assert_refused(try_user("alice", 0, alice_home, NULL, &err), PWB_EEXIST, "retired");
+	free(u.home);
+	u.home = strdup(alice_home);
+	ck_assert_msg(pwb_store_write(ts.st, update_fn, &u, &err) == 0, "%s", err.msg);
+	/* deleted: the path stays retired */
+	ck_assert_int_eq(pwb_store_write(ts.st, delete_fn, u.id, &err), 0);
+	assert_refused(try_user("alice", 0, NULL, NULL, &err), PWB_EEXIST, "retired");
+	ck_assert_ptr_nonnull(strstr(err.msg, "set homeDirectory explicitly"));
+	snprintf(other, sizeof(other), "%s/home/alice2", ts.dir);
+	ck_assert_msg(try_user("alice", 0, other, NULL, &err) == 0, "%s", err.msg);
+	/* retired homes are listed for export (with their former holder) */
+	memset(&homes, 0, sizeof(homes));
+	ck_assert_int_eq(pwb_store_read(ts.st, homes_fn, &homes, &err), 0);
+	ck_assert_msg(strstr(homes.list, alice_home) && strstr(homes.list, u.id), "%s", homes.list);
+	/* and can be retired on import, but not while a user holds the path */
+	strcpy(homes.list, other);
+	ck_assert_int_eq(pwb_store_write(ts.st, retire_home_fn, &homes, &err), PWB_EEXIST);
+	snprintf(homes.list, sizeof(homes.list), "%s/home/imported", ts.dir);
+	ck_assert_msg(pwb_store_write(ts.st, retire_home_fn, &homes, &err) == 0, "%s", err.msg);
+	assert_refused(try_user("ivan", 0, homes.list, NULL, &err), PWB_EEXIST, "retired");
+	pwb_user_clear(&u);
+}
+END_TEST
+
+START_TEST(group_names_policy)
+{
+	static const char *const denied[] = {"admin", "wheel",	 "docker", "lxd",
+					     "sudo",  "sudoers", "kvm",	   "libvirt"};
+	struct pwb_group g = {0};
+	struct pwb_error err = {0};
+	size_t i;
+
+	for (i = 0; i < PWB_ARRAY_SIZE(denied); i++)
+		assert_refused(try_group(denied[i], 0, NULL, &err), PWB_EINVAL,
+			       "group-provisioning-deny-names");
+	/* a local group's name (not in the deny list) */
+	assert_refused(try_group("daemon", 0, NULL, &err), PWB_ELOCAL, "local group");
+	/* a rename is checked too */
+	ck_assert_int_eq(try_group("data", 0, &g, &err), 0);
+	strcpy(g.name, "docker");
+	memset(&err, 0, sizeof(err));
+	assert_refused(pwb_store_write(ts.st, group_update_fn, &g, &err), PWB_EINVAL, "deny-names");
+	pwb_group_clear(&g);
+	/* and a user's private group */
+	assert_refused(try_user("lxd", 0, NULL, NULL, &err), PWB_EINVAL, "deny-names");
+}
+END_TEST
+
+START_TEST(group_deny_list_is_case_insensitive)
+{
+	struct pwb_error err = {0};
+
+	teardown();
+	test_store_setup(&ts, 20000, 29999, "group-provisioning-deny-names=Research, SECRET\n");
+	assert_refused(try_group("research", 0, NULL, &err), PWB_EINVAL, "deny-names");
+	assert_refused(try_group("secret", 0, NULL, &err), PWB_EINVAL, "deny-names");
+	ck_assert_msg(try_group("admin", 0, NULL, &err) == 0, "%s", err.msg);
+}
+END_TEST
+
+/* {"a":{"a":...}} depth levels deep */
+static json_t *nested(int depth)
+{
+	json_t *v = json_string("x");
+	int i;
+
+	for (i = 0; i < depth; i++)
+		v = json_pack("{s:o}", "a", v);
+	return v;
+}
+
+START_TEST(attrs_are_bounded)
+{
+	struct pwb_user u = {0};
+	struct pwb_group g = {0};
+	struct pwb_error err = {0};
+	char *big = malloc(70 * 1024);
+
+	strcpy(u.name, "deep");
+	u.active = true;
+	u.attrs = json_pack("{s:o}", "evil", nested(2047));
+	assert_refused(create_user(&u, &err), PWB_EINVAL, "attribute 'evil'");
+	json_decref(u.attrs);
+	u.attrs = json_pack("{s:o}", "fine", nested(32));
+	ck_assert_msg(create_user(&u, &err) == 0, "%s", err.msg);
+	json_decref(u.attrs);
+	/* update too */
+	u.attrs = json_pack("{s:o}", "evil", nested(33));
+	assert_refused(pwb_store_write(ts.st, update_fn, &u, &err), PWB_EINVAL, "evil");
+	json_decref(u.attrs);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', 70 * 1024 - 1);
+	big[70 * 1024 - 1] = '\0';
+	u.attrs = json_pack("{s:s,s:s}", "small", "x", "huge", big);
+	assert_refused(pwb_store_write(ts.st, update_fn, &u, &err), PWB_EINVAL, "'huge'");
+	pwb_user_clear(&u);
+	strcpy(g.name, "deepgroup");
+	g.attrs = json_pack("{s:o}", "members2", nested(100));
+	memset(&err, 0, sizeof(err));
+	assert_refused(pwb_store_write(ts.st, group_create_fn, &g, &err), PWB_EINVAL, "members2");
+	pwb_group_clear(&g);
+	free(big);
+}
+END_TEST
+
+/* Test-only: overwrites a record with text that cannot be decoded, as a
+ * record stored before the bounds (or damaged on disk) would be. */
+struct plant {
+	enum pwb_dbi dbi;
+	const char *key;
+	const char *text;
+};
+
+static int plant_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct plant *p = ctx;
+
+	return pwb_kv_put(txn, p->dbi, p->key, strlen(p->key), p->text, strlen(p->text), err);
+}
+
+static void plant(enum pwb_dbi dbi, const char *key, const char *text)
+{
+	struct plant p = {dbi, key, text};
+	struct pwb_error err = {0};
+
+	ck_assert_msg(pwb_store_write(ts.st, plant_fn, &p, &err) == 0, "%s", err.msg);
+}
+
+struct names {
+	char list[512];
+	int damaged;
+};
+
+static int list_name(const struct pwb_user *u, void *ctx)
+{
+	struct names *n = ctx;
+
+	strcat(n->list, u->name);
+	strcat(n->list, ",");
+	return 0;
+}
+
+static int list_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_user_foreach(txn, list_name, ctx, err);
+}
+
+static int audit_collect(char kind, const char *id, const char *name, const char *msg, void *ctx)
+{
+	struct names *n = ctx;
+	char line[600];
+
+	snprintf(line, sizeof(line), "%c:%s:%s;", kind, name ? name : "?", msg);
+	if (strlen(n->list) + strlen(line) < sizeof(n->list))
+		strcat(n->list, line);
+	if (!name)
+		n->damaged++;
+	return 0;
+}
+
+static int audit_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_store_policy_audit(txn, audit_collect, ctx, err);
+}
+
+static int log_user_change_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct pwb_change c = {.kind = 'u', .what = PWB_CH_ALL};
+
+	memcpy(c.id, ctx, PWB_ID_LEN);
+	return pwb_change_log(txn, &c, err);
+}
+
+static int delete_by_name_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct pwb_user u = {0};
+	int r = pwb_user_get_by_name(txn, ctx, &u, err);
+
+	/* what pwbadm delete-user does with a damaged record */
+	if (r == PWB_EDAMAGED)
+		r = pwb_user_delete(txn, u.id, err);
+	else if (r == 0)
+		r = -1;
+	pwb_user_clear(&u);
+	return r;
+}
+
+START_TEST(damaged_record_is_skipped_and_deletable)
+{
+	struct pwb_user u = {0}, got = {0};
+	struct group_op op = {0};
+	struct names n = {0};
+	struct pwb_error err = {0};
+	char nss[PATH_MAX], *line;
+	uint32_t uid;
+
+	uid = test_add_user(ts.st, "victim");
+	test_add_user(ts.st, "bystander");
+	ck_assert_int_eq(lookup(0, "victim", &u), 0);
+	strcpy(op.user_id, u.id);
+	strcpy(op.g.name, "team");
+	ck_assert_int_eq(pwb_store_write(ts.st, group_fn, &op, &err), 0);
+	op.which = 1;
+	ck_assert_int_eq(pwb_store_write(ts.st, group_fn, &op, &err), 0);
+	/* the record nested past Jansson's limit, as main stored it */
+	plant(DBI_USERS, u.id, "{\"name\":\"victim\",\"attrs\":[[[[[[[[[[[[");
+	ck_assert_int_eq(lookup(0, "victim", &got), PWB_EDAMAGED);
+	ck_assert_str_eq(got.id, u.id);
+	ck_assert_str_eq(got.name, "victim");
+	pwb_user_clear(&got);
+	/* list goes on */
+	ck_assert_int_eq(pwb_store_read(ts.st, list_fn, &n, &err), 0);
+	ck_assert_str_eq(n.list, "bystander,");
+	/* incremental publishing of changes that name it goes on: its own
+	 * (skipped) and its group's (rendered without it) */
+	ck_assert_int_eq(pwb_store_write(ts.st, log_user_change_fn, u.id, &err), 0);
+	ck_assert_int_eq(lookup(0, "bystander", &got), 0);
+	strcpy(op.user_id, got.id);
+	pwb_user_clear(&got);
+	ck_assert_int_eq(pwb_store_write(ts.st, group_fn, &op, &err), 0);
+	snprintf(nss, sizeof(nss), "%s/db/nss", ts.dir);
+	line = test_snapshot_get(nss, 0, "g.team");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(strstr(line, ":bystander") && !strstr(line, "victim"), "%s", line);
+	free(line);
+	strcpy(op.user_id, u.id);
+	/* publishing goes on: a change to the group (renders its members) and
+	 * a new user both reach the snapshot, and a full rebuild works */
+	test_add_user(ts.st, "newcomer");
+	line = test_snapshot_get(nss, 0, "p.newcomer");
+	ck_assert_ptr_nonnull(line);
+	free(line);
+	ck_assert_msg(pwb_store_publish_all(ts.st, &err) == 0, "%s", err.msg);
+	line = test_snapshot_get(nss, 0, "p.newcomer");
+	ck_assert_ptr_nonnull(line);
+	free(line);
+	/* audit names it */
+	memset(&n, 0, sizeof(n));
+	ck_assert_int_eq(pwb_store_read(ts.st, audit_fn, &n, &err), 0);
+	ck_assert_int_eq(n.damaged, 1);
+	/* delete-user by name removes it, its indexes and memberships */
+	ck_assert_msg(pwb_store_write(ts.st, delete_by_name_fn, "victim", &err) == 0, "%s",
+		      err.msg);
+	ck_assert_int_eq(lookup(0, "victim", &got), PWB_ENOTFOUND);
+	ck_assert(pwb_store_read(ts.st, count_members_fn, &op, &err) == 0);
+	ck_assert_int_eq(op.count, 1); /* bystander only */
+	line = test_snapshot_get(nss, 0, "p.victim");
+	ck_assert_ptr_null(line);
+	/* its uid is retired like any deleted user's */
+	memset(&got, 0, sizeof(got));
+	strcpy(got.name, "victim");
+	got.uid = uid;
+	got.active = true;
+	ck_assert_int_eq(create_user(&got, &err), PWB_EEXIST);
+	pwb_user_clear(&got);
+	/* a damaged group is skipped and deletable too */
+	plant(DBI_GROUPS, op.g.id, "not json");
+	ck_assert_msg(pwb_store_publish_all(ts.st, &err) == 0, "%s", err.msg);
+	op.which = 3;
+	ck_assert_msg(pwb_store_write(ts.st, group_fn, &op, &err) == 0, "%s", err.msg);
+	line = test_snapshot_get(nss, 0, "g.team");
+	ck_assert_ptr_null(line);
+	pwb_user_clear(&u);
+}
+END_TEST
+
+START_TEST(audit_reports_records_from_before_the_policy)
+{
+	struct pwb_user u = {0};
+	struct names n = {0};
+	struct pwb_error err = {0};
+	char *text;
+
+	test_add_user(ts.st, "legacy");
+	ck_assert_int_eq(lookup(0, "legacy", &u), 0);
+	/* what main accepted: a local primary gid, a home in /etc, a shell
+	 * not in /etc/shells */
+	u.gid = 42;
+	u.private_group = false;
+	free(u.home);
+	u.home = strdup("/etc/systemd/system/ssh.service.d");
+	free(u.shell);
+	u.shell = strdup("/tmp/sh");
+	text = pwb_user_encode(&u);
+	plant(DBI_USERS, u.id, text);
+	free(text);
+	ck_assert_int_eq(pwb_store_read(ts.st, audit_fn, &n, &err), 0);
+	ck_assert_msg(strstr(n.list, "u:legacy:") && strstr(n.list, "gidNumber 42"), "%s", n.list);
+	ck_assert_msg(strstr(n.list, "homeDirectory"), "%s", n.list);
+	ck_assert_msg(strstr(n.list, "loginShell"), "%s", n.list);
+	/* the record can still be locked (unchanged values are not re-checked) */
+	u.active = false;
+	ck_assert_msg(pwb_store_write(ts.st, update_fn, &u, &err) == 0, "%s", err.msg);
+	pwb_user_clear(&u);
+	/* a clean store reports nothing */
+	teardown();
+	setup();
+	test_add_user(ts.st, "clean");
+	memset(&n, 0, sizeof(n));
+	ck_assert_int_eq(pwb_store_read(ts.st, audit_fn, &n, &err), 0);
+	ck_assert_str_eq(n.list, "");
+}
+END_TEST
+
+static int format_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	const char *v = ctx;
+
+	if (!v)
+		return pwb_kv_del(txn, DBI_META, "format", 6, err);
+	return pwb_kv_put(txn, DBI_META, "format", 6, v, strlen(v), err);
+}
+
+static int read_format_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	char **v = ctx;
+
+	return pwb_kv_get(txn, DBI_META, "format", 6, v, NULL, false, err);
+}
+
+static int drop_home_index_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_kv_del_by_value(txn, DBI_USER_HOME, ctx, PWB_ID_LEN, NULL, NULL, err);
+}
+
+static void reopen(int expect)
+{
+	struct pwb_error err = {0};
+
+	pwb_store_close(ts.st);
+	ts.st = NULL;
+	ck_assert_msg(pwb_store_open(&ts.cfg, &ts.st, &err) == expect, "%s", err.msg);
+	if (expect)
+		ck_assert_msg(strstr(err.msg, "newer"), "%s", err.msg);
+}
+
+START_TEST(store_format_upgrade_and_newer_refused)
+{
+	struct pwb_user u = {0};
+	struct pwb_error err = {0};
+	char *v = NULL;
+
+	ck_assert_int_eq(pwb_store_read(ts.st, read_format_fn, &v, &err), 0);
+	ck_assert_str_eq(v, "2");
+	free(v);
+	v = NULL;
+	/* a format 1 store: no version, no home index */
+	test_add_user(ts.st, "olduser");
+	ck_assert_int_eq(lookup(0, "olduser", &u), 0);
+	ck_assert_int_eq(pwb_store_write(ts.st, format_fn, NULL, &err), 0);
+	ck_assert_int_eq(pwb_store_write(ts.st, drop_home_index_fn, u.id, &err), 0);
+	reopen(0);
+	ck_assert_int_eq(pwb_store_read(ts.st, read_format_fn, &v, &err), 0);
+	ck_assert_str_eq(v, "2");
+	free(v);
+	/* the index was rebuilt: olduser's home is taken */
+	assert_refused(try_user("other", 0, u.home, NULL, &err), PWB_EEXIST, "olduser");
+	pwb_user_clear(&u);
+	/* a newer store is refused, and left as it is */
+	ck_assert_int_eq(pwb_store_write(ts.st, format_fn, "3", &err), 0);
+	pwb_store_close(ts.st);
+	ts.st = NULL;
+	ck_assert_int_eq(pwb_store_open(&ts.cfg, &ts.st, &err), PWB_ESTORE);
+	ck_assert_msg(strstr(err.msg, "newer"), "%s", err.msg);
+	ck_assert_ptr_null(ts.st); /* teardown copes */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store");
@@ -790,6 +1353,20 @@ int main(void)
 	tcase_add_test(tc, store_dir_permissions);
 	tcase_add_test(tc, missing_store_user_is_a_clear_error);
 	tcase_add_test(tc, files_belong_to_the_store_user);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("policy");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, primary_gid_is_own_or_a_pwb_group);
+	tcase_add_test(tc, home_and_shell_policy);
+	tcase_add_test(tc, home_is_bound_to_the_user);
+	tcase_add_test(tc, group_names_policy);
+	tcase_add_test(tc, group_deny_list_is_case_insensitive);
+	tcase_add_test(tc, attrs_are_bounded);
+	tcase_add_test(tc, damaged_record_is_skipped_and_deletable);
+	tcase_add_test(tc, audit_reports_records_from_before_the_policy);
+	tcase_add_test(tc, store_format_upgrade_and_newer_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -31,6 +31,8 @@ void test_store_teardown(struct test_store *ts);
 
 /* Creates an active user (and returns its uid), failing the test on error. */
 uint32_t test_add_user(struct pwb_store *st, const char *name);
+/* The same with an explicit home (a deleted user's default home is retired). */
+uint32_t test_add_user_at(struct pwb_store *st, const char *name, const char *home);
 
 /* Resolves the published snapshot through its levels into sorted
  * "key=value\n" text (shadow: the shadow files). Caller frees. */

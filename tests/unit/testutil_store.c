@@ -2,6 +2,7 @@
  * is independent of nss_pwb: it resolves levels the way snapshot.h says. */
 #include <check.h>
 #include <db.h>
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ void test_store_teardown(struct test_store *ts)
 struct add_ctx {
 	const char *name;
 	uint32_t uid;
+	const char *home;
 };
 
 static int add_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
@@ -54,6 +56,8 @@ static int add_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 
 	snprintf(u.name, sizeof(u.name), "%s", c->name);
 	u.active = true;
+	if (c->home && !(u.home = strdup(c->home)))
+		return -ENOMEM;
 	r = pwb_user_create(txn, &u, err);
 	c->uid = u.uid;
 	pwb_user_clear(&u);
@@ -62,7 +66,12 @@ static int add_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 
 uint32_t test_add_user(struct pwb_store *st, const char *name)
 {
-	struct add_ctx c = {name, 0};
+	return test_add_user_at(st, name, NULL);
+}
+
+uint32_t test_add_user_at(struct pwb_store *st, const char *name, const char *home)
+{
+	struct add_ctx c = {name, 0, home};
 	struct pwb_error err = {0};
 
 	ck_assert_msg(pwb_store_write(st, add_fn, &c, &err) == 0, "adding %s: %s", name, err.msg);
