@@ -182,7 +182,7 @@ static int group_create(struct pwb_scim_ctx *c)
 	json_t *ids = NULL;
 	int r;
 
-	r = pwb_scim_group_from_json(c->body, NULL, &g, &serr);
+	r = pwb_scim_group_from_json(c->body, c->cfg, NULL, &g, &serr);
 	if (r == 0)
 		r = pwb_scim_group_member_ids(c->body, &ids, &serr);
 	if (r < 0) {
@@ -223,7 +223,7 @@ static int group_store(struct pwb_scim_ctx *c, json_t *doc, const struct pwb_gro
 	json_t *ids = NULL;
 	int r;
 
-	r = pwb_scim_group_from_json(doc, old, &g, &serr);
+	r = pwb_scim_group_from_json(doc, c->cfg, old, &g, &serr);
 	if (r == 0)
 		r = pwb_scim_group_member_ids(doc, &ids, &serr);
 	if (r < 0) {

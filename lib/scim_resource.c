@@ -8,6 +8,7 @@
 #include <strings.h>
 #include "cleanup.h"
 #include "names.h"
+#include "policy.h"
 #include "scim_json.h"
 #include "scim_resource.h"
 #include "util.h"
@@ -203,6 +204,26 @@ static int passwd_safe(const char *field, const char *s, bool absolute, struct p
 	return 0;
 }
 
+/* A resource (a body, or a document a PATCH produced) whose attributes nest
+ * deeper than the store keeps: refused naming the attribute. */
+static int check_depth(json_t *in, const char *what, struct pwb_scim_error *err)
+{
+	const char *key;
+	json_t *v;
+	char shown[64];
+
+	json_object_foreach(in, key, v)
+	{
+		if (pwb_scim_json_deeper_than(v, PWB_SCIM_JSON_DEPTH_MAX - 1)) {
+			pwb_names_escape(key, shown, sizeof(shown));
+			return pwb_scim_fail(err, 400, "invalidValue",
+					     "%s attribute %s is nested deeper than %d levels",
+					     what, shown, PWB_SCIM_JSON_DEPTH_MAX);
+		}
+	}
+	return 0;
+}
+
 static char *gecos_from(json_t *in)
 {
 	const char *display = pwb_scim_json_string(in, "displayName");
@@ -294,6 +315,8 @@ int pwb_scim_user_from_json(json_t *in, const struct pwb_config *cfg,
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(in))
 		return pwb_scim_fail(err, 400, "invalidSyntax", "a User must be a JSON object");
+	if ((r = check_depth(in, "User", err)) < 0)
+		return r;
 	user_name = pwb_scim_json_string(in, "userName");
 	if (!user_name || !*user_name)
 		return pwb_scim_fail(err, 400, "invalidValue", "userName is required");
@@ -372,7 +395,8 @@ static const char *const group_mapped[] = {
     "schemas", "id", "meta", "members", "displayName", "externalId", PWB_SCIM_POSIX_GROUP,
 };
 
-int pwb_scim_group_from_json(json_t *in, const struct pwb_group *existing, struct pwb_group *out,
+int pwb_scim_group_from_json(json_t *in, const struct pwb_config *cfg,
+			     const struct pwb_group *existing, struct pwb_group *out,
 			     struct pwb_scim_error *err)
 {
 	json_t *posix;
@@ -383,6 +407,8 @@ int pwb_scim_group_from_json(json_t *in, const struct pwb_group *existing, struc
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(in))
 		return pwb_scim_fail(err, 400, "invalidSyntax", "a Group must be a JSON object");
+	if ((r = check_depth(in, "Group", err)) < 0)
+		return r;
 	display = pwb_scim_json_string(in, "displayName");
 	if (!display || !*display)
 		return pwb_scim_fail(err, 400, "invalidValue", "displayName is required");
@@ -390,6 +416,9 @@ int pwb_scim_group_from_json(json_t *in, const struct pwb_group *existing, struc
 		return pwb_scim_fail(err, 400, "invalidValue",
 				     "displayName is longer than 256 bytes");
 	if (pwb_names_to_linux(display, PWB_NAMES_LOWERCASE, NULL, out->name, &nerr) < 0)
+		return pwb_scim_fail(err, 400, "invalidValue", "displayName: %s", nerr.msg);
+	/* The store refuses it too; here the error can name the attribute. */
+	if (pwb_policy_group_name(cfg, out->name, &nerr) < 0)
 		return pwb_scim_fail(err, 400, "invalidValue", "displayName: %s", nerr.msg);
 	if (existing) {
 		memcpy(out->id, existing->id, sizeof(out->id));

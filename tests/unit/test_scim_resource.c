@@ -236,7 +236,7 @@ START_TEST(groups_and_members)
 	struct pwb_scim_error err = {0};
 	json_t *ids;
 
-	ck_assert_int_eq(pwb_scim_group_from_json(in, NULL, &g, &err), 0);
+	ck_assert_int_eq(pwb_scim_group_from_json(in, &cfg, NULL, &g, &err), 0);
 	ck_assert_str_eq(g.name, "datasci");
 	ck_assert_str_eq(g.display_name, "DataSci");
 	ck_assert_str_eq(g.external_id, "g-1");
@@ -246,7 +246,7 @@ START_TEST(groups_and_members)
 	ck_assert_int_eq(pwb_scim_group_member_ids(in, &ids, &err), 0);
 	ck_assert_int_eq(json_array_size(ids), 1);
 	json_decref(ids);
-	ck_assert_int_lt(pwb_scim_group_from_json(bad, NULL, &g, &err), 0);
+	ck_assert_int_lt(pwb_scim_group_from_json(bad, &cfg, NULL, &g, &err), 0);
 	ck_assert_str_eq(err.scim_type, "invalidValue");
 	ck_assert_int_lt(pwb_scim_group_member_ids(bad_member, &ids, &err), 0);
 	ck_assert_str_eq(err.scim_type, "invalidValue");
