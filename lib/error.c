@@ -58,6 +58,8 @@ const char *pwb_strerror(int code)
 		return "service unavailable";
 	case PWB_ECONFLICT:
 		return "modified concurrently";
+	case PWB_EDAMAGED:
+		return "damaged record";
 	default:
 		return code < 0 && code > -4096 ? strerror(-code) : "unknown error";
 	}

@@ -17,6 +17,7 @@ enum {
 	PWB_EAUTH = -1008,     /* credential refused */
 	PWB_EUNAVAIL = -1009,  /* a service (IdP, store) cannot be reached */
 	PWB_ECONFLICT = -1010, /* version mismatch (optimistic concurrency) */
+	PWB_EDAMAGED = -1011,  /* a stored record cannot be decoded (see store.h) */
 };
 
 struct pwb_error {

@@ -220,6 +220,15 @@ int pwb_store_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_err
  * snapshot's @seq equals it once the change is published. */
 uint64_t pwb_store_change_seq(struct pwb_txn *txn);
 
+/* Reports every stored record that breaks the policy above (one written
+ * before it, or by hand): cb gets kind 'u' or 'g', the record's id, its
+ * name (NULL if the record cannot be decoded) and what is wrong, once per
+ * problem; its non-zero return stops the audit and is returned. For
+ * `pwbadm check`. */
+typedef int (*pwb_audit_cb)(char kind, const char *id, const char *name, const char *message,
+			    void *ctx);
+int pwb_store_policy_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err);
+
 /* Verifies every database file (DB->verify), for `pwbadm check`. */
 int pwb_store_verify(struct pwb_store *st, struct pwb_error *err);
 
