@@ -547,7 +547,10 @@ int pwbadm_delete_user(struct pwbadm *adm, int argc, char **argv)
 		rc = pwbadm_fail(c.by_id ? "no user with id %s" : "no user named %s", name);
 	else if (rc < 0)
 		rc = pwbadm_fail("cannot delete user %s: %s", name, pwb_error_text(&err, rc));
-	else if (c.damaged) {
+	else if (c.damaged && c.by_id) {
+		pwb_log(LOG_NOTICE, "damaged user record %s deleted by pwbadm", c.deleted.id);
+		printf("deleted the damaged user record %s\n", c.deleted.id);
+	} else if (c.damaged) {
 		pwb_log(LOG_NOTICE, "damaged record of user %s (id %s) deleted by pwbadm", name,
 			c.deleted.id);
 		printf("deleted the damaged record of user %s (id %s)\n", name, c.deleted.id);

@@ -7,6 +7,8 @@
 pwb_ns_enter "$@"
 . "$PWB_TEST_SRCDIR/tests/lib/adm.sh"
 adm_require_pwbadm
+# Homes outside user-homedir-path must lie under an allowed root.
+pwb_conf_set "user-homedir-allowed-roots=/srv"
 
 # What must survive a round trip: everything but the store's own
 # bookkeeping (times of creation/modification, versions).

@@ -8,6 +8,8 @@
 pwb_ns_enter "$@"
 . "$PWB_TEST_SRCDIR/tests/lib/adm.sh"
 adm_require_pwbadm
+# Homes outside user-homedir-path must lie under an allowed root.
+pwb_conf_set "user-homedir-allowed-roots=/srv"
 
 # ---- add-user ----
 out=$(pwbadm add-user alice 2>&1)
