@@ -60,6 +60,21 @@ bool pwb_scim_json_deeper_than(json_t *v, unsigned max)
 	return false;
 }
 
+const char *pwb_scim_json_too_deep_member(json_t *obj, unsigned max)
+{
+	const char *key;
+	json_t *member;
+
+	if (!json_is_object(obj) || max == 0)
+		return NULL;
+	json_object_foreach(obj, key, member)
+	{
+		if (pwb_scim_json_deeper_than(member, max - 1))
+			return key;
+	}
+	return NULL;
+}
+
 void pwb_scim_json_del(json_t *obj, const char *name)
 {
 	const char *key;

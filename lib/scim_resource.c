@@ -208,20 +208,15 @@ static int passwd_safe(const char *field, const char *s, bool absolute, struct p
  * deeper than the store keeps: refused naming the attribute. */
 static int check_depth(json_t *in, const char *what, struct pwb_scim_error *err)
 {
-	const char *key;
-	json_t *v;
+	const char *key = pwb_scim_json_too_deep_member(in, PWB_SCIM_JSON_DEPTH_MAX);
 	char shown[64];
 
-	json_object_foreach(in, key, v)
-	{
-		if (pwb_scim_json_deeper_than(v, PWB_SCIM_JSON_DEPTH_MAX - 1)) {
-			pwb_names_escape(key, shown, sizeof(shown));
-			return pwb_scim_fail(err, 400, "invalidValue",
-					     "%s attribute %s is nested deeper than %d levels",
-					     what, shown, PWB_SCIM_JSON_DEPTH_MAX);
-		}
-	}
-	return 0;
+	if (!key)
+		return 0;
+	pwb_names_escape(key, shown, sizeof(shown));
+	return pwb_scim_fail(err, 400, "invalidValue",
+			     "%s attribute %s is nested deeper than %d levels", what, shown,
+			     PWB_SCIM_JSON_DEPTH_MAX);
 }
 
 static char *gecos_from(json_t *in)
@@ -309,6 +304,7 @@ int pwb_scim_user_from_json(json_t *in, const struct pwb_config *cfg,
 {
 	json_t *posix, *workbench, *active;
 	const char *user_name, *posix_name;
+	char *wb_home = NULL;
 	struct pwb_error nerr = {0};
 	int r;
 
@@ -364,9 +360,18 @@ int pwb_scim_user_from_json(json_t *in, const struct pwb_config *cfg,
 	    (r = opt_string(posix, "homeDirectory", PATH_FIELD_MAX, &out->home, err)) < 0 ||
 	    (r = opt_string(posix, "loginShell", PATH_FIELD_MAX, &out->shell, err)) < 0)
 		goto fail;
-	if (!out->home &&
-	    (r = opt_string(workbench, "homeDirectory", PATH_FIELD_MAX, &out->home, err)) < 0)
+	if ((r = opt_string(workbench, "homeDirectory", PATH_FIELD_MAX, &wb_home, err)) < 0)
 		goto fail;
+	/* Both extensions may carry a home: a PATCH document always holds the
+	 * posix one as stored, so the one that differs from the stored home is
+	 * the change asked for (and goes through the store's policy). */
+	if (wb_home && (!out->home ||
+			(existing && existing->home && strcmp(out->home, existing->home) == 0))) {
+		free(out->home);
+		out->home = PWB_TAKE_PTR(wb_home);
+	}
+	free(wb_home);
+	wb_home = NULL;
 	if ((r = passwd_safe("homeDirectory", out->home, true, err)) < 0 ||
 	    (r = passwd_safe("loginShell", out->shell, true, err)) < 0)
 		goto fail;

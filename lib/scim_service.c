@@ -11,6 +11,7 @@
 #include <strings.h>
 #include "cleanup.h"
 #include "log.h"
+#include "names.h"
 #include "scim_discovery.h"
 #include "scim_handlers.h"
 #include "scim_json.h"
@@ -319,7 +320,8 @@ static bool host_is_safe(const char *h)
 static void parse_request(struct request_state *s, const struct pwb_scim_request *req,
 			  const char *query)
 {
-	const char *m = req->method;
+	const char *m = req->method, *deep;
+	char shown[64];
 	json_error_t jerr;
 
 	s->writes = strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0;
@@ -342,9 +344,11 @@ static void parse_request(struct request_state *s, const struct pwb_scim_request
 		}
 		/* Jansson parses up to 2048 levels; nothing pwb keeps needs more
 		 * than a few, and a deep record could not be published. */
-		if (pwb_scim_json_deeper_than(s->c.body, PWB_SCIM_JSON_DEPTH_MAX)) {
+		deep = pwb_scim_json_too_deep_member(s->c.body, PWB_SCIM_JSON_DEPTH_MAX);
+		if (deep) {
+			pwb_names_escape(deep, shown, sizeof(shown));
 			pwb_scim_fail(&s->parse_err, 400, "invalidValue",
-				      "the body is nested deeper than %d levels",
+				      "attribute %s is nested deeper than %d levels", shown,
 				      PWB_SCIM_JSON_DEPTH_MAX);
 			return;
 		}

@@ -84,12 +84,14 @@ static int collect_bound(const struct pwb_user *u, void *vctx)
 {
 	struct rebind_ctx *c = vctx;
 
-	if (!pwbadm_user_bound(u) || (c->from && !same(u->issuer, c->from)))
+	if (!pwbadm_user_bound(u))
 		return 0;
 	if (same(u->issuer, c->issuer)) {
 		c->unchanged++;
 		return 0;
 	}
+	if (c->from && !same(u->issuer, c->from))
+		return 0;
 	return note_change(c, u);
 }
 
@@ -157,16 +159,22 @@ static void report(const struct rebind_ctx *c)
 	for (i = 0; i < c->count; i++) {
 		const struct rebind_change *ch = &c->changes[i];
 
-		identity_text(ch->old_issuer, ch->old_subject, was, sizeof(was));
+		const char *was_text =
+		    identity_text(ch->old_issuer, ch->old_subject, was, sizeof(was));
+		const char *now_text;
+
 		if (!c->issuer) {
 			printf("user %s unbound (was %s): the next sign-in binds it\n", ch->name,
-			       was);
-			pwb_log(LOG_NOTICE, "user %s unbound by pwbadm (was %s)", ch->name, was);
+			       was_text);
+			pwb_log(LOG_NOTICE, "user %s unbound by pwbadm (was %s)", ch->name,
+				was_text);
 			continue;
 		}
-		identity_text(c->issuer, c->name ? c->subject : ch->subject, now, sizeof(now));
-		printf("user %s bound to %s (was %s)\n", ch->name, now, was);
-		pwb_log(LOG_NOTICE, "user %s bound by pwbadm to %s (was %s)", ch->name, now, was);
+		now_text =
+		    identity_text(c->issuer, c->name ? c->subject : ch->subject, now, sizeof(now));
+		printf("user %s bound to %s (was %s)\n", ch->name, now_text, was_text);
+		pwb_log(LOG_NOTICE, "user %s bound by pwbadm to %s (was %s)", ch->name, now_text,
+			was_text);
 	}
 }
 

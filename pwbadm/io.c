@@ -502,8 +502,8 @@ static int parse_user(struct import *im, json_t *o, struct import_user *r, struc
 	     !json_is_boolean(json_object_get(o, "bindOnLogin"))))
 		return pwb_error_set(err, PWB_EINVAL,
 				     "fields bound, bindOnLogin: not true or false");
-	if ((rc = get_text(o, "issuer", true, &r->issuer, err)) ||
-	    (rc = get_text(o, "subject", true, &r->subject, err)))
+	if ((rc = get_text(o, "issuer", false, &r->issuer, err)) ||
+	    (rc = get_text(o, "subject", false, &r->subject, err)))
 		return rc;
 	if (!r->issuer != !r->subject)
 		return pwb_error_set(err, PWB_EINVAL, "fields issuer and subject go together");

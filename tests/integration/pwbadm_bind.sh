@@ -22,8 +22,9 @@ out=$(pwbadm rebind-user alice --subject sub-a --issuer "$OLD" 2>&1)
 tap_is "rebind-user NAME --subject --issuer: exit 0" "$?" 0
 tap_is "it says what changed" "$out" "user alice bound to issuer $OLD, subject sub-a (was not bound)"
 tap_is "show-user --json: bound to that identity" "$(ident alice)" "\"$OLD\",\"sub-a\",true,false"
-tap_like "show-user text shows the binding" "$(pwbadm show-user alice)" \
-	"binding: +bound.*issuer: +$OLD.*subject: +sub-a"
+tap_is "show-user text shows the binding" \
+	"$(pwbadm show-user alice | grep -E '^(binding|issuer|subject):' | tr -s ' ')" \
+	"$(printf 'binding: bound\nissuer: %s\nsubject: sub-a' "$OLD")"
 tap_is "list-users shows it bound" "$(adm_column "$(pwbadm list-users)" alice 8)" bound
 tap_is "list-users --json carries issuer and subject" \
 	"$(pwbadm list-users --json | jq -r '.[] | select(.name=="alice") | .issuer + " " + .subject')" "$OLD sub-a"

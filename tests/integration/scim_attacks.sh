@@ -75,8 +75,10 @@ scim_req PATCH "/Users/$carol" "{$PATCH_OP,\"Operations\":[{\"op\":\"replace\",\
 refused "PATCH (path) homeDirectory /root/.ssh" 400 invalidValue homeDirectory
 scim_req PATCH "/Users/$carol" "{$PATCH_OP,\"Operations\":[{\"op\":\"replace\",\"value\":{\"$P\":{\"homeDirectory\":\"/usr/local/bin\"}}}]}"
 refused "PATCH (no path) homeDirectory /usr/local/bin" 400 invalidValue homeDirectory
-scim_req PATCH "/Users/$carol" "{$PATCH_OP,\"Operations\":[{\"op\":\"add\",\"path\":\"$WB\",\"value\":{\"homeDirectory\":\"/etc\"}}]}"
-refused "PATCH the Workbench extension's homeDirectory /etc" 400 invalidValue homeDirectory
+scim_req PATCH "/Users/$carol" "{$PATCH_OP,\"Operations\":[{\"op\":\"replace\",\"path\":\"$WB:homeDirectory\",\"value\":\"/etc\"}]}"
+refused "PATCH (path) the Workbench extension's homeDirectory /etc" 400 invalidValue homeDirectory
+scim_req PATCH "/Users/$carol" "{$PATCH_OP,\"Operations\":[{\"op\":\"add\",\"value\":{\"$WB\":{\"homeDirectory\":\"/root\"}}}]}"
+refused "PATCH (no path) the Workbench extension's homeDirectory /root" 400 invalidValue homeDirectory
 tap_like "carol's home is unchanged ($PWB_NSS_VIA)" "$(scim_nss passwd carol)" ":$PWB_HOME_ROOT/projects/carol:/bin/sh$"
 
 # ---- login shells not in /etc/shells ----
