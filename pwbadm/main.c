@@ -9,7 +9,7 @@
 
 static const struct pwbadm_command commands[] = {
     {"list-users", pwbadm_list_users, "[--json] [--all]",
-     "list users (name, uid, gid, state, source, last sign-in, home, identity binding)",
+     "list users (name, uid, gid, state, source, last sign-in, home, binding)",
      "  --json   one JSON array, one user object per line\n"
      "  --all    include locked (deactivated) users\n"
      "  BINDING: bound (to an issuer and subject), pending (the next sign-in binds),\n"
@@ -27,8 +27,7 @@ static const struct pwbadm_command commands[] = {
      "lock a user: shadow entry expired, PAM sign-in refused", ""},
     {"unlock-user", pwbadm_unlock_user, "NAME", "unlock a locked user", ""},
     {"delete-user", pwbadm_delete_user, "NAME|ID [--yes]",
-     "remove a user (also a damaged record); the UID and home path are retired, the "
-     "home directory is kept",
+     "remove a user or a damaged record; UID and home path retired, home kept",
      "  --yes    do not ask (required when stdin is not a terminal)\n"
      "  ID       the record id a listing or check names for a damaged record\n"},
     {"rebind-user", pwbadm_rebind_user,
