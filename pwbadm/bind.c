@@ -119,7 +119,9 @@ static int rebind_one_txn(struct pwb_txn *txn, struct rebind_ctx *c, struct pwb_
 	rc = pwb_user_get_by_name(txn, c->name, &u, err);
 	if (rc == PWB_ENOTFOUND)
 		rc = pwb_error_set(err, rc, "no user named %s", c->name);
-	if (rc == 0 && ((!c->issuer && !pwbadm_user_bound(&u)) ||
+	/* Unbinding a user from before bindings (unbound, not pending) makes it
+	 * pending: its next sign-in binds it, whatever pwb.conf allows. */
+	if (rc == 0 && ((!c->issuer && !pwbadm_user_bound(&u) && u.bind_on_login) ||
 			(same(u.issuer, c->issuer) && same(u.subject, c->subject))))
 		c->unchanged++;
 	else if (rc == 0 && (rc = note_change(c, &u)) == 0)
