@@ -325,8 +325,8 @@ static void check_identities(struct check *c, struct pwb_store *st)
 	if (b.unbound.count && allowed)
 		report(c, WARN, "identity",
 		       "pwbadm rebind-user NAME --subject SUB binds one to a known subject now",
-		       "%llu user%s from before identity binding bind to whoever signs in next "
-		       "with the name: %s%s",
+		       "%llu user%s from before identity binding: the next sign-in with the "
+		       "name binds it to whoever signs in: %s%s",
 		       (unsigned long long)b.unbound.count, b.unbound.count == 1 ? "" : "s",
 		       b.unbound.text, name_list_more(&b.unbound, more, sizeof(more)));
 	else if (b.unbound.count)
@@ -334,7 +334,7 @@ static void check_identities(struct check *c, struct pwb_store *st)
 		       "pwbadm rebind-user NAME --subject SUB, or allow binding at sign-in with "
 		       "auth-openid-bind-existing-users=1 or auth-openid-username-domains "
 		       "(pwb.conf(5))",
-		       "%llu user%s from before identity binding are not bound, and sign-in does "
+		       "%llu user%s from before identity binding, not bound, and sign-in does "
 		       "not bind them: %s%s",
 		       (unsigned long long)b.unbound.count, b.unbound.count == 1 ? "" : "s",
 		       b.unbound.text, name_list_more(&b.unbound, more, sizeof(more)));

@@ -95,6 +95,24 @@ done
 tap_like "all bound: ok" "$(check_line identity "$(pwbadm check)")" '^ok +identity: all 15 users are bound to an IdP subject$'
 tap_like "a store within policy: ok" "$(check_line policy "$(pwbadm check)")" '^ok +policy: every user and group fits the policy$'
 for u in ivan judy $(seq -f 'many%g' 1 12); do pwbadm delete-user --yes "$u" >/dev/null; done
+# A user from before identity binding (planted with mkhome's store tool,
+# which writes what an older pwb wrote): it binds only if pwb.conf allows.
+pwbadm add-user olga >/dev/null
+if "$PWB_TEST_BUILDDIR/bench/mkhome_store_tool" make-legacy olga >/dev/null 2>&1; then
+	tap_like "a user from before bindings that sign-in will not bind: WARN" \
+		"$(check_line identity "$(pwbadm check)")" \
+		'^WARN +identity: 1 user from before identity binding, not bound, and sign-in does not bind them: olga; fix: pwbadm rebind-user'
+	pwb_conf_set auth-openid-bind-existing-users=1
+	tap_like "... that sign-in will bind to whoever comes first: WARN" \
+		"$(check_line identity "$(pwbadm check)")" \
+		'^WARN +identity: 1 user from before identity binding: the next sign-in with the name binds it to whoever signs in: olga; fix: '
+	sed -i '/^auth-openid-bind-existing-users=/d' "$PWB_CONF"
+	tap_like "rebind-user NAME makes it pending" "$(pwbadm rebind-user olga)" '^user olga unbound \(was not bound\)'
+	tap_is "... so its next sign-in binds it" "$(pwbadm show-user olga --json | jq -r .bindOnLogin)" true
+else
+	tap_skip "users from before identity binding" "no mkhome_store_tool make-legacy in this build"
+fi
+pwbadm delete-user --yes olga >/dev/null
 
 # ---- nss module ----
 out=$(pwbadm check)
