@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "scim_service.h"
 #include "store.h"
+#include "store_internal.h"
 #include "testutil.h"
 #include "token.h"
 
@@ -223,6 +224,45 @@ START_TEST(deep_bodies_are_refused)
 }
 END_TEST
 
+struct plant {
+	const char *id;
+	const char *text;
+};
+
+static int plant_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct plant *p = ctx;
+
+	return pwb_kv_put(txn, DBI_USERS, p->id, strlen(p->id), p->text, strlen(p->text), err);
+}
+
+/* A record the store cannot decode (from before the bounds, or damaged on
+ * disk): listings skip it, the IdP can still delete it (issue 12). Needs
+ * the store's PWB_EDAMAGED handling (branch i12-store). */
+START_TEST(damaged_record_listed_around_and_deletable)
+{
+	struct pwb_error err = {0};
+	json_t *body = NULL;
+	char id[PWB_ID_LEN + 1], uri[128];
+	struct plant p = {id, "{\"name\":\"victim\",\"uid\":"};
+
+	ck_assert_int_eq(request("POST", "/scim/v2/Users", bearer, user_body, false, &body), 201);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(body, "id")));
+	json_decref(body);
+	ck_assert_int_eq(
+	    request("POST", "/scim/v2/Users", bearer, "{\"userName\":\"bob\"}", false, NULL), 201);
+	ck_assert_msg(pwb_store_write(ts.st, plant_fn, &p, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(request("GET", "/scim/v2/Users", bearer, NULL, false, &body), 200);
+	ck_assert_int_eq(json_array_size(json_object_get(body, "Resources")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(body, "totalResults")), 1);
+	json_decref(body);
+	snprintf(uri, sizeof(uri), "/scim/v2/Users/%s", id);
+	ck_assert_int_eq(request("GET", uri, bearer, NULL, false, NULL), 500);
+	ck_assert_int_eq(request("DELETE", uri, bearer, NULL, false, NULL), 204);
+	ck_assert_int_eq(request("GET", uri, bearer, NULL, false, NULL), 404);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scim_service");
@@ -235,6 +275,7 @@ int main(void)
 	tcase_add_test(tc, anonymous_write_never_waits_for_the_lock);
 	tcase_add_test(tc, authenticated_write_waits_for_the_lock);
 	tcase_add_test(tc, deep_bodies_are_refused);
+	tcase_add_test(tc, damaged_record_listed_around_and_deletable);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
