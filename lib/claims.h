@@ -13,8 +13,8 @@
 
 struct pwb_claims {
 	char username[PWB_NAME_MAX + 1]; /* mapped Linux name, equal to PAM_USER */
-	char *issuer;			 /* iss */
-	char *subject;			 /* sub */
+	char *issuer;			 /* iss (= auth-openid-issuer) */
+	char *subject;			 /* auth-openid-subject-claim value */
 	char *name;			 /* "name" claim (gecos), may be NULL */
 	char *email;			 /* "email" claim, may be NULL */
 	char **groups;			 /* groups claim as sent (not yet name-checked) */

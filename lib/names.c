@@ -112,6 +112,12 @@ int pwb_names_to_linux(const char *external, unsigned flags, const char *allowed
 			    err, PWB_EINVAL,
 			    "name \"%s\": domain not in auth-openid-username-domains", shown);
 		len = (size_t)(at - external);
+	} else if ((flags & PWB_NAMES_STRIP_DOMAIN) && !(flags & PWB_NAMES_ALLOW_BARE) &&
+		   has_domains(allowed_domains)) {
+		return pwb_error_set(err, PWB_EINVAL,
+				     "name \"%s\" has no domain, and auth-openid-username-domains "
+				     "requires one",
+				     shown);
 	}
 	if (len == 0)
 		return pwb_error_set(err, PWB_EINVAL, "name \"%s\" is empty before '@'", shown);

@@ -13,12 +13,17 @@
 enum pwb_names_flags {
 	PWB_NAMES_LOWERCASE = 1 << 0,	 /* fold ASCII upper case to lower */
 	PWB_NAMES_STRIP_DOMAIN = 1 << 1, /* "alice@example.com" -> "alice" */
+	PWB_NAMES_ALLOW_BARE = 1 << 2,	 /* a name without "@domain" passes even when
+					  * domains are listed: for root's CLI, which
+					  * names accounts by their Linux names */
 };
 
 /* Maps `external` to a Linux name in out[PWB_NAME_MAX + 1]. With
  * PWB_NAMES_STRIP_DOMAIN, an "@domain" suffix is removed; when
  * allowed_domains (comma list, case-insensitive) is non-NULL and non-empty,
- * only those domains may be stripped and any other is refused. The result
+ * only those domains may be stripped, any other is refused, and so is a
+ * name with no domain at all (unless PWB_NAMES_ALLOW_BARE): an IdP's bare
+ * "alice" is not known to belong to an allowed domain. The result
  * must match [a-z_][a-z0-9_.-]*, be at most 32 bytes, and not be "." or
  * "..". Returns 0 or PWB_EINVAL with a message (which quotes the input only
  * in escaped, truncated form, so hostile bytes never reach a log raw). */

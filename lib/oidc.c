@@ -21,7 +21,8 @@
 
 #define DISCOVERY_MAX_BYTES (64 * 1024)
 #define JWKS_MAX_BYTES	    (256 * 1024)
-#define CACHE_MAX_AGE	    (7 * 86400)
+#define CACHE_TTL_MAX	    (7 * 86400)
+#define SUBJECT_MAX	    255
 #define MAX_GROUPS	    1024
 #define MAX_CANDIDATE_KEYS  8
 
@@ -89,8 +90,12 @@ static int fetch_document(struct oidc_ctx *ctx, const char *name, const char *ur
 	/* Cache-Control wins over the configured TTL; no-store/no-cache keeps
 	 * the copy only as a fallback for when the issuer is unreachable. */
 	ttl = resp.no_store ? 0 : resp.max_age >= 0 ? resp.max_age : ctx->cfg->openid_cache_ttl;
-	if (ttl > CACHE_MAX_AGE)
-		ttl = CACHE_MAX_AGE;
+	if (ttl > CACHE_TTL_MAX)
+		ttl = CACHE_TTL_MAX;
+	/* A copy is never used past the age limit, so it is never fresh
+	 * past it either. */
+	if (ttl > (int64_t)ctx->cfg->openid_cache_max_age)
+		ttl = ctx->cfg->openid_cache_max_age;
 	memset(e, 0, sizeof(*e));
 	e->url = strdup(url);
 	e->body = resp.body;
@@ -113,10 +118,45 @@ enum refresh {
 	FORCE_REFETCH, /* unknown kid: refetch, unless one was forced too recently */
 };
 
+/* Whether a cached copy is past auth-openid-cache-max-age, counted from
+ * the fetch time recorded in the entry (not the file's mtime, which a
+ * failed refetch attempt also bumps). A fetch time in the future (the
+ * clock went backwards) makes the age unknown: too old. */
+static bool too_old(const struct oidc_ctx *ctx, const struct pwb_cache_entry *cached)
+{
+	return cached->fetched > ctx->now ||
+	       ctx->now - cached->fetched > (int64_t)ctx->cfg->openid_cache_max_age;
+}
+
+/* The refusal when the issuer is unreachable and the cached copy is too
+ * old: "issuer: ISSUER unreachable, and the cached KIND is N s old, beyond
+ * auth-openid-cache-max-age=M: " before the fetch error already in err. */
+static int refuse_too_old(struct oidc_ctx *ctx, const char *kind,
+			  const struct pwb_cache_entry *cached, struct pwb_error *err)
+{
+	const char *what = strcmp(kind, "jwks") == 0 ? "JWKS" : "discovery document";
+	char cause[sizeof(err->msg)];
+
+	memcpy(cause, err->msg, sizeof(cause));
+	if (cached->fetched > ctx->now)
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     "issuer: %s unreachable, and the cached %s was fetched %lld s "
+				     "in the future (the clock went back), so its age is unknown: "
+				     "%s",
+				     ctx->cfg->openid_issuer, what,
+				     (long long)(cached->fetched - ctx->now), cause);
+	return pwb_error_set(err, PWB_EUNAVAIL,
+			     "issuer: %s unreachable, and the cached %s is %lld s old, beyond "
+			     "auth-openid-cache-max-age=%u: %s",
+			     ctx->cfg->openid_issuer, what, (long long)(ctx->now - cached->fetched),
+			     (unsigned)ctx->cfg->openid_cache_max_age, cause);
+}
+
 /* The document at url: a fresh cached copy when there is one, else the
- * network, else a stale copy. FORCE_REFETCH goes to the network at most
- * once per auth-openid-jwks-refresh-interval, so a flood of bogus kids
- * cannot hammer the issuer while a genuine rotation is seen at once. */
+ * network, else a stale copy no older than auth-openid-cache-max-age.
+ * FORCE_REFETCH goes to the network at most once per
+ * auth-openid-jwks-refresh-interval, so a flood of bogus kids cannot
+ * hammer the issuer while a genuine rotation is seen at once. */
 static int get_document(struct oidc_ctx *ctx, const char *kind, const char *url, size_t max,
 			validate_fn validate, enum refresh refresh, struct pwb_cache_entry *e,
 			bool *fetched, struct pwb_error *err)
@@ -125,7 +165,7 @@ static int get_document(struct oidc_ctx *ctx, const char *kind, const char *url,
 	struct pwb_error lerr = {0};
 	int64_t forced = 0, interval = ctx->cfg->openid_jwks_refresh_min;
 	char name[80];
-	bool have = false;
+	bool have = false, usable = false;
 	int r;
 
 	*fetched = false;
@@ -139,8 +179,10 @@ static int get_document(struct oidc_ctx *ctx, const char *kind, const char *url,
 		if (!have)
 			pwb_cache_entry_clear(&cached);
 	}
-	/* A clock that went backwards makes every timestamp suspect: refetch. */
-	if (have && cached.fetched <= ctx->now) {
+	/* Past the age limit (or from a clock that went backwards) a copy
+	 * is neither fresh nor a fallback: only the network will do. */
+	usable = have && !too_old(ctx, &cached);
+	if (usable) {
 		forced = cached.forced <= ctx->now ? cached.forced : 0;
 		if (refresh == USE_CACHE && ctx->now < cached.expires) {
 			*e = cached;
@@ -162,7 +204,7 @@ static int get_document(struct oidc_ctx *ctx, const char *kind, const char *url,
 		pwb_cache_entry_clear(&cached);
 		return 0;
 	}
-	if (have) {
+	if (usable) {
 		pwb_log(LOG_WARNING, "pwb-oidc: %s; using the cached copy from %lld s ago",
 			err->msg, (long long)(ctx->now - cached.fetched));
 		if (refresh == FORCE_REFETCH && ctx->cache_dir[0]) {
@@ -174,8 +216,15 @@ static int get_document(struct oidc_ctx *ctx, const char *kind, const char *url,
 		*e = cached;
 		return 0;
 	}
-	if (r == -ENOMEM)
+	if (r == -ENOMEM) {
+		pwb_cache_entry_clear(&cached);
 		return r;
+	}
+	if (have) {
+		r = refuse_too_old(ctx, kind, &cached, err);
+		pwb_cache_entry_clear(&cached);
+		return r;
+	}
 	pwb_error_prefix(err, "issuer");
 	return err->code = PWB_EUNAVAIL;
 }
@@ -270,12 +319,45 @@ int pwb_oidc_map_username(const struct pwb_config *cfg, const char *external,
 				  cfg->openid_username_domains, out, err);
 }
 
+/* The identity an account is bound to: the auth-openid-subject-claim value
+ * (default "sub"; Entra's "oid" is the same in every app of a tenant). It
+ * is stored and compared byte for byte, so it must be a non-empty string
+ * of printable bytes, at most SUBJECT_MAX long, with no NUL inside. */
+static int subject_of(const struct pwb_config *cfg, const struct pwb_jwt *jwt, const char **out,
+		      struct pwb_error *err)
+{
+	json_t *v = json_object_get(jwt->payload, cfg->openid_subject_claim);
+	const char *s;
+	size_t len, i;
+
+	*out = NULL;
+	if (!json_is_string(v))
+		return pwb_error_set(err, PWB_EAUTH, "subject: no string claim \"%s\"",
+				     cfg->openid_subject_claim);
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len == 0)
+		return pwb_error_set(err, PWB_EAUTH, "subject: claim \"%s\" is empty",
+				     cfg->openid_subject_claim);
+	if (len > SUBJECT_MAX)
+		return pwb_error_set(err, PWB_EAUTH,
+				     "subject: claim \"%s\" is longer than %d bytes",
+				     cfg->openid_subject_claim, SUBJECT_MAX);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return pwb_error_set(err, PWB_EAUTH,
+					     "subject: claim \"%s\" contains a control character",
+					     cfg->openid_subject_claim);
+	*out = s;
+	return 0;
+}
+
 static int build_claims(const struct pwb_config *cfg, const struct pwb_jwt *jwt,
-			const char *username, bool local, struct pwb_claims **out,
+			const char *username, const char *sub, bool local, struct pwb_claims **out,
 			struct pwb_error *err)
 {
 	struct pwb_claims *c = pwb_claims_new();
-	const char *iss = pwb_jwt_claim_string(jwt, "iss"), *sub = pwb_jwt_claim_string(jwt, "sub");
+	const char *iss = pwb_jwt_claim_string(jwt, "iss");
 	const char *name = pwb_jwt_claim_string(jwt, "name");
 	const char *email = pwb_jwt_claim_string(jwt, "email");
 	json_t *groups = json_object_get(jwt->payload, cfg->openid_groups_claim);
@@ -286,10 +368,10 @@ static int build_claims(const struct pwb_config *cfg, const struct pwb_jwt *jwt,
 	snprintf(c->username, sizeof(c->username), "%s", username);
 	c->local_account = local;
 	c->issuer = strdup(iss);
-	c->subject = sub ? strdup(sub) : NULL;
+	c->subject = strdup(sub);
 	c->name = name ? strdup(name) : NULL;
 	c->email = email ? strdup(email) : NULL;
-	if (!c->issuer || (sub && !c->subject) || (name && !c->name) || (email && !c->email))
+	if (!c->issuer || !c->subject || (name && !c->name) || (email && !c->email))
 		goto nomem;
 	if (json_is_string(groups) && pwb_claims_add_group(c, json_string_value(groups)) < 0)
 		goto nomem;
@@ -314,7 +396,7 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 	struct pwb_jwt *jwt = NULL;
 	struct pwb_error cerr = {0};
 	char mapped[PWB_NAME_MAX + 1], shown[96];
-	const char *external;
+	const char *external, *subject;
 	bool local = false;
 	int r;
 
@@ -357,6 +439,9 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 				 err);
 	if (r < 0)
 		goto out;
+	r = subject_of(cfg, jwt, &subject, err);
+	if (r < 0)
+		goto out;
 	external = pwb_jwt_claim_string(jwt, cfg->openid_username_claim);
 	if (!external) {
 		r = pwb_error_set(err, PWB_EAUTH, "username: no string claim \"%s\"",
@@ -379,7 +464,7 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 	r = pwb_oidc_check_local(cfg, mapped, &local, err);
 	if (r < 0)
 		goto out;
-	r = build_claims(cfg, jwt, mapped, local, claims, err);
+	r = build_claims(cfg, jwt, mapped, subject, local, claims, err);
 out:
 	free(client_id);
 	pwb_free_secret(client_secret);

@@ -14,9 +14,10 @@
 #define PWB_OIDC_MIN_LOCAL_UID 1000
 
 /* Decides whether `token` signs `pam_user` in. 0: *claims holds the
- * validated claims (caller frees with pwb_claims_free). Otherwise
- * PWB_EAUTH (a check failed), PWB_ELOCAL (the name belongs to a local
- * account), PWB_EUNAVAIL (issuer unreachable and nothing cached) or
+ * validated claims, with the subject from auth-openid-subject-claim
+ * (caller frees with pwb_claims_free). Otherwise PWB_EAUTH (a check
+ * failed), PWB_ELOCAL (the name belongs to a local account), PWB_EUNAVAIL
+ * (issuer unreachable and nothing cached within auth-openid-cache-max-age) or
  * PWB_ECONFIG; err's message starts with the failed check's name ("exp:",
  * "aud:", "kid:", …) and never contains the token. */
 int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, const char *token,
@@ -24,8 +25,8 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 
 /* Maps an external user name (username claim, SCIM userName) to a Linux
  * name under the configured domain rules: "alice@example.com" -> "alice",
- * lower-cased; refused when auth-openid-username-domains is set and the
- * domain is not listed. */
+ * lower-cased; when auth-openid-username-domains is set, refused unless
+ * the name carries one of those domains (a bare "alice" is refused too). */
 int pwb_oidc_map_username(const struct pwb_config *cfg, const char *external,
 			  char out[PWB_NAME_MAX + 1], struct pwb_error *err);
 

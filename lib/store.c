@@ -33,14 +33,23 @@ static const struct {
 	const char *name;
 	bool dup;
 } dbdefs[DBI_COUNT] = {
-    [DBI_META] = {"meta", false},	    [DBI_USERS] = {"users", false},
-    [DBI_USER_NAME] = {"user_name", false}, [DBI_USER_UNAME] = {"user_username", false},
-    [DBI_USER_UID] = {"user_uid", false},   [DBI_USER_EXT] = {"user_external_id", false},
-    [DBI_GROUPS] = {"groups", false},	    [DBI_GROUP_NAME] = {"group_name", false},
-    [DBI_GROUP_GID] = {"group_gid", false}, [DBI_GROUP_EXT] = {"group_external_id", false},
-    [DBI_MEMBERS] = {"members", true},	    [DBI_MEMBER_OF] = {"member_of", true},
-    [DBI_TOKENS] = {"tokens", false},	    [DBI_TOKEN_HASH] = {"token_hash", false},
-    [DBI_RETIRED] = {"retired", false},	    [DBI_CHANGES] = {"changes", false},
+    [DBI_META] = {"meta", false},
+    [DBI_USERS] = {"users", false},
+    [DBI_USER_NAME] = {"user_name", false},
+    [DBI_USER_UNAME] = {"user_username", false},
+    [DBI_USER_UID] = {"user_uid", false},
+    [DBI_USER_EXT] = {"user_external_id", false},
+    [DBI_GROUPS] = {"groups", false},
+    [DBI_GROUP_NAME] = {"group_name", false},
+    [DBI_GROUP_GID] = {"group_gid", false},
+    [DBI_GROUP_EXT] = {"group_external_id", false},
+    [DBI_MEMBERS] = {"members", true},
+    [DBI_MEMBER_OF] = {"member_of", true},
+    [DBI_TOKENS] = {"tokens", false},
+    [DBI_TOKEN_HASH] = {"token_hash", false},
+    [DBI_RETIRED] = {"retired", false},
+    [DBI_CHANGES] = {"changes", false},
+    [DBI_USER_SUBJECT] = {"user_subject", false},
 };
 
 int pwb_store_db_error(struct pwb_error *err, int ret, const char *what)

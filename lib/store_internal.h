@@ -27,6 +27,8 @@ enum pwb_dbi {
 	DBI_TOKEN_HASH, /* token hash -> name */
 	DBI_RETIRED,	/* "u=UID" / "g=GID" -> "" */
 	DBI_CHANGES,	/* seq (8 bytes, big-endian) -> change JSON */
+	/* "issuer\nsubject" -> id: the IdP identity a user is bound to */
+	DBI_USER_SUBJECT,
 	DBI_COUNT
 };
 

@@ -38,6 +38,8 @@ void pwb_user_clear(struct pwb_user *u)
 	free(u->home);
 	free(u->shell);
 	free(u->email);
+	free(u->issuer);
+	free(u->subject);
 	json_decref(u->attrs);
 	memset(u, 0, sizeof(*u));
 }
@@ -65,11 +67,13 @@ int pwb_user_copy(struct pwb_user *dst, const struct pwb_user *src)
 {
 	*dst = *src;
 	dst->user_name = dst->external_id = dst->gecos = dst->home = dst->shell = dst->email = NULL;
+	dst->issuer = dst->subject = NULL;
 	dst->attrs = NULL;
 	if (dup_str(&dst->user_name, src->user_name) < 0 ||
 	    dup_str(&dst->external_id, src->external_id) < 0 ||
 	    dup_str(&dst->gecos, src->gecos) < 0 || dup_str(&dst->home, src->home) < 0 ||
-	    dup_str(&dst->shell, src->shell) < 0 || dup_str(&dst->email, src->email) < 0) {
+	    dup_str(&dst->shell, src->shell) < 0 || dup_str(&dst->email, src->email) < 0 ||
+	    dup_str(&dst->issuer, src->issuer) < 0 || dup_str(&dst->subject, src->subject) < 0) {
 		pwb_user_clear(dst);
 		return -ENOMEM;
 	}
@@ -126,6 +130,8 @@ char *pwb_user_encode(const struct pwb_user *u)
 	    set_int(o, "created", u->created) == 0 && set_int(o, "modified", u->modified) == 0 &&
 	    set_int(o, "lastLogin", u->last_login) == 0 &&
 	    set_int(o, "version", (int64_t)u->version) == 0 &&
+	    set_str(o, "issuer", u->issuer) == 0 && set_str(o, "subject", u->subject) == 0 &&
+	    json_object_set_new(o, "bindOnLogin", json_boolean(u->bind_on_login)) == 0 &&
 	    (!u->attrs || json_object_set(o, "attrs", u->attrs) == 0))
 		s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -170,8 +176,12 @@ int pwb_user_decode(const char *id, const char *text, struct pwb_user *u)
 	if (get_str(o, "userName", &u->user_name) < 0 ||
 	    get_str(o, "externalId", &u->external_id) < 0 || get_str(o, "gecos", &u->gecos) < 0 ||
 	    get_str(o, "home", &u->home) < 0 || get_str(o, "shell", &u->shell) < 0 ||
-	    get_str(o, "email", &u->email) < 0)
+	    get_str(o, "email", &u->email) < 0 || get_str(o, "issuer", &u->issuer) < 0 ||
+	    get_str(o, "subject", &u->subject) < 0)
 		goto out;
+	/* Records from before identities were stored have neither: unbound,
+	 * and bound at sign-in only if the configuration allows it. */
+	u->bind_on_login = json_is_true(json_object_get(o, "bindOnLogin"));
 	u->uid = (uint32_t)get_int(o, "uid");
 	u->gid = (uint32_t)get_int(o, "gid");
 	u->private_group = json_is_true(json_object_get(o, "privateGroup"));

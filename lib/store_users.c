@@ -1,6 +1,6 @@
 /* Users in the store: create, read (by id, name, userName, uid,
- * externalId), update, delete, iterate. Secondary indexes are kept by hand
- * in the same transaction so that a conflict names the field at fault. */
+ * externalId, bound issuer and subject), update, bind, delete, iterate. Secondary indexes are kept
+ * by hand in the same transaction so that a conflict names the field at fault. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -287,6 +287,64 @@ static int settle_gid(struct pwb_txn *txn, struct pwb_user *u, uint32_t old_priv
 	return check_private_group_name(txn, u->name, err);
 }
 
+/* The DBI_USER_SUBJECT key of an identity: "issuer\nsubject" (neither
+ * may hold a control character, so the split is unambiguous). */
+static char *subject_key(const char *issuer, const char *subject)
+{
+	char *key = NULL;
+
+	if (asprintf(&key, "%s\n%s", issuer, subject) < 0)
+		return NULL;
+	return key;
+}
+
+static int check_identity(const char *issuer, const char *subject, struct pwb_error *err)
+{
+	if (!issuer || !subject || !*issuer || !*subject || strlen(issuer) >= TEXT_FIELD_MAX ||
+	    strlen(subject) >= TEXT_FIELD_MAX || has_control(issuer) || has_control(subject))
+		return pwb_error_set(err, PWB_EINVAL,
+				     "issuer and subject must both be set, shorter than %d bytes "
+				     "and free of control characters",
+				     TEXT_FIELD_MAX);
+	return 0;
+}
+
+/* Claims (issuer, subject) for id: refuses a pair another user holds. */
+static int put_subject(struct pwb_txn *txn, const char *id, const char *issuer, const char *subject,
+		       struct pwb_error *err)
+{
+	_cleanup_free_ char *key = NULL, *owner = NULL;
+	int r;
+
+	r = check_identity(issuer, subject, err);
+	if (r < 0)
+		return r;
+	key = subject_key(issuer, subject);
+	if (!key)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	r = pwb_kv_get(txn, DBI_USER_SUBJECT, key, strlen(key), &owner, NULL, true, err);
+	if (r == 0 && strcmp(owner, id) != 0)
+		return pwb_error_set(err, PWB_EEXIST,
+				     "this issuer and subject are already bound to another user");
+	if (r < 0 && r != PWB_ENOTFOUND)
+		return r;
+	return pwb_kv_put(txn, DBI_USER_SUBJECT, key, strlen(key), id, PWB_ID_LEN, err);
+}
+
+static int del_subject(struct pwb_txn *txn, const struct pwb_user *u, struct pwb_error *err)
+{
+	_cleanup_free_ char *key = NULL;
+	int r;
+
+	if (!u->issuer || !u->subject)
+		return 0;
+	key = subject_key(u->issuer, u->subject);
+	if (!key)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	r = pwb_kv_del(txn, DBI_USER_SUBJECT, key, strlen(key), err);
+	return r == PWB_ENOTFOUND ? 0 : r;
+}
+
 static int log_user_groups(struct pwb_txn *txn, const char *user_id, struct pwb_error *err);
 
 int pwb_user_create(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err)
@@ -326,6 +384,11 @@ int pwb_user_create(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 		return r;
 	r = fill_defaults(txn, u, err);
 	if (r < 0)
+		return r;
+	/* Created with an identity (JIT) it is bound now; without one (SCIM,
+	 * pwbadm) the first sign-in binds it. */
+	u->bind_on_login = !u->issuer && !u->subject;
+	if (!u->bind_on_login && (r = put_subject(txn, u->id, u->issuer, u->subject, err)) < 0)
 		return r;
 	u->created = u->modified = pwb_now();
 	u->version = 1;
@@ -398,6 +461,13 @@ int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 		r = fill_defaults(txn, u, err);
 	if (r < 0)
 		goto out;
+	/* Only pwb_user_bind changes who the account belongs to. */
+	free(u->issuer);
+	free(u->subject);
+	u->issuer = old.issuer;
+	u->subject = old.subject;
+	old.issuer = old.subject = NULL;
+	u->bind_on_login = old.bind_on_login;
 	u->created = old.created;
 	u->modified = pwb_now();
 	u->version = old.version + 1;
@@ -435,6 +505,57 @@ int pwb_user_touch_login(struct pwb_txn *txn, const char *id, int64_t when, stru
 	}
 	pwb_user_clear(&u);
 	return r;
+}
+
+int pwb_user_bind(struct pwb_txn *txn, const char *id, const char *issuer, const char *subject,
+		  struct pwb_error *err)
+{
+	struct pwb_user u = {0};
+	int r;
+
+	if (!txn->write)
+		return pwb_error_set(err, PWB_ESTORE, "internal: bind in a read transaction");
+	if ((issuer == NULL) != (subject == NULL))
+		return pwb_error_set(err, PWB_EINVAL,
+				     "issuer and subject are set or unset together");
+	r = pwb_user_get(txn, id, &u, err);
+	if (r < 0)
+		goto out;
+	if (issuer && (r = put_subject(txn, u.id, issuer, subject, err)) < 0)
+		goto out;
+	/* The old pair goes unless it is the one just put. */
+	if (!issuer || !u.issuer || !u.subject || strcmp(u.issuer, issuer) != 0 ||
+	    strcmp(u.subject, subject) != 0)
+		r = del_subject(txn, &u, err);
+	if (r < 0)
+		goto out;
+	free(u.issuer);
+	free(u.subject);
+	u.issuer = issuer ? strdup(issuer) : NULL;
+	u.subject = subject ? strdup(subject) : NULL;
+	if (issuer && (!u.issuer || !u.subject)) {
+		r = pwb_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	u.bind_on_login = !issuer;
+	r = put_record(txn, &u, err);
+out:
+	pwb_user_clear(&u);
+	return r;
+}
+
+int pwb_user_get_by_subject(struct pwb_txn *txn, const char *issuer, const char *subject,
+			    struct pwb_user *out, struct pwb_error *err)
+{
+	_cleanup_free_ char *key = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (!issuer || !subject || has_control(issuer) || has_control(subject))
+		return PWB_ENOTFOUND;
+	key = subject_key(issuer, subject);
+	if (!key)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	return get_by_index(txn, DBI_USER_SUBJECT, key, strlen(key), out, err);
 }
 
 struct group_log_ctx {
@@ -481,6 +602,8 @@ int pwb_user_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 		r = pwb_kv_del(txn, DBI_MEMBER_OF, old.id, PWB_ID_LEN, err);
 	if (r == 0)
 		r = del_indexes(txn, &old, err);
+	if (r == 0)
+		r = del_subject(txn, &old, err);
 	if (r == 0)
 		r = pwb_kv_del(txn, DBI_USERS, old.id, PWB_ID_LEN, err);
 	if (r == 0)

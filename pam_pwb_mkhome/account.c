@@ -9,6 +9,7 @@
 #include "account.h"
 #include "cleanup.h"
 #include "log.h"
+#include "policy.h"
 #include "util.h"
 
 /* Anything beyond this in a groups claim is ignored (with a log line). */
@@ -149,6 +150,14 @@ static int claim_group(struct pwb_txn *txn, struct account_ctx *c, const char *e
 			c->user, pwb_error_text(&nerr, r));
 		return 1;
 	}
+	/* Before the store lookup: a deny-listed group is never joined, even
+	 * one that an older version let into the store. */
+	r = pwb_policy_group_name(c->cfg, name, &nerr);
+	if (r < 0) {
+		pwb_log(LOG_NOTICE, "pam_pwb_mkhome: user %s: skipping group %s from claim: %s",
+			c->user, name, pwb_error_text(&nerr, r));
+		return 1;
+	}
 	r = pwb_group_get_by_name(txn, name, g, err);
 	if (r == 0)
 		return 0;
@@ -238,23 +247,129 @@ out:
 	return r;
 }
 
+/* The body stops here on purpose, changing nothing: out says why. */
+static int decide(struct account_ctx *c, enum pwb_account_result result)
+{
+	c->out.result = result;
+	c->decided = true;
+	return ACCOUNT_ABORT;
+}
+
+/* "issuer 'X' subject 'Y'", escaped: both come from a token or the store. */
+static void describe_identity(const char *issuer, const char *subject, char *out, size_t len)
+{
+	char iss[200], sub[200];
+
+	pwb_names_escape(issuer ? issuer : "(none)", iss, sizeof(iss));
+	pwb_names_escape(subject ? subject : "(none)", sub, sizeof(sub));
+	snprintf(out, len, "issuer '%s' subject '%s'", iss, sub);
+}
+
+static bool claims_have_identity(const struct pwb_claims *cl)
+{
+	return cl->issuer && *cl->issuer && cl->subject && *cl->subject;
+}
+
+/* Refuses (decided) a token without an identity, or one whose identity is
+ * bound to an account other than self_id (NULL: a new account). */
+static int check_subject_free(struct pwb_txn *txn, struct account_ctx *c, const char *self_id,
+			      struct pwb_error *err)
+{
+	const struct pwb_claims *cl = c->claims;
+	struct pwb_user other = {0};
+	char presented[512];
+	int r;
+
+	describe_identity(cl->issuer, cl->subject, presented, sizeof(presented));
+	if (!claims_have_identity(cl)) {
+		snprintf(c->out.detail, sizeof(c->out.detail),
+			 "the ID token names no issuer or subject (auth-openid-subject-claim): "
+			 "%s",
+			 presented);
+		return decide(c, PWB_ACCOUNT_OTHER_IDENTITY);
+	}
+	r = pwb_user_get_by_subject(txn, cl->issuer, cl->subject, &other, err);
+	if (r == 0 && (!self_id || strcmp(other.id, self_id) != 0)) {
+		snprintf(c->out.detail, sizeof(c->out.detail),
+			 "%s is already bound to the account %s", presented, other.name);
+		pwb_user_clear(&other);
+		return decide(c, PWB_ACCOUNT_SUBJECT_TAKEN);
+	}
+	pwb_user_clear(&other);
+	return r == PWB_ENOTFOUND ? 0 : r;
+}
+
+static bool may_bind_at_sign_in(const struct account_ctx *c, const struct pwb_user *u)
+{
+	const char *domains = c->cfg->openid_username_domains;
+
+	return u->bind_on_login || c->cfg->openid_bind_existing_users || (domains && *domains);
+}
+
+/* A known account signing in with claims: bound to exactly the token's
+ * identity, or unbound and allowed to be bound now. */
+static int check_identity(struct pwb_txn *txn, struct account_ctx *c, const struct pwb_user *u,
+			  struct pwb_error *err)
+{
+	const struct pwb_claims *cl = c->claims;
+	char presented[512], stored[512];
+	int r;
+
+	describe_identity(cl->issuer, cl->subject, presented, sizeof(presented));
+	if (u->issuer || u->subject) {
+		if (claims_have_identity(cl) && u->issuer && u->subject &&
+		    strcmp(u->issuer, cl->issuer) == 0 && strcmp(u->subject, cl->subject) == 0)
+			return 0;
+		describe_identity(u->issuer, u->subject, stored, sizeof(stored));
+		snprintf(c->out.detail, sizeof(c->out.detail),
+			 "the account is bound to %s, but the ID token is from %s", stored,
+			 presented);
+		return decide(c, PWB_ACCOUNT_OTHER_IDENTITY);
+	}
+	r = check_subject_free(txn, c, u->id, err);
+	if (r != 0)
+		return r;
+	if (!may_bind_at_sign_in(c, u)) {
+		snprintf(c->out.detail, sizeof(c->out.detail),
+			 "the account is not bound to an IdP identity yet (the ID token is from "
+			 "%s); to bind it at this sign-in run `pwbadm rebind-user %s`, or set "
+			 "auth-openid-bind-existing-users=1",
+			 presented, c->user);
+		return decide(c, PWB_ACCOUNT_UNBOUND);
+	}
+	r = pwb_user_bind(txn, u->id, cl->issuer, cl->subject, err);
+	if (r < 0)
+		return r;
+	c->out.bound = true;
+	snprintf(c->out.detail, sizeof(c->out.detail), "%s", presented);
+	return 0;
+}
+
 static int register_user(struct pwb_txn *txn, struct account_ctx *c, struct pwb_user *u,
 			 struct pwb_error *err)
 {
 	int r;
 
+	r = check_subject_free(txn, c, NULL, err);
+	if (r != 0)
+		return r;
 	snprintf(u->name, sizeof(u->name), "%s", c->user);
 	u->source = PWB_SOURCE_JIT;
 	u->active = true;
 	u->gecos = passwd_safe_copy(c->claims->name, MAX_GECOS);
 	if (c->claims->email && strlen(c->claims->email) <= MAX_EMAIL)
 		u->email = passwd_safe_copy(c->claims->email, MAX_EMAIL);
+	u->issuer = strdup(c->claims->issuer);
+	u->subject = strdup(c->claims->subject);
+	if (!u->issuer || !u->subject)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
 	/* uid, gid, home and shell left unset: the store allocates the uid
 	 * and a private group, and applies user-homedir-path/NAME and
 	 * user-provisioning-default-shell. */
 	r = pwb_user_create(txn, u, err);
 	if (r < 0)
 		return pwb_error_prefix(err, "registering %s", c->user);
+	describe_identity(u->issuer, u->subject, c->out.detail, sizeof(c->out.detail));
 	return 0;
 }
 
@@ -314,13 +429,14 @@ static int account_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	} else if (r < 0) {
 		goto out;
 	} else if (!u.active) {
-		c->out.result = PWB_ACCOUNT_LOCKED;
 		c->out.uid = u.uid;
-		c->decided = true;
-		r = ACCOUNT_ABORT;
+		r = decide(c, PWB_ACCOUNT_LOCKED);
 		goto out;
 	} else {
 		c->out.result = PWB_ACCOUNT_ACTIVE;
+		c->out.uid = u.uid;
+		if (c->claims && (r = check_identity(txn, c, &u, err)) != 0)
+			goto out;
 	}
 	c->out.uid = u.uid;
 

@@ -1,10 +1,12 @@
 /* The account half of pam_pwb_mkhome: decides whether a user may sign in,
  * registers an unknown user on first sign-in (JIT) from the claims
- * pam_pwb_oidc validated, syncs their pwb groups with the groups claim and
- * records the sign-in time, all in one store transaction. */
+ * pam_pwb_oidc validated, holds a signed-in user to the IdP identity
+ * (issuer, subject) the account is bound to, syncs their pwb groups with the
+ * groups claim and records the sign-in time, all in one store transaction. */
 #ifndef PWB_ACCOUNT_H
 #define PWB_ACCOUNT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "claims.h"
 #include "error.h"
@@ -16,7 +18,13 @@ enum pwb_account_result {
 	PWB_ACCOUNT_LOCKED,	/* a pwb user who is locked (deactivated) */
 	PWB_ACCOUNT_UNKNOWN,	/* neither pwb nor local, and not registered */
 	PWB_ACCOUNT_LOCAL,	/* a local (non-pwb) account: never registered over */
+	/* Refused for who signed in (detail names both identities): */
+	PWB_ACCOUNT_OTHER_IDENTITY, /* bound to another issuer/subject (or none presented) */
+	PWB_ACCOUNT_UNBOUND,	    /* not bound yet, and binding at sign-in is not allowed */
+	PWB_ACCOUNT_SUBJECT_TAKEN,  /* the presented identity is bound to another account */
 };
+
+#define PWB_ACCOUNT_DETAIL_MAX 1024
 
 struct pwb_account_outcome {
 	enum pwb_account_result result;
@@ -24,14 +32,24 @@ struct pwb_account_outcome {
 	const char *why;       /* for UNKNOWN: why no registration happened */
 	unsigned groups_added; /* memberships added by the group sync */
 	unsigned groups_removed;
+	bool bound; /* ACTIVE: the account was bound to the token's identity just now */
+	/* For the identity results and `bound`: what to log, untrusted text
+	 * already escaped. */
+	char detail[PWB_ACCOUNT_DETAIL_MAX];
 };
 
 /* Looks user (a valid Linux name) up in the store and acts on it. claims may
- * be NULL (someone else authenticated); when present it must be for user.
- * Registration needs claims, user-provisioning-enabled and
- * user-provisioning-register-on-first-login. Group sync runs for
- * JIT-registered users whenever claims are present and provisioning is
- * enabled. Returns 0 with *out filled, or a negative code (store failure). */
+ * be NULL (someone else authenticated: no identity check); when present it
+ * must be for user. Registration needs claims, user-provisioning-enabled and
+ * user-provisioning-register-on-first-login, and binds the new account to
+ * the claims' issuer and subject. A known account signing in with claims
+ * must be bound to exactly those; an unbound one is bound now if it is
+ * marked bind_on_login (created by SCIM or pwbadm, or unbound by an
+ * administrator), auth-openid-bind-existing-users is on or
+ * auth-openid-username-domains is set, and refused otherwise. Group sync
+ * runs for JIT-registered users whenever claims are present and
+ * provisioning is enabled; deny-listed and local group names are skipped.
+ * Returns 0 with *out filled, or a negative code (store failure). */
 int pwb_account_check(struct pwb_store *st, const char *user, const struct pwb_claims *claims,
 		      struct pwb_account_outcome *out, struct pwb_error *err);
 

@@ -1,7 +1,8 @@
 /* Home directory creation (see home.h). Nothing here resolves a path
  * string twice: each component is opened with O_NOFOLLOW relative to its
- * parent's descriptor, and the new home is filled while it is still a
- * root-owned 0700 directory under a temporary name. */
+ * parent's descriptor, every parent must be root's alone, and the new home
+ * is filled while it is still a root-owned 0700 directory under a temporary
+ * name. */
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
@@ -233,35 +234,58 @@ static void remove_tree_at(int dfd, const char *name, int depth)
 	unlinkat(dfd, name, AT_REMOVEDIR);
 }
 
-/* An existing parent must not let anyone but root swap what is inside it. */
+/* An existing parent must not let anyone but root swap what is inside it.
+ * No exception for sticky directories: in /tmp anyone may plant the name
+ * first (a symlink, or a directory of their own). */
 static int check_parent(int fd, const char *home, const char *upto, struct pwb_error *err)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
-		return pwb_error_set(err, -errno, "cannot create home %s: cannot stat %s: %s", home,
+		return pwb_error_set(err, -errno, "cannot use home %s: cannot stat %s: %s", home,
 				     upto, strerror(errno));
 	if (st.st_uid != 0)
-		return pwb_error_set(err, -EPERM,
-				     "cannot create home %s: parent %s is not owned by root", home,
-				     upto);
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-		return pwb_error_set(err, -EPERM,
-				     "cannot create home %s: parent %s is writable by others", home,
-				     upto);
+		return pwb_error_set(
+		    err, -EPERM, "cannot use home %s: parent %s is not owned by root", home, upto);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return pwb_error_set(
+		    err, -EPERM, "cannot use home %s: parent %s is writable by group or others%s",
+		    home, upto,
+		    (st.st_mode & S_ISVTX) ? " (a sticky bit does not make it safe)" : "");
 	return 0;
 }
 
-/* Opens (creating root-owned 0755 when missing) one parent component. */
-static int open_parent(int dfd, const char *name, const char *home, const char *upto,
+/* What is already at the home path may be used only if it is a real
+ * directory of the user's: a symlink, another user's home (say, of a user
+ * renamed away from this name) or a root-owned system directory is refused
+ * and left exactly as it is. */
+static int check_existing(const struct stat *st, const char *home, uid_t uid, struct pwb_error *err)
+{
+	if (S_ISLNK(st->st_mode))
+		return pwb_error_set(err, -ELOOP,
+				     "refusing home %s: it is a symlink (never followed)", home);
+	if (!S_ISDIR(st->st_mode))
+		return pwb_error_set(err, -ENOTDIR, "refusing home %s: it is not a directory",
+				     home);
+	if (st->st_uid != uid)
+		return pwb_error_set(err, -EPERM,
+				     "refusing home %s: it is owned by uid %u, not by the user's "
+				     "uid %u (nothing changed)",
+				     home, (unsigned)st->st_uid, (unsigned)uid);
+	return PWB_HOME_EXISTED;
+}
+
+/* Opens one parent component; when create is set, a missing one is created
+ * root-owned 0755. */
+static int open_parent(int dfd, const char *name, bool create, const char *home, const char *upto,
 		       struct pwb_error *err)
 {
 	bool created = false;
 	int fd, r;
 
-	if (mkdirat(dfd, name, 0755) == 0)
+	if (create && mkdirat(dfd, name, 0755) == 0)
 		created = true;
-	else if (errno != EEXIST)
+	else if (create && errno != EEXIST)
 		return pwb_error_set(err, -errno, "cannot create home %s: mkdir %s: %s", home, upto,
 				     strerror(errno));
 	fd = open_dir_at(dfd, name);
@@ -269,6 +293,9 @@ static int open_parent(int dfd, const char *name, const char *home, const char *
 		struct stat st;
 
 		r = errno;
+		if (r == ENOENT && !create)
+			return pwb_error_set(err, -ENOENT, "home %s does not exist (no %s)", home,
+					     upto);
 		if ((r == ELOOP || r == ENOTDIR) &&
 		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			return S_ISLNK(st.st_mode)
@@ -369,8 +396,12 @@ static int build_home(int parent, const char *name, const char *skel, struct cop
 		goto out;
 	}
 	if (renameat2(parent, tmp, parent, name, RENAME_NOREPLACE) < 0) {
-		if (errno == EEXIST) {
-			r = PWB_HOME_EXISTED; /* a concurrent session won the race */
+		struct stat st;
+
+		if (errno == EEXIST && fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			/* A concurrent session won the race, or someone
+			 * planted the name meanwhile: check it as found. */
+			r = check_existing(&st, c->home, c->uid, c->err);
 			goto out;
 		}
 		r = pwb_error_set(c->err, -errno, "cannot create home %s: rename: %s", c->home,
@@ -383,8 +414,10 @@ out:
 	return r;
 }
 
-int pwb_home_create(const char *home, uid_t uid, gid_t gid, const char *skel, mode_t umask,
-		    struct pwb_error *err)
+/* Walks to the home's parent (creating missing parents when create is
+ * set), then uses what is there or builds the home. */
+static int home_walk(const char *home, uid_t uid, gid_t gid, const char *skel, mode_t umask,
+		     bool create, struct pwb_error *err)
 {
 	_cleanup_free_ char *copy = NULL;
 	_cleanup_close_ int dfd = -1;
@@ -409,28 +442,43 @@ int pwb_home_create(const char *home, uid_t uid, gid_t gid, const char *skel, mo
 	r = split_path(copy, comp, PWB_ARRAY_SIZE(comp), &n);
 	if (r < 0)
 		return pwb_error_set(
-		    err, r, "cannot create home %s: not an absolute path without . or ..", home);
-	if (n == 0)
-		return PWB_HOME_EXISTED; /* "/" */
+		    err, r, "cannot use home %s: not an absolute path without . or ..", home);
 
 	dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return pwb_error_set(err, -errno, "cannot open /: %s", strerror(errno));
+	if (n == 0) {
+		if (fstat(dfd, &st) < 0)
+			return pwb_error_set(err, -errno, "cannot stat /: %s", strerror(errno));
+		return check_existing(&st, home, uid, err);
+	}
 	for (i = 0; i + 1 < n; i++) {
 		strncat(upto, "/", sizeof(upto) - strlen(upto) - 1);
 		strncat(upto, comp[i], sizeof(upto) - strlen(upto) - 1);
-		fd = open_parent(dfd, comp[i], home, upto, err);
+		fd = open_parent(dfd, comp[i], create, home, upto, err);
 		if (fd < 0)
 			return fd;
 		close(dfd);
 		dfd = fd;
 	}
 
-	/* Anything already there, even a symlink, is left alone. */
 	if (fstatat(dfd, comp[n - 1], &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return PWB_HOME_EXISTED;
+		return check_existing(&st, home, uid, err);
 	if (errno != ENOENT)
-		return pwb_error_set(err, -errno, "cannot create home %s: stat: %s", home,
+		return pwb_error_set(err, -errno, "cannot use home %s: stat: %s", home,
 				     strerror(errno));
+	if (!create)
+		return pwb_error_set(err, -ENOENT, "home %s does not exist", home);
 	return build_home(dfd, comp[n - 1], skel, &c);
+}
+
+int pwb_home_create(const char *home, uid_t uid, gid_t gid, const char *skel, mode_t umask,
+		    struct pwb_error *err)
+{
+	return home_walk(home, uid, gid, skel, umask, true, err);
+}
+
+int pwb_home_use_existing(const char *home, uid_t uid, struct pwb_error *err)
+{
+	return home_walk(home, uid, (gid_t)-1, NULL, 0, false, err);
 }

@@ -1,5 +1,6 @@
-/* pam_pwb_mkhome entry points: account (JIT registration, locks, group
- * sync; account.c) and session (home directory; home.c). Thin adapters:
+/* pam_pwb_mkhome entry points: account (JIT registration, identity
+ * binding, locks, group sync; account.c) and session (home directory
+ * within the configured roots; home.c). Thin adapters:
  * parse the arguments, call, map the result to a PAM code and one syslog
  * line. Never prints, never exits: it runs inside someone else's process. */
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "home.h"
 #include "log.h"
 #include "names.h"
+#include "policy.h"
 #include "store.h"
 
 struct options {
@@ -105,15 +107,31 @@ static int account_result(pam_handle_t *pamh, const char *user, const struct pwb
 {
 	switch (o->result) {
 	case PWB_ACCOUNT_ACTIVE:
+		if (o->bound)
+			pam_syslog(pamh, LOG_NOTICE,
+				   "bound %s (uid %u) to %s at sign-in: from now on only that "
+				   "identity signs in to it",
+				   user, o->uid, o->detail);
 		if (pwb_log_debug_enabled() || o->groups_added || o->groups_removed)
 			pam_syslog(pamh, LOG_INFO,
 				   "%s (uid %u) may sign in; groups: %u added, %u removed", user,
 				   o->uid, o->groups_added, o->groups_removed);
 		return PAM_SUCCESS;
 	case PWB_ACCOUNT_REGISTERED:
-		pam_syslog(pamh, LOG_NOTICE, "registered %s on first sign-in (uid %u, %u groups)",
-			   user, o->uid, o->groups_added);
+		pam_syslog(pamh, LOG_NOTICE,
+			   "registered %s on first sign-in (uid %u, %u groups), bound to %s", user,
+			   o->uid, o->groups_added, o->detail);
 		return PAM_SUCCESS;
+	case PWB_ACCOUNT_OTHER_IDENTITY:
+	case PWB_ACCOUNT_UNBOUND:
+	case PWB_ACCOUNT_SUBJECT_TAKEN:
+		if (o->uid)
+			pam_syslog(pamh, LOG_WARNING, "refusing %s (uid %u): %s", user, o->uid,
+				   o->detail);
+		else
+			pam_syslog(pamh, LOG_WARNING, "refusing to register %s: %s", user,
+				   o->detail);
+		return PAM_PERM_DENIED;
 	case PWB_ACCOUNT_LOCKED:
 		pam_syslog(pamh, LOG_NOTICE,
 			   "refusing %s (uid %u): the account is locked (deactivated)", user,
@@ -251,10 +269,48 @@ out:
 	return pr;
 }
 
+/* Uses or creates the home. A path the root-owned pwb.conf does not allow
+ * (user-homedir-path, user-homedir-allowed-roots) is never created,
+ * whatever NSS (the store, SCIM) says; it is used only if it already is the
+ * user's own directory, as root's /root is. */
+static int open_home(pam_handle_t *pamh, const struct options *o, const struct pwb_config *cfg,
+		     const char *user, const struct passwd *pw)
+{
+	_cleanup_free_ char *norm = NULL;
+	struct pwb_error err = {0}, perr = {0};
+	int r, pr;
+
+	pr = pwb_policy_home(cfg, pw->pw_dir, &norm, &perr);
+	if (pr == 0)
+		r = pwb_home_create(norm, pw->pw_uid, pw->pw_gid, o->skel, o->umask, &err);
+	else
+		r = pwb_home_use_existing(pw->pw_dir, pw->pw_uid, &err);
+	if (r < 0 && pr < 0) {
+		/* Both reasons, in one line: why it was not created, and why
+		 * what is there (if anything) is not the user's. */
+		pam_syslog(pamh, LOG_ERR, "cannot open session for %s: home not created: %s%s%s",
+			   user, pwb_error_text(&perr, pr), r == -ENOENT ? "" : "; ",
+			   r == -ENOENT ? "" : pwb_error_text(&err, r));
+		return PAM_SESSION_ERR;
+	}
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot open session for %s: %s", user,
+			   pwb_error_text(&err, r));
+		return PAM_SESSION_ERR;
+	}
+	if (r == PWB_HOME_CREATED)
+		pam_syslog(pamh, LOG_NOTICE, "created home %s for %s (uid %u) from %s", norm, user,
+			   pw->pw_uid, o->skel);
+	else if (o->debug)
+		pam_syslog(pamh, LOG_DEBUG, "home %s of %s already exists", pw->pw_dir, user);
+	return PAM_SUCCESS;
+}
+
 PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct pwb_error err = {0};
+	struct pwb_config cfg = {0};
 	struct passwd pw;
 	struct options o;
 	const char *user;
@@ -272,18 +328,15 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 			   strerror(-r));
 		return PAM_SESSION_ERR;
 	}
-	r = pwb_home_create(pw.pw_dir, pw.pw_uid, pw.pw_gid, o.skel, o.umask, &err);
+	r = pwb_config_load(pwb_config_path(o.config), false, &cfg, &err);
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot open session for %s: %s", user,
 			   pwb_error_text(&err, r));
 		return PAM_SESSION_ERR;
 	}
-	if (r == PWB_HOME_CREATED)
-		pam_syslog(pamh, LOG_NOTICE, "created home %s for %s (uid %u) from %s", pw.pw_dir,
-			   user, pw.pw_uid, o.skel);
-	else if (o.debug)
-		pam_syslog(pamh, LOG_DEBUG, "home %s of %s already exists", pw.pw_dir, user);
-	return PAM_SUCCESS;
+	pr = open_home(pamh, &o, &cfg, user, &pw);
+	pwb_config_free(&cfg);
+	return pr;
 }
 
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)

@@ -108,7 +108,11 @@ int pwbadm_user_arg(struct pwbadm *adm, const char *command, const char *arg,
 
 	if (pwbadm_load_config(adm))
 		return PWBADM_EXIT_FAILURE;
-	rc = pwb_names_to_linux(arg, PWB_NAMES_LOWERCASE | PWB_NAMES_STRIP_DOMAIN,
+	/* Root names accounts by their Linux names too: "alice" is alice,
+	 * whatever auth-openid-username-domains says; "alice@DOMAIN" is
+	 * mapped as a sign-in would map it. */
+	rc = pwb_names_to_linux(arg,
+				PWB_NAMES_LOWERCASE | PWB_NAMES_STRIP_DOMAIN | PWB_NAMES_ALLOW_BARE,
 				adm->cfg.openid_username_domains, out, &err);
 	if (rc < 0)
 		return pwbadm_usage(command, "user %s", pwb_error_text(&err, rc));

@@ -36,7 +36,7 @@ groups_of() { id -nG "$1" | tr ' ' '\n' | sort | tr '\n' ' '; }
 # --- first login of alice registers her
 mkhome_syslog_mark
 out=$(mkhome_login pwb-login alice "$(mkhome_token alice \
-	'"name":"Alice Liddell","email":"alice@example.com","groups":["Data-Science","analysts","bad group!","pwb"]')")
+	'"name":"Alice Liddell","email":"alice@example.com","groups":["Data-Science","analysts","bad group!","pwb","docker","Wheel"]')")
 tap_like "first login of alice succeeds end to end" "$out" "session has successfully been closed"
 log=$(mkhome_syslog_since)
 uid=$(uid_of alice)
@@ -51,6 +51,12 @@ tap_like "syslog: registration" "$log" "pam_pwb_mkhome\(pwb-login:account\): reg
 tap_like "syslog: invalid group name skipped" "$log" "user alice: skipping group from claim: .*bad group"
 tap_like "syslog: local group skipped" "$log" "user alice: skipping group pwb from claim: a local group has that name"
 tap_is "local group pwb untouched" "$(getent group pwb)" "pwb:x:999:"
+tap_like "syslog: deny-listed group docker skipped" "$log" \
+	"user alice: skipping group docker from claim: group name 'docker' is in group-provisioning-deny-names"
+tap_like "syslog: deny-listed group Wheel skipped (after mapping, any case)" "$log" \
+	"user alice: skipping group wheel from claim: group name 'wheel' is in group-provisioning-deny-names"
+tap_is "no pwb group docker or wheel was created" \
+	"$(mkhome_tool show-group docker >/dev/null 2>&1; echo $?)$(mkhome_tool show-group wheel >/dev/null 2>&1; echo $?)" 22
 H=$PWB_HOME_ROOT/alice
 tap_is "home is 0700, owned by alice" "$(mkhome_stat "$H")" "700 $uid:$uid directory"
 tap_is "skel dotfile, owned by alice" "$(mkhome_stat "$H/.profile")" "600 $uid:$uid regular file"
@@ -147,12 +153,12 @@ tap_is "daemon still not in the store" "$(mkhome_tool show daemon >/dev/null 2>&
 
 # --- a symlink planted at the home path's parent: registered, but the
 # session fails naming the path, and nothing is written through the link
-ln -s "$OUTSIDE" "$PWB_TMP/linkhomes"
-mkhome_conf_put user-homedir-path "$PWB_TMP/linkhomes"
+ln -s "$OUTSIDE" "$PWB_HOME_ROOT/linkhomes"
+mkhome_conf_put user-homedir-path "$PWB_HOME_ROOT/linkhomes"
 mkhome_syslog_mark
 out=$(mkhome_login pwb-login sym1 "$(mkhome_token sym1)")
 tap_like "session refused for a home under a symlinked parent" "$out" "Cannot make/remove an entry for the specified session"
 tap_like "syslog names the path and the error" "$(mkhome_syslog_since)" \
-	"cannot open session for sym1: cannot create home $PWB_TMP/linkhomes/sym1: $PWB_TMP/linkhomes is a symlink: Too many levels of symbolic links"
+	"cannot open session for sym1: cannot create home $PWB_HOME_ROOT/linkhomes/sym1: $PWB_HOME_ROOT/linkhomes is a symlink: Too many levels of symbolic links"
 tap_is "nothing created through the symlink" "$(ls -A "$OUTSIDE")" ""
 tap_done

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # pam_pwb_mkhome session: home creation through pamtester for local
 # accounts (the same code path as pwb users, without needing nss_pwb):
-# ownership and modes from skel and umask, an existing home left alone, and
-# symlinks planted at the home's parent or inside skel never escaping.
+# ownership and modes from skel and umask, an existing home of the user's
+# left alone, and symlinks planted at the home, its parent or inside skel
+# never followed.
 . "${PWB_TEST_SRCDIR:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "${PWB_TEST_SRCDIR:-$(dirname "$0")/../..}/tests/lib/ns.sh"
 pwb_ns_enter "$@"
@@ -57,13 +58,13 @@ tap_is "dotfile is 0644" "$(mkhome_stat "$PWB_HOME_ROOT/dora/.profile")" "644 30
 
 # --- a symlink planted at the home's parent: refused, nothing written outside
 mkdir -m 0755 "$PWB_TMP/outside"
-ln -s "$PWB_TMP/outside" "$PWB_TMP/evil"
-mkhome_add_local_user dave 30003 "$PWB_TMP/evil/dave"
+ln -s "$PWB_TMP/outside" "$PWB_HOME_ROOT/evil"
+mkhome_add_local_user dave 30003 "$PWB_HOME_ROOT/evil/dave"
 mkhome_syslog_mark
 tap_check_fails "open_session refuses a symlinked parent" pamtester pwb-session dave open_session
 tap_is "nothing created through the symlink" "$(ls -A "$PWB_TMP/outside")" ""
 tap_like "syslog names the path and the error" "$(mkhome_syslog_since)" \
-	"pam_pwb_mkhome.*cannot open session for dave: cannot create home $PWB_TMP/evil/dave: $PWB_TMP/evil is a symlink: Too many levels of symbolic links"
+	"pam_pwb_mkhome.*cannot open session for dave: cannot create home $PWB_HOME_ROOT/evil/dave: $PWB_HOME_ROOT/evil is a symlink: Too many levels of symbolic links"
 
 # --- symlinks inside skel pointing outside: copied as links, targets untouched
 EVILSKEL=$PWB_TMP/evilskel
@@ -82,10 +83,13 @@ tap_is "outside dir keeps owner and mode" "$(mkhome_stat "$PWB_TMP/outside")" "7
 tap_is "outside file keeps owner and mode" "$(mkhome_stat "$PWB_TMP/outside/secret")" "600 0:0 regular file"
 tap_is "nothing written into the outside dir" "$(ls -A "$PWB_TMP/outside")" "secret"
 
-# --- a symlink planted at the home path itself is left alone, not followed
+# --- a symlink planted at the home path itself is refused, not followed
 mkhome_add_local_user fred 30005 "$PWB_HOME_ROOT/fred"
 ln -s "$PWB_TMP/outside" "$PWB_HOME_ROOT/fred"
-tap_check "open_session with a symlink at the home path" pamtester pwb-session fred open_session
+mkhome_syslog_mark
+tap_check_fails "open_session refuses a symlink at the home path" pamtester pwb-session fred open_session
+tap_like "syslog names the user, the path and why" "$(mkhome_syslog_since)" \
+	"cannot open session for fred: refusing home $PWB_HOME_ROOT/fred: it is a symlink \(never followed\)"
 tap_is "symlink target keeps owner" "$(mkhome_stat "$PWB_TMP/outside")" "755 0:0 directory"
 tap_is "nothing copied through it" "$(ls -A "$PWB_TMP/outside")" "secret"
 

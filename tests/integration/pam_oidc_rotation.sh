@@ -2,8 +2,9 @@
 # pam_pwb_oidc against a changing issuer: key rotation is picked up without
 # restarting anything, a removed key stops working, the local-account rule
 # (NSS knows the name, the pwb store does not),
-# and an unreachable issuer (cached copy used, even stale; none cached:
-# PAM_AUTHINFO_UNAVAIL with a clear log line).
+# and an unreachable issuer (cached copy used, even stale, up to
+# auth-openid-cache-max-age; older or none cached: PAM_AUTHINFO_UNAVAIL
+# with a clear log line).
 . "${PWB_TEST_SRCDIR:-$(dirname "$0")/../..}/tests/lib/ns.sh"
 . "$PWB_TEST_SRCDIR/tests/lib/tap.sh"
 pwb_ns_enter "$@"
@@ -82,6 +83,33 @@ done
 before=$(pwb_syslog_count)
 tap_check "issuer down, stale cache: signs in" login alice "$(token rsa2 alice)"
 tap_like "stale use logged" "$(pwb_syslog_since "$before")" "using the cached copy"
+# auth-openid-cache-max-age (default 24 h) counts from the fetch time the
+# entry records. Fetched 25 h ago: refused, fail closed.
+age_cache() {
+	local f fetched=$(($(date +%s) - $1))
+	for f in "$PWB_DB_DIR"/cache/*.json; do
+		sed -i "s/\"fetched\":[0-9]*/\"fetched\":$fetched/" "$f"
+	done
+}
+age_cache 90000
+before=$(pwb_syslog_count)
+out=$(login alice "$(token rsa2 alice)" 2>&1) && rc=0 || rc=$?
+tap_check_fails "issuer down, cache older than auth-openid-cache-max-age: refused" test "$rc" -eq 0
+tap_like "... PAM_AUTHINFO_UNAVAIL" "$out" "Authentication service cannot retrieve authentication info"
+lines=$(pwb_syslog_since "$before" | grep pam_pwb_oidc)
+tap_like "... logged naming the issuer and the cache age" "$lines" \
+	"user alice: sign-in refused: issuer: $PWB_ISSUER_URL unreachable, and the cached discovery document is 9000[0-9] s old, beyond auth-openid-cache-max-age=86400: "
+tap_is "... in one line" "$(printf '%s\n' "$lines" | grep -c .)" 1
+# A smaller limit in pwb.conf: 2 min old passes 1 h, not 1 min.
+age_cache 120
+pwb_conf_set "auth-openid-cache-max-age=3600"
+tap_check "2 min old cache, max age 1 h: signs in" login alice "$(token rsa2 alice)"
+pwb_conf_set "auth-openid-cache-max-age=60"
+before=$(pwb_syslog_count)
+tap_check_fails "2 min old cache, max age 60 s: refused" login alice "$(token rsa2 alice)"
+tap_like "... logged" "$(pwb_syslog_since "$before")" \
+	"user alice: sign-in refused: issuer: $PWB_ISSUER_URL unreachable, and the cached discovery document is 1[0-9][0-9] s old, beyond auth-openid-cache-max-age=60: "
+sed -i '/^auth-openid-cache-max-age=/d' "$PWB_CONF"
 rm -f "$PWB_DB_DIR"/cache/*.json
 before=$(pwb_syslog_count)
 out=$(login alice "$(token rsa2 alice)" 2>&1) && rc=0 || rc=$?

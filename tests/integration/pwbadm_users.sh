@@ -57,6 +57,7 @@ tap_is "unknown option is a usage error" "$(adm_status pwbadm add-user --frobnic
 cp "$PWB_CONF" "$PWB_TMP/base.conf"
 pwb_conf_set "auth-openid-username-domains=example.com"
 tap_is "with username-domains, an allowed domain is stripped" "$(adm_status pwbadm show-user bob@EXAMPLE.com)" 0
+tap_is "... and a bare Linux name still names the account" "$(adm_status pwbadm show-user Bob)" 0
 tap_is "... and another domain is refused (usage error)" "$(adm_status pwbadm add-user erin@evil.example)" 2
 tap_like "... naming the rule" "$(adm_stderr pwbadm add-user erin@evil.example)" 'auth-openid-username-domains'
 cp "$PWB_TMP/base.conf" "$PWB_CONF"

@@ -30,6 +30,12 @@
 #                               for rsa*, ES256 for ec*, EdDSA for ed*); default kid rsa1.
 #   "$PWB_TEST_SIGN" encrypt --key-file FILE --secret TEXT
 #                               prints TEXT encrypted as `pwbadm encrypt-password` does.
+#   pwb_oidc_refused DESC USER TOKEN CHECK
+#                               (needs syslog.sh) a sign-in of USER with TOKEN through the
+#                               PAM service pwb-test fails, and exactly one new pam_pwb_oidc
+#                               syslog line reads "user USER: sign-in refused: CHECK" (an
+#                               extended regex, usually the check's "name:" prefix) and does
+#                               not contain the token. Three TAP checks.
 
 PWB_TEST_SIGN=$PWB_TEST_BUILDDIR/tests/unit/pwb-test-sign
 PWB_ISSUER_CLIENT_ID=pwb-test-client
@@ -196,4 +202,15 @@ pwb_sign_token() {
 	none | HS*) "$PWB_TEST_SIGN" sign --alg "$alg" --kid "$kid" "${args[@]}" ;;
 	*) "$PWB_TEST_SIGN" sign --alg "$alg" --kid "$kid" --key "$key" "${args[@]}" ;;
 	esac
+}
+
+pwb_oidc_refused() {
+	local desc=$1 user=$2 token=$3 check=$4 before lines
+	before=$(pwb_syslog_count)
+	tap_check_fails "$desc: refused" \
+		sh -c 'printf "%s\n" "$2" | pamtester -v pwb-test "$1" authenticate' - "$user" "$token"
+	lines=$(pwb_syslog_since "$before" | grep 'pam_pwb_oidc')
+	tap_like "$desc: logged as '$check'" "$lines" "user $user: sign-in refused: $check"
+	tap_is "$desc: one log line" "$(printf '%s\n' "$lines" | grep -c .)" 1
+	case $lines in *"${token:0:40}"*) tap_fail "$desc: token in the log" ;; esac
 }

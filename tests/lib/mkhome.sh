@@ -74,3 +74,13 @@ mkhome_login() {
 # mkhome_token USER [JSON-MEMBERS]: a valid ID token for USER from the
 # test issuer (tests/lib/issuer.sh).
 mkhome_token() { pwb_sign_token --claims "$(pwb_token_claims "$@")"; }
+
+# mkhome_token_as USERNAME SUB [JSON-MEMBERS]: a valid ID token from the
+# test issuer whose preferred_username is USERNAME (alice@corp.example, say)
+# and whose subject is SUB: another person with the same name is another SUB.
+mkhome_token_as() {
+	local now
+	now=$(date +%s)
+	pwb_sign_token --claims "$(printf '{"iss":"%s","aud":"%s","sub":"%s","iat":%s,"exp":%s,"preferred_username":"%s"%s}' \
+		"$PWB_ISSUER_URL" "$PWB_ISSUER_CLIENT_ID" "$2" "$now" "$((now + 300))" "$1" "${3:+,$3}")"
+}

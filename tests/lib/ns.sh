@@ -1,9 +1,11 @@
 # Private mount namespace for integration tests (sourced). The host's /etc
 # is never changed: the test re-executes itself under `unshare -m`, then
 # bind-mounts private copies over /etc/passwd, /etc/group, /etc/shadow,
-# /etc/nsswitch.conf, /etc/pam.d and /etc/pwb, with the store and homes in
-# a temp dir. Everything vanishes with the namespace; the temp dir is
-# removed on exit.
+# /etc/nsswitch.conf, /etc/pam.d and /etc/pwb (a missing /etc/pwb is made
+# in a private overlay of /etc), with the store and homes in a temp dir
+# (homes seen through a bind mount at a root-only path, /home where it does
+# not hold the source tree: see pwb_ns_home_root). Everything vanishes with
+# the namespace; the temp dir is removed on exit.
 #
 # Usage at the top of a test:
 #   . "$PWB_TEST_SRCDIR/tests/lib/ns.sh"
@@ -45,15 +47,23 @@ pwb_ns_enter() {
 	shadow: files pwb
 	hosts: files
 	NSS
+	# A missing /etc/pwb is made in a private overlay of /etc: a mount point
+	# made with mkdir here would be made on the host.
+	if [ ! -d /etc/pwb ]; then
+		mkdir -p "$PWB_TMP/etc-overlay/upper" "$PWB_TMP/etc-overlay/work"
+		mount -t overlay pwb-etc -o "lowerdir=/etc,upperdir=$PWB_TMP/etc-overlay/upper,workdir=$PWB_TMP/etc-overlay/work" /etc ||
+			{ echo "Bail out! cannot overlay /etc to make /etc/pwb"; exit 1; }
+		mkdir /etc/pwb
+	fi
 	local f
 	for f in passwd group shadow nsswitch.conf; do
 		mount --bind "$PWB_TMP/etc/$f" "/etc/$f"
 	done
-	mkdir -p /etc/pam.d /etc/pwb 2>/dev/null || true
+	mkdir -p /etc/pam.d
 	mount --bind "$PWB_TMP/etc/pam.d" /etc/pam.d
 	mount --bind "$PWB_TMP/etc/pwb" /etc/pwb
 	PWB_DB_DIR=$PWB_TMP/db
-	PWB_HOME_ROOT=$PWB_TMP/home
+	PWB_HOME_ROOT=$(pwb_ns_home_root)
 	PWB_CONF=/etc/pwb/pwb.conf
 	cat >"$PWB_CONF" <<-CONF
 	db-dir=$PWB_DB_DIR
@@ -71,6 +81,25 @@ pwb_ns_enter() {
 	export LD_LIBRARY_PATH=$PWB_NSS_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 	# nscd would answer from the host's cache: hide its socket.
 	if [ -d /var/run/nscd ]; then mount -t tmpfs none /var/run/nscd; fi
+}
+
+# Homes must lie behind parents that only root may write to (pam_pwb_mkhome
+# refuses /tmp, sticky or not), so $PWB_TMP/home is bind-mounted, in this
+# namespace only, over a top-level directory that holds none of the trees
+# the test uses. Prints the path (falls back to $PWB_TMP/home).
+pwb_ns_home_root() {
+	local d
+	for d in /home /mnt /srv /media /opt; do
+		[ -d "$d" ] && [ ! -L "$d" ] || continue
+		case "$(realpath -m "$PWB_TEST_SRCDIR")/ $(realpath -m "$PWB_TEST_BUILDDIR")/" in
+		"$d"/* | *" $d"/*) continue ;;
+		esac
+		if mount --bind "$PWB_TMP/home" "$d" 2>/dev/null; then
+			echo "$d"
+			return 0
+		fi
+	done
+	echo "$PWB_TMP/home"
 }
 
 # Sets key=value lines in the test's pwb.conf, replacing a key already

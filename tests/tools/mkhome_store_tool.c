@@ -1,13 +1,19 @@
-/* Test tool for pam_pwb_mkhome's integration tests: creates, locks and
- * shows users and groups through the real store API (no mock), so the
+/* Test tool for pam_pwb_mkhome's integration tests: creates, locks, renames
+ * and shows users and groups through the real store API (no mock), so the
  * tests can set up and check the store independently of the module and
- * of NSS. Reads $PWB_CONFIG. Exit 0 ok, 2 not found, 1 other error. */
+ * of NSS. Two commands write a record raw, past the store's policy, to make
+ * what an older version or a tampered store holds: make-legacy (unbound,
+ * without bindOnLogin) and set-home (any path). Reads $PWB_CONFIG. Exit 0
+ * ok, 2 not found, 1 other error. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
 #include "log.h"
 #include "store.h"
+#include "store_internal.h"
+#include "store_records.h"
 
 struct req {
 	const char *cmd;
@@ -44,6 +50,73 @@ static int user_set_active(struct pwb_txn *txn, struct req *q, bool active, stru
 	return r;
 }
 
+static int user_rename(struct pwb_txn *txn, struct req *q, struct pwb_error *err)
+{
+	struct pwb_user u = {0};
+	int r;
+
+	r = pwb_user_get_by_name(txn, q->name, &u, err);
+	if (r == 0) {
+		snprintf(u.name, sizeof(u.name), "%s", q->arg);
+		free(u.user_name);
+		u.user_name = NULL;
+		r = pwb_user_update(txn, &u, err);
+	}
+	pwb_user_clear(&u);
+	return r;
+}
+
+/* Writes u's record as it is, and has the publisher re-render its passwd
+ * line: no policy, no index change. */
+static int put_raw(struct pwb_txn *txn, const struct pwb_user *u, struct pwb_error *err)
+{
+	struct pwb_change change = {.kind = 'u', .what = PWB_CH_PASSWD};
+	char *text = pwb_user_encode(u);
+	int r;
+
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	r = pwb_kv_put(txn, DBI_USERS, u->id, PWB_ID_LEN, text, strlen(text), err);
+	free(text);
+	memcpy(change.id, u->id, sizeof(change.id));
+	return r < 0 ? r : pwb_change_log(txn, &change, err);
+}
+
+static int user_make_legacy(struct pwb_txn *txn, struct req *q, struct pwb_error *err)
+{
+	struct pwb_user u = {0};
+	int r;
+
+	r = pwb_user_get_by_name(txn, q->name, &u, err);
+	if (r == 0 && (u.issuer || u.subject))
+		r = pwb_user_bind(txn, u.id, NULL, NULL, err);
+	if (r == 0) {
+		pwb_user_clear(&u);
+		r = pwb_user_get_by_name(txn, q->name, &u, err);
+	}
+	if (r == 0) {
+		u.bind_on_login = false;
+		r = put_raw(txn, &u, err);
+	}
+	pwb_user_clear(&u);
+	return r;
+}
+
+static int user_set_home(struct pwb_txn *txn, struct req *q, struct pwb_error *err)
+{
+	struct pwb_user u = {0};
+	int r;
+
+	r = pwb_user_get_by_name(txn, q->name, &u, err);
+	if (r == 0) {
+		free(u.home);
+		u.home = strdup(q->arg);
+		r = u.home ? put_raw(txn, &u, err) : -ENOMEM;
+	}
+	pwb_user_clear(&u);
+	return r;
+}
+
 static int user_show(struct pwb_txn *txn, struct req *q, struct pwb_error *err)
 {
 	struct pwb_user u = {0};
@@ -52,10 +125,12 @@ static int user_show(struct pwb_txn *txn, struct req *q, struct pwb_error *err)
 	r = pwb_user_get_by_name(txn, q->name, &u, err);
 	if (r == 0)
 		printf("name=%s\nuid=%u\ngid=%u\nactive=%d\nsource=%s\nhome=%s\nshell=%s\n"
-		       "gecos=%s\nemail=%s\nlast_login=%lld\n",
+		       "gecos=%s\nemail=%s\nlast_login=%lld\nissuer=%s\nsubject=%s\n"
+		       "bind_on_login=%d\n",
 		       u.name, u.uid, u.gid, u.active, pwb_user_source_name(u.source),
 		       u.home ? u.home : "", u.shell ? u.shell : "", u.gecos ? u.gecos : "",
-		       u.email ? u.email : "", (long long)u.last_login);
+		       u.email ? u.email : "", (long long)u.last_login, u.issuer ? u.issuer : "",
+		       u.subject ? u.subject : "", u.bind_on_login);
 	pwb_user_clear(&u);
 	return r;
 }
@@ -151,6 +226,12 @@ static int dispatch(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 		return user_set_active(txn, q, false, err);
 	if (!strcmp(q->cmd, "unlock"))
 		return user_set_active(txn, q, true, err);
+	if (!strcmp(q->cmd, "rename"))
+		return user_rename(txn, q, err);
+	if (!strcmp(q->cmd, "make-legacy"))
+		return user_make_legacy(txn, q, err);
+	if (!strcmp(q->cmd, "set-home"))
+		return user_set_home(txn, q, err);
 	if (!strcmp(q->cmd, "show"))
 		return user_show(txn, q, err);
 	if (!strcmp(q->cmd, "groups"))
@@ -173,6 +254,7 @@ static bool is_read_only(const char *cmd)
 static int usage(void)
 {
 	fprintf(stderr, "usage: mkhome_store_tool add NAME [jit|manual] | lock NAME | unlock NAME |"
+			" rename NAME NEW | make-legacy NAME | set-home NAME PATH |"
 			" show NAME | groups NAME | show-group NAME | add-group NAME |"
 			" add-member GROUP USER | count\n");
 	return 1;
@@ -191,7 +273,9 @@ int main(int argc, char **argv)
 	q.cmd = argv[1];
 	q.name = argc > 2 ? argv[2] : NULL;
 	q.arg = argc > 3 ? argv[3] : NULL;
-	if (!strcmp(q.cmd, "add-member") && !q.arg)
+	if ((!strcmp(q.cmd, "add-member") || !strcmp(q.cmd, "rename") ||
+	     !strcmp(q.cmd, "set-home")) &&
+	    !q.arg)
 		return usage();
 	pwb_log_init("mkhome_store_tool", true, false);
 	r = pwb_config_load(pwb_config_path(NULL), false, &cfg, &err);

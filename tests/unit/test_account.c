@@ -1,6 +1,7 @@
 /* Unit tests for pam_pwb_mkhome/account.c against a real store in a temp
- * dir: JIT registration from claims, group sync by name, locks, the
- * provisioning switches, local names, and concurrent first sign-ins. */
+ * dir: JIT registration from claims, group sync by name (deny-listed names
+ * skipped), locks, the provisioning switches, local names, concurrent
+ * first sign-ins, and the binding of an account to one IdP identity. */
 #include <check.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,9 +12,12 @@
 #include "account.h"
 #include "snapshot.h"
 #include "store.h"
+#include "store_internal.h"
+#include "store_records.h"
 #include "testutil.h"
 
 #define JIT_ON "user-provisioning-enabled=1\nuser-provisioning-register-on-first-login=1\n"
+#define ISSUER "https://idp.example"
 
 static struct test_store ts;
 
@@ -34,6 +38,8 @@ static struct pwb_claims *claims_for(const char *user, const char *name, const c
 
 	ck_assert_ptr_nonnull(c);
 	snprintf(c->username, sizeof(c->username), "%s", user);
+	c->issuer = strdup(ISSUER);
+	ck_assert_int_ge(asprintf(&c->subject, "sub-%s", user), 0);
 	c->name = name ? strdup(name) : NULL;
 	c->email = email ? strdup(email) : NULL;
 	for (; groups && *groups; groups++)
@@ -127,8 +133,8 @@ static int set_active_fn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 
 START_TEST(first_login_registers_with_claims)
 {
-	static const char *const groups[] = {"Data-Science", "analysts", "bad group!",
-					     "root",	     "analysts", NULL};
+	static const char *const groups[] = {"Data-Science", "analysts", "bad group!", "root",
+					     "analysts",     "Docker",	 "wheel",      NULL};
 	struct pwb_claims *c = claims_for("alice", "Alice Liddell", "alice@example.com", groups);
 	struct pwb_account_outcome o;
 	struct pwb_user u = {0};
@@ -323,6 +329,210 @@ START_TEST(gecos_is_made_passwd_safe)
 }
 END_TEST
 
+struct bind_req {
+	const char *name, *issuer, *subject;
+};
+
+static int bind_fn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct bind_req *q = vctx;
+	struct pwb_user u = {0};
+	int r;
+
+	r = pwb_user_get_by_name(txn, q->name, &u, err);
+	if (r == 0)
+		r = pwb_user_bind(txn, u.id, q->issuer, q->subject, err);
+	pwb_user_clear(&u);
+	return r;
+}
+
+static void bind_user(const char *name, const char *issuer, const char *subject)
+{
+	struct bind_req q = {name, issuer, subject};
+	struct pwb_error err = {0};
+
+	ck_assert_msg(pwb_store_write(ts.st, bind_fn, &q, &err) == 0, "%s", err.msg);
+}
+
+static struct pwb_claims *claims_sub(const char *user, const char *issuer, const char *subject)
+{
+	struct pwb_claims *c = claims_for(user, NULL, NULL, NULL);
+
+	free(c->issuer);
+	free(c->subject);
+	c->issuer = issuer ? strdup(issuer) : NULL;
+	c->subject = subject ? strdup(subject) : NULL;
+	return c;
+}
+
+/* alice@corp (sub A) registers alice; another identity (sub B, or another
+ * issuer) whose name also maps to alice is refused, naming both. */
+START_TEST(registration_binds_and_other_identity_is_refused)
+{
+	struct pwb_claims *a = claims_sub("alice", ISSUER, "A");
+	struct pwb_claims *b = claims_sub("alice", ISSUER, "B");
+	struct pwb_claims *i = claims_sub("alice", "https://other.example", "A");
+	struct pwb_claims *none = claims_sub("alice", ISSUER, NULL);
+	struct pwb_account_outcome o;
+	struct pwb_user u = {0};
+	int64_t last;
+
+	o = check(ts.st, "alice", a);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_REGISTERED);
+	ck_assert_str_eq(o.detail, "issuer 'https://idp.example' subject 'A'");
+	ck_assert_int_eq(get_user("alice", &u, NULL), 0);
+	ck_assert_str_eq(u.issuer, ISSUER);
+	ck_assert_str_eq(u.subject, "A");
+	ck_assert(!u.bind_on_login);
+	last = u.last_login;
+	pwb_user_clear(&u);
+
+	o = check(ts.st, "alice", b);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_OTHER_IDENTITY);
+	ck_assert_uint_gt(o.uid, 0);
+	ck_assert_str_eq(o.detail, "the account is bound to issuer 'https://idp.example' subject "
+				   "'A', but the ID token is from issuer 'https://idp.example' "
+				   "subject 'B'");
+	o = check(ts.st, "alice", i);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_OTHER_IDENTITY);
+	ck_assert_ptr_nonnull(strstr(o.detail, "from issuer 'https://other.example' subject 'A'"));
+	o = check(ts.st, "alice", none);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_OTHER_IDENTITY);
+	ck_assert_ptr_nonnull(strstr(o.detail, "subject '(none)'"));
+	/* nothing was written by the refusals */
+	ck_assert_int_eq(get_user("alice", &u, NULL), 0);
+	ck_assert_str_eq(u.subject, "A");
+	ck_assert_int_eq(u.last_login, last);
+	pwb_user_clear(&u);
+	/* the right identity still signs in; no claims: no identity check */
+	ck_assert_int_eq(check(ts.st, "alice", a).result, PWB_ACCOUNT_ACTIVE);
+	ck_assert_int_eq(check(ts.st, "alice", NULL).result, PWB_ACCOUNT_ACTIVE);
+	pwb_claims_free(a);
+	pwb_claims_free(b);
+	pwb_claims_free(i);
+	pwb_claims_free(none);
+}
+END_TEST
+
+/* An identity bound to one account never registers or binds another. */
+START_TEST(subject_of_another_account_is_refused)
+{
+	struct pwb_claims *a = claims_sub("alice", ISSUER, "A");
+	struct pwb_claims *a_as_bob = claims_sub("bob", ISSUER, "A");
+	struct pwb_claims *a_as_carl = claims_sub("carl", ISSUER, "A");
+	struct pwb_account_outcome o;
+	struct pwb_user u = {0};
+
+	ck_assert_int_eq(check(ts.st, "alice", a).result, PWB_ACCOUNT_REGISTERED);
+	o = check(ts.st, "bob", a_as_bob);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_SUBJECT_TAKEN);
+	ck_assert_str_eq(o.detail, "issuer 'https://idp.example' subject 'A' is already bound to "
+				   "the account alice");
+	ck_assert_int_eq(get_user("bob", &u, NULL), PWB_ENOTFOUND);
+	test_add_user(ts.st, "carl"); /* unbound, bind_on_login */
+	o = check(ts.st, "carl", a_as_carl);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_SUBJECT_TAKEN);
+	ck_assert_int_eq(get_user("carl", &u, NULL), 0);
+	ck_assert_ptr_null(u.subject);
+	ck_assert(u.bind_on_login);
+	pwb_user_clear(&u);
+	pwb_claims_free(a);
+	pwb_claims_free(a_as_bob);
+	pwb_claims_free(a_as_carl);
+}
+END_TEST
+
+/* Created by SCIM or pwbadm (unbound, bind_on_login): the first sign-in
+ * binds, a later different identity is refused; an administrator's unbind
+ * lets the next one bind again. */
+START_TEST(created_unbound_binds_at_first_sign_in)
+{
+	struct pwb_claims *a = claims_sub("dora", ISSUER, "A");
+	struct pwb_claims *b = claims_sub("dora", ISSUER, "B");
+	struct pwb_account_outcome o;
+	struct pwb_user u = {0};
+
+	test_add_user(ts.st, "dora");
+	ck_assert_int_eq(get_user("dora", &u, NULL), 0);
+	ck_assert(u.bind_on_login);
+	ck_assert_ptr_null(u.issuer);
+	pwb_user_clear(&u);
+	o = check(ts.st, "dora", a);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_ACTIVE);
+	ck_assert(o.bound);
+	ck_assert_str_eq(o.detail, "issuer 'https://idp.example' subject 'A'");
+	ck_assert_int_eq(get_user("dora", &u, NULL), 0);
+	ck_assert_str_eq(u.subject, "A");
+	ck_assert(!u.bind_on_login);
+	ck_assert_int_gt(u.last_login, 0);
+	pwb_user_clear(&u);
+	o = check(ts.st, "dora", a);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_ACTIVE);
+	ck_assert(!o.bound);
+	ck_assert_int_eq(check(ts.st, "dora", b).result, PWB_ACCOUNT_OTHER_IDENTITY);
+
+	bind_user("dora", NULL, NULL); /* pwbadm rebind-user */
+	o = check(ts.st, "dora", b);
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_ACTIVE);
+	ck_assert(o.bound);
+	ck_assert_int_eq(check(ts.st, "dora", a).result, PWB_ACCOUNT_OTHER_IDENTITY);
+	pwb_claims_free(a);
+	pwb_claims_free(b);
+}
+END_TEST
+
+/* Rewrites a user's record as this version's predecessor wrote it:
+ * unbound and without bindOnLogin (no API call produces that state). */
+static int make_legacy_fn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct pwb_user u = {0};
+	char *text;
+	int r;
+
+	r = pwb_user_get_by_name(txn, vctx, &u, err);
+	if (r == 0) {
+		u.bind_on_login = false;
+		text = pwb_user_encode(&u);
+		ck_assert_ptr_nonnull(text);
+		r = pwb_kv_put(txn, DBI_USERS, u.id, PWB_ID_LEN, text, strlen(text), err);
+		free(text);
+	}
+	pwb_user_clear(&u);
+	return r;
+}
+
+/* Users from before identities were stored: unbound, bind_on_login off.
+ * Refused unless auth-openid-bind-existing-users or
+ * auth-openid-username-domains allows binding at sign-in. */
+START_TEST(legacy_unbound_user_needs_the_config)
+{
+	static const char *const cases[] = {"", "auth-openid-bind-existing-users=1\n",
+					    "auth-openid-username-domains=corp.example\n"};
+	struct pwb_claims *a = claims_sub("lena", ISSUER, "A");
+	struct pwb_account_outcome o;
+	struct pwb_error err = {0};
+	char extra[256];
+
+	snprintf(extra, sizeof(extra), JIT_ON "%s", cases[_i]);
+	test_store_setup(&ts, 20000, 29999, extra);
+	test_add_user(ts.st, "lena");
+	ck_assert_int_eq(pwb_store_write(ts.st, make_legacy_fn, (void *)"lena", &err), 0);
+	o = check(ts.st, "lena", a);
+	if (_i == 0) {
+		ck_assert_int_eq(o.result, PWB_ACCOUNT_UNBOUND);
+		ck_assert_ptr_nonnull(strstr(o.detail, "run `pwbadm rebind-user lena`, or set "
+						       "auth-openid-bind-existing-users=1"));
+		ck_assert_ptr_nonnull(
+		    strstr(o.detail, "from issuer 'https://idp.example' subject 'A'"));
+	} else {
+		ck_assert_int_eq(o.result, PWB_ACCOUNT_ACTIVE);
+		ck_assert(o.bound);
+	}
+	pwb_claims_free(a);
+	test_store_teardown(&ts);
+}
+END_TEST
+
 /* Separate processes, each with its own store handle, register different
  * users at once: every one gets its own uid. */
 START_TEST(concurrent_first_logins_get_distinct_uids)
@@ -401,7 +611,11 @@ int main(void)
 	tcase_add_test(tc, claims_for_someone_else_or_bad_names_are_errors);
 	tcase_add_test(tc, gecos_is_made_passwd_safe);
 	tcase_add_test(tc, concurrent_first_logins_get_distinct_uids);
+	tcase_add_test(tc, registration_binds_and_other_identity_is_refused);
+	tcase_add_test(tc, subject_of_another_account_is_refused);
+	tcase_add_test(tc, created_unbound_binds_at_first_sign_in);
 	tcase_add_loop_test(plain, switches_off_refuse_registration, 0, 2);
+	tcase_add_loop_test(plain, legacy_unbound_user_needs_the_config, 0, 3);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, plain);
 	sr = srunner_create(s);

@@ -1,6 +1,9 @@
 /* Unit tests for pam_pwb_mkhome/home.c: ownership and modes of a new home
- * and its skel copy, and that symlinks planted in the path or in skel never
- * make it write or chown outside the new home. Runs as root in a temp dir. */
+ * and its skel copy, that symlinks planted in the path or in skel never
+ * make it write or chown outside the new home, and that an existing home
+ * is used only if the user owns it. Runs as root in a temp dir, in a mount
+ * namespace of its own whose /tmp is root's alone (home.c refuses parents
+ * that others may write to, sticky /tmp included). */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -9,7 +12,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "home.h"
@@ -189,6 +194,14 @@ START_TEST(umask_022_gives_readable_home)
 }
 END_TEST
 
+static void chown_rel(const char *rel, uid_t uid, gid_t gid)
+{
+	char *p = path(rel);
+
+	ck_assert_int_eq(lchown(p, uid, gid), 0);
+	free(p);
+}
+
 START_TEST(existing_home_is_left_alone)
 {
 	struct pwb_error err;
@@ -196,9 +209,91 @@ START_TEST(existing_home_is_left_alone)
 	make_skel();
 	mkdir_p("homes", 0755);
 	mkdir_p("homes/carol", 0751);
+	chown_rel("homes/carol", UID, GID);
 	ck_assert_int_eq(create("homes/carol", "skel", 0077, &err), PWB_HOME_EXISTED);
-	expect_stat("homes/carol", S_IFDIR, 0751, 0, 0);
+	expect_stat("homes/carol", S_IFDIR, 0751, UID, GID);
 	ck_assert_int_eq(count_entries("homes/carol"), 0);
+}
+END_TEST
+
+/* The home of a user renamed away (alice -> alicia) is not handed to the
+ * next holder of the name: another uid's directory is refused, untouched. */
+START_TEST(home_of_another_uid_is_refused)
+{
+	struct pwb_error err;
+
+	make_skel();
+	mkdir_p("homes", 0755);
+	mkdir_p("homes/alice", 0700);
+	chown_rel("homes/alice", UID + 1, GID + 1);
+	write_rel("homes/alice/.profile", "planted\n", 0644);
+	ck_assert_int_eq(create("homes/alice", "skel", 0077, &err), -EPERM);
+	ck_assert_msg(strstr(err.msg, "/homes/alice: it is owned by uid 12346, not by the user's "
+				      "uid 12345"),
+		      "%s", err.msg);
+	expect_stat("homes/alice", S_IFDIR, 0700, UID + 1, GID + 1);
+	expect_stat("homes/alice/.profile", S_IFREG, 0644, 0, 0);
+	ck_assert_int_eq(count_entries("homes/alice"), 1);
+	/* a root-owned system directory (a home of /etc, /root) likewise */
+	mkdir_p("homes/sys", 0755);
+	ck_assert_int_eq(create("homes/sys", "skel", 0077, &err), -EPERM);
+	expect_stat("homes/sys", S_IFDIR, 0755, 0, 0);
+	ck_assert_int_eq(count_entries("homes/sys"), 0);
+	/* and a file is not a home */
+	write_rel("homes/file", "x\n", 0644);
+	ck_assert_int_eq(create("homes/file", "skel", 0077, &err), -ENOTDIR);
+	expect_stat("homes/file", S_IFREG, 0644, 0, 0);
+}
+END_TEST
+
+/* A sticky, world-writable parent (like /tmp): anyone could plant the name
+ * first, so it is refused whatever is there, and nothing is followed. */
+START_TEST(sticky_world_writable_parent_is_refused)
+{
+	struct pwb_error err;
+	char *outside;
+
+	make_skel();
+	mkdir_p("outside", 0755);
+	mkdir_p("sticky", 01777);
+	outside = path("outside");
+	symlink_rel(outside, "sticky/alice");
+	ck_assert_int_eq(create("sticky/alice", "skel", 0077, &err), -EPERM);
+	ck_assert_msg(strstr(err.msg, "sticky is writable by group or others (a sticky bit does "
+				      "not make it safe)"),
+		      "%s", err.msg);
+	expect_stat("outside", S_IFDIR, 0755, 0, 0);
+	ck_assert_int_eq(count_entries("outside"), 0);
+	ck_assert_int_eq(create("sticky/bob", "skel", 0077, &err), -EPERM);
+	ck_assert(!exists_rel("sticky/bob"));
+	mkdir_p("groupw", 0775);
+	ck_assert_int_eq(create("groupw/bob", "skel", 0077, &err), -EPERM);
+	ck_assert(!exists_rel("groupw/bob"));
+	free(outside);
+}
+END_TEST
+
+/* pwb_home_use_existing: the checks, and nothing is ever created. */
+START_TEST(use_existing_creates_nothing)
+{
+	struct pwb_error err = {0};
+	char *p;
+
+	p = path("none/alice");
+	ck_assert_int_eq(pwb_home_use_existing(p, UID, &err), -ENOENT);
+	free(p);
+	ck_assert(!exists_rel("none"));
+	mkdir_p("homes", 0755);
+	p = path("homes/alice");
+	ck_assert_int_eq(pwb_home_use_existing(p, UID, &err), -ENOENT);
+	ck_assert(!exists_rel("homes/alice"));
+	mkdir_p("homes/alice", 0700);
+	ck_assert_int_eq(pwb_home_use_existing(p, UID, &err), -EPERM);
+	chown_rel("homes/alice", UID, GID);
+	ck_assert_int_eq(pwb_home_use_existing(p, UID, &err), PWB_HOME_EXISTED);
+	free(p);
+	ck_assert_int_eq(pwb_home_use_existing("/", 0, &err), PWB_HOME_EXISTED);
+	ck_assert_int_eq(pwb_home_use_existing("/", UID, &err), -EPERM);
 }
 END_TEST
 
@@ -252,7 +347,7 @@ START_TEST(symlinked_grandparent_is_refused)
 }
 END_TEST
 
-/* A symlink at the home path itself counts as "exists": never followed. */
+/* A symlink at the home path itself is refused: never followed. */
 START_TEST(symlink_at_home_is_not_followed)
 {
 	struct pwb_error err;
@@ -263,7 +358,8 @@ START_TEST(symlink_at_home_is_not_followed)
 	mkdir_p("homes", 0755);
 	outside = path("outside");
 	symlink_rel(outside, "homes/alice");
-	ck_assert_int_eq(create("homes/alice", "skel", 0077, &err), PWB_HOME_EXISTED);
+	ck_assert_int_eq(create("homes/alice", "skel", 0077, &err), -ELOOP);
+	ck_assert_msg(strstr(err.msg, "/homes/alice: it is a symlink"), "%s", err.msg);
 	expect_stat("outside", S_IFDIR, 0755, 0, 0);
 	ck_assert_int_eq(count_entries("outside"), 0);
 	free(outside);
@@ -351,9 +447,10 @@ START_TEST(bad_paths_and_unsafe_parents_are_refused)
 	ck_assert_msg(strstr(err.msg, "not owned by root"), "%s", err.msg);
 	mkdir_p("open", 0777);
 	ck_assert_int_eq(create("open/alice", NULL, 0077, &err), -EPERM);
-	ck_assert_msg(strstr(err.msg, "writable by others"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "writable by group or others"), "%s", err.msg);
 	mkdir_p("sticky", 01777);
-	ck_assert_int_eq(create("sticky/alice", NULL, 0077, &err), PWB_HOME_CREATED);
+	ck_assert_int_eq(create("sticky/alice", NULL, 0077, &err), -EPERM);
+	ck_assert(!exists_rel("sticky/alice"));
 	ck_assert(!exists_rel("userowned/alice"));
 	ck_assert(!exists_rel("open/alice"));
 }
@@ -370,10 +467,21 @@ int main(void)
 		printf("1..0 # SKIP home creation tests need root (chown)\n");
 		return EXIT_SUCCESS;
 	}
+	/* The temp dirs live in /tmp, which is world-writable: here it is a
+	 * private root-only tmpfs instead. */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("pwb-test-home", "/tmp", "tmpfs", 0, "mode=0755") < 0) {
+		printf("1..0 # SKIP home creation tests need a mount namespace: %s\n",
+		       strerror(errno));
+		return EXIT_SUCCESS;
+	}
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, creates_home_parents_and_skel_copy);
 	tcase_add_test(tc, umask_022_gives_readable_home);
 	tcase_add_test(tc, existing_home_is_left_alone);
+	tcase_add_test(tc, home_of_another_uid_is_refused);
+	tcase_add_test(tc, sticky_world_writable_parent_is_refused);
+	tcase_add_test(tc, use_existing_creates_nothing);
 	tcase_add_test(tc, missing_skel_gives_empty_home);
 	tcase_add_test(tc, symlinked_parent_is_refused);
 	tcase_add_test(tc, symlinked_grandparent_is_refused);

@@ -28,6 +28,18 @@ static const struct name_case cases[] = {
     {"alice@EXAMPLE.com", SD, "other.org, example.com", "alice"},
     {"alice@evil.example", SD, "example.com", NULL},
     {"alice@example.com.evil", SD, "example.com", NULL},
+    /* With domains listed, a bare name is not known to be one of them. */
+    {"alice", SD | LC, "corp.example", NULL},
+    {"Alice", SD | LC, "corp.example", NULL},
+    {"alice", SD | LC, " , ", "alice"},
+    {"alice", SD | LC, NULL, "alice"},
+    {"alice", LC, "corp.example", "alice"},
+    {"Alice@Corp.Example", SD | LC, "corp.example", "alice"},
+    {"alice@other.example", SD | LC, "corp.example", NULL},
+    /* Root's CLI names accounts by Linux name; domains still checked. */
+    {"Alice", SD | LC | PWB_NAMES_ALLOW_BARE, "corp.example", "alice"},
+    {"alice@corp.example", SD | PWB_NAMES_ALLOW_BARE, "corp.example", "alice"},
+    {"alice@other.example", SD | PWB_NAMES_ALLOW_BARE, "corp.example", NULL},
     {"alice@", SD, NULL, NULL},
     {"@example.com", SD, NULL, NULL},
     {"a@b@c", SD, NULL, NULL},

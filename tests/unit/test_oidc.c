@@ -1,7 +1,8 @@
 /* Unit tests for lib/oidc.c with a warm cache and an issuer that cannot be
  * reached (127.0.0.1:1): the decision, the claims handed to pam_pwb_mkhome,
- * HS256 keyed with an encrypted client secret, the unknown-kid path and
- * the user-name mapping. Real HTTPS is covered by tests/integration. */
+ * the subject claim, HS256 keyed with an encrypted client secret, the
+ * unknown-kid path, the cache age limit and the user-name mapping. Real
+ * HTTPS is covered by tests/integration. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +22,36 @@ static char *dir;
 static EVP_PKEY *rsa;
 static struct pwb_config cfg;
 
-static void put_cache(const char *kind, const char *url, const char *body)
+#define DISCOVERY_URL ISS "/.well-known/openid-configuration"
+#define DISCOVERY     "{\"issuer\":\"" ISS "\",\"jwks_uri\":\"" ISS "/jwks\"}"
+
+static char *jwks_text;
+
+/* A cache entry fetched `fetched` and fresh until `expires` (unix s). */
+static void put_cache_at(const char *kind, const char *url, const char *body, int64_t fetched,
+			 int64_t expires)
 {
 	char cache[PATH_MAX], name[80];
-	struct pwb_cache_entry e = {(char *)url, (char *)body, time(NULL), time(NULL) + 3600, 0};
+	struct pwb_cache_entry e = {(char *)url, (char *)body, fetched, expires, 0};
 	struct pwb_error err = {0};
 
 	ck_assert_int_eq(pwb_oidc_cache_dir(cfg.db_dir, cache, &err), 0);
 	ck_assert_int_eq(pwb_oidc_cache_name(kind, url, name), 0);
 	ck_assert_int_eq(pwb_oidc_cache_save(cache, name, &e, &err), 0);
+}
+
+static void put_cache(const char *kind, const char *url, const char *body)
+{
+	put_cache_at(kind, url, body, time(NULL), time(NULL) + 3600);
+}
+
+/* Both documents, fetched `age` seconds ago, fresh for `ttl` from then. */
+static void put_both_aged(int64_t age, int64_t ttl)
+{
+	int64_t fetched = (int64_t)time(NULL) - age;
+
+	put_cache_at("discovery", DISCOVERY_URL, DISCOVERY, fetched, fetched + ttl);
+	put_cache_at("jwks", ISS "/jwks", jwks_text, fetched, fetched + ttl);
 }
 
 static void load_config(const char *extra)
@@ -52,7 +74,7 @@ static void load_config(const char *extra)
 static void setup(void)
 {
 	struct pwb_error err = {0};
-	char *enc = NULL, *text = NULL, *jwk, *jwks = NULL, *path, *db = NULL;
+	char *enc = NULL, *text = NULL, *jwk, *path, *db = NULL;
 
 	dir = test_mkdtemp();
 	rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
@@ -68,12 +90,10 @@ static void setup(void)
 	path = test_write_file(dir, "client", text);
 	ck_assert_int_eq(chmod(path, 0600), 0);
 	jwk = testsign_jwk(rsa, "k1", NULL);
-	ck_assert_int_ge(asprintf(&jwks, "{\"keys\":[%s]}", jwk), 0);
-	put_cache("discovery", ISS "/.well-known/openid-configuration",
-		  "{\"issuer\":\"" ISS "\",\"jwks_uri\":\"" ISS "/jwks\"}");
-	put_cache("jwks", ISS "/jwks", jwks);
+	ck_assert_int_ge(asprintf(&jwks_text, "{\"keys\":[%s]}", jwk), 0);
+	put_cache("discovery", DISCOVERY_URL, DISCOVERY);
+	put_cache("jwks", ISS "/jwks", jwks_text);
 	free(jwk);
-	free(jwks);
 	free(path);
 	free(text);
 	free(enc);
@@ -83,6 +103,8 @@ static void teardown(void)
 {
 	pwb_config_free(&cfg);
 	EVP_PKEY_free(rsa);
+	free(jwks_text);
+	jwks_text = NULL;
 	test_rmtree(dir);
 	free(dir);
 }
@@ -183,6 +205,130 @@ START_TEST(unknown_kid_and_unreachable_issuer)
 }
 END_TEST
 
+/* A token whose claims are given whole (no default sub). */
+static char *bare_claims(const char *members)
+{
+	char *s = NULL;
+	long now = (long)time(NULL);
+
+	ck_assert_int_ge(asprintf(&s,
+				  "{\"iss\":\"" ISS "\",\"aud\":\"" CID "\","
+				  "\"preferred_username\":\"gail\",\"iat\":%ld,\"exp\":%ld%s%s}",
+				  now, now + 300, members ? "," : "", members ? members : ""),
+			 0);
+	return s;
+}
+
+/* auth() of gail with a token made of bare_claims(members). */
+static int auth_members(const char *members, struct pwb_claims **c, struct pwb_error *err)
+{
+	char *cl = bare_claims(members);
+	char *tok = testsign_token("RS256", "k1", NULL, cl, rsa, NULL, 0);
+	int r = auth("gail", tok, c, err);
+
+	ck_assert_ptr_null(strstr(err->msg, tok));
+	free(tok);
+	free(cl);
+	return r;
+}
+
+START_TEST(subject_claim)
+{
+	struct pwb_claims *c = NULL;
+	struct pwb_error err;
+	char long_oid[300], *members = NULL;
+
+	/* Default: "sub", required. */
+	ck_assert_int_eq(auth_members(NULL, &c, &err), PWB_EAUTH);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(err.msg, "subject: no string claim \"sub\"");
+	ck_assert_msg(auth_members("\"sub\":\"S-1\"", &c, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(c->subject, "S-1");
+	ck_assert_str_eq(c->issuer, ISS);
+	pwb_claims_free(c);
+	c = NULL;
+	/* Entra: the object id, the same in every app of the tenant. */
+	load_config("auth-openid-subject-claim=oid\n");
+	ck_assert_int_eq(auth_members("\"sub\":\"per-app\"", &c, &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "subject: no string claim \"oid\"");
+	ck_assert_msg(auth_members("\"sub\":\"per-app\",\"oid\":\"0f1e-2d3c\"", &c, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_str_eq(c->subject, "0f1e-2d3c");
+	pwb_claims_free(c);
+	c = NULL;
+	ck_assert_int_eq(auth_members("\"oid\":42", &c, &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "subject: no string claim \"oid\"");
+	ck_assert_int_eq(auth_members("\"oid\":[\"a\"]", &c, &err), PWB_EAUTH);
+	ck_assert_int_eq(auth_members("\"oid\":null", &c, &err), PWB_EAUTH);
+	ck_assert_int_eq(auth_members("\"oid\":\"\"", &c, &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "subject: claim \"oid\" is empty");
+	ck_assert_int_eq(auth_members("\"oid\":\"a\\nb\"", &c, &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "subject: claim \"oid\" contains a control character");
+	/* A NUL inside never gets this far: the payload parser refuses it. */
+	ck_assert_int_lt(auth_members("\"oid\":\"a\\u0000b\"", &c, &err), 0);
+	ck_assert_ptr_null(c);
+	ck_assert_int_eq(auth_members("\"oid\":\"a\\u007fb\"", &c, &err), PWB_EAUTH);
+	/* 255 bytes pass, 256 do not. */
+	memset(long_oid, 'x', sizeof(long_oid));
+	long_oid[256] = '\0';
+	ck_assert_int_ge(asprintf(&members, "\"oid\":\"%s\"", long_oid), 0);
+	ck_assert_int_eq(auth_members(members, &c, &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "subject: claim \"oid\" is longer than 255 bytes");
+	free(members);
+	long_oid[255] = '\0';
+	ck_assert_int_ge(asprintf(&members, "\"oid\":\"%s\"", long_oid), 0);
+	ck_assert_msg(auth_members(members, &c, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(strlen(c->subject), 255);
+	pwb_claims_free(c);
+	free(members);
+}
+END_TEST
+
+START_TEST(cache_age_limit)
+{
+	struct pwb_claims *c = NULL;
+	struct pwb_error err;
+	char *cl = claims_for("hank", NULL);
+	char *tok = testsign_token("RS256", "k1", NULL, cl, rsa, NULL, 0);
+
+	/* Expired, issuer unreachable, within the default 24 h: used. */
+	put_both_aged(3 * 3600, 3600);
+	ck_assert_msg(auth("hank", tok, &c, &err) == 0, "%s", err.msg);
+	pwb_claims_free(c);
+	c = NULL;
+	/* Past 24 h: refused, naming the issuer, the age and the limit. */
+	put_both_aged(86400 + 100, 3600);
+	ck_assert_int_eq(auth("hank", tok, &c, &err), PWB_EUNAVAIL);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err.msg, "issuer: " ISS " unreachable, and the cached discovery "
+				      "document is 865") == err.msg,
+		      "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "s old, beyond auth-openid-cache-max-age=86400: " ISS
+				      "/.well-known/openid-configuration: "),
+		      "%s", err.msg);
+	/* Still "fresh" by its recorded expiry, but older than the limit. */
+	put_both_aged(86400 + 100, 7 * 86400);
+	ck_assert_int_eq(auth("hank", tok, &c, &err), PWB_EUNAVAIL);
+	/* A smaller limit applies to the JWKS too. */
+	load_config("auth-openid-cache-max-age=600\n");
+	put_cache_at("discovery", DISCOVERY_URL, DISCOVERY, time(NULL) - 10, time(NULL) + 3600);
+	put_cache_at("jwks", ISS "/jwks", jwks_text, time(NULL) - 700, time(NULL) + 3600);
+	ck_assert_int_eq(auth("hank", tok, &c, &err), PWB_EUNAVAIL);
+	ck_assert_msg(strstr(err.msg, "the cached JWKS is 70"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "auth-openid-cache-max-age=600"), "%s", err.msg);
+	/* Fetched "in the future": the clock went back, the age is unknown. */
+	put_both_aged(-3600, 7200);
+	ck_assert_int_eq(auth("hank", tok, &c, &err), PWB_EUNAVAIL);
+	ck_assert_msg(strstr(err.msg, "in the future"), "%s", err.msg);
+	/* 0: nothing cached is ever used. */
+	load_config("auth-openid-cache-max-age=0\n");
+	put_both_aged(5, 3600);
+	ck_assert_int_eq(auth("hank", tok, &c, &err), PWB_EUNAVAIL);
+	free(tok);
+	free(cl);
+}
+END_TEST
+
 START_TEST(username_mapping)
 {
 	char out[PWB_NAME_MAX + 1];
@@ -194,6 +340,10 @@ START_TEST(username_mapping)
 	ck_assert_int_eq(pwb_oidc_map_username(&cfg, "alice@corp.example", out, &err), 0);
 	ck_assert_str_eq(out, "alice");
 	ck_assert_int_eq(pwb_oidc_map_username(&cfg, "alice@evil.example", out, &err), PWB_EINVAL);
+	/* No domain is not an allowed domain. */
+	ck_assert_int_eq(pwb_oidc_map_username(&cfg, "alice", out, &err), PWB_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "auth-openid-username-domains"));
+	ck_assert_int_eq(pwb_oidc_map_username(&cfg, "Alice", out, &err), PWB_EINVAL);
 	ck_assert_int_eq(pwb_oidc_map_username(&cfg, "al ice", out, &err), PWB_EINVAL);
 	ck_assert_int_eq(pwb_oidc_map_username(&cfg, "..", out, &err), PWB_EINVAL);
 }
@@ -211,6 +361,8 @@ int main(void)
 	tcase_add_test(tc, claims_are_handed_over);
 	tcase_add_test(tc, hmac_with_encrypted_client_secret);
 	tcase_add_test(tc, unknown_kid_and_unreachable_issuer);
+	tcase_add_test(tc, subject_claim);
+	tcase_add_test(tc, cache_age_limit);
 	tcase_add_test(tc, username_mapping);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -129,6 +129,9 @@ START_TEST(allowed_domains_are_enforced)
 {
 	json_t *ok = load("{\"userName\":\"ann@corp.example\"}");
 	json_t *other = load("{\"userName\":\"ann@evil.example\"}");
+	json_t *bare = load("{\"userName\":\"Ann\"}");
+	json_t *posix = load("{\"userName\":\"Ann\",\"" PWB_SCIM_WORKBENCH_USER
+			     "\":{\"posixUserName\":\"ann\"}}");
 	struct pwb_user u;
 	struct pwb_scim_error err = {0};
 
@@ -139,8 +142,20 @@ START_TEST(allowed_domains_are_enforced)
 	pwb_user_clear(&u);
 	ck_assert_int_lt(pwb_scim_user_from_json(other, &cfg, NULL, &u, &err), 0);
 	ck_assert_str_eq(err.scim_type, "invalidValue");
+	/* No domain is not an allowed domain (as at sign-in). */
+	ck_assert_int_lt(pwb_scim_user_from_json(bare, &cfg, NULL, &u, &err), 0);
+	ck_assert_int_eq(err.status, 400);
+	ck_assert_str_eq(err.scim_type, "invalidValue");
+	ck_assert_msg(strstr(err.detail, "userName") && strstr(err.detail, "has no domain"), "%s",
+		      err.detail);
+	/* An explicit posixUserName is a Linux name, not an IdP name. */
+	ck_assert_int_eq(pwb_scim_user_from_json(posix, &cfg, NULL, &u, &err), 0);
+	ck_assert_str_eq(u.name, "ann");
+	pwb_user_clear(&u);
 	json_decref(ok);
 	json_decref(other);
+	json_decref(bare);
+	json_decref(posix);
 }
 END_TEST
 
