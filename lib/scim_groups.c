@@ -88,7 +88,9 @@ static int respond_group(struct pwb_scim_ctx *c, int status, const struct pwb_gr
 	return pwb_scim_respond(c, status, doc);
 }
 
-static int load_group(struct pwb_scim_ctx *c, struct pwb_group *g)
+/* damaged (may be NULL): a record the store cannot decode is loaded as its
+ * id alone and flagged, so that DELETE can remove it; otherwise it is 500. */
+static int load_group(struct pwb_scim_ctx *c, struct pwb_group *g, bool *damaged)
 {
 	struct pwb_error err = {0};
 	struct pwb_scim_error serr = {0};
@@ -99,6 +101,10 @@ static int load_group(struct pwb_scim_ctx *c, struct pwb_group *g)
 		return pwb_scim_respond_error(c, &serr, PWB_ENOTFOUND);
 	}
 	r = pwb_group_get(c->txn, c->id, g, &err);
+	if (r == PWB_EDAMAGED && damaged && g->id[0]) {
+		*damaged = true;
+		return 0;
+	}
 	if (r == PWB_ENOTFOUND) {
 		pwb_scim_fail(&serr, 404, NULL, "no Group with id %s", c->id);
 		return pwb_scim_respond_error(c, &serr, r);
@@ -182,7 +188,7 @@ static int group_create(struct pwb_scim_ctx *c)
 	json_t *ids = NULL;
 	int r;
 
-	r = pwb_scim_group_from_json(c->body, NULL, &g, &serr);
+	r = pwb_scim_group_from_json(c->body, c->cfg, NULL, &g, &serr);
 	if (r == 0)
 		r = pwb_scim_group_member_ids(c->body, &ids, &serr);
 	if (r < 0) {
@@ -206,7 +212,7 @@ out:
 static int group_get(struct pwb_scim_ctx *c)
 {
 	struct pwb_group g = {0};
-	int r = load_group(c, &g);
+	int r = load_group(c, &g, NULL);
 
 	if (r == 0)
 		r = respond_group(c, 200, &g);
@@ -223,7 +229,7 @@ static int group_store(struct pwb_scim_ctx *c, json_t *doc, const struct pwb_gro
 	json_t *ids = NULL;
 	int r;
 
-	r = pwb_scim_group_from_json(doc, old, &g, &serr);
+	r = pwb_scim_group_from_json(doc, c->cfg, old, &g, &serr);
 	if (r == 0)
 		r = pwb_scim_group_member_ids(doc, &ids, &serr);
 	if (r < 0) {
@@ -247,7 +253,7 @@ out:
 static int group_replace(struct pwb_scim_ctx *c)
 {
 	struct pwb_group old = {0};
-	int r = load_group(c, &old);
+	int r = load_group(c, &old, NULL);
 
 	if (r == 0)
 		r = pwb_scim_check_if_match(c, old.version);
@@ -262,7 +268,7 @@ static int group_patch(struct pwb_scim_ctx *c)
 	struct pwb_group old = {0};
 	struct pwb_scim_error serr = {0};
 	json_t *doc = NULL;
-	int r = load_group(c, &old);
+	int r = load_group(c, &old, NULL);
 
 	if (r == 0)
 		r = pwb_scim_check_if_match(c, old.version);
@@ -281,9 +287,11 @@ static int group_delete(struct pwb_scim_ctx *c)
 {
 	struct pwb_group old = {0};
 	struct pwb_error err = {0};
-	int r = load_group(c, &old);
+	bool damaged = false;
+	int r = load_group(c, &old, &damaged);
 
-	if (r == 0)
+	/* a damaged record has no version to match: it can only go */
+	if (r == 0 && !damaged)
 		r = pwb_scim_check_if_match(c, old.version);
 	if (r == 0) {
 		r = pwb_group_delete(c->txn, old.id, &err);

@@ -34,6 +34,47 @@ json_t *pwb_scim_json_get(json_t *obj, const char *name, const char **key_out)
 	return NULL;
 }
 
+bool pwb_scim_json_deeper_than(json_t *v, unsigned max)
+{
+	const char *key;
+	json_t *member;
+	size_t i;
+
+	if (!json_is_object(v) && !json_is_array(v))
+		return false;
+	if (max == 0)
+		return true;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, member)
+		{
+			if (pwb_scim_json_deeper_than(member, max - 1))
+				return true;
+		}
+		return false;
+	}
+	json_object_foreach(v, key, member)
+	{
+		if (pwb_scim_json_deeper_than(member, max - 1))
+			return true;
+	}
+	return false;
+}
+
+const char *pwb_scim_json_too_deep_member(json_t *obj, unsigned max)
+{
+	const char *key;
+	json_t *member;
+
+	if (!json_is_object(obj) || max == 0)
+		return NULL;
+	json_object_foreach(obj, key, member)
+	{
+		if (pwb_scim_json_deeper_than(member, max - 1))
+			return key;
+	}
+	return NULL;
+}
+
 void pwb_scim_json_del(json_t *obj, const char *name)
 {
 	const char *key;

@@ -7,6 +7,19 @@
 #include <stdbool.h>
 #include <jansson.h>
 
+/* How deep a request body may nest: a scalar is 0 levels, an object or
+ * array one more than its deepest member. The store bounds what it keeps
+ * the same way; refusing at parse time names the request's fault. */
+#define PWB_SCIM_JSON_DEPTH_MAX 32
+
+/* True if v nests deeper than max levels. Looks no further than max + 1
+ * levels down, so the recursion is bounded by max, not by the input. */
+bool pwb_scim_json_deeper_than(json_t *v, unsigned max);
+
+/* The key of the first member of obj whose value nests deeper than max - 1
+ * levels (so that obj is deeper than max), or NULL if none. */
+const char *pwb_scim_json_too_deep_member(json_t *obj, unsigned max);
+
 /* The member of obj whose key equals name ignoring ASCII case, or NULL;
  * *key_out (may be NULL) receives the key as stored. Borrowed reference. */
 json_t *pwb_scim_json_get(json_t *obj, const char *name, const char **key_out);

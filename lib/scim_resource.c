@@ -8,6 +8,7 @@
 #include <strings.h>
 #include "cleanup.h"
 #include "names.h"
+#include "policy.h"
 #include "scim_json.h"
 #include "scim_resource.h"
 #include "util.h"
@@ -203,6 +204,21 @@ static int passwd_safe(const char *field, const char *s, bool absolute, struct p
 	return 0;
 }
 
+/* A resource (a body, or a document a PATCH produced) whose attributes nest
+ * deeper than the store keeps: refused naming the attribute. */
+static int check_depth(json_t *in, const char *what, struct pwb_scim_error *err)
+{
+	const char *key = pwb_scim_json_too_deep_member(in, PWB_SCIM_JSON_DEPTH_MAX);
+	char shown[64];
+
+	if (!key)
+		return 0;
+	pwb_names_escape(key, shown, sizeof(shown));
+	return pwb_scim_fail(err, 400, "invalidValue",
+			     "%s attribute %s is nested deeper than %d levels", what, shown,
+			     PWB_SCIM_JSON_DEPTH_MAX);
+}
+
 static char *gecos_from(json_t *in)
 {
 	const char *display = pwb_scim_json_string(in, "displayName");
@@ -288,12 +304,15 @@ int pwb_scim_user_from_json(json_t *in, const struct pwb_config *cfg,
 {
 	json_t *posix, *workbench, *active;
 	const char *user_name, *posix_name;
+	char *wb_home = NULL;
 	struct pwb_error nerr = {0};
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(in))
 		return pwb_scim_fail(err, 400, "invalidSyntax", "a User must be a JSON object");
+	if ((r = check_depth(in, "User", err)) < 0)
+		return r;
 	user_name = pwb_scim_json_string(in, "userName");
 	if (!user_name || !*user_name)
 		return pwb_scim_fail(err, 400, "invalidValue", "userName is required");
@@ -341,9 +360,18 @@ int pwb_scim_user_from_json(json_t *in, const struct pwb_config *cfg,
 	    (r = opt_string(posix, "homeDirectory", PATH_FIELD_MAX, &out->home, err)) < 0 ||
 	    (r = opt_string(posix, "loginShell", PATH_FIELD_MAX, &out->shell, err)) < 0)
 		goto fail;
-	if (!out->home &&
-	    (r = opt_string(workbench, "homeDirectory", PATH_FIELD_MAX, &out->home, err)) < 0)
+	if ((r = opt_string(workbench, "homeDirectory", PATH_FIELD_MAX, &wb_home, err)) < 0)
 		goto fail;
+	/* Both extensions may carry a home: a PATCH document always holds the
+	 * posix one as stored, so the one that differs from the stored home is
+	 * the change asked for (and goes through the store's policy). */
+	if (wb_home && (!out->home ||
+			(existing && existing->home && strcmp(out->home, existing->home) == 0))) {
+		free(out->home);
+		out->home = PWB_TAKE_PTR(wb_home);
+	}
+	free(wb_home);
+	wb_home = NULL;
 	if ((r = passwd_safe("homeDirectory", out->home, true, err)) < 0 ||
 	    (r = passwd_safe("loginShell", out->shell, true, err)) < 0)
 		goto fail;
@@ -372,7 +400,8 @@ static const char *const group_mapped[] = {
     "schemas", "id", "meta", "members", "displayName", "externalId", PWB_SCIM_POSIX_GROUP,
 };
 
-int pwb_scim_group_from_json(json_t *in, const struct pwb_group *existing, struct pwb_group *out,
+int pwb_scim_group_from_json(json_t *in, const struct pwb_config *cfg,
+			     const struct pwb_group *existing, struct pwb_group *out,
 			     struct pwb_scim_error *err)
 {
 	json_t *posix;
@@ -383,6 +412,8 @@ int pwb_scim_group_from_json(json_t *in, const struct pwb_group *existing, struc
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(in))
 		return pwb_scim_fail(err, 400, "invalidSyntax", "a Group must be a JSON object");
+	if ((r = check_depth(in, "Group", err)) < 0)
+		return r;
 	display = pwb_scim_json_string(in, "displayName");
 	if (!display || !*display)
 		return pwb_scim_fail(err, 400, "invalidValue", "displayName is required");
@@ -390,6 +421,9 @@ int pwb_scim_group_from_json(json_t *in, const struct pwb_group *existing, struc
 		return pwb_scim_fail(err, 400, "invalidValue",
 				     "displayName is longer than 256 bytes");
 	if (pwb_names_to_linux(display, PWB_NAMES_LOWERCASE, NULL, out->name, &nerr) < 0)
+		return pwb_scim_fail(err, 400, "invalidValue", "displayName: %s", nerr.msg);
+	/* The store refuses it too; here the error can name the attribute. */
+	if (pwb_policy_group_name(cfg, out->name, &nerr) < 0)
 		return pwb_scim_fail(err, 400, "invalidValue", "displayName: %s", nerr.msg);
 	if (existing) {
 		memcpy(out->id, existing->id, sizeof(out->id));

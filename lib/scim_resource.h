@@ -33,7 +33,10 @@ int pwb_scim_user_from_json(json_t *in, const struct pwb_config *cfg,
 /* members (stolen, may be NULL): [{value, display}] of the group. */
 json_t *pwb_scim_group_to_json(const struct pwb_group *g, json_t *members, const char *base_url);
 
-int pwb_scim_group_from_json(json_t *in, const struct pwb_group *existing, struct pwb_group *out,
+/* The Linux name comes from displayName (lower-cased); a name in
+ * group-provisioning-deny-names is 400 invalidValue naming displayName. */
+int pwb_scim_group_from_json(json_t *in, const struct pwb_config *cfg,
+			     const struct pwb_group *existing, struct pwb_group *out,
 			     struct pwb_scim_error *err);
 
 /* The member user ids a Group body lists, as a JSON array of strings; NULL

@@ -1,7 +1,9 @@
 /* Request routing, bearer-token authentication and the one transaction
  * each request runs in. The body and query are parsed before the
  * transaction (they do not depend on the store) but their errors are only
- * reported after authentication, so an anonymous caller learns nothing. */
+ * reported after authentication, so an anonymous caller learns nothing. A
+ * write is authenticated in a read transaction first: only an
+ * authenticated request ever waits for, or holds, the store's write lock. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +11,10 @@
 #include <strings.h>
 #include "cleanup.h"
 #include "log.h"
+#include "names.h"
 #include "scim_discovery.h"
 #include "scim_handlers.h"
+#include "scim_json.h"
 #include "scim_resource.h"
 #include "token.h"
 #include "util.h"
@@ -41,6 +45,7 @@ struct request_state {
 	struct pwb_scim_filter *filter;
 	struct pwb_scim_error parse_err; /* status 0: none */
 	bool writes;
+	bool preflight;	  /* the read-only pass before a write: no handler */
 	bool touch_token; /* last-used is stale: record it */
 	int fn_rc;	  /* what the transaction body returned */
 };
@@ -161,7 +166,7 @@ static int authenticate(struct request_state *s, struct pwb_error *err)
 		goto refuse;
 	}
 	s->touch_token = now - t.last_used >= PWB_SCIM_TOKEN_TOUCH_INTERVAL;
-	if (s->touch_token && s->writes) {
+	if (s->touch_token && s->writes && !s->preflight) {
 		/* committed with the change; the caller retries it alone if the
 		 * change is refused */
 		r = pwb_token_touch(c->txn, t.name, now, err);
@@ -208,11 +213,35 @@ static int discovery(struct request_state *s)
 	return pwb_scim_respond(c, 200, doc);
 }
 
+/* What can be refused before a handler runs: no credential, then what
+ * needs no store (size, path, syntax). Returns 0 to go on. */
+static int admit(struct request_state *s, struct pwb_error *err)
+{
+	struct pwb_scim_ctx *c = &s->c;
+	struct pwb_scim_error serr = {0};
+	int r;
+
+	r = authenticate(s, err);
+	if (r < 0)
+		return r;
+	if (c->req->body_too_large) {
+		pwb_scim_fail(&serr, 413, NULL, "the request body is larger than %u bytes",
+			      c->cfg->scim_max_request_bytes);
+		return pwb_scim_respond_error(c, &serr, PWB_EINVAL);
+	}
+	if (s->route == R_NONE || s->extra_segments) {
+		pwb_scim_fail(&serr, 404, NULL, "no such endpoint");
+		return pwb_scim_respond_error(c, &serr, PWB_ENOTFOUND);
+	}
+	if (s->parse_err.status)
+		return pwb_scim_respond_error(c, &s->parse_err, PWB_EINVAL);
+	return 0;
+}
+
 static int txn_body(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 {
 	struct request_state *s = vctx;
 	struct pwb_scim_ctx *c = &s->c;
-	struct pwb_scim_error serr = {0};
 	int r;
 
 	/* this may be a deadlock retry: start from nothing */
@@ -224,17 +253,8 @@ static int txn_body(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	snprintf(c->resp->token_name, sizeof(c->resp->token_name), "-");
 	c->txn = txn;
 
-	r = authenticate(s, err);
-	if (r == 0 && c->req->body_too_large) {
-		pwb_scim_fail(&serr, 413, NULL, "the request body is larger than %u bytes",
-			      c->cfg->scim_max_request_bytes);
-		r = pwb_scim_respond_error(c, &serr, PWB_EINVAL);
-	} else if (r == 0 && (s->route == R_NONE || s->extra_segments)) {
-		pwb_scim_fail(&serr, 404, NULL, "no such endpoint");
-		r = pwb_scim_respond_error(c, &serr, PWB_ENOTFOUND);
-	} else if (r == 0 && s->parse_err.status) {
-		r = pwb_scim_respond_error(c, &s->parse_err, PWB_EINVAL);
-	} else if (r == 0) {
+	r = admit(s, err);
+	if (r == 0 && !s->preflight) {
 		switch (s->route) {
 		case R_USERS:
 			r = pwb_scim_users_handle(c);
@@ -300,7 +320,8 @@ static bool host_is_safe(const char *h)
 static void parse_request(struct request_state *s, const struct pwb_scim_request *req,
 			  const char *query)
 {
-	const char *m = req->method;
+	const char *m = req->method, *deep;
+	char shown[64];
 	json_error_t jerr;
 
 	s->writes = strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0;
@@ -319,6 +340,16 @@ static void parse_request(struct request_state *s, const struct pwb_scim_request
 		if (!json_is_object(s->c.body)) {
 			pwb_scim_fail(&s->parse_err, 400, "invalidSyntax",
 				      "the body must be a JSON object");
+			return;
+		}
+		/* Jansson parses up to 2048 levels; nothing pwb keeps needs more
+		 * than a few, and a deep record could not be published. */
+		deep = pwb_scim_json_too_deep_member(s->c.body, PWB_SCIM_JSON_DEPTH_MAX);
+		if (deep) {
+			pwb_names_escape(deep, shown, sizeof(shown));
+			pwb_scim_fail(&s->parse_err, 400, "invalidValue",
+				      "attribute %s is nested deeper than %d levels", shown,
+				      PWB_SCIM_JSON_DEPTH_MAX);
 			return;
 		}
 	}
@@ -393,8 +424,16 @@ void pwb_scim_service_handle(struct pwb_scim_service *svc, const struct pwb_scim
 	s.c.query = &s.query;
 	s.c.filter = s.filter;
 
-	r = s.writes ? pwb_store_write(svc->st, txn_body, &s, &err)
-		     : pwb_store_read(svc->st, txn_body, &s, &err);
+	/* A write is admitted in a read transaction first, so an anonymous or
+	 * malformed request never waits for or takes the write lock; the write
+	 * transaction then authenticates again (the token may have been revoked
+	 * meanwhile) and records its use with the change. */
+	s.preflight = s.writes;
+	r = pwb_store_read(svc->st, txn_body, &s, &err);
+	if (r == 0 && s.writes) {
+		s.preflight = false;
+		r = pwb_store_write(svc->st, txn_body, &s, &err);
+	}
 	if (r != 0 && r != s.fn_rc) {
 		/* the body succeeded (or never ran) but the store failed */
 		struct pwb_scim_error serr = {0};

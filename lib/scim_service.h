@@ -1,8 +1,10 @@
 /* The SCIM service: one HTTP request in, one response out, against the
  * store. Routing, bearer-token authentication, and the Users, Groups and
- * discovery endpoints. Every request runs in one store transaction (read
- * or write), so nothing is ever half-written. The FastCGI/CGI adapter in
- * scim-cgi/main.c only moves bytes and headers. */
+ * discovery endpoints. A read runs in one read transaction; a write is
+ * first authenticated in a read transaction (an unauthenticated caller
+ * never takes the write lock), then runs in one write transaction, so
+ * nothing is ever half-written. The FastCGI/CGI adapter in scim-cgi/main.c
+ * only moves bytes and headers. */
 #ifndef PWB_SCIM_SERVICE_H
 #define PWB_SCIM_SERVICE_H
 

@@ -70,7 +70,9 @@ static int respond_user(struct pwb_scim_ctx *c, int status, const struct pwb_use
 	return pwb_scim_respond(c, status, doc);
 }
 
-static int load_user(struct pwb_scim_ctx *c, struct pwb_user *u)
+/* damaged (may be NULL): a record the store cannot decode is loaded as its
+ * id alone and flagged, so that DELETE can remove it; otherwise it is 500. */
+static int load_user(struct pwb_scim_ctx *c, struct pwb_user *u, bool *damaged)
 {
 	struct pwb_error err = {0};
 	struct pwb_scim_error serr = {0};
@@ -81,6 +83,10 @@ static int load_user(struct pwb_scim_ctx *c, struct pwb_user *u)
 		return pwb_scim_respond_error(c, &serr, PWB_ENOTFOUND);
 	}
 	r = pwb_user_get(c->txn, c->id, u, &err);
+	if (r == PWB_EDAMAGED && damaged && u->id[0]) {
+		*damaged = true;
+		return 0;
+	}
 	if (r == PWB_ENOTFOUND) {
 		pwb_scim_fail(&serr, 404, NULL, "no User with id %s", c->id);
 		return pwb_scim_respond_error(c, &serr, r);
@@ -110,7 +116,7 @@ static int user_create(struct pwb_scim_ctx *c)
 static int user_get(struct pwb_scim_ctx *c)
 {
 	struct pwb_user u = {0};
-	int r = load_user(c, &u);
+	int r = load_user(c, &u, NULL);
 
 	if (r == 0)
 		r = respond_user(c, 200, &u);
@@ -141,7 +147,7 @@ static int user_store(struct pwb_scim_ctx *c, json_t *doc, const struct pwb_user
 static int user_replace(struct pwb_scim_ctx *c)
 {
 	struct pwb_user old = {0};
-	int r = load_user(c, &old);
+	int r = load_user(c, &old, NULL);
 
 	if (r == 0)
 		r = pwb_scim_check_if_match(c, old.version);
@@ -156,7 +162,7 @@ static int user_patch(struct pwb_scim_ctx *c)
 	struct pwb_user old = {0};
 	struct pwb_scim_error serr = {0};
 	json_t *doc = NULL;
-	int r = load_user(c, &old);
+	int r = load_user(c, &old, NULL);
 
 	if (r == 0)
 		r = pwb_scim_check_if_match(c, old.version);
@@ -175,9 +181,11 @@ static int user_delete(struct pwb_scim_ctx *c)
 {
 	struct pwb_user old = {0};
 	struct pwb_error err = {0};
-	int r = load_user(c, &old);
+	bool damaged = false;
+	int r = load_user(c, &old, &damaged);
 
-	if (r == 0)
+	/* a damaged record has no version to match: it can only go */
+	if (r == 0 && !damaged)
 		r = pwb_scim_check_if_match(c, old.version);
 	if (r == 0) {
 		r = pwb_user_delete(c->txn, old.id, &err);
@@ -278,10 +286,16 @@ static int user_list(struct pwb_scim_ctx *c)
 	if (c->filter)
 		r = list_indexed(&l, &done);
 	if (r == 0 && !done) {
+		bool stopped;
+
 		r = pwb_user_foreach(c->txn, list_one, &l, &err);
+		stopped = r > 0;
 		if (r > 0)
 			r = 0;
-		if (r == 0 && l.count_only)
+		/* Counted only when the walk stopped past the page: a walk that
+		 * ran to the end counted what it returned (the store's count also
+		 * holds records it cannot decode and skips). */
+		if (r == 0 && l.count_only && stopped)
 			r = pwb_user_count(c->txn, &l.total, &err);
 	}
 	if (r < 0) {

@@ -246,6 +246,161 @@ out:
 	snapshot_close(&snap);
 }
 
+/* ---- identities and policy (what the store holds) ---- */
+
+#define NAMES_SHOWN    10
+#define PROBLEMS_SHOWN 20
+
+/* A count and the first few names, "a, b, c". */
+struct name_list {
+	uint64_t count;
+	char text[NAMES_SHOWN * (PWB_NAME_MAX + 2) + 1];
+};
+
+static void name_list_add(struct name_list *l, const char *name)
+{
+	size_t used = strlen(l->text);
+
+	if (l->count++ < NAMES_SHOWN)
+		snprintf(l->text + used, sizeof(l->text) - used, "%s%s", used ? ", " : "", name);
+}
+
+/* " (and N more)" when the list was capped. */
+static const char *name_list_more(const struct name_list *l, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (l->count > NAMES_SHOWN)
+		snprintf(buf, size, " (and %llu more)",
+			 (unsigned long long)(l->count - NAMES_SHOWN));
+	return buf;
+}
+
+struct binding_ctx {
+	uint64_t users;
+	struct name_list pending; /* created unbound: the first sign-in binds */
+	struct name_list unbound; /* from before bindings */
+};
+
+static int note_binding(const struct pwb_user *u, void *vctx)
+{
+	struct binding_ctx *b = vctx;
+
+	b->users++;
+	if (!pwbadm_user_bound(u))
+		name_list_add(u->bind_on_login ? &b->pending : &b->unbound, u->name);
+	return 0;
+}
+
+static int binding_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct binding_ctx *b = vctx;
+
+	memset(b, 0, sizeof(*b));
+	return pwb_user_foreach(txn, note_binding, b, err);
+}
+
+/* Users not bound to an IdP identity yet: those created unbound bind at
+ * their first sign-in (fine); those from before bindings bind only when
+ * pwb.conf allows it, and then to whoever signs in with the name first. */
+static void check_identities(struct check *c, struct pwb_store *st)
+{
+	struct binding_ctx b;
+	struct pwb_error err = {0};
+	char more[48];
+	bool allowed = c->cfg.openid_bind_existing_users || c->cfg.openid_username_domains;
+	int rc;
+
+	rc = pwb_store_read(st, binding_txn, &b, &err);
+	if (rc < 0) {
+		report(c, FAIL, "identity", "see the store check", "cannot read the users: %s",
+		       pwb_error_text(&err, rc));
+		return;
+	}
+	if (b.pending.count)
+		report(c, OK, "identity", NULL,
+		       "%llu user%s not yet signed in bind to their IdP subject at the first "
+		       "sign-in: %s%s",
+		       (unsigned long long)b.pending.count, b.pending.count == 1 ? "" : "s",
+		       b.pending.text, name_list_more(&b.pending, more, sizeof(more)));
+	if (b.unbound.count && allowed)
+		report(c, WARN, "identity",
+		       "pwbadm rebind-user NAME --subject SUB binds one to a known subject now",
+		       "%llu user%s from before identity binding: the next sign-in with the "
+		       "name binds it to whoever signs in: %s%s",
+		       (unsigned long long)b.unbound.count, b.unbound.count == 1 ? "" : "s",
+		       b.unbound.text, name_list_more(&b.unbound, more, sizeof(more)));
+	else if (b.unbound.count)
+		report(c, WARN, "identity",
+		       "pwbadm rebind-user NAME --subject SUB, or allow binding at sign-in with "
+		       "auth-openid-bind-existing-users=1 or auth-openid-username-domains "
+		       "(pwb.conf(5))",
+		       "%llu user%s from before identity binding, not bound, and sign-in does "
+		       "not bind them: %s%s",
+		       (unsigned long long)b.unbound.count, b.unbound.count == 1 ? "" : "s",
+		       b.unbound.text, name_list_more(&b.unbound, more, sizeof(more)));
+	if (!b.pending.count && !b.unbound.count)
+		report(c, OK, "identity", NULL, "all %llu users are bound to an IdP subject",
+		       (unsigned long long)b.users);
+}
+
+struct audit_ctx {
+	uint64_t problems;
+	char lines[PROBLEMS_SHOWN][640];
+};
+
+static int note_problem(char kind, const char *id, const char *name, const char *message,
+			void *vctx)
+{
+	struct audit_ctx *a = vctx;
+
+	/* a damaged record has no name: its id is what delete-user takes */
+	if (a->problems < PROBLEMS_SHOWN)
+		snprintf(a->lines[a->problems], sizeof(a->lines[0]), "%s %s: %s",
+			 kind == 'g' ? "group" : "user", name ? name : id, message);
+	a->problems++;
+	return 0;
+}
+
+static int audit_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct audit_ctx *a = vctx;
+
+	a->problems = 0; /* the body may run again after a retry */
+	return pwb_store_policy_audit(txn, note_problem, a, err);
+}
+
+/* Records the store holds that its policy would refuse today (written
+ * before it, or planted) and records it cannot read: each a FAIL, listed,
+ * and none stops the other checks. */
+static void check_policy(struct check *c, struct pwb_store *st)
+{
+	static const char fix[] = "correct the record (SCIM PUT or PATCH) or remove it (pwbadm "
+				  "delete-user); see pwb.conf(5) for the policy";
+	struct audit_ctx *a = calloc(1, sizeof(*a));
+	struct pwb_error err = {0};
+	uint64_t i;
+	int rc;
+
+	if (!a) {
+		report(c, FAIL, "policy", NULL, "out of memory");
+		return;
+	}
+	rc = pwb_store_read(st, audit_txn, a, &err);
+	if (rc < 0) {
+		report(c, WARN, "policy", "see the store check", "cannot audit the records: %s",
+		       pwb_error_text(&err, rc));
+	} else if (a->problems == 0) {
+		report(c, OK, "policy", NULL, "every user and group fits the policy");
+	} else {
+		for (i = 0; i < a->problems && i < PROBLEMS_SHOWN; i++)
+			report(c, FAIL, "policy", fix, "%s", a->lines[i]);
+		if (a->problems > PROBLEMS_SHOWN)
+			report(c, FAIL, "policy", fix, "%llu problems in all, the first %d above",
+			       (unsigned long long)a->problems, PROBLEMS_SHOWN);
+	}
+	free(a);
+}
+
 static void check_store(struct check *c)
 {
 	char path[PATH_MAX];
@@ -294,16 +449,35 @@ static void check_store(struct check *c)
 		       "%s was missing: NSS could not see pwb users until now", path);
 	else
 		check_snapshot(c, st);
+	check_identities(c, st);
+	check_policy(c, st);
 	pwb_store_close(st);
 }
 
 /* ---- name service ---- */
 
-/* Checks one database line of nsswitch.conf: `pwb` listed, before `sss`. */
+/* NSS sources that answer over the network. When one is down, glibc goes
+ * on to the next source as if the name or id did not exist: listed before
+ * pwb, an outage makes its users' ids look free to pwb's uid/gid allocator
+ * (which fails closed only on errors it sees) and hides pwb's users. */
+static bool network_source(const char *service)
+{
+	static const char *const network[] = {"sss", "ldap", "winbind", "nis", "nisplus", "hesiod"};
+	size_t i;
+
+	for (i = 0; i < PWB_ARRAY_SIZE(network); i++)
+		if (strcmp(service, network[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Checks one database line of nsswitch.conf: `pwb` listed; on the passwd
+ * and group lines, which the allocator consults, no network source first. */
 static void check_nsswitch_line(struct check *c, const char *db, const char *services)
 {
-	char fix[128], copy[512], *tok, *save = NULL;
-	int position = 0, pwb_at = -1, sss_at = -1;
+	char fix[128], copy[512], net[32] = "", *tok, *save = NULL;
+	int position = 0, pwb_at = -1;
+	bool allocator = strcmp(db, "shadow") != 0;
 
 	snprintf(fix, sizeof(fix),
 		 "list pwb on the %s: line of " NSSWITCH_CONF " (e.g. \"%s: files systemd pwb\")",
@@ -318,16 +492,22 @@ static void check_nsswitch_line(struct check *c, const char *db, const char *ser
 			continue;
 		if (strcmp(tok, "pwb") == 0 && pwb_at < 0)
 			pwb_at = position;
-		if (strcmp(tok, "sss") == 0 && sss_at < 0)
-			sss_at = position;
+		if (pwb_at < 0 && !net[0] && network_source(tok))
+			snprintf(net, sizeof(net), "%s", tok);
 		position++;
 	}
-	if (pwb_at < 0)
+	if (pwb_at < 0) {
 		report(c, FAIL, "nsswitch", fix, "%s: does not list pwb", db);
-	else if (sss_at >= 0 && sss_at < pwb_at)
-		report(c, FAIL, "nsswitch", "move pwb before sss", "%s: lists sss before pwb", db);
-	else
+	} else if (allocator && net[0]) {
+		snprintf(fix, sizeof(fix), "list pwb before %s (e.g. \"%s: files pwb %s\")", net,
+			 db, net);
+		report(c, WARN, "nsswitch", fix,
+		       "%s: lists the network source %s before pwb: while %s is unreachable its "
+		       "users and ids look absent, to pwb's allocator too",
+		       db, net, net);
+	} else {
 		report(c, OK, "nsswitch", NULL, "%s: lists pwb", db);
+	}
 }
 
 static void check_nsswitch(struct check *c)

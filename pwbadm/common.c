@@ -300,6 +300,18 @@ static json_t *string_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+bool pwbadm_user_bound(const struct pwb_user *u)
+{
+	return u->issuer && u->subject;
+}
+
+const char *pwbadm_user_binding(const struct pwb_user *u)
+{
+	if (pwbadm_user_bound(u))
+		return "bound";
+	return u->bind_on_login ? "pending" : "unbound";
+}
+
 json_t *pwbadm_user_json(const struct pwb_user *u)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:s, s:s, s:o, s:b, s:s, "
@@ -313,7 +325,13 @@ json_t *pwbadm_user_json(const struct pwb_user *u)
 			      "modified", (json_int_t)u->modified, "lastLogin",
 			      (json_int_t)u->last_login, "version", (json_int_t)u->version);
 
-	if (o && json_object_set_new(o, "externalId", string_or_null(u->external_id)) < 0) {
+	/* The IdP identity the account belongs to; "bound" is derived (import
+	 * ignores it), the rest round-trips through export and import. */
+	if (o && (json_object_set_new(o, "externalId", string_or_null(u->external_id)) < 0 ||
+		  json_object_set_new(o, "issuer", string_or_null(u->issuer)) < 0 ||
+		  json_object_set_new(o, "subject", string_or_null(u->subject)) < 0 ||
+		  json_object_set_new(o, "bound", json_boolean(pwbadm_user_bound(u))) < 0 ||
+		  json_object_set_new(o, "bindOnLogin", json_boolean(u->bind_on_login)) < 0)) {
 		json_decref(o);
 		return NULL;
 	}

@@ -63,6 +63,7 @@ int pwbadm_rebuild_nss(struct pwbadm *adm, int argc, char **argv)
 struct export_ctx {
 	struct pwb_txn *txn;
 	struct pwbadm_json_list users, groups, tokens;
+	struct pwbadm_damaged damaged;
 	json_t *members;
 	json_t *retired_uids, *retired_gids;
 };
@@ -180,6 +181,9 @@ static int export_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 		rc = pwb_token_foreach(txn, export_token, c, err);
 	if (rc == 0)
 		rc = pwb_store_retired_foreach(txn, export_retired, c, err);
+	if (rc == 0)
+		rc = pwbadm_damaged_find(txn, (int64_t)c->users.count, (int64_t)c->groups.count,
+					 &c->damaged, err);
 	if (rc < 0 && !err->msg[0])
 		pwb_error_set(err, rc, "%s", pwb_strerror(rc));
 	return rc;
@@ -232,6 +236,14 @@ int pwbadm_export(struct pwbadm *adm, int argc, char **argv)
 	export_reset(&c);
 	if (rc < 0)
 		return pwbadm_fail("cannot write %s: %s", path ? path : "stdout", strerror(-rc));
+	/* Everything readable was written; what could not be read is not in it,
+	 * so the export is no complete backup: say so, and fail. */
+	if (c.damaged.count) {
+		pwbadm_damaged_report(&c.damaged);
+		return pwbadm_fail("the export lacks %llu damaged record%s",
+				   (unsigned long long)c.damaged.count,
+				   c.damaged.count == 1 ? "" : "s");
+	}
 	return PWBADM_EXIT_OK;
 }
 
@@ -241,6 +253,8 @@ struct import_user {
 	size_t line;
 	json_t *record; /* the parsed line: which fields it sets */
 	bool has_uid, has_gid, has_home, has_shell;
+	bool has_identity;	/* issuer and subject given (both null: unbound) */
+	char *issuer, *subject; /* kept apart from u: only pwb_user_bind sets them */
 	struct pwb_user u;
 };
 
@@ -284,6 +298,8 @@ static void import_free(struct import *im)
 	for (i = 0; i < im->user_count; i++) {
 		pwb_user_clear(&im->users[i].u);
 		json_decref(im->users[i].record);
+		free(im->users[i].issuer);
+		free(im->users[i].subject);
 	}
 	for (i = 0; i < im->group_count; i++) {
 		pwb_group_clear(&im->groups[i].g);
@@ -454,9 +470,10 @@ static int parse_source(json_t *o, enum pwb_user_source *out, struct pwb_error *
 static int parse_user(struct import *im, json_t *o, struct import_user *r, struct pwb_error *err)
 {
 	static const char *const keys[] = {
-	    "type",  "id",	"name",	    "userName", "externalId", "uid",	"gid",
-	    "gecos", "home",	"shell",    "email",	"active",     "source", "lastLogin",
-	    "attrs", "created", "modified", "version",	NULL,
+	    "type",   "id",	   "name",  "userName",	   "externalId", "uid",
+	    "gid",    "gecos",	   "home",  "shell",	   "email",	 "active",
+	    "source", "lastLogin", "attrs", "created",	   "modified",	 "version",
+	    "issuer", "subject",   "bound", "bindOnLogin", NULL,
 	};
 	struct pwb_user *u = &r->u;
 	json_t *active = json_object_get(o, "active");
@@ -479,6 +496,18 @@ static int parse_user(struct import *im, json_t *o, struct import_user *r, struc
 		return rc;
 	if (active && !json_is_boolean(active))
 		return pwb_error_set(err, PWB_EINVAL, "field active: not true or false");
+	/* "bound" and "bindOnLogin" follow from the identity: read, not set */
+	if ((json_object_get(o, "bound") && !json_is_boolean(json_object_get(o, "bound"))) ||
+	    (json_object_get(o, "bindOnLogin") &&
+	     !json_is_boolean(json_object_get(o, "bindOnLogin"))))
+		return pwb_error_set(err, PWB_EINVAL,
+				     "fields bound, bindOnLogin: not true or false");
+	if ((rc = get_text(o, "issuer", false, &r->issuer, err)) ||
+	    (rc = get_text(o, "subject", false, &r->subject, err)))
+		return rc;
+	if (!r->issuer != !r->subject)
+		return pwb_error_set(err, PWB_EINVAL, "fields issuer and subject go together");
+	r->has_identity = json_object_get(o, "issuer") && json_object_get(o, "subject");
 	u->active = !active || json_is_true(active);
 	/* An empty home or shell means "the configured default", as on create. */
 	r->has_home = u->home && u->home[0];
@@ -814,6 +843,12 @@ static int import_user(struct import *im, struct pwb_txn *txn, const struct impo
 		rc = merge_user(&cur, r, &changed);
 		if (rc == 0 && changed)
 			rc = pwb_user_update(txn, &cur, err);
+		/* The identity is only ever set through pwb_user_bind. */
+		if (rc == 0 && r->has_identity &&
+		    (!same_text(cur.issuer, r->issuer) || !same_text(cur.subject, r->subject))) {
+			rc = pwb_user_bind(txn, cur.id, r->issuer, r->subject, err);
+			changed = true;
+		}
 		im->updated += changed;
 		im->unchanged += !changed;
 	} else if (rc == PWB_ENOTFOUND) {
@@ -828,6 +863,8 @@ static int import_user(struct import *im, struct pwb_txn *txn, const struct impo
 			cur.last_login = 0;
 			rc = pwb_user_create(txn, &cur, err);
 		}
+		if (rc == 0 && r->issuer)
+			rc = pwb_user_bind(txn, cur.id, r->issuer, r->subject, err);
 		im->created++;
 	}
 	if (rc == 0 && r->u.last_login > cur.last_login)

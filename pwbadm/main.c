@@ -9,9 +9,12 @@
 
 static const struct pwbadm_command commands[] = {
     {"list-users", pwbadm_list_users, "[--json] [--all]",
-     "list users (name, uid, gid, state, source, last sign-in, home)",
+     "list users (name, uid, gid, state, source, last sign-in, home, binding)",
      "  --json   one JSON array, one user object per line\n"
-     "  --all    include locked (deactivated) users\n"},
+     "  --all    include locked (deactivated) users\n"
+     "  BINDING: bound (to an issuer and subject), pending (the next sign-in binds),\n"
+     "  unbound (from before bindings; see auth-openid-bind-existing-users).\n"
+     "  Damaged records are skipped and named on stderr; the exit status stays 0.\n"},
     {"show-user", pwbadm_show_user, "NAME [--json]",
      "show everything about one user, including groups and externalId",
      "  --json   one JSON object\n"},
@@ -23,9 +26,19 @@ static const struct pwbadm_command commands[] = {
     {"lock-user", pwbadm_lock_user, "NAME",
      "lock a user: shadow entry expired, PAM sign-in refused", ""},
     {"unlock-user", pwbadm_unlock_user, "NAME", "unlock a locked user", ""},
-    {"delete-user", pwbadm_delete_user, "NAME [--yes]",
-     "remove a user; the UID is retired, the home directory is kept",
-     "  --yes    do not ask (required when stdin is not a terminal)\n"},
+    {"delete-user", pwbadm_delete_user, "NAME|ID [--yes]",
+     "remove a user or a damaged record; UID and home path retired, home kept",
+     "  --yes    do not ask (required when stdin is not a terminal)\n"
+     "  ID       the record id a listing or check names for a damaged record\n"},
+    {"rebind-user", pwbadm_rebind_user,
+     "NAME [--subject SUB [--issuer ISS]] | --all --issuer NEW [--from OLD]",
+     "change the IdP identity (issuer, subject) a user is bound to",
+     "  NAME                  alone: unbind; the next sign-in binds the user\n"
+     "  --subject SUB         bind NAME to this subject (claim auth-openid-subject-claim)\n"
+     "  --issuer ISS          ... at this issuer (default: auth-openid-issuer)\n"
+     "  --all --issuer NEW    move every bound user to issuer NEW, keeping subjects\n"
+     "  --from OLD            with --all: only users bound at issuer OLD\n"
+     "  All in one transaction: a subject another user holds fails it all.\n"},
     {"set-groups", pwbadm_set_groups, "NAME A,B,...",
      "set a user's groups exactly (missing groups are created; \"\" for none)", ""},
     {"list-groups", pwbadm_list_groups, "[--json]", "list groups with GID and members",
@@ -42,10 +55,13 @@ static const struct pwbadm_command commands[] = {
     {"encrypt-password", pwbadm_encrypt_password, "",
      "print a secret encrypted for the client-secret file (no echo on a terminal)", ""},
     {"check", pwbadm_check, "", "diagnose the setup: one line per check, ok/WARN/FAIL and a fix",
-     ""},
+     "  Also lists users not yet bound to an IdP subject, and records that break\n"
+     "  the store's policy or cannot be read (each FAIL).\n"},
     {"rebuild-nss", pwbadm_rebuild_nss, "", "republish the whole NSS snapshot from the store", ""},
     {"export", pwbadm_export, "[FILE]",
-     "write users, groups and token metadata as JSON lines (default: stdout)", ""},
+     "write users, groups and token metadata as JSON lines (default: stdout)",
+     "  Damaged records cannot be exported: they are named on stderr and the\n"
+     "  exit status is 1 (the export is incomplete), after writing the rest.\n"},
     {"import", pwbadm_import, "[FILE]",
      "read an export (default: stdin); validated, then written in one transaction", ""},
 };

@@ -42,6 +42,7 @@ int pwbadm_add_user(struct pwbadm *adm, int argc, char **argv);
 int pwbadm_lock_user(struct pwbadm *adm, int argc, char **argv);
 int pwbadm_unlock_user(struct pwbadm *adm, int argc, char **argv);
 int pwbadm_delete_user(struct pwbadm *adm, int argc, char **argv);
+int pwbadm_rebind_user(struct pwbadm *adm, int argc, char **argv);
 int pwbadm_set_groups(struct pwbadm *adm, int argc, char **argv);
 int pwbadm_list_groups(struct pwbadm *adm, int argc, char **argv);
 int pwbadm_generate_token(struct pwbadm *adm, int argc, char **argv);
@@ -116,6 +117,14 @@ void pwbadm_table_sort(struct pwbadm_table *t, size_t column);
 int pwbadm_table_print(const struct pwbadm_table *t, FILE *out);
 void pwbadm_table_free(struct pwbadm_table *t);
 
+/* Whether a user is bound to an IdP identity (issuer and subject set), and
+ * the binding as one word for tables: "bound"; "pending" (the next sign-in
+ * binds it); "unbound" (a user from before bindings: it binds at sign-in
+ * only as auth-openid-bind-existing-users or auth-openid-username-domains
+ * allow). */
+bool pwbadm_user_bound(const struct pwb_user *u);
+const char *pwbadm_user_binding(const struct pwb_user *u);
+
 /* JSON records, shared by --json listings, show-user, export and import.
  * Field names follow SCIM where it has one. Returns NULL on allocation failure. */
 json_t *pwbadm_user_json(const struct pwb_user *u);
@@ -142,6 +151,26 @@ void pwbadm_json_list_free(struct pwbadm_json_list *l);
 
 /* Sorts a JSON array of strings in place (names print in a stable order). */
 int pwbadm_json_strings_sort(json_t *array);
+
+/* Damaged records: the store skips a record it cannot decode when it walks
+ * users or groups (so one bad record never hides the others), and counts
+ * every record. After a walk, inside the same transaction,
+ * pwbadm_damaged_find() compares the two and, when some were skipped,
+ * names them (from the store's policy audit, the first few). */
+#define PWBADM_DAMAGED_SHOWN 10
+struct pwbadm_damaged {
+	uint64_t count; /* records skipped */
+	size_t shown;
+	struct {
+		char kind; /* 'u' or 'g' */
+		char id[PWB_ID_LEN + 1];
+	} records[PWBADM_DAMAGED_SHOWN];
+};
+/* users_seen/groups_seen: records the walk returned (-1: not walked). */
+int pwbadm_damaged_find(struct pwb_txn *txn, int64_t users_seen, int64_t groups_seen,
+			struct pwbadm_damaged *out, struct pwb_error *err);
+/* One stderr line per damaged record shown, and a count of the rest. */
+void pwbadm_damaged_report(const struct pwbadm_damaged *d);
 
 /* Text fields that end up in a passwd line must not break it. */
 bool pwbadm_passwd_field_ok(const char *s);

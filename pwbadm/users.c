@@ -1,7 +1,8 @@
 /* pwbadm's user commands: list-users, show-user, add-user, lock-user,
  * unlock-user, delete-user, set-groups. Each change is one store
  * transaction (which publishes the NSS snapshot); names are mapped by the
- * same rules as JIT and SCIM before they reach the store. */
+ * same rules as JIT and SCIM before they reach the store. Listings skip
+ * (and report) records the store cannot decode; delete-user removes one. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -24,16 +25,19 @@ static const struct option json_options[] = {
 
 struct list_ctx {
 	bool all, json;
+	int64_t seen; /* records the walk returned, locked ones included */
 	struct pwbadm_table table;
 	struct pwbadm_json_list list;
+	struct pwbadm_damaged damaged;
 };
 
 static int list_one(const struct pwb_user *u, void *vctx)
 {
 	struct list_ctx *c = vctx;
 	char uid[12], gid[12], last[32];
-	const char *row[7];
+	const char *row[8];
 
+	c->seen++;
 	if (!c->all && !u->active)
 		return 0;
 	if (c->json)
@@ -48,6 +52,7 @@ static int list_one(const struct pwb_user *u, void *vctx)
 	row[4] = pwb_user_source_name(u->source);
 	row[5] = last;
 	row[6] = u->home;
+	row[7] = pwbadm_user_binding(u);
 	return pwbadm_table_add(&c->table, row);
 }
 
@@ -59,16 +64,19 @@ static int list_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	/* The body may run again after a retry: start from nothing. */
 	pwbadm_table_free(&c->table);
 	pwbadm_json_list_free(&c->list);
+	c->seen = 0;
 	rc = pwb_user_foreach(txn, list_one, c, err);
 	if (rc == -ENOMEM)
 		return pwb_error_set(err, rc, "out of memory while listing users");
+	if (rc == 0)
+		rc = pwbadm_damaged_find(txn, c->seen, -1, &c->damaged, err);
 	return rc;
 }
 
 int pwbadm_list_users(struct pwbadm *adm, int argc, char **argv)
 {
-	static const char *const headers[] = {"NAME",	"UID",		"GID", "STATE",
-					      "SOURCE", "LAST SIGN-IN", "HOME"};
+	static const char *const headers[] = {"NAME",	"UID",		"GID",	"STATE",
+					      "SOURCE", "LAST SIGN-IN", "HOME", "BINDING"};
 	static const struct option options[] = {
 	    {"json", no_argument, NULL, 'j'},
 	    {"all", no_argument, NULL, 'a'},
@@ -97,6 +105,10 @@ int pwbadm_list_users(struct pwbadm *adm, int argc, char **argv)
 		return PWBADM_EXIT_FAILURE;
 	pwbadm_table_init(&c.table, PWB_ARRAY_SIZE(headers), headers);
 	rc = pwb_store_read(adm->store, list_txn, &c, &err);
+	/* A damaged record is skipped, named on stderr, and does not fail the
+	 * listing of everyone else. */
+	if (rc == 0)
+		pwbadm_damaged_report(&c.damaged);
 	if (rc < 0) {
 		rc = pwbadm_fail("cannot list users: %s", pwb_error_text(&err, rc));
 	} else if (c.json) {
@@ -189,6 +201,9 @@ static void show_text(const struct pwb_user *u, json_t *groups)
 	show_field("shell:", u->shell);
 	show_field("gecos:", u->gecos);
 	show_field("email:", u->email);
+	show_field("binding:", pwbadm_user_binding(u));
+	show_field("issuer:", u->issuer);
+	show_field("subject:", u->subject);
 	printf("%-14s", "groups:");
 	json_array_foreach(groups, i, g)
 	{
@@ -444,7 +459,9 @@ int pwbadm_unlock_user(struct pwbadm *adm, int argc, char **argv)
 /* ---- delete-user ---- */
 
 struct delete_ctx {
-	const char *name;
+	const char *name; /* a user name, or the id of a damaged record */
+	bool by_id;
+	bool damaged; /* the record could not be read: removed by its id */
 	struct pwb_user deleted;
 };
 
@@ -454,7 +471,15 @@ static int delete_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	int rc;
 
 	pwb_user_clear(&c->deleted);
-	rc = pwb_user_get_by_name(txn, c->name, &c->deleted, err);
+	c->damaged = false;
+	rc = c->by_id ? pwb_user_get(txn, c->name, &c->deleted, err)
+		      : pwb_user_get_by_name(txn, c->name, &c->deleted, err);
+	/* The store still knows a damaged record's id: that is enough. */
+	if (rc == PWB_EDAMAGED && c->deleted.id[0]) {
+		c->damaged = true;
+		memset(err, 0, sizeof(*err));
+		rc = 0;
+	}
 	if (rc == 0)
 		rc = pwb_user_delete(txn, c->deleted.id, err);
 	return rc;
@@ -482,7 +507,7 @@ int pwbadm_delete_user(struct pwbadm *adm, int argc, char **argv)
 	};
 	struct delete_ctx c = {0};
 	struct pwb_error err = {0};
-	char name[PWB_NAME_MAX + 1], question[128];
+	char name[PWB_ID_LEN + 1], question[128];
 	bool yes = false;
 	int opt, rc;
 
@@ -495,8 +520,14 @@ int pwbadm_delete_user(struct pwbadm *adm, int argc, char **argv)
 			return PWBADM_EXIT_USAGE;
 		yes = true;
 	}
-	if ((rc = pwbadm_one_user_operand(adm, argc, argv, name)))
+	/* A record id (what listings print for a damaged record) is never a
+	 * user name: 36 characters, longer than any name. */
+	if (optind + 1 == argc && pwb_uuid_is_valid(argv[optind])) {
+		snprintf(name, sizeof(name), "%s", argv[optind]);
+		c.by_id = true;
+	} else if ((rc = pwbadm_one_user_operand(adm, argc, argv, name))) {
 		return rc;
+	}
 	if (!yes) {
 		if (!isatty(STDIN_FILENO))
 			return pwbadm_usage(argv[0],
@@ -513,10 +544,17 @@ int pwbadm_delete_user(struct pwbadm *adm, int argc, char **argv)
 	c.name = name;
 	rc = pwb_store_write(adm->store, delete_txn, &c, &err);
 	if (rc == PWB_ENOTFOUND)
-		rc = pwbadm_fail("no user named %s", name);
+		rc = pwbadm_fail(c.by_id ? "no user with id %s" : "no user named %s", name);
 	else if (rc < 0)
 		rc = pwbadm_fail("cannot delete user %s: %s", name, pwb_error_text(&err, rc));
-	else {
+	else if (c.damaged && c.by_id) {
+		pwb_log(LOG_NOTICE, "damaged user record %s deleted by pwbadm", c.deleted.id);
+		printf("deleted the damaged user record %s\n", c.deleted.id);
+	} else if (c.damaged) {
+		pwb_log(LOG_NOTICE, "damaged record of user %s (id %s) deleted by pwbadm", name,
+			c.deleted.id);
+		printf("deleted the damaged record of user %s (id %s)\n", name, c.deleted.id);
+	} else {
 		pwb_log(LOG_NOTICE, "user %s (uid %u) deleted by pwbadm", name, c.deleted.uid);
 		printf("deleted user %s: uid %u retired, home %s kept\n", name, c.deleted.uid,
 		       c.deleted.home ? c.deleted.home : "");

@@ -47,7 +47,7 @@ tap_like "a missing store-user: failure naming it" "$(adm_stderr pwbadm --config
 tap_is "--config is used (PWB_CONFIG overridden)" \
 	"$(adm_status env PWB_CONFIG=/nonexistent "$PWB_BIN_PWBADM" --config "$PWB_CONF" list-users)" 0
 tap_is "an empty store lists only the header" "$(pwbadm list-users)" \
-	"NAME  UID  GID  STATE  SOURCE  LAST SIGN-IN  HOME"
+	"NAME  UID  GID  STATE  SOURCE  LAST SIGN-IN  HOME  BINDING"
 
 # Commands taking one user name refuse none or two, with the usage exit.
 for cmd in show-user lock-user unlock-user delete-user add-user; do

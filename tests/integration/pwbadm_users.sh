@@ -24,7 +24,7 @@ tap_is "add-user --groups and --home" \
 list=$(pwbadm list-users)
 tap_is "list-users has a header and 4 users" "$(printf '%s\n' "$list" | wc -l)" 5
 tap_is "list-users header" "$(printf '%s\n' "$list" | head -1 | tr -s ' ')" \
-	"NAME UID GID STATE SOURCE LAST SIGN-IN HOME"
+	"NAME UID GID STATE SOURCE LAST SIGN-IN HOME BINDING"
 tap_is "list-users is sorted by name" "$(printf '%s\n' "$list" | awk 'NR>1 {print $1}' | tr '\n' ' ')" \
 	"alice bob carol dave "
 tap_is "bob got the next uid" "$(adm_column "$list" bob 2)" 20001

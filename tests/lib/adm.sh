@@ -29,3 +29,17 @@ adm_reset_store() {
 adm_require_pwbadm() {
 	[ -x "$PWB_BIN_PWBADM" ] || tap_bail "pwbadm not built: $PWB_BIN_PWBADM"
 }
+
+# adm_plant_damaged_user NAME: overwrites NAME's stored record with text
+# that does not decode (a truncated JSON object), behind the store's back
+# with db5.3_load, as a crash or a bug might leave it. No pwb process may
+# have the store open meanwhile. Prints the record's id.
+adm_plant_damaged_user() {
+	local store=$PWB_DB_DIR/store id
+	id=$(pwbadm show-user "$1" --json | jq -r .id) || return 1
+	printf 'VERSION=3\nformat=print\ndatabase=users\ntype=btree\nHEADER=END\n %s\n {"name":"%s","uid":\nDATA=END\n' \
+		"$id" "$1" | db5.3_load -h "$store" store.db || return 1
+	# the load may have written files as root: give them back
+	chown -R --reference="$store" "$store"
+	echo "$id"
+}

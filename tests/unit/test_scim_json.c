@@ -2,6 +2,8 @@
  * attributes, Entra's string booleans, RFC 3339 instants), lib/scim_error.c
  * (RFC 7644 §3.12 bodies, store error mapping) and lib/scim_discovery.c. */
 #include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "error.h"
@@ -102,6 +104,7 @@ static const struct {
     {PWB_ELOCAL, 409, "uniqueness"}, {PWB_EINVAL, 400, "invalidValue"},
     {PWB_ECONFLICT, 412, NULL},	     {PWB_EUNAVAIL, 503, NULL},
     {PWB_ESTORE, 500, NULL},	     {PWB_ENOIDS, 500, NULL},
+    {PWB_EDAMAGED, 500, NULL},
 };
 
 START_TEST(store_errors_map)
@@ -115,6 +118,49 @@ START_TEST(store_errors_map)
 	else
 		ck_assert_ptr_null(err.scim_type);
 	ck_assert_str_eq(err.detail, "store says no");
+}
+END_TEST
+
+/* n nested arrays around a 1, or objects when objects is set */
+static json_t *nested(unsigned n, bool objects)
+{
+	size_t len = (size_t)n * 6 + 2;
+	char *text = malloc(len), *p = text;
+	json_error_t jerr;
+	json_t *j;
+
+	ck_assert_ptr_nonnull(text);
+	for (unsigned i = 0; i < n; i++)
+		p += sprintf(p, "%s", objects ? "{\"a\":" : "[");
+	*p++ = '1';
+	for (unsigned i = 0; i < n; i++)
+		*p++ = objects ? '}' : ']';
+	*p = '\0';
+	j = json_loads(text, 0, &jerr);
+	ck_assert_msg(j != NULL, "%s", jerr.text);
+	free(text);
+	return j;
+}
+
+START_TEST(depth_is_bounded)
+{
+	json_t *scalar = json_integer(1), *at_max = nested(PWB_SCIM_JSON_DEPTH_MAX, true);
+	json_t *over = nested(PWB_SCIM_JSON_DEPTH_MAX + 1, false);
+	json_t *deep = nested(2047, true); /* what issue 12 stored: Jansson takes it */
+	json_t *wide = json_pack("{s:[i,i,{s:[]}],s:{}}", "a", 1, 2, "b", "c");
+
+	ck_assert(!pwb_scim_json_deeper_than(scalar, 0));
+	ck_assert(!pwb_scim_json_deeper_than(at_max, PWB_SCIM_JSON_DEPTH_MAX));
+	ck_assert(pwb_scim_json_deeper_than(at_max, PWB_SCIM_JSON_DEPTH_MAX - 1));
+	ck_assert(pwb_scim_json_deeper_than(over, PWB_SCIM_JSON_DEPTH_MAX));
+	ck_assert(pwb_scim_json_deeper_than(deep, PWB_SCIM_JSON_DEPTH_MAX));
+	ck_assert(!pwb_scim_json_deeper_than(wide, 4)); /* {[{[]}]} */
+	ck_assert(pwb_scim_json_deeper_than(wide, 3));
+	json_decref(scalar);
+	json_decref(at_max);
+	json_decref(over);
+	json_decref(deep);
+	json_decref(wide);
 }
 END_TEST
 
@@ -164,6 +210,7 @@ int main(void)
 	tcase_add_loop_test(tc, store_errors_map, 0,
 			    sizeof(store_errors) / sizeof(store_errors[0]));
 	tcase_add_test(tc, discovery_documents);
+	tcase_add_test(tc, depth_is_bounded);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

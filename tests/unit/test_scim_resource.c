@@ -159,6 +159,59 @@ START_TEST(allowed_domains_are_enforced)
 }
 END_TEST
 
+/* A PATCH document holds the stored posix home and the Workbench one the
+ * IdP patched: the changed one is the request (issue 12: it must reach the
+ * store's policy, not be dropped silently). A POST with both: posix. */
+START_TEST(workbench_home_in_a_patch)
+{
+	struct pwb_user old = {0}, u;
+	struct pwb_scim_error err = {0};
+	json_t *patched = load("{\"userName\":\"gus\",\"urn:pwb:params:scim:schemas:extension:"
+			       "posix:1.0:User\":{\"homeDirectory\":\"/home/gus\"},\"urn:rstudio:"
+			       "params:scim:schemas:extension:workbench:1.0:User\":{"
+			       "\"homeDirectory\":\"/etc\"}}");
+
+	strcpy(old.id, "0b6c7d2e-8f4a-4b1c-9d3e-2a1b0c9d8e7f");
+	strcpy(old.name, "gus");
+	old.home = strdup("/home/gus");
+	ck_assert_int_eq(pwb_scim_user_from_json(patched, &cfg, &old, &u, &err), 0);
+	ck_assert_str_eq(u.home, "/etc");
+	pwb_user_clear(&u);
+	ck_assert_int_eq(pwb_scim_user_from_json(patched, &cfg, NULL, &u, &err), 0);
+	ck_assert_str_eq(u.home, "/home/gus");
+	pwb_user_clear(&u);
+	pwb_user_clear(&old);
+	json_decref(patched);
+}
+END_TEST
+
+/* Attributes nested deeper than the store keeps: 400 naming the attribute. */
+START_TEST(deep_attributes_are_refused)
+{
+	json_t *in = load("{\"userName\":\"gus\",\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]"
+			  "]]]]]]]]]]]]]]]]]]]]]]]}");
+	json_t *group = load("{\"displayName\":\"g\",\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]"
+			     "]]]]]]]]]]]]]]]]]]]]]]]]]}");
+	json_t *denied = load("{\"displayName\":\"Docker\"}");
+	struct pwb_user u;
+	struct pwb_group g;
+	struct pwb_scim_error err = {0};
+
+	ck_assert_int_lt(pwb_scim_user_from_json(in, &cfg, NULL, &u, &err), 0);
+	ck_assert_int_eq(err.status, 400);
+	ck_assert_str_eq(err.scim_type, "invalidValue");
+	ck_assert_ptr_nonnull(strstr(err.detail, "attribute x is nested deeper than 32"));
+	ck_assert_int_lt(pwb_scim_group_from_json(group, &cfg, NULL, &g, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.detail, "attribute x"));
+	ck_assert_int_lt(pwb_scim_group_from_json(denied, &cfg, NULL, &g, &err), 0);
+	ck_assert_str_eq(err.scim_type, "invalidValue");
+	ck_assert_ptr_nonnull(strstr(err.detail, "displayName"));
+	json_decref(in);
+	json_decref(group);
+	json_decref(denied);
+}
+END_TEST
+
 START_TEST(put_keeps_what_it_omits)
 {
 	struct pwb_user old = {0}, u;
@@ -251,7 +304,7 @@ START_TEST(groups_and_members)
 	struct pwb_scim_error err = {0};
 	json_t *ids;
 
-	ck_assert_int_eq(pwb_scim_group_from_json(in, NULL, &g, &err), 0);
+	ck_assert_int_eq(pwb_scim_group_from_json(in, &cfg, NULL, &g, &err), 0);
 	ck_assert_str_eq(g.name, "datasci");
 	ck_assert_str_eq(g.display_name, "DataSci");
 	ck_assert_str_eq(g.external_id, "g-1");
@@ -261,7 +314,7 @@ START_TEST(groups_and_members)
 	ck_assert_int_eq(pwb_scim_group_member_ids(in, &ids, &err), 0);
 	ck_assert_int_eq(json_array_size(ids), 1);
 	json_decref(ids);
-	ck_assert_int_lt(pwb_scim_group_from_json(bad, NULL, &g, &err), 0);
+	ck_assert_int_lt(pwb_scim_group_from_json(bad, &cfg, NULL, &g, &err), 0);
 	ck_assert_str_eq(err.scim_type, "invalidValue");
 	ck_assert_int_lt(pwb_scim_group_member_ids(bad_member, &ids, &err), 0);
 	ck_assert_str_eq(err.scim_type, "invalidValue");
@@ -286,6 +339,8 @@ int main(void)
 	tcase_add_loop_test(tc, bad_users_are_refused, 0, sizeof(bad_users) / sizeof(bad_users[0]));
 	tcase_add_test(tc, allowed_domains_are_enforced);
 	tcase_add_test(tc, put_keeps_what_it_omits);
+	tcase_add_test(tc, workbench_home_in_a_patch);
+	tcase_add_test(tc, deep_attributes_are_refused);
 	tcase_add_test(tc, user_to_json_round_trip);
 	tcase_add_test(tc, groups_and_members);
 	suite_add_tcase(s, tc);
