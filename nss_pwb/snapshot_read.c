@@ -798,11 +798,14 @@ void pwb_snap_advance(struct pwb_snap_cursor *cur)
 
 void pwb_snap_set_local_files(const char *passwd_path, const char *group_path)
 {
+	static char paths[2][PATH_MAX];
 	int cancel_state;
 
 	cancel_state = snap_lock_enter();
-	local_files[0] = passwd_path ? passwd_path : "/etc/passwd";
-	local_files[1] = group_path ? group_path : "/etc/group";
+	snprintf(paths[0], sizeof(paths[0]), "%s", passwd_path ? passwd_path : "/etc/passwd");
+	snprintf(paths[1], sizeof(paths[1]), "%s", group_path ? group_path : "/etc/group");
+	local_files[0] = paths[0];
+	local_files[1] = paths[1];
 	snap_lock_leave(cancel_state);
 }
 

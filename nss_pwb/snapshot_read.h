@@ -53,8 +53,9 @@ void pwb_snap_rewind(struct pwb_snap_cursor *cur);
 /* Closes every handle (for tests and leak checkers; never needed in use). */
 void pwb_snap_close_all(void);
 
-/* For tests: read local ids from these files instead of /etc/passwd and
- * /etc/group (NULL: those); takes effect at the next (re-)open. */
+/* For tests: read local ids from these files (copied) instead of
+ * /etc/passwd and /etc/group (NULL: those); takes effect at the next
+ * (re-)open. */
 void pwb_snap_set_local_files(const char *passwd_path, const char *group_path);
 
 #endif
