@@ -186,13 +186,25 @@ const char *pwb_nss_trust_gid_problem(const struct pwb_nss_trust *t, uint32_t gi
 	return NULL;
 }
 
+static void (*log_sink)(const char *line);
+
+void pwb_nss_trust_set_log_sink(void (*sink)(const char *line))
+{
+	log_sink = sink;
+}
+
 void pwb_nss_trust_log(const char *fmt, ...)
 {
+	char line[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsyslog(LOG_AUTHPRIV | LOG_WARNING, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (log_sink)
+		log_sink(line);
+	else
+		syslog(LOG_AUTHPRIV | LOG_WARNING, "%s", line);
 }
 
 static uint64_t key_hash(const char *key, size_t keylen)

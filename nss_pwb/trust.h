@@ -63,7 +63,11 @@ const char *pwb_nss_trust_gid_problem(const struct pwb_nss_trust *t, uint32_t gi
 int pwb_nss_trust_filter(struct pwb_nss_trust *t, const char *key, size_t keylen, char *buf,
 			 size_t *len, size_t buflen);
 
-/* Logs one line (not per lookup: callers log a state change once). */
+/* Logs one line to syslog, LOG_AUTHPRIV|LOG_WARNING (not per lookup:
+ * callers log a state change once). */
 void pwb_nss_trust_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* For tests and the fuzzer: lines go to sink instead (NULL: syslog). */
+void pwb_nss_trust_set_log_sink(void (*sink)(const char *line));
 
 #endif

@@ -65,6 +65,12 @@ static void write_config(const char *extra)
 	free(path);
 }
 
+/* Unit tests write nothing to the host's syslog. */
+static void no_log(const char *line)
+{
+	(void)line;
+}
+
 static void setup(void)
 {
 	char path[512], *passwd, *group;
@@ -76,6 +82,7 @@ static void setup(void)
 	passwd = test_write_file(dir, "passwd", LOCAL_PASSWD);
 	group = test_write_file(dir, "group", LOCAL_GROUP);
 	pwb_snap_set_local_files(passwd, group);
+	pwb_nss_trust_set_log_sink(no_log);
 	free(passwd);
 	free(group);
 }
@@ -84,6 +91,7 @@ static void teardown(void)
 {
 	pwb_snap_close_all();
 	pwb_snap_set_local_files(NULL, NULL);
+	pwb_nss_trust_set_log_sink(NULL);
 	test_rmtree(dir);
 	free(dir);
 }
@@ -453,6 +461,65 @@ START_TEST(filter_drops_and_neutralises)
 }
 END_TEST
 
+static char log_text[8192];
+static int log_lines;
+
+static void capture_log(const char *line)
+{
+	log_lines++;
+	strncat(log_text, line, sizeof(log_text) - strlen(log_text) - 2);
+	strcat(log_text, "\n");
+}
+
+static void capture_logs(void)
+{
+	log_text[0] = '\0';
+	log_lines = 0;
+	pwb_nss_trust_set_log_sink(capture_log);
+}
+
+START_TEST(logged_once_per_entry_and_generation)
+{
+	struct pwb_nss_trust t;
+	char out[256], key[32];
+
+	capture_logs();
+	load_trust(&t, 2000, 2999, 5000, 5999);
+	for (int i = 0; i < 3; i++)
+		filter(&t, "p.toor", "toor:x:0:0::/root:/bin/sh", 256, out);
+	filter(&t, "s.eve", "eve:$6$x$y:1:::::::", 256, out);
+	filter(&t, "s.eve", "eve:$6$x$y:1:::::::", 256, out);
+	filter(&t, "i.lena", "5100,27,0", 256, out);
+	filter(&t, "p.alice", "alice:x:2000:2000::/h:/bin/sh", 256, out); /* fine: no line */
+	ck_assert_int_eq(log_lines, 3);
+	ck_assert_pstr_eq(strstr(log_text,
+				 "nss_pwb: untrusted snapshot entry p.toor: dropped: uid 0 "
+				 "is outside the configured uid range\n"),
+			  log_text);
+	ck_assert_ptr_nonnull(
+	    strstr(log_text, "entry s.eve: password served as \"!*\" (locked)\n"));
+	ck_assert_ptr_nonnull(strstr(log_text,
+				     "entry i.lena: 2 of its gids removed, the first: "
+				     "gid 27 is outside the configured gid and uid ranges"));
+	/* hostile bytes in a key are escaped */
+	filter(&t, "p.\x1b[2Jx", "x:x:0:0::/:/bin/sh", 256, out);
+	ck_assert_ptr_nonnull(strstr(log_text, "entry p.\\x1b[2Jx: dropped"));
+	/* past the limit, one line says so and the rest stay quiet */
+	for (int i = 0; i < PWB_NSS_TRUST_LOG_MAX + 10; i++) {
+		snprintf(key, sizeof(key), "g.g%d", i);
+		filter(&t, key, "g:x:0:", 256, out);
+	}
+	ck_assert_int_eq(log_lines, PWB_NSS_TRUST_LOG_MAX + 1);
+	ck_assert_ptr_nonnull(strstr(log_text, "more untrusted snapshot entries"));
+	pwb_nss_trust_free(&t);
+	/* a new generation (a new trust) logs again */
+	load_trust(&t, 2000, 2999, 5000, 5999);
+	filter(&t, "p.toor", "toor:x:0:0::/root:/bin/sh", 256, out);
+	ck_assert_int_eq(log_lines, PWB_NSS_TRUST_LOG_MAX + 2);
+	pwb_nss_trust_free(&t);
+}
+END_TEST
+
 static void publish_untrusted(void)
 {
 	put_file("base-1.db", "p.alice\talice:x:2000:2000::/h/alice:/bin/sh\n"
@@ -567,6 +634,7 @@ int main(void)
 	tcase_add_test(tt, config_for_nss);
 	tcase_add_test(tt, ids_checked_against_ranges_and_local_files);
 	tcase_add_test(tt, filter_drops_and_neutralises);
+	tcase_add_test(tt, logged_once_per_entry_and_generation);
 	tcase_add_test(tt, reader_serves_only_trusted_entries);
 	tcase_add_test(tt, local_accounts_added_later_are_seen_within_a_second);
 	tcase_add_test(tt, fail_closed_on_bad_config_or_local_files);
