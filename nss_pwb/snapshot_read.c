@@ -257,7 +257,9 @@ static bool file_id_equal(const struct file_id *a, const struct file_id *b)
 	       a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
-/* Did pwb.conf or a local file change since the trust was loaded? */
+/* Did pwb.conf or a local file change since the trust was loaded? One we
+ * cannot see now (the process chrooted or dropped privileges) counts as
+ * unchanged: what it said when it could be read still stands. */
 static bool trust_files_changed(void)
 {
 	const char *paths[3] = {pwb_config_path(NULL), local_files[0], local_files[1]};
@@ -265,7 +267,7 @@ static bool trust_files_changed(void)
 
 	for (size_t i = 0; i < 3; i++) {
 		file_id_of(paths[i], &now);
-		if (!file_id_equal(&now, &trust_files[i]))
+		if (now.exists && !file_id_equal(&now, &trust_files[i]))
 			return true;
 	}
 	return false;
@@ -279,9 +281,9 @@ static void trust_drop(void)
 
 /* Reads pwb.conf ($PWB_CONFIG through secure_getenv, else the default; no
  * file: the defaults), noting its identity first: a change after that is
- * seen by the next check. An unreadable config leaves us unavailable
- * rather than guessing; a malformed one too, and that is logged once (a
- * host where nss_pwb serves nothing should say why). */
+ * seen by the next check. Returns 0, -EINVAL for a malformed one (logged
+ * once: a host where nss_pwb serves nothing should say why) or another
+ * negative errno when it cannot be read. */
 static int read_config(struct pwb_nss_config *cfg, struct file_id *id)
 {
 	const char *path = pwb_config_path(NULL);
@@ -296,12 +298,14 @@ static int read_config(struct pwb_nss_config *cfg, struct file_id *id)
 				  shown, cfg->bad ? cfg->bad : "value");
 		trust_problem_logged = true;
 	}
-	return r == 0 || r == -ENOENT ? 0 : PWB_SNAP_UNAVAIL;
+	return r == -ENOENT ? 0 : r;
 }
 
 /* Loads the trust from cfg (NULL: read pwb.conf again) and the local
- * files; local files that cannot be read leave nothing served, logged
- * once. The old trust stands until the new one is complete. */
+ * files. A malformed pwb.conf leaves nothing served. Files that cannot be
+ * read leave the trust loaded before in place (a process that chrooted or
+ * dropped privileges keeps what root-owned files said), or, with none,
+ * nothing served, logged once. */
 static int load_trust(const struct pwb_nss_config *cfg, const struct file_id *cfg_id)
 {
 	struct pwb_nss_config fresh;
@@ -312,13 +316,18 @@ static int load_trust(const struct pwb_nss_config *cfg, const struct file_id *cf
 	if (cfg) {
 		ids[0] = *cfg_id;
 	} else {
-		if (read_config(&fresh, &ids[0]) < 0)
+		r = read_config(&fresh, &ids[0]);
+		if (r == -EINVAL || (r < 0 && !trust_loaded))
 			return PWB_SNAP_UNAVAIL;
+		if (r < 0)
+			return 0;
 		cfg = &fresh;
 	}
 	file_id_of(local_files[0], &ids[1]);
 	file_id_of(local_files[1], &ids[2]);
 	r = pwb_nss_trust_load(&t, cfg, local_files[0], local_files[1]);
+	if (r < 0 && trust_loaded)
+		return 0;
 	if (r < 0) {
 		if (!trust_problem_logged)
 			pwb_nss_trust_log("nss_pwb: cannot read %s or %s (%s); serving no pwb "
@@ -599,7 +608,7 @@ static int refresh(enum pwb_snap_set set)
 	} else if (!any_open()) {
 		/* Nothing open: pick up a config written since the last try. */
 		if (read_config(&cfg, &cfg_id) < 0)
-			return PWB_SNAP_UNAVAIL;
+			return PWB_SNAP_UNAVAIL; /* malformed, or not ours to read */
 		r = snprintf(snap_dir, sizeof(snap_dir), "%s/%s", cfg.db_dir, PWB_SNAP_DIR);
 		if (r < 0 || (size_t)r >= sizeof(snap_dir))
 			return PWB_SNAP_UNAVAIL;

@@ -602,11 +602,16 @@ START_TEST(fail_closed_on_bad_config_or_local_files)
 	write_config(NULL);
 	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), 0);
 
-	/* local files that cannot be read */
+	/* local files that cannot be read: what was read before stands (a
+	 * process that chrooted or dropped privileges) ... */
 	path = malloc(strlen(dir) + 16);
 	sprintf(path, "%s/passwd", dir);
 	pwb_snap_set_local_files("/nonexistent/passwd", path);
 	put_file("delta.db", "@mid\t1\n@base\t1\n@seq\t3\n");
+	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), 0);
+	ck_assert_int_eq(get("p.lena2", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
+	/* ... and with nothing read before, nothing is served */
+	pwb_snap_close_all();
 	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_SNAP_UNAVAIL);
 	free(path);
 }
