@@ -230,7 +230,7 @@ static void log_once(struct pwb_nss_trust *t, const char *key, size_t keylen, co
 	if (t->n_logged == PWB_NSS_TRUST_LOG_MAX) {
 		if (!t->log_full)
 			pwb_nss_trust_log("nss_pwb: more untrusted snapshot entries in this "
-					  "generation, dropped without a line each");
+					  "generation, not logged one by one");
 		t->log_full = true;
 		return;
 	}
