@@ -1,5 +1,5 @@
 /* The checks nss_pwb applies to every snapshot value it serves (trust.h):
- * loaded once per generation, then a range compare and a bsearch per
+ * loaded once per generation, then a range compare and a binary search per
  * lookup, and a syslog line only the first time an entry is refused. */
 #include <errno.h>
 #include <stdarg.h>
@@ -21,23 +21,32 @@ static int compare_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The n-th ':'-separated field of s (s_len bytes): its start and length,
- * or false when the line has fewer fields. */
-static bool field_at(const char *s, size_t s_len, int n, size_t *start, size_t *flen)
-{
-	size_t pos = 0;
-	const char *colon;
+/* The first n ':'-separated fields of s (s_len bytes), in one pass that
+ * stops at the n-th colon: where each starts and how long it is. Returns
+ * how many of them the line has (at most n). */
+struct fields {
+	size_t start[4], len[4];
+};
 
-	for (int i = 0; i < n; i++) {
-		colon = memchr(s + pos, ':', s_len - pos);
-		if (!colon)
-			return false;
-		pos = (size_t)(colon - s) + 1;
+static int split_fields(const char *s, size_t s_len, int n, struct fields *f)
+{
+	size_t begin = 0;
+	int count = 0;
+
+	for (size_t i = 0; i < s_len; i++) {
+		if (s[i] != ':')
+			continue;
+		f->start[count] = begin;
+		f->len[count++] = i - begin;
+		begin = i + 1;
+		if (count == n)
+			return n;
 	}
-	colon = memchr(s + pos, ':', s_len - pos);
-	*start = pos;
-	*flen = colon ? (size_t)(colon - (s + pos)) : s_len - pos;
-	return true;
+	if (count < n) {
+		f->start[count] = begin;
+		f->len[count++] = s_len - begin;
+	}
+	return count;
 }
 
 /* A decimal id of 1-10 digits below UINT32_MAX, as the map parsers take. */
@@ -58,28 +67,23 @@ static bool parse_id(const char *s, size_t len, uint32_t *out)
 	return true;
 }
 
-static bool field_id(const char *s, size_t s_len, int n, uint32_t *out)
+static bool field_id(const char *s, const struct fields *f, int n, uint32_t *out)
 {
-	size_t start, flen;
-
-	return field_at(s, s_len, n, &start, &flen) && parse_id(s + start, flen, out);
+	return parse_id(s + f->start[n], f->len[n], out);
 }
 
-static bool field_is(const char *s, size_t s_len, int n, const char *want)
+static bool field_is(const char *s, const struct fields *f, int n, const char *want)
 {
-	size_t start, flen;
-
-	return field_at(s, s_len, n, &start, &flen) && flen == strlen(want) &&
-	       memcmp(s + start, want, flen) == 0;
+	return f->len[n] == strlen(want) && memcmp(s + f->start[n], want, f->len[n]) == 0;
 }
 
-/* Replaces field n of buf with repl, moving the rest of the line. */
-static int replace_field(char *buf, size_t *len, size_t buflen, int n, const char *repl)
+/* Replaces field n of buf (found by split_fields) with repl, moving the
+ * rest of the line. */
+static int replace_field(char *buf, size_t *len, size_t buflen, const struct fields *f, int n,
+			 const char *repl)
 {
-	size_t start, flen, rlen = strlen(repl), new_len;
+	size_t start = f->start[n], flen = f->len[n], rlen = strlen(repl), new_len;
 
-	if (!field_at(buf, *len, n, &start, &flen))
-		return PWB_SNAP_NOTFOUND;
 	new_len = *len - flen + rlen;
 	if (new_len + 1 > buflen)
 		return -ERANGE;
@@ -89,8 +93,11 @@ static int replace_field(char *buf, size_t *len, size_t buflen, int n, const cha
 	return 0;
 }
 
-/* The ids in the third field of each line of a passwd or group file. */
-static int load_ids(const char *path, struct pwb_nss_ids *out)
+/* The ids in the third field of each line of a passwd or group file that
+ * lie in [lo1, hi1] or [lo2, hi2]: the others fail the range check before
+ * the set is asked, so on most hosts the set is empty. */
+static int load_ids(const char *path, uint32_t lo1, uint32_t hi1, uint32_t lo2, uint32_t hi2,
+		    struct pwb_nss_ids *out)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
@@ -105,8 +112,15 @@ static int load_ids(const char *path, struct pwb_nss_ids *out)
 	if (!f)
 		return -errno;
 	while ((line_len = getline(&line, &line_cap, f)) > 0) {
-		if (!field_id(line, (size_t)line_len - (line[line_len - 1] == '\n'), 2, &id))
-			continue; /* comments, NIS "+" lines: no id to protect */
+		struct fields fl;
+
+		/* comments, NIS "+" lines: no id to protect */
+		if (split_fields(line, (size_t)line_len - (line[line_len - 1] == '\n'), 3, &fl) <
+			3 ||
+		    !field_id(line, &fl, 2, &id))
+			continue;
+		if ((id < lo1 || id > hi1) && (id < lo2 || id > hi2))
+			continue;
 		if (n == cap) {
 			size_t new_cap = cap ? 2 * cap : 64;
 			uint32_t *grown = realloc(ids, new_cap * sizeof(*ids));
@@ -137,9 +151,11 @@ int pwb_nss_trust_load(struct pwb_nss_trust *t, const struct pwb_nss_config *cfg
 	t->end_uid = cfg->end_uid;
 	t->start_gid = cfg->start_gid;
 	t->end_gid = cfg->end_gid;
-	r = load_ids(passwd_path, &t->local_uids);
+	r = load_ids(passwd_path, t->start_uid, t->end_uid, t->start_uid, t->end_uid,
+		     &t->local_uids);
 	if (r == 0)
-		r = load_ids(group_path, &t->local_gids);
+		r = load_ids(group_path, t->start_gid, t->end_gid, t->start_uid, t->end_uid,
+			     &t->local_gids);
 	if (r < 0)
 		pwb_nss_trust_free(t);
 	return r;
@@ -152,9 +168,20 @@ void pwb_nss_trust_free(struct pwb_nss_trust *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* A binary search, written out: this runs on every lookup. */
 static bool contains(const struct pwb_nss_ids *set, uint32_t id)
 {
-	return set->n && bsearch(&id, set->ids, set->n, sizeof(id), compare_id);
+	size_t lo = 0, hi = set->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (set->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < set->n && set->ids[lo] == id;
 }
 
 /* Never pwb's, whatever the ranges say: the same list as the allocator's
@@ -250,11 +277,13 @@ static void log_once(struct pwb_nss_trust *t, const char *key, size_t keylen, co
 static int filter_passwd(struct pwb_nss_trust *t, const char *key, size_t keylen, char *buf,
 			 size_t *len, size_t buflen)
 {
+	struct fields f;
 	const char *why;
 	uint32_t uid, gid;
 	int r;
 
-	if (!field_id(buf, *len, 2, &uid) || !field_id(buf, *len, 3, &gid)) {
+	if (split_fields(buf, *len, 4, &f) < 4 || !field_id(buf, &f, 2, &uid) ||
+	    !field_id(buf, &f, 3, &gid)) {
 		log_once(t, key, keylen, "dropped: not a passwd line", 0, NULL);
 		return PWB_SNAP_NOTFOUND;
 	}
@@ -266,9 +295,9 @@ static int filter_passwd(struct pwb_nss_trust *t, const char *key, size_t keylen
 		log_once(t, key, keylen, "dropped: primary gid", gid, why);
 		return PWB_SNAP_NOTFOUND;
 	}
-	if (field_is(buf, *len, 1, "x"))
+	if (field_is(buf, &f, 1, "x"))
 		return 0;
-	r = replace_field(buf, len, buflen, 1, "x");
+	r = replace_field(buf, len, buflen, &f, 1, "x");
 	if (r == 0)
 		log_once(t, key, keylen, "password field served as \"x\"", 0, NULL);
 	return r;
@@ -277,11 +306,12 @@ static int filter_passwd(struct pwb_nss_trust *t, const char *key, size_t keylen
 static int filter_group(struct pwb_nss_trust *t, const char *key, size_t keylen, char *buf,
 			size_t *len, size_t buflen)
 {
+	struct fields f;
 	const char *why;
 	uint32_t gid;
 	int r;
 
-	if (!field_id(buf, *len, 2, &gid)) {
+	if (split_fields(buf, *len, 3, &f) < 3 || !field_id(buf, &f, 2, &gid)) {
 		log_once(t, key, keylen, "dropped: not a group line", 0, NULL);
 		return PWB_SNAP_NOTFOUND;
 	}
@@ -289,9 +319,9 @@ static int filter_group(struct pwb_nss_trust *t, const char *key, size_t keylen,
 		log_once(t, key, keylen, "dropped: gid", gid, why);
 		return PWB_SNAP_NOTFOUND;
 	}
-	if (field_is(buf, *len, 1, "x"))
+	if (field_is(buf, &f, 1, "x"))
 		return 0;
-	r = replace_field(buf, len, buflen, 1, "x");
+	r = replace_field(buf, len, buflen, &f, 1, "x");
 	if (r == 0)
 		log_once(t, key, keylen, "password field served as \"x\"", 0, NULL);
 	return r;
@@ -341,23 +371,30 @@ static int filter_initgroups(struct pwb_nss_trust *t, const char *key, size_t ke
 static int filter_shadow(struct pwb_nss_trust *t, const char *key, size_t keylen, char *buf,
 			 size_t *len, size_t buflen)
 {
+	struct fields f;
 	int r;
 
-	if (field_is(buf, *len, 1, "*") || field_is(buf, *len, 1, "!*"))
+	if (split_fields(buf, *len, 2, &f) < 2) {
+		log_once(t, key, keylen, "dropped: not a shadow line", 0, NULL);
+		return PWB_SNAP_NOTFOUND;
+	}
+	if (field_is(buf, &f, 1, "*") || field_is(buf, &f, 1, "!*"))
 		return 0;
-	r = replace_field(buf, len, buflen, 1, "!*");
+	r = replace_field(buf, len, buflen, &f, 1, "!*");
 	if (r == 0)
 		log_once(t, key, keylen, "password served as \"!*\" (locked)", 0, NULL);
-	else if (r == PWB_SNAP_NOTFOUND)
-		log_once(t, key, keylen, "dropped: not a shadow line", 0, NULL);
 	return r;
 }
 
-static bool has_prefix(const char *key, size_t keylen, const char *prefix)
-{
-	size_t plen = strlen(prefix);
+/* Every map's keys start with two bytes (snapshot.h). */
+_Static_assert(sizeof(PWB_SNAP_KEY_PASSWD_NAME) == 3 && sizeof(PWB_SNAP_KEY_PASSWD_UID) == 3 &&
+		   sizeof(PWB_SNAP_KEY_GROUP_NAME) == 3 && sizeof(PWB_SNAP_KEY_GROUP_GID) == 3 &&
+		   sizeof(PWB_SNAP_KEY_INITGROUPS) == 3 && sizeof(PWB_SNAP_KEY_SHADOW_NAME) == 3,
+	       "two-byte map prefixes");
 
-	return keylen >= plen && memcmp(key, prefix, plen) == 0;
+static bool has_prefix(const char *key, size_t keylen, const char prefix[3])
+{
+	return keylen >= 2 && key[0] == prefix[0] && key[1] == prefix[1];
 }
 
 int pwb_nss_trust_filter(struct pwb_nss_trust *t, const char *key, size_t keylen, char *buf,

@@ -335,8 +335,9 @@ START_TEST(ids_checked_against_ranges_and_local_files)
 	struct pwb_nss_config cfg = {.start_uid = 1, .end_uid = 2, .start_gid = 1, .end_gid = 2};
 
 	load_trust(&t, 2000, 2999, 5000, 5999);
-	ck_assert_uint_eq(t.local_uids.n, 3);
-	ck_assert_uint_eq(t.local_gids.n, 4);
+	/* only local ids inside the ranges need a lookup: lena (2500), staff (2600) */
+	ck_assert_uint_eq(t.local_uids.n, 1);
+	ck_assert_uint_eq(t.local_gids.n, 2);
 	ck_assert_ptr_null(pwb_nss_trust_uid_problem(&t, 2000));
 	ck_assert_ptr_null(pwb_nss_trust_uid_problem(&t, 2999));
 	ck_assert_str_eq(pwb_nss_trust_uid_problem(&t, 1999), "outside the configured uid range");
@@ -357,6 +358,8 @@ START_TEST(ids_checked_against_ranges_and_local_files)
 	/* ranges that take in everything still exclude root, nobody, systemd's
 	 * dynamic users and every local id */
 	load_trust(&t, 1, 4294967294u, 1, 4294967294u);
+	ck_assert_uint_eq(t.local_uids.n, 2); /* all but root's 0 */
+	ck_assert_uint_eq(t.local_gids.n, 3);
 	ck_assert_str_eq(pwb_nss_trust_uid_problem(&t, 1), "owned by a local account");
 	ck_assert_str_eq(pwb_nss_trust_gid_problem(&t, 27), "owned by a local group");
 	ck_assert_str_eq(pwb_nss_trust_uid_problem(&t, 65534), "reserved");
