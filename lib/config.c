@@ -434,3 +434,81 @@ int pwb_config_read_db_dir(const char *path, char *out, size_t outlen)
 	}
 	return -ENOENT;
 }
+
+int pwb_config_read_nss(const char *path, struct pwb_nss_config *out)
+{
+	static const char *const id_keys[] = {
+	    "user-provisioning-start-uid",
+	    "user-provisioning-end-uid",
+	    "group-provisioning-start-gid",
+	    "group-provisioning-end-gid",
+	};
+	uint32_t *ids[] = {&out->start_uid, &out->end_uid, &out->start_gid, &out->end_gid};
+	bool seen[PWB_ARRAY_SIZE(id_keys) + 1] = {false}; /* the ids, then db-dir */
+	_cleanup_fclose_ FILE *f = NULL;
+	char line[CONFIG_MAX_LINE];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->db_dir, sizeof(out->db_dir), "%s", PWB_DB_DIR_DEFAULT);
+	for (i = 0; i < PWB_ARRAY_SIZE(id_keys); i++)
+		if (parse_u32(find_key(id_keys[i])->def, ids[i]) < 0)
+			return -EINVAL;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *s, *eq, *value;
+		size_t len = strlen(line);
+		const struct key *k;
+		uint32_t n;
+
+		/* A line cut in two could read as a key of its own: refuse it,
+		 * as the full parser does. */
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n' && getc(f) != EOF) {
+			out->bad = "a line";
+			return -EINVAL;
+		}
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		s = trim(line);
+		if (*s == '#' || !(eq = strchr(s, '=')))
+			continue;
+		*eq = '\0';
+		k = find_key(trim(s));
+		value = trim(eq + 1);
+		if (!k)
+			continue;
+		if (strcmp(k->name, "db-dir") == 0) {
+			if (seen[PWB_ARRAY_SIZE(id_keys)] || value[0] != '/' ||
+			    strlen(value) >= sizeof(out->db_dir)) {
+				out->bad = k->name;
+				return -EINVAL;
+			}
+			seen[PWB_ARRAY_SIZE(id_keys)] = true;
+			memcpy(out->db_dir, value, strlen(value) + 1);
+			continue;
+		}
+		for (i = 0; i < PWB_ARRAY_SIZE(id_keys); i++) {
+			if (strcmp(k->name, id_keys[i]) != 0)
+				continue;
+			if (seen[i] || parse_u32(value, &n) < 0 || n < k->min || n > k->max) {
+				out->bad = k->name;
+				return -EINVAL;
+			}
+			seen[i] = true;
+			*ids[i] = n;
+		}
+	}
+	if (ferror(f))
+		return -EIO;
+	if (out->start_uid > out->end_uid) {
+		out->bad = id_keys[0];
+		return -EINVAL;
+	}
+	if (out->start_gid > out->end_gid) {
+		out->bad = id_keys[2];
+		return -EINVAL;
+	}
+	return 0;
+}

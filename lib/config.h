@@ -98,4 +98,21 @@ int pwb_config_value_text(const struct pwb_config *cfg, const char *key, char *o
  * use the default) or another negative errno. */
 int pwb_config_read_db_dir(const char *path, char *out, size_t outlen);
 
+/* What nss_pwb needs from pwb.conf: where the snapshot lies and the id
+ * ranges pwb may hand out (the module serves no entry outside them). */
+struct pwb_nss_config {
+	char db_dir[4096]; /* db-dir (PATH_MAX bytes) */
+	uint32_t start_uid, end_uid, start_gid, end_gid;
+	const char *bad; /* on -EINVAL: the key (or "a line") that was refused */
+};
+
+/* Reads db-dir and the four id range keys with the defaults and bounds of
+ * the full parser, ignoring other components' keys, without allocating
+ * (for the NSS module). out holds the defaults first. Returns 0; -ENOENT
+ * when there is no such file (the defaults stand); -EINVAL for a malformed
+ * or out-of-bounds value of one of these keys, a duplicate of one, a start
+ * above its end or an overlong line (out->bad names it); or another
+ * negative errno. */
+int pwb_config_read_nss(const char *path, struct pwb_nss_config *out);
+
 #endif

@@ -1,7 +1,8 @@
 /* Reader of the published snapshot, shared by every map of nss_pwb. All
  * handles live in one private Berkeley DB environment (memory only, read-
  * only files memory-mapped, so lookups cost no read(2)) behind one mutex;
- * they stay open until delta.db is replaced by a new generation. */
+ * they stay open until delta.db is replaced by a new generation. Every
+ * value passes the trust checks (trust.h), reloaded with each generation. */
 #include <db.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "config.h"
+#include "names.h"
 #include "snapshot.h"
 #include "snapshot_read.h"
+#include "trust.h"
 
 enum {
 	LEVEL_DELTA = 0,
@@ -96,6 +99,25 @@ static ino_t gen_ino;
 static DB_ENV *snap_env;
 static char snap_dir[PATH_MAX]; /* db-dir/nss, resolved when nothing is open */
 static struct snap_state snap_sets[2];
+
+/* What values are checked against (trust.h): loaded whenever a set is
+ * (re-)opened, so it is never older than the generation being served,
+ * and when one of the files it came from changed (seen in the once-a-
+ * second check). Present whenever a set is open. */
+static struct pwb_nss_trust snap_trust;
+static bool trust_loaded;
+static bool trust_problem_logged; /* a load failed and said so; quiet until one works */
+static const char *local_files[2] = {"/etc/passwd", "/etc/group"};
+
+/* A file's identity, to notice it was replaced or rewritten. */
+struct file_id {
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+static struct file_id trust_files[3]; /* pwb.conf, then the local files */
 
 /* Taken around every use of the handles. Cancellation is held off while
  * the lock is held: Berkeley DB's open/pread are cancellation points, and a
@@ -214,22 +236,111 @@ static void silent_msgcall(const DB_ENV *env, const char *msg)
 {
 }
 
-/* db-dir from $PWB_CONFIG (secure_getenv) or the default config file, else
- * the compiled default; an unreadable or bad config leaves us unavailable
- * rather than guessing. */
-static int resolve_dir(void)
+static void file_id_of(const char *path, struct file_id *id)
 {
-	char db_dir[PATH_MAX];
+	struct stat st;
+
+	memset(id, 0, sizeof(*id));
+	if (stat(path, &st) != 0)
+		return;
+	id->exists = true;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	id->size = st.st_size;
+	id->mtime = st.st_mtim;
+}
+
+static bool file_id_equal(const struct file_id *a, const struct file_id *b)
+{
+	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* Did pwb.conf or a local file change since the trust was loaded? One we
+ * cannot see now (the process chrooted or dropped privileges) counts as
+ * unchanged: what it said when it could be read still stands. */
+static bool trust_files_changed(void)
+{
+	const char *paths[3] = {pwb_config_path(NULL), local_files[0], local_files[1]};
+	struct file_id now;
+
+	for (size_t i = 0; i < 3; i++) {
+		file_id_of(paths[i], &now);
+		if (now.exists && !file_id_equal(&now, &trust_files[i]))
+			return true;
+	}
+	return false;
+}
+
+static void trust_drop(void)
+{
+	pwb_nss_trust_free(&snap_trust);
+	trust_loaded = false;
+}
+
+/* Reads pwb.conf ($PWB_CONFIG through secure_getenv, else the default; no
+ * file: the defaults), noting its identity first: a change after that is
+ * seen by the next check. Returns 0, -EINVAL for a malformed one (logged
+ * once: a host where nss_pwb serves nothing should say why) or another
+ * negative errno when it cannot be read. */
+static int read_config(struct pwb_nss_config *cfg, struct file_id *id)
+{
+	const char *path = pwb_config_path(NULL);
+	char shown[128];
 	int r;
 
-	r = pwb_config_read_db_dir(pwb_config_path(NULL), db_dir, sizeof(db_dir));
-	if (r == -ENOENT)
-		snprintf(db_dir, sizeof(db_dir), "%s", PWB_DB_DIR_DEFAULT);
-	else if (r < 0)
+	file_id_of(path, id);
+	r = pwb_config_read_nss(path, cfg);
+	if (r == -EINVAL && !trust_problem_logged) {
+		pwb_names_escape(path, shown, sizeof(shown));
+		pwb_nss_trust_log("nss_pwb: %s: malformed %s; serving no pwb users until fixed",
+				  shown, cfg->bad ? cfg->bad : "value");
+		trust_problem_logged = true;
+	}
+	return r == -ENOENT ? 0 : r;
+}
+
+/* Loads the trust from cfg (NULL: read pwb.conf again) and the local
+ * files. A malformed pwb.conf leaves nothing served. Files that cannot be
+ * read leave the trust loaded before in place (a process that chrooted or
+ * dropped privileges keeps what root-owned files said), or, with none,
+ * nothing served, logged once. */
+static int load_trust(const struct pwb_nss_config *cfg, const struct file_id *cfg_id)
+{
+	struct pwb_nss_config fresh;
+	struct pwb_nss_trust t;
+	struct file_id ids[3];
+	int r;
+
+	if (cfg) {
+		ids[0] = *cfg_id;
+	} else {
+		r = read_config(&fresh, &ids[0]);
+		if (r == -EINVAL || (r < 0 && !trust_loaded))
+			return PWB_SNAP_UNAVAIL;
+		if (r < 0)
+			return 0;
+		cfg = &fresh;
+	}
+	file_id_of(local_files[0], &ids[1]);
+	file_id_of(local_files[1], &ids[2]);
+	r = pwb_nss_trust_load(&t, cfg, local_files[0], local_files[1]);
+	if (r < 0 && trust_loaded)
+		return 0;
+	if (r < 0) {
+		if (!trust_problem_logged)
+			pwb_nss_trust_log("nss_pwb: cannot read %s or %s (%s); serving no pwb "
+					  "users until they can be read",
+					  local_files[0], local_files[1], strerror(-r));
+		trust_problem_logged = true;
 		return PWB_SNAP_UNAVAIL;
-	r = snprintf(snap_dir, sizeof(snap_dir), "%s/%s", db_dir, PWB_SNAP_DIR);
-	if (r < 0 || (size_t)r >= sizeof(snap_dir))
-		return PWB_SNAP_UNAVAIL;
+	}
+	pwb_nss_trust_free(&snap_trust);
+	snap_trust = t;
+	trust_loaded = true;
+	trust_problem_logged = false;
+	memcpy(trust_files, ids, sizeof(trust_files));
 	return 0;
 }
 
@@ -446,12 +557,24 @@ static bool delta_current(const struct snap_state *s)
 	       st.st_mtim.tv_nsec == s->mtime.tv_nsec;
 }
 
+/* Nothing may be served without a current trust: close every set. */
+static int fail_closed(void)
+{
+	for (size_t i = 0; i < 2; i++)
+		close_set(&snap_sets[i]);
+	trust_drop();
+	return PWB_SNAP_UNAVAIL;
+}
+
 /* Makes the set's handles current. Called with snap_lock held. The usual
  * call reads the mapped generation counter and returns; otherwise one fstat
  * of the held delta decides whether to re-open. */
 static int refresh(enum pwb_snap_set set)
 {
 	struct snap_state *s = &snap_sets[set];
+	struct pwb_nss_config cfg;
+	struct file_id cfg_id;
+	bool have_cfg = false;
 	struct timespec now;
 	uint64_t gen;
 	int r;
@@ -472,6 +595,9 @@ static int refresh(enum pwb_snap_set set)
 			map_generation(); /* once a second: is it still the file we map? */
 			gen =
 			    read_generation(); /* of the file mapped now, still before the check */
+			/* and are the ranges and local ids still those of the files? */
+			if (trust_files_changed() && load_trust(NULL, NULL) < 0)
+				return fail_closed();
 		}
 		if (delta_current(s)) {
 			s->gen_seen = gen;
@@ -481,8 +607,12 @@ static int refresh(enum pwb_snap_set set)
 		}
 	} else if (!any_open()) {
 		/* Nothing open: pick up a config written since the last try. */
-		if (resolve_dir() < 0)
+		if (read_config(&cfg, &cfg_id) < 0)
+			return PWB_SNAP_UNAVAIL; /* malformed, or not ours to read */
+		r = snprintf(snap_dir, sizeof(snap_dir), "%s/%s", cfg.db_dir, PWB_SNAP_DIR);
+		if (r < 0 || (size_t)r >= sizeof(snap_dir))
 			return PWB_SNAP_UNAVAIL;
+		have_cfg = true;
 		map_generation();
 		gen = read_generation();
 	}
@@ -498,6 +628,9 @@ static int refresh(enum pwb_snap_set set)
 	}
 	if (r == -EAGAIN)
 		return PWB_SNAP_UNAVAIL;
+	/* A new generation: checked against what the files say now. */
+	if (r == 0 && load_trust(have_cfg ? &cfg : NULL, &cfg_id) < 0)
+		return fail_closed();
 	if (r == 0) {
 		s->gen_seen = gen;
 		s->gen_valid = gen_map != NULL;
@@ -553,6 +686,9 @@ int pwb_snap_get(enum pwb_snap_set set, const char *key, char *buf, size_t bufle
 		r = lookup(&snap_sets[set], &k, &val);
 	if (r == 0)
 		r = copy_value(&val, buf, buflen, len);
+	if (r == 0)
+		r = trust_loaded ? pwb_nss_trust_filter(&snap_trust, key, k.size, buf, len, buflen)
+				 : PWB_SNAP_UNAVAIL;
 	snap_lock_leave(cancel_state);
 	return r;
 }
@@ -619,6 +755,12 @@ static int next_in_level(struct snap_state *s, const char *prefix, struct pwb_sn
 		if (superseded(s, cur->level, &key))
 			continue;
 		r = copy_value(&val, buf, buflen, len);
+		if (r == 0)
+			r = trust_loaded ? pwb_nss_trust_filter(&snap_trust, key.data, key.size,
+								buf, len, buflen)
+					 : PWB_SNAP_UNAVAIL;
+		if (r == PWB_SNAP_NOTFOUND)
+			continue; /* dropped: the next entry */
 		if (r == 0) {
 			memcpy(cur->found, key.data, key.size);
 			cur->found_len = key.size;
@@ -663,6 +805,19 @@ void pwb_snap_advance(struct pwb_snap_cursor *cur)
 	snap_lock_leave(cancel_state);
 }
 
+void pwb_snap_set_local_files(const char *passwd_path, const char *group_path)
+{
+	static char paths[2][PATH_MAX];
+	int cancel_state;
+
+	cancel_state = snap_lock_enter();
+	snprintf(paths[0], sizeof(paths[0]), "%s", passwd_path ? passwd_path : "/etc/passwd");
+	snprintf(paths[1], sizeof(paths[1]), "%s", group_path ? group_path : "/etc/group");
+	local_files[0] = paths[0];
+	local_files[1] = paths[1];
+	snap_lock_leave(cancel_state);
+}
+
 void pwb_snap_rewind(struct pwb_snap_cursor *cur)
 {
 	int cancel_state;
@@ -680,6 +835,7 @@ void pwb_snap_close_all(void)
 		return;
 	for (size_t i = 0; i < 2; i++)
 		close_set(&snap_sets[i]);
+	trust_drop();
 	if (snap_env)
 		snap_env->close(snap_env, 0);
 	snap_env = NULL;

@@ -2,7 +2,9 @@
  * levels of each set open between calls, re-opens them when delta.db was
  * replaced (noticed through the publisher's mapped generation counter, or
  * an fstat when it moved or once a second), and answers key lookups and enumeration
- * with "first level holding the key decides, empty value = deleted". */
+ * with "first level holding the key decides, empty value = deleted". What
+ * it returns has passed the trust checks of trust.h: an entry they drop
+ * reads as absent, and enumeration skips it. */
 #ifndef PWB_NSS_SNAPSHOT_READ_H
 #define PWB_NSS_SNAPSHOT_READ_H
 
@@ -50,5 +52,10 @@ void pwb_snap_rewind(struct pwb_snap_cursor *cur);
 
 /* Closes every handle (for tests and leak checkers; never needed in use). */
 void pwb_snap_close_all(void);
+
+/* For tests: read local ids from these files (copied) instead of
+ * /etc/passwd and /etc/group (NULL: those); takes effect at the next
+ * (re-)open. */
+void pwb_snap_set_local_files(const char *passwd_path, const char *group_path);
 
 #endif

@@ -11,6 +11,8 @@ pwb_ns_enter "$@"
 [ -x "$NSS_PROBE" ] && [ -x "$NSS_STORE_TOOL" ] || tap_bail "nss test tools not built"
 # Small levels, so this test also sees deltas merged and bases rewritten.
 pwb_conf_set nss-delta-max=16 nss-mid-max=64
+# The stress users below (30000-31000) lie inside the ranges nss_pwb serves.
+pwb_conf_set user-provisioning-end-uid=39999 group-provisioning-end-gid=39999
 T=$NSS_STORE_TOOL
 N=1000 G=10 BASE=20000 GBASE=21000
 

@@ -9,6 +9,8 @@
 . "$PWB_TEST_SRCDIR/tests/lib/ns.sh"
 pwb_ns_enter "$@"
 . "$PWB_TEST_SRCDIR/tests/lib/nss.sh"
+# nss_pwb serves only ids inside the configured ranges: make room for these.
+pwb_conf_set user-provisioning-end-uid=49999 group-provisioning-end-gid=49999
 [ -x "$NSS_PROBE" ] || tap_bail "nss_probe not built ($NSS_PROBE)"
 
 D=$NSS_SNAP_DIR
