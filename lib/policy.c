@@ -12,6 +12,12 @@
 
 #define HOME_MAX 1024
 
+bool pwb_id_reserved(uint32_t id)
+{
+	return id == 0 || id == 65534 || id == 65535 || (id >= 61184 && id <= 65519) ||
+	       id == UINT32_MAX;
+}
+
 static bool has_control(const char *s)
 {
 	for (; *s; s++)

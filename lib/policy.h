@@ -6,10 +6,17 @@
 #ifndef PWB_POLICY_H
 #define PWB_POLICY_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include "config.h"
 #include "error.h"
 
 #define PWB_SHELLS_FILE "/etc/shells"
+
+/* Ids no range may contain, whatever the configuration: root,
+ * nobody/nogroup, the 16-bit -1, systemd's dynamic-user range, the 32-bit
+ * -1. The allocator never hands them out and nss_pwb never serves them. */
+bool pwb_id_reserved(uint32_t id);
 
 /* Normalises home (repeated '/' and "." components folded, a trailing '/'
  * dropped) into *out (malloc'd) and accepts it only strictly below

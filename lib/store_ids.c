@@ -10,16 +10,9 @@
 #include <string.h>
 #include "cleanup.h"
 #include "names.h"
+#include "policy.h"
 #include "store_internal.h"
 #include "util.h"
-
-/* Ids no range may contain: root, nobody/nogroup, the 16-bit -1, systemd's
- * dynamic-user range, and the 32-bit -1. */
-bool pwb_id_reserved(uint32_t id)
-{
-	return id == 0 || id == 65534 || id == 65535 || (id >= 61184 && id <= 65519) ||
-	       id == UINT32_MAX;
-}
 
 /* NSS lookups for ids and names of other sources. pwb's own snapshot only
  * holds what the store holds, and callers look in the store first.

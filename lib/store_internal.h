@@ -110,7 +110,6 @@ int pwb_attrs_check(const json_t *attrs, const char *whose, struct pwb_error *er
 int pwb_group_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err);
 
 /* Ids (store_ids.c). */
-bool pwb_id_reserved(uint32_t id);
 int pwb_ids_alloc_uid(struct pwb_txn *txn, uint32_t *out, struct pwb_error *err);
 int pwb_ids_alloc_gid(struct pwb_txn *txn, uint32_t *out, struct pwb_error *err);
 int pwb_ids_check_uid(struct pwb_txn *txn, uint32_t uid, struct pwb_error *err);

@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include "cleanup.h"
 #include "names.h"
+#include "policy.h"
 #include "snapshot.h"
 #include "snapshot_read.h"
 #include "trust.h"
@@ -184,18 +185,11 @@ static bool contains(const struct pwb_nss_ids *set, uint32_t id)
 	return lo < set->n && set->ids[lo] == id;
 }
 
-/* Never pwb's, whatever the ranges say: the same list as the allocator's
- * pwb_id_reserved() (lib/store_ids.c, in a library the module cannot link). */
-static bool reserved(uint32_t id)
-{
-	return id == 0 || id == 65534 || id == 65535 || (id >= 61184 && id <= 65519);
-}
-
 const char *pwb_nss_trust_uid_problem(const struct pwb_nss_trust *t, uint32_t uid)
 {
 	if (uid < t->start_uid || uid > t->end_uid)
 		return "outside the configured uid range";
-	if (reserved(uid))
+	if (pwb_id_reserved(uid))
 		return "reserved";
 	if (contains(&t->local_uids, uid))
 		return "owned by a local account";
@@ -206,7 +200,7 @@ const char *pwb_nss_trust_gid_problem(const struct pwb_nss_trust *t, uint32_t gi
 {
 	if ((gid < t->start_gid || gid > t->end_gid) && (gid < t->start_uid || gid > t->end_uid))
 		return "outside the configured gid and uid ranges";
-	if (reserved(gid))
+	if (pwb_id_reserved(gid))
 		return "reserved";
 	if (contains(&t->local_gids, gid))
 		return "owned by a local group";

@@ -37,6 +37,19 @@ echo 'echo planted by alice' >"$H/.profile"
 chown "$old_uid:$old_uid" "$H/.profile"
 mkhome_tool rename alice alicia || tap_bail "rename alice alicia"
 tap_is "alicia keeps the home path" "$(getent passwd alicia | cut -d: -f3,6)" "$old_uid:$H"
+# The store refuses first: a path once held is never another user's home.
+mkhome_syslog_mark
+out=$(mkhome_login pwb-login alice "$(mkhome_token_as alice@corp.example sub-new-alice)")
+log=$(mkhome_syslog_since)
+tap_like "the new alice's first sign-in is refused at acct_mgmt" "$out" "acct_mgmt"
+tap_check "... and no alice was registered" test -z "$(uid_of alice)"
+tap_like "syslog: registration refused naming the home and its holder" "$log" \
+	"alice.*$H.*alicia"
+# Past the store (a store written by hand, as its owner could): the session
+# step still refuses a home that another uid owns.
+"$PWB_BIN_PWBADM" add-user alice --home "$PWB_HOME_ROOT/alice-new" >/dev/null ||
+	tap_bail "pwbadm add-user alice"
+mkhome_tool set-home alice "$H" || tap_bail "set-home alice"
 mkhome_syslog_mark
 out=$(mkhome_login pwb-login alice "$(mkhome_token_as alice@corp.example sub-new-alice)")
 log=$(mkhome_syslog_since)
