@@ -147,10 +147,12 @@ tap_is "every stored home lies below user-homedir-path" \
 	"$(scim_jq "[.Resources[].\"$P\".homeDirectory | select(startswith(\"$PWB_HOME_ROOT/\") | not)] | length")" 0
 
 # ---- an unauthenticated write never takes the store's write lock ----
-# The lock is held far longer than any answer takes: an unauthenticated
-# request that waited for it would be answered only after the holder is gone.
+# The lock is held until the test releases it: an unauthenticated request
+# that waited for it would not be answered while the holder lives.
 lock=$PWB_DB_DIR/store/write.lock
-flock "$lock" sleep 120 &
+release=$PWB_TMP/release-lock
+mkfifo "$release"
+flock "$lock" sh -c 'read -r _ <"$1"' sh "$release" &
 holder=$!
 for _ in $(seq 1 100); do flock -n "$lock" true || break; sleep 0.05; done
 tap_check "the write lock is held by another process" sh -c "! flock -n '$lock' true"
@@ -166,7 +168,7 @@ curl -sS -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $SCIM_
 authed=$!
 sleep 1
 tap_check "an authenticated POST waits for the lock" kill -0 "$authed"
-pkill -P "$holder" sleep
+echo >"$release"
 wait "$holder"
 wait "$authed"
 tap_is "and is written once the lock is free" "$(cat "$PWB_TMP/authed.code")" 201
