@@ -432,32 +432,10 @@ static int audit_group(const struct pwb_group *g, void *ctx)
 	return 0;
 }
 
-static int audit_damaged(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
-			 struct pwb_error *err)
-{
-	struct group_audit *a = ctx;
-	char id[PWB_ID_LEN + 1];
-	_cleanup_free_ char *text = NULL;
-	struct pwb_group g;
-
-	if (klen != PWB_ID_LEN)
-		return 0;
-	memcpy(id, key, PWB_ID_LEN);
-	id[PWB_ID_LEN] = '\0';
-	text = strndup(val, vlen);
-	if (!text)
-		return pwb_error_set(err, -ENOMEM, "out of memory");
-	if (pwb_group_decode(id, text, &g) == 0) {
-		pwb_group_clear(&g);
-		return 0;
-	}
-	return a->cb('g', id, NULL, "damaged record (deleting the group removes it)", a->ctx);
-}
-
 int pwb_group_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err)
 {
 	struct group_audit a = {txn, cb, ctx};
-	int r = pwb_kv_foreach(txn, DBI_GROUPS, audit_damaged, &a, err);
+	int r = pwb_records_audit_damaged(txn, 'g', cb, ctx, err);
 
 	return r ? r : pwb_group_foreach(txn, audit_group, &a, err);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include "cleanup.h"
 #include "store_internal.h"
 #include "store_records.h"
 
@@ -353,4 +354,43 @@ int pwb_attrs_check(const json_t *attrs, const char *whose, struct pwb_error *er
 			     "attributes of '%s' take %zu bytes, more than %d (the largest is "
 			     "'%s')",
 			     whose, total, PWB_ATTRS_MAX_BYTES, shown);
+}
+
+struct damaged_walk {
+	char kind; /* 'u' or 'g' */
+	pwb_audit_cb cb;
+	void *ctx;
+};
+
+static int report_damaged(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			  struct pwb_error *err)
+{
+	static const char *const how[] = {"damaged record (pwbadm delete-user removes it)",
+					  "damaged record (deleting the group removes it)"};
+	struct damaged_walk *w = ctx;
+	char id[PWB_ID_LEN + 1];
+	_cleanup_free_ char *text = NULL;
+	struct pwb_user u = {0};
+	struct pwb_group g = {0};
+	int r;
+
+	if (klen != PWB_ID_LEN)
+		return 0;
+	memcpy(id, key, PWB_ID_LEN);
+	id[PWB_ID_LEN] = '\0';
+	text = strndup(val, vlen);
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	r = w->kind == 'u' ? pwb_user_decode(id, text, &u) : pwb_group_decode(id, text, &g);
+	pwb_user_clear(&u);
+	pwb_group_clear(&g);
+	return r == 0 ? 0 : w->cb(w->kind, id, NULL, how[w->kind != 'u'], w->ctx);
+}
+
+int pwb_records_audit_damaged(struct pwb_txn *txn, char kind, pwb_audit_cb cb, void *ctx,
+			      struct pwb_error *err)
+{
+	struct damaged_walk w = {kind, cb, ctx};
+
+	return pwb_kv_foreach(txn, kind == 'u' ? DBI_USERS : DBI_GROUPS, report_damaged, &w, err);
 }

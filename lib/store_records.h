@@ -13,4 +13,9 @@ int pwb_group_decode(const char *id, const char *text, struct pwb_group *g);
 char *pwb_token_encode(const struct pwb_token *t);
 int pwb_token_decode(const char *text, struct pwb_token *t);
 
+/* Calls cb(kind, id, NULL, message) for each user ('u') or group ('g')
+ * record that does not decode, for the policy audit. */
+int pwb_records_audit_damaged(struct pwb_txn *txn, char kind, pwb_audit_cb cb, void *ctx,
+			      struct pwb_error *err);
+
 #endif

@@ -1106,34 +1106,12 @@ static int audit_user(const struct pwb_user *u, void *ctx)
 	return 0;
 }
 
-static int audit_damaged(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
-			 struct pwb_error *err)
-{
-	struct audit *a = ctx;
-	char id[PWB_ID_LEN + 1];
-	_cleanup_free_ char *text = NULL;
-	struct pwb_user u;
-
-	if (klen != PWB_ID_LEN)
-		return 0;
-	memcpy(id, key, PWB_ID_LEN);
-	id[PWB_ID_LEN] = '\0';
-	text = strndup(val, vlen);
-	if (!text)
-		return pwb_error_set(err, -ENOMEM, "out of memory");
-	if (pwb_user_decode(id, text, &u) == 0) {
-		pwb_user_clear(&u);
-		return 0;
-	}
-	return a->cb('u', id, NULL, "damaged record (pwbadm delete-user removes it)", a->ctx);
-}
-
 int pwb_store_policy_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err)
 {
 	struct audit a = {txn, cb, ctx, err};
 	int r;
 
-	r = pwb_kv_foreach(txn, DBI_USERS, audit_damaged, &a, err);
+	r = pwb_records_audit_damaged(txn, 'u', cb, ctx, err);
 	if (r == 0)
 		r = pwb_user_foreach(txn, audit_user, &a, err);
 	if (r == 0)
