@@ -268,13 +268,27 @@ static void log_once(struct pwb_nss_trust *t, const char *key, size_t keylen, co
 		pwb_nss_trust_log("nss_pwb: untrusted snapshot entry %s: %s", shown, what);
 }
 
+/* passwd and group lines carry no password: whatever the snapshot holds
+ * in field 1 is served as "x". */
+static int serve_x_password(struct pwb_nss_trust *t, const char *key, size_t keylen, char *buf,
+			    size_t *len, size_t buflen, struct fields *f)
+{
+	int r;
+
+	if (field_is(buf, f, 1, "x"))
+		return 0;
+	r = replace_field(buf, len, buflen, f, 1, "x");
+	if (r == 0)
+		log_once(t, key, keylen, "password field served as \"x\"", 0, NULL);
+	return r;
+}
+
 static int filter_passwd(struct pwb_nss_trust *t, const char *key, size_t keylen, char *buf,
 			 size_t *len, size_t buflen)
 {
 	struct fields f;
 	const char *why;
 	uint32_t uid, gid;
-	int r;
 
 	if (split_fields(buf, *len, 4, &f) < 4 || !field_id(buf, &f, 2, &uid) ||
 	    !field_id(buf, &f, 3, &gid)) {
@@ -289,12 +303,7 @@ static int filter_passwd(struct pwb_nss_trust *t, const char *key, size_t keylen
 		log_once(t, key, keylen, "dropped: primary gid", gid, why);
 		return PWB_SNAP_NOTFOUND;
 	}
-	if (field_is(buf, &f, 1, "x"))
-		return 0;
-	r = replace_field(buf, len, buflen, &f, 1, "x");
-	if (r == 0)
-		log_once(t, key, keylen, "password field served as \"x\"", 0, NULL);
-	return r;
+	return serve_x_password(t, key, keylen, buf, len, buflen, &f);
 }
 
 static int filter_group(struct pwb_nss_trust *t, const char *key, size_t keylen, char *buf,
@@ -303,7 +312,6 @@ static int filter_group(struct pwb_nss_trust *t, const char *key, size_t keylen,
 	struct fields f;
 	const char *why;
 	uint32_t gid;
-	int r;
 
 	if (split_fields(buf, *len, 3, &f) < 3 || !field_id(buf, &f, 2, &gid)) {
 		log_once(t, key, keylen, "dropped: not a group line", 0, NULL);
@@ -313,12 +321,7 @@ static int filter_group(struct pwb_nss_trust *t, const char *key, size_t keylen,
 		log_once(t, key, keylen, "dropped: gid", gid, why);
 		return PWB_SNAP_NOTFOUND;
 	}
-	if (field_is(buf, &f, 1, "x"))
-		return 0;
-	r = replace_field(buf, len, buflen, &f, 1, "x");
-	if (r == 0)
-		log_once(t, key, keylen, "password field served as \"x\"", 0, NULL);
-	return r;
+	return serve_x_password(t, key, keylen, buf, len, buflen, &f);
 }
 
 /* Keeps the gids that may be served, in order, compacting the list in
