@@ -66,7 +66,7 @@ for rep in $(seq 1 "$REPEAT"); do
 	scim_respawn && scim_restarts=$((scim_restarts + 1))
 	# The restarted responder opens the store (recovery) and writes. One
 	# stuck in the store's open (the Berkeley DB hang clear_stale_regions
-	# in lib/store.c prevents) fails a check, and is replaced so the
+	# in lib/store/store.c prevents) fails a check, and is replaced so the
 	# other checks still run.
 	for try in 1 2 3; do
 		SCIM_STATUS=$(curl -sS --max-time 10 -o "$OUT/after.body" -w '%{http_code}' \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# nss_pwb against hand-written snapshots (lib/snapshot.h): the three levels
+# nss_pwb against hand-written snapshots (lib/snapshot/snapshot.h): the three levels
 # and tombstones, every map through glibc (getent, id), enumeration,
 # generation swaps seen by a running process, unprivileged readers, small
 # buffers, broken or missing snapshots, descriptor hygiene and valgrind.

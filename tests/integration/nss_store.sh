@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# nss_pwb against snapshots published by the real store (lib/publish.c):
+# nss_pwb against snapshots published by the real store (lib/store/publish.c):
 # 1,000 users created through pwb_store_write, every map through glibc
 # (getent, id), enumeration, users created / locked / deleted resolving at
 # once (also in a running process), unprivileged readers, valgrind, and

@@ -82,7 +82,7 @@ scim_user_json() {
 # scim_nss MAP KEY: the passwd, group or shadow entry for a name (or, for
 # passwd/group, a number), or "initgroups USER" (supplementary GIDs, comma
 # separated). Through nss_pwb with getent when nss_pwb is built; otherwise
-# straight from the published snapshot that nss_pwb reads (lib/snapshot.h),
+# straight from the published snapshot that nss_pwb reads (lib/snapshot/snapshot.h),
 # so the checks still see what the store published. $PWB_NSS_VIA says which.
 scim_nss() {
 	local map=$1 key=$2 prefix

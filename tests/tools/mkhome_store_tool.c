@@ -12,7 +12,7 @@
 #include "config.h"
 #include "log.h"
 #include "store.h"
-#include "store_internal.h"
+#include "internal/store_internal.h"
 #include "store_records.h"
 
 struct req {

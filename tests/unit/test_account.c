@@ -12,7 +12,7 @@
 #include "account.h"
 #include "snapshot.h"
 #include "store.h"
-#include "store_internal.h"
+#include "internal/store_internal.h"
 #include "store_records.h"
 #include "testutil.h"
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include "scim_service.h"
 #include "store.h"
-#include "store_internal.h"
+#include "internal/store_internal.h"
 #include "testutil.h"
 #include "token.h"
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include "cleanup.h"
 #include "store.h"
-#include "store_internal.h"
+#include "internal/store_internal.h"
 #include "store_records.h"
 #include "testutil.h"
 #include "token.h"

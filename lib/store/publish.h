@@ -7,7 +7,7 @@
 #ifndef PWB_PUBLISH_H
 #define PWB_PUBLISH_H
 
-#include "store_internal.h"
+#include "internal/store_internal.h"
 
 /* Installs the publisher's Berkeley DB fsync hook (once per process;
  * called by pwb_store_open before any environment exists). */

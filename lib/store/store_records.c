@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cleanup.h"
-#include "store_internal.h"
+#include "internal/store_internal.h"
 #include "store_records.h"
 
 const char *pwb_user_source_name(enum pwb_user_source s)

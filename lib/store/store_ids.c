@@ -11,7 +11,7 @@
 #include "cleanup.h"
 #include "names.h"
 #include "policy.h"
-#include "store_internal.h"
+#include "internal/store_internal.h"
 #include "util.h"
 
 /* NSS lookups for ids and names of other sources. pwb's own snapshot only

@@ -17,7 +17,7 @@
 #include "fsid.h"
 #include "log.h"
 #include "publish.h"
-#include "store_internal.h"
+#include "internal/store_internal.h"
 
 #define STORE_FILE	 "store.db"
 #define WRITE_LOCK_FILE	 "write.lock"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cleanup.h"
-#include "store_internal.h"
+#include "internal/store_internal.h"
 #include "store_records.h"
 #include "token.h"
 

@@ -10,7 +10,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "policy.h"
-#include "store_internal.h"
+#include "internal/store_internal.h"
 #include "store_records.h"
 #include "util.h"
 
