@@ -82,6 +82,12 @@ static const struct key keys[] = {
     PATH("secure-key-file", secure_key_file, PWB_SYSCONFDIR "/pwb/secure-key"),
     PATH("scim-base-path", scim_base_path, "/scim/v2"),
     U32("scim-max-request-bytes", scim_max_request_bytes, "1048576", 1024, 64 * 1024 * 1024),
+    PATH("pwbd-socket", pwbd_socket, "/run/pwb/pwbd.sock"),
+    U32("pwbd-timeout", pwbd_timeout, "30", 1, 3600),
+    STR("scim-user", scim_user, "pwb-scim"),
+    STR("login-user", login_user, "pwb-login"),
+    U32("change-log-retention-days", change_log_retention_days, "365", 1, 36500),
+    U32("change-log-retention-entries", change_log_retention_entries, "1000000", 1000, 4000000000u),
 };
 
 const char *pwb_config_path(const char *explicit_path)

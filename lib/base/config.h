@@ -30,7 +30,7 @@ struct pwb_config {
 
 	/* store and NSS */
 	char *db_dir;		/* db-dir */
-	char *store_user;	/* store-user */
+	char *store_user;	/* store-user: obsolete (the store is root's); accepted, ignored */
 	uint32_t nss_delta_max; /* nss-delta-max: keys in the small delta before merging */
 	uint32_t nss_mid_max;	/* nss-mid-max: keys in the middle level before a full base */
 
@@ -67,6 +67,14 @@ struct pwb_config {
 	/* SCIM */
 	char *scim_base_path;		 /* scim-base-path */
 	uint32_t scim_max_request_bytes; /* scim-max-request-bytes */
+
+	/* pwbd, the one store writer */
+	char *pwbd_socket;		       /* pwbd-socket: where clients reach pwbd */
+	uint32_t pwbd_timeout;		       /* pwbd-timeout: seconds a client waits for a reply */
+	char *scim_user;		       /* scim-user: the account pwb-scim runs as */
+	char *login_user;		       /* login-user: the account pwb-login runs as */
+	uint32_t change_log_retention_days;    /* change-log-retention-days */
+	uint32_t change_log_retention_entries; /* change-log-retention-entries */
 };
 
 /* The path to use: explicit (config= argument) if non-NULL, else

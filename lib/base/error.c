@@ -60,6 +60,12 @@ const char *pwb_strerror(int code)
 		return "modified concurrently";
 	case PWB_EDAMAGED:
 		return "damaged record";
+	case PWB_ENODAEMON:
+		return "pwbd cannot be reached";
+	case PWB_EPERM:
+		return "operation not permitted to this caller";
+	case PWB_EBUSY:
+		return "the store is in use by pwbd";
 	default:
 		return code < 0 && code > -4096 ? strerror(-code) : "unknown error";
 	}

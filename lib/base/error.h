@@ -18,6 +18,9 @@ enum {
 	PWB_EUNAVAIL = -1009,  /* a service (IdP, store) cannot be reached */
 	PWB_ECONFLICT = -1010, /* version mismatch (optimistic concurrency) */
 	PWB_EDAMAGED = -1011,  /* a stored record cannot be decoded (see store.h) */
+	PWB_ENODAEMON = -1012, /* pwbd cannot be reached (not running, no socket) */
+	PWB_EPERM = -1013,     /* pwbd refuses this operation to this caller */
+	PWB_EBUSY = -1014,     /* the store is in use (pwbd runs: no offline maintenance) */
 };
 
 struct pwb_error {

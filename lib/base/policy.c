@@ -171,3 +171,24 @@ int pwb_policy_group_name(const struct pwb_config *cfg, const char *name, struct
 			     "provisioned",
 			     shown);
 }
+
+bool pwb_policy_passwd_byte_ok(unsigned char c)
+{
+	return c != ':' && c >= 0x20 && c != 0x7f;
+}
+
+int pwb_policy_passwd_field(const char *field, const char *value, struct pwb_error *err)
+{
+	for (const char *c = value; c && *c; c++)
+		if (!pwb_policy_passwd_byte_ok((unsigned char)*c))
+			return pwb_error_set(err, PWB_EINVAL,
+					     "%s may not contain ':' or control characters", field);
+	return 0;
+}
+
+void pwb_policy_passwd_field_clean(char *value)
+{
+	for (char *c = value; c && *c; c++)
+		if (!pwb_policy_passwd_byte_ok((unsigned char)*c))
+			*c = ' ';
+}

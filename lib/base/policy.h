@@ -35,4 +35,13 @@ int pwb_policy_shell(const char *shell, struct pwb_error *err);
  * source owns are the store's to refuse (it knows its own entries). */
 int pwb_policy_group_name(const struct pwb_config *cfg, const char *name, struct pwb_error *err);
 
+/* The passwd-field rule, the one copy: text that goes into a passwd or
+ * group line (gecos, home, shell) holds no ':' (the field separator) and
+ * no control byte. pwb_policy_passwd_field refuses such text (PWB_EINVAL
+ * naming field); pwb_policy_passwd_field_clean rewrites it in place, each
+ * such byte becoming a space (free text from the IdP, such as a name). */
+bool pwb_policy_passwd_byte_ok(unsigned char c);
+int pwb_policy_passwd_field(const char *field, const char *value, struct pwb_error *err);
+void pwb_policy_passwd_field_clean(char *value);
+
 #endif

@@ -62,6 +62,9 @@
  *   "s.NAME"  -> shadow line   NAME:PASSWD:LASTCHG:MIN:MAX:WARN:INACT:EXPIRE:
  *                PASSWD is "*" for an active user (no local password) and
  *                "!*" for a locked one, whose EXPIRE is 1 (long past).
+ *   "b.NAME"  -> ISSUER "\n" SUBJECT: the IdP identity the user is bound to
+ *                (absent: not bound), so that PAM can hold a known user to
+ *                their identity while pwbd is down.
  * Each user also has a private group (same name, GID = the user's GID) in
  * the g. / g= keys unless the user's GID belongs to a pwb group. */
 #define PWB_SNAP_KEY_PASSWD_NAME "p."
@@ -70,5 +73,6 @@
 #define PWB_SNAP_KEY_GROUP_GID	 "g="
 #define PWB_SNAP_KEY_INITGROUPS	 "i."
 #define PWB_SNAP_KEY_SHADOW_NAME "s."
+#define PWB_SNAP_KEY_BINDING	 "b."
 
 #endif

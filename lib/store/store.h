@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "actor.h"
 #include "config.h"
 #include "error.h"
 #include "names.h"
@@ -84,12 +85,16 @@ void pwb_group_clear(struct pwb_group *g);
 int pwb_user_copy(struct pwb_user *dst, const struct pwb_user *src);
 int pwb_group_copy(struct pwb_group *dst, const struct pwb_group *src);
 
-/* Opens db-dir/store, recovering after a crash. As root it creates what is
- * missing (db-dir 0755, store/ 0700 and nss/ 0755 owned by the store user,
- * cache/ 0700 root) and publishes the snapshot if there is none yet.
- * Fails with a clear message if a directory has the wrong owner or mode,
- * is missing for a non-root caller, or store-user does not exist. */
-/* The store carries a format version: an older store is upgraded on open
+/* Opens db-dir/store, recovering after a crash. Only one process opens
+ * the store: pwbd, or pwbadm's offline maintenance while pwbd is stopped.
+ * Opening takes an exclusive lock (db-dir/store/open.lock, held until
+ * close) and fails with PWB_EBUSY, naming the holder's pid, while another
+ * process has the store open. As root it creates what is missing (db-dir
+ * 0755; store/ 0700, nss/ 0755 and cache/ 0700, all root's), takes over a
+ * store an older release left owned by store-user, and publishes the
+ * snapshot if there is none yet. Fails with a clear message if a directory
+ * has the wrong owner or mode.
+ * The store carries a format version: an older store is upgraded on open
  * (in one transaction), a newer one is refused (PWB_ESTORE), never misread. */
 int pwb_store_open(const struct pwb_config *cfg, struct pwb_store **out, struct pwb_error *err);
 void pwb_store_close(struct pwb_store *st);
@@ -100,15 +105,29 @@ const struct pwb_config *pwb_store_config(const struct pwb_store *st);
  * negative code to abort. */
 typedef int (*pwb_txn_fn)(struct pwb_txn *txn, void *ctx, struct pwb_error *err);
 
-/* Runs fn in one write transaction, commits, then publishes the NSS
- * snapshot before the next writer may start. Writers are serialised, so ids
- * allocated inside can never collide, and a writer that sees another's
- * committed change also sees it published. A publish failure after a successful commit is logged
- * and does not fail the call (the next publish or `pwbadm rebuild-nss` catches up). */
+/* Runs fn in one write transaction, commits durably, then calls the
+ * commit hook (the publisher) before returning. One process owns the
+ * store, so writers are serialised and ids allocated inside can never
+ * collide. Every change fn makes is logged with the actor and request id
+ * set by pwb_store_set_request(). A hook failure after a successful commit
+ * is logged and does not fail the call (the next publish or `pwbadm
+ * rebuild-nss` catches up). */
 int pwb_store_write(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err);
 
 /* Runs fn in a read-only transaction (a consistent view; no publish). */
 int pwb_store_read(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err);
+
+/* After every commit that logged a change: seq is the last change's
+ * sequence. pwbd and pwbadm's offline mode install the publisher
+ * (pwb_publish_attach in publish.h); NULL removes the hook. */
+typedef void (*pwb_store_commit_hook)(struct pwb_store *st, uint64_t seq, void *ctx);
+void pwb_store_on_commit(struct pwb_store *st, pwb_store_commit_hook hook, void *ctx);
+
+/* Who the following writes are for (copied): the change log records actor
+ * and request_id with every change. NULL actor: the daemon itself
+ * ("pwbd"); NULL request_id: none. pwbd sets it per request. */
+void pwb_store_set_request(struct pwb_store *st, const struct pwb_actor *actor,
+			   const char *request_id);
 
 /* The config and store a transaction belongs to. */
 struct pwb_store *pwb_txn_store(struct pwb_txn *txn);
@@ -262,6 +281,59 @@ int pwb_store_retire_home(struct pwb_txn *txn, const char *home, const char *for
 /* The sequence number of the last committed change; the published
  * snapshot's @seq equals it once the change is published. */
 uint64_t pwb_store_change_seq(struct pwb_txn *txn);
+
+/* ---- the change log ----
+ * One entry per change, with a gap-free sequence. The publisher, the audit
+ * trail and cluster sync read it, each from its own cursor; entries are
+ * trimmed once every cursor is past them and they are older than
+ * change-log-retention-days or beyond change-log-retention-entries. */
+enum pwb_change_what {
+	PWB_CH_PASSWD = 1 << 0,	    /* users: p.NAME, p=UID */
+	PWB_CH_SHADOW = 1 << 1,	    /* users: s.NAME, b.NAME */
+	PWB_CH_INITGROUPS = 1 << 2, /* users: i.NAME */
+	PWB_CH_PRIVGROUP = 1 << 3,  /* users: the private group's g. / g= */
+	PWB_CH_ALL = 0xff,	    /* everything; groups always re-render whole */
+};
+
+struct pwb_change_entry {
+	uint64_t seq;
+	int64_t time; /* unix seconds */
+	struct pwb_actor actor;
+	char request_id[65]; /* "" if none */
+	char kind;	     /* 'u' user, 'g' group, 't' token, 's' the store itself */
+	char op[24];	     /* "create", "update", "delete", "bind", "login", "member",
+			      * "token-put", "token-delete", "upgrade", ... */
+	char id[PWB_ID_LEN + 1];       /* the entity's id (a token's name for 't') */
+	char name[PWB_NAME_MAX + 1];   /* its Linux name after the change ("" if gone) */
+	json_t *changed;	       /* array of attribute names changed, never values
+					* of secrets; may be NULL; owned by the entry */
+	/* For the publisher: which keys to re-render, and (set only when keys
+	 * themselves changed: rename, new uid/gid, delete) the old ones. */
+	unsigned char what;
+	char old_name[PWB_NAME_MAX + 1];
+	uint32_t old_num; /* uid or gid */
+	uint32_t old_gid; /* users: primary gid */
+	bool old_private; /* users: had a private group */
+};
+
+/* Calls cb with each entry whose seq > after, in order, at most limit
+ * entries (0: no limit); cb's non-zero return stops and is returned. The
+ * entry is valid only during the call. *last (may be NULL) receives the
+ * last sequence in the log. */
+typedef int (*pwb_change_cb)(const struct pwb_change_entry *e, void *ctx);
+int pwb_change_foreach(struct pwb_txn *txn, uint64_t after, size_t limit, pwb_change_cb cb,
+		       void *ctx, uint64_t *last, struct pwb_error *err);
+/* The first sequence still in the log (a reader behind it must resync). */
+int pwb_change_first_seq(struct pwb_txn *txn, uint64_t *first, struct pwb_error *err);
+/* The sequence of the last change a request made: PWB_ENOTFOUND if it made
+ * none (or it was trimmed). */
+int pwb_change_by_request(struct pwb_txn *txn, const char *request_id, uint64_t *seq,
+			  struct pwb_error *err);
+/* Records that reader ("publish", "audit", "cluster") has consumed the log
+ * up to seq (its own small transaction; logs no change) and trims what
+ * every reader and the retention allow. */
+int pwb_store_cursor_set(struct pwb_store *st, const char *reader, uint64_t seq,
+			 struct pwb_error *err);
 
 /* Reports every stored record that breaks the policy above (one written
  * before it, or by hand): cb gets kind 'u' or 'g', the record's id, its

@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "policy.h"
+#include "other_sources.h"
 #include "internal/store_internal.h"
 #include "store_records.h"
 #include "util.h"
@@ -57,7 +58,7 @@ static int check_name_allowed(struct pwb_txn *txn, const char *name, struct pwb_
 
 	if (r < 0)
 		return r;
-	r = pwb_ids_group_name_is_local(name, err);
+	r = pwb_other_source_group(name, err);
 	if (r < 0)
 		return r;
 	if (r > 0)

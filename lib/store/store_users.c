@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "policy.h"
+#include "other_sources.h"
 #include "internal/store_internal.h"
 #include "store_records.h"
 #include "util.h"
@@ -421,7 +422,7 @@ static int check_private_group_name(struct pwb_txn *txn, const char *name, struc
 	r = pwb_policy_group_name(txn->st->cfg, name, err);
 	if (r < 0)
 		return pwb_error_prefix(err, "private group of user '%s'", name);
-	r = pwb_ids_group_name_is_local(name, err);
+	r = pwb_other_source_group(name, err);
 	if (r < 0)
 		return r;
 	if (r > 0)
@@ -452,7 +453,7 @@ static int check_group_primary(struct pwb_txn *txn, const struct pwb_user *u, co
 	r = pwb_group_get(txn, group_id, &g, err);
 	if (r < 0)
 		return r;
-	r = pwb_ids_gid_is_local(u->gid, local, sizeof(local), err);
+	r = pwb_other_source_gid(u->gid, local, sizeof(local), err);
 	if (r > 0 && strcmp(local, g.name) == 0)
 		r = 0;
 	pwb_group_clear(&g);
@@ -502,7 +503,7 @@ static int settle_gid(struct pwb_txn *txn, struct pwb_user *u, const struct pwb_
 		 * (uids are never reused), even if retired when it left. */
 		char local[PWB_NAME_MAX + 64] = "";
 
-		r = pwb_ids_gid_is_local(u->gid, local, sizeof(local), err);
+		r = pwb_other_source_gid(u->gid, local, sizeof(local), err);
 		if (r < 0)
 			return r;
 		if (r > 0 && strcmp(local, old->name) != 0 && strcmp(local, u->name) != 0)
@@ -595,7 +596,7 @@ int pwb_user_create(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 	r = check_unique(txn, u, NULL, err);
 	if (r < 0)
 		return r;
-	r = pwb_ids_user_name_is_local(u->name, err);
+	r = pwb_other_source_user(u->name, err);
 	if (r < 0)
 		return r;
 	if (r > 0)
@@ -668,7 +669,7 @@ int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 		r = check_unique(txn, u, u->id, err);
 	if (r < 0)
 		goto out;
-	if (strcmp(old.name, u->name) != 0 && (r = pwb_ids_user_name_is_local(u->name, err)) != 0) {
+	if (strcmp(old.name, u->name) != 0 && (r = pwb_other_source_user(u->name, err)) != 0) {
 		if (r > 0)
 			r = pwb_error_set(err, PWB_ELOCAL, "'%s' is a local account", u->name);
 		goto out;
@@ -1057,7 +1058,7 @@ static int audit_gid(struct audit *a, const struct pwb_user *u)
 				    u->gid);
 	if (pwb_store_gid_retired(a->txn, u->gid))
 		return audit_report(a, u, "private gidNumber %u is retired", u->gid);
-	r = pwb_ids_gid_is_local(u->gid, local, sizeof(local), &e);
+	r = pwb_other_source_gid(u->gid, local, sizeof(local), &e);
 	if (r < 0)
 		return audit_report(a, u, "%s", e.msg);
 	if (r > 0 && strcmp(local, u->name) != 0)

@@ -114,28 +114,13 @@ int pwb_ids_alloc_uid(struct pwb_txn *txn, uint32_t *out, struct pwb_error *err)
 int pwb_ids_alloc_gid(struct pwb_txn *txn, uint32_t *out, struct pwb_error *err);
 int pwb_ids_check_uid(struct pwb_txn *txn, uint32_t uid, struct pwb_error *err);
 int pwb_ids_check_gid(struct pwb_txn *txn, uint32_t gid, struct pwb_error *err);
-/* Lookups in the other NSS sources (files, sssd, ...): 1 if one has this
- * id or name, 0 if none does, PWB_EUNAVAIL (with a message) if a lookup
- * failed: callers refuse then, never treat the id or name as free. pwb's
- * own snapshot answers too: callers check the store first (or compare the
- * name, *name_out, with their own). */
-int pwb_ids_uid_is_local(uint32_t uid, struct pwb_error *err);
-int pwb_ids_gid_is_local(uint32_t gid, char *name_out, size_t name_len, struct pwb_error *err);
-int pwb_ids_user_name_is_local(const char *name, struct pwb_error *err);
-int pwb_ids_group_name_is_local(const char *name, struct pwb_error *err);
 int pwb_store_count(struct pwb_txn *txn, int dbi, uint64_t *count, struct pwb_error *err);
 int pwb_ids_retire(struct pwb_txn *txn, char kind, uint32_t id, struct pwb_error *err);
 
 /* Change log (store_ids.c): what the publisher must re-render. kind is
  * 'u' or 'g'; old_* describe the keys the entity had before this change
  * (old_name NULL for a new entity). */
-enum pwb_change_what {
-	PWB_CH_PASSWD = 1 << 0,	    /* users: p.NAME, p=UID */
-	PWB_CH_SHADOW = 1 << 1,	    /* users: s.NAME */
-	PWB_CH_INITGROUPS = 1 << 2, /* users: i.NAME */
-	PWB_CH_PRIVGROUP = 1 << 3,  /* users: the private group's g. / g= */
-	PWB_CH_ALL = 0xff,	    /* everything; groups always re-render whole */
-};
+/* enum pwb_change_what is public (store.h). */
 
 /* A change names the entity and which of its keys to re-render; old_*
  * (set only when keys themselves changed: rename, new uid/gid, delete, and

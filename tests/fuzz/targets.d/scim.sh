@@ -4,4 +4,4 @@ srcs[fuzz_scim_filter]="$scim_lib lib/base/error.c"
 srcs[fuzz_scim_patch_path]="$scim_lib lib/base/error.c"
 srcs[fuzz_scim_patch]="$scim_lib lib/scim/scim_patch.c lib/base/error.c"
 srcs[fuzz_scim_service]="$(echo lib/scim/scim_*.c lib/base/error.c lib/base/log.c lib/base/config.c lib/base/names.c \
-	lib/base/claims.c lib/base/policy.c lib/store/util.c lib/store/fsid.c lib/store/store.c lib/store/store_*.c lib/store/publish.c lib/store/token.c)"
+	lib/base/claims.c lib/base/policy.c lib/base/other_sources.c lib/store/util.c lib/store/fsid.c lib/store/store.c lib/store/store_*.c lib/store/publish.c lib/store/token.c)"
