@@ -15,10 +15,10 @@
  * client address), "pwb-login", "pwbd" (the daemon itself). */
 struct pwb_actor {
 	char kind[16];
-	char name[PWB_ACTOR_FIELD];	   /* token name, pwbadm's invoking user, ... */
+	char name[PWB_ACTOR_FIELD];    /* token name, pwbadm's invoking user, ... */
 	char service[PWB_ACTOR_FIELD]; /* PAM service */
 	char rhost[PWB_ACTOR_FIELD];   /* remote host / client address */
-	uint32_t uid;			   /* the peer's uid (SO_PEERCRED) */
+	uint32_t uid;		       /* the peer's uid (SO_PEERCRED) */
 };
 
 #endif

@@ -69,11 +69,11 @@ struct pwb_config {
 	uint32_t scim_max_request_bytes; /* scim-max-request-bytes */
 
 	/* pwbd, the one store writer */
-	char *pwbd_socket;		       /* pwbd-socket: where clients reach pwbd */
-	uint32_t pwbd_timeout;		       /* pwbd-timeout: seconds a client waits for a reply */
-	char *scim_user;		       /* scim-user: the account pwb-scim runs as */
-	char *login_user;		       /* login-user: the account pwb-login runs as */
-	uint32_t change_log_retention_days;    /* change-log-retention-days */
+	char *pwbd_socket;		    /* pwbd-socket: where clients reach pwbd */
+	uint32_t pwbd_timeout;		    /* pwbd-timeout: seconds a client waits for a reply */
+	char *scim_user;		    /* scim-user: the account pwb-scim runs as */
+	char *login_user;		    /* login-user: the account pwb-login runs as */
+	uint32_t change_log_retention_days; /* change-log-retention-days */
 	uint32_t change_log_retention_entries; /* change-log-retention-entries */
 };
 

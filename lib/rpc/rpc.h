@@ -26,11 +26,11 @@
 #include "config.h"
 #include "error.h"
 
-#define PWB_RPC_VERSION	    1
-#define PWB_RPC_MAX_FRAME   (4u * 1024 * 1024) /* a SCIM body is at most scim-max-request-bytes */
-#define PWB_RPC_MAX_DEPTH   64
-#define PWB_RPC_OP_MAX	    48
-#define PWB_RPC_ID_MAX	    64
+#define PWB_RPC_VERSION	  1
+#define PWB_RPC_MAX_FRAME (4u * 1024 * 1024) /* a SCIM body is at most scim-max-request-bytes */
+#define PWB_RPC_MAX_DEPTH 64
+#define PWB_RPC_OP_MAX	  48
+#define PWB_RPC_ID_MAX	  64
 
 /* A parsed request; owns args. */
 struct pwb_rpc_request {

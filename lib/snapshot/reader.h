@@ -46,9 +46,8 @@ struct pwb_snapshot_cursor {
  * moving the cursor (pwb_snapshot_advance() once it was used, so -ERANGE
  * can be retried with a larger buffer). 0, PWB_ENOTFOUND at the end,
  * PWB_EUNAVAIL or -ERANGE. */
-int pwb_snapshot_next(struct pwb_snapshot_reader *r, enum pwb_snapshot_set set,
-		      const char *prefix, struct pwb_snapshot_cursor *cur, char *buf, size_t buflen,
-		      size_t *len);
+int pwb_snapshot_next(struct pwb_snapshot_reader *r, enum pwb_snapshot_set set, const char *prefix,
+		      struct pwb_snapshot_cursor *cur, char *buf, size_t buflen, size_t *len);
 void pwb_snapshot_advance(struct pwb_snapshot_cursor *cur);
 
 /* The store change sequence the current generation includes (@seq). */

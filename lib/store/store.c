@@ -691,6 +691,23 @@ void pwb_store_close(struct pwb_store *st)
 	free(st);
 }
 
+void pwb_store_on_commit(struct pwb_store *st, pwb_store_commit_hook hook, void *ctx)
+{
+	st->commit_hook = hook;
+	st->commit_ctx = ctx;
+}
+
+void pwb_store_set_request(struct pwb_store *st, const struct pwb_actor *actor,
+			   const char *request_id)
+{
+	memset(&st->actor, 0, sizeof(st->actor));
+	if (actor)
+		st->actor = *actor;
+	else
+		snprintf(st->actor.kind, sizeof(st->actor.kind), "pwbd");
+	snprintf(st->request_id, sizeof(st->request_id), "%s", request_id ? request_id : "");
+}
+
 const struct pwb_config *pwb_store_config(const struct pwb_store *st)
 {
 	return st->cfg;

@@ -42,9 +42,13 @@ struct pwb_store {
 	char store_dir[PATH_MAX];
 	char nss_dir[PATH_MAX];
 	unsigned writes_since_checkpoint;
-	int write_lock_fd;     /* flock serialising writers (see store.c) */
-	bool publish_conflict; /* a publisher's read lost a lock conflict */
-	bool recovered;	       /* opening found and cleared a dead process's regions */
+	int write_lock_fd;		   /* flock serialising writers (see store.c) */
+	bool publish_conflict;		   /* a publisher's read lost a lock conflict */
+	bool recovered;			   /* opening found and cleared a dead process's regions */
+	pwb_store_commit_hook commit_hook; /* pwb_store_on_commit */
+	void *commit_ctx;
+	struct pwb_actor actor; /* pwb_store_set_request: who the writes are for */
+	char request_id[65];
 };
 
 struct pwb_txn {
