@@ -1110,10 +1110,10 @@ int pwb_publish_attach(struct pwb_store *st, struct pwb_error *err)
 	pwb_publish_init();
 	pwb_store_on_commit(st, publish_hook, NULL);
 	/* A new store publishes its (empty) snapshot at once, so NSS answers
-	 * "not found" rather than "unavailable"; an existing one catches up
-	 * with what a process that died after committing did not publish. */
+	 * "not found" rather than "unavailable"; after a crash, what the dead
+	 * process committed but did not live to publish is published now. */
 	snprintf(path, sizeof(path), "%s/%s", st->nss_dir, PWB_SNAP_DELTA);
 	if (access(path, F_OK) != 0)
 		return pwb_publish_full(st, err);
-	return pwb_publish_changes(st, err);
+	return st->unclean ? pwb_publish_changes(st, err) : 0;
 }

@@ -131,6 +131,9 @@ static int open_lock(struct pwb_store *st, struct pwb_error *err)
 				     "pwbadm); stop it first",
 				     st->store_dir, buf[0] ? buf : "(unknown)");
 	}
+	/* A pid left in the file: its process died with the store open (a
+	 * clean close empties the file). */
+	st->unclean = pread(st->open_lock_fd, buf, 1, 0) == 1;
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(st->open_lock_fd, 0) < 0 ||
 	    pwrite(st->open_lock_fd, buf, (size_t)len, 0) != len)
@@ -316,8 +319,11 @@ void pwb_store_close(struct pwb_store *st)
 	if (!st)
 		return;
 	pwb_be_close(st);
-	if (st->open_lock_fd >= 0)
+	if (st->open_lock_fd >= 0) {
+		if (ftruncate(st->open_lock_fd, 0) < 0)
+			pwb_log(LOG_WARNING, "pwb store: %s: %s", OPEN_LOCK_FILE, strerror(errno));
 		close(st->open_lock_fd); /* drops the lock */
+	}
 	free(st);
 }
 

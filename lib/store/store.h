@@ -1,9 +1,9 @@
-/* The pwb store: one transactional Berkeley DB environment under
- * db-dir/store holding users, groups, memberships, SCIM tokens, id counters
- * and retired ids. Every change runs inside pwb_store_write(), one
- * transaction that is retried on deadlock and, once committed, published to
- * the NSS snapshot. Root processes switch their filesystem uid/gid to the
- * store user around each call, so every file has one owner. */
+/* The pwb store: users, groups, memberships, SCIM tokens, id counters,
+ * retired ids and the change log, in db-dir/store (root's), kept by a
+ * backend (backend.h; Berkeley DB). Only one process opens it (pwbd, or
+ * pwbadm offline). Every change runs inside pwb_store_write(), one durable
+ * transaction that logs what it changed; once committed, the commit hook
+ * (the publisher) brings the NSS snapshot up to date. */
 #ifndef PWB_STORE_H
 #define PWB_STORE_H
 
@@ -90,9 +90,10 @@ int pwb_group_copy(struct pwb_group *dst, const struct pwb_group *src);
  * Opening takes an exclusive lock (db-dir/store/open.lock, held until
  * close) and fails with PWB_EBUSY, naming the holder's pid, while another
  * process has the store open. As root it creates what is missing (db-dir
- * 0755; store/ 0700, nss/ 0755 and cache/ 0700, all root's), takes over a
- * store an older release left owned by store-user, and publishes the
- * snapshot if there is none yet. Fails with a clear message if a directory
+ * 0755; store/ 0700, nss/ 0755 and cache/ 0700, all root's) and takes over
+ * a store an older release left owned by store-user (store-user itself is
+ * ignored). Publishing a missing snapshot is the publisher's, when it is
+ * attached (pwb_publish_attach). Fails with a clear message if a directory
  * has the wrong owner or mode.
  * The store carries a format version: an older store is upgraded on open
  * (in one transaction), a newer one is refused (PWB_ESTORE), never misread. */
@@ -347,7 +348,8 @@ int pwb_store_policy_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, stru
 /* Verifies every database file (DB->verify), for `pwbadm check`. */
 int pwb_store_verify(struct pwb_store *st, struct pwb_error *err);
 
-/* Publishes everything from scratch (pwbadm rebuild-nss). */
+/* Publishes everything from scratch (pwbadm rebuild-nss); the publisher
+ * (publish.c) implements it. */
 int pwb_store_publish_all(struct pwb_store *st, struct pwb_error *err);
 
 #endif

@@ -67,7 +67,7 @@ tap_is "dpkg -i installs both packages" "$rc" 0
 tap_is "the pwb system user exists" "$(in_root getent passwd pwb | cut -d: -f7)" \
 	"/usr/sbin/nologin"
 tap_is "/var/lib/pwb 0755 root" "$(in_root stat -c '%a %U' /var/lib/pwb)" "755 root"
-tap_is "/var/lib/pwb/store 0700 pwb" "$(in_root stat -c '%a %U' /var/lib/pwb/store)" "700 pwb"
+tap_is "/var/lib/pwb/store 0700 root" "$(in_root stat -c '%a %U' /var/lib/pwb/store)" "700 root"
 tap_check "the initial snapshot is published" test -e "$root/var/lib/pwb/nss/delta.db"
 tap_check "a default /etc/pwb/pwb.conf (a conffile) parses" \
 	in_root env -u PWB_CONFIG pwbadm list-users

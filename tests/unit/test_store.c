@@ -588,7 +588,7 @@ START_TEST(killed_writer_is_recovered)
 	struct pwb_error err = {0};
 	struct pwb_user got = {0};
 	int pipefd[2], status;
-	char c, cmd[8192];
+	char c, cmd[8192], *line;
 	pid_t pid;
 
 	test_add_user(ts.st, "before");
@@ -617,6 +617,14 @@ START_TEST(killed_writer_is_recovered)
 	close(pipefd[1]);
 	/* the kernel dropped its lock: the next opener recovers */
 	ck_assert_msg(pwb_store_open(&ts.cfg, &ts.st, &err) == 0, "%s", err.msg);
+	/* and publishes what the dead one committed but did not publish */
+	snprintf(cmd, sizeof(cmd), "%s/db/nss", ts.dir);
+	line = test_snapshot_get(cmd, 0, "p.acknowledged");
+	ck_assert_ptr_null(line);
+	ck_assert_msg(pwb_publish_attach(ts.st, &err) == 0, "%s", err.msg);
+	line = test_snapshot_get(cmd, 0, "p.acknowledged");
+	ck_assert_ptr_nonnull(line);
+	free(line);
 	ck_assert_int_eq(lookup(0, "doomed0", &got), PWB_ENOTFOUND);
 	ck_assert_int_eq(lookup(0, "doomed49", &got), PWB_ENOTFOUND);
 	ck_assert_int_eq(lookup(0, "before", &got), 0);

@@ -396,25 +396,34 @@ int pwb_kv_count(struct pwb_txn *txn, enum pwb_dbi dbi, uint64_t *count, struct 
 	return 0;
 }
 
-int pwb_kv_del_by_value(struct pwb_txn *txn, enum pwb_dbi dbi, const void *val, size_t vlen,
-			pwb_kv_key_cb cb, void *ctx, struct pwb_error *err)
+/* What a deleting walk does with one pair. */
+enum verdict {
+	KEEP,
+	DELETE,
+	STOP
+};
+typedef enum verdict (*pair_judge)(enum pwb_dbi dbi, const DBT *k, const DBT *v, void *ctx);
+
+/* Walks dbi in key order, deleting each pair judge says to (keys_only: the
+ * values are not read). */
+static int delete_where(struct pwb_txn *txn, enum pwb_dbi dbi, bool keys_only, pair_judge judge,
+			void *ctx, struct pwb_error *err)
 {
 	DB *db = db_of(txn, dbi);
 	DBC *c = NULL;
 	DBT k = {0}, v = {0};
+	enum verdict verdict;
 	int ret;
 
 	ret = db->cursor(db, tid_of(txn), &c, 0);
 	if (ret != 0)
 		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
 	k.flags = v.flags = DB_DBT_REALLOC;
-	while ((ret = c->get(c, &k, &v, DB_NEXT | DB_RMW)) == 0) {
-		if (v.size != vlen || memcmp(v.data, val, vlen) != 0)
-			continue;
-		if (cb)
-			cb(dbi, k.data, k.size, ctx);
-		ret = c->del(c, 0);
-		if (ret != 0)
+	if (keys_only)
+		v.flags |= DB_DBT_PARTIAL;
+	while ((ret = c->get(c, &k, &v, DB_NEXT | DB_RMW)) == 0 &&
+	       (verdict = judge(dbi, &k, &v, ctx)) != STOP) {
+		if (verdict == DELETE && (ret = c->del(c, 0)) != 0)
 			break;
 	}
 	free(k.data);
@@ -423,6 +432,32 @@ int pwb_kv_del_by_value(struct pwb_txn *txn, enum pwb_dbi dbi, const void *val, 
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
 	return 0;
+}
+
+struct by_value {
+	const void *val;
+	size_t vlen;
+	pwb_kv_key_cb cb;
+	void *ctx;
+};
+
+static enum verdict judge_by_value(enum pwb_dbi dbi, const DBT *k, const DBT *v, void *ctx)
+{
+	struct by_value *b = ctx;
+
+	if (v->size != b->vlen || memcmp(v->data, b->val, b->vlen) != 0)
+		return KEEP;
+	if (b->cb)
+		b->cb(dbi, k->data, k->size, b->ctx);
+	return DELETE;
+}
+
+int pwb_kv_del_by_value(struct pwb_txn *txn, enum pwb_dbi dbi, const void *val, size_t vlen,
+			pwb_kv_key_cb cb, void *ctx, struct pwb_error *err)
+{
+	struct by_value b = {val, vlen, cb, ctx};
+
+	return delete_where(txn, dbi, false, judge_by_value, &b, err);
 }
 
 /* ---- membership sets ---- */
@@ -694,45 +729,27 @@ int pwb_be_change_by_request(struct pwb_txn *txn, const char *request_id, uint64
 	return 0;
 }
 
-static int trim_walk(struct pwb_txn *txn, enum pwb_dbi dbi, uint64_t upto, bool by_key,
-		     struct pwb_error *err)
+/* DBI_CHANGES: keys are sequences, in order; what follows upto stays. */
+static enum verdict judge_entry(enum pwb_dbi dbi, const DBT *k, const DBT *v, void *ctx)
 {
-	DB *db = db_of(txn, dbi);
-	DBC *c = NULL;
-	DBT k = {0}, v = {0};
-	int ret;
+	uint64_t upto = *(const uint64_t *)ctx;
 
-	ret = db->cursor(db, tid_of(txn), &c, 0);
-	if (ret != 0)
-		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
-	k.flags = v.flags = DB_DBT_REALLOC;
-	if (by_key)
-		v.flags |= DB_DBT_PARTIAL; /* keys only */
-	while ((ret = c->get(c, &k, &v, DB_NEXT | DB_RMW)) == 0) {
-		const DBT *seq = by_key ? &k : &v;
+	return k->size == 8 && from_be64(k->data) > upto ? STOP : DELETE;
+}
 
-		if (seq->size == 8 && from_be64(seq->data) > upto) {
-			if (by_key)
-				break; /* in order: the rest is newer */
-			continue;
-		}
-		ret = c->del(c, 0);
-		if (ret != 0)
-			break;
-	}
-	free(k.data);
-	free(v.data);
-	c->close(c);
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return pwb_txn_fail(txn, ret, "trimming changes", err);
-	return 0;
+/* DBI_CHANGE_REQUEST: values are sequences, in no order. */
+static enum verdict judge_request(enum pwb_dbi dbi, const DBT *k, const DBT *v, void *ctx)
+{
+	uint64_t upto = *(const uint64_t *)ctx;
+
+	return v->size == 8 && from_be64(v->data) > upto ? KEEP : DELETE;
 }
 
 /* The request index is walked whole: trims are rare (a cursor moved past
  * retention), and an index by sequence would cost every write. */
 int pwb_be_change_trim(struct pwb_txn *txn, uint64_t upto, struct pwb_error *err)
 {
-	int r = trim_walk(txn, DBI_CHANGES, upto, true, err);
+	int r = delete_where(txn, DBI_CHANGES, true, judge_entry, &upto, err);
 
-	return r < 0 ? r : trim_walk(txn, DBI_CHANGE_REQUEST, upto, false, err);
+	return r < 0 ? r : delete_where(txn, DBI_CHANGE_REQUEST, false, judge_request, &upto, err);
 }

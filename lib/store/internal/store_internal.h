@@ -19,6 +19,7 @@ struct pwb_store {
 	char store_dir[PATH_MAX];
 	char nss_dir[PATH_MAX];
 	int open_lock_fd;		   /* open.lock, flocked until close */
+	bool unclean;			   /* the previous opener died with it open */
 	pwb_store_commit_hook commit_hook; /* pwb_store_on_commit */
 	void *commit_ctx;
 	struct pwb_actor actor; /* pwb_store_set_request: who the writes are for */
