@@ -60,9 +60,10 @@ static int check_dir(const char *path, mode_t mode, bool strict, struct pwb_erro
 }
 
 /* A store an older release left to its store-user (store/ and nss/ owned
- * by it) becomes root's: the directory and every entry in it, through a
- * directory fd and without following a symlink (the old owner could have
- * planted one to make root chown something else). */
+ * by it) becomes root's: the directory and every entry in it the old owner
+ * owns, through a directory fd and without following a symlink (the old
+ * owner could have planted one, or a hard link, to make root chown
+ * something else). */
 static int take_over(const char *path, struct pwb_error *err)
 {
 	_cleanup_close_ int fd = -1;
@@ -88,8 +89,18 @@ static int take_over(const char *path, struct pwb_error *err)
 		return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
 	}
 	while (r == 0 && (de = readdir(dir)) != NULL) {
+		struct stat e;
+
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		/* Only what the old owner owns, and no hard link to a file
+		 * elsewhere (chown would clear a setuid bit on it). */
+		if (fstatat(fd, de->d_name, &e, AT_SYMLINK_NOFOLLOW) < 0 || e.st_uid != st.st_uid ||
+		    (S_ISREG(e.st_mode) && e.st_nlink > 1)) {
+			pwb_log(LOG_WARNING, "pwb store: %s/%s: left as it is (not the store's)",
+				path, de->d_name);
+			continue;
+		}
 		if (fchownat(fd, de->d_name, 0, 0, AT_SYMLINK_NOFOLLOW) < 0)
 			r = pwb_error_set(err, -errno, "%s/%s: chown: %s", path, de->d_name,
 					  strerror(errno));

@@ -731,7 +731,7 @@ START_TEST(old_store_is_taken_over_by_root)
 {
 	struct passwd *nobody = getpwnam("nobody");
 	struct pwb_error err = {0};
-	char cmd[8192], path[4096], *outside;
+	char cmd[8192], path[4096], *outside, *setuid_file;
 	struct stat st;
 
 	if (geteuid() != 0 || !nobody)
@@ -747,6 +747,11 @@ START_TEST(old_store_is_taken_over_by_root)
 	snprintf(cmd, sizeof(cmd), "chown -hR %u:%u %s/db/store %s/db/nss",
 		 (unsigned)nobody->pw_uid, (unsigned)nobody->pw_gid, ts.dir, ts.dir);
 	ck_assert_int_eq(system(cmd), 0);
+	/* a hard link to a setuid file elsewhere: chown would clear its bit */
+	setuid_file = test_write_file(ts.dir, "setuid", "#!/bin/sh\n");
+	ck_assert_int_eq(chmod(setuid_file, 04755), 0);
+	snprintf(path, sizeof(path), "%s/db/store/linked", ts.dir);
+	ck_assert_int_eq(link(setuid_file, path), 0);
 	ck_assert_msg(pwb_store_open(&ts.cfg, &ts.st, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(pwb_publish_attach(ts.st, &err), 0);
 	test_add_user(ts.st, "after");
@@ -758,10 +763,13 @@ START_TEST(old_store_is_taken_over_by_root)
 		 "test \"$(stat -c %%U:%%a %s/db/cache)\" = root:700",
 		 ts.dir, ts.dir, ts.dir, ts.dir, ts.dir);
 	ck_assert_msg(system(cmd) == 0, "ownership check failed: %s", cmd);
-	/* the symlink's target was not touched */
+	/* the symlink's target was not touched, nor the hard-linked file */
 	ck_assert_int_eq(stat(outside, &st), 0);
 	ck_assert_uint_eq(st.st_uid, nobody->pw_uid);
+	ck_assert_int_eq(stat(setuid_file, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 04755);
 	free(outside);
+	free(setuid_file);
 }
 END_TEST
 
