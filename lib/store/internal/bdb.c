@@ -354,8 +354,10 @@ bool pwb_kv_exists(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_
 	return ret == 0;
 }
 
-int pwb_kv_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ctx,
-		   struct pwb_error *err)
+/* Walks dbi in key order from the first key >= from (NULL: the first
+ * key), until cb returns non-zero (returned). */
+static int walk_from(struct pwb_txn *txn, enum pwb_dbi dbi, const void *from, size_t flen,
+		     pwb_kv_cb cb, void *ctx, struct pwb_error *err)
 {
 	DB *db = db_of(txn, dbi);
 	DBC *c = NULL;
@@ -366,7 +368,17 @@ int pwb_kv_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ct
 	if (ret != 0)
 		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
 	k.flags = v.flags = DB_DBT_REALLOC;
-	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
+	/* DB_SET_RANGE needs a key buffer it may overwrite. */
+	if (from && !(k.data = malloc(flen))) {
+		c->close(c);
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	}
+	if (from) {
+		memcpy(k.data, from, flen);
+		k.size = (u_int32_t)flen;
+	}
+	for (ret = c->get(c, &k, &v, from ? DB_SET_RANGE : DB_NEXT); ret == 0;
+	     ret = c->get(c, &k, &v, DB_NEXT)) {
 		r = cb(k.data, k.size, v.data, v.size, ctx, err);
 		if (r != 0)
 			break;
@@ -379,6 +391,12 @@ int pwb_kv_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ct
 	if (ret != DB_NOTFOUND)
 		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
 	return 0;
+}
+
+int pwb_kv_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ctx,
+		   struct pwb_error *err)
+{
+	return walk_from(txn, dbi, NULL, 0, cb, ctx, err);
 }
 
 int pwb_kv_count(struct pwb_txn *txn, enum pwb_dbi dbi, uint64_t *count, struct pwb_error *err)
@@ -637,46 +655,39 @@ int pwb_be_change_replace(struct pwb_txn *txn, uint64_t seq, const void *rec, si
 	return pwb_kv_put(txn, DBI_CHANGES, key, sizeof(key), rec, len, err);
 }
 
+struct change_walk {
+	pwb_be_change_cb cb;
+	void *ctx;
+	size_t limit, n;
+	bool full; /* stopped at the limit */
+};
+
+static int change_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			   struct pwb_error *err)
+{
+	struct change_walk *w = ctx;
+
+	if (klen != 8)
+		return 0;
+	if (w->limit && w->n++ == w->limit) {
+		w->full = true;
+		return 1;
+	}
+	return w->cb(from_be64(key), val, vlen, w->ctx, err);
+}
+
 int pwb_be_change_foreach(struct pwb_txn *txn, uint64_t after, size_t limit, pwb_be_change_cb cb,
 			  void *ctx, struct pwb_error *err)
 {
-	DB *db = db_of(txn, DBI_CHANGES);
-	DBC *c = NULL;
-	DBT k = {0}, v = {0};
-	size_t n = 0;
-	int ret, r = 0;
+	struct change_walk w = {cb, ctx, limit, 0, false};
+	unsigned char from[8];
+	int r;
 
 	if (after == UINT64_MAX)
 		return 0;
-	ret = db->cursor(db, tid_of(txn), &c, 0);
-	if (ret != 0)
-		return pwb_txn_fail(txn, ret, "changes", err);
-	k.flags = v.flags = DB_DBT_REALLOC;
-	/* DB_SET_RANGE needs a key buffer it may overwrite. */
-	k.data = malloc(8);
-	if (!k.data) {
-		c->close(c);
-		return pwb_error_set(err, -ENOMEM, "out of memory");
-	}
-	k.size = 8;
-	be64(after + 1, k.data);
-	for (ret = c->get(c, &k, &v, DB_SET_RANGE); ret == 0; ret = c->get(c, &k, &v, DB_NEXT)) {
-		if (k.size != 8)
-			continue;
-		if (limit && n++ == limit)
-			break;
-		r = cb(from_be64(k.data), v.data, v.size, ctx, err);
-		if (r != 0)
-			break;
-	}
-	free(k.data);
-	free(v.data);
-	c->close(c);
-	if (r != 0)
-		return r;
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return pwb_txn_fail(txn, ret, "changes", err);
-	return 0;
+	be64(after + 1, from);
+	r = walk_from(txn, DBI_CHANGES, from, sizeof(from), change_walk_one, &w, err);
+	return w.full ? 0 : r;
 }
 
 int pwb_be_change_first(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *err)
