@@ -453,8 +453,8 @@ static int upgrade_one(uint64_t seq, const void *rec, size_t len, void *ctx, str
 	    memchr(old.id, '\0', sizeof(old.id)) == NULL ||
 	    memchr(old.old_name, '\0', sizeof(old.old_name)) == NULL) {
 		/* Unreadable: kept as an entry that names no entity, so the
-		 * sequence stays gap-free; the publisher's full rebuild covers
-		 * it (the upgrade entry below asks for one). */
+		 * sequence stays gap-free; a full publish (pwbadm rebuild-nss,
+		 * which the warning below asks for) covers what it named. */
 		w->dropped++;
 		pwb_change_init(&e, 's', "upgrade", "", "", 0);
 	} else {
@@ -490,8 +490,8 @@ int pwb_change_upgrade(struct pwb_txn *txn, struct pwb_error *err)
 		r = pwb_be_counter_set(txn, CURSOR_PREFIX "publish", 0, err);
 	if (r == 0 && w.dropped)
 		pwb_log(LOG_WARNING,
-			"pwb store: %llu change entries could not be converted; the snapshot "
-			"is rebuilt",
+			"pwb store: %llu change entries could not be converted; run pwbadm "
+			"rebuild-nss",
 			(unsigned long long)w.dropped);
 	return r;
 }

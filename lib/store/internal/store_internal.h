@@ -83,7 +83,9 @@ int pwb_change_upgrade(struct pwb_txn *txn, struct pwb_error *err);
 extern int64_t (*pwb_change_clock)(void);
 
 /* Legacy view of the log for publish.c, until it reads pwb_change_foreach
- * (branch h13-snap): user and group entries only, the publisher's hints. */
+ * (branch h13-snap): user and group entries only, the publisher's hints.
+ * Its layout is also format 2's raw entry, which pwb_change_upgrade
+ * converts: when publish.c stops using it, move it there unchanged. */
 struct pwb_change {
 	char kind;
 	unsigned char what;
