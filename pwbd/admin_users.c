@@ -196,7 +196,7 @@ int admin_user_add(struct pwbd_call *call, json_t **result, struct pwb_error *er
 {
 	json_t *args = call->req->args, *uid = json_object_get(args, "uid");
 	char name[PWB_NAME_MAX + 1];
-	struct add_ctx c = {name};
+	struct add_ctx c = {.name = name};
 	int rc;
 
 	if ((rc = admin_arg_name(args, "name", name, err)) < 0 ||
@@ -393,7 +393,7 @@ static int set_groups_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err
 int admin_user_groups_set(struct pwbd_call *call, json_t **result, struct pwb_error *err)
 {
 	char name[PWB_NAME_MAX + 1];
-	struct set_groups_ctx c = {name};
+	struct set_groups_ctx c = {.name = name};
 	int rc;
 
 	if ((rc = admin_arg_name(call->req->args, "name", name, err)) < 0 ||
