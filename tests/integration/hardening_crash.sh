@@ -128,10 +128,7 @@ for rep in $(seq 1 "$REPEAT"); do
 	"$PWB_BIN_PWBADM" import "$OUT/imp$rep" >/dev/null 2>&1 &
 	ipid=$!
 	sleep "$(printf '0.%03d' $((RANDOM % span)))"
-	pid=$(pwb_pwbd_pid)
-	kill -KILL "$pid" 2>/dev/null && import_kills=$((import_kills + 1))
-	wait "$pid" 2>/dev/null
-	PWB_PWBD_PID=
+	pwb_pwbd_kill && import_kills=$((import_kills + 1))
 	rc=0
 	wait "$ipid" || rc=$?
 	case $rc in
@@ -181,10 +178,7 @@ else
 		adder "$rep" >>"$OUT/pwbd-acked.log" &
 		apid=$!
 		sleep "0.$((100 + RANDOM % 400))"
-		pid=$(pwb_pwbd_pid)
-		kill -KILL "$pid" 2>/dev/null && pwbd_kills=$((pwbd_kills + 1))
-		wait "$pid" 2>/dev/null
-		PWB_PWBD_PID=
+		pwb_pwbd_kill && pwbd_kills=$((pwbd_kills + 1))
 		sleep 0.1
 		kill "$apid" 2>/dev/null
 		wait "$apid" 2>/dev/null
