@@ -108,7 +108,7 @@ tap_like "pwbd keeps only the capabilities homes need" \
 	"$(grep '^CapabilityBoundingSet=' "$units/pwbd.service")" \
 	'^CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_FSETID$'
 tap_like "pwbd's unit starts it the way pwbd.8 says" "$(grep '^ExecStart=' "$units/pwbd.service")" \
-	"^ExecStart=$PWB_BIN_PWBD --foreground\$"
+	"^ExecStart=$PWB_BIN_PWBD\$"
 
 # ---- walkthroughs: the configuration and commands they show are real ----
 for doc in okta.md entra.md; do
