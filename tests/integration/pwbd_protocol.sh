@@ -136,7 +136,6 @@ kill -TERM "$pid"
 wait "$client"
 tap_like "SIGTERM during a request: the request is answered first" "$(cat "$PWB_TMP/late.out")" \
 	'"id":"x","code":0'
-PWB_PWBD_PID=$pid
 pwb_pwbd_stop && rc=0 || rc=$?
 tap_is "... and pwbd then exits 0" "$rc" 0
 # a live socket is never taken over; a stale one is

@@ -15,16 +15,28 @@ PWB_BIN_PWBD=$PWB_TEST_BUILDDIR/pwbd/pwbd
 PWB_PWBD_CALL=$PWB_TEST_BUILDDIR/tests/unit/pwbd-call
 PWB_PWBD_PID=
 
+# The running pwbd's pid is kept in $PWB_TMP/pwbd.pid (empty or missing:
+# stopped), so that a start or stop inside $(...) or a pipeline, whose
+# variables never reach the test's shell, is still seen by the test and
+# by cleanup. PWB_PWBD_PID mirrors it after each call.
+pwb_pwbd_sync() {
+	PWB_PWBD_PID=
+	if [ -s "$PWB_TMP/pwbd.pid" ]; then PWB_PWBD_PID=$(cat "$PWB_TMP/pwbd.pid"); fi
+	return 0
+}
+
 # Starts pwbd in the background and waits until it answers ping (it
 # bails out of the test when it does not within 20 s).
 pwb_pwbd_start() {
-	[ -z "$PWB_PWBD_PID" ] || return 0
+	pwb_pwbd_sync
+	if [ -n "$PWB_PWBD_PID" ] && kill -0 "$PWB_PWBD_PID" 2>/dev/null; then return 0; fi
 	[ -x "$PWB_BIN_PWBD" ] && [ -x "$PWB_PWBD_CALL" ] ||
 		{ echo "Bail out! pwbd or pwbd-call not built"; exit 1; }
 	# shellcheck disable=SC2086 # the wrapper and args are word lists
 	${PWB_PWBD_WRAPPER:-} "$PWB_BIN_PWBD" --socket "$PWB_PWBD_SOCKET" --foreground \
 		${PWB_PWBD_ARGS:-} </dev/null >>"$PWB_TMP/pwbd.log" 2>&1 &
 	PWB_PWBD_PID=$!
+	echo "$PWB_PWBD_PID" >"$PWB_TMP/pwbd.pid"
 	local i
 	for i in $(seq 1 400); do
 		if "$PWB_PWBD_CALL" ping >/dev/null 2>&1; then return 0; fi
@@ -37,27 +49,32 @@ pwb_pwbd_start() {
 	exit 1
 }
 
-# Stops pwbd with SIGTERM and waits for it; returns its exit status (0
-# when it was not running).
-pwb_pwbd_stop() {
-	local pid=$PWB_PWBD_PID rc=0
-	[ -n "$pid" ] || return 0
+# pwb_pwbd_signal SIG: sends SIG to pwbd and waits until it is gone;
+# returns its exit status when this shell started it (else 0).
+pwb_pwbd_signal() {
+	local pid rc=0
+	pwb_pwbd_sync
+	pid=$PWB_PWBD_PID
+	: >"$PWB_TMP/pwbd.pid"
 	PWB_PWBD_PID=
-	kill -TERM "$pid" 2>/dev/null || return 0
+	[ -n "$pid" ] || return 0
+	kill "-$1" "$pid" 2>/dev/null || return 0
 	wait "$pid" 2>/dev/null || rc=$?
+	[ "$rc" != 127 ] || rc=0 # not this shell's child: its status is unknown
 	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 	return $rc
 }
 
+# Stops pwbd with SIGTERM and waits for it; returns its exit status (0
+# when it was not running).
+pwb_pwbd_stop() { pwb_pwbd_signal TERM; }
+
 # Kills pwbd with SIGKILL (a crash: no cleanup) and reaps it; fails when
 # it was not running.
 pwb_pwbd_kill() {
-	local pid=$PWB_PWBD_PID
-	[ -n "$pid" ] || return 1
-	PWB_PWBD_PID=
-	kill -KILL "$pid" 2>/dev/null || return 1
-	wait "$pid" 2>/dev/null
-	return 0
+	pwb_pwbd_sync
+	[ -n "$PWB_PWBD_PID" ] && kill -0 "$PWB_PWBD_PID" 2>/dev/null || return 1
+	pwb_pwbd_signal KILL || :
 }
 
 pwb_pwbd_restart() {
@@ -66,7 +83,10 @@ pwb_pwbd_restart() {
 }
 
 # Prints the running pwbd's pid (nothing when stopped).
-pwb_pwbd_pid() { [ -z "$PWB_PWBD_PID" ] || echo "$PWB_PWBD_PID"; }
+pwb_pwbd_pid() {
+	pwb_pwbd_sync
+	[ -z "$PWB_PWBD_PID" ] || echo "$PWB_PWBD_PID"
+}
 
 # Adds a system user and its group to the namespace's passwd/group copies
 # (never the host's): uid and gid wanted, or the next free one below.
