@@ -8,7 +8,6 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -779,23 +778,11 @@ static void check_homes(struct check *c)
 		report(c, OK, "skel", NULL, "%s present", c->skel);
 }
 
-int pwbadm_check(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_check(struct pwbadm *adm, const struct pwbadm_args *a)
 {
-	static const struct option options[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct check c = {.adm = adm};
-	int opt;
 
-	while ((opt = pwbadm_getopt(argc, argv, "+h", options)) != -1) {
-		if (opt != 'h')
-			return PWBADM_EXIT_USAGE;
-		pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-		return PWBADM_EXIT_OK;
-	}
-	if (optind != argc)
-		return pwbadm_usage(argv[0], "takes no arguments");
+	(void)a;
 	strcpy(c.skel, "/etc/skel");
 	check_config(&c);
 	check_store(&c);

@@ -4,7 +4,6 @@
  * (pwbd/admin_import.c). */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,7 +46,7 @@ static int read_lines(const char *origin, FILE *in, json_t **out, struct pwb_err
 	return 0;
 }
 
-int pwbadm_import(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_import(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	_cleanup_fclose_ FILE *file = NULL;
 	_cleanup_json_ json_t *result = NULL;
@@ -57,11 +56,8 @@ int pwbadm_import(struct pwbadm *adm, int argc, char **argv)
 	FILE *in = stdin;
 	int rc;
 
-	rc = pwbadm_no_options(argc, argv, 1);
-	if (rc)
-		return rc < 0 ? PWBADM_EXIT_OK : rc;
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
-		origin = argv[optind];
+	if (a->count && strcmp(a->operands[0], "-") != 0) {
+		origin = a->operands[0];
 		file = fopen(origin, "re");
 		if (!file)
 			return pwbadm_fail("cannot read %s: %s", origin, strerror(errno));
