@@ -8,9 +8,8 @@
 #include <string.h>
 #include "log.h"
 #include "pwbadm.h"
+#include "store_records.h"
 #include "util.h"
-
-#define IDENTITY_MAX 1023 /* the store's limit on issuer and subject */
 
 /* "issuer X, subject Y" or "not bound", escaped, into buf. */
 static const char *identity_text(const char *issuer, const char *subject, char *buf, size_t size)
@@ -54,16 +53,6 @@ static void report(json_t *changes, const char *issuer, const char *name, const 
 	}
 }
 
-static bool identity_ok(const char *s)
-{
-	if (!*s || strlen(s) > IDENTITY_MAX)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return false;
-	return true;
-}
-
 int pwbadm_rebind_user(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	struct {
@@ -76,17 +65,18 @@ int pwbadm_rebind_user(struct pwbadm *adm, const struct pwbadm_args *a)
 	bool all = pwbadm_opt_set(a, 'a');
 	int rc;
 
-	if (c.subject && !identity_ok(c.subject))
+	if (c.subject && !pwb_record_identity_ok(c.subject))
 		return pwbadm_usage(a->command,
 				    "--subject must be 1 to %d characters without "
 				    "control characters",
-				    IDENTITY_MAX);
-	if ((c.issuer && (!identity_ok(c.issuer) || strncmp(c.issuer, "https://", 8) != 0)) ||
-	    (c.from && !identity_ok(c.from)))
+				    PWB_RECORD_IDENTITY_MAX);
+	if ((c.issuer &&
+	     (!pwb_record_identity_ok(c.issuer) || strncmp(c.issuer, "https://", 8) != 0)) ||
+	    (c.from && !pwb_record_identity_ok(c.from)))
 		return pwbadm_usage(a->command,
 				    "an issuer is an https:// URL of at most %d "
 				    "characters",
-				    IDENTITY_MAX);
+				    PWB_RECORD_IDENTITY_MAX);
 	if (all) {
 		if (a->count)
 			return pwbadm_usage(a->command, "--all takes no user name");
