@@ -93,8 +93,9 @@ tap_like "the service may write only the store and the snapshot" \
 # ---- walkthroughs: the configuration and commands they show are real ----
 for doc in okta.md entra.md; do
 	conf=$(awk '/^ *```ini/{f=1; next} /^ *```/{f=0} f' "$ex/$doc" | sed 's/^ *//')
-	# The test's own store, never the default /var/lib/pwb of the host.
-	printf 'db-dir=%s\nstore-user=pwb\n%s\n' "$PWB_DB_DIR" "$conf" >"$PWB_TMP/doc.conf"
+	# The test's own store and pwbd, never the default /var/lib/pwb or
+	# /run/pwb of the host.
+	printf 'db-dir=%s\npwbd-socket=%s\n%s\n' "$PWB_DB_DIR" "$PWB_PWBD_SOCKET" "$conf" >"$PWB_TMP/doc.conf"
 	tap_like "$doc: its pwb.conf lines parse" \
 		"$(PWB_CONFIG=$PWB_TMP/doc.conf pwbadm list-users 2>&1 | head -1)" '^(NAME|name|USER)'
 	for cmd in $(grep -oE 'pwbadm [a-z-]+' "$ex/$doc" | awk '{print $2}' | sort -u); do
