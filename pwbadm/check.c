@@ -352,9 +352,10 @@ static int store_facts(struct check *c, json_t **audit, json_t **users, json_t *
 	*audit = *users = *groups = NULL;
 	rc = pwbadm_call(c->adm, "store.audit", json_object(), audit, err);
 	if (rc == 0)
-		rc = pwbadm_call(c->adm, "user.list", json_pack("{s:b}", "all", 1), users, err);
+		rc = pwbadm_call_pages(c->adm, "user.list", json_pack("{s:b}", "all", 1), "users",
+				       users, err);
 	if (rc == 0)
-		rc = pwbadm_call(c->adm, "group.list", json_object(), groups, err);
+		rc = pwbadm_call_pages(c->adm, "group.list", json_object(), "groups", groups, err);
 	return rc;
 }
 

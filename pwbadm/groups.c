@@ -46,7 +46,7 @@ int pwbadm_list_groups(struct pwbadm *adm, const struct pwbadm_args *a)
 	struct pwb_error err = {0};
 	int rc;
 
-	rc = pwbadm_call(adm, "group.list", json_object(), &result, &err);
+	rc = pwbadm_call_pages(adm, "group.list", json_object(), "groups", &result, &err);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot list groups");
 	return pwbadm_list_print(&list, json_object_get(result, "groups"), a->json);

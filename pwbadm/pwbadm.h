@@ -44,6 +44,11 @@ static inline void pwbadm_json_decrefp(json_t **j)
 #define PWBADM_CALL_REPORTED 1
 int pwbadm_call(struct pwbadm *adm, const char *op, json_t *args, json_t **result,
 		struct pwb_error *err);
+/* pwbadm_call for a paged listing (user.list, group.list): asks page after
+ * page and returns the last reply with result[key] holding every page's
+ * records. */
+int pwbadm_call_pages(struct pwbadm *adm, const char *op, json_t *args, const char *key,
+		      json_t **result, struct pwb_error *err);
 /* Prints the failure of pwbadm_call in one line ("WHAT: message"; pwbd
  * unreachable: only the message naming the socket); returns
  * PWBADM_EXIT_FAILURE. */

@@ -54,8 +54,8 @@ int pwbadm_list_users(struct pwbadm *adm, const struct pwbadm_args *a)
 	struct pwb_error err = {0};
 	int rc;
 
-	rc = pwbadm_call(adm, "user.list", json_pack("{s:b}", "all", pwbadm_opt_set(a, 'a')),
-			 &result, &err);
+	rc = pwbadm_call_pages(adm, "user.list", json_pack("{s:b}", "all", pwbadm_opt_set(a, 'a')),
+			       "users", &result, &err);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot list users");
 	/* A damaged record is skipped, named on stderr, and does not fail the
