@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "pwbadm.h"
+#include "rpc.h"
 #include "store_records.h"
 #include "util.h"
 
@@ -67,6 +68,14 @@ int pwbadm_import(struct pwbadm *adm, const struct pwbadm_args *a)
 		return PWBADM_EXIT_FAILURE;
 	/* pwbd parses and checks everything before the store is touched. */
 	rc = read_lines(origin, in, &lines, &err);
+	/* One import is one request (and one transaction) in pwbd. */
+	if (rc == 0 && !adm->offline &&
+	    json_dumpb(lines, NULL, 0, JSON_COMPACT) > PWB_RPC_MAX_FRAME - 4096u) {
+		json_decref(lines);
+		return pwbadm_fail("import failed, nothing written: %s is larger than one request "
+				   "to pwbd (%u bytes): stop pwbd and run pwbadm --offline import",
+				   origin, PWB_RPC_MAX_FRAME - 4096u);
+	}
 	if (rc == 0)
 		rc = pwbadm_call(adm, "store.import",
 				 json_pack("{s:s, s:o}", "origin", origin, "lines", lines), &result,

@@ -38,6 +38,8 @@ int admin_strings_sort(json_t *array);
  * ADMIN_PAGE_BYTES of JSON, and says "next" (the id to go on after) when
  * more follow. */
 #define ADMIN_PAGE_BYTES (PWB_RPC_MAX_FRAME / 2)
+/* The largest result that leaves room for the reply's envelope. */
+#define ADMIN_REPLY_MAX (PWB_RPC_MAX_FRAME - 4096u)
 struct admin_page {
 	const char *after; /* from args.after, or NULL: from the start */
 	size_t bytes;	   /* JSON added to this page so far */

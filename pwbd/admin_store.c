@@ -169,6 +169,16 @@ int admin_store_export(struct pwbd_call *call, json_t **result, struct pwb_error
 		rc = pwb_error_set(err, -ENOMEM, "out of memory");
 	walk_free(&c.walk);
 	json_decref(c.damaged);
+	/* One consistent export is one read transaction and one reply: a store
+	 * larger than a reply is exported by pwbadm --offline. */
+	if (rc == 0 && json_dumpb(*result, NULL, 0, JSON_COMPACT) > ADMIN_REPLY_MAX) {
+		json_decref(*result);
+		*result = NULL;
+		rc = pwb_error_set(err, PWB_EINVAL,
+				   "the store is larger than one reply of pwbd (%u bytes): stop "
+				   "pwbd and run pwbadm --offline export",
+				   ADMIN_REPLY_MAX);
+	}
 	return rc;
 }
 

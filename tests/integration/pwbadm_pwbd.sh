@@ -48,6 +48,13 @@ tap_like "a wrong type names the record and field" "$(adm_stderr pwbadm import "
 	'line 1: group staff: field gid: not an id number$'
 tap_check_fails "nothing was written" "$PWB_PWBD_CALL" user.show '{"name":"bob"}'
 
+# ---- more than one request may carry: refused up front, naming --offline ----
+pad=$(head -c 900000 /dev/zero | tr '\0' x)
+for i in 1 2 3 4 5; do printf '{"type":"user","name":"big%d","gecos":"%s"}\n' "$i" "$pad"; done >"$PWB_TMP/huge.jsonl"
+out=$(pwbadm import "$PWB_TMP/huge.jsonl" 2>&1) && rc=0 || rc=$?
+tap_like "an import larger than one request fails naming --offline" "$rc $out" \
+	'^1 pwbadm: import failed, nothing written: .*huge\.jsonl is larger than one request to pwbd .*pwbadm --offline import$'
+
 # ---- pwbd stopped ----
 pwb_pwbd_stop
 out=$(pwbadm list-users 2>&1) && rc=0 || rc=$?
