@@ -73,5 +73,6 @@ int admin_snapshot_rebuild(struct pwbd_call *call, json_t **result, struct pwb_e
 int admin_store_export(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_store_import(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_store_audit(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_store_changes(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 
 #endif
