@@ -4,14 +4,12 @@
  * unbind one (the next sign-in binds it), bind one to a known subject, or
  * move every bound account to a new issuer. Each form is one request to
  * pwbd (user.rebind, pwbd/admin_bind.c), one transaction there. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
 #include "pwbadm.h"
+#include "store_records.h"
 #include "util.h"
-
-#define IDENTITY_MAX 1023 /* the store's limit on issuer and subject */
 
 /* "issuer X, subject Y" or "not bound", escaped, into buf. */
 static const char *identity_text(const char *issuer, const char *subject, char *buf, size_t size)
@@ -55,86 +53,54 @@ static void report(json_t *changes, const char *issuer, const char *name, const 
 	}
 }
 
-static bool identity_ok(const char *s)
+int pwbadm_rebind_user(struct pwbadm *adm, const struct pwbadm_args *a)
 {
-	if (!*s || strlen(s) > IDENTITY_MAX)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return false;
-	return true;
-}
-
-int pwbadm_rebind_user(struct pwbadm *adm, int argc, char **argv)
-{
-	static const struct option options[] = {
-	    {"subject", required_argument, NULL, 's'}, {"issuer", required_argument, NULL, 'i'},
-	    {"all", no_argument, NULL, 'a'},	       {"from", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
-	};
 	struct {
 		const char *name, *issuer, *subject, *from;
-	} c = {0};
+	} c = {NULL, pwbadm_opt_arg(a, 'i'), pwbadm_opt_arg(a, 's'), pwbadm_opt_arg(a, 'f')};
 	_cleanup_json_ json_t *result = NULL;
 	struct pwb_error err = {0};
 	size_t count, unchanged;
 	char name[PWB_NAME_MAX + 1];
-	bool all = false;
-	int opt, rc;
+	bool all = pwbadm_opt_set(a, 'a');
+	int rc;
 
-	while ((opt = pwbadm_getopt(argc, argv, "s:i:af:h", options)) != -1) {
-		switch (opt) {
-		case 'h':
-			pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-			return PWBADM_EXIT_OK;
-		case 's':
-			c.subject = optarg;
-			break;
-		case 'i':
-			c.issuer = optarg;
-			break;
-		case 'a':
-			all = true;
-			break;
-		case 'f':
-			c.from = optarg;
-			break;
-		default:
-			return PWBADM_EXIT_USAGE;
-		}
-	}
-	if (c.subject && !identity_ok(c.subject))
-		return pwbadm_usage(argv[0],
+	if (c.subject && !pwb_record_identity_ok(c.subject))
+		return pwbadm_usage(a->command,
 				    "--subject must be 1 to %d characters without "
 				    "control characters",
-				    IDENTITY_MAX);
-	if ((c.issuer && (!identity_ok(c.issuer) || strncmp(c.issuer, "https://", 8) != 0)) ||
-	    (c.from && !identity_ok(c.from)))
-		return pwbadm_usage(argv[0],
+				    PWB_RECORD_IDENTITY_MAX);
+	if ((c.issuer &&
+	     (!pwb_record_identity_ok(c.issuer) || strncmp(c.issuer, "https://", 8) != 0)) ||
+	    (c.from && !pwb_record_identity_ok(c.from)))
+		return pwbadm_usage(a->command,
 				    "an issuer is an https:// URL of at most %d "
 				    "characters",
-				    IDENTITY_MAX);
+				    PWB_RECORD_IDENTITY_MAX);
 	if (all) {
-		if (optind != argc)
-			return pwbadm_usage(argv[0], "--all takes no user name");
+		if (a->count)
+			return pwbadm_usage(a->command, "--all takes no user name");
 		if (!c.issuer || c.subject)
-			return pwbadm_usage(argv[0], "--all needs --issuer NEW (and no --subject): "
-						     "every subject is kept");
+			return pwbadm_usage(a->command,
+					    "--all needs --issuer NEW (and no --subject): "
+					    "every subject is kept");
 	} else {
 		if (c.from)
-			return pwbadm_usage(argv[0], "--from goes with --all");
+			return pwbadm_usage(a->command, "--from goes with --all");
 		if (c.issuer && !c.subject)
-			return pwbadm_usage(argv[0], "--issuer needs --subject (or --all)");
-		if ((rc = pwbadm_one_user_operand(adm, argc, argv, name)))
-			return rc;
+			return pwbadm_usage(a->command, "--issuer needs --subject (or --all)");
+		if (a->count != 1)
+			return pwbadm_usage(a->command, "expects one user name");
+		if (pwbadm_user_arg(adm, a->command, a->operands[0], name))
+			return PWBADM_EXIT_USAGE;
 		c.name = name;
 		if (c.subject && !c.issuer) {
 			if (pwbadm_load_config(adm))
 				return PWBADM_EXIT_FAILURE;
 			c.issuer = adm->cfg.openid_issuer;
 			if (!c.issuer)
-				return pwbadm_usage(argv[0], "--subject needs --issuer, as "
-							     "auth-openid-issuer is not set");
+				return pwbadm_usage(a->command, "--subject needs --issuer, as "
+								"auth-openid-issuer is not set");
 		}
 	}
 	rc = pwbadm_call(adm, "user.rebind",

@@ -149,6 +149,43 @@ int pwbadm_call(struct pwbadm *adm, const char *op, json_t *args, json_t **resul
 	return pwb_rpc_call(&adm->cfg, op, &actor, args, result, NULL, err);
 }
 
+int pwbadm_call_pages(struct pwbadm *adm, const char *op, json_t *args, const char *key,
+		      json_t **result, struct pwb_error *err)
+{
+	_cleanup_json_ json_t *owned = args, *all = json_array();
+	json_t *page = NULL, *page_args;
+	const char *next;
+	int rc;
+
+	*result = NULL;
+	if (!args || !all)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	for (;;) {
+		page_args = json_copy(args);
+		if (page && page_args) {
+			/* on from where the last page stopped */
+			json_object_set(page_args, "after", json_object_get(page, "next"));
+			if (json_object_get(page, "seen"))
+				json_object_set(page_args, "seen", json_object_get(page, "seen"));
+		}
+		json_decref(page);
+		page = NULL;
+		rc = pwbadm_call(adm, op, page_args, &page, err);
+		if (rc)
+			return rc;
+		if (json_array_extend(all, json_object_get(page, key)) < 0) {
+			json_decref(page);
+			return pwb_error_set(err, -ENOMEM, "out of memory");
+		}
+		next = json_string_value(json_object_get(page, "next"));
+		if (!next)
+			break;
+	}
+	json_object_set(page, key, all);
+	*result = page;
+	return 0;
+}
+
 int pwbadm_call_fail(int rc, const struct pwb_error *err, const char *fmt, ...)
 {
 	char what[512];

@@ -8,7 +8,6 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -353,9 +352,10 @@ static int store_facts(struct check *c, json_t **audit, json_t **users, json_t *
 	*audit = *users = *groups = NULL;
 	rc = pwbadm_call(c->adm, "store.audit", json_object(), audit, err);
 	if (rc == 0)
-		rc = pwbadm_call(c->adm, "user.list", json_pack("{s:b}", "all", 1), users, err);
+		rc = pwbadm_call_pages(c->adm, "user.list", json_pack("{s:b}", "all", 1), "users",
+				       users, err);
 	if (rc == 0)
-		rc = pwbadm_call(c->adm, "group.list", json_object(), groups, err);
+		rc = pwbadm_call_pages(c->adm, "group.list", json_object(), "groups", groups, err);
 	return rc;
 }
 
@@ -779,23 +779,11 @@ static void check_homes(struct check *c)
 		report(c, OK, "skel", NULL, "%s present", c->skel);
 }
 
-int pwbadm_check(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_check(struct pwbadm *adm, const struct pwbadm_args *a)
 {
-	static const struct option options[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct check c = {.adm = adm};
-	int opt;
 
-	while ((opt = pwbadm_getopt(argc, argv, "+h", options)) != -1) {
-		if (opt != 'h')
-			return PWBADM_EXIT_USAGE;
-		pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-		return PWBADM_EXIT_OK;
-	}
-	if (optind != argc)
-		return pwbadm_usage(argv[0], "takes no arguments");
+	(void)a;
 	strcpy(c.skel, "/etc/skel");
 	check_config(&c);
 	check_store(&c);

@@ -77,13 +77,6 @@ void pwbadm_close(struct pwbadm *adm)
 	adm->cfg_loaded = false;
 }
 
-int pwbadm_one_user_operand(struct pwbadm *adm, int argc, char **argv, char out[PWB_NAME_MAX + 1])
-{
-	if (optind + 1 != argc)
-		return pwbadm_usage(argv[0], "expects one user name");
-	return pwbadm_user_arg(adm, argv[0], argv[optind], out) ? PWBADM_EXIT_USAGE : 0;
-}
-
 int pwbadm_user_arg(struct pwbadm *adm, const char *command, const char *arg,
 		    char out[PWB_NAME_MAX + 1])
 {

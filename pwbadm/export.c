@@ -4,7 +4,6 @@
  * per line sorted by name. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,37 +13,15 @@
 #include "store_records.h"
 #include "util.h"
 
-int pwbadm_no_options(int argc, char **argv, int max_operands)
-{
-	static const struct option options[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int opt;
-
-	while ((opt = pwbadm_getopt(argc, argv, "+h", options)) != -1) {
-		if (opt != 'h')
-			return PWBADM_EXIT_USAGE;
-		pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-		return -1;
-	}
-	if (argc - optind > max_operands)
-		return pwbadm_usage(argv[0], "unexpected argument \"%s\"",
-				    argv[optind + max_operands]);
-	return 0;
-}
-
 /* ---- rebuild-nss ---- */
 
-int pwbadm_rebuild_nss(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_rebuild_nss(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	_cleanup_json_ json_t *result = NULL;
 	struct pwb_error err = {0};
 	int rc;
 
-	rc = pwbadm_no_options(argc, argv, 0);
-	if (rc)
-		return rc < 0 ? PWBADM_EXIT_OK : rc;
+	(void)a;
 	rc = pwbadm_call(adm, "snapshot.rebuild", json_object(), &result, &err);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot rebuild the NSS snapshot in %s/nss",
@@ -88,7 +65,7 @@ static int print_retired(json_t *retired, FILE *out)
 	return line && fprintf(out, "%s\n", line) >= 0 ? 0 : -EIO;
 }
 
-int pwbadm_export(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_export(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	_cleanup_fclose_ FILE *file = NULL;
 	_cleanup_json_ json_t *result = NULL;
@@ -98,11 +75,8 @@ int pwbadm_export(struct pwbadm *adm, int argc, char **argv)
 	FILE *out = stdout;
 	int rc, fd;
 
-	rc = pwbadm_no_options(argc, argv, 1);
-	if (rc)
-		return rc < 0 ? PWBADM_EXIT_OK : rc;
-	if (optind < argc && strcmp(argv[optind], "-") != 0)
-		path = argv[optind];
+	if (a->count && strcmp(a->operands[0], "-") != 0)
+		path = a->operands[0];
 	rc = pwbadm_call(adm, "store.export", json_object(), &result, &err);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot export");

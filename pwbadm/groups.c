@@ -1,7 +1,6 @@
 /* pwbadm's group commands: list-groups (name, GID, members). Groups are
  * created by add-user/set-groups (as JIT does) and by SCIM. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cleanup.h"
@@ -38,34 +37,17 @@ static int group_row(json_t *record, struct pwbadm_table *table)
 	return pwbadm_table_add(table, row);
 }
 
-int pwbadm_list_groups(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_list_groups(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	static const char *const headers[] = {"NAME", "GID", "MEMBERS"};
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	static const struct pwbadm_list list = {"groups", headers, PWB_ARRAY_SIZE(headers),
 						group_row};
 	_cleanup_json_ json_t *result = NULL;
 	struct pwb_error err = {0};
-	bool json = false;
-	int opt, rc;
+	int rc;
 
-	while ((opt = pwbadm_getopt(argc, argv, "+jh", options)) != -1) {
-		if (opt == 'h') {
-			pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-			return PWBADM_EXIT_OK;
-		}
-		if (opt != 'j')
-			return PWBADM_EXIT_USAGE;
-		json = true;
-	}
-	if (optind != argc)
-		return pwbadm_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
-	rc = pwbadm_call(adm, "group.list", json_object(), &result, &err);
+	rc = pwbadm_call_pages(adm, "group.list", json_object(), "groups", &result, &err);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot list groups");
-	return pwbadm_list_print(&list, json_object_get(result, "groups"), json);
+	return pwbadm_list_print(&list, json_object_get(result, "groups"), a->json);
 }

@@ -4,13 +4,13 @@
  * (pwbd/admin_import.c). */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cleanup.h"
 #include "log.h"
 #include "pwbadm.h"
+#include "rpc.h"
 #include "store_records.h"
 #include "util.h"
 
@@ -47,7 +47,7 @@ static int read_lines(const char *origin, FILE *in, json_t **out, struct pwb_err
 	return 0;
 }
 
-int pwbadm_import(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_import(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	_cleanup_fclose_ FILE *file = NULL;
 	_cleanup_json_ json_t *result = NULL;
@@ -57,11 +57,8 @@ int pwbadm_import(struct pwbadm *adm, int argc, char **argv)
 	FILE *in = stdin;
 	int rc;
 
-	rc = pwbadm_no_options(argc, argv, 1);
-	if (rc)
-		return rc < 0 ? PWBADM_EXIT_OK : rc;
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
-		origin = argv[optind];
+	if (a->count && strcmp(a->operands[0], "-") != 0) {
+		origin = a->operands[0];
 		file = fopen(origin, "re");
 		if (!file)
 			return pwbadm_fail("cannot read %s: %s", origin, strerror(errno));
@@ -71,6 +68,14 @@ int pwbadm_import(struct pwbadm *adm, int argc, char **argv)
 		return PWBADM_EXIT_FAILURE;
 	/* pwbd parses and checks everything before the store is touched. */
 	rc = read_lines(origin, in, &lines, &err);
+	/* One import is one request (and one transaction) in pwbd. */
+	if (rc == 0 && !adm->offline &&
+	    json_dumpb(lines, NULL, 0, JSON_COMPACT) > PWB_RPC_MAX_FRAME - 4096u) {
+		json_decref(lines);
+		return pwbadm_fail("import failed, nothing written: %s is larger than one request "
+				   "to pwbd (%u bytes): stop pwbd and run pwbadm --offline import",
+				   origin, PWB_RPC_MAX_FRAME - 4096u);
+	}
 	if (rc == 0)
 		rc = pwbadm_call(adm, "store.import",
 				 json_pack("{s:s, s:o}", "origin", origin, "lines", lines), &result,

@@ -1,37 +1,74 @@
-/* pwbadm: the administrator's command line. This file only parses the
- * global options, finds the command and maps the result to an exit code;
- * each command group lives in its own file. */
+/* pwbadm: the administrator's command line. This file holds the command
+ * table (each command's options, operand count, what it needs, --json)
+ * and dispatches from it: global options, the command's own options and
+ * operands, --help and the usage are all generated here; each command
+ * group lives in its own file and only interprets what was parsed. */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
 #include "pwbadm.h"
 
+static const struct option add_options[] = {
+    {"uid", required_argument, NULL, 'u'},
+    {"groups", required_argument, NULL, 'g'},
+    {"home", required_argument, NULL, 'd'},
+    {NULL, 0, NULL, 0},
+};
+static const struct option all_options[] = {
+    {"all", no_argument, NULL, 'a'},
+    {NULL, 0, NULL, 0},
+};
+static const struct option yes_options[] = {
+    {"yes", no_argument, NULL, 'y'},
+    {NULL, 0, NULL, 0},
+};
+static const struct option rebind_options[] = {
+    {"subject", required_argument, NULL, 's'},
+    {"issuer", required_argument, NULL, 'i'},
+    {"all", no_argument, NULL, 'a'},
+    {"from", required_argument, NULL, 'f'},
+    {NULL, 0, NULL, 0},
+};
+static const struct option token_options[] = {
+    {"duration", required_argument, NULL, 'd'},
+    {"no-expiry", no_argument, NULL, 'n'},
+    {NULL, 0, NULL, 0},
+};
+
+#define ONE_USER "expects one user name"
+#define STORE	 PWBADM_NEEDS_PWBD
+
+/* name, run, options (short, long), operands (min, max, error), needs,
+ * --json, synopsis, summary, help. */
 static const struct pwbadm_command commands[] = {
-    {"list-users", pwbadm_list_users, "[--json] [--all]",
+    {"list-users", pwbadm_list_users, "a", all_options, 0, 0, NULL, STORE, true, "[--json] [--all]",
      "list users (name, uid, gid, state, source, last sign-in, home, binding)",
      "  --json   one JSON array, one user object per line\n"
      "  --all    include locked (deactivated) users\n"
      "  BINDING: bound (to an issuer and subject), pending (the next sign-in binds),\n"
      "  unbound (from before bindings; see auth-openid-bind-existing-users).\n"
      "  Damaged records are skipped and named on stderr; the exit status stays 0.\n"},
-    {"show-user", pwbadm_show_user, "NAME [--json]",
+    {"show-user", pwbadm_show_user, "", NULL, 1, 1, ONE_USER, STORE, true, "NAME [--json]",
      "show everything about one user, including groups and externalId",
      "  --json   one JSON object\n"},
-    {"add-user", pwbadm_add_user, "NAME [--uid N] [--groups A,B] [--home DIR]",
+    {"add-user", pwbadm_add_user, "u:g:d:", add_options, 1, 1, ONE_USER, STORE, false,
+     "NAME [--uid N] [--groups A,B] [--home DIR]",
      "register a user (uid from the configured range unless --uid)",
      "  --uid N        use this UID (must be free, not local, not retired)\n"
      "  --groups A,B   make the user a member of these groups (created if missing)\n"
      "  --home DIR     home directory (default: user-homedir-path/NAME); not created\n"},
-    {"lock-user", pwbadm_lock_user, "NAME",
+    {"lock-user", pwbadm_lock_user, "", NULL, 1, 1, ONE_USER, STORE, false, "NAME",
      "lock a user: shadow entry expired, PAM sign-in refused", ""},
-    {"unlock-user", pwbadm_unlock_user, "NAME", "unlock a locked user", ""},
-    {"delete-user", pwbadm_delete_user, "NAME|ID [--yes]",
-     "remove a user or a damaged record; UID and home path retired, home kept",
+    {"unlock-user", pwbadm_unlock_user, "", NULL, 1, 1, ONE_USER, STORE, false, "NAME",
+     "unlock a locked user", ""},
+    {"delete-user", pwbadm_delete_user, "y", yes_options, 1, 1, ONE_USER, STORE, false,
+     "NAME|ID [--yes]", "remove a user or a damaged record; UID and home path retired, home kept",
      "  --yes    do not ask (required when stdin is not a terminal)\n"
      "  ID       the record id a listing or check names for a damaged record\n"},
-    {"rebind-user", pwbadm_rebind_user,
-     "NAME [--subject SUB [--issuer ISS]] | --all --issuer NEW [--from OLD]",
+    {"rebind-user", pwbadm_rebind_user, "s:i:af:", rebind_options, 0, 1, "expects one user name",
+     STORE, false, "NAME [--subject SUB [--issuer ISS]] | --all --issuer NEW [--from OLD]",
      "change the IdP identity (issuer, subject) a user is bound to",
      "  NAME                  alone: unbind; the next sign-in binds the user\n"
      "  --subject SUB         bind NAME to this subject (claim auth-openid-subject-claim)\n"
@@ -39,31 +76,39 @@ static const struct pwbadm_command commands[] = {
      "  --all --issuer NEW    move every bound user to issuer NEW, keeping subjects\n"
      "  --from OLD            with --all: only users bound at issuer OLD\n"
      "  All in one transaction: a subject another user holds fails it all.\n"},
-    {"set-groups", pwbadm_set_groups, "NAME A,B,...",
+    {"set-groups", pwbadm_set_groups, "", NULL, 2, 2, "expects a user name and a list of groups",
+     STORE, false, "NAME A,B,...",
      "set a user's groups exactly (missing groups are created; \"\" for none)", ""},
-    {"list-groups", pwbadm_list_groups, "[--json]", "list groups with GID and members",
-     "  --json   one JSON array, one group object per line\n"},
-    {"generate-token", pwbadm_generate_token, "[--duration DAYS | --no-expiry] NAME",
+    {"list-groups", pwbadm_list_groups, "", NULL, 0, 0, NULL, STORE, true, "[--json]",
+     "list groups with GID and members", "  --json   one JSON array, one group object per line\n"},
+    {"generate-token", pwbadm_generate_token, "d:n", token_options, 1, 1, "expects one token name",
+     STORE, false, "[--duration DAYS | --no-expiry] NAME",
      "create a SCIM bearer token NAME and print it once",
      "  --duration DAYS   lifetime in days (default 365)\n"
      "  --no-expiry       the token never expires\n"},
-    {"list-tokens", pwbadm_list_tokens, "[--json]",
+    {"list-tokens", pwbadm_list_tokens, "", NULL, 0, 0, NULL, STORE, true, "[--json]",
      "list SCIM tokens (name, masked key, created, expires, last used)",
      "  --json   one JSON array (metadata only, never a token)\n"},
-    {"revoke-token", pwbadm_revoke_token, "NAME | --all", "revoke a SCIM token, or all of them",
-     "  --all    revoke every token\n"},
-    {"encrypt-password", pwbadm_encrypt_password, "",
+    {"revoke-token", pwbadm_revoke_token, "a", all_options, 0, 1,
+     "expects one token name, or --all", STORE, false, "NAME | --all",
+     "revoke a SCIM token, or all of them", "  --all    revoke every token\n"},
+    {"encrypt-password", pwbadm_encrypt_password, "", NULL, 0, 0,
+     "takes no arguments (the secret is read from stdin)", PWBADM_NEEDS_NOTHING, false, "",
      "print a secret encrypted for the client-secret file (no echo on a terminal)", ""},
-    {"check", pwbadm_check, "", "diagnose the setup: one line per check, ok/WARN/FAIL and a fix",
+    {"check", pwbadm_check, "", NULL, 0, 0, "takes no arguments", STORE, false, "",
+     "diagnose the setup: one line per check, ok/WARN/FAIL and a fix",
      "  Also lists users not yet bound to an IdP subject, and records that break\n"
      "  the store's policy or cannot be read (each FAIL).\n"},
-    {"rebuild-nss", pwbadm_rebuild_nss, "", "republish the whole NSS snapshot from the store", ""},
-    {"export", pwbadm_export, "[FILE]",
+    {"rebuild-nss", pwbadm_rebuild_nss, "", NULL, 0, 0, NULL, STORE, false, "",
+     "republish the whole NSS snapshot from the store", ""},
+    {"export", pwbadm_export, "", NULL, 0, 1, NULL, STORE, false, "[FILE]",
      "write users, groups and token metadata as JSON lines (default: stdout)",
      "  Damaged records cannot be exported: they are named on stderr and the\n"
      "  exit status is 1 (the export is incomplete), after writing the rest.\n"},
-    {"import", pwbadm_import, "[FILE]",
-     "read an export (default: stdin); validated, then written in one transaction", ""},
+    {"import", pwbadm_import, "", NULL, 0, 1, NULL, STORE, false, "[FILE]",
+     "read an export (default: stdin); validated, then written in one transaction",
+     "  Every record is checked strictly (an unknown field or a wrong type fails\n"
+     "  the import, naming the line, the record and the field).\n"},
 };
 
 const struct pwbadm_command *pwbadm_command_find(const char *name)
@@ -85,7 +130,80 @@ void pwbadm_command_help(const struct pwbadm_command *cmd, FILE *out)
 		cmd->synopsis[0] ? " " : "", cmd->synopsis, cmd->summary);
 	if (cmd->help[0])
 		fprintf(out, "\nOptions:\n%s", cmd->help);
+	if (cmd->needs == PWBADM_NEEDS_PWBD)
+		fputs("\nRuns in pwbd (pwbd-socket); with pwbadm --offline, on the store\n"
+		      "directly while pwbd is stopped.\n",
+		      out);
 	fprintf(out, "\n%s", exit_codes);
+}
+
+const char *pwbadm_opt_arg(const struct pwbadm_args *a, int val)
+{
+	const char *arg = NULL;
+	size_t i;
+
+	for (i = 0; i < a->nopts; i++)
+		if (a->opts[i].val == val)
+			arg = a->opts[i].arg;
+	return arg;
+}
+
+bool pwbadm_opt_set(const struct pwbadm_args *a, int val)
+{
+	size_t i;
+
+	for (i = 0; i < a->nopts; i++)
+		if (a->opts[i].val == val)
+			return true;
+	return false;
+}
+
+/* Parses argv (argv[0] the command) by cmd's declaration into *a: its
+ * options, --json if it takes it, --help, the operand count. 0 to run it,
+ * -1 after printing help, or PWBADM_EXIT_USAGE (message printed). */
+static int parse_command(const struct pwbadm_command *cmd, int argc, char **argv,
+			 struct pwbadm_args *a)
+{
+	struct option longopts[16];
+	char shortopts[32];
+	size_t n = 0;
+	int opt;
+
+	if (cmd->longopts)
+		for (; cmd->longopts[n].name && n < 13; n++)
+			longopts[n] = cmd->longopts[n];
+	if (cmd->json)
+		longopts[n++] = (struct option){"json", no_argument, NULL, 'j'};
+	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[n] = (struct option){NULL, 0, NULL, 0};
+	snprintf(shortopts, sizeof(shortopts), "%s%sh", cmd->shortopts, cmd->json ? "j" : "");
+	memset(a, 0, sizeof(*a));
+	a->command = cmd->name;
+	while ((opt = pwbadm_getopt(argc, argv, shortopts, longopts)) != -1) {
+		if (opt == 'h') {
+			pwbadm_command_help(cmd, stdout);
+			return -1;
+		}
+		if (opt == '?')
+			return PWBADM_EXIT_USAGE;
+		if (opt == 'j' && cmd->json) {
+			a->json = true;
+			continue;
+		}
+		if (a->nopts == PWBADM_OPTS_MAX)
+			return pwbadm_usage(cmd->name, "too many options");
+		a->opts[a->nopts].val = opt;
+		a->opts[a->nopts++].arg = optarg;
+	}
+	a->operands = argv + optind;
+	a->count = argc - optind;
+	if (a->count < cmd->min_operands || a->count > cmd->max_operands) {
+		if (cmd->operands_error)
+			return pwbadm_usage(cmd->name, "%s", cmd->operands_error);
+		return pwbadm_usage(cmd->name, "unexpected argument \"%s\"",
+				    a->operands[cmd->max_operands]);
+	}
+	return 0;
 }
 
 static void usage(FILE *out)
@@ -120,6 +238,7 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const struct pwbadm_command *cmd;
+	struct pwbadm_args args;
 	struct pwbadm adm = {0};
 	int c, rc;
 
@@ -167,7 +286,12 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* restart getopt for the command's own options */
-	rc = cmd->run(&adm, argc, argv);
+	rc = parse_command(cmd, argc, argv, &args);
+	if (rc)
+		return rc < 0 ? PWBADM_EXIT_OK : rc;
+	if (adm.offline && cmd->needs != PWBADM_NEEDS_PWBD)
+		return pwbadm_usage(cmd->name, "--offline: this command does not use the store");
+	rc = cmd->run(&adm, &args);
 	pwbadm_close(&adm);
 	if (fflush(stdout) != 0 && rc == PWBADM_EXIT_OK)
 		rc = pwbadm_fail("cannot write the output");

@@ -44,40 +44,80 @@ static inline void pwbadm_json_decrefp(json_t **j)
 #define PWBADM_CALL_REPORTED 1
 int pwbadm_call(struct pwbadm *adm, const char *op, json_t *args, json_t **result,
 		struct pwb_error *err);
+/* pwbadm_call for a paged listing (user.list, group.list): asks page after
+ * page and returns the last reply with result[key] holding every page's
+ * records. */
+int pwbadm_call_pages(struct pwbadm *adm, const char *op, json_t *args, const char *key,
+		      json_t **result, struct pwb_error *err);
 /* Prints the failure of pwbadm_call in one line ("WHAT: message"; pwbd
  * unreachable: only the message naming the socket); returns
  * PWBADM_EXIT_FAILURE. */
 int pwbadm_call_fail(int rc, const struct pwb_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A parsed command line: main() parses every command's options and
+ * operands from its table entry, so a command only interprets them. */
+#define PWBADM_OPTS_MAX 16
+struct pwbadm_args {
+	const char *command;
+	char **operands;
+	int count;
+	bool json; /* --json (commands that declare it) */
+	struct {
+		int val;
+		const char *arg;
+	} opts[PWBADM_OPTS_MAX];
+	size_t nopts;
+};
+/* The value of the last use of option val (NULL: not given, or no value). */
+const char *pwbadm_opt_arg(const struct pwbadm_args *a, int val);
+bool pwbadm_opt_set(const struct pwbadm_args *a, int val);
+
+/* What a command needs to run. */
+enum pwbadm_needs {
+	PWBADM_NEEDS_NOTHING, /* local only: --offline makes no sense */
+	PWBADM_NEEDS_PWBD,    /* pwbd, or the store itself with --offline */
+};
+
+/* The command table (main.c): main() dispatches from it and generates the
+ * usage and every --help from it. */
+struct option;
 struct pwbadm_command {
 	const char *name;
-	int (*run)(struct pwbadm *adm, int argc, char **argv);
+	int (*run)(struct pwbadm *adm, const struct pwbadm_args *a);
+	const char *shortopts;	       /* getopt spec of its own options (not -h, -j) */
+	const struct option *longopts; /* the same, long (NULL: none) */
+	int min_operands, max_operands;
+	const char *operands_error; /* usage message for a wrong count (NULL:
+				     * "unexpected argument") */
+	enum pwbadm_needs needs;
+	bool json;	      /* takes --json */
 	const char *synopsis; /* arguments after the command name */
 	const char *summary;  /* one line for `pwbadm --help` */
 	const char *help;     /* the options, for `pwbadm COMMAND --help` */
 };
 
-/* The commands, by group (users.c, groups.c, tokens.c, secret.c, check.c, io.c). */
-int pwbadm_list_users(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_show_user(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_add_user(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_lock_user(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_unlock_user(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_delete_user(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_rebind_user(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_set_groups(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_list_groups(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_generate_token(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_list_tokens(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_revoke_token(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_encrypt_password(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_check(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_rebuild_nss(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_export(struct pwbadm *adm, int argc, char **argv);
-int pwbadm_import(struct pwbadm *adm, int argc, char **argv);
+/* The commands, by group (users.c, bind.c, groups.c, tokens.c, secret.c,
+ * check.c, export.c, import.c). */
+int pwbadm_list_users(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_show_user(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_add_user(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_lock_user(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_unlock_user(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_delete_user(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_rebind_user(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_set_groups(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_list_groups(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_generate_token(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_list_tokens(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_revoke_token(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_encrypt_password(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_check(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_rebuild_nss(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_export(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_import(struct pwbadm *adm, const struct pwbadm_args *a);
 
-/* The command named argv[0] (for usage messages). */
+/* The command named name, and its --help text. */
 const struct pwbadm_command *pwbadm_command_find(const char *name);
 void pwbadm_command_help(const struct pwbadm_command *cmd, FILE *out);
 
@@ -90,12 +130,7 @@ int pwbadm_usage(const char *command, const char *fmt, ...) __attribute__((forma
  * errors printed in pwbadm's one-line form. Returns -1 when done (optind
  * then indexes the operands), 'h' for -h/--help, an option's val, or '?'
  * after printing a usage error. main() resets getopt before each command. */
-struct option;
 int pwbadm_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
-
-/* A command that takes only --help and at most max_operands operands:
- * 0 to go on, -1 after printing help, or PWBADM_EXIT_USAGE. */
-int pwbadm_no_options(int argc, char **argv, int max_operands);
 
 /* Config, loaded on first use; prints its own error and returns
  * PWBADM_EXIT_FAILURE on failure. */
@@ -106,10 +141,6 @@ void pwbadm_close(struct pwbadm *adm);
  * allowed e-mail domain stripped); prints a usage error on refusal. */
 int pwbadm_user_arg(struct pwbadm *adm, const char *command, const char *arg,
 		    char out[PWB_NAME_MAX + 1]);
-
-/* After option parsing: exactly one operand left, a user name, mapped as
- * pwbadm_user_arg does. Returns 0 or PWBADM_EXIT_USAGE (error printed). */
-int pwbadm_one_user_operand(struct pwbadm *adm, int argc, char **argv, char out[PWB_NAME_MAX + 1]);
 
 /* A comma-separated list of group names, each mapped and de-duplicated,
  * as a JSON array of strings in *out. */

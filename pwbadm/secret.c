@@ -2,7 +2,6 @@
  * terminal, else from stdin) and prints it encrypted under secure-key-file
  * for the client-secret= line of the openid-client-secret file. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -82,25 +81,14 @@ static int read_secret(char *buf, size_t size)
 	return rc;
 }
 
-int pwbadm_encrypt_password(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_encrypt_password(struct pwbadm *adm, const struct pwbadm_args *a)
 {
-	static const struct option options[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct pwb_error err = {0};
 	char plain[SECRET_MAX];
 	char *encrypted = NULL;
-	int opt, rc;
+	int rc;
 
-	while ((opt = pwbadm_getopt(argc, argv, "+h", options)) != -1) {
-		if (opt != 'h')
-			return PWBADM_EXIT_USAGE;
-		pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-		return PWBADM_EXIT_OK;
-	}
-	if (optind != argc)
-		return pwbadm_usage(argv[0], "takes no arguments (the secret is read from stdin)");
+	(void)a;
 	if (pwbadm_load_config(adm))
 		return PWBADM_EXIT_FAILURE;
 	if (read_secret(plain, sizeof(plain))) {

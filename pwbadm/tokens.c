@@ -1,7 +1,6 @@
 /* pwbadm's SCIM token commands: generate-token (prints the token once; the
  * store keeps only its SHA-256), list-tokens, revoke-token. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
@@ -34,47 +33,24 @@ static int token_name_arg(const char *command, const char *arg, char out[PWB_TOK
 
 /* ---- generate-token ---- */
 
-int pwbadm_generate_token(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_generate_token(struct pwbadm *adm, const struct pwbadm_args *a)
 {
-	static const struct option options[] = {
-	    {"duration", required_argument, NULL, 'd'},
-	    {"no-expiry", no_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	_cleanup_json_ json_t *result = NULL;
 	struct pwb_token t = {0};
 	struct pwb_error err = {0};
 	char text[PWB_TOKEN_TEXT_MAX];
 	uint32_t days = DEFAULT_DAYS;
-	bool duration = false, no_expiry = false;
-	int opt, rc;
+	const char *duration = pwbadm_opt_arg(a, 'd');
+	bool no_expiry = pwbadm_opt_set(a, 'n');
+	int rc;
 
-	while ((opt = pwbadm_getopt(argc, argv, "d:nh", options)) != -1) {
-		switch (opt) {
-		case 'h':
-			pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-			return PWBADM_EXIT_OK;
-		case 'd':
-			if (pwb_parse_u32(optarg, 1, MAX_DAYS, &days) < 0)
-				return pwbadm_usage(argv[0],
-						    "--duration: not a number of days "
-						    "from 1 to %d: \"%.20s\"",
-						    MAX_DAYS, optarg);
-			duration = true;
-			break;
-		case 'n':
-			no_expiry = true;
-			break;
-		default:
-			return PWBADM_EXIT_USAGE;
-		}
-	}
+	if (duration && pwb_parse_u32(duration, 1, MAX_DAYS, &days) < 0)
+		return pwbadm_usage(a->command,
+				    "--duration: not a number of days from 1 to %d: \"%.20s\"",
+				    MAX_DAYS, duration);
 	if (duration && no_expiry)
-		return pwbadm_usage(argv[0], "--duration and --no-expiry exclude each other");
-	if (optind + 1 != argc)
-		return pwbadm_usage(argv[0], "expects one token name");
-	if (token_name_arg(argv[0], argv[optind], t.name))
+		return pwbadm_usage(a->command, "--duration and --no-expiry exclude each other");
+	if (token_name_arg(a->command, a->operands[0], t.name))
 		return PWBADM_EXIT_USAGE;
 	if (pwb_token_generate(text) < 0)
 		return pwbadm_fail("cannot generate a token: no randomness");
@@ -127,71 +103,38 @@ static int token_row(json_t *record, struct pwbadm_table *table)
 	return pwbadm_table_add(table, row);
 }
 
-int pwbadm_list_tokens(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_list_tokens(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	static const char *const headers[] = {"NAME", "KEY", "CREATED", "EXPIRES", "LAST USED"};
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	static const struct pwbadm_list list = {"tokens", headers, PWB_ARRAY_SIZE(headers),
 						token_row};
 	_cleanup_json_ json_t *result = NULL;
 	struct pwb_error err = {0};
-	bool json = false;
-	int opt, rc;
+	int rc;
 
-	while ((opt = pwbadm_getopt(argc, argv, "+jh", options)) != -1) {
-		if (opt == 'h') {
-			pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-			return PWBADM_EXIT_OK;
-		}
-		if (opt != 'j')
-			return PWBADM_EXIT_USAGE;
-		json = true;
-	}
-	if (optind != argc)
-		return pwbadm_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
 	rc = pwbadm_call(adm, "token.list", json_object(), &result, &err);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot list tokens");
-	return pwbadm_list_print(&list, json_object_get(result, "tokens"), json);
+	return pwbadm_list_print(&list, json_object_get(result, "tokens"), a->json);
 }
 
 /* ---- revoke-token ---- */
 
-int pwbadm_revoke_token(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_revoke_token(struct pwbadm *adm, const struct pwbadm_args *a)
 {
-	static const struct option options[] = {
-	    {"all", no_argument, NULL, 'a'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	_cleanup_json_ json_t *result = NULL;
 	struct pwb_error err = {0};
 	char name[PWB_TOKEN_NAME_MAX + 1] = "";
-	bool all = false;
+	bool all = pwbadm_opt_set(a, 'a');
 	size_t count;
-	int opt, rc;
+	int rc;
 
-	while ((opt = pwbadm_getopt(argc, argv, "ah", options)) != -1) {
-		if (opt == 'h') {
-			pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-			return PWBADM_EXIT_OK;
-		}
-		if (opt != 'a')
-			return PWBADM_EXIT_USAGE;
-		all = true;
-	}
-	if (all && optind != argc)
-		return pwbadm_usage(argv[0], "--all takes no token name");
-	if (!all && optind + 1 != argc)
-		return pwbadm_usage(argv[0], "expects one token name, or --all");
-	if (!all) {
-		if (token_name_arg(argv[0], argv[optind], name))
-			return PWBADM_EXIT_USAGE;
-	}
+	if (all && a->count)
+		return pwbadm_usage(a->command, "--all takes no token name");
+	if (!all && a->count != 1)
+		return pwbadm_usage(a->command, "expects one token name, or --all");
+	if (!all && token_name_arg(a->command, a->operands[0], name))
+		return PWBADM_EXIT_USAGE;
 	rc = pwbadm_call(adm, "token.revoke",
 			 all ? json_pack("{s:b}", "all", 1) : json_pack("{s:s}", "name", name),
 			 &result, &err);

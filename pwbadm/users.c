@@ -4,7 +4,6 @@
  * rules as JIT and SCIM before they are sent. Listings skip (and report)
  * records the store cannot decode; delete-user removes one. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +14,6 @@
 #include "pwbadm.h"
 #include "store_records.h"
 #include "util.h"
-
-/* Options shared by the commands that take only --help (and maybe --json). */
-static const struct option json_options[] = {
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 /* ---- list-users ---- */
 
@@ -52,44 +44,24 @@ static int user_row(json_t *record, struct pwbadm_table *table)
 	return rc;
 }
 
-int pwbadm_list_users(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_list_users(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	static const char *const headers[] = {"NAME",	"UID",		"GID",	"STATE",
 					      "SOURCE", "LAST SIGN-IN", "HOME", "BINDING"};
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"all", no_argument, NULL, 'a'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	static const struct pwbadm_list list = {"users", headers, PWB_ARRAY_SIZE(headers),
 						user_row};
 	_cleanup_json_ json_t *result = NULL;
 	struct pwb_error err = {0};
-	bool json = false, all = false;
-	int opt, rc;
+	int rc;
 
-	while ((opt = pwbadm_getopt(argc, argv, "+jah", options)) != -1) {
-		if (opt == 'h') {
-			pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-			return PWBADM_EXIT_OK;
-		}
-		if (opt == 'j')
-			json = true;
-		else if (opt == 'a')
-			all = true;
-		else
-			return PWBADM_EXIT_USAGE;
-	}
-	if (optind != argc)
-		return pwbadm_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
-	rc = pwbadm_call(adm, "user.list", json_pack("{s:b}", "all", all), &result, &err);
+	rc = pwbadm_call_pages(adm, "user.list", json_pack("{s:b}", "all", pwbadm_opt_set(a, 'a')),
+			       "users", &result, &err);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot list users");
 	/* A damaged record is skipped, named on stderr, and does not fail the
 	 * listing of everyone else. */
 	pwbadm_damaged_report(json_object_get(result, "damaged"));
-	return pwbadm_list_print(&list, json_object_get(result, "users"), json);
+	return pwbadm_list_print(&list, json_object_get(result, "users"), a->json);
 }
 
 /* ---- show-user ---- */
@@ -148,34 +120,24 @@ static void show_text(const struct pwb_user *u, json_t *groups)
 	}
 }
 
-int pwbadm_show_user(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_show_user(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	_cleanup_json_ json_t *result = NULL;
 	struct pwb_error err = {0};
 	char name[PWB_NAME_MAX + 1];
 	struct pwb_user u;
 	json_t *record;
-	bool json = false;
-	int opt, rc;
+	int rc;
 
-	while ((opt = pwbadm_getopt(argc, argv, "jh", json_options)) != -1) {
-		if (opt == 'h') {
-			pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-			return PWBADM_EXIT_OK;
-		}
-		if (opt != 'j')
-			return PWBADM_EXIT_USAGE;
-		json = true;
-	}
-	if ((rc = pwbadm_one_user_operand(adm, argc, argv, name)))
-		return rc;
+	if (pwbadm_user_arg(adm, a->command, a->operands[0], name))
+		return PWBADM_EXIT_USAGE;
 	rc = pwbadm_call(adm, "user.show", json_pack("{s:s}", "name", name), &result, &err);
 	if (rc == PWB_ENOTFOUND)
 		return pwbadm_fail("no user named %s", name);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot read user %s", name);
 	record = json_object_get(result, "user");
-	if (json) {
+	if (a->json) {
 		if (json_dumpf(record, stdout, JSON_INDENT(2)) < 0)
 			return pwbadm_fail("cannot write user %s as JSON", name);
 		putchar('\n');
@@ -196,52 +158,35 @@ static bool home_ok(const char *home)
 	       !strstr(home, "/./") && pwb_policy_passwd_field("home", home, NULL) == 0;
 }
 
-int pwbadm_add_user(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_add_user(struct pwbadm *adm, const struct pwbadm_args *a)
 {
-	static const struct option options[] = {
-	    {"uid", required_argument, NULL, 'u'},
-	    {"groups", required_argument, NULL, 'g'},
-	    {"home", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	_cleanup_json_ json_t *args = json_object(), *result = NULL, *groups = NULL;
 	struct pwb_error err = {0};
 	char name[PWB_NAME_MAX + 1];
 	struct pwb_user u;
+	const char *uid_arg = pwbadm_opt_arg(a, 'u'), *groups_arg = pwbadm_opt_arg(a, 'g');
+	const char *home = pwbadm_opt_arg(a, 'd');
 	uint32_t uid;
-	int opt, rc;
+	int rc;
 
 	if (!args)
 		return pwbadm_fail("out of memory");
-	while ((opt = pwbadm_getopt(argc, argv, "u:g:d:h", options)) != -1) {
-		switch (opt) {
-		case 'h':
-			pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-			return PWBADM_EXIT_OK;
-		case 'u':
-			if (pwb_parse_u32(optarg, 1, UINT32_MAX - 1, &uid) < 0)
-				return pwbadm_usage(argv[0], "--uid: not a UID: \"%.20s\"", optarg);
-			json_object_set_new(args, "uid", json_integer(uid));
-			break;
-		case 'g':
-			json_decref(groups);
-			if (pwbadm_group_list_arg(argv[0], optarg, &groups))
-				return PWBADM_EXIT_USAGE;
-			break;
-		case 'd':
-			if (!home_ok(optarg))
-				return pwbadm_usage(argv[0],
-						    "--home must be an absolute, normalised path "
-						    "without ':' or control characters");
-			json_object_set_new(args, "home", json_string(optarg));
-			break;
-		default:
-			return PWBADM_EXIT_USAGE;
-		}
+	if (uid_arg) {
+		if (pwb_parse_u32(uid_arg, 1, UINT32_MAX - 1, &uid) < 0)
+			return pwbadm_usage(a->command, "--uid: not a UID: \"%.20s\"", uid_arg);
+		json_object_set_new(args, "uid", json_integer(uid));
 	}
-	if ((rc = pwbadm_one_user_operand(adm, argc, argv, name)))
-		return rc;
+	if (groups_arg && pwbadm_group_list_arg(a->command, groups_arg, &groups))
+		return PWBADM_EXIT_USAGE;
+	if (home) {
+		if (!home_ok(home))
+			return pwbadm_usage(a->command,
+					    "--home must be an absolute, normalised path "
+					    "without ':' or control characters");
+		json_object_set_new(args, "home", json_string(home));
+	}
+	if (pwbadm_user_arg(adm, a->command, a->operands[0], name))
+		return PWBADM_EXIT_USAGE;
 	json_object_set_new(args, "name", json_string(name));
 	if (groups)
 		json_object_set(args, "groups", groups);
@@ -259,26 +204,16 @@ int pwbadm_add_user(struct pwbadm *adm, int argc, char **argv)
 
 /* ---- lock-user, unlock-user ---- */
 
-static int set_state(struct pwbadm *adm, int argc, char **argv, bool active)
+static int set_state(struct pwbadm *adm, const struct pwbadm_args *a, bool active)
 {
-	static const struct option options[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	_cleanup_json_ json_t *result = NULL;
 	struct pwb_error err = {0};
 	char name[PWB_NAME_MAX + 1];
 	const char *verb = active ? "unlocked" : "locked";
-	int opt, rc;
+	int rc;
 
-	while ((opt = pwbadm_getopt(argc, argv, "+h", options)) != -1) {
-		if (opt != 'h')
-			return PWBADM_EXIT_USAGE;
-		pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-		return PWBADM_EXIT_OK;
-	}
-	if ((rc = pwbadm_one_user_operand(adm, argc, argv, name)))
-		return rc;
+	if (pwbadm_user_arg(adm, a->command, a->operands[0], name))
+		return PWBADM_EXIT_USAGE;
 	rc = pwbadm_call(adm, active ? "user.unlock" : "user.lock",
 			 json_pack("{s:s}", "name", name), &result, &err);
 	if (rc == PWB_ENOTFOUND)
@@ -294,14 +229,14 @@ static int set_state(struct pwbadm *adm, int argc, char **argv, bool active)
 	return PWBADM_EXIT_OK;
 }
 
-int pwbadm_lock_user(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_lock_user(struct pwbadm *adm, const struct pwbadm_args *a)
 {
-	return set_state(adm, argc, argv, false);
+	return set_state(adm, a, false);
 }
 
-int pwbadm_unlock_user(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_unlock_user(struct pwbadm *adm, const struct pwbadm_args *a)
 {
-	return set_state(adm, argc, argv, true);
+	return set_state(adm, a, true);
 }
 
 /* ---- delete-user ---- */
@@ -319,40 +254,26 @@ static bool confirm(const char *question)
 	return strcmp(answer, "y") == 0 || strcmp(answer, "yes") == 0;
 }
 
-int pwbadm_delete_user(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_delete_user(struct pwbadm *adm, const struct pwbadm_args *a)
 {
-	static const struct option options[] = {
-	    {"yes", no_argument, NULL, 'y'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	_cleanup_json_ json_t *result = NULL;
 	struct pwb_error err = {0};
 	char name[PWB_ID_LEN + 1], question[128];
 	const char *id, *home;
-	bool yes = false, by_id = false, damaged;
-	int opt, rc;
+	bool yes = pwbadm_opt_set(a, 'y'), by_id = false, damaged;
+	int rc;
 
-	while ((opt = pwbadm_getopt(argc, argv, "yh", options)) != -1) {
-		if (opt == 'h') {
-			pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-			return PWBADM_EXIT_OK;
-		}
-		if (opt != 'y')
-			return PWBADM_EXIT_USAGE;
-		yes = true;
-	}
 	/* A record id (what listings print for a damaged record) is never a
 	 * user name: 36 characters, longer than any name. */
-	if (optind + 1 == argc && pwb_uuid_is_valid(argv[optind])) {
-		snprintf(name, sizeof(name), "%s", argv[optind]);
+	if (pwb_uuid_is_valid(a->operands[0])) {
+		snprintf(name, sizeof(name), "%s", a->operands[0]);
 		by_id = true;
-	} else if ((rc = pwbadm_one_user_operand(adm, argc, argv, name))) {
-		return rc;
+	} else if (pwbadm_user_arg(adm, a->command, a->operands[0], name)) {
+		return PWBADM_EXIT_USAGE;
 	}
 	if (!yes) {
 		if (!isatty(STDIN_FILENO))
-			return pwbadm_usage(argv[0],
+			return pwbadm_usage(a->command,
 					    "refusing to delete %s without --yes "
 					    "(stdin is not a terminal)",
 					    name);
@@ -388,29 +309,17 @@ int pwbadm_delete_user(struct pwbadm *adm, int argc, char **argv)
 
 /* ---- set-groups ---- */
 
-int pwbadm_set_groups(struct pwbadm *adm, int argc, char **argv)
+int pwbadm_set_groups(struct pwbadm *adm, const struct pwbadm_args *a)
 {
-	static const struct option options[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	_cleanup_json_ json_t *groups = NULL, *result = NULL;
 	struct pwb_error err = {0};
 	char name[PWB_NAME_MAX + 1];
 	size_t n;
-	int opt, rc;
+	int rc;
 
-	while ((opt = pwbadm_getopt(argc, argv, "+h", options)) != -1) {
-		if (opt != 'h')
-			return PWBADM_EXIT_USAGE;
-		pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
-		return PWBADM_EXIT_OK;
-	}
-	if (optind + 2 != argc)
-		return pwbadm_usage(argv[0], "expects a user name and a list of groups");
-	if (pwbadm_user_arg(adm, argv[0], argv[optind], name))
+	if (pwbadm_user_arg(adm, a->command, a->operands[0], name))
 		return PWBADM_EXIT_USAGE;
-	if (pwbadm_group_list_arg(argv[0], argv[optind + 1], &groups))
+	if (pwbadm_group_list_arg(a->command, a->operands[1], &groups))
 		return PWBADM_EXIT_USAGE;
 	n = json_array_size(groups);
 	rc = pwbadm_call(adm, "user.groups.set",

@@ -33,6 +33,29 @@ int admin_strings_sort(json_t *array);
 
 #define ADMIN_DAMAGED_SHOWN 10
 
+/* Listings come in pages that fit one reply frame: a page holds records
+ * past args.after (a record id; the walk is in id order) up to about
+ * ADMIN_PAGE_BYTES of JSON, and says "next" (the id to go on after) when
+ * more follow. */
+#define ADMIN_PAGE_BYTES (PWB_RPC_MAX_FRAME / 2)
+/* The largest result that leaves room for the reply's envelope. */
+#define ADMIN_REPLY_MAX (PWB_RPC_MAX_FRAME - 4096u)
+struct admin_page {
+	const char *after; /* from args.after, or NULL: from the start */
+	size_t bytes;	   /* JSON added to this page so far */
+	char next[PWB_ID_LEN + 1];
+	bool full;
+};
+int admin_page_init(struct admin_page *p, json_t *args, struct pwb_error *err);
+/* 1: id is at or before the cursor (skip it); 0: take it. */
+int admin_page_skip(const struct admin_page *p, const char *id);
+/* Whether the page is full: the record at hand goes to the next page (stop
+ * the walk). */
+bool admin_page_full(struct admin_page *p);
+/* Appends record (stolen) for id and moves the cursor past it: 0 or
+ * -ENOMEM. */
+int admin_page_add(struct admin_page *p, json_t *array, const char *id, json_t *record);
+
 /* The handlers, by file. */
 int admin_user_list(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_user_show(struct pwbd_call *call, json_t **result, struct pwb_error *err);
@@ -50,5 +73,6 @@ int admin_snapshot_rebuild(struct pwbd_call *call, json_t **result, struct pwb_e
 int admin_store_export(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_store_import(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_store_audit(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_store_changes(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 
 #endif

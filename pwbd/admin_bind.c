@@ -10,8 +10,6 @@
 #include "admin.h"
 #include "store_records.h"
 
-#define IDENTITY_MAX 1023 /* the store's limit on issuer and subject */
-
 struct rebind_ctx {
 	const char *name;    /* one user; NULL with --all */
 	const char *issuer;  /* new issuer; NULL: unbind */
@@ -107,14 +105,7 @@ static int rebind_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 
 static bool identity_ok(const char *s)
 {
-	if (!s)
-		return true;
-	if (!*s || strlen(s) > IDENTITY_MAX)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return false;
-	return true;
+	return !s || pwb_record_identity_ok(s);
 }
 
 int admin_user_rebind(struct pwbd_call *call, json_t **result, struct pwb_error *err)

@@ -9,6 +9,7 @@
 
 struct walk_ctx {
 	struct pwb_txn *txn;
+	struct admin_page *page; /* group.list: one page; NULL: everything */
 	json_t *users, *groups, *tokens, *retired_uids, *retired_gids;
 };
 
@@ -26,6 +27,10 @@ static int add_group(const struct pwb_group *g, void *vctx)
 	json_t *o, *members;
 	int rc;
 
+	if (c->page && admin_page_skip(c->page, g->id))
+		return 0;
+	if (c->page && admin_page_full(c->page))
+		return 1;
 	rc = admin_group_members(c->txn, g->id, &members, &err);
 	if (rc < 0)
 		return rc;
@@ -33,6 +38,8 @@ static int add_group(const struct pwb_group *g, void *vctx)
 	rc = o && json_object_set_new(o, "members", members) == 0 ? 0 : -ENOMEM;
 	if (!o)
 		json_decref(members);
+	if (rc == 0 && c->page)
+		return admin_page_add(c->page, c->groups, g->id, o);
 	return rc == 0 && json_array_append_new(c->groups, o) == 0 ? 0 : -ENOMEM;
 }
 
@@ -65,8 +72,16 @@ static void walk_free(struct walk_ctx *c)
 
 static int walk_reset(struct walk_ctx *c, struct pwb_txn *txn, struct pwb_error *err)
 {
+	struct admin_page *page = c->page;
+
 	walk_free(c);
 	c->txn = txn;
+	c->page = page;
+	if (page) {
+		page->bytes = 0;
+		page->full = false;
+		page->next[0] = '\0';
+	}
 	c->users = json_array();
 	c->groups = json_array();
 	c->tokens = json_array();
@@ -77,7 +92,7 @@ static int walk_reset(struct walk_ctx *c, struct pwb_txn *txn, struct pwb_error 
 	return 0;
 }
 
-/* ---- group.list -> {groups: [... with members]} ---- */
+/* ---- group.list {after} -> {groups: [... with members], next} (paged) ---- */
 
 static int groups_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 {
@@ -87,16 +102,21 @@ static int groups_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 		rc = pwb_group_foreach(txn, add_group, vctx, err);
 	if (rc < 0 && !err->msg[0])
 		pwb_error_set(err, rc, "%s", pwb_strerror(rc));
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 int admin_group_list(struct pwbd_call *call, json_t **result, struct pwb_error *err)
 {
-	struct walk_ctx c = {0};
+	struct admin_page page;
+	struct walk_ctx c = {.page = &page};
 	int rc;
 
-	rc = pwb_store_read(call->st, groups_txn, &c, err);
-	if (rc == 0 && !(*result = json_pack("{s:O}", "groups", c.groups)))
+	rc = admin_page_init(&page, call->req->args, err);
+	if (rc == 0)
+		rc = pwb_store_read(call->st, groups_txn, &c, err);
+	if (rc == 0 &&
+	    !(*result = page.full ? json_pack("{s:O, s:s}", "groups", c.groups, "next", page.next)
+				  : json_pack("{s:O}", "groups", c.groups)))
 		rc = pwb_error_set(err, -ENOMEM, "out of memory");
 	walk_free(&c);
 	return rc;
@@ -149,6 +169,16 @@ int admin_store_export(struct pwbd_call *call, json_t **result, struct pwb_error
 		rc = pwb_error_set(err, -ENOMEM, "out of memory");
 	walk_free(&c.walk);
 	json_decref(c.damaged);
+	/* One consistent export is one read transaction and one reply: a store
+	 * larger than a reply is exported by pwbadm --offline. */
+	if (rc == 0 && json_dumpb(*result, NULL, 0, JSON_COMPACT) > ADMIN_REPLY_MAX) {
+		json_decref(*result);
+		*result = NULL;
+		rc = pwb_error_set(err, PWB_EINVAL,
+				   "the store is larger than one reply of pwbd (%u bytes): stop "
+				   "pwbd and run pwbadm --offline export",
+				   ADMIN_REPLY_MAX);
+	}
 	return rc;
 }
 

@@ -12,11 +12,14 @@
 #include "store_records.h"
 #include "util.h"
 
-/* ---- user.list {all} -> {users: [...], damaged: {...}} ---- */
+/* ---- user.list {all, after, seen} -> {users: [...], next | damaged} ----
+ * Paged (see admin.h); "seen" carries the readable records of the pages
+ * before, so the last page can tell how many the store skipped. */
 
 struct list_ctx {
 	bool all;
 	int64_t seen; /* records the walk returned, locked ones included */
+	struct admin_page page;
 	json_t *users, *damaged;
 };
 
@@ -24,39 +27,59 @@ static int list_one(const struct pwb_user *u, void *vctx)
 {
 	struct list_ctx *c = vctx;
 
-	c->seen++;
-	if (!c->all && !u->active)
+	if (admin_page_skip(&c->page, u->id))
 		return 0;
-	return json_array_append_new(c->users, pwb_user_to_json(u)) ? -ENOMEM : 0;
+	if (admin_page_full(&c->page))
+		return 1;
+	c->seen++;
+	if (!c->all && !u->active) {
+		snprintf(c->page.next, sizeof(c->page.next), "%s", u->id);
+		return 0;
+	}
+	return admin_page_add(&c->page, c->users, u->id, pwb_user_to_json(u));
 }
 
 static int list_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 {
 	struct list_ctx *c = vctx;
+	int64_t before = c->seen;
 	int rc;
 
 	/* The body may run again after a retry: start from nothing. */
 	json_array_clear(c->users);
 	json_decref(c->damaged);
 	c->damaged = NULL;
-	c->seen = 0;
+	c->page.bytes = 0;
+	c->page.full = false;
+	c->page.next[0] = '\0';
 	rc = pwb_user_foreach(txn, list_one, c, err);
 	if (rc == -ENOMEM)
 		return pwb_error_set(err, rc, "out of memory while listing users");
-	if (rc == 0)
+	if (rc == 1)
+		rc = 0;
+	if (rc == 0 && !c->page.full)
 		rc = admin_damaged(txn, c->seen, -1, &c->damaged, err);
+	if (rc < 0)
+		c->seen = before;
 	return rc;
 }
 
 int admin_user_list(struct pwbd_call *call, json_t **result, struct pwb_error *err)
 {
-	struct list_ctx c = {.all = admin_arg_bool(call->req->args, "all"), .users = json_array()};
+	json_t *args = call->req->args;
+	struct list_ctx c = {.all = admin_arg_bool(args, "all"), .users = json_array()};
 	int rc;
 
 	if (!c.users)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
-	rc = pwb_store_read(call->st, list_txn, &c, err);
+	c.seen = json_integer_value(json_object_get(args, "seen"));
+	rc = admin_page_init(&c.page, args, err);
 	if (rc == 0)
+		rc = pwb_store_read(call->st, list_txn, &c, err);
+	if (rc == 0 && c.page.full)
+		*result = json_pack("{s:O, s:s, s:I}", "users", c.users, "next", c.page.next,
+				    "seen", (json_int_t)c.seen);
+	else if (rc == 0)
 		*result = json_pack("{s:O, s:O}", "users", c.users, "damaged", c.damaged);
 	json_decref(c.users);
 	json_decref(c.damaged);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "admin.h"
 #include "names.h"
+#include "util.h"
 
 const struct pwbd_op pwbd_ops_admin[] = {
     {"user.list", PWBD_ROLE_ROOT, false, admin_user_list},
@@ -25,6 +26,7 @@ const struct pwbd_op pwbd_ops_admin[] = {
     {"store.export", PWBD_ROLE_ROOT, false, admin_store_export},
     {"store.import", PWBD_ROLE_ROOT, true, admin_store_import},
     {"store.audit", PWBD_ROLE_ROOT, false, admin_store_audit},
+    {"store.changes", PWBD_ROLE_ROOT, false, admin_store_changes},
     {NULL, 0, false, NULL},
 };
 
@@ -77,6 +79,38 @@ int admin_strings_sort(json_t *array)
 		json_array_append_new(array, items[i]);
 	free(items);
 	return 0;
+}
+
+int admin_page_init(struct admin_page *p, json_t *args, struct pwb_error *err)
+{
+	memset(p, 0, sizeof(*p));
+	if (admin_arg_text(args, "after", &p->after, err) < 0)
+		return err->code;
+	if (p->after && !pwb_uuid_is_valid(p->after))
+		return pwb_error_set(err, PWB_EINVAL, "argument after: not a record id");
+	return 0;
+}
+
+int admin_page_skip(const struct admin_page *p, const char *id)
+{
+	return p->after && strcmp(id, p->after) <= 0;
+}
+
+bool admin_page_full(struct admin_page *p)
+{
+	/* the record at hand starts the next page */
+	if (p->bytes >= ADMIN_PAGE_BYTES)
+		p->full = true;
+	return p->full;
+}
+
+int admin_page_add(struct admin_page *p, json_t *array, const char *id, json_t *record)
+{
+	if (!record)
+		return -ENOMEM;
+	p->bytes += json_dumpb(record, NULL, 0, JSON_COMPACT) + 2;
+	snprintf(p->next, sizeof(p->next), "%s", id);
+	return json_array_append_new(array, record) ? -ENOMEM : 0;
 }
 
 struct names_ctx {

@@ -419,6 +419,16 @@ const char *pwb_user_binding(const struct pwb_user *u)
 	return u->bind_on_login ? "pending" : "unbound";
 }
 
+bool pwb_record_identity_ok(const char *s)
+{
+	if (!s || !*s || strlen(s) > PWB_RECORD_IDENTITY_MAX)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 json_t *pwb_user_to_json(const struct pwb_user *u)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:s, s:s, s:o, s:b, s:s, "
@@ -688,6 +698,11 @@ static int user_fields(json_t *o, unsigned flags, struct pwb_user *u, struct pwb
 	u->version = (uint64_t)json_integer_value(version);
 	if (!u->issuer != !u->subject)
 		return pwb_error_set(err, PWB_EINVAL, "fields issuer and subject go together");
+	if (u->issuer &&
+	    (!pwb_record_identity_ok(u->issuer) || !pwb_record_identity_ok(u->subject)))
+		return pwb_error_set(
+		    err, PWB_EINVAL,
+		    "fields issuer, subject: empty, too long or a control character");
 	/* An empty home or shell means "the configured default", as on create. */
 	if (u->home && u->home[0] && u->home[0] != '/')
 		return pwb_error_set(err, PWB_EINVAL, "field home: not an absolute path");

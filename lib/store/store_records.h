@@ -65,6 +65,11 @@ int pwb_token_from_json(json_t *o, unsigned flags, struct pwb_token *t, struct p
 int pwb_retired_from_json(json_t *o, unsigned flags, json_t **uids, json_t **gids,
 			  struct pwb_error *err);
 
+/* An issuer or subject as the store keeps it: 1 to PWB_RECORD_IDENTITY_MAX
+ * bytes, no control character (NULL is not one). */
+#define PWB_RECORD_IDENTITY_MAX 1023
+bool pwb_record_identity_ok(const char *s);
+
 /* Whether a user is bound to an IdP identity (issuer and subject set), and
  * the binding as one word: "bound"; "pending" (the next sign-in binds it);
  * "unbound" (binds at sign-in only as the configuration allows). */

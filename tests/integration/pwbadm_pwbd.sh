@@ -20,8 +20,22 @@ pwbadm add-user alice --groups ops >/dev/null
 tap_is "add-user through pwbd" "$?" 0
 tap_like "pwbd made the change (its store sees alice)" "$("$PWB_PWBD_CALL" user.show '{"name":"alice"}')" '"name":"alice"'
 
+# ---- the change log records who: pwbadm and the invoking administrator ----
+# change_of NAME: the last change log entry naming NAME, as "kind:name op".
+change_of() {
+	"$PWB_PWBD_CALL" store.changes '{}' |
+		jq -r --arg n "$1" '[.changes[] | select(.name == $n)] | last | "\(.actor.kind):\(.actor.name) \(.op)"'
+}
+SUDO_USER=alice2 pwbadm add-user zed >/dev/null
+tap_is "the change records pwbadm and SUDO_USER" "$(change_of zed)" "pwbadm:alice2 create"
+env -u SUDO_USER "$PWB_BIN_PWBADM" lock-user zed >/dev/null
+tap_like "without sudo: the login user's name, else the uid's" "$(change_of zed)" \
+	"^pwbadm:($(id -un "$(cat /proc/self/loginuid 2>/dev/null || echo 0)" 2>/dev/null || echo root)|root) update\$"
+SUDO_USER='bad name;x' pwbadm unlock-user zed >/dev/null
+tap_like "an invalid SUDO_USER is not recorded" "$(change_of zed)" '^pwbadm:[a-z_][a-z0-9_.-]* update$'
+
 # ---- not root: refused by pwbd, whatever the op ----
-for op in user.list user.add store.export token.generate; do
+for op in user.list user.add store.export store.changes token.generate; do
 	out=$(as_user nobody "$PWB_PWBD_CALL" "$op" '{"name":"mallory"}' 2>&1) && rc=0 || rc=$?
 	tap_like "nobody running $op on the socket: refused" "$rc $out" "^1 pwbd-call: -1013: "
 done
@@ -48,6 +62,13 @@ tap_like "a wrong type names the record and field" "$(adm_stderr pwbadm import "
 	'line 1: group staff: field gid: not an id number$'
 tap_check_fails "nothing was written" "$PWB_PWBD_CALL" user.show '{"name":"bob"}'
 
+# ---- more than one request may carry: refused up front, naming --offline ----
+pad=$(head -c 900000 /dev/zero | tr '\0' x)
+for i in 1 2 3 4 5; do printf '{"type":"user","name":"big%d","gecos":"%s"}\n' "$i" "$pad"; done >"$PWB_TMP/huge.jsonl"
+out=$(pwbadm import "$PWB_TMP/huge.jsonl" 2>&1) && rc=0 || rc=$?
+tap_like "an import larger than one request fails naming --offline" "$rc $out" \
+	'^1 pwbadm: import failed, nothing written: .*huge\.jsonl is larger than one request to pwbd .*pwbadm --offline import$'
+
 # ---- pwbd stopped ----
 pwb_pwbd_stop
 out=$(pwbadm list-users 2>&1) && rc=0 || rc=$?
@@ -66,11 +87,14 @@ tap_is "--offline rebuild-nss" "$(adm_status pwbadm --offline rebuild-nss)" 0
 tap_check "... wrote the snapshot" test -s "$PWB_DB_DIR/nss/delta.db"
 adm_reset_store
 tap_like "--offline import of a whole store" "$(pwbadm --offline import "$PWB_TMP/all.jsonl")" \
-	'^imported 2 users, 1 groups, 0 tokens: 3 created'
+	'^imported 3 users, 1 groups, 0 tokens: 4 created'
+
+SUDO_USER=carol2 pwbadm --offline lock-user bob >/dev/null
 
 # ---- pwbd running again: sees the offline work; --offline refused ----
 pwb_pwbd_start
 tap_like "pwbd serves what --offline wrote" "$(pwbadm list-users)" $'\nbob '
+tap_is "... and its change log names the offline administrator" "$(change_of bob)" "pwbadm:carol2 update"
 out=$(pwbadm --offline list-users 2>&1) && rc=0 || rc=$?
 tap_is "--offline while pwbd runs: refused" "$rc" 1
 tap_like "... naming pwbd's pid and the way out" "$out" \

@@ -158,6 +158,62 @@ START_TEST(import_is_strict_and_export_round_trips)
 }
 END_TEST
 
+/* Many users in one transaction (for the listing's pages). */
+static int add_many(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	int i, rc = 0, n = *(int *)vctx;
+
+	for (i = 0; rc == 0 && i < n; i++) {
+		struct pwb_user u = {0};
+
+		snprintf(u.name, sizeof(u.name), "user%05d", i);
+		u.active = true;
+		u.gecos = strdup("A user with a long enough display name to fill pages quickly");
+		rc = pwb_user_create(txn, &u, err);
+		pwb_user_clear(&u);
+	}
+	return rc;
+}
+
+/* A listing larger than one reply frame comes in pages that chain by
+ * "next"; together they hold every user once, and only the last page
+ * reports damaged records. */
+START_TEST(user_list_pages)
+{
+	int n = 6000, pages = 0, total = 0;
+	struct pwb_error err = {0};
+	json_t *r, *seen = json_object(), *u, *args;
+	const char *next = NULL;
+	size_t i;
+
+	ck_assert_int_eq(pwb_store_write(ts.st, add_many, &n, &err), 0);
+	do {
+		args = json_pack("{s:b}", "all", 1);
+		if (next)
+			json_object_set_new(args, "after", json_string(next));
+		ck_assert_int_eq(run("user.list", args, &r, &err), 0);
+		json_array_foreach(json_object_get(r, "users"), i, u)
+		{
+			const char *name = json_string_value(json_object_get(u, "name"));
+
+			ck_assert_ptr_null(json_object_get(seen, name));
+			json_object_set_new(seen, name, json_true());
+			total++;
+		}
+		pages++;
+		ck_assert_uint_lt(json_dumpb(r, NULL, 0, JSON_COMPACT), PWB_RPC_MAX_FRAME);
+		next = json_string_value(json_object_get(r, "next"));
+		ck_assert(!next == !!json_object_get(r, "damaged"));
+		json_object_set_new(seen, "@next", next ? json_string(next) : json_null());
+		next = json_string_value(json_object_get(seen, "@next"));
+		json_decref(r);
+	} while (next);
+	ck_assert_int_gt(pages, 1);
+	ck_assert_int_eq(total, n);
+	json_decref(seen);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("adm_ops");
@@ -170,6 +226,8 @@ int main(void)
 	tcase_add_test(tc, user_add_show_list_delete);
 	tcase_add_test(tc, arguments_are_validated);
 	tcase_add_test(tc, import_is_strict_and_export_round_trips);
+	tcase_add_test(tc, user_list_pages);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
