@@ -19,11 +19,14 @@ struct pwb_scim_request {
 	const char *query;	   /* QUERY_STRING (NULL: taken from uri) */
 	const char *authorization; /* HTTP_AUTHORIZATION or NULL */
 	const char *if_match;	   /* HTTP_IF_MATCH or NULL */
+	const char *if_none_match; /* HTTP_IF_NONE_MATCH or NULL (relayed; not acted on) */
+	const char *content_type;  /* CONTENT_TYPE or NULL (relayed; not acted on) */
 	const char *scheme;	   /* "https" or "http" */
 	const char *host;	   /* HTTP_HOST (checked before use) */
 	const char *body;	   /* not NUL-terminated */
 	size_t body_len;
 	bool body_too_large; /* CONTENT_LENGTH over scim-max-request-bytes */
+	bool body_not_utf8;  /* the relay could not pass the body as text: 400 */
 };
 
 struct pwb_scim_response {

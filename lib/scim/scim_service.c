@@ -28,6 +28,8 @@
 struct pwb_scim_service {
 	struct pwb_store *st;
 	const struct pwb_config *cfg;
+	pwb_scim_auth_hook on_auth;
+	void *on_auth_ctx;
 };
 
 enum route {
@@ -40,6 +42,7 @@ enum route {
 
 struct request_state {
 	struct pwb_scim_ctx c;
+	const struct pwb_scim_service *svc;
 	enum route route;
 	const struct pwb_scim_resource_ops *ops; /* R_RESOURCE */
 	char *id;				 /* decoded second path segment */
@@ -70,6 +73,12 @@ int pwb_scim_service_new(struct pwb_store *st, const struct pwb_config *cfg,
 void pwb_scim_service_free(struct pwb_scim_service *svc)
 {
 	free(svc);
+}
+
+void pwb_scim_service_on_auth(struct pwb_scim_service *svc, pwb_scim_auth_hook hook, void *ctx)
+{
+	svc->on_auth = hook;
+	svc->on_auth_ctx = ctx;
 }
 
 void pwb_scim_response_clear(struct pwb_scim_response *resp)
@@ -114,6 +123,8 @@ static int authenticate(struct request_state *s, struct pwb_error *err)
 		pwb_scim_fail(&serr, 401, NULL, "the bearer token has expired");
 		goto refuse;
 	}
+	if (s->svc->on_auth)
+		s->svc->on_auth(t.name, s->svc->on_auth_ctx);
 	s->touch_token = now - t.last_used >= PWB_SCIM_TOKEN_TOUCH_INTERVAL;
 	if (s->touch_token && s->writes && !s->preflight) {
 		/* committed with the change; the caller retries it alone if the
@@ -269,6 +280,10 @@ static void parse_request(struct request_state *s, const struct pwb_scim_request
 		pwb_scim_query_parse(NULL, &s->query, NULL);
 		return;
 	}
+	if (!req->body_too_large && req->body_not_utf8 && s->writes) {
+		pwb_scim_fail(&s->parse_err, 400, "invalidSyntax", "the body is not UTF-8 text");
+		return;
+	}
 	if (!req->body_too_large && req->body_len > 0 && s->writes) {
 		s->c.body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 		if (!s->c.body) {
@@ -338,6 +353,7 @@ void pwb_scim_service_handle(struct pwb_scim_service *svc, const struct pwb_scim
 
 	memset(resp, 0, sizeof(*resp));
 	snprintf(resp->token_name, sizeof(resp->token_name), "-");
+	s.svc = svc;
 	s.c.cfg = svc->cfg;
 	s.c.req = req;
 	s.c.resp = resp;

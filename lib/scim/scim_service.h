@@ -20,6 +20,12 @@ int pwb_scim_service_new(struct pwb_store *st, const struct pwb_config *cfg,
 			 struct pwb_scim_service **out);
 void pwb_scim_service_free(struct pwb_scim_service *svc);
 
+/* Called with the token's name each time a request's bearer token is
+ * accepted, before anything is written for it (pwbd records the token as
+ * the actor of the request's changes). */
+typedef void (*pwb_scim_auth_hook)(const char *token_name, void *ctx);
+void pwb_scim_service_on_auth(struct pwb_scim_service *svc, pwb_scim_auth_hook hook, void *ctx);
+
 /* Handles one request; resp is filled (status always set). */
 void pwb_scim_service_handle(struct pwb_scim_service *svc, const struct pwb_scim_request *req,
 			     struct pwb_scim_response *resp);
