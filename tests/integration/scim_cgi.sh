@@ -11,7 +11,7 @@ pwb_ns_enter "$@"
 
 TOKEN=$(pwb_scim_token cgi) || tap_bail "cannot store a token"
 
-# cgi METHOD URI [BODY]: runs pwb-scim once as the store user; the whole
+# cgi METHOD URI [BODY]: runs pwb-scim once as the scim-user; the whole
 # response in $PWB_TMP/cgi.out, its body in CGI_BODY.
 cgi() {
 	local query='' body=${3-}
@@ -21,7 +21,7 @@ cgi() {
 		HTTPS=on HTTP_AUTHORIZATION="${CGI_AUTH-Bearer $TOKEN}" \
 		CONTENT_LENGTH="${CGI_LENGTH-${#body}}" \
 		CONTENT_TYPE=application/scim+json \
-		setpriv --reuid=pwb --regid=pwb --clear-groups "$PWB_BIN_SCIM" >"$PWB_TMP/cgi.out" 2>"$PWB_TMP/cgi.err"
+		setpriv --reuid=pwb-scim --regid=pwb-scim --clear-groups "$PWB_BIN_SCIM" >"$PWB_TMP/cgi.out" 2>"$PWB_TMP/cgi.err"
 	CGI_BODY=$(sed '1,/^\r$/d' "$PWB_TMP/cgi.out")
 }
 
