@@ -37,14 +37,10 @@ pwb_scim_spawn() {
 	return 1
 }
 
-# The token tool opens the store itself: pwbd steps aside while it runs
-# (only one process opens the store).
+# The token tool has pwbd store the token (op token.generate, as pwbadm
+# does); it is safe in $(...), pwbd keeps running.
 pwb_scim_token() {
-	local rc=0
-	pwb_pwbd_stop >/dev/null || return 1
-	"$PWB_SCIM_TOKEN_TOOL" "$@" || rc=$?
-	pwb_pwbd_start >/dev/null || return 1
-	return $rc
+	"$PWB_SCIM_TOKEN_TOOL" "$@"
 }
 
 scim_req() {
