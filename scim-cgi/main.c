@@ -191,7 +191,8 @@ static bool method_known(const char *m)
 	return false;
 }
 
-/* Adds a CGI parameter as an argument when present. */
+/* Adds a CGI parameter as an argument when present; a value that is not
+ * UTF-8 text cannot be relayed. */
 static int add_param(json_t *args, const char *key, const char *value)
 {
 	return value ? json_object_set_new(args, key, json_string(value)) : 0;
@@ -200,9 +201,10 @@ static int add_param(json_t *args, const char *key, const char *value)
 /* The request as pwbd's scim.request arguments. The body goes as text; a
  * body that is not UTF-8 is not sent, only said (the service answers 400
  * after the token). A body over the limit is not read at all: pwbd checks
- * the token, then answers 413. */
+ * the token, then answers 413. Returns NULL with *oom false when a header
+ * or the URI is not UTF-8 text. */
 static json_t *request_args(const struct io *io, const struct pwb_config *cfg, const char *method,
-			    const char *scheme, const char *host)
+			    const char *scheme, const char *host, bool *oom)
 {
 	/* a body must fit pwbd's frame even with every byte escaped once */
 	size_t limit = cfg->scim_max_request_bytes;
@@ -213,6 +215,7 @@ static json_t *request_args(const struct io *io, const struct pwb_config *cfg, c
 	bool unknown_length = false, too_large = false;
 	int r = 0;
 
+	*oom = !args;
 	if (!args)
 		return NULL;
 	if (limit > frame_limit)
@@ -245,6 +248,7 @@ static json_t *request_args(const struct io *io, const struct pwb_config *cfg, c
 
 		if (!body) {
 			json_decref(args);
+			*oom = true;
 			return NULL;
 		}
 		got = (size_t)read_body(io, body, want);
@@ -291,6 +295,7 @@ static void relay(const struct pwb_config *cfg, const struct io *io, const char 
 	json_t *args, *result = NULL;
 	struct pwb_error err = {0};
 	char host[300];
+	bool oom;
 	int r;
 
 	scheme = https && (strcmp(https, "on") == 0 || strcmp(https, "1") == 0) ? "https"
@@ -300,10 +305,11 @@ static void relay(const struct pwb_config *cfg, const struct io *io, const char 
 		fail(rep, 405, "the method is not allowed");
 		return;
 	}
-	args =
-	    request_args(io, cfg, method, scheme, host_with_port(io, scheme, host, sizeof(host)));
+	args = request_args(io, cfg, method, scheme, host_with_port(io, scheme, host, sizeof(host)),
+			    &oom);
 	if (!args) {
-		fail(rep, 500, "out of memory");
+		fail(rep, oom ? 500 : 400,
+		     oom ? "out of memory" : "a header or the URI is not UTF-8 text");
 		return;
 	}
 	r = pwb_rpc_call(cfg, "scim.request", NULL, args, &result, NULL, &err);
@@ -360,7 +366,8 @@ static void on_stop(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pwb-scim [--config PATH] [--debug] [--log-stderr]\n"
-		   "SCIM 2.0 FastCGI responder (or CGI program) for pwb; see pwb-scim(8).\n");
+		   "SCIM 2.0 FastCGI responder (or CGI program) for pwb: relays each request to\n"
+		   "pwbd; see pwb-scim(8).\n");
 }
 
 int main(int argc, char **argv)
