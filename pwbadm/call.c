@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "names.h"
 #include "ops.h"
+#include "publish.h"
 #include "pwbadm.h"
 
 /* Who acts, as pwbd records it: the administrator behind sudo, else the
@@ -76,6 +77,11 @@ static int open_offline(struct pwbadm *adm)
 	if (adm->store)
 		return 0;
 	rc = pwb_store_open(&adm->cfg, &adm->store, &err);
+	/* As in pwbd: the publisher runs after each commit. */
+	if (rc == 0 && (rc = pwb_publish_attach(adm->store, &err)) < 0) {
+		pwb_store_close(adm->store);
+		adm->store = NULL;
+	}
 	if (rc == PWB_EBUSY) {
 		pid = socket_server_pid(adm->cfg.pwbd_socket);
 		if (pid > 0)

@@ -16,6 +16,8 @@
 #include "cleanup.h"
 #include "log.h"
 #include "publish.h"
+#include "internal/bdb.h"
+#include "internal/store_internal.h"
 #include "store_records.h"
 
 #define BUILD_CACHE_BYTES (64 * 1024 * 1024)
@@ -731,14 +733,14 @@ static int full_lists(struct pwb_txn *txn, enum pwb_dbi dbi, const struct id_tab
 		      const struct id_table *values, bool by_name, struct full *f,
 		      struct pwb_error *err)
 {
-	DB *db = txn->st->db[dbi];
+	DB *db = pwb_bdb_db(txn->st, dbi);
 	DBC *c = NULL;
 	DBT k = {0}, v = {0};
 	char cur[PWB_ID_LEN + 1] = "";
 	struct render list = {0};
 	int ret, r = 0;
 
-	ret = db->cursor(db, txn->tid, &c, 0);
+	ret = db->cursor(db, pwb_bdb_tid(txn), &c, 0);
 	if (ret != 0)
 		return pwb_txn_fail(txn, ret, "memberships", err);
 	k.flags = v.flags = DB_DBT_REALLOC;
@@ -962,21 +964,14 @@ static int publish_full_once(struct pwb_store *st, struct pwb_error *err)
 	return r;
 }
 
+/* The publisher has consumed the log up to upto (the store trims what
+ * every reader and the retention allow). */
 static void trim_changes(struct pwb_store *st, uint64_t upto)
 {
 	struct pwb_error err = {0};
-	DB_TXN *tid = NULL;
-	struct pwb_txn txn = {0};
 
-	if (st->env->txn_begin(st->env, NULL, &tid, DB_TXN_NOSYNC | DB_TXN_NOWAIT) != 0)
-		return;
-	txn.st = st;
-	txn.tid = tid;
-	txn.write = true;
-	if (pwb_change_trim(&txn, upto, &err) < 0 || txn.deadlocked)
-		tid->abort(tid);
-	else
-		tid->commit(tid, 0);
+	if (pwb_store_cursor_set(st, "publish", upto, &err) < 0)
+		pwb_log(LOG_WARNING, "pwb publish: moving the change-log cursor: %s", err.msg);
 }
 
 /* Merges the new delta into the middle level, or rebuilds everything when
@@ -1082,10 +1077,43 @@ out:
 
 int pwb_publish_full(struct pwb_store *st, struct pwb_error *err)
 {
-	return pwb_publish_retry(st, publish_full_once, err);
+	return publish_full_once(st, err);
 }
 
 int pwb_publish_changes(struct pwb_store *st, struct pwb_error *err)
 {
-	return pwb_publish_retry(st, publish_changes_once, err);
+	return publish_changes_once(st, err);
+}
+
+int pwb_store_publish_all(struct pwb_store *st, struct pwb_error *err)
+{
+	return pwb_publish_full(st, err);
+}
+
+/* Temporary (branch h13-store), until h13-snap's publisher lands: the
+ * commit hook publishes what the commit logged. */
+static void publish_hook(struct pwb_store *st, uint64_t seq, void *ctx)
+{
+	struct pwb_error err = {0};
+
+	if (pwb_publish_changes(st, &err) < 0)
+		pwb_log(LOG_ERR,
+			"pwb store: committed, but publishing the NSS snapshot failed: %s "
+			"(run pwbadm rebuild-nss)",
+			err.msg);
+}
+
+int pwb_publish_attach(struct pwb_store *st, struct pwb_error *err)
+{
+	char path[PATH_MAX + 16];
+
+	pwb_publish_init();
+	pwb_store_on_commit(st, publish_hook, NULL);
+	/* A new store publishes its (empty) snapshot at once, so NSS answers
+	 * "not found" rather than "unavailable"; an existing one catches up
+	 * with what a process that died after committing did not publish. */
+	snprintf(path, sizeof(path), "%s/%s", st->nss_dir, PWB_SNAP_DELTA);
+	if (access(path, F_OK) != 0)
+		return pwb_publish_full(st, err);
+	return pwb_publish_changes(st, err);
 }

@@ -7,11 +7,16 @@
 #ifndef PWB_PUBLISH_H
 #define PWB_PUBLISH_H
 
-#include "internal/store_internal.h"
+#include "store.h"
 
-/* Installs the publisher's Berkeley DB fsync hook (once per process;
- * called by pwb_store_open before any environment exists). */
+/* Installs the publisher's Berkeley DB fsync hook (once per process). */
 void pwb_publish_init(void);
+
+/* Installs the publisher as st's commit hook and publishes what is not
+ * yet (everything, for a new store). Every process that opens the store
+ * calls it (pwbd; pwbadm offline; tests). Temporary version from branch
+ * h13-store until h13-snap's publisher lands. */
+int pwb_publish_attach(struct pwb_store *st, struct pwb_error *err);
 
 /* Renders the passwd/group/shadow lines of records (exposed for tests). */
 int pwb_render_passwd(const struct pwb_user *u, char **out);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "publish.h"
 #include "rpc.h"
 #include "store.h"
 #include "store_records.h"
@@ -20,12 +21,15 @@ static int put(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	return pwb_token_put(txn, vctx, err);
 }
 
-/* pwbd down: the store directly (only one process may open it). */
+/* pwbd down: the store directly (only one process may open it), with the
+ * publisher attached as pwbd has it. */
 static int store_directly(const struct pwb_config *cfg, struct pwb_token *t, struct pwb_error *err)
 {
 	struct pwb_store *st = NULL;
 	int r = pwb_store_open(cfg, &st, err);
 
+	if (r == 0)
+		r = pwb_publish_attach(st, err);
 	if (r == 0)
 		r = pwb_store_write(st, put, t, err);
 	if (st)

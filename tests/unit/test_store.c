@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cleanup.h"
+#include "publish.h"
 #include "store.h"
 #include "internal/store_internal.h"
 #include "store_records.h"
@@ -493,22 +494,35 @@ static int walk_uids(struct pwb_txn *txn, void *ctx, struct pwb_error *e)
 }
 
 /* Four processes create 250 users each, at once, in one store. */
-START_TEST(concurrent_creations_get_distinct_uids)
+/* Writers in several processes, one after the other (only one process
+ * opens the store at a time), get distinct uids; while one has it open,
+ * another's open fails at once. */
+START_TEST(successive_writers_get_distinct_uids)
 {
 	enum {
 		PROCS = 4,
 		EACH = 250
 	};
-	pid_t pids[PROCS];
+	pid_t pid;
 	int i, status;
 	struct pwb_error err = {0};
 
+	/* the store is open here: a child is refused */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct pwb_store *st = NULL;
+
+		_exit(pwb_store_open(&ts.cfg, &st, &err) == PWB_EBUSY ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second opener not refused");
 	pwb_store_close(ts.st);
 	ts.st = NULL;
 	for (i = 0; i < PROCS; i++) {
-		pids[i] = fork();
-		ck_assert_int_ge(pids[i], 0);
-		if (pids[i] == 0) {
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
 			struct pwb_store *st = NULL;
 			int j;
 
@@ -528,9 +542,7 @@ START_TEST(concurrent_creations_get_distinct_uids)
 			pwb_store_close(st);
 			_exit(0);
 		}
-	}
-	for (i = 0; i < PROCS; i++) {
-		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d failed", i);
 	}
 	ck_assert_int_eq(pwb_store_open(&ts.cfg, &ts.st, &err), 0);
@@ -567,18 +579,20 @@ static int slow_create_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 	return 0;
 }
 
+/* The one writer is killed mid-transaction (SIGKILL of pwbd): the next
+ * opener recovers, what was acknowledged is there and nothing of the
+ * killed transaction is. */
 START_TEST(killed_writer_is_recovered)
 {
 	struct pwb_error err = {0};
-	struct pwb_store *survivor = NULL;
 	struct pwb_user got = {0};
 	int pipefd[2], status;
 	char c, cmd[8192];
 	pid_t pid;
 
 	test_add_user(ts.st, "before");
-	/* A long-lived process (like pwb-scim) keeps its handle throughout. */
-	survivor = ts.st;
+	pwb_store_close(ts.st);
+	ts.st = NULL;
 	ck_assert_int_eq(pipe(pipefd), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -587,48 +601,31 @@ START_TEST(killed_writer_is_recovered)
 
 		if (pwb_store_open(&ts.cfg, &st, &err) < 0)
 			_exit(2);
+		test_add_user(st, "acknowledged");
 		pwb_store_write(st, slow_create_fn, pipefd, &err);
 		_exit(3);
 	}
 	ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
+	/* it holds the store: nobody else may open it */
+	ck_assert_int_eq(pwb_store_open(&ts.cfg, &ts.st, &err), PWB_EBUSY);
+	ck_assert_msg(strstr(err.msg, "process"), "%s", err.msg);
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFSIGNALED(status));
-
-	/* The survivor can still write: the dead writer's locks are released. */
-	test_add_user(survivor, "after");
-	/* A new opener (another process: one environment handle per process)
-	 * recovers, and nothing of the killed transaction exists. */
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		struct pwb_store *fresh = NULL;
-		struct pwb_user u = {0};
-
-		if (pwb_store_open(&ts.cfg, &fresh, &err) < 0)
-			_exit(10);
-		ts.st = fresh;
-		if (lookup(0, "doomed0", &u) != PWB_ENOTFOUND)
-			_exit(11);
-		if (lookup(0, "before", &u) != 0)
-			_exit(12);
-		pwb_user_clear(&u);
-		if (lookup(0, "after", &u) != 0)
-			_exit(13);
-		pwb_user_clear(&u);
-		test_add_user(fresh, "later");
-		pwb_store_close(fresh);
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "fresh opener: status %d",
-		      WEXITSTATUS(status));
-	/* and the survivor sees it all */
+	close(pipefd[0]);
+	close(pipefd[1]);
+	/* the kernel dropped its lock: the next opener recovers */
+	ck_assert_msg(pwb_store_open(&ts.cfg, &ts.st, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(lookup(0, "doomed0", &got), PWB_ENOTFOUND);
+	ck_assert_int_eq(lookup(0, "doomed49", &got), PWB_ENOTFOUND);
+	ck_assert_int_eq(lookup(0, "before", &got), 0);
+	pwb_user_clear(&got);
+	ck_assert_int_eq(lookup(0, "acknowledged", &got), 0);
+	pwb_user_clear(&got);
+	test_add_user(ts.st, "later");
 	ck_assert_int_eq(lookup(0, "later", &got), 0);
 	pwb_user_clear(&got);
-	ck_assert_int_eq(lookup(0, "doomed1", &got), PWB_ENOTFOUND);
-	ts.st = survivor;
-	pwb_store_close(survivor);
+	pwb_store_close(ts.st);
 	ts.st = NULL;
 	/* db_verify (the Berkeley DB utility) accepts the file. */
 	snprintf(cmd, sizeof(cmd), "db5.3_verify -q -h %s/db/store store.db", ts.dir);
@@ -719,57 +716,64 @@ START_TEST(store_dir_permissions)
 }
 END_TEST
 
-/* Root processes write as the store user: every file in store/ and nss/
- * belongs to it, whoever created it. */
-START_TEST(files_belong_to_the_store_user)
+/* The store is root's: a store an older release left to its store-user
+ * is taken over on open, without following a symlink planted in it. */
+START_TEST(old_store_is_taken_over_by_root)
 {
-	struct test_store other;
 	struct passwd *nobody = getpwnam("nobody");
-	char cmd[8192];
-	struct pwb_config cfg;
-	struct pwb_store *st = NULL;
 	struct pwb_error err = {0};
-	char *conf;
+	char cmd[8192], path[4096], *outside;
+	struct stat st;
 
 	if (geteuid() != 0 || !nobody)
-		return; /* switching identities needs root; CI runs as root */
-	other.dir = test_mkdtemp();
-	conf = test_write_file(other.dir, "pwb.conf", "store-user=nobody\n");
-	ck_assert_int_eq(pwb_config_load(conf, false, &cfg, &err), 0);
-	free(cfg.db_dir);
-	ck_assert_int_ge(asprintf(&cfg.db_dir, "%s/db", other.dir), 0);
-	ck_assert_msg(pwb_store_open(&cfg, &st, &err) == 0, "%s", err.msg);
-	test_add_user(st, "owned");
-	ck_assert_int_eq(pwb_store_publish_all(st, &err), 0);
-	pwb_store_close(st);
-	/* find prints any file under store/ or nss/ not owned by nobody */
+		return; /* chown needs root; CI runs as root */
+	test_add_user(ts.st, "owned");
+	pwb_store_close(ts.st);
+	ts.st = NULL;
+	outside = test_write_file(ts.dir, "outside", "not the store's\n");
+	ck_assert_int_eq(chown(outside, nobody->pw_uid, nobody->pw_gid), 0);
+	snprintf(path, sizeof(path), "%s/db/store/planted", ts.dir);
+	ck_assert_int_eq(symlink(outside, path), 0);
+	/* what an older release left: store/ and nss/ owned by its store-user */
+	snprintf(cmd, sizeof(cmd), "chown -hR %u:%u %s/db/store %s/db/nss",
+		 (unsigned)nobody->pw_uid, (unsigned)nobody->pw_gid, ts.dir, ts.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(pwb_store_open(&ts.cfg, &ts.st, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(pwb_publish_attach(ts.st, &err), 0);
+	test_add_user(ts.st, "after");
+	/* find prints anything under store/ or nss/ not root's */
 	snprintf(cmd, sizeof(cmd),
-		 "test -z \"$(find %s/db/store %s/db/nss ! -user nobody -print)\" && "
-		 "test -n \"$(find %s/db/store -name 'log.*' -user nobody)\" && "
+		 "test -z \"$(find %s/db/store %s/db/nss ! -user root -print)\" && "
+		 "test \"$(stat -c %%U:%%a %s/db/store)\" = root:700 && "
+		 "test \"$(stat -c %%U:%%a %s/db/nss)\" = root:755 && "
 		 "test \"$(stat -c %%U:%%a %s/db/cache)\" = root:700",
-		 other.dir, other.dir, other.dir, other.dir);
+		 ts.dir, ts.dir, ts.dir, ts.dir, ts.dir);
 	ck_assert_msg(system(cmd) == 0, "ownership check failed: %s", cmd);
-	/* the process itself is unchanged: still root for files */
-	ck_assert_int_eq(access("/etc/shadow", R_OK), 0);
-	pwb_config_free(&cfg);
-	test_rmtree(other.dir);
-	free(other.dir);
-	free(conf);
+	/* the symlink's target was not touched */
+	ck_assert_int_eq(stat(outside, &st), 0);
+	ck_assert_uint_eq(st.st_uid, nobody->pw_uid);
+	free(outside);
 }
 END_TEST
 
-START_TEST(missing_store_user_is_a_clear_error)
+/* store-user is obsolete: accepted, ignored (even naming nobody). */
+START_TEST(store_user_is_ignored)
 {
 	struct pwb_config cfg;
 	struct pwb_store *st = NULL;
 	struct pwb_error err = {0};
+	char *dir = test_mkdtemp();
 
 	ck_assert_int_eq(pwb_config_defaults(&cfg), 0);
 	free(cfg.store_user);
 	cfg.store_user = strdup("no-such-user-pwb");
-	ck_assert_int_eq(pwb_store_open(&cfg, &st, &err), PWB_ECONFIG);
-	ck_assert_ptr_nonnull(strstr(err.msg, "no-such-user-pwb"));
+	free(cfg.db_dir);
+	ck_assert_int_ge(asprintf(&cfg.db_dir, "%s/db", dir), 0);
+	ck_assert_msg(pwb_store_open(&cfg, &st, &err) == 0, "%s", err.msg);
+	pwb_store_close(st);
 	pwb_config_free(&cfg);
+	test_rmtree(dir);
+	free(dir);
 }
 END_TEST
 
@@ -1129,10 +1133,10 @@ static int audit_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 
 static int log_user_change_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 {
-	struct pwb_change c = {.kind = 'u', .what = PWB_CH_ALL};
+	struct pwb_change_entry c;
 
-	memcpy(c.id, ctx, PWB_ID_LEN);
-	return pwb_change_log(txn, &c, err);
+	pwb_change_init(&c, 'u', "update", ctx, "", PWB_CH_ALL);
+	return pwb_change_append(txn, &c, err);
 }
 
 static int delete_by_name_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
@@ -1347,12 +1351,12 @@ int main(void)
 	tcase_add_test(tc, groups_and_membership);
 	tcase_add_test(tc, tokens_are_hashed);
 	tcase_add_test(tc, reserved_ids_skipped_and_range_end_fails);
-	tcase_add_test(tc, concurrent_creations_get_distinct_uids);
+	tcase_add_test(tc, successive_writers_get_distinct_uids);
 	tcase_add_test(tc, killed_writer_is_recovered);
 	tcase_add_test(tc, uid_in_local_passwd_is_skipped);
 	tcase_add_test(tc, store_dir_permissions);
-	tcase_add_test(tc, missing_store_user_is_a_clear_error);
-	tcase_add_test(tc, files_belong_to_the_store_user);
+	tcase_add_test(tc, store_user_is_ignored);
+	tcase_add_test(tc, old_store_is_taken_over_by_root);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("policy");

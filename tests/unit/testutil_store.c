@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "snapshot.h"
+#include "publish.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -31,6 +32,8 @@ void test_store_setup(struct test_store *ts, uint32_t start, uint32_t end, const
 	free(text);
 	ck_assert_msg(pwb_config_load(ts->conf_path, false, &ts->cfg, &err) == 0, "%s", err.msg);
 	ck_assert_msg(pwb_store_open(&ts->cfg, &ts->st, &err) == 0, "%s", err.msg);
+	/* Temporary (h13-store): the publisher is the store's commit hook. */
+	ck_assert_msg(pwb_publish_attach(ts->st, &err) == 0, "%s", err.msg);
 }
 
 void test_store_teardown(struct test_store *ts)
