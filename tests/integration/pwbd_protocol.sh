@@ -49,6 +49,13 @@ tap_like "root: ping answers version and pid" "$out" '^\{"pid":[0-9]+,"version":
 out=$("$CALL" request.status '{"id":"no-such-request"}' 2>&1)
 tap_like "root: request.status runs (an unknown id is not found)" "$out" '^pwbd-call: -1001: '
 
+"$CALL" --print-id user.add '{"name":"statususer"}' >/dev/null 2>"$PWB_TMP/add.err" ||
+	tap_diag "user.add failed: $(cat "$PWB_TMP/add.err")"
+rid=$(sed -n 's/^id: //p' "$PWB_TMP/add.err")
+out=$("$CALL" request.status "{\"id\":\"$rid\"}" 2>&1)
+tap_like "root: request.status finds the change a request made, by its id" "$out" \
+	'^\{"applied":true,"seq":[1-9][0-9]*\}$'
+
 out=$(as_user nobody "$CALL" ping 2>&1) && rc=0 || rc=$?
 tap_is "nobody: refused (exit 1)" "$rc" 1
 tap_like "nobody: refused with PWB_EPERM naming the uid" "$out" \
