@@ -1,7 +1,10 @@
-/* pwb-scim: the SCIM 2.0 service as a FastCGI responder (spawn-fcgi or a
- * systemd socket unit behind nginx or Apache), or as a plain CGI program.
- * This file only moves bytes: it reads the CGI parameters and body, hands
- * them to lib/scim_service.c, writes the response, and logs one line. */
+/* pwb-scim: the SCIM 2.0 relay, a FastCGI responder (spawn-fcgi or a
+ * systemd socket unit behind nginx or Apache) or a plain CGI program. It
+ * never opens the store: it reads the CGI parameters and the body (bounded
+ * by scim-max-request-bytes), sends them to pwbd (op "scim.request", which
+ * authenticates the token and runs lib/scim's service), writes pwbd's
+ * status, headers and body back, and logs one line. When pwbd cannot be
+ * reached the client gets 503 with Retry-After and a SCIM error body. */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <getopt.h>
@@ -11,12 +14,27 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "cleanup.h"
 #include "config.h"
 #include "log.h"
 #include "names.h"
-#include "scim_service.h"
-#include "publish.h"
-#include "store.h"
+#include "rpc.h"
+#include "scim_error.h"
+#include "scim_request.h"
+
+#define RETRY_AFTER  5	   /* seconds, when pwbd is not reachable */
+#define FRAME_SLACK  65536 /* the request's other arguments, at most */
+#define TOKEN_LOGGED 64	   /* the token name in the log line, bytes */
+
+/* What pwbd answered, for the client: the SCIM status, headers and body. */
+struct reply {
+	int status;
+	const char *body; /* JSON text or NULL */
+	const char *location, *etag, *token_name;
+	bool www_authenticate, retry_after;
+	json_t *owner;	/* holds the strings */
+	char *own_body; /* a body the relay made */
+};
 
 /* One request's I/O: FastCGI streams, or the process's own for CGI. */
 struct io {
@@ -82,6 +100,8 @@ static const char *reason(int status)
 		return "Precondition Failed";
 	case 413:
 		return "Payload Too Large";
+	case 502:
+		return "Bad Gateway";
 	case 503:
 		return "Service Unavailable";
 	default:
@@ -89,30 +109,54 @@ static const char *reason(int status)
 	}
 }
 
-static void write_response(const struct io *io, const struct pwb_scim_response *resp)
+/* A header value from pwbd goes out only if it cannot end the header. */
+static bool header_safe(const char *v)
 {
-	char head[2048];
-	char *body = resp->body ? json_dumps(resp->body, JSON_COMPACT) : NULL;
+	return v && *v && strlen(v) < 1024 && !strpbrk(v, "\r\n");
+}
+
+static void write_response(const struct io *io, const struct reply *rep)
+{
+	char head[4096];
 	int n;
 
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n", resp->status, reason(resp->status));
-	if (body)
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n", rep->status, reason(rep->status));
+	if (rep->body)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 			      "Content-Type: " PWB_SCIM_CONTENT_TYPE "\r\nContent-Length: %zu\r\n",
-			      strlen(body));
-	if (resp->location[0])
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "Location: %s\r\n",
-			      resp->location);
-	if (resp->etag[0])
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "ETag: %s\r\n", resp->etag);
-	if (resp->www_authenticate)
+			      strlen(rep->body));
+	if (header_safe(rep->location))
+		n +=
+		    snprintf(head + n, sizeof(head) - (size_t)n, "Location: %s\r\n", rep->location);
+	if (header_safe(rep->etag))
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "ETag: %s\r\n", rep->etag);
+	if (rep->www_authenticate)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 			      "WWW-Authenticate: Bearer realm=\"pwb-scim\"\r\n");
+	if (rep->retry_after)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n",
+			      RETRY_AFTER);
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
 	put(io, head, (size_t)n);
-	if (body)
-		put(io, body, strlen(body));
-	free(body);
+	if (rep->body)
+		put(io, rep->body, strlen(rep->body));
+}
+
+/* The relay's own answer (pwbd unreachable or refusing): a SCIM error. */
+static void fail(struct reply *rep, int status, const char *detail)
+{
+	json_t *doc = json_pack("{s:[s],s:s,s:s}", "schemas", PWB_SCIM_ERROR_SCHEMA, "status", "",
+				"detail", detail);
+	char code[8];
+
+	snprintf(code, sizeof(code), "%d", status);
+	json_object_set_new(doc, "status", json_string(code));
+	rep->status = status;
+	rep->retry_after = status == 503;
+	free(rep->own_body);
+	rep->own_body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	rep->body = rep->own_body;
+	json_decref(doc);
 }
 
 static double elapsed_ms(const struct timespec *start)
@@ -137,64 +181,181 @@ static const char *host_with_port(const struct io *io, const char *scheme, char 
 	return buf;
 }
 
-static void serve_one(struct pwb_scim_service *svc, const struct pwb_config *cfg,
-		      const struct io *io)
-{
-	struct pwb_scim_request req = {0};
-	struct pwb_scim_response resp;
-	const char *length = param(io, "CONTENT_LENGTH"), *https = param(io, "HTTPS");
-	char *body = NULL, path[256], host[300], method[16], token_name[PWB_TOKEN_NAME_MAX * 4 + 1];
-	struct timespec start;
-	unsigned long long want = 0;
-	bool unknown_length = false;
+static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	req.method = param(io, "REQUEST_METHOD");
-	req.uri = param(io, "REQUEST_URI");
-	req.query = param(io, "QUERY_STRING");
-	req.authorization = param(io, "HTTP_AUTHORIZATION");
-	req.if_match = param(io, "HTTP_IF_MATCH");
-	req.scheme = https && (strcmp(https, "on") == 0 || strcmp(https, "1") == 0) ? "https"
-		     : param(io, "REQUEST_SCHEME") ? param(io, "REQUEST_SCHEME")
-						   : "http";
-	req.host = host_with_port(io, req.scheme, host, sizeof(host));
-	if (!req.method)
-		req.method = "GET";
+static bool method_known(const char *m)
+{
+	for (size_t i = 0; i < PWB_ARRAY_SIZE(methods); i++)
+		if (strcmp(m, methods[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Adds a CGI parameter as an argument when present; a value that is not
+ * UTF-8 text cannot be relayed. */
+static int add_param(json_t *args, const char *key, const char *value)
+{
+	return value ? json_object_set_new(args, key, json_string(value)) : 0;
+}
+
+/* The request as pwbd's scim.request arguments. The body goes as text; a
+ * body that is not UTF-8 is not sent, only said (the service answers 400
+ * after the token). A body over the limit is not read at all: pwbd checks
+ * the token, then answers 413. Returns NULL with *oom false when a header
+ * or the URI is not UTF-8 text. */
+static json_t *request_args(const struct io *io, const struct pwb_config *cfg, const char *method,
+			    const char *scheme, const char *host, bool *oom)
+{
+	/* a body must fit pwbd's frame even with every byte escaped once */
+	size_t limit = cfg->scim_max_request_bytes;
+	size_t frame_limit = (PWB_RPC_MAX_FRAME - FRAME_SLACK) / 2;
+	const char *length = param(io, "CONTENT_LENGTH");
+	json_t *args = json_object();
+	unsigned long long want = 0;
+	bool unknown_length = false, too_large = false;
+	int r = 0;
+
+	*oom = !args;
+	if (!args)
+		return NULL;
+	if (limit > frame_limit)
+		limit = frame_limit;
+	r |= add_param(args, "method", method);
+	r |= add_param(args, "uri", param(io, "REQUEST_URI") ? param(io, "REQUEST_URI") : "");
+	r |= add_param(args, "query", param(io, "QUERY_STRING"));
+	r |= add_param(args, "authorization", param(io, "HTTP_AUTHORIZATION"));
+	r |= add_param(args, "if_match", param(io, "HTTP_IF_MATCH"));
+	r |= add_param(args, "if_none_match", param(io, "HTTP_IF_NONE_MATCH"));
+	r |= add_param(args, "content_type", param(io, "CONTENT_TYPE"));
+	r |= add_param(args, "scheme", scheme);
+	r |= add_param(args, "host", host);
+	r |= add_param(args, "remote_addr", param(io, "REMOTE_ADDR"));
 	if (length && *length) {
 		want = strtoull(length, NULL, 10);
-	} else if (strcmp(req.method, "GET") != 0 && strcmp(req.method, "DELETE") != 0) {
+	} else if (strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0 &&
+		   strcmp(method, "HEAD") != 0) {
 		/* no length (a chunked body passed through): read up to one byte
 		 * past the limit to tell a body that is too large */
-		want = (unsigned long long)cfg->scim_max_request_bytes + 1;
+		want = (unsigned long long)limit + 1;
 		unknown_length = true;
 	}
-	if (want > cfg->scim_max_request_bytes && !unknown_length) {
-		req.body_too_large = true;
+	if (want > limit && !unknown_length) {
+		too_large = true;
 	} else if (want > 0) {
-		body = malloc(want);
-		if (body)
-			req.body_len = (size_t)read_body(io, body, want);
-		req.body = body;
-		if (req.body_len > cfg->scim_max_request_bytes)
-			req.body_too_large = true;
+		_cleanup_free_ char *body = malloc(want);
+		size_t got;
+		json_t *text;
+
+		if (!body) {
+			json_decref(args);
+			*oom = true;
+			return NULL;
+		}
+		got = (size_t)read_body(io, body, want);
+		too_large = got > limit;
+		text = too_large ? NULL : json_stringn(body, got);
+		if (text)
+			r |= json_object_set_new(args, "body", text);
+		else if (!too_large)
+			r |= json_object_set_new(args, "body_utf8", json_false());
 	}
-	pwb_scim_service_handle(svc, &req, &resp);
-	write_response(io, &resp);
-	pwb_names_escape(req.uri ? req.uri : "", path, sizeof(path));
+	if (too_large)
+		r |= json_object_set_new(args, "body_too_large", json_true());
+	if (r) {
+		json_decref(args);
+		return NULL;
+	}
+	return args;
+}
+
+/* pwbd's result as the reply (the strings stay in result, kept in rep). */
+static void take_result(struct reply *rep, json_t *result)
+{
+	json_t *status = json_object_get(result, "status");
+
+	rep->owner = result;
+	if (!json_is_integer(status) || json_integer_value(status) < 100 ||
+	    json_integer_value(status) > 599) {
+		pwb_log(LOG_ERR, "pwb-scim: pwbd answered without a valid status");
+		fail(rep, 502, "the provisioning service gave no valid answer");
+		return;
+	}
+	rep->status = (int)json_integer_value(status);
+	rep->body = json_string_value(json_object_get(result, "body"));
+	rep->location = json_string_value(json_object_get(result, "location"));
+	rep->etag = json_string_value(json_object_get(result, "etag"));
+	rep->token_name = json_string_value(json_object_get(result, "token_name"));
+	rep->www_authenticate = json_is_true(json_object_get(result, "www_authenticate"));
+}
+
+static void relay(const struct pwb_config *cfg, const struct io *io, const char *method,
+		  struct reply *rep)
+{
+	const char *https = param(io, "HTTPS"), *scheme;
+	json_t *args, *result = NULL;
+	struct pwb_error err = {0};
+	char host[300];
+	bool oom;
+	int r;
+
+	scheme = https && (strcmp(https, "on") == 0 || strcmp(https, "1") == 0) ? "https"
+		 : param(io, "REQUEST_SCHEME") ? param(io, "REQUEST_SCHEME")
+					       : "http";
+	if (!method_known(method)) {
+		fail(rep, 405, "the method is not allowed");
+		return;
+	}
+	args = request_args(io, cfg, method, scheme, host_with_port(io, scheme, host, sizeof(host)),
+			    &oom);
+	if (!args) {
+		fail(rep, oom ? 500 : 400,
+		     oom ? "out of memory" : "a header or the URI is not UTF-8 text");
+		return;
+	}
+	r = pwb_rpc_call(cfg, "scim.request", NULL, args, &result, NULL, &err);
+	json_decref(args);
+	if (r == 0) {
+		take_result(rep, result);
+		return;
+	}
+	pwb_log(LOG_ERR, "pwb-scim: %s", pwb_error_text(&err, r));
+	if (r == PWB_ENODAEMON || r == PWB_EUNAVAIL)
+		fail(rep, 503, "the provisioning service is not available; retry later");
+	else if (r == PWB_EINVAL)
+		fail(rep, 400,
+		     "the request cannot be relayed (a header or the URI is too long "
+		     "or holds control characters)");
+	else
+		fail(rep, 500, "the provisioning service refused the request; see the system log");
+}
+
+static void serve_one(const struct pwb_config *cfg, const struct io *io)
+{
+	struct reply rep = {0};
+	const char *method = param(io, "REQUEST_METHOD"), *uri = param(io, "REQUEST_URI");
+	char path[256], shown_method[16], token_name[TOKEN_LOGGED * 4 + 1];
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (!method)
+		method = "GET";
+	relay(cfg, io, method, &rep);
+	write_response(io, &rep);
+	pwb_names_escape(uri ? uri : "", path, sizeof(path));
 	if (strchr(path, '?'))
 		*strchr(path, '?') = '\0'; /* the query may be long; the path says enough */
-	pwb_names_escape(req.method, method, sizeof(method));
-	pwb_names_escape(resp.token_name, token_name, sizeof(token_name));
-	pwb_log(LOG_INFO, "%s %s %d token=%s %.1fms", method, path, resp.status, token_name,
+	pwb_names_escape(method, shown_method, sizeof(shown_method));
+	pwb_names_escape(rep.token_name ? rep.token_name : "-", token_name, sizeof(token_name));
+	pwb_log(LOG_INFO, "%s %s %d token=%s %.1fms", shown_method, path, rep.status, token_name,
 		elapsed_ms(&start));
-	pwb_scim_response_clear(&resp);
-	free(body);
+	json_decref(rep.owner);
+	free(rep.own_body);
 }
 
 static volatile sig_atomic_t stopping;
 
 /* SIGTERM/SIGINT: finish the request in hand, then leave the accept loop
- * and close the store cleanly instead of dying inside a transaction. */
+ * and exit instead of cutting a reply short. */
 static void on_stop(int sig)
 {
 	(void)sig;
@@ -205,7 +366,8 @@ static void on_stop(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pwb-scim [--config PATH] [--debug] [--log-stderr]\n"
-		   "SCIM 2.0 FastCGI responder (or CGI program) for pwb; see pwb-scim(8).\n");
+		   "SCIM 2.0 FastCGI responder (or CGI program) for pwb: relays each request to\n"
+		   "pwbd; see pwb-scim(8).\n");
 }
 
 int main(int argc, char **argv)
@@ -220,8 +382,6 @@ int main(int argc, char **argv)
 	const char *config_path = NULL;
 	struct pwb_config cfg;
 	struct pwb_error err = {0};
-	struct pwb_store *st = NULL;
-	struct pwb_scim_service *svc = NULL;
 	bool debug = false, to_stderr = isatty(STDERR_FILENO);
 	int c, rc = 1;
 
@@ -248,19 +408,15 @@ int main(int argc, char **argv)
 	 * systemd, an admin) should see them without reading syslog. */
 	pwb_log_init("pwb-scim", true, debug);
 	if (geteuid() == 0) {
-		pwb_log(LOG_ERR, "pwb-scim: refusing to run as root; run it as the store user "
-				 "(spawn-fcgi -u pwb, or User= in the systemd unit)");
+		pwb_log(LOG_ERR, "pwb-scim: refusing to run as root; run it as the scim-user "
+				 "(spawn-fcgi -u pwb-scim, or User= in the systemd unit)");
 		return 1;
 	}
 	if (pwb_config_load(pwb_config_path(config_path), true, &cfg, &err) < 0) {
 		pwb_log(LOG_ERR, "pwb-scim: %s", err.msg);
 		return 1;
 	}
-	if (pwb_store_open(&cfg, &st, &err) < 0 || pwb_publish_attach(st, &err) < 0) {
-		pwb_log(LOG_ERR, "pwb-scim: opening the store: %s", err.msg);
-		goto out;
-	}
-	if (pwb_scim_service_new(st, &cfg, &svc) < 0 || FCGX_Init() != 0) {
+	if (FCGX_Init() != 0) {
 		pwb_log(LOG_ERR, "pwb-scim: out of memory");
 		goto out;
 	}
@@ -269,7 +425,7 @@ int main(int argc, char **argv)
 	if (FCGX_IsCGI()) {
 		struct io io = {.fcgi = NULL};
 
-		serve_one(svc, &cfg, &io);
+		serve_one(&cfg, &io);
 		fflush(stdout);
 	} else {
 		FCGX_Request request;
@@ -284,16 +440,13 @@ int main(int argc, char **argv)
 		if (FCGX_InitRequest(&request, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 			goto out;
 		while (!stopping && FCGX_Accept_r(&request) >= 0) {
-			serve_one(svc, &cfg, &io);
+			serve_one(&cfg, &io);
 			FCGX_Finish_r(&request);
 		}
 		pwb_log(LOG_INFO, "pwb-scim: stopping");
 	}
 	rc = 0;
 out:
-	pwb_scim_service_free(svc);
-	if (st)
-		pwb_store_close(st);
 	pwb_config_free(&cfg);
 	return rc;
 }

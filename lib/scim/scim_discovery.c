@@ -85,6 +85,17 @@ static json_t *complex_attr(const char *name, int multi, const char *mutability,
 	return a;
 }
 
+/* A user's groups and a group's members: value, display and $ref of the
+ * other resource (value and $ref with the given mutability). */
+static json_t *reference_attr(const char *name, const char *mutability, const char *ref_mutability)
+{
+	return complex_attr(name, 1, mutability,
+			    json_pack("[o,o,o]",
+				      attr("value", "string", 0, 0, 1, ref_mutability, "none"),
+				      attr("display", "string", 0, 0, 0, "readOnly", "none"),
+				      attr("$ref", "reference", 0, 0, 1, ref_mutability, "none")));
+}
+
 static json_t *schema(const char *base_url, const char *id, const char *name,
 		      const char *description, json_t *attributes)
 {
@@ -97,9 +108,9 @@ static json_t *schema(const char *base_url, const char *id, const char *name,
 	return doc ? with_meta(doc, "Schema", base_url, path) : NULL;
 }
 
-static json_t *user_schema(const char *base_url)
+static json_t *user_attributes(void)
 {
-	json_t *attrs = json_pack(
+	return json_pack(
 	    "[o,o,o,o,o,o,o,o,o,o]", attr("userName", "string", 0, 1, 0, "readWrite", "server"),
 	    complex_attr("name", 0, "readWrite",
 			 json_pack("[o,o,o]",
@@ -115,57 +126,57 @@ static json_t *user_schema(const char *base_url)
 			 json_pack("[o,o,o]", attr("value", "string", 0, 0, 0, "readWrite", "none"),
 				   attr("type", "string", 0, 0, 0, "readWrite", "none"),
 				   attr("primary", "boolean", 0, 0, 0, "readWrite", "none"))),
-	    complex_attr("groups", 1, "readOnly",
-			 json_pack("[o,o,o]", attr("value", "string", 0, 0, 1, "readOnly", "none"),
-				   attr("display", "string", 0, 0, 0, "readOnly", "none"),
-				   attr("$ref", "reference", 0, 0, 1, "readOnly", "none"))),
+	    reference_attr("groups", "readOnly", "readOnly"),
 	    attr("externalId", "string", 0, 0, 1, "readWrite", "server"));
-
-	return schema(base_url, PWB_SCIM_USER_SCHEMA, "User", "User Account", attrs);
 }
 
-static json_t *group_schema(const char *base_url)
+static json_t *group_attributes(void)
 {
-	json_t *attrs = json_pack(
-	    "[o,o,o]", attr("displayName", "string", 0, 1, 0, "readWrite", "server"),
-	    complex_attr("members", 1, "readWrite",
-			 json_pack("[o,o,o]", attr("value", "string", 0, 0, 1, "immutable", "none"),
-				   attr("display", "string", 0, 0, 0, "readOnly", "none"),
-				   attr("$ref", "reference", 0, 0, 1, "immutable", "none"))),
-	    attr("externalId", "string", 0, 0, 1, "readWrite", "server"));
-
-	return schema(base_url, PWB_SCIM_GROUP_SCHEMA, "Group", "Group", attrs);
+	return json_pack("[o,o,o]", attr("displayName", "string", 0, 1, 0, "readWrite", "server"),
+			 reference_attr("members", "readWrite", "immutable"),
+			 attr("externalId", "string", 0, 0, 1, "readWrite", "server"));
 }
 
-static json_t *posix_user_schema(const char *base_url)
+static json_t *posix_user_attributes(void)
 {
-	json_t *attrs =
-	    json_pack("[o,o,o,o]", attr("uidNumber", "integer", 0, 0, 0, "readWrite", "server"),
-		      attr("gidNumber", "integer", 0, 0, 0, "readWrite", "none"),
-		      attr("homeDirectory", "string", 0, 0, 1, "readWrite", "none"),
-		      attr("loginShell", "string", 0, 0, 1, "readWrite", "none"));
-
-	return schema(base_url, PWB_SCIM_POSIX_USER, "PosixUser",
-		      "Linux account: UID, primary GID, home directory and shell", attrs);
+	return json_pack("[o,o,o,o]", attr("uidNumber", "integer", 0, 0, 0, "readWrite", "server"),
+			 attr("gidNumber", "integer", 0, 0, 0, "readWrite", "none"),
+			 attr("homeDirectory", "string", 0, 0, 1, "readWrite", "none"),
+			 attr("loginShell", "string", 0, 0, 1, "readWrite", "none"));
 }
 
-static json_t *posix_group_schema(const char *base_url)
+static json_t *posix_group_attributes(void)
 {
-	json_t *attrs =
-	    json_pack("[o]", attr("gidNumber", "integer", 0, 0, 0, "readWrite", "server"));
-
-	return schema(base_url, PWB_SCIM_POSIX_GROUP, "PosixGroup", "Linux group: GID", attrs);
+	return json_pack("[o]", attr("gidNumber", "integer", 0, 0, 0, "readWrite", "server"));
 }
+
+/* The schemas served, in order. */
+static const struct {
+	const char *id, *name, *description;
+	json_t *(*attributes)(void);
+} schemas[] = {
+    {PWB_SCIM_USER_SCHEMA, "User", "User Account", user_attributes},
+    {PWB_SCIM_GROUP_SCHEMA, "Group", "Group", group_attributes},
+    {PWB_SCIM_POSIX_USER, "PosixUser", "Linux account: UID, primary GID, home directory and shell",
+     posix_user_attributes},
+    {PWB_SCIM_POSIX_GROUP, "PosixGroup", "Linux group: GID", posix_group_attributes},
+};
 
 json_t *pwb_scim_schemas(const char *base_url, const char *urn)
 {
-	json_t *all = json_pack("[o,o,o,o]", user_schema(base_url), group_schema(base_url),
-				posix_user_schema(base_url), posix_group_schema(base_url));
-	json_t *s;
+	json_t *all = json_array(), *s;
 	size_t i;
 
 	if (!all)
 		return NULL;
+	for (i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++) {
+		s = schema(base_url, schemas[i].id, schemas[i].name, schemas[i].description,
+			   schemas[i].attributes());
+		if (!s || json_array_append_new(all, s) < 0) {
+			json_decref(all);
+			return NULL;
+		}
+	}
 	if (!urn)
 		return pwb_scim_list_response(all, json_array_size(all), 1);
 	json_array_foreach(all, i, s)

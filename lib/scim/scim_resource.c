@@ -189,18 +189,19 @@ static int opt_id(json_t *ext, const char *name, uint32_t *out, struct pwb_scim_
 	return 0;
 }
 
-/* Text that goes into a passwd line may not hold ':' or control bytes. */
+/* Text that goes into a passwd line: the one passwd-field rule (policy.h),
+ * and home and shell are absolute paths. */
 static int passwd_safe(const char *field, const char *s, bool absolute, struct pwb_scim_error *err)
 {
+	struct pwb_error perr = {0};
+
 	if (!s)
 		return 0;
 	if (absolute && s[0] != '/')
 		return pwb_scim_fail(err, 400, "invalidValue", "%s must be an absolute path",
 				     field);
-	for (const char *c = s; *c; c++)
-		if (*c == ':' || (unsigned char)*c < 0x20 || *c == 0x7f)
-			return pwb_scim_fail(err, 400, "invalidValue",
-					     "%s may not contain ':' or control characters", field);
+	if (pwb_policy_passwd_field(field, s, &perr) < 0)
+		return pwb_scim_fail(err, 400, "invalidValue", "%s", perr.msg);
 	return 0;
 }
 
@@ -238,9 +239,7 @@ static char *gecos_from(json_t *in)
 	else
 		return NULL;
 	/* the display name is free text: keep it, minus what breaks passwd */
-	for (char *c = buf; *c; c++)
-		if (*c == ':' || (unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = ' ';
+	pwb_policy_passwd_field_clean(buf);
 	return strdup(buf);
 }
 

@@ -13,9 +13,12 @@
 #include "log.h"
 #include "names.h"
 #include "scim_discovery.h"
-#include "scim_handlers.h"
+#include "scim_endpoint.h"
+#include "scim_groups.h"
 #include "scim_json.h"
 #include "scim_resource.h"
+#include "scim_service.h"
+#include "scim_users.h"
 #include "token.h"
 #include "util.h"
 
@@ -25,6 +28,8 @@
 struct pwb_scim_service {
 	struct pwb_store *st;
 	const struct pwb_config *cfg;
+	pwb_scim_auth_hook on_auth;
+	void *on_auth_ctx;
 };
 
 enum route {
@@ -32,14 +37,15 @@ enum route {
 	R_SPC,
 	R_RESOURCE_TYPES,
 	R_SCHEMAS,
-	R_USERS,
-	R_GROUPS
+	R_RESOURCE /* a resource type: s->ops */
 };
 
 struct request_state {
 	struct pwb_scim_ctx c;
+	const struct pwb_scim_service *svc;
 	enum route route;
-	char *id; /* decoded second path segment */
+	const struct pwb_scim_resource_ops *ops; /* R_RESOURCE */
+	char *id;				 /* decoded second path segment */
 	bool extra_segments;
 	struct pwb_scim_query query;
 	struct pwb_scim_filter *filter;
@@ -69,64 +75,16 @@ void pwb_scim_service_free(struct pwb_scim_service *svc)
 	free(svc);
 }
 
+void pwb_scim_service_on_auth(struct pwb_scim_service *svc, pwb_scim_auth_hook hook, void *ctx)
+{
+	svc->on_auth = hook;
+	svc->on_auth_ctx = ctx;
+}
+
 void pwb_scim_response_clear(struct pwb_scim_response *resp)
 {
 	json_decref(resp->body);
 	memset(resp, 0, sizeof(*resp));
-}
-
-int pwb_scim_respond(struct pwb_scim_ctx *c, int status, json_t *body)
-{
-	json_decref(c->resp->body);
-	c->resp->status = status;
-	c->resp->body = body;
-	return 0;
-}
-
-int pwb_scim_respond_error(struct pwb_scim_ctx *c, const struct pwb_scim_error *err, int code)
-{
-	c->resp->location[0] = '\0';
-	c->resp->etag[0] = '\0';
-	pwb_scim_respond(c, err->status ? err->status : 500, pwb_scim_error_body(err));
-	return code < 0 ? code : PWB_EINVAL;
-}
-
-int pwb_scim_respond_store(struct pwb_scim_ctx *c, int code, const struct pwb_error *err)
-{
-	struct pwb_scim_error serr = {0};
-
-	if (code == -ENOMEM)
-		pwb_scim_fail(&serr, 500, NULL, "out of memory");
-	else
-		pwb_scim_fail_store(&serr, code, pwb_error_text(err, code));
-	if (serr.status >= 500)
-		pwb_log(LOG_ERR, "pwb-scim: store: %s", pwb_error_text(err, code));
-	return pwb_scim_respond_error(c, &serr, code);
-}
-
-int pwb_scim_check_if_match(struct pwb_scim_ctx *c, uint64_t version)
-{
-	const char *want = c->req->if_match;
-	struct pwb_scim_error serr = {0};
-	char etag[32];
-
-	if (!want || !*want || strcmp(want, "*") == 0)
-		return 0;
-	pwb_scim_etag(version, etag);
-	/* a strong form of the same version is the same version */
-	if (strcmp(want, etag) == 0 || strcmp(want, etag + 2) == 0)
-		return 0;
-	pwb_scim_fail(&serr, 412, NULL, "If-Match does not match the current version %s", etag);
-	return pwb_scim_respond_error(c, &serr, PWB_ECONFLICT);
-}
-
-void pwb_scim_set_resource_headers(struct pwb_scim_ctx *c, json_t *doc, uint64_t version)
-{
-	const char *loc =
-	    json_string_value(json_object_get(json_object_get(doc, "meta"), "location"));
-
-	snprintf(c->resp->location, sizeof(c->resp->location), "%s", loc ? loc : "");
-	pwb_scim_etag(version, c->resp->etag);
 }
 
 /* ---- authentication ---- */
@@ -165,6 +123,8 @@ static int authenticate(struct request_state *s, struct pwb_error *err)
 		pwb_scim_fail(&serr, 401, NULL, "the bearer token has expired");
 		goto refuse;
 	}
+	if (s->svc->on_auth)
+		s->svc->on_auth(t.name, s->svc->on_auth_ctx);
 	s->touch_token = now - t.last_used >= PWB_SCIM_TOKEN_TOUCH_INTERVAL;
 	if (s->touch_token && s->writes && !s->preflight) {
 		/* committed with the change; the caller retries it alone if the
@@ -189,10 +149,8 @@ static int discovery(struct request_state *s)
 	struct pwb_scim_error serr = {0};
 	json_t *doc = NULL;
 
-	if (strcmp(c->req->method, "GET") != 0) {
-		pwb_scim_fail(&serr, 405, NULL, "%.16s is not allowed here", c->req->method);
-		return pwb_scim_respond_error(c, &serr, PWB_EINVAL);
-	}
+	if (strcmp(c->req->method, "GET") != 0)
+		return pwb_scim_respond_not_allowed(c);
 	switch (s->route) {
 	case R_SPC:
 		doc = s->id ? NULL
@@ -255,17 +213,7 @@ static int txn_body(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 
 	r = admit(s, err);
 	if (r == 0 && !s->preflight) {
-		switch (s->route) {
-		case R_USERS:
-			r = pwb_scim_users_handle(c);
-			break;
-		case R_GROUPS:
-			r = pwb_scim_groups_handle(c);
-			break;
-		default:
-			r = discovery(s);
-			break;
-		}
+		r = s->route == R_RESOURCE ? pwb_scim_endpoint_handle(c, s->ops) : discovery(s);
 	}
 	s->fn_rc = r;
 	return r;
@@ -277,13 +225,14 @@ static void route(struct request_state *s, const char *rest)
 	static const struct {
 		const char *name;
 		enum route route;
+		const struct pwb_scim_resource_ops *ops;
 	} routes[] = {
-	    {"ServiceProviderConfig", R_SPC},
-	    {"ServiceProviderConfigs", R_SPC},
-	    {"ResourceTypes", R_RESOURCE_TYPES},
-	    {"Schemas", R_SCHEMAS},
-	    {"Users", R_USERS},
-	    {"Groups", R_GROUPS},
+	    {"ServiceProviderConfig", R_SPC, NULL},
+	    {"ServiceProviderConfigs", R_SPC, NULL},
+	    {"ResourceTypes", R_RESOURCE_TYPES, NULL},
+	    {"Schemas", R_SCHEMAS, NULL},
+	    {"Users", R_RESOURCE, &pwb_scim_users_ops},
+	    {"Groups", R_RESOURCE, &pwb_scim_groups_ops},
 	};
 	const char *slash;
 	size_t n;
@@ -295,8 +244,10 @@ static void route(struct request_state *s, const char *rest)
 	slash = strchr(rest, '/');
 	n = slash ? (size_t)(slash - rest) : strlen(rest);
 	for (size_t i = 0; i < PWB_ARRAY_SIZE(routes); i++)
-		if (strlen(routes[i].name) == n && strncmp(rest, routes[i].name, n) == 0)
+		if (strlen(routes[i].name) == n && strncmp(rest, routes[i].name, n) == 0) {
 			s->route = routes[i].route;
+			s->ops = routes[i].ops;
+		}
 	if (!slash || !slash[1])
 		return;
 	rest = slash + 1;
@@ -329,6 +280,10 @@ static void parse_request(struct request_state *s, const struct pwb_scim_request
 		pwb_scim_query_parse(NULL, &s->query, NULL);
 		return;
 	}
+	if (!req->body_too_large && req->body_not_utf8 && s->writes) {
+		pwb_scim_fail(&s->parse_err, 400, "invalidSyntax", "the body is not UTF-8 text");
+		return;
+	}
 	if (!req->body_too_large && req->body_len > 0 && s->writes) {
 		s->c.body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 		if (!s->c.body) {
@@ -354,7 +309,7 @@ static void parse_request(struct request_state *s, const struct pwb_scim_request
 		}
 	}
 	if (s->id && strcmp(s->id, ".search") == 0 && strcmp(m, "POST") == 0 &&
-	    (s->route == R_USERS || s->route == R_GROUPS)) {
+	    s->route == R_RESOURCE) {
 		/* a search reads: the parameters come from the body instead */
 		free(s->id);
 		s->id = NULL;
@@ -398,6 +353,7 @@ void pwb_scim_service_handle(struct pwb_scim_service *svc, const struct pwb_scim
 
 	memset(resp, 0, sizeof(*resp));
 	snprintf(resp->token_name, sizeof(resp->token_name), "-");
+	s.svc = svc;
 	s.c.cfg = svc->cfg;
 	s.c.req = req;
 	s.c.resp = resp;

@@ -3,40 +3,15 @@
  * discovery endpoints. A read runs in one read transaction; a write is
  * first authenticated in a read transaction (an unauthenticated caller
  * never takes the write lock), then runs in one write transaction, so
- * nothing is ever half-written. The FastCGI/CGI adapter in scim-cgi/main.c
- * only moves bytes and headers. */
+ * nothing is ever half-written. pwbd runs it (op "scim.request",
+ * pwbd/op_scim.c); the relay pwb-scim only moves bytes and headers. Each
+ * resource type is a table of operations (scim_endpoint.h) that the one
+ * generic endpoint drives. */
 #ifndef PWB_SCIM_SERVICE_H
 #define PWB_SCIM_SERVICE_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <jansson.h>
+#include "scim_request.h"
 #include "store.h"
-
-#define PWB_SCIM_CONTENT_TYPE	      "application/scim+json"
-#define PWB_SCIM_TOKEN_TOUCH_INTERVAL 60 /* seconds between last-used writes */
-
-struct pwb_scim_request {
-	const char *method;	   /* REQUEST_METHOD */
-	const char *uri;	   /* REQUEST_URI: path and query, as sent */
-	const char *query;	   /* QUERY_STRING (NULL: taken from uri) */
-	const char *authorization; /* HTTP_AUTHORIZATION or NULL */
-	const char *if_match;	   /* HTTP_IF_MATCH or NULL */
-	const char *scheme;	   /* "https" or "http" */
-	const char *host;	   /* HTTP_HOST (checked before use) */
-	const char *body;	   /* not NUL-terminated */
-	size_t body_len;
-	bool body_too_large; /* CONTENT_LENGTH over scim-max-request-bytes */
-};
-
-struct pwb_scim_response {
-	int status;
-	json_t *body; /* NULL: no body (204) */
-	char location[512];
-	char etag[32];
-	bool www_authenticate;
-	char token_name[PWB_TOKEN_NAME_MAX + 1]; /* who asked, for the log; "-" if nobody */
-};
 
 struct pwb_scim_service;
 
@@ -44,6 +19,12 @@ struct pwb_scim_service;
 int pwb_scim_service_new(struct pwb_store *st, const struct pwb_config *cfg,
 			 struct pwb_scim_service **out);
 void pwb_scim_service_free(struct pwb_scim_service *svc);
+
+/* Called with the token's name each time a request's bearer token is
+ * accepted, before anything is written for it (pwbd records the token as
+ * the actor of the request's changes). */
+typedef void (*pwb_scim_auth_hook)(const char *token_name, void *ctx);
+void pwb_scim_service_on_auth(struct pwb_scim_service *svc, pwb_scim_auth_hook hook, void *ctx);
 
 /* Handles one request; resp is filled (status always set). */
 void pwb_scim_service_handle(struct pwb_scim_service *svc, const struct pwb_scim_request *req,

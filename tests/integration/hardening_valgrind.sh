@@ -128,7 +128,7 @@ printf 'not-a-token\n' >"$PWB_TMP/bad"
 VG_STDIN=$PWB_TMP/bad VG_EXPECT=pamtester vg_check "pamtester: a refused token (exit 1 expected)" \
 	sh -c 'pamtester pwb-vg carol authenticate; [ $? = 1 ]'
 
-# ---- pwb-scim as a CGI program, as the store user
+# ---- pwb-scim as a CGI program, as the scim-user (relaying to pwbd)
 TOKEN=$(pwb_scim_token vg) || tap_bail "cannot store a token"
 cgi() {
 	local query='' body=${3-}
@@ -137,7 +137,7 @@ cgi() {
 	VG_PREFIX=(env -i PATH="$PATH" PWB_CONFIG="$PWB_CONF" GATEWAY_INTERFACE=CGI/1.1
 		REQUEST_METHOD="$1" REQUEST_URI="$2" QUERY_STRING="$query" HTTP_HOST=scim.example
 		HTTP_AUTHORIZATION="Bearer $TOKEN" CONTENT_LENGTH="${#body}"
-		CONTENT_TYPE=application/scim+json setpriv --reuid=pwb --regid=pwb --clear-groups)
+		CONTENT_TYPE=application/scim+json setpriv --reuid=pwb-scim --regid=pwb-scim --clear-groups)
 	VG_STDIN=$PWB_TMP/cgi.in VG_EXPECT=pwb-scim vg_check "$4" "$PWB_BIN_SCIM"
 	VG_PREFIX=()
 	CGI_OUT=$VG_LOGS/$VG_N.out

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tokens made by pwbadm, as pwb-scim sees them (pwb-scim run as a plain CGI
-# program, as the store user): a fresh token is accepted; a revoked one and
+# program, as the scim-user, relaying to pwbd): a fresh token is accepted; a revoked one and
 # an expired one are refused. Needs pwb-scim in the tree (scim-cgi/).
 . "${PWB_TEST_SRCDIR:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "${PWB_TEST_SRCDIR:-$(dirname "$0")/../..}/tests/lib/ns.sh"
@@ -17,7 +17,7 @@ scim_status() {
 	env -i PATH=/usr/bin:/bin PWB_CONFIG="$PWB_CONF" GATEWAY_INTERFACE=CGI/1.1 \
 		REQUEST_METHOD=GET REQUEST_URI=/scim/v2/Users SCRIPT_NAME=/scim/v2 \
 		SERVER_PROTOCOL=HTTP/1.1 HTTP_AUTHORIZATION="Bearer $1" \
-		setpriv --reuid=pwb --regid=pwb --clear-groups "$PWB_BIN_SCIM" </dev/null 2>/dev/null |
+		setpriv --reuid=pwb-scim --regid=pwb-scim --clear-groups "$PWB_BIN_SCIM" </dev/null 2>/dev/null |
 		sed -n 's/^Status: \([0-9]*\).*/\1/p' | head -1
 }
 

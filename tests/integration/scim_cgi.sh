@@ -11,7 +11,7 @@ pwb_ns_enter "$@"
 
 TOKEN=$(pwb_scim_token cgi) || tap_bail "cannot store a token"
 
-# cgi METHOD URI [BODY]: runs pwb-scim once as the store user; the whole
+# cgi METHOD URI [BODY]: runs pwb-scim once as the scim-user; the whole
 # response in $PWB_TMP/cgi.out, its body in CGI_BODY.
 cgi() {
 	local query='' body=${3-}
@@ -21,7 +21,7 @@ cgi() {
 		HTTPS=on HTTP_AUTHORIZATION="${CGI_AUTH-Bearer $TOKEN}" \
 		CONTENT_LENGTH="${CGI_LENGTH-${#body}}" \
 		CONTENT_TYPE=application/scim+json \
-		setpriv --reuid=pwb --regid=pwb --clear-groups "$PWB_BIN_SCIM" >"$PWB_TMP/cgi.out" 2>"$PWB_TMP/cgi.err"
+		setpriv --reuid=pwb-scim --regid=pwb-scim --clear-groups "$PWB_BIN_SCIM" >"$PWB_TMP/cgi.out" 2>"$PWB_TMP/cgi.err"
 	CGI_BODY=$(sed '1,/^\r$/d' "$PWB_TMP/cgi.out")
 }
 
@@ -40,6 +40,11 @@ CGI_LENGTH='' cgi POST /scim/v2/Users "{\"userName\":\"big\",\"x\":\"$(head -c 1
 tap_like "CGI: ... and refused past scim-max-request-bytes" "$(head -1 "$PWB_TMP/cgi.out")" '^Status: 413'
 cgi GET "/scim/v2/Users?filter=userName%20eq%20%22CGI-USER%40example.com%22"
 tap_is "CGI: the user is in the store (a fresh process finds it)" "$(printf '%s' "$CGI_BODY" | jq -r '.Resources[0].id')" "$id"
+cgi GET $'/scim/v2/Users/\xff\xfe'
+tap_like "CGI: a URI that is not UTF-8 cannot be relayed: 400" "$(head -1 "$PWB_TMP/cgi.out")" '^Status: 400'
+tap_is "... with a SCIM error body" "$(printf '%s' "$CGI_BODY" | jq -r .status)" 400
+cgi TRACE /scim/v2/Users
+tap_like "CGI: a method outside the set: 405" "$(head -1 "$PWB_TMP/cgi.out")" '^Status: 405'
 CGI_AUTH='' cgi GET /scim/v2/Users
 tap_like "CGI: no token: 401" "$(head -1 "$PWB_TMP/cgi.out")" '^Status: 401'
 tap_like "CGI: WWW-Authenticate" "$(cat "$PWB_TMP/cgi.out")" 'WWW-Authenticate: Bearer'

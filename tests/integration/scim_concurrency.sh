@@ -24,8 +24,10 @@ worker() {
 			jq -r '"\(."urn:pwb:params:scim:schemas:extension:posix:1.0:User".uidNumber) \(.id)"'
 	done
 }
-for w in 1 2 3 4; do worker "$w" >"$PWB_TMP/w$w.out" & done
-wait
+# (wait for the workers by pid: pwbd is a background job of this shell too)
+pids=()
+for w in 1 2 3 4; do worker "$w" >"$PWB_TMP/w$w.out" & pids+=($!); done
+wait "${pids[@]}"
 cat "$PWB_TMP"/w*.out >"$PWB_TMP/all.out"
 tap_is "100 parallel creates all succeeded" "$(grep -cE '^[0-9]+ [0-9a-f-]{36}$' "$PWB_TMP/all.out")" 100
 tap_is "with 100 distinct UIDs" "$(cut -d' ' -f1 "$PWB_TMP/all.out" | sort -u | wc -l)" 100
@@ -43,8 +45,9 @@ patcher() { # adds every id in file $1, one PATCH each
 			"$SCIM_URL/Groups/$grp"
 	done <"$1"
 }
-for w in 1 2 3 4; do patcher "$PWB_TMP/w$w.out" >"$PWB_TMP/p$w.out" & done
-wait
+pids=()
+for w in 1 2 3 4; do patcher "$PWB_TMP/w$w.out" >"$PWB_TMP/p$w.out" & pids+=($!); done
+wait "${pids[@]}"
 tap_is "100 parallel member PATCHes: all 200" "$(cat "$PWB_TMP"/p*.out | grep -c '^200$')" 100
 scim_req GET "/Groups/$grp"
 tap_is "no member lost" "$(scim_jq '.members | length')" 100

@@ -1,7 +1,7 @@
 # SCIM helpers for integration tests and the benchmark (sourced after
-# ns.sh, inside the namespace): pwb-scim under spawn-fcgi as the store
-# user, bearer tokens, and a curl wrapper that keeps status, headers and
-# body apart.
+# ns.sh, inside the namespace): pwb-scim under spawn-fcgi as the scim-user
+# (pwb-scim, relaying to the namespace's pwbd), bearer tokens, and a curl
+# wrapper that keeps status, headers and body apart.
 #
 #   pwb_scim_spawn            pwb-scim on unix socket $PWB_SCIM_SOCK, its log
 #                             lines in $PWB_SCIM_LOG ($PWB_SCIM_CHILDREN processes)
@@ -14,18 +14,16 @@
 
 PWB_SCIM_TOKEN_TOOL=$PWB_TEST_BUILDDIR/scim-cgi/scim-test-token
 
-# The store user owns the store; its first opener (root here, like pwbadm)
-# creates it with that owner. Web servers run their workers as www-data.
+# pwbd (root) owns the store; pwb-scim only relays to it, as the
+# scim-user. Web servers run their workers as www-data.
 pwb_scim_spawn() {
 	local run=$PWB_TMP/run
 	mkdir -p "$run" && chmod 0755 "$run"
 	PWB_SCIM_SOCK=$run/pwb-scim.sock
 	PWB_SCIM_LOG=$run/pwb-scim.log
-	# the first opener creates the store: root, as the package would
-	"$PWB_SCIM_TOKEN_TOOL" --init || return 1
-	install -o pwb -g pwb -m 0600 /dev/null "$PWB_SCIM_LOG"
+	install -o pwb-scim -g pwb-scim -m 0600 /dev/null "$PWB_SCIM_LOG"
 	# no syslog daemon here: its log lines go to $PWB_SCIM_LOG as well
-	spawn-fcgi -s "$PWB_SCIM_SOCK" -M 0660 -u pwb -g pwb -U www-data -G www-data \
+	spawn-fcgi -s "$PWB_SCIM_SOCK" -M 0660 -u pwb-scim -g pwb-scim -U www-data -G www-data \
 		-F "${PWB_SCIM_CHILDREN:-1}" -P "$run/pwb-scim.pid" -- /bin/sh -c \
 		'exec "$0" --log-stderr 2>>"$1"' "$PWB_BIN_SCIM" "$PWB_SCIM_LOG" \
 		>"$run/spawn.log" 2>&1 || { cat "$run/spawn.log" >&2; return 1; }
@@ -39,6 +37,8 @@ pwb_scim_spawn() {
 	return 1
 }
 
+# The token tool has pwbd store the token (op token.generate, as pwbadm
+# does); it is safe in $(...), pwbd keeps running.
 pwb_scim_token() {
 	"$PWB_SCIM_TOKEN_TOOL" "$@"
 }

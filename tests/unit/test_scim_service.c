@@ -1,14 +1,20 @@
 /* Unit tests for lib/scim_service.c against a real store: a write is
  * authenticated before the write transaction, so a caller without a valid
- * token is answered at once and learns nothing beyond 401; an
- * authenticated write records the token's use, and bodies nested too deep
- * are refused before they reach the store. */
+ * token never opens one and learns nothing beyond 401; an authenticated
+ * write is one transaction, and bodies nested too deep are refused before
+ * they reach the store.
+ * And pwbd's scim.request (pwbd/op_scim.c) that runs the service for the
+ * relay: the arguments are checked strictly (a fixed key set, the method
+ * from a fixed list, bounded values free of NUL, CR and LF), the response
+ * comes back as status, headers and the body's JSON text, and the
+ * request's changes are recorded as the accepted token's, from the client
+ * address the relay passed (an address that is not one is dropped). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+#include "ops.h"
 #include "scim_service.h"
 #include "store.h"
 #include "internal/store_internal.h"
@@ -52,14 +58,6 @@ static void teardown(void)
 	test_store_teardown(&ts);
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* One request; returns the status, the body (if any) in *body. */
 static int request(const char *method, const char *uri, const char *auth, const char *body,
 		   bool too_large, json_t **body_out)
@@ -85,21 +83,32 @@ static int request(const char *method, const char *uri, const char *auth, const 
 	return status;
 }
 
+/* Every write transaction the service opens (the test links with
+ * -Wl,--wrap=pwb_store_write). */
+static int writes;
+int __real_pwb_store_write(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err);
+int __wrap_pwb_store_write(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err);
+
+int __wrap_pwb_store_write(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err)
+{
+	writes++;
+	return __real_pwb_store_write(st, fn, ctx, err);
+}
+
 static const char user_body[] = "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
 				"\"userName\":\"alice@example.com\"}";
 
-/* Every request that is not authenticated is answered at once, and with
- * 401 only. (The store's writer flock it once waited for is gone: only
- * pwbd opens the store; the answers and their speed are still checked.) */
-START_TEST(anonymous_write_never_waits_for_the_lock)
+/* A request that is not authenticated is answered with 401 only, and never
+ * opens a write transaction (pwbd runs one request at a time: nothing an
+ * anonymous caller sends costs a write). */
+START_TEST(anonymous_write_never_writes)
 {
-	double t0;
 	json_t *body = NULL;
 
 	/* a fresh last-used time: a refused request would record it with a
 	 * write of its own */
 	ck_assert_int_eq(request("GET", "/scim/v2/Users", bearer, NULL, false, NULL), 200);
-	t0 = now_s();
+	writes = 0;
 	ck_assert_int_eq(request("POST", "/scim/v2/Users", NULL, user_body, false, &body), 401);
 	ck_assert_str_eq(json_string_value(json_object_get(body, "status")), "401");
 	json_decref(body);
@@ -111,24 +120,26 @@ START_TEST(anonymous_write_never_waits_for_the_lock)
 	/* 401 before 413, 404 and 400: nothing about the request leaks */
 	ck_assert_int_eq(request("PUT", "/scim/v2/Users/x", NULL, user_body, true, NULL), 401);
 	ck_assert_int_eq(request("PATCH", "/scim/v2/Nothing/x/y", NULL, "{", false, NULL), 401);
-	ck_assert_double_lt(now_s() - t0, 1.0);
+	ck_assert_int_eq(writes, 0);
 	/* an authenticated request that is refused without the store does not
-	 * wait either: 413, 404 and 400 need no write */
+	 * write either: 413, 404 and 400 need no write */
 	ck_assert_int_eq(request("POST", "/scim/v2/Users", bearer, user_body, true, NULL), 413);
 	ck_assert_int_eq(request("POST", "/scim/v2/Nothing", bearer, user_body, false, NULL), 404);
 	ck_assert_int_eq(request("POST", "/scim/v2/Users", bearer, "{", false, NULL), 400);
-	ck_assert_double_lt(now_s() - t0, 1.0);
+	ck_assert_int_eq(writes, 0);
 }
 END_TEST
 
-/* An authenticated write succeeds and records the token's use with the
- * change. (It once waited for the writer flock, gone with one writer.) */
-START_TEST(authenticated_write_records_the_token_use)
+/* An authenticated write is one write transaction, which records the
+ * token's use with the change. */
+START_TEST(authenticated_write_is_one_transaction)
 {
 	struct pwb_token t = {0};
 	struct pwb_error err = {0};
 
+	writes = 0;
 	ck_assert_int_eq(request("POST", "/scim/v2/Users", bearer, user_body, false, NULL), 201);
+	ck_assert_int_eq(writes, 1);
 	ck_assert_msg(pwb_store_read(ts.st, get_token, &t, &err) == 0, "%s", err.msg);
 	ck_assert_int_gt(t.last_used, 0);
 }
@@ -217,6 +228,202 @@ START_TEST(damaged_record_listed_around_and_deletable)
 }
 END_TEST
 
+/* ---- pwbd's scim.request ---- */
+
+static const struct pwbd_op *scim_op(void)
+{
+	for (const struct pwbd_op *op = pwbd_ops_scim; op->name; op++)
+		if (strcmp(op->name, "scim.request") == 0)
+			return op;
+	ck_abort_msg("no scim.request in pwbd_ops_scim");
+	return NULL;
+}
+
+/* Runs scim.request with args (stolen) as the scim-user; the result in
+ * *result (NULL on failure), the actor the call ended with in *actor. */
+static int run(json_t *args, json_t **result, struct pwb_actor *actor, struct pwb_error *err)
+{
+	struct pwb_rpc_request req = {.args = args};
+	struct pwbd_call call = {.st = ts.st, .cfg = &ts.cfg, .role = PWBD_ROLE_SCIM, .req = &req};
+	int r;
+
+	ck_assert_ptr_nonnull(args);
+	snprintf(req.id, sizeof(req.id), "req-1");
+	snprintf(call.actor.kind, sizeof(call.actor.kind), "scim");
+	call.actor.uid = 998;
+	pwb_store_set_request(ts.st, &call.actor, req.id);
+	*result = NULL;
+	r = scim_op()->fn(&call, result, err);
+	if (actor)
+		*actor = call.actor;
+	json_decref(args);
+	return r;
+}
+
+static json_t *args_for(const char *method, const char *uri, const char *auth)
+{
+	json_t *a = json_pack("{s:s,s:s,s:s,s:s,s:s}", "method", method, "uri", uri, "scheme",
+			      "https", "host", "scim.example", "remote_addr", "192.0.2.7");
+
+	if (auth)
+		json_object_set_new(a, "authorization", json_string(auth));
+	return a;
+}
+
+static int status_of(json_t *result)
+{
+	return (int)json_integer_value(json_object_get(result, "status"));
+}
+
+START_TEST(arguments_are_strict)
+{
+	static const char *const bad[] = {
+	    "{\"uri\":\"/scim/v2/Users\"}",
+	    "{\"method\":\"GET\"}",
+	    "{\"method\":\"TRACE\",\"uri\":\"/scim/v2/Users\"}",
+	    "{\"method\":\"get\",\"uri\":\"/scim/v2/Users\"}",
+	    "{\"method\":\"GET\",\"uri\":\"/scim/v2/Users\\r\\nX: y\"}",
+	    "{\"method\":\"GET\",\"uri\":\"/scim/v2/Users\",\"if_match\":\"a\\nb\"}",
+	    "{\"method\":\"GET\",\"uri\":\"/scim/v2/Users\",\"host\":\"a\\u0000b\"}",
+	    "{\"method\":\"GET\",\"uri\":\"/scim/v2/Users\",\"authorization\":7}",
+	    "{\"method\":\"GET\",\"uri\":\"/scim/v2/Users\",\"store\":\"x\"}",
+	    "{\"method\":\"GET\",\"uri\":\"/scim/v2/Users\",\"body\":{}}",
+	    "{\"method\":\"GET\",\"uri\":\"/scim/v2/Users\",\"body_too_large\":\"yes\"}",
+	};
+	struct pwb_error err = {0};
+	json_t *result;
+	char *long_value;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_error_t jerr;
+		json_t *args = json_loads(bad[i], JSON_ALLOW_NUL, &jerr);
+
+		ck_assert_msg(args, "%s: %s", bad[i], jerr.text);
+		ck_assert_msg(run(args, &result, NULL, &err) == PWB_EINVAL, "accepted %s", bad[i]);
+		ck_assert_ptr_null(result);
+	}
+	long_value = malloc(9000);
+	memset(long_value, 'a', 8999);
+	long_value[8999] = '\0';
+	json_t *args = args_for("GET", "/scim/v2/Users", bearer);
+	json_object_set_new(args, "query", json_string(long_value));
+	ck_assert_int_eq(run(args, &result, NULL, &err), PWB_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "query"));
+	free(long_value);
+}
+END_TEST
+
+/* The change log's entries for user creations: who made them. */
+struct created_by {
+	int users;
+	struct pwb_actor actor;
+	char request_id[65];
+};
+
+static int note_creation(const struct pwb_change_entry *e, void *vctx)
+{
+	struct created_by *c = vctx;
+
+	if (e->kind == 'u' && strcmp(e->op, "create") == 0) {
+		c->users++;
+		c->actor = e->actor;
+		snprintf(c->request_id, sizeof(c->request_id), "%s", e->request_id);
+	}
+	return 0;
+}
+
+static int read_changes(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	uint64_t last;
+
+	return pwb_change_foreach(txn, 0, 1000, note_creation, vctx, &last, err);
+}
+
+START_TEST(the_token_is_the_actor)
+{
+	static const char user[] = "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+				   "\"userName\":\"alice@example.com\"}";
+	struct pwb_error err = {0};
+	struct pwb_actor actor;
+	json_t *args = args_for("POST", "/scim/v2/Users", bearer), *result, *doc;
+
+	json_object_set_new(args, "body", json_string(user));
+	ck_assert_msg(run(args, &result, &actor, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(status_of(result), 201);
+	ck_assert_str_eq(json_string_value(json_object_get(result, "token_name")), "unit");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(result, "location")),
+				     "https://scim.example/scim/v2/Users/"));
+	ck_assert_str_eq(json_string_value(json_object_get(result, "etag")), "W/\"1\"");
+	doc = json_loads(json_string_value(json_object_get(result, "body")), 0, NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "userName")), "alice@example.com");
+	json_decref(doc);
+	json_decref(result);
+	ck_assert_str_eq(actor.kind, "scim");
+	ck_assert_str_eq(actor.name, "unit");
+	ck_assert_str_eq(actor.rhost, "192.0.2.7");
+	ck_assert_uint_eq(actor.uid, 998);
+	/* what the store records the request's changes as */
+	ck_assert_str_eq(ts.st->actor.kind, "scim");
+	ck_assert_str_eq(ts.st->actor.name, "unit");
+	ck_assert_str_eq(ts.st->actor.rhost, "192.0.2.7");
+	ck_assert_str_eq(ts.st->request_id, "req-1");
+	/* and what the change log recorded */
+	struct created_by by = {0};
+
+	ck_assert_msg(pwb_store_read(ts.st, read_changes, &by, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(by.users, 1);
+	ck_assert_str_eq(by.actor.kind, "scim");
+	ck_assert_str_eq(by.actor.name, "unit");
+	ck_assert_str_eq(by.actor.rhost, "192.0.2.7");
+	ck_assert_str_eq(by.request_id, "req-1");
+}
+END_TEST
+
+START_TEST(no_token_no_name)
+{
+	struct pwb_error err = {0};
+	struct pwb_actor actor;
+	json_t *result, *args = args_for("DELETE", "/scim/v2/Users/x", "Bearer wrong");
+
+	json_object_set_new(args, "remote_addr", json_string("evil host\t"));
+	ck_assert_int_eq(run(args, &result, &actor, &err), 0);
+	ck_assert_int_eq(status_of(result), 401);
+	ck_assert(json_is_true(json_object_get(result, "www_authenticate")));
+	ck_assert_str_eq(json_string_value(json_object_get(result, "token_name")), "-");
+	json_decref(result);
+	ck_assert_str_eq(actor.kind, "scim");
+	ck_assert_str_eq(actor.name, "");
+	ck_assert_str_eq(actor.rhost, ""); /* not an address: dropped */
+}
+END_TEST
+
+START_TEST(body_flags_after_the_token)
+{
+	struct pwb_error err = {0};
+	json_t *result, *args;
+
+	/* too large: 401 without a token, 413 with one */
+	args = args_for("POST", "/scim/v2/Users", NULL);
+	json_object_set_new(args, "body_too_large", json_true());
+	ck_assert_int_eq(run(args, &result, NULL, &err), 0);
+	ck_assert_int_eq(status_of(result), 401);
+	json_decref(result);
+	args = args_for("POST", "/scim/v2/Users", bearer);
+	json_object_set_new(args, "body_too_large", json_true());
+	ck_assert_int_eq(run(args, &result, NULL, &err), 0);
+	ck_assert_int_eq(status_of(result), 413);
+	json_decref(result);
+	/* a body the relay could not pass as text: 400 invalidSyntax */
+	args = args_for("POST", "/scim/v2/Users", bearer);
+	json_object_set_new(args, "body_utf8", json_false());
+	ck_assert_int_eq(run(args, &result, NULL, &err), 0);
+	ck_assert_int_eq(status_of(result), 400);
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(result, "body")), "invalidSyntax"));
+	json_decref(result);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scim_service");
@@ -226,10 +433,18 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, anonymous_write_never_waits_for_the_lock);
-	tcase_add_test(tc, authenticated_write_records_the_token_use);
+	tcase_add_test(tc, anonymous_write_never_writes);
+	tcase_add_test(tc, authenticated_write_is_one_transaction);
 	tcase_add_test(tc, deep_bodies_are_refused);
 	tcase_add_test(tc, damaged_record_listed_around_and_deletable);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("scim_op");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, arguments_are_strict);
+	tcase_add_test(tc, the_token_is_the_actor);
+	tcase_add_test(tc, no_token_no_name);
+	tcase_add_test(tc, body_flags_after_the_token);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
