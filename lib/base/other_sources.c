@@ -33,10 +33,11 @@ static const char *query_what(enum nss_query q)
 	return what[q];
 }
 
-/* 1: another source has it (*name_out, if given, gets its name); 0: not
- * found; PWB_EUNAVAIL: the lookup failed, with a message. */
+/* 1: another source has it (*name_out, if given, gets its name; *id_out,
+ * if given, its uid or gid); 0: not found; PWB_EUNAVAIL: the lookup
+ * failed, with a message. */
 static int nss_lookup(enum nss_query q, uint32_t id, const char *name, char *name_out,
-		      size_t name_len, struct pwb_error *err)
+		      size_t name_len, uint32_t *id_out, struct pwb_error *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = NSS_BUF_START;
@@ -74,6 +75,8 @@ static int nss_lookup(enum nss_query q, uint32_t id, const char *name, char *nam
 	if (e == 0 && (pres || gres)) {
 		if (name_out)
 			snprintf(name_out, name_len, "%s", pres ? pres->pw_name : gres->gr_name);
+		if (id_out)
+			*id_out = pres ? (uint32_t)pres->pw_uid : (uint32_t)gres->gr_gid;
 		return 1;
 	}
 	if (e == 0 || e == ENOENT)
@@ -91,20 +94,25 @@ static int nss_lookup(enum nss_query q, uint32_t id, const char *name, char *nam
 
 int pwb_other_source_uid(uint32_t uid, struct pwb_error *err)
 {
-	return nss_lookup(Q_UID, uid, NULL, NULL, 0, err);
+	return nss_lookup(Q_UID, uid, NULL, NULL, 0, NULL, err);
 }
 
 int pwb_other_source_gid(uint32_t gid, char *name_out, size_t name_len, struct pwb_error *err)
 {
-	return nss_lookup(Q_GID, gid, NULL, name_out, name_len, err);
+	return nss_lookup(Q_GID, gid, NULL, name_out, name_len, NULL, err);
 }
 
 int pwb_other_source_user(const char *name, struct pwb_error *err)
 {
-	return nss_lookup(Q_USER_NAME, 0, name, NULL, 0, err);
+	return nss_lookup(Q_USER_NAME, 0, name, NULL, 0, NULL, err);
+}
+
+int pwb_other_source_user_uid(const char *name, uint32_t *uid, struct pwb_error *err)
+{
+	return nss_lookup(Q_USER_NAME, 0, name, NULL, 0, uid, err);
 }
 
 int pwb_other_source_group(const char *name, struct pwb_error *err)
 {
-	return nss_lookup(Q_GROUP_NAME, 0, name, NULL, 0, err);
+	return nss_lookup(Q_GROUP_NAME, 0, name, NULL, 0, NULL, err);
 }

@@ -16,5 +16,8 @@ int pwb_other_source_uid(uint32_t uid, struct pwb_error *err);
 int pwb_other_source_gid(uint32_t gid, char *name_out, size_t name_len, struct pwb_error *err);
 int pwb_other_source_user(const char *name, struct pwb_error *err);
 int pwb_other_source_group(const char *name, struct pwb_error *err);
+/* As pwb_other_source_user, and *uid receives the uid NSS answers with
+ * (sign-in's local-account rule needs it). */
+int pwb_other_source_user_uid(const char *name, uint32_t *uid, struct pwb_error *err);
 
 #endif
