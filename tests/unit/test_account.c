@@ -1,4 +1,5 @@
-/* Unit tests for pam_pwb_mkhome/account.c against a real store in a temp
+/* Unit tests for pwbd/account.c (the sign-in decision) and the
+ * provision.c steps it shares, against a real store in a temp
  * dir: JIT registration from claims, group sync by name (deny-listed names
  * skipped), locks, the provisioning switches, local names, concurrent
  * first sign-ins, and the binding of an account to one IdP identity. */
@@ -13,6 +14,7 @@
 #include "snapshot.h"
 #include "store.h"
 #include "internal/store_internal.h"
+#include "provision.h"
 #include "store_records.h"
 #include "testutil.h"
 
@@ -588,6 +590,120 @@ START_TEST(concurrent_first_logins_get_distinct_uids)
 }
 END_TEST
 
+/* ---- provision.c: the shared group steps the decision relies on ---- */
+
+struct prov_ctx {
+	const char *user_id;
+	const char *const *names;
+	size_t n;
+	bool create;
+	unsigned added, removed, skipped;
+	char skip_why[256];
+	int ensure_r[4];
+	bool created[4];
+	uint32_t gid[2];
+};
+
+static void prov_skip(const char *name, const char *why, void *vctx)
+{
+	struct prov_ctx *c = vctx;
+
+	c->skipped++;
+	snprintf(c->skip_why, sizeof(c->skip_why), "%s: %s", name, why);
+}
+
+static int ensure_fn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	static const char *const names[] = {"devs", "devs", "daemon", "docker"};
+	struct prov_ctx *c = vctx;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		struct pwb_group g = {0};
+		struct pwb_error gerr = {0};
+
+		c->ensure_r[i] =
+		    pwb_provision_group_ensure(txn, names[i], &g, &c->created[i], &gerr);
+		if (i < 2)
+			c->gid[i] = g.gid;
+		pwb_group_clear(&g);
+	}
+	return 0;
+}
+
+START_TEST(provision_group_ensure_creates_once_and_refuses)
+{
+	struct prov_ctx c = {0};
+	struct pwb_error err = {0};
+
+	ck_assert_int_eq(pwb_store_write(ts.st, ensure_fn, &c, &err), 0);
+	ck_assert_int_eq(c.ensure_r[0], 0);
+	ck_assert(c.created[0]);
+	ck_assert_int_eq(c.ensure_r[1], 0);
+	ck_assert(!c.created[1]);
+	ck_assert_uint_ne(c.gid[0], 0);
+	ck_assert_uint_eq(c.gid[0], c.gid[1]);
+	ck_assert_int_eq(c.ensure_r[2], PWB_ELOCAL); /* /etc/group has daemon */
+	ck_assert_int_eq(c.ensure_r[3], PWB_EINVAL); /* deny-listed */
+	ck_assert(!c.created[2] && !c.created[3]);
+}
+END_TEST
+
+static int groups_set_fn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct prov_ctx *c = vctx;
+
+	c->skipped = 0;
+	return pwb_provision_user_groups_set(txn, c->user_id, c->names, c->n, c->create, prov_skip,
+					     c, &c->added, &c->removed, err);
+}
+
+START_TEST(provision_user_groups_set_is_exact)
+{
+	static const char *const first[] = {"ops", "devs", "ops", "docker"};
+	static const char *const second[] = {"devs", "qa"};
+	struct prov_ctx c = {0};
+	struct pwb_error err = {0};
+	struct pwb_user u = {0};
+	char groups[512];
+
+	test_add_user(ts.st, "carol");
+	ck_assert_int_eq(get_user("carol", &u, NULL), 0);
+	c.user_id = u.id;
+	c.names = first;
+	c.n = 4;
+	c.create = true;
+	ck_assert_msg(pwb_store_write(ts.st, groups_set_fn, &c, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(c.added, 2);
+	ck_assert_uint_eq(c.removed, 0);
+	ck_assert_uint_eq(c.skipped, 1);
+	ck_assert_msg(strstr(c.skip_why, "docker: ") != NULL, "%s", c.skip_why);
+	ck_assert_int_eq(get_user("carol", &u, groups), 0);
+	ck_assert_str_eq(groups, "devs ops ");
+
+	/* Without create_missing a group that does not exist is skipped, and
+	 * what is not listed is removed. */
+	c.names = second;
+	c.n = 2;
+	c.create = false;
+	ck_assert_msg(pwb_store_write(ts.st, groups_set_fn, &c, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(c.added, 0);
+	ck_assert_uint_eq(c.removed, 1);
+	ck_assert_uint_eq(c.skipped, 1);
+	ck_assert_msg(strstr(c.skip_why, "qa: ") != NULL, "%s", c.skip_why);
+	ck_assert_int_eq(get_user("carol", &u, groups), 0);
+	ck_assert_str_eq(groups, "devs ");
+
+	/* The empty set removes every membership. */
+	c.n = 0;
+	ck_assert_msg(pwb_store_write(ts.st, groups_set_fn, &c, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(c.removed, 1);
+	ck_assert_int_eq(get_user("carol", &u, groups), 0);
+	ck_assert_str_eq(groups, "");
+	pwb_user_clear(&u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("account");
@@ -614,6 +730,8 @@ int main(void)
 	tcase_add_test(tc, registration_binds_and_other_identity_is_refused);
 	tcase_add_test(tc, subject_of_another_account_is_refused);
 	tcase_add_test(tc, created_unbound_binds_at_first_sign_in);
+	tcase_add_test(tc, provision_group_ensure_creates_once_and_refuses);
+	tcase_add_test(tc, provision_user_groups_set_is_exact);
 	tcase_add_loop_test(plain, switches_off_refuse_registration, 0, 2);
 	tcase_add_loop_test(plain, legacy_unbound_user_needs_the_config, 0, 3);
 	suite_add_tcase(s, tc);
