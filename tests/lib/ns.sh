@@ -13,6 +13,10 @@
 # (pwb_free_port, defined below, picks a free loopback port.)
 # Then: $PWB_TMP (temp dir), $PWB_CONF (config file), $PWB_DB_DIR,
 # $PWB_HOME_ROOT, $PWB_NSS_LIBDIR; PWB_CONFIG and LD_LIBRARY_PATH exported.
+# The namespace's passwd has the system users pwb-scim and pwb-login (the
+# scim-user and login-user; uids $PWB_SCIM_UID, $PWB_LOGIN_UID), and one
+# pwbd runs on $PWB_PWBD_SOCKET until cleanup (tests/lib/pwbd.sh; set
+# PWB_NS_NO_PWBD=1 before pwb_ns_enter to start it yourself).
 
 : "${PWB_TEST_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${PWB_TEST_BUILDDIR:=$PWB_TEST_SRCDIR}"
@@ -23,6 +27,7 @@ PWB_BIN_SCIM=$PWB_TEST_BUILDDIR/scim-cgi/pwb-scim
 PWB_NSS_LIBDIR=$PWB_TEST_BUILDDIR/nss_pwb/.libs
 PWB_PAM_OIDC=$PWB_TEST_BUILDDIR/pam_pwb_oidc/.libs/pam_pwb_oidc.so
 PWB_PAM_MKHOME=$PWB_TEST_BUILDDIR/pam_pwb_mkhome/.libs/pam_pwb_mkhome.so
+. "$PWB_TEST_SRCDIR/tests/lib/pwbd.sh"
 
 pwb_ns_enter() {
 	if [ "${PWB_IN_NS:-}" != 1 ]; then
@@ -41,6 +46,11 @@ pwb_ns_enter() {
 	grep -q '^pwb:' "$PWB_TMP/etc/passwd" ||
 		echo 'pwb:x:999:999:pwb store:/nonexistent:/usr/sbin/nologin' >>"$PWB_TMP/etc/passwd"
 	grep -q '^pwb:' "$PWB_TMP/etc/group" || echo 'pwb:x:999:' >>"$PWB_TMP/etc/group"
+	# pwb-scim runs as the scim-user, pwb-login as the login-user.
+	pwb_ns_add_system_user pwb-scim 998 "pwb SCIM server"
+	pwb_ns_add_system_user pwb-login 997 "pwb login service"
+	PWB_SCIM_UID=$(awk -F: '$1 == "pwb-scim" { print $3 }' "$PWB_TMP/etc/passwd")
+	PWB_LOGIN_UID=$(awk -F: '$1 == "pwb-login" { print $3 }' "$PWB_TMP/etc/passwd")
 	cat >"$PWB_TMP/etc/nsswitch.conf" <<-NSS
 	passwd: files pwb
 	group: files pwb
@@ -65,6 +75,7 @@ pwb_ns_enter() {
 	PWB_DB_DIR=$PWB_TMP/db
 	PWB_HOME_ROOT=$(pwb_ns_home_root)
 	PWB_CONF=/etc/pwb/pwb.conf
+	PWB_PWBD_SOCKET=$PWB_TMP/run/pwbd.sock
 	cat >"$PWB_CONF" <<-CONF
 	db-dir=$PWB_DB_DIR
 	store-user=pwb
@@ -76,11 +87,14 @@ pwb_ns_enter() {
 	group-provisioning-end-gid=29999
 	secure-key-file=/etc/pwb/secure-key
 	auth-openid-client-secret-file=/etc/pwb/openid-client-secret
+	pwbd-socket=$PWB_PWBD_SOCKET
 	CONF
 	export PWB_CONFIG=$PWB_CONF
 	export LD_LIBRARY_PATH=$PWB_NSS_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 	# nscd would answer from the host's cache: hide its socket.
 	if [ -d /var/run/nscd ]; then mount -t tmpfs none /var/run/nscd; fi
+	pwb_on_cleanup 'pwb_pwbd_stop >/dev/null 2>&1 || :'
+	if [ "${PWB_NS_NO_PWBD:-}" != 1 ]; then pwb_pwbd_start; fi
 }
 
 # Homes must lie behind parents that only root may write to (pam_pwb_mkhome

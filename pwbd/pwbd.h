@@ -1,0 +1,47 @@
+/* pwbd's core, shared by main.c (options, the listening socket), server.c
+ * (the accept loop, peer credentials, config reload) and dispatch.c (op
+ * lookup, roles, actor, reply). */
+#ifndef PWBD_H
+#define PWBD_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include "ops.h"
+
+/* The daemon's state: the current pwb.conf and the store, open for the
+ * daemon's lifetime (opened at the first request that needs it, reopened
+ * when db-dir changes). */
+struct pwbd {
+	const char *config_path;
+	struct pwb_config cfg;
+	struct stat cfg_stat; /* of config_path when cfg was loaded */
+	struct pwb_store *st;
+	int read_timeout_ms; /* per connection: the request must arrive by then */
+};
+
+/* Loads pwb.conf (first call) or reloads it when the file changed since;
+ * reopens the store later if db-dir changed. A broken new file keeps the
+ * old configuration (logged). */
+int pwbd_config_refresh(struct pwbd *d, struct pwb_error *err);
+
+/* Opens the store if it is not open, installing the publisher as its
+ * commit hook. */
+int pwbd_store_ensure(struct pwbd *d, struct pwb_error *err);
+
+void pwbd_close(struct pwbd *d);
+
+/* The caller's role from its uid (0: not allowed at all). */
+unsigned pwbd_role_of(const struct pwbd *d, uid_t uid);
+
+/* Handles one request payload from a caller with role and uid; returns
+ * the reply text (malloc'd, never NULL unless out of memory). */
+char *pwbd_dispatch(struct pwbd *d, unsigned role, uid_t uid, const char *payload, size_t len);
+
+/* A reply refusing a caller before its request is read. */
+char *pwbd_reply_error(const char *id, int code, const char *msg);
+
+/* Serves connections on listen_fd until SIGTERM or SIGINT. */
+int pwbd_serve(struct pwbd *d, int listen_fd);
+
+#endif

@@ -1,0 +1,219 @@
+/* pwbd's accept loop: one connection at a time; the peer's uid
+ * (SO_PEERCRED) gives its role before anything is read, so a caller with
+ * no role can never hold the daemon; the request must arrive within the
+ * read timeout. pwb.conf is re-read when it changed (one stat per
+ * request), and the store reopened when db-dir changed. SIGTERM or SIGINT
+ * end the loop once the current request is answered. */
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+#include "cleanup.h"
+#include "log.h"
+#include "pwbd.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+int pwbd_config_refresh(struct pwbd *d, struct pwb_error *err)
+{
+	struct pwb_config fresh = {0};
+	struct stat sb = {0};
+	bool loaded = d->cfg.db_dir != NULL;
+	int r;
+
+	if (stat(d->config_path, &sb) < 0)
+		memset(&sb, 0, sizeof(sb)); /* missing: defaults stand */
+	if (loaded && same_file(&sb, &d->cfg_stat))
+		return 0;
+	r = pwb_config_load(d->config_path, true, &fresh, err);
+	if (r < 0) {
+		if (!loaded)
+			return r;
+		pwb_log(LOG_ERR,
+			"pwbd: %s changed but cannot be used, keeping the old settings: %s",
+			d->config_path, pwb_error_text(err, r));
+		d->cfg_stat = sb; /* say it once per change */
+		return 0;
+	}
+	if (loaded && d->st && strcmp(fresh.db_dir, d->cfg.db_dir) != 0) {
+		pwb_log(LOG_INFO, "pwbd: db-dir changed from %s to %s: reopening the store",
+			d->cfg.db_dir, fresh.db_dir);
+		pwb_store_close(d->st);
+		d->st = NULL;
+	}
+	if (loaded)
+		pwb_config_free(&d->cfg);
+	d->cfg = fresh;
+	d->cfg_stat = sb;
+	return 0;
+}
+
+/* The publisher runs after each commit. Today pwb_store_write() still
+ * publishes by itself; this hook is where pwbd calls the publisher's public
+ * entry point once the store stops doing so. */
+static void on_commit(struct pwb_store *st, uint64_t seq, void *ctx)
+{
+	(void)st;
+	(void)ctx;
+	pwb_debug("pwbd: committed up to change %llu", (unsigned long long)seq);
+}
+
+int pwbd_store_ensure(struct pwbd *d, struct pwb_error *err)
+{
+	int r;
+
+	if (d->st)
+		return 0;
+	r = pwb_store_open(&d->cfg, &d->st, err);
+	if (r < 0) {
+		d->st = NULL;
+		pwb_log(LOG_ERR, "pwbd: cannot open the store: %s", pwb_error_text(err, r));
+		return r;
+	}
+	pwb_store_on_commit(d->st, on_commit, d);
+	return 0;
+}
+
+void pwbd_close(struct pwbd *d)
+{
+	if (d->st)
+		pwb_store_close(d->st);
+	d->st = NULL;
+	if (d->cfg.db_dir)
+		pwb_config_free(&d->cfg);
+	memset(&d->cfg, 0, sizeof(d->cfg));
+}
+
+static bool uid_of(const char *name, uid_t *uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (!name || !*name || getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res)
+		return false;
+	*uid = res->pw_uid;
+	return true;
+}
+
+unsigned pwbd_role_of(const struct pwbd *d, uid_t uid)
+{
+	uid_t u;
+
+	if (uid == 0)
+		return PWBD_ROLE_ROOT;
+	if (uid_of(d->cfg.scim_user, &u) && u == uid)
+		return PWBD_ROLE_SCIM;
+	if (uid_of(d->cfg.login_user, &u) && u == uid)
+		return PWBD_ROLE_LOGIN;
+	return 0;
+}
+
+static void send_reply(int fd, int timeout_ms, char *reply)
+{
+	struct pwb_error err = {0};
+
+	if (!reply)
+		return;
+	if (pwb_rpc_write_frame(fd, timeout_ms, reply, strlen(reply), &err) < 0)
+		pwb_log(LOG_NOTICE, "pwbd: could not send a reply: %s", err.msg);
+	free(reply);
+}
+
+static void serve_one(struct pwbd *d, int fd)
+{
+	struct ucred cred = {0};
+	socklen_t clen = sizeof(cred);
+	struct pwb_error err = {0};
+	_cleanup_free_ char *payload = NULL;
+	size_t len = 0;
+	unsigned role;
+	char msg[128];
+	int r;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || clen != sizeof(cred)) {
+		pwb_log(LOG_WARNING, "pwbd: refused a connection: no peer credentials: %s",
+			strerror(errno));
+		return;
+	}
+	if (pwbd_config_refresh(d, &err) < 0) {
+		send_reply(fd, d->read_timeout_ms,
+			   pwbd_reply_error(NULL, err.code ? err.code : PWB_ECONFIG, err.msg));
+		return;
+	}
+	role = pwbd_role_of(d, cred.uid);
+	if (!role) {
+		pwb_log(LOG_WARNING,
+			"pwbd: refused uid %u (pid %d): not root, scim-user or login-user",
+			(unsigned)cred.uid, (int)cred.pid);
+		snprintf(msg, sizeof(msg), "pwbd serves no op to uid %u", (unsigned)cred.uid);
+		send_reply(fd, d->read_timeout_ms, pwbd_reply_error(NULL, PWB_EPERM, msg));
+		return;
+	}
+	r = pwb_rpc_read_frame(fd, d->read_timeout_ms, &payload, &len, &err);
+	if (r < 0) {
+		pwb_log(LOG_WARNING, "pwbd: dropped a connection from uid %u: %s",
+			(unsigned)cred.uid, pwb_error_text(&err, r));
+		if (r == PWB_EINVAL)
+			send_reply(fd, d->read_timeout_ms, pwbd_reply_error(NULL, r, err.msg));
+		return;
+	}
+	send_reply(fd, d->read_timeout_ms, pwbd_dispatch(d, role, cred.uid, payload, len));
+}
+
+int pwbd_serve(struct pwbd *d, int listen_fd)
+{
+	struct sigaction sa = {.sa_handler = on_stop};
+	sigset_t block, orig;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	while (!stop_requested) {
+		struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+		_cleanup_close_ int fd = -1;
+		int r = ppoll(&p, 1, NULL, &orig); /* signals only arrive here */
+
+		if (r < 0 && errno != EINTR) {
+			pwb_log(LOG_ERR, "pwbd: poll: %s", strerror(errno));
+			return -errno;
+		}
+		if (r <= 0)
+			continue;
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
+				pwb_log(LOG_ERR, "pwbd: accept: %s", strerror(errno));
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+				usleep(100000);
+			continue;
+		}
+		serve_one(d, fd);
+	}
+	pwb_log(LOG_INFO, "pwbd: stopping");
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return 0;
+}
