@@ -26,7 +26,8 @@ static void claims_freep(struct pwb_claims **c)
 }
 
 /* A string member of obj: absent or null gives *out NULL (unless required),
- * anything but a string of 1..max bytes without NUL is refused. */
+ * anything but a string of at most max bytes without NUL (and not empty,
+ * when required) is refused. */
 static int arg_string(json_t *obj, const char *key, bool required, size_t max, const char **out,
 		      struct pwb_error *err)
 {
@@ -38,10 +39,11 @@ static int arg_string(json_t *obj, const char *key, bool required, size_t max, c
 			return pwb_error_set(err, PWB_EINVAL, "args: \"%s\" is required", key);
 		return 0;
 	}
-	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
-	    strlen(json_string_value(v)) != json_string_length(v))
+	if (!json_is_string(v) || (required && json_string_length(v) == 0) ||
+	    json_string_length(v) > max || strlen(json_string_value(v)) != json_string_length(v))
 		return pwb_error_set(err, PWB_EINVAL,
-				     "args: \"%s\" must be a string of 1 to %zu bytes", key, max);
+				     "args: \"%s\" must be a string of %d to %zu bytes", key,
+				     required ? 1 : 0, max);
 	*out = json_string_value(v);
 	return 0;
 }
