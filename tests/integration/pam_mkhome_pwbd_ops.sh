@@ -37,7 +37,8 @@ tap_check_fails "... and mallory was not registered" getent passwd mallory
 out=$(as "$PWB_SCIM_UID" account.signin "{\"user\":\"mallory\",\"claims\":$(claims mallory)}")
 tap_like "scim-user: account.signin refused" "$out" "op account.signin is not allowed to uid $PWB_SCIM_UID"
 out=$(as 65534 account.signin_token '{"token":"x"}')
-tap_like "nobody: account.signin_token refused" "$out" "pwbd serves no op to uid 65534"
+tap_like "nobody: account.signin_token refused" "$out" "pwbd-call: "
+tap_like "... by pwbd, for its uid" "$(cat "$PWB_TMP/pwbd.log")" "pwbd: refused uid 65534 .*not root, scim-user or login-user"
 tap_check_fails "... mallory still unknown" getent passwd mallory
 
 # --- malformed arguments
