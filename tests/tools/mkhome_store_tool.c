@@ -4,8 +4,8 @@
  * of NSS. Two commands write a record raw, past the store's policy, to make
  * what an older version or a tampered store holds: make-legacy (unbound,
  * without bindOnLogin) and set-home (any path). It opens the store, so pwbd
- * must be stopped (tests/lib/mkhome.sh's mkhome_tool does that), and
- * publishes the snapshot after a change. Reads $PWB_CONFIG. Exit 0
+ * must be stopped (tests/lib/mkhome.sh's mkhome_tool does that). Reads
+ * $PWB_CONFIG. Exit 0
  * ok, 2 not found, 1 other error. */
 #include <errno.h>
 #include <stdio.h>
@@ -286,9 +286,6 @@ int main(int argc, char **argv)
 	if (r == 0)
 		r = is_read_only(q.cmd) ? pwb_store_read(st, dispatch, &q, &err)
 					: pwb_store_write(st, dispatch, &q, &err);
-	/* pwbd publishes after each commit; without pwbd the tool does. */
-	if (r == 0 && !is_read_only(q.cmd))
-		r = pwb_store_publish_all(st, &err);
 	if (r == 0 && (!strcmp(q.cmd, "add") || !strcmp(q.cmd, "add-group")))
 		printf("%u\n", q.uid);
 	if (r < 0)
