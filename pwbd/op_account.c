@@ -48,24 +48,44 @@ static int arg_string(json_t *obj, const char *key, bool required, size_t max, c
 	return 0;
 }
 
-/* Refuses any member of obj not in keys (NULL-terminated). */
-static int only_keys(json_t *obj, const char *what, const char *const *keys, struct pwb_error *err)
+/* One member an op accepts: a string read into *out, or (out NULL) a
+ * member of another type that the op reads itself. */
+struct arg_spec {
+	const char *key;
+	bool required;
+	size_t max;
+	const char **out;
+};
+
+/* Reads obj by specs: any member not listed is refused (named, as "what:
+ * unknown key"), then every string member is checked and read. */
+static int read_args(json_t *obj, const char *what, const struct arg_spec *specs, size_t n,
+		     struct pwb_error *err)
 {
 	const char *key;
 	json_t *v;
 	size_t i;
+	int r;
 
 	json_object_foreach(obj, key, v)
 	{
-		for (i = 0; keys[i] && strcmp(keys[i], key) != 0; i++)
+		for (i = 0; i < n && strcmp(specs[i].key, key) != 0; i++)
 			;
-		if (!keys[i]) {
+		if (i == n) {
 			char shown[64];
 
 			pwb_names_escape(key, shown, sizeof(shown));
 			return pwb_error_set(err, PWB_EINVAL, "%s: unknown key \"%s\"", what,
 					     shown);
 		}
+	}
+	for (i = 0; i < n; i++) {
+		if (!specs[i].out)
+			continue;
+		r = arg_string(obj, specs[i].key, specs[i].required, specs[i].max, specs[i].out,
+			       err);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -83,10 +103,13 @@ static int dup_opt(const char *in, char **out)
 static int parse_claims(json_t *obj, const char *user, struct pwb_claims **out,
 			struct pwb_error *err)
 {
-	static const char *const keys[] = {"username", "issuer", "subject", "groups",
-					   "name",     "email",	 NULL};
-	_cleanup_(claims_freep) struct pwb_claims *c = NULL;
 	const char *username, *issuer, *subject, *name, *email;
+	const struct arg_spec specs[] = {
+	    {"username", true, PWB_NAME_MAX, &username}, {"issuer", true, ARG_TEXT_MAX, &issuer},
+	    {"subject", true, ARG_TEXT_MAX, &subject},	 {"name", false, ARG_TEXT_MAX, &name},
+	    {"email", false, ARG_TEXT_MAX, &email},	 {"groups", false, 0, NULL},
+	};
+	_cleanup_(claims_freep) struct pwb_claims *c = NULL;
 	json_t *groups, *g;
 	size_t i;
 	int r;
@@ -96,17 +119,7 @@ static int parse_claims(json_t *obj, const char *user, struct pwb_claims **out,
 		return 0;
 	if (!json_is_object(obj))
 		return pwb_error_set(err, PWB_EINVAL, "args: \"claims\" must be an object");
-	r = only_keys(obj, "claims", keys, err);
-	if (r == 0)
-		r = arg_string(obj, "username", true, PWB_NAME_MAX, &username, err);
-	if (r == 0)
-		r = arg_string(obj, "issuer", true, ARG_TEXT_MAX, &issuer, err);
-	if (r == 0)
-		r = arg_string(obj, "subject", true, ARG_TEXT_MAX, &subject, err);
-	if (r == 0)
-		r = arg_string(obj, "name", false, ARG_TEXT_MAX, &name, err);
-	if (r == 0)
-		r = arg_string(obj, "email", false, ARG_TEXT_MAX, &email, err);
+	r = read_args(obj, "claims", specs, PWB_ARRAY_SIZE(specs), err);
 	if (r < 0)
 		return r;
 	if (strcmp(username, user) != 0)
@@ -181,20 +194,19 @@ static int decide(struct pwbd_call *call, const char *user, const struct pwb_cla
 
 static int op_signin(struct pwbd_call *call, json_t **result, struct pwb_error *err)
 {
-	static const char *const keys[] = {"user", "claims", "service", "rhost", NULL};
+	const char *user, *service, *rhost;
+	const struct arg_spec specs[] = {
+	    {"user", true, PWB_NAME_MAX, &user},
+	    {"claims", false, 0, NULL},
+	    {"service", false, ARG_TEXT_MAX, &service},
+	    {"rhost", false, ARG_TEXT_MAX, &rhost},
+	};
 	_cleanup_(claims_freep) struct pwb_claims *claims = NULL;
 	json_t *args = call->req->args;
-	const char *user, *service, *rhost;
 	int r;
 
 	*result = NULL;
-	r = only_keys(args, "args", keys, err);
-	if (r == 0)
-		r = arg_string(args, "user", true, PWB_NAME_MAX, &user, err);
-	if (r == 0)
-		r = arg_string(args, "service", false, ARG_TEXT_MAX, &service, err);
-	if (r == 0)
-		r = arg_string(args, "rhost", false, ARG_TEXT_MAX, &rhost, err);
+	r = read_args(args, "args", specs, PWB_ARRAY_SIZE(specs), err);
 	if (r < 0)
 		return r;
 	if (!pwb_names_is_valid(user))
@@ -230,21 +242,18 @@ static int token_user(const struct pwb_config *cfg, const char *token, size_t le
 
 static int op_signin_token(struct pwbd_call *call, json_t **result, struct pwb_error *err)
 {
-	static const char *const keys[] = {"token", "service", "rhost", NULL};
-	_cleanup_(claims_freep) struct pwb_claims *claims = NULL;
-	json_t *args = call->req->args;
 	const char *token, *service, *rhost;
+	const struct arg_spec specs[] = {
+	    {"token", true, PWB_JWT_MAX_BYTES, &token},
+	    {"service", false, ARG_TEXT_MAX, &service},
+	    {"rhost", false, ARG_TEXT_MAX, &rhost},
+	};
+	_cleanup_(claims_freep) struct pwb_claims *claims = NULL;
 	char user[PWB_NAME_MAX + 1];
 	int r;
 
 	*result = NULL;
-	r = only_keys(args, "args", keys, err);
-	if (r == 0)
-		r = arg_string(args, "token", true, PWB_JWT_MAX_BYTES, &token, err);
-	if (r == 0)
-		r = arg_string(args, "service", false, ARG_TEXT_MAX, &service, err);
-	if (r == 0)
-		r = arg_string(args, "rhost", false, ARG_TEXT_MAX, &rhost, err);
+	r = read_args(call->req->args, "args", specs, PWB_ARRAY_SIZE(specs), err);
 	if (r < 0)
 		return r;
 	set_actor(call, "pwb-login", service, rhost);
