@@ -778,6 +778,13 @@ int pwb_user_bind(struct pwb_txn *txn, const char *id, const char *issuer, const
 	}
 	u.bind_on_login = !issuer;
 	r = put_record(txn, &u, err);
+	if (r == 0) {
+		/* The snapshot's b.NAME is rendered with the shadow keys. */
+		struct pwb_change change = {.kind = 'u', .what = PWB_CH_SHADOW};
+
+		memcpy(change.id, u.id, sizeof(change.id));
+		r = pwb_change_log(txn, &change, err);
+	}
 out:
 	pwb_user_clear(&u);
 	return r;
