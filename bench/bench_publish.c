@@ -130,8 +130,10 @@ static int load(const char *dir, struct size *z, unsigned changes)
 		fprintf(stderr, "bench_publish: %s\n", err.msg);
 		return 1;
 	}
-	if (pwb_publish_attach(z->st) < 0) /* what pwbd does: publish after each commit */
+	if (pwb_publish_attach(z->st, &err) < 0) { /* what pwbd does: publish after each commit */
+		fprintf(stderr, "bench_publish: %s\n", err.msg);
 		return 1;
+	}
 	t0 = now_us();
 	for (i = 0; i < z->users; i += batch) {
 		struct batch b = {i, z->users - i < batch ? z->users - i : batch};

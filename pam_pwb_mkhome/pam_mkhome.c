@@ -19,6 +19,7 @@
 #include "log.h"
 #include "names.h"
 #include "policy.h"
+#include "publish.h"
 #include "store.h"
 
 struct options {
@@ -246,6 +247,10 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 		return PAM_SYSTEM_ERR;
 	}
 	r = pwb_store_open(&cfg, &st, &err);
+	if (r == 0 && (r = pwb_publish_attach(st, &err)) < 0) {
+		pwb_store_close(st);
+		st = NULL;
+	}
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot check account %s: %s", user,
 			   pwb_error_text(&err, r));

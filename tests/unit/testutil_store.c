@@ -32,7 +32,7 @@ void test_store_setup(struct test_store *ts, uint32_t start, uint32_t end, const
 	ck_assert_msg(pwb_config_load(ts->conf_path, false, &ts->cfg, &err) == 0, "%s", err.msg);
 	ck_assert_msg(pwb_store_open(&ts->cfg, &ts->st, &err) == 0, "%s", err.msg);
 	/* what pwbd does: publish after each commit */
-	ck_assert_int_eq(pwb_publish_attach(ts->st), 0);
+	ck_assert_msg(pwb_publish_attach(ts->st, &err) == 0, "%s", err.msg);
 }
 
 void test_store_teardown(struct test_store *ts)
