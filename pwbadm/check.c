@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "cleanup.h"
 #include "http.h"
+#include "publish.h"
 #include "pwbadm.h"
 #include "secret.h"
 #include "snapshot.h"
@@ -429,6 +430,10 @@ static void check_store(struct check *c)
 	snprintf(path, sizeof(path), "%s/" PWB_SNAP_DIR "/" PWB_SNAP_DELTA, c->cfg.db_dir);
 	snapshot_was_missing = access(path, F_OK) < 0;
 	rc = pwb_store_open(&c->cfg, &st, &err);
+	if (rc == 0 && (rc = pwb_publish_attach(st, &err)) < 0) {
+		pwb_store_close(st);
+		st = NULL;
+	}
 	if (rc < 0) {
 		report(c, FAIL, "store",
 		       "create db-dir (0755, root) and the store-user, or correct db-dir",

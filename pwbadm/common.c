@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cleanup.h"
+#include "publish.h"
 #include "pwbadm.h"
 #include "util.h"
 
@@ -77,6 +78,8 @@ int pwbadm_open_store(struct pwbadm *adm)
 	if (pwbadm_load_config(adm))
 		return PWBADM_EXIT_FAILURE;
 	rc = pwb_store_open(&adm->cfg, &adm->store, &err);
+	if (rc == 0)
+		rc = pwb_publish_attach(adm->store, &err);
 	if (rc < 0)
 		return pwbadm_fail("cannot open the store in %s: %s", adm->cfg.db_dir,
 				   pwb_error_text(&err, rc));

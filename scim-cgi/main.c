@@ -15,6 +15,7 @@
 #include "log.h"
 #include "names.h"
 #include "scim_service.h"
+#include "publish.h"
 #include "store.h"
 
 /* One request's I/O: FastCGI streams, or the process's own for CGI. */
@@ -255,7 +256,7 @@ int main(int argc, char **argv)
 		pwb_log(LOG_ERR, "pwb-scim: %s", err.msg);
 		return 1;
 	}
-	if (pwb_store_open(&cfg, &st, &err) < 0) {
+	if (pwb_store_open(&cfg, &st, &err) < 0 || pwb_publish_attach(st, &err) < 0) {
 		pwb_log(LOG_ERR, "pwb-scim: opening the store: %s", err.msg);
 		goto out;
 	}

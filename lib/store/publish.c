@@ -17,9 +17,10 @@
 #include "publish.h"
 #include "render.h"
 #include "writer.h"
-/* Until the public change log (pwb_change_foreach) lands: pwb_change_read.
- * Nothing else of the store's internals is used. */
-#include "internal/store_internal.h"
+
+/* The publish cursor is recorded (a small durable write) once per this
+ * many changes: the store may trim the log up to it. */
+#define CURSOR_EVERY 64
 
 /* One change the publisher applies: which entity, which of its keys, and
  * the keys it had before (tombstoned first). */
@@ -172,49 +173,72 @@ struct changes_ctx {
 	uint64_t after;
 	size_t limit;
 	struct pending *v;
-	size_t n;
+	size_t n, cap;
 	uint64_t last;
-	bool too_many; /* more than limit: rebuild instead */
+	bool too_many; /* more than limit, or not all in the log: rebuild */
 };
 
-/* The changes after ctx->after, at most limit (else too_many). */
+static int collect_change(const struct pwb_change_entry *e, void *ctx)
+{
+	struct changes_ctx *c = ctx;
+	struct pending *p;
+
+	if (e->seq > c->last)
+		c->last = e->seq;
+	/* An upgrade that could not convert every entry asks for a rebuild. */
+	if (e->kind == 's' && strcmp(e->op, "upgrade") == 0) {
+		c->too_many = true;
+		return 1;
+	}
+	if ((e->kind != 'u' && e->kind != 'g') || !e->what)
+		return 0; /* tokens, logins: nothing NSS shows */
+	if (c->n == c->limit) {
+		c->too_many = true;
+		return 1;
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct pending *grown = realloc(c->v, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		c->v = grown;
+		c->cap = cap;
+	}
+	p = &c->v[c->n++];
+	memset(p, 0, sizeof(*p));
+	p->kind = e->kind;
+	p->what = e->what;
+	snprintf(p->id, sizeof(p->id), "%s", e->id);
+	memcpy(p->old_name, e->old_name, sizeof(p->old_name));
+	p->old_num = e->old_num;
+	p->old_gid = e->old_gid;
+	p->old_private = e->old_private;
+	return 0;
+}
+
+/* The changes after ctx->after, at most limit (else too_many, as when the
+ * log was trimmed past them: rebuild instead). */
 static int read_changes(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 {
 	struct changes_ctx *c = ctx;
-	struct pwb_change *raw = NULL;
-	size_t n = 0, used = 0;
+	uint64_t first = 0, in_log = 0;
 	int r;
 
-	free(c->v);
-	c->v = NULL;
-	c->n = 0;
+	c->n = 0; /* an earlier attempt's */
+	c->last = c->after;
 	c->too_many = false;
-	r = pwb_change_read(txn, c->after, &raw, &n, &c->last, c->limit, err);
+	r = pwb_change_foreach(txn, c->after, 0, collect_change, c, &in_log, err);
+	if (r == -ENOMEM)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
 	if (r < 0)
 		return r;
-	if (c->last == UINT64_MAX) {
-		c->too_many = true;
-		return 0;
+	if (in_log > c->after && !c->too_many) {
+		r = pwb_change_first_seq(txn, &first, err);
+		if (r < 0)
+			return r;
+		c->too_many = first > c->after + 1; /* entries we never saw are gone */
 	}
-	c->v = n ? calloc(n, sizeof(*c->v)) : NULL;
-	if (n && !c->v) {
-		free(raw);
-		return pwb_error_set(err, -ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (raw[i].kind != 'u' && raw[i].kind != 'g')
-			continue;
-		c->v[used].kind = raw[i].kind;
-		c->v[used].what = raw[i].what;
-		memcpy(c->v[used].id, raw[i].id, sizeof(c->v[used].id));
-		memcpy(c->v[used].old_name, raw[i].old_name, sizeof(c->v[used].old_name));
-		c->v[used].old_num = raw[i].old_num;
-		c->v[used].old_gid = raw[i].old_gid;
-		c->v[used].old_private = raw[i].old_private;
-		used++;
-	}
-	c->n = used;
-	free(raw);
 	return 0;
 }
 
@@ -361,10 +385,14 @@ out:
 
 /* Tells the store how far the publisher has read the change log, so that
  * it may trim what every reader is past. */
-static void record_cursor(struct pwb_store *st, uint64_t seq)
+static void record_cursor(struct pwb_store *st, uint64_t before, uint64_t seq)
 {
-	(void)st;
-	(void)seq; /* pwb_store_cursor_set(st, "publish", seq) once the store has it */
+	struct pwb_error err = {0};
+
+	if (seq / CURSOR_EVERY == before / CURSOR_EVERY && seq > before)
+		return;
+	if (pwb_store_cursor_set(st, "publish", seq, &err) < 0)
+		pwb_log(LOG_WARNING, "pwb publish: moving the change-log cursor: %s", err.msg);
 }
 
 typedef int (*publish_fn)(struct pwb_store *st, struct levels *lv, struct pwb_error *err);
@@ -388,7 +416,7 @@ static int publish_locked(struct pwb_store *st, publish_fn fn, struct pwb_error 
 	r = fn(st, &lv, err);
 	close(lock);
 	if (r == 0 && lv.meta.seq != before)
-		record_cursor(st, lv.meta.seq);
+		record_cursor(st, before, lv.meta.seq);
 	return r;
 }
 
@@ -418,21 +446,26 @@ static void publish_hook(struct pwb_store *st, uint64_t seq, void *ctx)
 			(unsigned long long)seq, err.msg);
 }
 
-int pwb_publish_attach(struct pwb_store *st)
+int pwb_publish_attach(struct pwb_store *st, struct pwb_error *err)
 {
-	struct pwb_error err = {0};
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	int r;
 
+	pwb_publish_init();
 	pwb_store_on_commit(st, publish_hook, NULL);
-	r = nss_dir_of(st, dir, sizeof(dir), &err);
-	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/%s", dir, PWB_SNAP_DELTA);
-		if (access(path, F_OK) == 0)
-			return 0;
-		r = pwb_publish_full(st, &err);
-	}
+	r = nss_dir_of(st, dir, sizeof(dir), err);
 	if (r < 0)
-		pwb_log(LOG_ERR, "pwb publish: publishing the first NSS snapshot: %s", err.msg);
-	return r;
+		return r;
+	/* A new store publishes its (empty) snapshot at once, so NSS answers
+	 * "not found" rather than "unavailable"; an existing one catches up
+	 * with what a process that died after committing did not publish. */
+	snprintf(path, sizeof(path), "%s/%s", dir, PWB_SNAP_DELTA);
+	if (access(path, F_OK) != 0)
+		return pwb_publish_full(st, err);
+	return pwb_publish_changes(st, err);
+}
+
+int pwb_store_publish_all(struct pwb_store *st, struct pwb_error *err)
+{
+	return pwb_publish_full(st, err);
 }

@@ -15,16 +15,19 @@
 void pwb_publish_init(void);
 
 /* Installs the publisher as st's commit hook (pwb_store_on_commit), and
- * publishes at once when there is no snapshot yet, so NSS answers "not
- * found" rather than "unavailable". */
-int pwb_publish_attach(struct pwb_store *st);
+ * publishes what is not yet: everything when there is no snapshot (so NSS
+ * answers "not found" rather than "unavailable"), else what a process that
+ * died after committing did not publish. Every process that opens the
+ * store calls it (pwbd, pwbadm offline, tools, tests). */
+int pwb_publish_attach(struct pwb_store *st, struct pwb_error *err);
 
 /* Publishes the changes logged since the snapshot's @seq (a full rebuild
  * when there is no snapshot, it is damaged or the log was trimmed past
  * it), then records the "publish" cursor. */
 int pwb_publish_changes(struct pwb_store *st, struct pwb_error *err);
 
-/* Publishes everything from scratch (pwbadm rebuild-nss). */
+/* Publishes everything from scratch (pwbadm rebuild-nss; also
+ * pwb_store_publish_all in store.h). */
 int pwb_publish_full(struct pwb_store *st, struct pwb_error *err);
 
 #endif

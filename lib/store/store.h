@@ -299,14 +299,14 @@ struct pwb_change_entry {
 	uint64_t seq;
 	int64_t time; /* unix seconds */
 	struct pwb_actor actor;
-	char request_id[65];	     /* "" if none */
-	char kind;		     /* 'u' user, 'g' group, 't' token, 's' the store itself */
-	char op[24];		     /* "create", "update", "delete", "bind", "login", "member",
-				      * "token-put", "token-delete", "upgrade", ... */
-	char id[PWB_ID_LEN + 1];     /* the entity's id (a token's name for 't') */
-	char name[PWB_NAME_MAX + 1]; /* its Linux name after the change ("" if gone) */
-	json_t *changed;	     /* array of attribute names changed, never values
-				      * of secrets; may be NULL; owned by the entry */
+	char request_id[65];		 /* "" if none */
+	char kind;			 /* 'u' user, 'g' group, 't' token, 's' the store itself */
+	char op[24];			 /* "create", "update", "delete", "bind", "login", "member",
+					  * "token-put", "token-delete", "upgrade", ... */
+	char id[PWB_TOKEN_NAME_MAX + 1]; /* the entity's id (a token's name for 't') */
+	char name[PWB_NAME_MAX + 1];	 /* its Linux name after the change ("" if gone) */
+	json_t *changed;		 /* array of attribute names changed, never values
+					  * of secrets; may be NULL; owned by the entry */
 	/* For the publisher: which keys to re-render, and (set only when keys
 	 * themselves changed: rename, new uid/gid, delete) the old ones. */
 	unsigned char what;

@@ -15,26 +15,60 @@
 
 #define TEXT_FIELD_MAX 1024
 
-static int log_group(struct pwb_txn *txn, const struct pwb_group *g, const struct pwb_group *old,
+/* Logs a change of group g (op "create", "update", "delete"): old, set
+ * when its keys moved (rename, new gid, delete), is tombstoned by the
+ * publisher; what is PWB_CH_ALL (a group re-renders whole) or 0 when NSS
+ * shows nothing of it. changed names the attributes (may be NULL). */
+static int log_group(struct pwb_txn *txn, const char *op, const struct pwb_group *g,
+		     const struct pwb_group *old, unsigned what, json_t *changed,
 		     struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'g', .what = PWB_CH_ALL};
+	struct pwb_change_entry change;
 
-	memcpy(change.id, g->id, sizeof(change.id));
+	pwb_change_init(&change, 'g', op, g->id, strcmp(op, "delete") == 0 ? "" : g->name, what);
+	change.changed = changed;
 	if (old) {
 		memcpy(change.old_name, old->name, sizeof(change.old_name));
 		change.old_num = old->gid;
 	}
-	return pwb_change_log(txn, &change, err);
+	return pwb_change_append(txn, &change, err);
 }
 
-/* A membership or a group's gid changed: only the user's initgroups list. */
-static int log_user(struct pwb_txn *txn, const char *user_id, struct pwb_error *err)
+/* A membership or a group's gid changed: the user's initgroups list. */
+static int log_user(struct pwb_txn *txn, const char *user_id, const char *attr,
+		    struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'u', .what = PWB_CH_INITGROUPS};
+	struct pwb_change_entry change;
 
-	memcpy(change.id, user_id, sizeof(change.id));
-	return pwb_change_log(txn, &change, err);
+	pwb_change_init(&change, 'u', "member", user_id, "", PWB_CH_INITGROUPS);
+	if (pwb_change_note(&change, attr) < 0)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	return pwb_change_append(txn, &change, err);
+}
+
+/* Names the attributes an update changed (never their values). */
+static json_t *group_changes(const struct pwb_group *a, const struct pwb_group *b)
+{
+	const struct {
+		const char *name;
+		bool differs;
+	} attrs[] = {
+	    {"name", strcmp(a->name, b->name) != 0},
+	    {"displayName", pwb_str_differs(a->display_name, b->display_name)},
+	    {"externalId", pwb_str_differs(a->external_id, b->external_id)},
+	    {"gid", a->gid != b->gid},
+	    {"attrs", !json_equal(a->attrs, b->attrs) && (a->attrs || b->attrs)},
+	};
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; list && i < PWB_ARRAY_SIZE(attrs); i++)
+		if (attrs[i].differs &&
+		    json_array_append_new(list, json_string(attrs[i].name)) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+	return list;
 }
 
 static int check_fields(const struct pwb_group *g, struct pwb_error *err)
@@ -236,7 +270,7 @@ int pwb_group_create(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error 
 	r = put_all(txn, g, err);
 	if (r < 0)
 		return r;
-	return log_group(txn, g, NULL, err);
+	return log_group(txn, "create", g, NULL, PWB_CH_ALL, NULL, err);
 }
 
 struct member_log_ctx {
@@ -256,13 +290,15 @@ static int log_member(const char *user_id, void *ctx)
 		if (r < 0)
 			return r;
 	}
-	return log_user(c->txn, user_id, c->err);
+	return log_user(c->txn, user_id, c->group_id ? "groups" : "gid", c->err);
 }
 
 int pwb_group_update(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error *err)
 {
 	struct pwb_group old = {0};
 	struct member_log_ctx c = {txn, err, NULL};
+	json_t *changed;
+	bool moved;
 	int r;
 
 	r = pwb_group_get(txn, g->id, &old, err);
@@ -289,13 +325,17 @@ int pwb_group_update(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error 
 	g->version = old.version + 1;
 	if ((r = del_indexes(txn, &old, err)) < 0 || (r = put_all(txn, g, err)) < 0)
 		goto out;
-	if (strcmp(old.name, g->name) != 0 || old.gid != g->gid) {
-		r = log_group(txn, g, &old, err);
-		/* Members' initgroups lists carry the gid. */
-		if (r == 0 && old.gid != g->gid)
-			r = pwb_kv_dup_foreach(txn, DBI_MEMBERS, g->id, PWB_ID_LEN, log_member, &c,
-					       err);
+	moved = strcmp(old.name, g->name) != 0 || old.gid != g->gid;
+	changed = group_changes(&old, g);
+	if (!changed) {
+		r = pwb_error_set(err, -ENOMEM, "out of memory");
+		goto out;
 	}
+	/* Every update is logged (the audit trail); NSS shows only name and gid. */
+	r = log_group(txn, "update", g, moved ? &old : NULL, moved ? PWB_CH_ALL : 0, changed, err);
+	/* Members' initgroups lists carry the gid. */
+	if (r == 0 && old.gid != g->gid)
+		r = pwb_kv_dup_foreach(txn, DBI_MEMBERS, g->id, PWB_ID_LEN, log_member, &c, err);
 out:
 	pwb_group_clear(&old);
 	return r;
@@ -347,7 +387,7 @@ static int delete_damaged(struct pwb_txn *txn, const char *id, struct pwb_error 
 	memcpy(old.id, id, sizeof(old.id));
 	memcpy(old.name, k.name, sizeof(old.name));
 	old.gid = k.gid;
-	return log_group(txn, &old, k.name[0] ? &old : NULL, err);
+	return log_group(txn, "delete", &old, k.name[0] ? &old : NULL, PWB_CH_ALL, NULL, err);
 }
 
 int pwb_group_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
@@ -370,7 +410,7 @@ int pwb_group_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 	if (r == 0)
 		r = pwb_ids_retire(txn, 'g', old.gid, err);
 	if (r == 0)
-		r = log_group(txn, &old, &old, err);
+		r = log_group(txn, "delete", &old, &old, PWB_CH_ALL, NULL, err);
 	pwb_group_clear(&old);
 	return r;
 }
@@ -443,7 +483,7 @@ int pwb_group_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_
 
 int pwb_group_count(struct pwb_txn *txn, uint64_t *count, struct pwb_error *err)
 {
-	return pwb_store_count(txn, DBI_GROUPS, count, err);
+	return pwb_kv_count(txn, DBI_GROUPS, count, err);
 }
 
 /* ---- membership ---- */
@@ -464,33 +504,25 @@ static int check_pair(struct pwb_txn *txn, const char *group_id, const char *use
 
 bool pwb_member_is(struct pwb_txn *txn, const char *group_id, const char *user_id)
 {
-	DB *db = txn->st->db[DBI_MEMBERS];
-	DBT k = {0}, v = {0};
-	int ret;
-
 	if (!group_id || !user_id || strlen(group_id) != PWB_ID_LEN ||
 	    strlen(user_id) != PWB_ID_LEN)
 		return false;
-	k.data = (void *)group_id;
-	k.size = PWB_ID_LEN;
-	v.data = (void *)user_id;
-	v.size = v.ulen = PWB_ID_LEN;
-	v.flags = DB_DBT_USERMEM;
-	ret = db->get(db, txn->tid, &k, &v, DB_GET_BOTH);
-	if (ret != 0 && ret != DB_NOTFOUND)
-		pwb_txn_fail(txn, ret, "members", NULL);
-	return ret == 0;
+	return pwb_kv_dup_exists(txn, DBI_MEMBERS, group_id, PWB_ID_LEN, user_id, PWB_ID_LEN);
 }
 
+/* One membership change: the group's line (op "member", changed
+ * ["members"]) and the user's initgroups (changed ["groups"]). */
 static int log_pair(struct pwb_txn *txn, const char *group_id, const char *user_id,
 		    struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'g', .what = PWB_CH_ALL};
+	struct pwb_change_entry change;
 	int r;
 
-	memcpy(change.id, group_id, sizeof(change.id));
-	r = pwb_change_log(txn, &change, err);
-	return r < 0 ? r : log_user(txn, user_id, err);
+	pwb_change_init(&change, 'g', "member", group_id, "", PWB_CH_ALL);
+	if (pwb_change_note(&change, "members") < 0)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	r = pwb_change_append(txn, &change, err);
+	return r < 0 ? r : log_user(txn, user_id, "groups", err);
 }
 
 int pwb_member_add(struct pwb_txn *txn, const char *group_id, const char *user_id,

@@ -1,4 +1,4 @@
-/* UID/GID allocation and the change log. Allocation runs inside the
+/* UID/GID allocation and retirement. Allocation runs inside the
  * writer's transaction (writers are serialised), skips ids used by the
  * store, by another NSS source or retired, never hands out reserved ids,
  * and fails instead of wrapping past the end of the range. */
@@ -84,11 +84,6 @@ int pwb_store_retired_foreach(struct pwb_txn *txn, pwb_retired_cb cb, void *ctx,
 	return pwb_kv_foreach(txn, DBI_RETIRED, retired_walk_one, &w, err);
 }
 
-uint64_t pwb_store_change_seq(struct pwb_txn *txn)
-{
-	return pwb_change_last_seq(txn);
-}
-
 static bool in_store(struct pwb_txn *txn, enum pwb_dbi idx, uint32_t id)
 {
 	unsigned char key[4];
@@ -142,43 +137,17 @@ static const char *gid_unusable(struct pwb_txn *txn, uint32_t id, int *code, str
 	return NULL;
 }
 
-static int read_counter(struct pwb_txn *txn, const char *name, uint32_t def, uint32_t *out,
-			struct pwb_error *err)
-{
-	_cleanup_free_ char *val = NULL;
-	int r;
-
-	r = pwb_kv_get(txn, DBI_META, name, strlen(name), &val, NULL, true, err);
-	if (r == PWB_ENOTFOUND) {
-		*out = def;
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	if (pwb_parse_u32(val, 0, UINT32_MAX, out) < 0)
-		return pwb_error_set(err, PWB_ESTORE, "counter %s is damaged", name);
-	return 0;
-}
-
-static int write_counter(struct pwb_txn *txn, const char *name, uint64_t v, struct pwb_error *err)
-{
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-
-	return pwb_kv_put(txn, DBI_META, name, strlen(name), buf, (size_t)n, err);
-}
-
 static int alloc_id(struct pwb_txn *txn, bool user, uint32_t *out, struct pwb_error *err)
 {
 	const struct pwb_config *cfg = txn->st->cfg;
 	const char *counter = user ? "next_uid" : "next_gid";
 	uint32_t start = user ? cfg->start_uid : cfg->start_gid;
 	uint32_t end = user ? cfg->end_uid : cfg->end_gid;
-	uint32_t next;
-	uint64_t id;
+	uint64_t next, id;
 	int r, code;
 
-	r = read_counter(txn, counter, start, &next, err);
+	/* Under the counter's lock until commit (backend.h). */
+	r = pwb_be_counter_get(txn, counter, start, &next, err);
 	if (r < 0)
 		return r;
 	/* The counter only moves forward; ids below it are used or retired. */
@@ -191,14 +160,14 @@ static int alloc_id(struct pwb_txn *txn, bool user, uint32_t *out, struct pwb_er
 			continue;
 		why = user ? uid_unusable(txn, (uint32_t)id, &code, err)
 			   : gid_unusable(txn, (uint32_t)id, &code, err);
-		if (txn->deadlocked)
+		if (txn->retry)
 			return pwb_error_set(err, PWB_ESTORE, "deadlock (retried)");
 		if (why && code == PWB_EUNAVAIL)
 			return code; /* the lookup's message is in err */
 		if (why)
 			continue;
 		*out = (uint32_t)id;
-		return write_counter(txn, counter, id + 1, err);
+		return pwb_be_counter_set(txn, counter, id + 1, err);
 	}
 	return pwb_error_set(err, PWB_ENOIDS,
 			     "no free %s left in %u-%u (raise %s or free ids; ids are never "
@@ -249,147 +218,4 @@ int pwb_ids_check_uid(struct pwb_txn *txn, uint32_t uid, struct pwb_error *err)
 int pwb_ids_check_gid(struct pwb_txn *txn, uint32_t gid, struct pwb_error *err)
 {
 	return check_explicit(txn, false, gid, err);
-}
-
-/* ---- change log ---- */
-
-static void be64(uint64_t v, unsigned char out[8])
-{
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		out[i] = (unsigned char)v;
-		v >>= 8;
-	}
-}
-
-static uint64_t from_be64(const unsigned char in[8])
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | in[i];
-	return v;
-}
-
-uint64_t pwb_change_last_seq(struct pwb_txn *txn)
-{
-	_cleanup_free_ char *val = NULL;
-	int64_t v = 0;
-
-	if (pwb_kv_get(txn, DBI_META, "seq", 3, &val, NULL, false, NULL) < 0)
-		return 0;
-	if (pwb_parse_i64(val, &v) < 0 || v < 0)
-		return 0;
-	return (uint64_t)v;
-}
-
-int pwb_change_log(struct pwb_txn *txn, const struct pwb_change *c, struct pwb_error *err)
-{
-	unsigned char key[8];
-	uint64_t seq = pwb_change_last_seq(txn) + 1;
-	int r;
-
-	be64(seq, key);
-	r = write_counter(txn, "seq", seq, err);
-	if (r == 0)
-		r = pwb_kv_put(txn, DBI_CHANGES, key, sizeof(key), c, sizeof(*c), err);
-	if (r == 0)
-		txn->changed = true;
-	return r;
-}
-
-int pwb_change_read(struct pwb_txn *txn, uint64_t after, struct pwb_change **out, size_t *n,
-		    uint64_t *last_seq, size_t limit, struct pwb_error *err)
-{
-	DB *db = txn->st->db[DBI_CHANGES];
-	DBC *c = NULL;
-	DBT k = {0}, v = {0};
-	unsigned char start[8];
-	struct pwb_change *list = NULL;
-	size_t used = 0, cap = 0;
-	int ret;
-
-	*out = NULL;
-	*n = 0;
-	*last_seq = after;
-	ret = db->cursor(db, txn->tid, &c, 0);
-	if (ret != 0)
-		return pwb_txn_fail(txn, ret, "changes", err);
-	be64(after + 1, start);
-	k.data = start;
-	k.size = sizeof(start);
-	k.flags = DB_DBT_REALLOC;
-	v.flags = DB_DBT_REALLOC;
-	/* DB_SET_RANGE needs a key buffer it may overwrite. */
-	k.data = malloc(8);
-	if (!k.data) {
-		c->close(c);
-		return pwb_error_set(err, -ENOMEM, "out of memory");
-	}
-	memcpy(k.data, start, 8);
-	for (ret = c->get(c, &k, &v, DB_SET_RANGE); ret == 0; ret = c->get(c, &k, &v, DB_NEXT)) {
-		if (k.size != 8 || v.size != sizeof(struct pwb_change))
-			continue;
-		if (used == limit) {
-			/* Too many to apply one by one: the caller rebuilds. */
-			free(list);
-			list = NULL;
-			used = 0;
-			*last_seq = UINT64_MAX;
-			ret = DB_NOTFOUND;
-			break;
-		}
-		if (used == cap) {
-			struct pwb_change *grown;
-
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(list, cap * sizeof(*grown));
-			if (!grown) {
-				ret = ENOMEM;
-				break;
-			}
-			list = grown;
-		}
-		memcpy(&list[used++], v.data, sizeof(struct pwb_change));
-		*last_seq = from_be64(k.data);
-	}
-	free(k.data);
-	free(v.data);
-	c->close(c);
-	if (ret != DB_NOTFOUND) {
-		free(list);
-		return pwb_txn_fail(txn, ret, "changes", err);
-	}
-	*out = list;
-	*n = used;
-	return 0;
-}
-
-int pwb_change_trim(struct pwb_txn *txn, uint64_t upto, struct pwb_error *err)
-{
-	DB *db = txn->st->db[DBI_CHANGES];
-	DBC *c = NULL;
-	DBT k = {0}, v = {0};
-	int ret;
-
-	ret = db->cursor(db, txn->tid, &c, 0);
-	if (ret != 0)
-		return pwb_txn_fail(txn, ret, "changes", err);
-	k.flags = DB_DBT_REALLOC;
-	v.flags = DB_DBT_REALLOC | DB_DBT_PARTIAL; /* keys only */
-	while ((ret = c->get(c, &k, &v, DB_NEXT | DB_RMW)) == 0) {
-		if (k.size == 8 && from_be64(k.data) > upto)
-			break;
-		ret = c->del(c, 0);
-		if (ret != 0)
-			break;
-	}
-	free(k.data);
-	free(v.data);
-	c->close(c);
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return pwb_txn_fail(txn, ret, "trimming changes", err);
-	return 0;
 }

@@ -13,6 +13,16 @@ static int valid_token_name(const char *name)
 	return name && *name && strlen(name) <= PWB_TOKEN_NAME_MAX && pwb_names_is_valid(name);
 }
 
+/* A token's entry names it (id), never its hash. Last-used times are
+ * bookkeeping, not changes: pwb_token_touch logs nothing. */
+static int log_token(struct pwb_txn *txn, const char *op, const char *name, struct pwb_error *err)
+{
+	struct pwb_change_entry change;
+
+	pwb_change_init(&change, 't', op, name, "", 0);
+	return pwb_change_append(txn, &change, err);
+}
+
 int pwb_token_put(struct pwb_txn *txn, const struct pwb_token *t, struct pwb_error *err)
 {
 	_cleanup_free_ char *text = NULL;
@@ -31,10 +41,11 @@ int pwb_token_put(struct pwb_txn *txn, const struct pwb_token *t, struct pwb_err
 	if (!text)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
 	if ((r = pwb_kv_put(txn, DBI_TOKENS, t->name, strlen(t->name), text, strlen(text), err)) <
-	    0)
+		0 ||
+	    (r = pwb_kv_put(txn, DBI_TOKEN_HASH, t->hash, PWB_HASH_HEX_LEN, t->name,
+			    strlen(t->name), err)) < 0)
 		return r;
-	return pwb_kv_put(txn, DBI_TOKEN_HASH, t->hash, PWB_HASH_HEX_LEN, t->name, strlen(t->name),
-			  err);
+	return log_token(txn, "token-put", t->name, err);
 }
 
 int pwb_token_get(struct pwb_txn *txn, const char *name, struct pwb_token *out,
@@ -97,9 +108,10 @@ int pwb_token_delete(struct pwb_txn *txn, const char *name, struct pwb_error *er
 	r = pwb_token_get(txn, name, &t, err);
 	if (r < 0)
 		return r;
-	if ((r = pwb_kv_del(txn, DBI_TOKEN_HASH, t.hash, PWB_HASH_HEX_LEN, err)) < 0)
+	if ((r = pwb_kv_del(txn, DBI_TOKEN_HASH, t.hash, PWB_HASH_HEX_LEN, err)) < 0 ||
+	    (r = pwb_kv_del(txn, DBI_TOKENS, t.name, strlen(t.name), err)) < 0)
 		return r;
-	return pwb_kv_del(txn, DBI_TOKENS, t.name, strlen(t.name), err);
+	return log_token(txn, "token-delete", t.name, err);
 }
 
 struct token_walk {

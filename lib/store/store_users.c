@@ -577,7 +577,7 @@ static int log_user_groups(struct pwb_txn *txn, const char *user_id, struct pwb_
 
 int pwb_user_create(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'u', .what = PWB_CH_ALL};
+	struct pwb_change_entry change;
 	int r;
 
 	if (!txn->write)
@@ -625,15 +625,8 @@ int pwb_user_create(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 	u->version = 1;
 	if ((r = put_record(txn, u, err)) < 0 || (r = put_indexes(txn, u, err)) < 0)
 		return r;
-	memcpy(change.id, u->id, sizeof(change.id));
-	return pwb_change_log(txn, &change, err);
-}
-
-static bool str_differs(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a != b;
-	return strcmp(a, b) != 0;
+	pwb_change_init(&change, 'u', "create", u->id, u->name, PWB_CH_ALL);
+	return pwb_change_append(txn, &change, err);
 }
 
 /* Which NSS keys of a user an update changes; keys_moved: the keys
@@ -646,18 +639,46 @@ static unsigned nss_change(const struct pwb_user *a, const struct pwb_user *b, b
 		      a->private_group != b->private_group;
 	if (*keys_moved)
 		return PWB_CH_ALL;
-	if (str_differs(a->gecos, b->gecos) || str_differs(a->home, b->home) ||
-	    str_differs(a->shell, b->shell))
+	if (pwb_str_differs(a->gecos, b->gecos) || pwb_str_differs(a->home, b->home) ||
+	    pwb_str_differs(a->shell, b->shell))
 		what |= PWB_CH_PASSWD;
 	if (a->active != b->active)
 		what |= PWB_CH_SHADOW;
 	return what;
 }
 
+/* Names the attributes an update changed (never their values). */
+static int note_user_changes(const struct pwb_user *a, const struct pwb_user *b,
+			     struct pwb_change_entry *e)
+{
+	const struct {
+		const char *name;
+		bool differs;
+	} attrs[] = {
+	    {"name", strcmp(a->name, b->name) != 0},
+	    {"userName", pwb_str_differs(a->user_name, b->user_name)},
+	    {"externalId", pwb_str_differs(a->external_id, b->external_id)},
+	    {"uid", a->uid != b->uid},
+	    {"gid", a->gid != b->gid || a->private_group != b->private_group},
+	    {"gecos", pwb_str_differs(a->gecos, b->gecos)},
+	    {"home", pwb_str_differs(a->home, b->home)},
+	    {"shell", pwb_str_differs(a->shell, b->shell)},
+	    {"email", pwb_str_differs(a->email, b->email)},
+	    {"active", a->active != b->active},
+	    {"attrs", !json_equal(a->attrs, b->attrs) && (a->attrs || b->attrs)},
+	};
+	size_t i;
+
+	for (i = 0; i < PWB_ARRAY_SIZE(attrs); i++)
+		if (attrs[i].differs && pwb_change_note(e, attrs[i].name) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *err)
 {
 	struct pwb_user old = {0};
-	struct pwb_change change = {.kind = 'u'};
+	struct pwb_change_entry change;
 	bool keys_moved;
 	int r;
 
@@ -713,20 +734,24 @@ int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 	if ((r = del_indexes(txn, &old, err)) < 0 || (r = put_record(txn, u, err)) < 0 ||
 	    (r = put_indexes(txn, u, err)) < 0)
 		goto out;
-	change.what = (unsigned char)nss_change(&old, u, &keys_moved);
-	if (change.what) {
-		memcpy(change.id, u->id, sizeof(change.id));
-		if (keys_moved) {
-			memcpy(change.old_name, old.name, sizeof(change.old_name));
-			change.old_num = old.uid;
-			change.old_gid = old.gid;
-			change.old_private = old.private_group;
-		}
-		r = pwb_change_log(txn, &change, err);
-		/* Group lines list member names. */
-		if (r == 0 && strcmp(old.name, u->name) != 0)
-			r = log_user_groups(txn, u->id, err);
+	/* Every update is logged (the audit trail); what says which NSS keys
+	 * the publisher re-renders (none for, say, an email). */
+	pwb_change_init(&change, 'u', "update", u->id, u->name, nss_change(&old, u, &keys_moved));
+	if (keys_moved) {
+		memcpy(change.old_name, old.name, sizeof(change.old_name));
+		change.old_num = old.uid;
+		change.old_gid = old.gid;
+		change.old_private = old.private_group;
 	}
+	if (note_user_changes(&old, u, &change) < 0) {
+		json_decref(change.changed);
+		r = pwb_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	r = pwb_change_append(txn, &change, err);
+	/* Group lines list member names. */
+	if (r == 0 && strcmp(old.name, u->name) != 0)
+		r = log_user_groups(txn, u->id, err);
 out:
 	pwb_user_clear(&old);
 	return r;
@@ -744,6 +769,18 @@ int pwb_user_touch_login(struct pwb_txn *txn, const char *id, int64_t when, stru
 	}
 	pwb_user_clear(&u);
 	return r;
+}
+
+/* The binding is in the shadow set (b.NAME); the entry names the
+ * attribute, never the issuer or subject. */
+static int log_bind(struct pwb_txn *txn, const struct pwb_user *u, struct pwb_error *err)
+{
+	struct pwb_change_entry change;
+
+	pwb_change_init(&change, 'u', "bind", u->id, u->name, PWB_CH_SHADOW);
+	if (pwb_change_note(&change, "binding") < 0)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	return pwb_change_append(txn, &change, err);
 }
 
 int pwb_user_bind(struct pwb_txn *txn, const char *id, const char *issuer, const char *subject,
@@ -778,6 +815,8 @@ int pwb_user_bind(struct pwb_txn *txn, const char *id, const char *issuer, const
 	}
 	u.bind_on_login = !issuer;
 	r = put_record(txn, &u, err);
+	if (r == 0)
+		r = log_bind(txn, &u, err);
 out:
 	pwb_user_clear(&u);
 	return r;
@@ -806,16 +845,21 @@ struct group_log_ctx {
 static int log_one_group(const char *group_id, void *ctx)
 {
 	struct group_log_ctx *c = ctx;
-	struct pwb_change change = {.kind = 'g', .what = PWB_CH_ALL};
+	struct pwb_change_entry change;
 
-	memcpy(change.id, group_id, sizeof(change.id));
+	/* The group's line lists member names. */
+	pwb_change_init(&change, 'g', "member", group_id, "", PWB_CH_ALL);
+	if (pwb_change_note(&change, "members") < 0)
+		return pwb_error_set(c->err, -ENOMEM, "out of memory");
 	if (c->user_id) {
 		int r = pwb_kv_dup_del(c->txn, DBI_MEMBERS, group_id, PWB_ID_LEN, c->user_id,
 				       PWB_ID_LEN, c->err);
-		if (r < 0)
+		if (r < 0) {
+			json_decref(change.changed);
 			return r;
+		}
 	}
-	return pwb_change_log(c->txn, &change, c->err);
+	return pwb_change_append(c->txn, &change, c->err);
 }
 
 static int log_user_groups(struct pwb_txn *txn, const char *user_id, struct pwb_error *err)
@@ -856,7 +900,7 @@ static int delete_damaged(struct pwb_txn *txn, const char *id, struct pwb_error 
 {
 	static const enum pwb_dbi indexes[] = {DBI_USER_NAME, DBI_USER_UNAME, DBI_USER_UID,
 					       DBI_USER_EXT,  DBI_USER_HOME,  DBI_USER_SUBJECT};
-	struct pwb_change change = {.kind = 'u', .what = PWB_CH_ALL};
+	struct pwb_change_entry change;
 	struct group_log_ctx c = {txn, err, id};
 	struct damaged_keys k = {0};
 	size_t i;
@@ -883,20 +927,20 @@ static int delete_damaged(struct pwb_txn *txn, const char *id, struct pwb_error 
 		return r;
 	pwb_log(LOG_WARNING, "pwb store: removed the damaged record of user %s (%s)", id,
 		k.name[0] ? k.name : "name unknown");
-	memcpy(change.id, id, sizeof(change.id));
+	pwb_change_init(&change, 'u', "delete", id, "", PWB_CH_ALL);
 	if (k.name[0] && k.have_uid) {
 		memcpy(change.old_name, k.name, sizeof(change.old_name));
 		change.old_num = change.old_gid = k.uid;
 		/* Its private group's lines, unless a pwb group has that name. */
 		change.old_private = !pwb_kv_exists(txn, DBI_GROUP_NAME, k.name, strlen(k.name));
 	}
-	return pwb_change_log(txn, &change, err);
+	return pwb_change_append(txn, &change, err);
 }
 
 int pwb_user_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 {
 	struct pwb_user old = {0};
-	struct pwb_change change = {.kind = 'u', .what = PWB_CH_ALL};
+	struct pwb_change_entry change;
 	struct group_log_ctx c = {txn, err, id};
 	int r;
 
@@ -924,12 +968,12 @@ int pwb_user_delete(struct pwb_txn *txn, const char *id, struct pwb_error *err)
 		r = pwb_ids_retire(txn, 'g', old.gid, err);
 	if (r < 0)
 		goto out;
-	memcpy(change.id, old.id, sizeof(change.id));
+	pwb_change_init(&change, 'u', "delete", old.id, "", PWB_CH_ALL);
 	memcpy(change.old_name, old.name, sizeof(change.old_name));
 	change.old_num = old.uid;
 	change.old_gid = old.gid;
 	change.old_private = old.private_group;
-	r = pwb_change_log(txn, &change, err);
+	r = pwb_change_append(txn, &change, err);
 out:
 	pwb_user_clear(&old);
 	return r;
@@ -1120,23 +1164,7 @@ int pwb_store_policy_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, stru
 	return r;
 }
 
-int pwb_store_count(struct pwb_txn *txn, int dbi, uint64_t *count, struct pwb_error *err)
-{
-	DB *db = txn->st->db[dbi];
-	DB_BTREE_STAT *sp = NULL;
-	int ret;
-
-	*count = 0;
-	ret = db->stat(db, txn->tid, &sp, 0);
-	if (ret != 0) {
-		return pwb_txn_fail(txn, ret, "counting", err);
-	}
-	*count = sp->bt_nkeys;
-	free(sp);
-	return 0;
-}
-
 int pwb_user_count(struct pwb_txn *txn, uint64_t *count, struct pwb_error *err)
 {
-	return pwb_store_count(txn, DBI_USERS, count, err);
+	return pwb_kv_count(txn, DBI_USERS, count, err);
 }

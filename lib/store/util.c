@@ -162,3 +162,10 @@ void pwb_free_secret(char *s)
 	OPENSSL_cleanse(s, strlen(s));
 	free(s);
 }
+
+bool pwb_str_differs(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a != b;
+	return strcmp(a, b) != 0;
+}

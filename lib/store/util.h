@@ -25,6 +25,9 @@ int pwb_parse_i64(const char *s, int64_t *out);
 size_t pwb_base64url_encode(const unsigned char *in, size_t len, char *out);
 int pwb_base64url_decode(const char *in, size_t len, unsigned char *out, size_t *outlen);
 
+/* True if two optional strings differ (NULL equals only NULL). */
+bool pwb_str_differs(const char *a, const char *b);
+
 /* Wipes then frees a secret string. */
 void pwb_free_secret(char *s);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "config.h"
 #include "log.h"
+#include "publish.h"
 #include "store.h"
 #include "internal/store_internal.h"
 #include "store_records.h"
@@ -72,7 +73,7 @@ static int user_rename(struct pwb_txn *txn, struct req *q, struct pwb_error *err
  * line: no policy, no index change. */
 static int put_raw(struct pwb_txn *txn, const struct pwb_user *u, struct pwb_error *err)
 {
-	struct pwb_change change = {.kind = 'u', .what = PWB_CH_PASSWD};
+	struct pwb_change_entry change;
 	char *text = pwb_user_encode(u);
 	int r;
 
@@ -80,8 +81,8 @@ static int put_raw(struct pwb_txn *txn, const struct pwb_user *u, struct pwb_err
 		return pwb_error_set(err, -ENOMEM, "out of memory");
 	r = pwb_kv_put(txn, DBI_USERS, u->id, PWB_ID_LEN, text, strlen(text), err);
 	free(text);
-	memcpy(change.id, u->id, sizeof(change.id));
-	return r < 0 ? r : pwb_change_log(txn, &change, err);
+	pwb_change_init(&change, 'u', "update", u->id, u->name, PWB_CH_PASSWD);
+	return r < 0 ? r : pwb_change_append(txn, &change, err);
 }
 
 static int user_make_legacy(struct pwb_txn *txn, struct req *q, struct pwb_error *err)
@@ -283,6 +284,8 @@ int main(int argc, char **argv)
 	r = pwb_config_load(pwb_config_path(NULL), false, &cfg, &err);
 	if (r == 0)
 		r = pwb_store_open(&cfg, &st, &err);
+	if (r == 0)
+		r = pwb_publish_attach(st, &err);
 	if (r == 0)
 		r = is_read_only(q.cmd) ? pwb_store_read(st, dispatch, &q, &err)
 					: pwb_store_write(st, dispatch, &q, &err);

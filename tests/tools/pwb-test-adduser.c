@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "config.h"
+#include "publish.h"
 #include "store.h"
 
 static int create(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
@@ -31,6 +32,8 @@ int main(int argc, char **argv)
 	r = pwb_config_load(pwb_config_path(NULL), false, &cfg, &err);
 	if (r == 0)
 		r = pwb_store_open(&cfg, &st, &err);
+	if (r == 0)
+		r = pwb_publish_attach(st, &err);
 	if (r < 0) {
 		fprintf(stderr, "pwb-test-adduser: %s\n", pwb_error_text(&err, r));
 		return 1;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "publish.h"
 #include "store.h"
 #include "token.h"
 #include "util.h"
@@ -51,7 +52,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "scim_token: %s\n", err.msg);
 		return 1;
 	}
-	if (pwb_store_open(&cfg, &st, &err) < 0) {
+	if (pwb_store_open(&cfg, &st, &err) < 0 || pwb_publish_attach(st, &err) < 0) {
 		fprintf(stderr, "scim_token: %s\n", err.msg);
 		goto out;
 	}

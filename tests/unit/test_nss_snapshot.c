@@ -1,7 +1,8 @@
-/* Unit tests for nss_pwb's snapshot reader and line parsers: levels and
- * tombstones, enumeration that does not move on ERANGE, new generations,
- * missing files, the passwd/group/shadow parsers' edge cases, and what the
- * reader refuses to trust (ranges, local ids, password fields; trust.h). */
+/* Unit tests for nss_pwb's cache over the snapshot reader and its line
+ * parsers: levels and tombstones, enumeration that does not move on
+ * ERANGE, new generations, missing files, binding keys never served, the
+ * passwd/group/shadow parsers' edge cases, and what the cache refuses to
+ * trust (ranges, local ids, password fields; trust.h). */
 #include <check.h>
 #include <db.h>
 #include <errno.h>
@@ -189,6 +190,46 @@ START_TEST(new_generation_is_seen_at_once)
 	put_file("delta.db", "@mid\t2\n@base\t2\n@seq\t5\n");
 	ck_assert_int_eq(get("p.gina", buf, sizeof(buf)), 0);
 	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_ENOTFOUND);
+}
+END_TEST
+
+/* The binding keys (b.NAME) sit in the shadow set for PAM; nss_pwb serves
+ * none of them, by key or by enumeration. (Their value is ISSUER "\n"
+ * SUBJECT; put_file splits at newlines, so a space stands in here.) */
+START_TEST(binding_keys_are_never_served)
+{
+	struct pwb_snapshot_cursor cur;
+	char buf[256], seen[256] = "";
+	size_t n;
+	int r;
+
+	put_file("shadow-base-1.db", "s.alice\talice:*:19000:0:99999:7:::\n"
+				     "b.alice\thttps://idp.example sub-1\n"
+				     "b.zed\thttps://idp.example sub-z\n");
+	put_file("shadow-mid-1.db", "");
+	put_file("shadow-delta.db", "@mid\t1\n@base\t1\n@seq\t1\n"
+				    "b.bob\thttps://idp.example sub-2\n"
+				    "s.bob\tbob:*:19000:0:99999:7:::\n");
+	ck_assert_int_eq(pwb_nss_get(PWB_SNAPSHOT_SHADOW, "s.bob", buf, sizeof(buf), &n), 0);
+	ck_assert_int_eq(pwb_nss_get(PWB_SNAPSHOT_SHADOW, "b.alice", buf, sizeof(buf), &n),
+			 PWB_ENOTFOUND);
+	ck_assert_int_eq(pwb_nss_get(PWB_SNAPSHOT_SHADOW, "b.bob", buf, sizeof(buf), &n),
+			 PWB_ENOTFOUND);
+	/* getspent's enumeration: the users, once each, no binding */
+	pwb_nss_rewind(&cur);
+	while ((r = pwb_nss_next(PWB_SNAPSHOT_SHADOW, PWB_SNAP_KEY_SHADOW_NAME, &cur, buf,
+				 sizeof(buf), &n)) == 0) {
+		strncat(seen, buf, strcspn(buf, ":"));
+		strcat(seen, " ");
+		pwb_nss_advance(&cur);
+	}
+	ck_assert_int_eq(r, PWB_ENOTFOUND);
+	ck_assert_str_eq(seen, "bob alice ");
+	/* even asked for by prefix, every binding is dropped */
+	pwb_nss_rewind(&cur);
+	ck_assert_int_eq(
+	    pwb_nss_next(PWB_SNAPSHOT_SHADOW, PWB_SNAP_KEY_BINDING, &cur, buf, sizeof(buf), &n),
+	    PWB_ENOTFOUND);
 }
 END_TEST
 
@@ -635,6 +676,7 @@ int main(void)
 	tcase_add_test(tc, enumeration_once_each_and_stays_on_erange);
 	tcase_add_test(tc, new_generation_is_seen_at_once);
 	tcase_add_test(tc, missing_or_broken_files_are_unavailable);
+	tcase_add_test(tc, binding_keys_are_never_served);
 	tcase_add_test(tp, parsers);
 	tcase_add_test(tp, keys_without_printf);
 	tcase_add_checked_fixture(tt, setup, teardown);

@@ -15,11 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cleanup.h"
+#include "publish.h"
 #include "store.h"
 #include "internal/store_internal.h"
 #include "store_records.h"
 #include "testutil.h"
 #include "token.h"
+#include "util.h"
 
 static struct test_store ts;
 
@@ -493,22 +495,35 @@ static int walk_uids(struct pwb_txn *txn, void *ctx, struct pwb_error *e)
 }
 
 /* Four processes create 250 users each, at once, in one store. */
-START_TEST(concurrent_creations_get_distinct_uids)
+/* Writers in several processes, one after the other (only one process
+ * opens the store at a time), get distinct uids; while one has it open,
+ * another's open fails at once. */
+START_TEST(successive_writers_get_distinct_uids)
 {
 	enum {
 		PROCS = 4,
 		EACH = 250
 	};
-	pid_t pids[PROCS];
+	pid_t pid;
 	int i, status;
 	struct pwb_error err = {0};
 
+	/* the store is open here: a child is refused */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct pwb_store *st = NULL;
+
+		_exit(pwb_store_open(&ts.cfg, &st, &err) == PWB_EBUSY ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second opener not refused");
 	pwb_store_close(ts.st);
 	ts.st = NULL;
 	for (i = 0; i < PROCS; i++) {
-		pids[i] = fork();
-		ck_assert_int_ge(pids[i], 0);
-		if (pids[i] == 0) {
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
 			struct pwb_store *st = NULL;
 			int j;
 
@@ -528,9 +543,7 @@ START_TEST(concurrent_creations_get_distinct_uids)
 			pwb_store_close(st);
 			_exit(0);
 		}
-	}
-	for (i = 0; i < PROCS; i++) {
-		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d failed", i);
 	}
 	ck_assert_int_eq(pwb_store_open(&ts.cfg, &ts.st, &err), 0);
@@ -567,18 +580,20 @@ static int slow_create_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 	return 0;
 }
 
+/* The one writer is killed mid-transaction (SIGKILL of pwbd): the next
+ * opener recovers, what was acknowledged is there and nothing of the
+ * killed transaction is. */
 START_TEST(killed_writer_is_recovered)
 {
 	struct pwb_error err = {0};
-	struct pwb_store *survivor = NULL;
 	struct pwb_user got = {0};
 	int pipefd[2], status;
 	char c, cmd[8192];
 	pid_t pid;
 
 	test_add_user(ts.st, "before");
-	/* A long-lived process (like pwb-scim) keeps its handle throughout. */
-	survivor = ts.st;
+	pwb_store_close(ts.st);
+	ts.st = NULL;
 	ck_assert_int_eq(pipe(pipefd), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -587,48 +602,31 @@ START_TEST(killed_writer_is_recovered)
 
 		if (pwb_store_open(&ts.cfg, &st, &err) < 0)
 			_exit(2);
+		test_add_user(st, "acknowledged");
 		pwb_store_write(st, slow_create_fn, pipefd, &err);
 		_exit(3);
 	}
 	ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
+	/* it holds the store: nobody else may open it */
+	ck_assert_int_eq(pwb_store_open(&ts.cfg, &ts.st, &err), PWB_EBUSY);
+	ck_assert_msg(strstr(err.msg, "process"), "%s", err.msg);
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFSIGNALED(status));
-
-	/* The survivor can still write: the dead writer's locks are released. */
-	test_add_user(survivor, "after");
-	/* A new opener (another process: one environment handle per process)
-	 * recovers, and nothing of the killed transaction exists. */
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		struct pwb_store *fresh = NULL;
-		struct pwb_user u = {0};
-
-		if (pwb_store_open(&ts.cfg, &fresh, &err) < 0)
-			_exit(10);
-		ts.st = fresh;
-		if (lookup(0, "doomed0", &u) != PWB_ENOTFOUND)
-			_exit(11);
-		if (lookup(0, "before", &u) != 0)
-			_exit(12);
-		pwb_user_clear(&u);
-		if (lookup(0, "after", &u) != 0)
-			_exit(13);
-		pwb_user_clear(&u);
-		test_add_user(fresh, "later");
-		pwb_store_close(fresh);
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "fresh opener: status %d",
-		      WEXITSTATUS(status));
-	/* and the survivor sees it all */
+	close(pipefd[0]);
+	close(pipefd[1]);
+	/* the kernel dropped its lock: the next opener recovers */
+	ck_assert_msg(pwb_store_open(&ts.cfg, &ts.st, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(lookup(0, "doomed0", &got), PWB_ENOTFOUND);
+	ck_assert_int_eq(lookup(0, "doomed49", &got), PWB_ENOTFOUND);
+	ck_assert_int_eq(lookup(0, "before", &got), 0);
+	pwb_user_clear(&got);
+	ck_assert_int_eq(lookup(0, "acknowledged", &got), 0);
+	pwb_user_clear(&got);
+	test_add_user(ts.st, "later");
 	ck_assert_int_eq(lookup(0, "later", &got), 0);
 	pwb_user_clear(&got);
-	ck_assert_int_eq(lookup(0, "doomed1", &got), PWB_ENOTFOUND);
-	ts.st = survivor;
-	pwb_store_close(survivor);
+	pwb_store_close(ts.st);
 	ts.st = NULL;
 	/* db_verify (the Berkeley DB utility) accepts the file. */
 	snprintf(cmd, sizeof(cmd), "db5.3_verify -q -h %s/db/store store.db", ts.dir);
@@ -719,57 +717,64 @@ START_TEST(store_dir_permissions)
 }
 END_TEST
 
-/* Root processes write as the store user: every file in store/ and nss/
- * belongs to it, whoever created it. */
-START_TEST(files_belong_to_the_store_user)
+/* The store is root's: a store an older release left to its store-user
+ * is taken over on open, without following a symlink planted in it. */
+START_TEST(old_store_is_taken_over_by_root)
 {
-	struct test_store other;
 	struct passwd *nobody = getpwnam("nobody");
-	char cmd[8192];
-	struct pwb_config cfg;
-	struct pwb_store *st = NULL;
 	struct pwb_error err = {0};
-	char *conf;
+	char cmd[8192], path[4096], *outside;
+	struct stat st;
 
 	if (geteuid() != 0 || !nobody)
-		return; /* switching identities needs root; CI runs as root */
-	other.dir = test_mkdtemp();
-	conf = test_write_file(other.dir, "pwb.conf", "store-user=nobody\n");
-	ck_assert_int_eq(pwb_config_load(conf, false, &cfg, &err), 0);
-	free(cfg.db_dir);
-	ck_assert_int_ge(asprintf(&cfg.db_dir, "%s/db", other.dir), 0);
-	ck_assert_msg(pwb_store_open(&cfg, &st, &err) == 0, "%s", err.msg);
-	test_add_user(st, "owned");
-	ck_assert_int_eq(pwb_store_publish_all(st, &err), 0);
-	pwb_store_close(st);
-	/* find prints any file under store/ or nss/ not owned by nobody */
+		return; /* chown needs root; CI runs as root */
+	test_add_user(ts.st, "owned");
+	pwb_store_close(ts.st);
+	ts.st = NULL;
+	outside = test_write_file(ts.dir, "outside", "not the store's\n");
+	ck_assert_int_eq(chown(outside, nobody->pw_uid, nobody->pw_gid), 0);
+	snprintf(path, sizeof(path), "%s/db/store/planted", ts.dir);
+	ck_assert_int_eq(symlink(outside, path), 0);
+	/* what an older release left: store/ and nss/ owned by its store-user */
+	snprintf(cmd, sizeof(cmd), "chown -hR %u:%u %s/db/store %s/db/nss",
+		 (unsigned)nobody->pw_uid, (unsigned)nobody->pw_gid, ts.dir, ts.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(pwb_store_open(&ts.cfg, &ts.st, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(pwb_publish_attach(ts.st, &err), 0);
+	test_add_user(ts.st, "after");
+	/* find prints anything under store/ or nss/ not root's */
 	snprintf(cmd, sizeof(cmd),
-		 "test -z \"$(find %s/db/store %s/db/nss ! -user nobody -print)\" && "
-		 "test -n \"$(find %s/db/store -name 'log.*' -user nobody)\" && "
+		 "test -z \"$(find %s/db/store %s/db/nss ! -user root -print)\" && "
+		 "test \"$(stat -c %%U:%%a %s/db/store)\" = root:700 && "
+		 "test \"$(stat -c %%U:%%a %s/db/nss)\" = root:755 && "
 		 "test \"$(stat -c %%U:%%a %s/db/cache)\" = root:700",
-		 other.dir, other.dir, other.dir, other.dir);
+		 ts.dir, ts.dir, ts.dir, ts.dir, ts.dir);
 	ck_assert_msg(system(cmd) == 0, "ownership check failed: %s", cmd);
-	/* the process itself is unchanged: still root for files */
-	ck_assert_int_eq(access("/etc/shadow", R_OK), 0);
-	pwb_config_free(&cfg);
-	test_rmtree(other.dir);
-	free(other.dir);
-	free(conf);
+	/* the symlink's target was not touched */
+	ck_assert_int_eq(stat(outside, &st), 0);
+	ck_assert_uint_eq(st.st_uid, nobody->pw_uid);
+	free(outside);
 }
 END_TEST
 
-START_TEST(missing_store_user_is_a_clear_error)
+/* store-user is obsolete: accepted, ignored (even naming nobody). */
+START_TEST(store_user_is_ignored)
 {
 	struct pwb_config cfg;
 	struct pwb_store *st = NULL;
 	struct pwb_error err = {0};
+	char *dir = test_mkdtemp();
 
 	ck_assert_int_eq(pwb_config_defaults(&cfg), 0);
 	free(cfg.store_user);
 	cfg.store_user = strdup("no-such-user-pwb");
-	ck_assert_int_eq(pwb_store_open(&cfg, &st, &err), PWB_ECONFIG);
-	ck_assert_ptr_nonnull(strstr(err.msg, "no-such-user-pwb"));
+	free(cfg.db_dir);
+	ck_assert_int_ge(asprintf(&cfg.db_dir, "%s/db", dir), 0);
+	ck_assert_msg(pwb_store_open(&cfg, &st, &err) == 0, "%s", err.msg);
+	pwb_store_close(st);
 	pwb_config_free(&cfg);
+	test_rmtree(dir);
+	free(dir);
 }
 END_TEST
 
@@ -1129,10 +1134,10 @@ static int audit_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 
 static int log_user_change_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 {
-	struct pwb_change c = {.kind = 'u', .what = PWB_CH_ALL};
+	struct pwb_change_entry c;
 
-	memcpy(c.id, ctx, PWB_ID_LEN);
-	return pwb_change_log(txn, &c, err);
+	pwb_change_init(&c, 'u', "update", ctx, "", PWB_CH_ALL);
+	return pwb_change_append(txn, &c, err);
 }
 
 static int delete_by_name_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
@@ -1305,7 +1310,7 @@ START_TEST(store_format_upgrade_and_newer_refused)
 	char *v = NULL;
 
 	ck_assert_int_eq(pwb_store_read(ts.st, read_format_fn, &v, &err), 0);
-	ck_assert_str_eq(v, "2");
+	ck_assert_str_eq(v, "3");
 	free(v);
 	v = NULL;
 	/* a format 1 store: no version, no home index */
@@ -1315,18 +1320,534 @@ START_TEST(store_format_upgrade_and_newer_refused)
 	ck_assert_int_eq(pwb_store_write(ts.st, drop_home_index_fn, u.id, &err), 0);
 	reopen(0);
 	ck_assert_int_eq(pwb_store_read(ts.st, read_format_fn, &v, &err), 0);
-	ck_assert_str_eq(v, "2");
+	ck_assert_str_eq(v, "3");
 	free(v);
 	/* the index was rebuilt: olduser's home is taken */
 	assert_refused(try_user("other", 0, u.home, NULL, &err), PWB_EEXIST, "olduser");
 	pwb_user_clear(&u);
 	/* a newer store is refused, and left as it is */
-	ck_assert_int_eq(pwb_store_write(ts.st, format_fn, "3", &err), 0);
+	ck_assert_int_eq(pwb_store_write(ts.st, format_fn, "4", &err), 0);
 	pwb_store_close(ts.st);
 	ts.st = NULL;
 	ck_assert_int_eq(pwb_store_open(&ts.cfg, &ts.st, &err), PWB_ESTORE);
 	ck_assert_msg(strstr(err.msg, "newer"), "%s", err.msg);
 	ck_assert_ptr_null(ts.st); /* teardown copes */
+}
+END_TEST
+
+/* ---- one opener, and the change log ---- */
+
+START_TEST(open_lock_is_exclusive)
+{
+	struct pwb_store *second = NULL;
+	struct pwb_error err = {0};
+	char path[PATH_MAX], pid[32], text[32] = "";
+	FILE *f;
+
+	/* a second handle, even in the same process, is refused at once */
+	ck_assert_int_eq(pwb_store_open(&ts.cfg, &second, &err), PWB_EBUSY);
+	ck_assert_ptr_null(second);
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	ck_assert_msg(strstr(err.msg, pid), "'%s' does not name pid %s", err.msg, pid);
+	snprintf(path, sizeof(path), "%s/db/store/open.lock", ts.dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(text, sizeof(text), f));
+	fclose(f);
+	ck_assert_int_eq(atol(text), getpid());
+	/* the first handle is unharmed */
+	test_add_user(ts.st, "first");
+	/* after close, opening works */
+	pwb_store_close(ts.st);
+	ts.st = NULL;
+	ck_assert_msg(pwb_store_open(&ts.cfg, &second, &err) == 0, "%s", err.msg);
+	ts.st = second;
+	test_add_user(ts.st, "second");
+}
+END_TEST
+
+struct entries {
+	struct pwb_change_entry e[64];
+	json_t *changed[64];
+	size_t n;
+	uint64_t last;
+};
+
+static int collect_one(const struct pwb_change_entry *e, void *ctx)
+{
+	struct entries *l = ctx;
+
+	if (l->n == 64)
+		return 1;
+	l->e[l->n] = *e;
+	l->changed[l->n] = e->changed ? json_incref(e->changed) : NULL;
+	l->e[l->n].changed = NULL;
+	l->n++;
+	return 0;
+}
+
+struct collect {
+	struct entries *l;
+	uint64_t after;
+};
+
+static int collect_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct collect *c = ctx;
+
+	return pwb_change_foreach(txn, c->after, 0, collect_one, c->l, &c->l->last, err);
+}
+
+static void entries_free(struct entries *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		json_decref(l->changed[i]);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The entries after seq `after` (freed by the next call). */
+static struct entries *entries_after(uint64_t after)
+{
+	static struct entries l;
+	struct collect c = {&l, after};
+	struct pwb_error err = {0};
+
+	entries_free(&l);
+	ck_assert_msg(pwb_store_read(ts.st, collect_fn, &c, &err) == 0, "%s", err.msg);
+	return &l;
+}
+
+static uint64_t last_seq(void)
+{
+	return entries_after(UINT64_MAX - 1)->last;
+}
+
+/* "a,b" from a changed array. */
+static const char *changed_text(json_t *changed)
+{
+	static char buf[256];
+	size_t i;
+	json_t *v;
+
+	buf[0] = '\0';
+	json_array_foreach(changed, i, v)
+	{
+		if (i)
+			strcat(buf, ",");
+		strncat(buf, json_string_value(v), 64);
+	}
+	return buf;
+}
+
+START_TEST(change_entries_carry_actor_and_request)
+{
+	struct pwb_actor actor = {0};
+	struct pwb_user u = {0};
+	struct entries *l;
+	uint64_t before = last_seq();
+
+	snprintf(actor.kind, sizeof(actor.kind), "scim");
+	snprintf(actor.name, sizeof(actor.name), "okta");
+	snprintf(actor.rhost, sizeof(actor.rhost), "192.0.2.7");
+	actor.uid = 995;
+	pwb_store_set_request(ts.st, &actor, "req-create-1");
+	test_add_user(ts.st, "carrier");
+	l = entries_after(before);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_uint_eq(l->e[0].seq, before + 1);
+	ck_assert_str_eq(l->e[0].actor.kind, "scim");
+	ck_assert_str_eq(l->e[0].actor.name, "okta");
+	ck_assert_str_eq(l->e[0].actor.rhost, "192.0.2.7");
+	ck_assert_uint_eq(l->e[0].actor.uid, 995);
+	ck_assert_str_eq(l->e[0].request_id, "req-create-1");
+	ck_assert_int_eq(l->e[0].kind, 'u');
+	ck_assert_str_eq(l->e[0].op, "create");
+	ck_assert_str_eq(l->e[0].name, "carrier");
+	ck_assert_int_eq(l->e[0].what, PWB_CH_ALL);
+	ck_assert_int_ge(l->e[0].time, pwb_now() - 60);
+	ck_assert_int_eq(lookup(0, "carrier", &u), 0);
+	ck_assert_str_eq(l->e[0].id, u.id);
+	pwb_user_clear(&u);
+	/* no request set: the daemon itself, no request id */
+	pwb_store_set_request(ts.st, NULL, NULL);
+	test_add_user(ts.st, "daemonic");
+	l = entries_after(before + 1);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_str_eq(l->e[0].actor.kind, "pwbd");
+	ck_assert_str_eq(l->e[0].request_id, "");
+}
+END_TEST
+
+static int touch_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_user_touch_login(txn, ctx, 1234567, err);
+}
+
+static int bind_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_user_bind(txn, ctx, "https://idp.example", "subject-1", err);
+}
+
+static int token_put_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_token_put(txn, ctx, err);
+}
+
+static int token_delete_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_token_delete(txn, ctx, err);
+}
+
+struct raw_find {
+	const char *needle;
+	int found;
+};
+
+static int raw_find_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			struct pwb_error *err)
+{
+	struct raw_find *f = ctx;
+
+	if (memmem(val, vlen, f->needle, strlen(f->needle)))
+		f->found++;
+	return 0;
+}
+
+static int raw_find_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_kv_foreach(txn, DBI_CHANGES, raw_find_one, ctx, err);
+}
+
+/* What each kind of write logs: attribute names (never values of
+ * secrets), lock/unlock as an update of "active", no entry for a sign-in
+ * time. */
+START_TEST(change_log_names_what_changed)
+{
+	struct pwb_user u = {0};
+	struct pwb_token t = {0};
+	struct group_op op = {0};
+	struct pwb_error err = {0};
+	struct raw_find f = {0};
+	struct entries *l;
+	uint64_t seq;
+
+	test_add_user(ts.st, "subject");
+	ck_assert_int_eq(lookup(0, "subject", &u), 0);
+	/* lock */
+	seq = last_seq();
+	u.active = false;
+	ck_assert_msg(pwb_store_write(ts.st, update_fn, &u, &err) == 0, "%s", err.msg);
+	l = entries_after(seq);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_str_eq(l->e[0].op, "update");
+	ck_assert_str_eq(changed_text(l->changed[0]), "active");
+	ck_assert_int_eq(l->e[0].what, PWB_CH_SHADOW);
+	/* gecos and email: named, in a stable order */
+	seq = last_seq();
+	u.gecos = strdup("Sub Ject");
+	u.email = strdup("subject@example.org");
+	ck_assert_msg(pwb_store_write(ts.st, update_fn, &u, &err) == 0, "%s", err.msg);
+	l = entries_after(seq);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_str_eq(changed_text(l->changed[0]), "gecos,email");
+	/* a sign-in time is bookkeeping, not a change */
+	seq = last_seq();
+	ck_assert_int_eq(pwb_store_write(ts.st, touch_fn, u.id, &err), 0);
+	ck_assert_uint_eq(last_seq(), seq);
+	/* bind */
+	ck_assert_int_eq(pwb_store_write(ts.st, bind_fn, u.id, &err), 0);
+	l = entries_after(seq);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_str_eq(l->e[0].op, "bind");
+	ck_assert_str_eq(changed_text(l->changed[0]), "binding");
+	/* membership: the group's line and the user's initgroups */
+	seq = last_seq();
+	strcpy(op.user_id, u.id);
+	strcpy(op.g.name, "crew");
+	ck_assert_int_eq(pwb_store_write(ts.st, group_fn, &op, &err), 0);
+	op.which = 1;
+	ck_assert_int_eq(pwb_store_write(ts.st, group_fn, &op, &err), 0);
+	l = entries_after(seq);
+	ck_assert_uint_eq(l->n, 3);
+	ck_assert_str_eq(l->e[0].op, "create");
+	ck_assert_int_eq(l->e[0].kind, 'g');
+	ck_assert_str_eq(l->e[1].op, "member");
+	ck_assert_str_eq(changed_text(l->changed[1]), "members");
+	ck_assert_int_eq(l->e[2].kind, 'u');
+	ck_assert_str_eq(changed_text(l->changed[2]), "groups");
+	/* a token entry names the token, never its hash */
+	seq = last_seq();
+	snprintf(t.name, sizeof(t.name), "okta");
+	memset(t.hash, 'a', PWB_HASH_HEX_LEN);
+	memcpy(t.hash, "c0ffee", 6);
+	ck_assert_int_eq(pwb_store_write(ts.st, token_put_fn, &t, &err), 0);
+	ck_assert_int_eq(pwb_store_write(ts.st, token_delete_fn, "okta", &err), 0);
+	l = entries_after(seq);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_int_eq(l->e[0].kind, 't');
+	ck_assert_str_eq(l->e[0].op, "token-put");
+	ck_assert_str_eq(l->e[0].id, "okta");
+	ck_assert_str_eq(l->e[1].op, "token-delete");
+	f.needle = "c0ffee";
+	ck_assert_int_eq(pwb_store_read(ts.st, raw_find_fn, &f, &err), 0);
+	ck_assert_int_eq(f.found, 0);
+	f.needle = "\"okta\"";
+	ck_assert_int_eq(pwb_store_read(ts.st, raw_find_fn, &f, &err), 0);
+	ck_assert_int_eq(f.found, 2);
+	/* delete */
+	seq = last_seq();
+	ck_assert_int_eq(pwb_store_write(ts.st, delete_fn, u.id, &err), 0);
+	l = entries_after(seq);
+	ck_assert_str_eq(l->e[l->n - 1].op, "delete");
+	ck_assert_str_eq(l->e[l->n - 1].old_name, "subject");
+	ck_assert_str_eq(l->e[l->n - 1].name, "");
+	pwb_user_clear(&u);
+	entries_free(entries_after(0));
+}
+END_TEST
+
+struct by_request {
+	const char *id;
+	uint64_t seq;
+};
+
+static int by_request_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct by_request *b = ctx;
+
+	return pwb_change_by_request(txn, b->id, &b->seq, err);
+}
+
+static int two_users_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct pwb_user a = {0}, b = {0};
+	int r;
+
+	snprintf(a.name, sizeof(a.name), "%s1", (const char *)ctx);
+	snprintf(b.name, sizeof(b.name), "%s2", (const char *)ctx);
+	a.active = b.active = true;
+	r = pwb_user_create(txn, &a, err);
+	if (r == 0)
+		r = pwb_user_create(txn, &b, err);
+	pwb_user_clear(&a);
+	pwb_user_clear(&b);
+	return r;
+}
+
+START_TEST(change_by_request_finds_the_last_change)
+{
+	struct by_request b = {0};
+	struct pwb_error err = {0};
+	uint64_t seq;
+
+	pwb_store_set_request(ts.st, NULL, "req-a");
+	ck_assert_int_eq(pwb_store_write(ts.st, two_users_fn, "pair", &err), 0);
+	seq = last_seq();
+	pwb_store_set_request(ts.st, NULL, "req-b");
+	test_add_user(ts.st, "single");
+	b.id = "req-a";
+	ck_assert_int_eq(pwb_store_read(ts.st, by_request_fn, &b, &err), 0);
+	ck_assert_uint_eq(b.seq, seq); /* the last of its two changes */
+	b.id = "req-b";
+	ck_assert_int_eq(pwb_store_read(ts.st, by_request_fn, &b, &err), 0);
+	ck_assert_uint_eq(b.seq, seq + 1);
+	b.id = "req-none";
+	ck_assert_int_eq(pwb_store_read(ts.st, by_request_fn, &b, &err), PWB_ENOTFOUND);
+	b.id = "";
+	ck_assert_int_eq(pwb_store_read(ts.st, by_request_fn, &b, &err), PWB_ENOTFOUND);
+	/* a request that failed logged nothing */
+	pwb_store_set_request(ts.st, NULL, "req-failed");
+	ck_assert_int_lt(pwb_store_write(ts.st, two_users_fn, "pair", &err), 0);
+	b.id = "req-failed";
+	ck_assert_int_eq(pwb_store_read(ts.st, by_request_fn, &b, &err), PWB_ENOTFOUND);
+}
+END_TEST
+
+static int log_then_fail_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	int r = two_users_fn(txn, ctx, err);
+
+	return r < 0 ? r : pwb_error_set(err, PWB_EINVAL, "changed my mind");
+}
+
+START_TEST(seq_is_gap_free_across_aborts)
+{
+	struct pwb_error err = {0};
+	struct entries *l;
+	uint64_t start = last_seq();
+	size_t i;
+
+	test_add_user(ts.st, "one");
+	/* logs two changes, then aborts: their sequences are handed out again */
+	ck_assert_int_eq(pwb_store_write(ts.st, log_then_fail_fn, "gone", &err), PWB_EINVAL);
+	ck_assert_uint_eq(last_seq(), start + 1);
+	test_add_user(ts.st, "two");
+	ck_assert_int_eq(pwb_store_write(ts.st, log_then_fail_fn, "gone", &err), PWB_EINVAL);
+	ck_assert_int_eq(pwb_store_write(ts.st, two_users_fn, "kept", &err), 0);
+	l = entries_after(start);
+	ck_assert_uint_eq(l->n, 4);
+	for (i = 0; i < l->n; i++)
+		ck_assert_uint_eq(l->e[i].seq, start + 1 + i);
+	ck_assert_uint_eq(l->last, start + 4);
+	ck_assert_str_eq(l->e[0].name, "one");
+	ck_assert_str_eq(l->e[1].name, "two");
+	ck_assert_str_eq(l->e[2].name, "kept1");
+}
+END_TEST
+
+static int64_t fake_time;
+
+static int64_t fake_clock(void)
+{
+	return fake_time;
+}
+
+static int first_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_change_first_seq(txn, ctx, err);
+}
+
+static uint64_t first_seq(void)
+{
+	struct pwb_error err = {0};
+	uint64_t first = 0;
+
+	ck_assert_msg(pwb_store_read(ts.st, first_fn, &first, &err) == 0, "%s", err.msg);
+	return first;
+}
+
+static int many_changes_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	int i, r = 0, *n = ctx;
+
+	for (i = 0; r == 0 && i < *n; i++) {
+		struct pwb_change_entry e;
+
+		pwb_change_init(&e, 's', "test", "", "", 0);
+		r = pwb_change_append(txn, &e, err);
+	}
+	return r;
+}
+
+/* Entries stay until every reader's cursor is past them and they are
+ * older than the retention or beyond its count (the clock is injected). */
+START_TEST(cursors_and_retention_trim_the_log)
+{
+	struct pwb_error err = {0};
+	struct by_request b = {"req-old", 0};
+	int n;
+
+	teardown();
+	test_store_setup(&ts, 20000, 29999,
+			 "change-log-retention-days=1\nchange-log-retention-entries=1000\n");
+	fake_time = 1700000000;
+	pwb_change_clock = fake_clock;
+	pwb_store_set_request(ts.st, NULL, "req-old");
+	test_add_user(ts.st, "a1");
+	test_add_user(ts.st, "a2");
+	pwb_store_set_request(ts.st, NULL, NULL);
+	test_add_user(ts.st, "a3");
+	ck_assert_uint_eq(first_seq(), 1);
+	/* every reader past them, but young: kept */
+	ck_assert_msg(pwb_store_cursor_set(ts.st, "publish", 3, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(pwb_store_cursor_set(ts.st, "audit", 3, &err), 0);
+	ck_assert_uint_eq(first_seq(), 1);
+	/* two days later: old, but the audit reader is only at 1 */
+	fake_time += 2 * 86400;
+	test_add_user(ts.st, "young");
+	ck_assert_int_eq(pwb_store_cursor_set(ts.st, "audit", 1, &err), 0);
+	ck_assert_uint_eq(first_seq(), 2);
+	ck_assert_int_eq(pwb_store_read(ts.st, by_request_fn, &b, &err), 0);
+	ck_assert_uint_eq(b.seq, 2);
+	/* the audit reader catches up: the old ones go, the young one stays */
+	ck_assert_int_eq(pwb_store_cursor_set(ts.st, "audit", 4, &err), 0);
+	ck_assert_int_eq(pwb_store_cursor_set(ts.st, "publish", 4, &err), 0);
+	ck_assert_uint_eq(first_seq(), 4);
+	/* the trimmed request is forgotten */
+	ck_assert_int_eq(pwb_store_read(ts.st, by_request_fn, &b, &err), PWB_ENOTFOUND);
+	/* beyond the entry count: trimmed whatever their age */
+	n = 1010;
+	ck_assert_int_eq(pwb_store_write(ts.st, many_changes_fn, &n, &err), 0);
+	/* the publisher (attached, as pwbd does) has read them all and says so;
+	 * the audit reader is at 4 */
+	ck_assert_uint_eq(first_seq(), 5);
+	ck_assert_int_eq(pwb_store_cursor_set(ts.st, "publish", 1014, &err), 0);
+	ck_assert_uint_eq(first_seq(), 5); /* audit has read 4, not more */
+	ck_assert_int_eq(pwb_store_cursor_set(ts.st, "audit", 1014, &err), 0);
+	ck_assert_uint_eq(first_seq(), 15); /* the last 1000 are kept */
+	/* a cursor past the end, or a bad reader name, is refused */
+	ck_assert_int_eq(pwb_store_cursor_set(ts.st, "audit", 5000, &err), PWB_EINVAL);
+	ck_assert_int_eq(pwb_store_cursor_set(ts.st, "../x", 1, &err), PWB_EINVAL);
+	/* moving a cursor logs nothing */
+	ck_assert_uint_eq(last_seq(), 1014);
+	pwb_change_clock = NULL;
+}
+END_TEST
+
+static int plant_v2_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	const struct pwb_change *old = ctx;
+	unsigned char key[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+	int r;
+
+	/* the log as format 2 wrote it: one raw entry at seq 1, no cursors */
+	key[7] = 1;
+	if ((r = pwb_be_change_trim(txn, UINT64_MAX - 1, err)) < 0 ||
+	    (r = pwb_kv_put(txn, DBI_CHANGES, key, 8, old, sizeof(*old), err)) < 0 ||
+	    (r = pwb_be_counter_set(txn, "seq", 1, err)) < 0 ||
+	    (r = pwb_kv_del(txn, DBI_META, "cursor.publish", 14, err)) < 0)
+		return r;
+	return pwb_kv_put(txn, DBI_META, "format", 6, "2", 1, err);
+}
+
+static int cursor_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_be_counter_get(txn, "cursor.publish", 999, ctx, err);
+}
+
+START_TEST(format_2_change_log_is_converted)
+{
+	struct pwb_change old = {0};
+	struct pwb_error err = {0};
+	struct entries *l;
+	uint64_t cursor = 0;
+	char *v = NULL;
+
+	test_add_user(ts.st, "veteran");
+	old.kind = 'u';
+	old.what = PWB_CH_ALL;
+	memset(old.id, 'b', PWB_ID_LEN);
+	strcpy(old.old_name, "formerly");
+	old.old_num = old.old_gid = 20042;
+	old.old_private = true;
+	ck_assert_int_eq(pwb_store_write(ts.st, plant_v2_fn, &old, &err), 0);
+	reopen(0);
+	ck_assert_int_eq(pwb_store_read(ts.st, read_format_fn, &v, &err), 0);
+	ck_assert_str_eq(v, "3");
+	free(v);
+	l = entries_after(0);
+	ck_assert_uint_eq(l->n, 2); /* the converted entry, then the upgrade */
+	ck_assert_uint_eq(l->e[0].seq, 1);
+	ck_assert_int_eq(l->e[0].kind, 'u');
+	ck_assert_int_eq(l->e[0].what, PWB_CH_ALL);
+	ck_assert_int_eq(strspn(l->e[0].id, "b"), PWB_ID_LEN);
+	ck_assert_str_eq(l->e[0].old_name, "formerly");
+	ck_assert_uint_eq(l->e[0].old_num, 20042);
+	ck_assert_uint_eq(l->e[0].old_gid, 20042);
+	ck_assert(l->e[0].old_private);
+	ck_assert_str_eq(l->e[0].actor.kind, "pwbd");
+	ck_assert_uint_eq(l->e[1].seq, 2);
+	ck_assert_int_eq(l->e[1].kind, 's');
+	ck_assert_str_eq(l->e[1].op, "upgrade");
+	/* the publisher's cursor starts at 0: nothing is trimmed before it reads */
+	ck_assert_int_eq(pwb_store_read(ts.st, cursor_fn, &cursor, &err), 0);
+	ck_assert_uint_eq(cursor, 0);
+	/* and the log goes on from there */
+	test_add_user(ts.st, "newer");
+	ck_assert_uint_eq(last_seq(), 3);
+	entries_free(entries_after(0));
 }
 END_TEST
 
@@ -1347,12 +1868,12 @@ int main(void)
 	tcase_add_test(tc, groups_and_membership);
 	tcase_add_test(tc, tokens_are_hashed);
 	tcase_add_test(tc, reserved_ids_skipped_and_range_end_fails);
-	tcase_add_test(tc, concurrent_creations_get_distinct_uids);
+	tcase_add_test(tc, successive_writers_get_distinct_uids);
 	tcase_add_test(tc, killed_writer_is_recovered);
 	tcase_add_test(tc, uid_in_local_passwd_is_skipped);
 	tcase_add_test(tc, store_dir_permissions);
-	tcase_add_test(tc, missing_store_user_is_a_clear_error);
-	tcase_add_test(tc, files_belong_to_the_store_user);
+	tcase_add_test(tc, store_user_is_ignored);
+	tcase_add_test(tc, old_store_is_taken_over_by_root);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("policy");
@@ -1367,6 +1888,18 @@ int main(void)
 	tcase_add_test(tc, damaged_record_is_skipped_and_deletable);
 	tcase_add_test(tc, audit_reports_records_from_before_the_policy);
 	tcase_add_test(tc, store_format_upgrade_and_newer_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("changes");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, open_lock_is_exclusive);
+	tcase_add_test(tc, change_entries_carry_actor_and_request);
+	tcase_add_test(tc, change_log_names_what_changed);
+	tcase_add_test(tc, change_by_request_finds_the_last_change);
+	tcase_add_test(tc, seq_is_gap_free_across_aborts);
+	tcase_add_test(tc, cursors_and_retention_trim_the_log);
+	tcase_add_test(tc, format_2_change_log_is_converted);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

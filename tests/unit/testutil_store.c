@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "publish.h"
 #include "reader.h"
 #include "store.h"
 #include "testutil.h"
@@ -30,6 +31,8 @@ void test_store_setup(struct test_store *ts, uint32_t start, uint32_t end, const
 	free(text);
 	ck_assert_msg(pwb_config_load(ts->conf_path, false, &ts->cfg, &err) == 0, "%s", err.msg);
 	ck_assert_msg(pwb_store_open(&ts->cfg, &ts->st, &err) == 0, "%s", err.msg);
+	/* what pwbd does: publish after each commit */
+	ck_assert_msg(pwb_publish_attach(ts->st, &err) == 0, "%s", err.msg);
 }
 
 void test_store_teardown(struct test_store *ts)

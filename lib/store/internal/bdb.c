@@ -1,0 +1,738 @@
+/* The Berkeley DB backend (backend.h): one transactional environment in
+ * db-dir/store, every table a named sub-database of store.db. Only one
+ * process ever has the environment open (store.c holds open.lock for the
+ * store's whole life), so nothing here handles other processes: no
+ * registry, no failchk, no stale regions. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cleanup.h"
+#include "log.h"
+#include "internal/bdb.h"
+#include "internal/store_internal.h"
+#include "util.h"
+
+#define STORE_FILE	 "store.db"
+#define CHECKPOINT_EVERY 64
+#define CACHE_BYTES	 (8 * 1024 * 1024)
+/* Locks are per page: a transaction writing 100k users takes about 30k. */
+#define MAX_LOCKS 60000
+
+static const struct {
+	const char *name;
+	bool dup;
+} dbdefs[DBI_COUNT] = {
+    [DBI_META] = {"meta", false},
+    [DBI_USERS] = {"users", false},
+    [DBI_USER_NAME] = {"user_name", false},
+    [DBI_USER_UNAME] = {"user_username", false},
+    [DBI_USER_UID] = {"user_uid", false},
+    [DBI_USER_EXT] = {"user_external_id", false},
+    [DBI_GROUPS] = {"groups", false},
+    [DBI_GROUP_NAME] = {"group_name", false},
+    [DBI_GROUP_GID] = {"group_gid", false},
+    [DBI_GROUP_EXT] = {"group_external_id", false},
+    [DBI_MEMBERS] = {"members", true},
+    [DBI_MEMBER_OF] = {"member_of", true},
+    [DBI_TOKENS] = {"tokens", false},
+    [DBI_TOKEN_HASH] = {"token_hash", false},
+    [DBI_RETIRED] = {"retired", false},
+    [DBI_CHANGES] = {"changes", false},
+    [DBI_USER_SUBJECT] = {"user_subject", false},
+    [DBI_USER_HOME] = {"user_home", false},
+    [DBI_CHANGE_REQUEST] = {"change_request", false},
+};
+
+/* The last sequence handed out ("seq" predates format 3: kept). */
+#define SEQ_COUNTER "seq"
+
+static DB_TXN *tid_of(const struct pwb_txn *txn)
+{
+	return txn->be_txn;
+}
+
+static DB *db_of(const struct pwb_txn *txn, enum pwb_dbi dbi)
+{
+	return txn->st->be->db[dbi];
+}
+
+DB *pwb_bdb_db(struct pwb_store *st, enum pwb_dbi dbi)
+{
+	return st->be->db[dbi];
+}
+
+DB_TXN *pwb_bdb_tid(struct pwb_txn *txn)
+{
+	return tid_of(txn);
+}
+
+int pwb_store_db_error(struct pwb_error *err, int ret, const char *what)
+{
+	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
+		return pwb_error_set(err, PWB_ESTORE, "%s: deadlock (retried)", what);
+	return pwb_error_set(err, PWB_ESTORE, "%s: %s", what, db_strerror(ret));
+}
+
+int pwb_txn_fail(struct pwb_txn *txn, int ret, const char *what, struct pwb_error *err)
+{
+	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
+		txn->retry = true;
+	if (ret == DB_RUNRECOVERY)
+		txn->retry = txn->panicked = true;
+	return pwb_store_db_error(err, ret, what);
+}
+
+/* ---- environment ---- */
+
+static void db_errcall(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	pwb_log(LOG_ERR, "pwb store: %s", msg);
+}
+
+static void db_msgcall(const DB_ENV *env, const char *msg)
+{
+	pwb_log(LOG_NOTICE, "pwb store: %s", msg);
+}
+
+static void close_env(struct pwb_backend *be)
+{
+	size_t i;
+
+	for (i = 0; i < DBI_COUNT; i++) {
+		if (be->db[i])
+			be->db[i]->close(be->db[i], 0);
+		be->db[i] = NULL;
+	}
+	if (be->env)
+		be->env->close(be->env, 0);
+	be->env = NULL;
+}
+
+/* DB_RECOVER on every open, without DB_REGISTER: this process holds the
+ * store's open lock, so no other process has the environment open and
+ * running recovery is always right. After a crash (SIGKILL of pwbd mid-
+ * write) the next opener is the only opener, and recovery rolls back what
+ * the dead process had not committed and redoes what it had, from the log
+ * (commits are synchronous), exactly as a normal open would. */
+static int open_env(struct pwb_store *st, struct pwb_error *err)
+{
+	struct pwb_backend *be = st->be;
+	DB_ENV *env = NULL;
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+			  DB_THREAD | DB_RECOVER;
+	size_t i;
+	int ret;
+
+	ret = db_env_create(&env, 0);
+	if (ret != 0)
+		return pwb_store_db_error(err, ret, "db_env_create");
+	be->env = env;
+	env->set_errcall(env, db_errcall);
+	env->set_msgcall(env, db_msgcall);
+	if ((ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
+	    (ret = env->set_cachesize(env, 0, CACHE_BYTES, 1)) != 0 ||
+	    (ret = env->set_lk_max_locks(env, MAX_LOCKS)) != 0 ||
+	    (ret = env->set_lk_max_objects(env, MAX_LOCKS)) != 0 ||
+	    (ret = env->set_lk_max_lockers(env, 2000)) != 0 ||
+	    (ret = env->set_lg_bsize(env, 1024 * 1024)) != 0 ||
+	    (ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0) {
+		close_env(be);
+		return pwb_store_db_error(err, ret, "configuring the store environment");
+	}
+	ret = env->open(env, st->store_dir, flags, 0600);
+	if (ret != 0) {
+		close_env(be);
+		return pwb_error_set(err, PWB_ESTORE, "%s: opening the store: %s", st->store_dir,
+				     db_strerror(ret));
+	}
+	for (i = 0; i < DBI_COUNT; i++) {
+		DB *db = NULL;
+
+		ret = db_create(&db, env, 0);
+		if (ret == 0 && dbdefs[i].dup)
+			ret = db->set_flags(db, DB_DUPSORT);
+		if (ret == 0)
+			ret = db->open(db, NULL, STORE_FILE, dbdefs[i].name, DB_BTREE,
+				       DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
+		if (ret != 0) {
+			if (db)
+				db->close(db, 0);
+			close_env(be);
+			return pwb_error_set(err, PWB_ESTORE, "%s/%s: opening database %s: %s",
+					     st->store_dir, STORE_FILE, dbdefs[i].name,
+					     db_strerror(ret));
+		}
+		be->db[i] = db;
+	}
+	return 0;
+}
+
+int pwb_be_open(struct pwb_store *st, struct pwb_error *err)
+{
+	int r;
+
+	st->be = calloc(1, sizeof(*st->be));
+	if (!st->be)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	r = open_env(st, err);
+	if (r < 0) {
+		free(st->be);
+		st->be = NULL;
+	}
+	return r;
+}
+
+void pwb_be_close(struct pwb_store *st)
+{
+	if (!st->be)
+		return;
+	if (st->be->env && st->be->writes_since_checkpoint)
+		st->be->env->txn_checkpoint(st->be->env, 0, 0, 0);
+	close_env(st->be);
+	free(st->be);
+	st->be = NULL;
+}
+
+/* A panic (DB_RUNRECOVERY) needs the environment re-opened, which runs
+ * recovery; this process is the only one that has it open. */
+int pwb_be_repair(struct pwb_store *st, struct pwb_error *err)
+{
+	pwb_log(LOG_WARNING, "pwb store: environment needs recovery; re-opening %s", st->store_dir);
+	close_env(st->be);
+	return open_env(st, err);
+}
+
+int pwb_be_verify(struct pwb_store *st, struct pwb_error *err)
+{
+	char path[PATH_MAX + 16];
+	DB *db = NULL;
+	int ret;
+
+	/* Flush the cache so the file on disk is complete, then verify it
+	 * with a fresh handle (DB->verify consumes the handle). */
+	st->be->env->txn_checkpoint(st->be->env, 0, 0, DB_FORCE);
+	st->be->env->memp_sync(st->be->env, NULL);
+	snprintf(path, sizeof(path), "%s/%s", st->store_dir, STORE_FILE);
+	ret = db_create(&db, NULL, 0);
+	if (ret == 0)
+		ret = db->verify(db, path, NULL, NULL, DB_NOORDERCHK);
+	if (ret != 0)
+		return pwb_error_set(err, PWB_ESTORE, "%s: verification failed: %s", path,
+				     db_strerror(ret));
+	return 0;
+}
+
+/* ---- transactions ---- */
+
+/* Never waits for a lock: the only conflicts left are between threads of
+ * this process, and the runner retries them with a short back-off. */
+int pwb_be_begin(struct pwb_txn *txn, bool write, struct pwb_error *err)
+{
+	DB_ENV *env = txn->st->be->env;
+	DB_TXN *tid = NULL;
+	int ret;
+
+	txn->write = write;
+	txn->be_txn = NULL;
+	ret = env->txn_begin(env, NULL, &tid, DB_TXN_NOWAIT | (write ? 0 : DB_READ_COMMITTED));
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, "beginning a transaction", err);
+	txn->be_txn = tid;
+	return 0;
+}
+
+int pwb_be_commit(struct pwb_txn *txn, struct pwb_error *err)
+{
+	struct pwb_backend *be = txn->st->be;
+	DB_TXN *tid = tid_of(txn);
+	int ret;
+
+	txn->be_txn = NULL;
+	/* DB_TXN_SYNC: the log is on disk before the write is acknowledged. */
+	ret = tid->commit(tid, txn->write ? DB_TXN_SYNC : 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, "committing", err);
+	if (txn->write && ++be->writes_since_checkpoint >= CHECKPOINT_EVERY) {
+		be->writes_since_checkpoint = 0;
+		be->env->txn_checkpoint(be->env, 1024, 0, 0);
+	}
+	return 0;
+}
+
+void pwb_be_abort(struct pwb_txn *txn)
+{
+	DB_TXN *tid = tid_of(txn);
+
+	txn->be_txn = NULL;
+	if (tid)
+		tid->abort(tid);
+}
+
+bool pwb_be_should_retry(const struct pwb_txn *txn)
+{
+	return txn->retry;
+}
+
+/* ---- tables ---- */
+
+int pwb_kv_get(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen, char **val,
+	       size_t *vlen, bool for_update, struct pwb_error *err)
+{
+	DB *db = db_of(txn, dbi);
+	DBT k = {0}, v = {0};
+	int ret;
+
+	*val = NULL;
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	v.flags = DB_DBT_MALLOC;
+	ret = db->get(db, tid_of(txn), &k, &v, for_update && txn->write ? DB_RMW : 0);
+	if (ret == DB_NOTFOUND)
+		return PWB_ENOTFOUND;
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	/* NUL-terminate for the JSON and text callers. */
+	*val = realloc(v.data, v.size + 1);
+	if (!*val) {
+		free(v.data);
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	}
+	(*val)[v.size] = '\0';
+	if (vlen)
+		*vlen = v.size;
+	return 0;
+}
+
+int pwb_kv_put(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen, const void *val,
+	       size_t vlen, struct pwb_error *err)
+{
+	DB *db = db_of(txn, dbi);
+	DBT k = {0}, v = {0};
+	int ret;
+
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	v.data = (void *)val;
+	v.size = (u_int32_t)vlen;
+	ret = db->put(db, tid_of(txn), &k, &v, dbdefs[dbi].dup ? DB_NODUPDATA : 0);
+	if (ret == DB_KEYEXIST)
+		return 0; /* a member already present: idempotent */
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	return 0;
+}
+
+int pwb_kv_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+	       struct pwb_error *err)
+{
+	DB *db = db_of(txn, dbi);
+	DBT k = {0};
+	int ret;
+
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	ret = db->del(db, tid_of(txn), &k, 0);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	return 0;
+}
+
+bool pwb_kv_exists(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen)
+{
+	DB *db = db_of(txn, dbi);
+	DBT k = {0};
+	int ret;
+
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	ret = db->exists(db, tid_of(txn), &k, 0);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		pwb_txn_fail(txn, ret, dbdefs[dbi].name, NULL);
+	return ret == 0;
+}
+
+int pwb_kv_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ctx,
+		   struct pwb_error *err)
+{
+	DB *db = db_of(txn, dbi);
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	int ret, r = 0;
+
+	ret = db->cursor(db, tid_of(txn), &c, 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	k.flags = v.flags = DB_DBT_REALLOC;
+	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
+		r = cb(k.data, k.size, v.data, v.size, ctx, err);
+		if (r != 0)
+			break;
+	}
+	free(k.data);
+	free(v.data);
+	c->close(c);
+	if (r != 0)
+		return r;
+	if (ret != DB_NOTFOUND)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	return 0;
+}
+
+int pwb_kv_count(struct pwb_txn *txn, enum pwb_dbi dbi, uint64_t *count, struct pwb_error *err)
+{
+	DB *db = db_of(txn, dbi);
+	DB_BTREE_STAT *sp = NULL;
+	int ret;
+
+	*count = 0;
+	ret = db->stat(db, tid_of(txn), &sp, 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, "counting", err);
+	*count = sp->bt_nkeys;
+	free(sp);
+	return 0;
+}
+
+int pwb_kv_del_by_value(struct pwb_txn *txn, enum pwb_dbi dbi, const void *val, size_t vlen,
+			pwb_kv_key_cb cb, void *ctx, struct pwb_error *err)
+{
+	DB *db = db_of(txn, dbi);
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	int ret;
+
+	ret = db->cursor(db, tid_of(txn), &c, 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	k.flags = v.flags = DB_DBT_REALLOC;
+	while ((ret = c->get(c, &k, &v, DB_NEXT | DB_RMW)) == 0) {
+		if (v.size != vlen || memcmp(v.data, val, vlen) != 0)
+			continue;
+		if (cb)
+			cb(dbi, k.data, k.size, ctx);
+		ret = c->del(c, 0);
+		if (ret != 0)
+			break;
+	}
+	free(k.data);
+	free(v.data);
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	return 0;
+}
+
+/* ---- membership sets ---- */
+
+int pwb_kv_dup_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+		   const void *val, size_t vlen, struct pwb_error *err)
+{
+	DB *db = db_of(txn, dbi);
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	int ret;
+
+	ret = db->cursor(db, tid_of(txn), &c, 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	v.data = (void *)val;
+	v.size = (u_int32_t)vlen;
+	ret = c->get(c, &k, &v, DB_GET_BOTH | DB_RMW);
+	if (ret == 0)
+		ret = c->del(c, 0);
+	c->close(c);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	return 0;
+}
+
+bool pwb_kv_dup_exists(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+		       const void *val, size_t vlen)
+{
+	DB *db = db_of(txn, dbi);
+	DBT k = {0}, v = {0};
+	char buf[256];
+	int ret;
+
+	if (vlen > sizeof(buf))
+		return false;
+	memcpy(buf, val, vlen);
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	v.data = buf;
+	v.size = v.ulen = (u_int32_t)vlen;
+	v.flags = DB_DBT_USERMEM;
+	ret = db->get(db, tid_of(txn), &k, &v, DB_GET_BOTH);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		pwb_txn_fail(txn, ret, dbdefs[dbi].name, NULL);
+	return ret == 0;
+}
+
+int pwb_kv_dup_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+		       pwb_id_cb cb, void *ctx, struct pwb_error *err)
+{
+	DB *db = db_of(txn, dbi);
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	char id[PWB_ID_LEN + 1];
+	int ret, r = 0;
+	u_int32_t flag = DB_SET;
+
+	ret = db->cursor(db, tid_of(txn), &c, 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	v.flags = DB_DBT_REALLOC;
+	while ((ret = c->get(c, &k, &v, flag)) == 0) {
+		flag = DB_NEXT_DUP;
+		if (v.size != PWB_ID_LEN)
+			continue;
+		memcpy(id, v.data, PWB_ID_LEN);
+		id[PWB_ID_LEN] = '\0';
+		r = cb(id, ctx);
+		if (r != 0)
+			break;
+	}
+	free(v.data);
+	c->close(c);
+	if (r != 0)
+		return r;
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	return 0;
+}
+
+/* ---- counters ---- */
+
+int pwb_be_counter_get(struct pwb_txn *txn, const char *name, uint64_t def, uint64_t *out,
+		       struct pwb_error *err)
+{
+	_cleanup_free_ char *val = NULL;
+	int64_t v = 0;
+	int r;
+
+	r = pwb_kv_get(txn, DBI_META, name, strlen(name), &val, NULL, true, err);
+	if (r == PWB_ENOTFOUND) {
+		*out = def;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (pwb_parse_i64(val, &v) < 0 || v < 0)
+		return pwb_error_set(err, PWB_ESTORE, "counter %s is damaged", name);
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int pwb_be_counter_set(struct pwb_txn *txn, const char *name, uint64_t value, struct pwb_error *err)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
+
+	return pwb_kv_put(txn, DBI_META, name, strlen(name), buf, (size_t)n, err);
+}
+
+/* ---- the change log: DBI_CHANGES, seq (8 bytes big-endian) -> rec ---- */
+
+static void be64(uint64_t v, unsigned char out[8])
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		out[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t from_be64(const unsigned char in[8])
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+int pwb_be_change_last(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *err)
+{
+	return pwb_be_counter_get(txn, SEQ_COUNTER, 0, seq, err);
+}
+
+int pwb_be_change_append(struct pwb_txn *txn, const void *rec, size_t len, const char *request_id,
+			 uint64_t *seq, struct pwb_error *err)
+{
+	unsigned char key[8];
+	uint64_t last;
+	int r;
+
+	if (!txn->write)
+		return pwb_error_set(err, PWB_ESTORE, "internal: change in a read transaction");
+	/* Read under the write lock: the counter is this transaction's until
+	 * it ends, and an abort rolls it back (no gap). */
+	r = pwb_be_change_last(txn, &last, err);
+	if (r < 0)
+		return r;
+	be64(last + 1, key);
+	if ((r = pwb_be_counter_set(txn, SEQ_COUNTER, last + 1, err)) < 0 ||
+	    (r = pwb_kv_put(txn, DBI_CHANGES, key, sizeof(key), rec, len, err)) < 0)
+		return r;
+	if (request_id && *request_id &&
+	    (r = pwb_kv_put(txn, DBI_CHANGE_REQUEST, request_id, strlen(request_id), key,
+			    sizeof(key), err)) < 0)
+		return r;
+	*seq = last + 1;
+	return 0;
+}
+
+int pwb_be_change_replace(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t len,
+			  struct pwb_error *err)
+{
+	unsigned char key[8];
+
+	be64(seq, key);
+	return pwb_kv_put(txn, DBI_CHANGES, key, sizeof(key), rec, len, err);
+}
+
+int pwb_be_change_foreach(struct pwb_txn *txn, uint64_t after, size_t limit, pwb_be_change_cb cb,
+			  void *ctx, struct pwb_error *err)
+{
+	DB *db = db_of(txn, DBI_CHANGES);
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	size_t n = 0;
+	int ret, r = 0;
+
+	if (after == UINT64_MAX)
+		return 0;
+	ret = db->cursor(db, tid_of(txn), &c, 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, "changes", err);
+	k.flags = v.flags = DB_DBT_REALLOC;
+	/* DB_SET_RANGE needs a key buffer it may overwrite. */
+	k.data = malloc(8);
+	if (!k.data) {
+		c->close(c);
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	}
+	k.size = 8;
+	be64(after + 1, k.data);
+	for (ret = c->get(c, &k, &v, DB_SET_RANGE); ret == 0; ret = c->get(c, &k, &v, DB_NEXT)) {
+		if (k.size != 8)
+			continue;
+		if (limit && n++ == limit)
+			break;
+		r = cb(from_be64(k.data), v.data, v.size, ctx, err);
+		if (r != 0)
+			break;
+	}
+	free(k.data);
+	free(v.data);
+	c->close(c);
+	if (r != 0)
+		return r;
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return pwb_txn_fail(txn, ret, "changes", err);
+	return 0;
+}
+
+int pwb_be_change_first(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *err)
+{
+	DB *db = db_of(txn, DBI_CHANGES);
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	int ret;
+
+	ret = db->cursor(db, tid_of(txn), &c, 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, "changes", err);
+	k.flags = DB_DBT_REALLOC;
+	v.flags = DB_DBT_REALLOC | DB_DBT_PARTIAL; /* keys only */
+	ret = c->get(c, &k, &v, DB_FIRST);
+	if (ret == 0 && k.size == 8)
+		*seq = from_be64(k.data);
+	free(k.data);
+	free(v.data);
+	c->close(c);
+	if (ret == DB_NOTFOUND) {
+		int r = pwb_be_change_last(txn, seq, err);
+
+		if (r < 0)
+			return r;
+		(*seq)++;
+		return 0;
+	}
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, "changes", err);
+	return 0;
+}
+
+int pwb_be_change_by_request(struct pwb_txn *txn, const char *request_id, uint64_t *seq,
+			     struct pwb_error *err)
+{
+	_cleanup_free_ char *val = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!request_id || !*request_id)
+		return PWB_ENOTFOUND;
+	r = pwb_kv_get(txn, DBI_CHANGE_REQUEST, request_id, strlen(request_id), &val, &len, false,
+		       err);
+	if (r < 0)
+		return r;
+	if (len != 8)
+		return pwb_error_set(err, PWB_ESTORE, "change_request: a damaged entry");
+	*seq = from_be64((const unsigned char *)val);
+	return 0;
+}
+
+static int trim_walk(struct pwb_txn *txn, enum pwb_dbi dbi, uint64_t upto, bool by_key,
+		     struct pwb_error *err)
+{
+	DB *db = db_of(txn, dbi);
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	int ret;
+
+	ret = db->cursor(db, tid_of(txn), &c, 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+	k.flags = v.flags = DB_DBT_REALLOC;
+	if (by_key)
+		v.flags |= DB_DBT_PARTIAL; /* keys only */
+	while ((ret = c->get(c, &k, &v, DB_NEXT | DB_RMW)) == 0) {
+		const DBT *seq = by_key ? &k : &v;
+
+		if (seq->size == 8 && from_be64(seq->data) > upto) {
+			if (by_key)
+				break; /* in order: the rest is newer */
+			continue;
+		}
+		ret = c->del(c, 0);
+		if (ret != 0)
+			break;
+	}
+	free(k.data);
+	free(v.data);
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return pwb_txn_fail(txn, ret, "trimming changes", err);
+	return 0;
+}
+
+/* The request index is walked whole: trims are rare (a cursor moved past
+ * retention), and an index by sequence would cost every write. */
+int pwb_be_change_trim(struct pwb_txn *txn, uint64_t upto, struct pwb_error *err)
+{
+	int r = trim_walk(txn, DBI_CHANGES, upto, true, err);
+
+	return r < 0 ? r : trim_walk(txn, DBI_CHANGE_REQUEST, upto, false, err);
+}
