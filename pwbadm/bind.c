@@ -2,8 +2,8 @@
  * identity (issuer, subject) an account belongs to. Sign-in binds an
  * account once and then refuses any other identity; this is the way to
  * unbind one (the next sign-in binds it), bind one to a known subject, or
- * move every bound account to a new issuer. Each form is one transaction. */
-#include <errno.h>
+ * move every bound account to a new issuer. Each form is one request to
+ * pwbd (user.rebind, pwbd/admin_bind.c), one transaction there. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,133 +12,6 @@
 #include "util.h"
 
 #define IDENTITY_MAX 1023 /* the store's limit on issuer and subject */
-
-struct rebind_change {
-	char id[PWB_ID_LEN + 1];
-	char name[PWB_NAME_MAX + 1];
-	char *old_issuer, *old_subject; /* NULL: was not bound */
-	char *subject;			/* the subject kept (--all) */
-};
-
-struct rebind_ctx {
-	/* what was asked */
-	const char *name;    /* one user; NULL with --all */
-	const char *issuer;  /* new issuer; NULL: unbind */
-	const char *subject; /* new subject (one user) */
-	const char *from;    /* --all: only users bound at this issuer */
-	/* what the transaction did, for the report */
-	struct rebind_change *changes;
-	size_t count, capacity;
-	size_t unchanged;
-};
-
-static void changes_clear(struct rebind_ctx *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->count; i++) {
-		free(c->changes[i].old_issuer);
-		free(c->changes[i].old_subject);
-		free(c->changes[i].subject);
-	}
-	c->count = 0;
-	c->unchanged = 0;
-}
-
-static int note_change(struct rebind_ctx *c, const struct pwb_user *u)
-{
-	struct rebind_change *ch;
-
-	if (c->count == c->capacity) {
-		size_t cap = c->capacity ? c->capacity * 2 : 16;
-		void *p = reallocarray(c->changes, cap, sizeof(*c->changes));
-
-		if (!p)
-			return -ENOMEM;
-		c->changes = p;
-		c->capacity = cap;
-	}
-	ch = &c->changes[c->count];
-	memset(ch, 0, sizeof(*ch));
-	memcpy(ch->id, u->id, sizeof(ch->id));
-	memcpy(ch->name, u->name, sizeof(ch->name));
-	if ((u->issuer && !(ch->old_issuer = strdup(u->issuer))) ||
-	    (u->subject && !(ch->old_subject = strdup(u->subject))) ||
-	    (u->subject && !(ch->subject = strdup(u->subject)))) {
-		free(ch->old_issuer);
-		free(ch->old_subject);
-		return -ENOMEM;
-	}
-	c->count++;
-	return 0;
-}
-
-static bool same(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
-
-/* --all: note every bound user the migration moves (binding inside the
- * walk would write to the table being walked). */
-static int collect_bound(const struct pwb_user *u, void *vctx)
-{
-	struct rebind_ctx *c = vctx;
-
-	if (!pwbadm_user_bound(u))
-		return 0;
-	if (same(u->issuer, c->issuer)) {
-		c->unchanged++;
-		return 0;
-	}
-	if (c->from && !same(u->issuer, c->from))
-		return 0;
-	return note_change(c, u);
-}
-
-static int rebind_all_txn(struct pwb_txn *txn, struct rebind_ctx *c, struct pwb_error *err)
-{
-	size_t i;
-	int rc;
-
-	rc = pwb_user_foreach(txn, collect_bound, c, err);
-	if (rc == -ENOMEM)
-		return pwb_error_set(err, rc, "out of memory");
-	for (i = 0; rc == 0 && i < c->count; i++) {
-		rc = pwb_user_bind(txn, c->changes[i].id, c->issuer, c->changes[i].subject, err);
-		if (rc < 0)
-			pwb_error_prefix(err, "user %s", c->changes[i].name);
-	}
-	return rc;
-}
-
-static int rebind_one_txn(struct pwb_txn *txn, struct rebind_ctx *c, struct pwb_error *err)
-{
-	struct pwb_user u = {0};
-	int rc;
-
-	rc = pwb_user_get_by_name(txn, c->name, &u, err);
-	if (rc == PWB_ENOTFOUND)
-		rc = pwb_error_set(err, rc, "no user named %s", c->name);
-	/* Unbinding a user from before bindings (unbound, not pending) makes it
-	 * pending: its next sign-in binds it, whatever pwb.conf allows. */
-	if (rc == 0 && ((!c->issuer && !pwbadm_user_bound(&u) && u.bind_on_login) ||
-			(same(u.issuer, c->issuer) && same(u.subject, c->subject))))
-		c->unchanged++;
-	else if (rc == 0 && (rc = note_change(c, &u)) == 0)
-		rc = pwb_user_bind(txn, u.id, c->issuer, c->subject, err);
-	if (rc == -ENOMEM && !err->msg[0])
-		pwb_error_set(err, rc, "out of memory");
-	pwb_user_clear(&u);
-	return rc;
-}
-
-static int rebind_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
-{
-	struct rebind_ctx *c = vctx;
-
-	changes_clear(c); /* the body may run again after a retry */
-	return c->name ? rebind_one_txn(txn, c, err) : rebind_all_txn(txn, c, err);
-}
 
 /* "issuer X, subject Y" or "not bound", escaped, into buf. */
 static const char *identity_text(const char *issuer, const char *subject, char *buf, size_t size)
@@ -153,29 +26,31 @@ static const char *identity_text(const char *issuer, const char *subject, char *
 	return buf;
 }
 
-static void report(const struct rebind_ctx *c)
+static void report(json_t *changes, const char *issuer, const char *name, const char *subject)
 {
 	char now[352], was[352];
+	json_t *ch;
 	size_t i;
 
-	for (i = 0; i < c->count; i++) {
-		const struct rebind_change *ch = &c->changes[i];
-
-		const char *was_text =
-		    identity_text(ch->old_issuer, ch->old_subject, was, sizeof(was));
+	json_array_foreach(changes, i, ch)
+	{
+		const char *who = json_string_value(json_object_get(ch, "name")) ?: "";
+		const char *was_text = identity_text(
+		    json_string_value(json_object_get(ch, "oldIssuer")),
+		    json_string_value(json_object_get(ch, "oldSubject")), was, sizeof(was));
 		const char *now_text;
 
-		if (!c->issuer) {
-			printf("user %s unbound (was %s): the next sign-in binds it\n", ch->name,
+		if (!issuer) {
+			printf("user %s unbound (was %s): the next sign-in binds it\n", who,
 			       was_text);
-			pwb_log(LOG_NOTICE, "user %s unbound by pwbadm (was %s)", ch->name,
-				was_text);
+			pwb_log(LOG_NOTICE, "user %s unbound by pwbadm (was %s)", who, was_text);
 			continue;
 		}
-		now_text =
-		    identity_text(c->issuer, c->name ? c->subject : ch->subject, now, sizeof(now));
-		printf("user %s bound to %s (was %s)\n", ch->name, now_text, was_text);
-		pwb_log(LOG_NOTICE, "user %s bound by pwbadm to %s (was %s)", ch->name, now_text,
+		now_text = identity_text(
+		    issuer, name ? subject : json_string_value(json_object_get(ch, "subject")), now,
+		    sizeof(now));
+		printf("user %s bound to %s (was %s)\n", who, now_text, was_text);
+		pwb_log(LOG_NOTICE, "user %s bound by pwbadm to %s (was %s)", who, now_text,
 			was_text);
 	}
 }
@@ -197,8 +72,12 @@ int pwbadm_rebind_user(struct pwbadm *adm, int argc, char **argv)
 	    {"all", no_argument, NULL, 'a'},	       {"from", required_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
-	struct rebind_ctx c = {0};
+	struct {
+		const char *name, *issuer, *subject, *from;
+	} c = {0};
+	_cleanup_json_ json_t *result = NULL;
 	struct pwb_error err = {0};
+	size_t count, unchanged;
 	char name[PWB_NAME_MAX + 1];
 	bool all = false;
 	int opt, rc;
@@ -258,22 +137,21 @@ int pwbadm_rebind_user(struct pwbadm *adm, int argc, char **argv)
 							     "auth-openid-issuer is not set");
 		}
 	}
-	if (pwbadm_open_store(adm))
-		return PWBADM_EXIT_FAILURE;
-	rc = pwb_store_write(adm->store, rebind_txn, &c, &err);
-	if (rc < 0) {
-		rc = pwbadm_fail("cannot rebind %s, nothing changed: %s", c.name ? c.name : "users",
-				 pwb_error_text(&err, rc));
-	} else {
-		report(&c);
-		if (c.name && c.unchanged)
-			printf("user %s was already %s\n", c.name,
-			       c.issuer ? "bound to that identity" : "unbound");
-		else if (!c.name)
-			printf("%zu user%s rebound to the new issuer, %zu already there\n", c.count,
-			       c.count == 1 ? "" : "s", c.unchanged);
-	}
-	changes_clear(&c);
-	free(c.changes);
-	return rc;
+	rc = pwbadm_call(adm, "user.rebind",
+			 json_pack("{s:b, s:s?, s:s?, s:s?, s:s?}", "all", all, "name", c.name,
+				   "issuer", c.issuer, "subject", c.subject, "from", c.from),
+			 &result, &err);
+	if (rc)
+		return pwbadm_call_fail(rc, &err, "cannot rebind %s, nothing changed",
+					c.name ? c.name : "users");
+	report(json_object_get(result, "changes"), c.issuer, c.name, c.subject);
+	count = json_array_size(json_object_get(result, "changes"));
+	unchanged = (size_t)json_integer_value(json_object_get(result, "unchanged"));
+	if (c.name && unchanged)
+		printf("user %s was already %s\n", c.name,
+		       c.issuer ? "bound to that identity" : "unbound");
+	else if (!c.name)
+		printf("%zu user%s rebound to the new issuer, %zu already there\n", count,
+		       count == 1 ? "" : "s", unchanged);
+	return PWBADM_EXIT_OK;
 }

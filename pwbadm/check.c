@@ -20,6 +20,7 @@
 #include "http.h"
 #include "publish.h"
 #include "pwbadm.h"
+#include "store_records.h"
 #include "secret.h"
 #include "snapshot.h"
 #include "util.h"
@@ -287,7 +288,7 @@ static int note_binding(const struct pwb_user *u, void *vctx)
 	struct binding_ctx *b = vctx;
 
 	b->users++;
-	if (!pwbadm_user_bound(u))
+	if (!pwb_user_bound(u))
 		name_list_add(u->bind_on_login ? &b->pending : &b->unbound, u->name);
 	return 0;
 }

@@ -1,13 +1,12 @@
 /* Helpers shared by pwbadm's command groups: one-line errors, option
- * parsing, opening config and store, name arguments, aligned tables and
- * the JSON form of users, groups and tokens. */
+ * parsing, loading the config, name arguments, aligned tables and the one
+ * printer of every list (table or JSON). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cleanup.h"
-#include "publish.h"
 #include "pwbadm.h"
 #include "util.h"
 
@@ -68,24 +67,6 @@ int pwbadm_load_config(struct pwbadm *adm)
 	return 0;
 }
 
-int pwbadm_open_store(struct pwbadm *adm)
-{
-	struct pwb_error err = {0};
-	int rc;
-
-	if (adm->store)
-		return 0;
-	if (pwbadm_load_config(adm))
-		return PWBADM_EXIT_FAILURE;
-	rc = pwb_store_open(&adm->cfg, &adm->store, &err);
-	if (rc == 0)
-		rc = pwb_publish_attach(adm->store, &err);
-	if (rc < 0)
-		return pwbadm_fail("cannot open the store in %s: %s", adm->cfg.db_dir,
-				   pwb_error_text(&err, rc));
-	return 0;
-}
-
 void pwbadm_close(struct pwbadm *adm)
 {
 	if (adm->store)
@@ -122,22 +103,17 @@ int pwbadm_user_arg(struct pwbadm *adm, const char *command, const char *arg,
 	return 0;
 }
 
-int pwbadm_group_list_arg(const char *command, const char *arg, struct pwbadm_names *out)
+int pwbadm_group_list_arg(const char *command, const char *arg, json_t **out)
 {
 	_cleanup_free_ char *copy = strdup(arg);
 	struct pwb_error err = {0};
 	char *item, *save = NULL;
-	size_t i, slots = 1;
+	json_t *g;
+	size_t i;
 	int rc;
 
-	out->names = NULL;
-	out->count = 0;
-	if (!copy)
-		return pwbadm_fail("out of memory");
-	for (i = 0; arg[i]; i++)
-		slots += arg[i] == ',';
-	out->names = calloc(slots, sizeof(*out->names));
-	if (!out->names)
+	*out = json_array();
+	if (!copy || !*out)
 		return pwbadm_fail("out of memory");
 	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		char name[PWB_NAME_MAX + 1];
@@ -146,42 +122,19 @@ int pwbadm_group_list_arg(const char *command, const char *arg, struct pwbadm_na
 			item++;
 		rc = pwb_names_to_linux(item, PWB_NAMES_LOWERCASE, NULL, name, &err);
 		if (rc < 0) {
-			pwbadm_names_free(out);
+			json_decref(*out);
+			*out = NULL;
 			return pwbadm_usage(command, "group %s", pwb_error_text(&err, rc));
 		}
-		for (i = 0; i < out->count; i++)
-			if (strcmp(out->names[i], name) == 0)
+		json_array_foreach(*out, i, g)
+		{
+			if (strcmp(json_string_value(g), name) == 0)
 				break;
-		if (i == out->count)
-			memcpy(out->names[out->count++], name, sizeof(name));
+		}
+		if (i == json_array_size(*out))
+			json_array_append_new(*out, json_string(name));
 	}
 	return 0;
-}
-
-void pwbadm_names_free(struct pwbadm_names *n)
-{
-	free(n->names);
-	n->names = NULL;
-	n->count = 0;
-}
-
-int pwbadm_group_ensure(struct pwb_txn *txn, const char *name, struct pwb_group *out,
-			struct pwb_error *err)
-{
-	int rc;
-
-	rc = pwb_group_get_by_name(txn, name, out, err);
-	if (rc != PWB_ENOTFOUND)
-		return rc;
-	memset(err, 0, sizeof(*err));
-	pwb_group_clear(out);
-	if (strlen(name) >= sizeof(out->name))
-		return pwb_error_set(err, PWB_EINVAL, "group name too long");
-	strcpy(out->name, name);
-	rc = pwb_group_create(txn, out, err);
-	if (rc < 0)
-		pwb_error_prefix(err, "creating group %s", name);
-	return rc;
 }
 
 void pwbadm_time_text(int64_t t, char out[32])
@@ -296,78 +249,6 @@ void pwbadm_table_free(struct pwbadm_table *t)
 	pwbadm_table_init(t, t->columns, t->headers);
 }
 
-/* json_string() of NULL is NULL, which json_object_set_new() refuses:
- * absent optional strings become JSON null instead. */
-static json_t *string_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-bool pwbadm_user_bound(const struct pwb_user *u)
-{
-	return u->issuer && u->subject;
-}
-
-const char *pwbadm_user_binding(const struct pwb_user *u)
-{
-	if (pwbadm_user_bound(u))
-		return "bound";
-	return u->bind_on_login ? "pending" : "unbound";
-}
-
-json_t *pwbadm_user_json(const struct pwb_user *u)
-{
-	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:s, s:s, s:o, s:b, s:s, "
-			      "s:I, s:I, s:I, s:I}",
-			      "type", "user", "id", u->id, "name", u->name, "userName",
-			      string_or_null(u->user_name), "uid", (json_int_t)u->uid, "gid",
-			      (json_int_t)u->gid, "gecos", string_or_null(u->gecos), "home",
-			      u->home ? u->home : "", "shell", u->shell ? u->shell : "", "email",
-			      string_or_null(u->email), "active", u->active, "source",
-			      pwb_user_source_name(u->source), "created", (json_int_t)u->created,
-			      "modified", (json_int_t)u->modified, "lastLogin",
-			      (json_int_t)u->last_login, "version", (json_int_t)u->version);
-
-	/* The IdP identity the account belongs to; "bound" is derived (import
-	 * ignores it), the rest round-trips through export and import. */
-	if (o && (json_object_set_new(o, "externalId", string_or_null(u->external_id)) < 0 ||
-		  json_object_set_new(o, "issuer", string_or_null(u->issuer)) < 0 ||
-		  json_object_set_new(o, "subject", string_or_null(u->subject)) < 0 ||
-		  json_object_set_new(o, "bound", json_boolean(pwbadm_user_bound(u))) < 0 ||
-		  json_object_set_new(o, "bindOnLogin", json_boolean(u->bind_on_login)) < 0)) {
-		json_decref(o);
-		return NULL;
-	}
-	if (o && u->attrs && json_object_set(o, "attrs", u->attrs) < 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-json_t *pwbadm_group_json(const struct pwb_group *g)
-{
-	json_t *o =
-	    json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I}", "type", "group", "id", g->id,
-		      "name", g->name, "displayName", string_or_null(g->display_name), "externalId",
-		      string_or_null(g->external_id), "gid", (json_int_t)g->gid, "created",
-		      (json_int_t)g->created, "modified", (json_int_t)g->modified, "version",
-		      (json_int_t)g->version);
-
-	if (o && g->attrs && json_object_set(o, "attrs", g->attrs) < 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-json_t *pwbadm_token_json(const struct pwb_token *t)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "type", "token", "name", t->name,
-			 "hash", t->hash, "masked", t->masked, "created", (json_int_t)t->created,
-			 "expires", (json_int_t)t->expires, "lastUsed", (json_int_t)t->last_used);
-}
-
 int pwbadm_json_list_add(struct pwbadm_json_list *l, json_t *item)
 {
 	struct pwbadm_json_item *slot;
@@ -450,33 +331,32 @@ void pwbadm_json_list_free(struct pwbadm_json_list *l)
 	l->count = l->capacity = 0;
 }
 
-static int compare_strings(const void *a, const void *b)
+int pwbadm_list_print(const struct pwbadm_list *list, json_t *records, bool json)
 {
-	return strcmp(json_string_value(*(json_t *const *)a) ?: "",
-		      json_string_value(*(json_t *const *)b) ?: "");
-}
+	struct pwbadm_json_list items = {0};
+	struct pwbadm_table table;
+	json_t *record;
+	size_t i;
+	int rc = 0;
 
-int pwbadm_json_strings_sort(json_t *array)
-{
-	size_t i, n = json_array_size(array);
-	json_t **items = calloc(n + 1, sizeof(*items));
-
-	if (!items)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		items[i] = json_incref(json_array_get(array, i));
-	qsort(items, n, sizeof(*items), compare_strings);
-	json_array_clear(array);
-	for (i = 0; i < n; i++)
-		json_array_append_new(array, items[i]);
-	free(items);
-	return 0;
-}
-
-bool pwbadm_passwd_field_ok(const char *s)
-{
-	for (; *s; s++)
-		if (*s == ':' || (unsigned char)*s < 0x20 || *s == 0x7f)
-			return false;
-	return true;
+	pwbadm_table_init(&table, list->columns, list->headers);
+	json_array_foreach(records, i, record)
+	{
+		rc = json ? pwbadm_json_list_add(&items, json_incref(record))
+			  : list->row(record, &table);
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) {
+		rc = pwbadm_fail("cannot list %s: %s", list->what, pwb_strerror(rc));
+	} else if (json) {
+		rc = pwbadm_json_list_print(&items, stdout) ? pwbadm_fail("cannot write the list")
+							    : 0;
+	} else {
+		pwbadm_table_sort(&table, 0);
+		rc = pwbadm_table_print(&table, stdout) ? pwbadm_fail("cannot write the list") : 0;
+	}
+	pwbadm_table_free(&table);
+	pwbadm_json_list_free(&items);
+	return rc;
 }

@@ -6,98 +6,36 @@
 #include <string.h>
 #include "cleanup.h"
 #include "pwbadm.h"
+#include "util.h"
 
-struct list_ctx {
-	bool json;
-	struct pwb_txn *txn;
-	struct pwbadm_table table;
-	struct pwbadm_json_list list;
-	json_t *members; /* names of the group being listed */
-};
-
-static int add_member(const char *user_id, void *vctx)
+/* One table row: name, gid, members comma-separated. */
+static int group_row(json_t *record, struct pwbadm_table *table)
 {
-	struct list_ctx *c = vctx;
-	struct pwb_user u = {0};
-	struct pwb_error err = {0};
-	int rc;
+	json_t *members = json_object_get(record, "members"), *m;
+	_cleanup_free_ char *text = NULL;
+	size_t i, len = 1;
+	char gid[12];
+	const char *row[3];
 
-	rc = pwb_user_get(c->txn, user_id, &u, &err);
-	if (rc == PWB_ENOTFOUND)
-		return 0;
-	if (rc == 0)
-		rc = json_array_append_new(c->members, json_string(u.name)) ? -ENOMEM : 0;
-	pwb_user_clear(&u);
-	return rc;
-}
-
-/* Members as a comma-separated string (for the table). */
-static char *members_text(json_t *members)
-{
-	size_t i, n = json_array_size(members), len = 1;
-	char *text;
-
-	for (i = 0; i < n; i++)
-		len += strlen(json_string_value(json_array_get(members, i))) + 1;
+	json_array_foreach(members, i, m)
+	{
+		len += strlen(json_string_value(m) ?: "") + 1;
+	}
 	text = calloc(len, 1);
 	if (!text)
-		return NULL;
-	for (i = 0; i < n; i++) {
+		return -ENOMEM;
+	json_array_foreach(members, i, m)
+	{
 		if (i)
 			strcat(text, ",");
-		strcat(text, json_string_value(json_array_get(members, i)));
+		strcat(text, json_string_value(m) ?: "");
 	}
-	return text;
-}
-
-static int list_one(const struct pwb_group *g, void *vctx)
-{
-	struct list_ctx *c = vctx;
-	struct pwb_error err = {0};
-	json_t *o;
-	int rc;
-
-	/* A fresh array per group: the JSON record keeps it. */
-	json_decref(c->members);
-	c->members = json_array();
-	if (!c->members)
-		return -ENOMEM;
-	rc = pwb_member_foreach_user(c->txn, g->id, add_member, c, &err);
-	if (rc == 0)
-		rc = pwbadm_json_strings_sort(c->members);
-	if (rc < 0)
-		return rc;
-	if (c->json) {
-		o = pwbadm_group_json(g);
-		if (!o || json_object_set(o, "members", c->members) < 0) {
-			json_decref(o);
-			return -ENOMEM;
-		}
-		return pwbadm_json_list_add(&c->list, o);
-	} else {
-		_cleanup_free_ char *members = members_text(c->members);
-		char gid[12];
-		const char *row[3] = {g->name, gid, members};
-
-		if (!members)
-			return -ENOMEM;
-		snprintf(gid, sizeof(gid), "%u", g->gid);
-		return pwbadm_table_add(&c->table, row);
-	}
-}
-
-static int list_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
-{
-	struct list_ctx *c = vctx;
-	int rc;
-
-	pwbadm_table_free(&c->table);
-	pwbadm_json_list_free(&c->list);
-	c->txn = txn;
-	rc = pwb_group_foreach(txn, list_one, c, err);
-	if (rc < 0 && !err->msg[0])
-		pwb_error_set(err, rc, "%s", pwb_strerror(rc));
-	return rc;
+	snprintf(gid, sizeof(gid), "%lld",
+		 (long long)json_integer_value(json_object_get(record, "gid")));
+	row[0] = json_string_value(json_object_get(record, "name")) ?: "";
+	row[1] = gid;
+	row[2] = text;
+	return pwbadm_table_add(table, row);
 }
 
 int pwbadm_list_groups(struct pwbadm *adm, int argc, char **argv)
@@ -108,8 +46,11 @@ int pwbadm_list_groups(struct pwbadm *adm, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct list_ctx c = {0};
+	static const struct pwbadm_list list = {"groups", headers, PWB_ARRAY_SIZE(headers),
+						group_row};
+	_cleanup_json_ json_t *result = NULL;
 	struct pwb_error err = {0};
+	bool json = false;
 	int opt, rc;
 
 	while ((opt = pwbadm_getopt(argc, argv, "+jh", options)) != -1) {
@@ -119,26 +60,12 @@ int pwbadm_list_groups(struct pwbadm *adm, int argc, char **argv)
 		}
 		if (opt != 'j')
 			return PWBADM_EXIT_USAGE;
-		c.json = true;
+		json = true;
 	}
 	if (optind != argc)
 		return pwbadm_usage(argv[0], "unexpected argument \"%s\"", argv[optind]);
-	if (pwbadm_open_store(adm))
-		return PWBADM_EXIT_FAILURE;
-	pwbadm_table_init(&c.table, PWB_ARRAY_SIZE(headers), headers);
-	rc = pwb_store_read(adm->store, list_txn, &c, &err);
-	if (rc < 0) {
-		rc = pwbadm_fail("cannot list groups: %s", pwb_error_text(&err, rc));
-	} else if (c.json) {
-		rc = pwbadm_json_list_print(&c.list, stdout) ? pwbadm_fail("cannot write the list")
-							     : 0;
-	} else {
-		pwbadm_table_sort(&c.table, 0);
-		rc =
-		    pwbadm_table_print(&c.table, stdout) ? pwbadm_fail("cannot write the list") : 0;
-	}
-	json_decref(c.members);
-	pwbadm_table_free(&c.table);
-	pwbadm_json_list_free(&c.list);
-	return rc;
+	rc = pwbadm_call(adm, "group.list", json_object(), &result, &err);
+	if (rc)
+		return pwbadm_call_fail(rc, &err, "cannot list groups");
+	return pwbadm_list_print(&list, json_object_get(result, "groups"), json);
 }

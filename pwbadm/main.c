@@ -92,7 +92,7 @@ static void usage(FILE *out)
 {
 	size_t i;
 
-	fputs("Usage: pwbadm [--config FILE] COMMAND [ARGS]\n"
+	fputs("Usage: pwbadm [--config FILE] [--offline] COMMAND [ARGS]\n"
 	      "       pwbadm COMMAND --help\n\n"
 	      "Manages pwb's users, groups and SCIM tokens, and diagnoses the setup.\n\n"
 	      "Commands:\n",
@@ -102,6 +102,9 @@ static void usage(FILE *out)
 	fputs("\nOptions:\n"
 	      "  -c, --config FILE  pwb.conf to use (default: $PWB_CONFIG, "
 	      "then " PWB_CONFIG_DEFAULT_PATH ")\n"
+	      "  --offline          open the store directly, while pwbd is stopped\n"
+	      "                     (recovery, rebuild-nss, import); else every command\n"
+	      "                     asks pwbd (pwbd-socket)\n"
 	      "  -h, --help         this help\n\n",
 	      out);
 	fputs(exit_codes, out);
@@ -112,6 +115,7 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"config", required_argument, NULL, 'c'},
+	    {"offline", no_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -121,10 +125,13 @@ int main(int argc, char **argv)
 
 	opterr = 0;
 	/* "+": stop at the command name, whose options are its own. */
-	while ((c = getopt_long(argc, argv, "+c:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:oh", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			adm.config_path = optarg;
+			break;
+		case 'o':
+			adm.offline = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -1,6 +1,8 @@
-/* pwbadm's internals: the command table, the per-run context (config and
- * store, opened on demand), exit codes, and the helpers every command group
- * shares (one-line errors, name arguments, tables, JSON records). */
+/* pwbadm's internals: the command table, the per-run context (config, and
+ * the store only with --offline), exit codes, the call to pwbd, and the
+ * helpers every command group shares (one-line errors, name arguments, the
+ * one list printer). Records travel in the codec's public form
+ * (store_records.h). */
 #ifndef PWBADM_H
 #define PWBADM_H
 
@@ -22,10 +24,31 @@ enum {
 
 struct pwbadm {
 	const char *config_path; /* --config, or NULL: $PWB_CONFIG, then the default */
+	bool offline;		 /* --offline: open the store here, pwbd stopped */
 	struct pwb_config cfg;
 	bool cfg_loaded;
-	struct pwb_store *store;
+	struct pwb_store *store; /* --offline only */
 };
+
+static inline void pwbadm_json_decrefp(json_t **j)
+{
+	json_decref(*j);
+}
+#define _cleanup_json_ __attribute__((cleanup(pwbadm_json_decrefp)))
+
+/* Runs pwbd's admin operation op (pwbd/op_admin.c) with args (stolen):
+ * over pwbd's socket, or with --offline in-process on the store opened
+ * here. 0 and *result (the caller's), or the operation's code with the
+ * message in err; PWB_ENODAEMON names the socket. PWBADM_CALL_REPORTED:
+ * the error was printed already (config, --offline store open). */
+#define PWBADM_CALL_REPORTED 1
+int pwbadm_call(struct pwbadm *adm, const char *op, json_t *args, json_t **result,
+		struct pwb_error *err);
+/* Prints the failure of pwbadm_call in one line ("WHAT: message"; pwbd
+ * unreachable: only the message naming the socket); returns
+ * PWBADM_EXIT_FAILURE. */
+int pwbadm_call_fail(int rc, const struct pwb_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 struct pwbadm_command {
 	const char *name;
@@ -70,10 +93,13 @@ int pwbadm_usage(const char *command, const char *fmt, ...) __attribute__((forma
 struct option;
 int pwbadm_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
-/* Config and store, loaded/opened on first use; each prints its own error
- * and returns PWBADM_EXIT_FAILURE on failure. */
+/* A command that takes only --help and at most max_operands operands:
+ * 0 to go on, -1 after printing help, or PWBADM_EXIT_USAGE. */
+int pwbadm_no_options(int argc, char **argv, int max_operands);
+
+/* Config, loaded on first use; prints its own error and returns
+ * PWBADM_EXIT_FAILURE on failure. */
 int pwbadm_load_config(struct pwbadm *adm);
-int pwbadm_open_store(struct pwbadm *adm);
 void pwbadm_close(struct pwbadm *adm);
 
 /* Maps a user name argument the way JIT and SCIM do (case folded, an
@@ -85,17 +111,9 @@ int pwbadm_user_arg(struct pwbadm *adm, const char *command, const char *arg,
  * pwbadm_user_arg does. Returns 0 or PWBADM_EXIT_USAGE (error printed). */
 int pwbadm_one_user_operand(struct pwbadm *adm, int argc, char **argv, char out[PWB_NAME_MAX + 1]);
 
-/* A comma-separated list of group names, each mapped and de-duplicated. */
-struct pwbadm_names {
-	char (*names)[PWB_NAME_MAX + 1];
-	size_t count;
-};
-int pwbadm_group_list_arg(const char *command, const char *arg, struct pwbadm_names *out);
-void pwbadm_names_free(struct pwbadm_names *n);
-
-/* Finds group NAME, creating it (GID allocated) when missing, as JIT does. */
-int pwbadm_group_ensure(struct pwb_txn *txn, const char *name, struct pwb_group *out,
-			struct pwb_error *err);
+/* A comma-separated list of group names, each mapped and de-duplicated,
+ * as a JSON array of strings in *out. */
+int pwbadm_group_list_arg(const char *command, const char *arg, json_t **out);
 
 /* "never" for 0, else RFC 3339 UTC. */
 void pwbadm_time_text(int64_t t, char out[32]);
@@ -117,19 +135,17 @@ void pwbadm_table_sort(struct pwbadm_table *t, size_t column);
 int pwbadm_table_print(const struct pwbadm_table *t, FILE *out);
 void pwbadm_table_free(struct pwbadm_table *t);
 
-/* Whether a user is bound to an IdP identity (issuer and subject set), and
- * the binding as one word for tables: "bound"; "pending" (the next sign-in
- * binds it); "unbound" (a user from before bindings: it binds at sign-in
- * only as auth-openid-bind-existing-users or auth-openid-username-domains
- * allow). */
-bool pwbadm_user_bound(const struct pwb_user *u);
-const char *pwbadm_user_binding(const struct pwb_user *u);
-
-/* JSON records, shared by --json listings, show-user, export and import.
- * Field names follow SCIM where it has one. Returns NULL on allocation failure. */
-json_t *pwbadm_user_json(const struct pwb_user *u);
-json_t *pwbadm_group_json(const struct pwb_group *g);
-json_t *pwbadm_token_json(const struct pwb_token *t);
+/* The one printer of every list command: records (an array of objects in
+ * the codec's public form, each with a "name") sorted by name, as one JSON
+ * array (one object per line) with --json, else as a table whose rows
+ * row() makes. Returns an exit code. */
+struct pwbadm_list {
+	const char *what; /* "users", for the error message */
+	const char *const *headers;
+	size_t columns;
+	int (*row)(json_t *record, struct pwbadm_table *table);
+};
+int pwbadm_list_print(const struct pwbadm_list *list, json_t *records, bool json);
 
 /* JSON objects to print sorted by their "name": each is serialised when
  * added (so 100k users cost 100k strings, not 100k JSON trees). */
@@ -149,30 +165,10 @@ int pwbadm_json_list_print(struct pwbadm_json_list *l, FILE *out);
 int pwbadm_json_list_print_lines(struct pwbadm_json_list *l, FILE *out);
 void pwbadm_json_list_free(struct pwbadm_json_list *l);
 
-/* Sorts a JSON array of strings in place (names print in a stable order). */
-int pwbadm_json_strings_sort(json_t *array);
-
-/* Damaged records: the store skips a record it cannot decode when it walks
- * users or groups (so one bad record never hides the others), and counts
- * every record. After a walk, inside the same transaction,
- * pwbadm_damaged_find() compares the two and, when some were skipped,
- * names them (from the store's policy audit, the first few). */
-#define PWBADM_DAMAGED_SHOWN 10
-struct pwbadm_damaged {
-	uint64_t count; /* records skipped */
-	size_t shown;
-	struct {
-		char kind; /* 'u' or 'g' */
-		char id[PWB_ID_LEN + 1];
-	} records[PWBADM_DAMAGED_SHOWN];
-};
-/* users_seen/groups_seen: records the walk returned (-1: not walked). */
-int pwbadm_damaged_find(struct pwb_txn *txn, int64_t users_seen, int64_t groups_seen,
-			struct pwbadm_damaged *out, struct pwb_error *err);
-/* One stderr line per damaged record shown, and a count of the rest. */
-void pwbadm_damaged_report(const struct pwbadm_damaged *d);
-
-/* Text fields that end up in a passwd line must not break it. */
-bool pwbadm_passwd_field_ok(const char *s);
+/* Damaged records pwbd skipped in a walk ({"count", "records": [{"kind",
+ * "id"}]}, see pwbd/admin.h): one stderr line per record named, and a count
+ * of the rest. NULL prints nothing. */
+void pwbadm_damaged_report(json_t *damaged);
+uint64_t pwbadm_damaged_count(json_t *damaged);
 
 #endif

@@ -18,19 +18,40 @@ static int op_ping(struct pwbd_call *call, json_t **result, struct pwb_error *er
 	return *result ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
 }
 
+struct status_ctx {
+	const char *id;
+	uint64_t seq;
+};
+
+static int status_read(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct status_ctx *c = ctx;
+
+	return pwb_change_by_request(txn, c->id, &c->seq, err);
+}
+
 /* What became of an earlier request, by its id (for a client whose
- * connection dropped before the reply). The change log's lookup by request
- * id is not available yet, so every id is reported unknown. */
+ * connection dropped before the reply): the sequence of the last change it
+ * made, or PWB_ENOTFOUND when it made none (or the log no longer has it). */
 static int op_request_status(struct pwbd_call *call, json_t **result, struct pwb_error *err)
 {
 	json_t *id = json_object_get(call->req->args, "id");
+	struct status_ctx c = {0};
+	int r;
 
 	*result = NULL;
 	if (!json_is_string(id) || json_string_length(id) == 0 ||
 	    json_string_length(id) > PWB_RPC_ID_MAX)
 		return pwb_error_set(err, PWB_EINVAL,
 				     "request.status: \"id\" must be a request id");
-	return pwb_error_set(err, PWB_ENOTFOUND, "request.status: no change recorded for that id");
+	c.id = json_string_value(id);
+	r = pwb_store_read(call->st, status_read, &c, err);
+	if (r == PWB_ENOTFOUND)
+		return pwb_error_set(err, r, "request.status: no change recorded for that id");
+	if (r < 0)
+		return r;
+	*result = json_pack("{s:b, s:I}", "applied", 1, "seq", (json_int_t)c.seq);
+	return *result ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
 }
 
 const struct pwbd_op pwbd_ops_core[] = {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "cleanup.h"
 #include "log.h"
+#include "publish.h"
 #include "pwbd.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -67,16 +68,6 @@ int pwbd_config_refresh(struct pwbd *d, struct pwb_error *err)
 	return 0;
 }
 
-/* The publisher runs after each commit. Today pwb_store_write() still
- * publishes by itself; this hook is where pwbd calls the publisher's public
- * entry point once the store stops doing so. */
-static void on_commit(struct pwb_store *st, uint64_t seq, void *ctx)
-{
-	(void)st;
-	(void)ctx;
-	pwb_debug("pwbd: committed up to change %llu", (unsigned long long)seq);
-}
-
 int pwbd_store_ensure(struct pwbd *d, struct pwb_error *err)
 {
 	int r;
@@ -89,7 +80,14 @@ int pwbd_store_ensure(struct pwbd *d, struct pwb_error *err)
 		pwb_log(LOG_ERR, "pwbd: cannot open the store: %s", pwb_error_text(err, r));
 		return r;
 	}
-	pwb_store_on_commit(d->st, on_commit, d);
+	/* The publisher is the store's commit hook; attaching also publishes
+	 * what a writer killed after its commit left unpublished. A failure
+	 * there is logged: the hook is installed, so the next commit (or
+	 * `pwbadm rebuild-nss`) catches up. */
+	r = pwb_publish_attach(d->st, err);
+	if (r < 0)
+		pwb_log(LOG_ERR, "pwbd: publishing the NSS snapshot failed: %s",
+			pwb_error_text(err, r));
 	return 0;
 }
 

@@ -132,8 +132,18 @@ int pwb_rpc_call(const struct pwb_config *cfg, const char *op, const struct pwb_
 	if (r < 0)
 		return r;
 	r = pwb_rpc_write_frame(fd, timeout_ms, text, text_len, &ioerr);
-	if (r == 0)
-		r = pwb_rpc_read_frame(fd, timeout_ms, &reply, &reply_len, &ioerr);
+	if (r < 0) {
+		/* pwbd may have refused the caller and closed before reading:
+		 * its reply is still there to read. */
+		if (pwb_rpc_read_frame(fd, 1000, &reply, &reply_len, &(struct pwb_error){0}) == 0)
+			return decode_reply(sock, id, reply, reply_len, result, err);
+		return pwb_error_set(
+		    err, PWB_ENODAEMON,
+		    "pwbd at %s did not take the request (%s); nothing was applied "
+		    "(request id %s)",
+		    sock, ioerr.msg, id);
+	}
+	r = pwb_rpc_read_frame(fd, timeout_ms, &reply, &reply_len, &ioerr);
 	if (r < 0)
 		return pwb_error_set(err, PWB_ENODAEMON,
 				     "pwbd at %s did not reply (%s); the change may or may not "

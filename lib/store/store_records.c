@@ -1,12 +1,17 @@
-/* How users, groups and tokens are kept: one compact JSON object per record
- * (so SCIM's open-ended attributes fit), with typed C structs outside. */
+/* The one record codec (see store_records.h): how users, groups and tokens
+ * are kept (one compact JSON object per record, so SCIM's open-ended
+ * attributes fit) and their public form for export, import and pwbd's
+ * admin results, with typed C structs outside. */
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include "cleanup.h"
 #include "internal/store_internal.h"
+#include "names.h"
+#include "policy.h"
 #include "store_records.h"
+#include "util.h"
 
 const char *pwb_user_source_name(enum pwb_user_source s)
 {
@@ -393,4 +398,463 @@ int pwb_records_audit_damaged(struct pwb_txn *txn, char kind, pwb_audit_cb cb, v
 	struct damaged_walk w = {kind, cb, ctx};
 
 	return pwb_kv_foreach(txn, kind == 'u' ? DBI_USERS : DBI_GROUPS, report_damaged, &w, err);
+}
+
+/* ---- the public form ---- */
+
+static json_t *string_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+bool pwb_user_bound(const struct pwb_user *u)
+{
+	return u->issuer && u->subject;
+}
+
+const char *pwb_user_binding(const struct pwb_user *u)
+{
+	if (pwb_user_bound(u))
+		return "bound";
+	return u->bind_on_login ? "pending" : "unbound";
+}
+
+json_t *pwb_user_to_json(const struct pwb_user *u)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:s, s:s, s:o, s:b, s:s, "
+			      "s:I, s:I, s:I, s:I}",
+			      "type", "user", "id", u->id, "name", u->name, "userName",
+			      string_or_null(u->user_name), "uid", (json_int_t)u->uid, "gid",
+			      (json_int_t)u->gid, "gecos", string_or_null(u->gecos), "home",
+			      u->home ? u->home : "", "shell", u->shell ? u->shell : "", "email",
+			      string_or_null(u->email), "active", u->active, "source",
+			      pwb_user_source_name(u->source), "created", (json_int_t)u->created,
+			      "modified", (json_int_t)u->modified, "lastLogin",
+			      (json_int_t)u->last_login, "version", (json_int_t)u->version);
+
+	/* The IdP identity the account belongs to; "bound" is derived (import
+	 * ignores it), the rest round-trips through export and import. */
+	if (o && (json_object_set_new(o, "externalId", string_or_null(u->external_id)) < 0 ||
+		  json_object_set_new(o, "issuer", string_or_null(u->issuer)) < 0 ||
+		  json_object_set_new(o, "subject", string_or_null(u->subject)) < 0 ||
+		  json_object_set_new(o, "bound", json_boolean(pwb_user_bound(u))) < 0 ||
+		  json_object_set_new(o, "bindOnLogin", json_boolean(u->bind_on_login)) < 0 ||
+		  (u->attrs && json_object_set(o, "attrs", u->attrs) < 0))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *pwb_group_to_json(const struct pwb_group *g)
+{
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I}", "type", "group", "id", g->id,
+		      "name", g->name, "displayName", string_or_null(g->display_name), "externalId",
+		      string_or_null(g->external_id), "gid", (json_int_t)g->gid, "created",
+		      (json_int_t)g->created, "modified", (json_int_t)g->modified, "version",
+		      (json_int_t)g->version);
+
+	if (o && g->attrs && json_object_set(o, "attrs", g->attrs) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *pwb_token_to_json(const struct pwb_token *t)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "type", "token", "name", t->name,
+			 "hash", t->hash, "masked", t->masked, "created", (json_int_t)t->created,
+			 "expires", (json_int_t)t->expires, "lastUsed", (json_int_t)t->last_used);
+}
+
+json_t *pwb_retired_to_json(json_t *uids, json_t *gids)
+{
+	return json_pack("{s:s, s:O, s:O}", "type", "retired", "uids", uids, "gids", gids);
+}
+
+/* Field readers for the public form: each names its field on failure. */
+
+static int check_keys(json_t *o, const char *const *keys, unsigned flags, struct pwb_error *err)
+{
+	const char *key, *const *k;
+	char shown[48];
+	json_t *value;
+
+	if (!(flags & PWB_RECORD_STRICT))
+		return 0;
+	json_object_foreach(o, key, value)
+	{
+		for (k = keys; *k && strcmp(key, *k) != 0; k++)
+			;
+		if (!*k) {
+			pwb_names_escape(key, shown, sizeof(shown));
+			return pwb_error_set(err, PWB_EINVAL, "unknown field \"%s\"", shown);
+		}
+	}
+	return 0;
+}
+
+static int check_type(json_t *o, const char *type, struct pwb_error *err)
+{
+	json_t *v = json_object_get(o, "type");
+
+	if (v && (!json_is_string(v) || strcmp(json_string_value(v), type) != 0))
+		return pwb_error_set(err, PWB_EINVAL, "field type: not \"%s\"", type);
+	return 0;
+}
+
+/* An optional string field: absent or null leaves *out NULL. */
+static int read_text(json_t *o, const char *key, bool passwd_field, char **out,
+		     struct pwb_error *err)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s;
+	int rc;
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return pwb_error_set(err, PWB_EINVAL, "field %s: not a string", key);
+	s = json_string_value(v);
+	if (strlen(s) > PWB_RECORD_TEXT_MAX || memchr(s, '\0', json_string_length(v)))
+		return pwb_error_set(err, PWB_EINVAL, "field %s: too long or contains NUL", key);
+	if (passwd_field && (rc = pwb_policy_passwd_field(key, s, err)) < 0)
+		return pwb_error_set(err, rc, "field %s: contains ':' or a control character", key);
+	if (!(*out = strdup(s)))
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int read_name_value(json_t *v, const char *key, char out[PWB_NAME_MAX + 1],
+			   struct pwb_error *err)
+{
+	const char *s = json_string_value(v);
+	char shown[48];
+
+	if (!s)
+		return pwb_error_set(err, PWB_EINVAL, "field %s: missing or not a string", key);
+	if (!pwb_names_is_valid(s)) {
+		pwb_names_escape(s, shown, sizeof(shown));
+		return pwb_error_set(err, PWB_EINVAL, "field %s: \"%s\" is not a valid name", key,
+				     shown);
+	}
+	strcpy(out, s);
+	return 0;
+}
+
+static int read_id(json_t *o, char out[PWB_ID_LEN + 1], struct pwb_error *err)
+{
+	json_t *v = json_object_get(o, "id");
+
+	out[0] = '\0';
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || !pwb_uuid_is_valid(json_string_value(v)))
+		return pwb_error_set(err, PWB_EINVAL, "field id: not a lower-case UUID");
+	strcpy(out, json_string_value(v));
+	return 0;
+}
+
+static bool xid_ok(json_t *v)
+{
+	return json_is_integer(v) && json_integer_value(v) >= 1 &&
+	       json_integer_value(v) < (json_int_t)UINT32_MAX;
+}
+
+/* An optional id number: absent or null leaves *out 0. */
+static int read_xid(json_t *o, const char *key, uint32_t *out, struct pwb_error *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!xid_ok(v))
+		return pwb_error_set(err, PWB_EINVAL, "field %s: not an id number", key);
+	*out = (uint32_t)json_integer_value(v);
+	return 0;
+}
+
+static int read_time(json_t *o, const char *key, int64_t *out, struct pwb_error *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return pwb_error_set(err, PWB_EINVAL, "field %s: not a time in unix seconds", key);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int read_bool(json_t *o, const char *key, bool dflt, bool *out, struct pwb_error *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = dflt;
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return pwb_error_set(err, PWB_EINVAL, "field %s: not true or false", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int read_attrs(json_t *o, json_t **out, struct pwb_error *err)
+{
+	json_t *v = json_object_get(o, "attrs");
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return pwb_error_set(err, PWB_EINVAL, "field attrs: not an object");
+	*out = json_incref(v);
+	return 0;
+}
+
+static int read_source(json_t *o, enum pwb_user_source *out, struct pwb_error *err)
+{
+	static const enum pwb_user_source all[] = {PWB_SOURCE_MANUAL, PWB_SOURCE_JIT,
+						   PWB_SOURCE_SCIM};
+	json_t *v = json_object_get(o, "source");
+	size_t i;
+
+	*out = PWB_SOURCE_MANUAL;
+	if (!v)
+		return 0;
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (json_is_string(v) &&
+		    strcmp(json_string_value(v), pwb_user_source_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	return pwb_error_set(err, PWB_EINVAL, "field source: not manual, jit or scim");
+}
+
+/* Names the record in a field's message: "user alice: field uid: ...". */
+static int record_error(struct pwb_error *err, int rc, const char *kind, const char *name)
+{
+	char shown[48];
+
+	if (!name || !name[0])
+		return pwb_error_prefix(err, "%s", kind);
+	pwb_names_escape(name, shown, sizeof(shown));
+	pwb_error_prefix(err, "%s %s", kind, shown);
+	return rc;
+}
+
+static int user_fields(json_t *o, unsigned flags, struct pwb_user *u, struct pwb_error *err)
+{
+	static const char *const keys[] = {
+	    "type",   "id",	   "name",  "userName",	   "externalId", "uid",
+	    "gid",    "gecos",	   "home",  "shell",	   "email",	 "active",
+	    "source", "lastLogin", "attrs", "created",	   "modified",	 "version",
+	    "issuer", "subject",   "bound", "bindOnLogin", NULL,
+	};
+	json_t *version = json_object_get(o, "version");
+	bool bound;
+	int rc;
+
+	if ((rc = read_name_value(json_object_get(o, "name"), "name", u->name, err)) ||
+	    (rc = check_type(o, "user", err)) || (rc = check_keys(o, keys, flags, err)) ||
+	    (rc = read_id(o, u->id, err)) ||
+	    (rc = read_text(o, "userName", false, &u->user_name, err)) ||
+	    (rc = read_text(o, "externalId", false, &u->external_id, err)) ||
+	    (rc = read_xid(o, "uid", &u->uid, err)) || (rc = read_xid(o, "gid", &u->gid, err)) ||
+	    (rc = read_text(o, "gecos", true, &u->gecos, err)) ||
+	    (rc = read_text(o, "home", true, &u->home, err)) ||
+	    (rc = read_text(o, "shell", true, &u->shell, err)) ||
+	    (rc = read_text(o, "email", false, &u->email, err)) ||
+	    (rc = read_source(o, &u->source, err)) ||
+	    (rc = read_time(o, "lastLogin", &u->last_login, err)) ||
+	    (rc = read_time(o, "created", &u->created, err)) ||
+	    (rc = read_time(o, "modified", &u->modified, err)) ||
+	    (rc = read_attrs(o, &u->attrs, err)) ||
+	    (rc = read_bool(o, "active", true, &u->active, err)) ||
+	    /* "bound" follows from the identity: read, never set */
+	    (rc = read_bool(o, "bound", false, &bound, err)) ||
+	    (rc = read_bool(o, "bindOnLogin", false, &u->bind_on_login, err)) ||
+	    (rc = read_text(o, "issuer", false, &u->issuer, err)) ||
+	    (rc = read_text(o, "subject", false, &u->subject, err)))
+		return rc;
+	if (version && !json_is_null(version) &&
+	    (!json_is_integer(version) || json_integer_value(version) < 0))
+		return pwb_error_set(err, PWB_EINVAL, "field version: not a number");
+	u->version = (uint64_t)json_integer_value(version);
+	if (!u->issuer != !u->subject)
+		return pwb_error_set(err, PWB_EINVAL, "fields issuer and subject go together");
+	/* An empty home or shell means "the configured default", as on create. */
+	if (u->home && u->home[0] && u->home[0] != '/')
+		return pwb_error_set(err, PWB_EINVAL, "field home: not an absolute path");
+	if (u->shell && u->shell[0] && u->shell[0] != '/')
+		return pwb_error_set(err, PWB_EINVAL, "field shell: not an absolute path");
+	return 0;
+}
+
+int pwb_user_from_json(json_t *o, unsigned flags, struct pwb_user *u, struct pwb_error *err)
+{
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	if (!json_is_object(o))
+		return pwb_error_set(err, PWB_EINVAL, "user: not an object");
+	rc = user_fields(o, flags, u, err);
+	if (rc < 0) {
+		record_error(err, rc, "user", json_string_value(json_object_get(o, "name")));
+		pwb_user_clear(u);
+	}
+	return rc;
+}
+
+static int read_members(json_t *o, json_t **members, struct pwb_error *err)
+{
+	json_t *list = json_object_get(o, "members"), *m;
+	char name[PWB_NAME_MAX + 1];
+	size_t i, j;
+
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list))
+		return pwb_error_set(err, PWB_EINVAL, "field members: not an array of names");
+	json_array_foreach(list, i, m)
+	{
+		if (read_name_value(m, "members", name, err) < 0)
+			return pwb_error_prefix(err, "item %zu", i + 1);
+		for (j = 0; j < i; j++)
+			if (strcmp(name, json_string_value(json_array_get(list, j))) == 0)
+				return pwb_error_set(err, PWB_EINVAL, "member %s listed twice",
+						     name);
+	}
+	if (members)
+		*members = json_incref(list);
+	return 0;
+}
+
+int pwb_group_from_json(json_t *o, unsigned flags, struct pwb_group *g, json_t **members,
+			struct pwb_error *err)
+{
+	static const char *const keys[] = {
+	    "type",    "id",	"name",	   "displayName", "externalId", "gid",
+	    "members", "attrs", "created", "modified",	  "version",	NULL,
+	};
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	if (members)
+		*members = NULL;
+	if (!json_is_object(o))
+		return pwb_error_set(err, PWB_EINVAL, "group: not an object");
+	if ((rc = read_name_value(json_object_get(o, "name"), "name", g->name, err)) ||
+	    (rc = check_type(o, "group", err)) || (rc = check_keys(o, keys, flags, err)) ||
+	    (rc = read_id(o, g->id, err)) ||
+	    (rc = read_text(o, "displayName", false, &g->display_name, err)) ||
+	    (rc = read_text(o, "externalId", false, &g->external_id, err)) ||
+	    (rc = read_xid(o, "gid", &g->gid, err)) ||
+	    (rc = read_time(o, "created", &g->created, err)) ||
+	    (rc = read_time(o, "modified", &g->modified, err)) ||
+	    (rc = read_attrs(o, &g->attrs, err)) || (rc = read_members(o, members, err))) {
+		record_error(err, rc, "group", json_string_value(json_object_get(o, "name")));
+		pwb_group_clear(g);
+		return rc;
+	}
+	g->version = (uint64_t)json_integer_value(json_object_get(o, "version"));
+	return 0;
+}
+
+static bool is_hex_hash(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == PWB_HASH_HEX_LEN;
+}
+
+static int token_fields(json_t *o, unsigned flags, struct pwb_token *t, struct pwb_error *err)
+{
+	static const char *const keys[] = {"type",    "name",	 "hash",     "masked",
+					   "created", "expires", "lastUsed", NULL};
+	json_t *masked = json_object_get(o, "masked");
+	const char *hash = json_string_value(json_object_get(o, "hash"));
+	char name[PWB_NAME_MAX + 1];
+	int rc;
+
+	if ((rc = read_name_value(json_object_get(o, "name"), "name", name, err)) ||
+	    (rc = check_type(o, "token", err)) || (rc = check_keys(o, keys, flags, err)) ||
+	    (rc = read_time(o, "created", &t->created, err)) ||
+	    (rc = read_time(o, "expires", &t->expires, err)) ||
+	    (rc = read_time(o, "lastUsed", &t->last_used, err)))
+		return rc;
+	if (strlen(name) > PWB_TOKEN_NAME_MAX)
+		return pwb_error_set(err, PWB_EINVAL, "field name: too long");
+	strcpy(t->name, name);
+	if (!hash || !is_hex_hash(hash))
+		return pwb_error_set(err, PWB_EINVAL,
+				     "field hash: not a SHA-256 in lower-case hex");
+	strcpy(t->hash, hash);
+	if (masked && !json_is_null(masked) &&
+	    (!json_is_string(masked) || json_string_length(masked) >= sizeof(t->masked) ||
+	     pwb_policy_passwd_field("masked", json_string_value(masked), NULL) < 0))
+		return pwb_error_set(err, PWB_EINVAL, "field masked: too long");
+	snprintf(t->masked, sizeof(t->masked), "%s", json_string_value(masked) ?: "");
+	return 0;
+}
+
+int pwb_token_from_json(json_t *o, unsigned flags, struct pwb_token *t, struct pwb_error *err)
+{
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (!json_is_object(o))
+		return pwb_error_set(err, PWB_EINVAL, "token: not an object");
+	rc = token_fields(o, flags, t, err);
+	if (rc < 0) {
+		record_error(err, rc, "token", json_string_value(json_object_get(o, "name")));
+		memset(t, 0, sizeof(*t));
+	}
+	return rc;
+}
+
+static int read_xid_list(json_t *o, const char *key, json_t **out, struct pwb_error *err)
+{
+	json_t *list = json_object_get(o, key), *v;
+	size_t i;
+
+	*out = NULL;
+	if (!list)
+		return 0;
+	if (!json_is_array(list))
+		return pwb_error_set(err, PWB_EINVAL, "field %s: not a list", key);
+	json_array_foreach(list, i, v)
+	{
+		if (!xid_ok(v))
+			return pwb_error_set(err, PWB_EINVAL, "field %s: item %zu is not an id",
+					     key, i + 1);
+	}
+	*out = list;
+	return 0;
+}
+
+int pwb_retired_from_json(json_t *o, unsigned flags, json_t **uids, json_t **gids,
+			  struct pwb_error *err)
+{
+	static const char *const keys[] = {"type", "uids", "gids", NULL};
+	int rc;
+
+	*uids = *gids = NULL;
+	if (!json_is_object(o))
+		return pwb_error_set(err, PWB_EINVAL, "retired: not an object");
+	if ((rc = check_type(o, "retired", err)) || (rc = check_keys(o, keys, flags, err)) ||
+	    (rc = read_xid_list(o, "uids", uids, err)) ||
+	    (rc = read_xid_list(o, "gids", gids, err))) {
+		*uids = *gids = NULL;
+		return pwb_error_prefix(err, "retired");
+	}
+	return 0;
 }

@@ -90,6 +90,26 @@ tap_like "the service runs as the store user" "$(grep '^User=' "$units/pwb-scim.
 tap_like "the service may write only the store and the snapshot" \
 	"$(grep '^ReadWritePaths=' "$units/pwb-scim.service")" '^ReadWritePaths=/var/lib/pwb/store /var/lib/pwb/nss$'
 
+# pwbd: socket-activated, root but confined (writes only db-dir and homes)
+cp "$ex/systemd/pwbd.socket" "$units/"
+sed "s|/usr/sbin/pwbd|$PWB_BIN_PWBD|" "$ex/systemd/pwbd.service" >"$units/pwbd.service"
+if command -v systemd-analyze >/dev/null; then
+	out=$(cd "$units" && systemd-analyze verify ./pwbd.socket ./pwbd.service 2>&1)
+	tap_is "systemd-analyze verify: pwbd's socket and service units are clean" "$out" ""
+else
+	tap_fail "systemd-analyze is missing (package systemd)"
+fi
+tap_like "pwbd's socket is /run/pwb/pwbd.sock, mode 0666" \
+	"$(grep -E '^(ListenStream|SocketMode)=' "$units/pwbd.socket" | tr '\n' ' ')" \
+	'^ListenStream=/run/pwb/pwbd.sock SocketMode=0666 $'
+tap_like "pwbd may write only the store and the home roots" \
+	"$(grep '^ReadWritePaths=' "$units/pwbd.service")" '^ReadWritePaths=/var/lib/pwb /home$'
+tap_like "pwbd keeps only the capabilities homes need" \
+	"$(grep '^CapabilityBoundingSet=' "$units/pwbd.service")" \
+	'^CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_FSETID$'
+tap_like "pwbd's unit starts it the way pwbd.8 says" "$(grep '^ExecStart=' "$units/pwbd.service")" \
+	"^ExecStart=$PWB_BIN_PWBD --foreground\$"
+
 # ---- walkthroughs: the configuration and commands they show are real ----
 for doc in okta.md entra.md; do
 	conf=$(awk '/^ *```ini/{f=1; next} /^ *```/{f=0} f' "$ex/$doc" | sed 's/^ *//')

@@ -54,6 +54,16 @@ tap_check_fails "nobody cannot read the secure key" as_nobody head -c1 /etc/pwb/
 tap_check_fails "nobody cannot read the client secret" \
 	as_nobody head -c1 /etc/pwb/openid-client-secret
 tap_check_fails "nobody cannot run pwbadm on the store" as_nobody "$PWB_BIN_PWBADM" list-users
+# pwbd's socket: anyone may connect (pwbd authorises by peer uid), nobody
+# but root may replace it, and a uid without a role gets nothing.
+tap_is "pwbd's socket is a 0666 root socket" \
+	"$(stat -c '%F %a %U' "$PWB_PWBD_SOCKET")" "socket 666 root"
+tap_is "... in a 0755 root directory" "$(stat -c '%a %U' "$(dirname "$PWB_PWBD_SOCKET")")" "755 root"
+tap_check_fails "nobody cannot replace pwbd's socket" as_nobody rm -f "$PWB_PWBD_SOCKET"
+tap_check_fails "nobody cannot add a file beside it" \
+	as_nobody touch "$(dirname "$PWB_PWBD_SOCKET")/fake.sock"
+tap_like "nobody's request to pwbd is refused" "$(as_nobody "$PWB_PWBD_CALL" ping 2>&1)" \
+	'^pwbd-call: -1013: pwbd serves no op to uid'
 if adm_have_nss; then
 	tap_check "nobody resolves alice through NSS" as_nobody getent passwd alice
 	tap_check_fails "nobody cannot read alice's shadow entry" as_nobody getent shadow alice

@@ -2,7 +2,8 @@
 # Valgrind memcheck over the real stacks: getent/id through nss_pwb
 # (passwd, group, shadow, initgroups, enumeration), pamtester through both
 # PAM modules with a real token (JIT first login, then a repeat login), and
-# pwb-scim as a CGI program for a POST/GET/PATCH/DELETE cycle. Zero errors
+# pwb-scim as a CGI program for a POST/GET/PATCH/DELETE cycle, and pwbd
+# itself serving a batch of requests until SIGTERM. Zero errors
 # and zero definitely-lost bytes; tests/lib/valgrind.supp may only name
 # other projects' libraries.
 set -u
@@ -116,4 +117,42 @@ cgi POST /scim/v2/Groups '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Gro
 cgi POST /scim/v2/Users '{"userName":"bad name!"}' "pwb-scim: a refused body (400)"
 cgi DELETE "/scim/v2/Users/$id" "" "pwb-scim: DELETE /Users/ID"
 tap_like "DELETE answered 204" "$(head -1 "$CGI_OUT")" '^Status: 204'
+
+# ---- pwbd under memcheck: a batch of requests (ping, a root-only op that
+# opens the store, the store's writes when pwbd has them, refusals of a uid
+# without a role and of an op outside the caller's role, malformed frames,
+# a silent client), then SIGTERM. The daemon's whole life is checked.
+pwb_pwbd_stop
+PWBD_VG=$VG_LOGS/pwbd.vg
+PWB_PWBD_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite
+	--errors-for-leak-kinds=definite --num-callers=30 --log-file=$PWBD_VG
+	--suppressions=$PWB_TEST_SRCDIR/tests/lib/valgrind.supp"
+PWB_PWBD_ARGS="--read-timeout 1"
+pwb_pwbd_start
+raw() { printf "$1" | "$PWB_PWBD_CALL" --raw >/dev/null 2>&1; }
+for _ in 1 2 3; do "$PWB_PWBD_CALL" ping >/dev/null; done
+"$PWB_PWBD_CALL" request.status '{"id":"vg-1"}' >/dev/null 2>&1
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$PWB_PWBD_CALL" ping >/dev/null 2>&1
+setpriv --reuid=pwb-scim --regid=pwb-scim --clear-groups "$PWB_PWBD_CALL" request.status '{"id":"x"}' \
+	>/dev/null 2>&1
+"$PWB_PWBD_CALL" no.such.op >/dev/null 2>&1
+raw '\0\0\0\0'
+raw '\0\0\0\x09[1,2,3,4]'
+raw '\0\0\0\x22{"v":1,"op":"ping","id":"a","x":1}'
+raw '\0\0\0\x0a{"v":1,"op'
+raw ''
+if ! "$PWB_PWBD_CALL" user.add '{}' 2>&1 | grep -q 'no such op'; then
+	pwbadm add-user vgw >/dev/null 2>&1
+	pwbadm lock-user vgw >/dev/null 2>&1
+	pwbadm delete-user --yes vgw >/dev/null 2>&1
+fi
+tap_like "pwbd under memcheck answered the whole batch" "$("$PWB_PWBD_CALL" ping 2>&1)" '"pid":'
+rc=0
+pwb_pwbd_stop || rc=$?
+tap_is "pwbd under memcheck: SIGTERM, exit 0 (99: memcheck found something)" "$rc" 0
+tap_check "memcheck did run pwbd to its end" grep -q 'ERROR SUMMARY: 0 errors' "$PWBD_VG"
+report=$(grep -E 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' "$PWBD_VG")
+tap_is "pwbd: no memcheck error, nothing definitely lost" "$report" ""
+[ -z "$report" ] || tap_diag "$(grep -v '^==[0-9]*== *$' "$PWBD_VG" | head -c 8000)"
+PWB_PWBD_WRAPPER= PWB_PWBD_ARGS=
 tap_done

@@ -37,13 +37,16 @@ tap_is "extra operand: usage error" "$(adm_status pwbadm list-users extra)" 2
 
 tap_is "a missing config file: failure" "$(adm_status pwbadm --config "$PWB_TMP/none.conf" list-users)" 1
 tap_like "... naming the file" "$(adm_stderr pwbadm --config "$PWB_TMP/none.conf" list-users)" "^pwbadm: .*none.conf"
-# (root creates a missing db-dir, but not a missing parent)
-printf 'db-dir=%s\nstore-user=pwb\n' "$PWB_TMP/no/db" >"$PWB_TMP/nodb.conf"
-tap_is "a missing db-dir: failure" "$(adm_status pwbadm --config "$PWB_TMP/nodb.conf" list-users)" 1
-tap_like "... naming it" "$(adm_stderr pwbadm --config "$PWB_TMP/nodb.conf" list-users)" "^pwbadm: cannot open the store in $PWB_TMP/no/db: .*$PWB_TMP/no/db"
-tap_is "... on one line" "$(adm_stderr pwbadm --config "$PWB_TMP/nodb.conf" list-users | wc -l)" 1
-printf 'db-dir=%s\nstore-user=nosuchuser\n' "$PWB_DB_DIR" >"$PWB_TMP/nouser.conf"
-tap_like "a missing store-user: failure naming it" "$(adm_stderr pwbadm --config "$PWB_TMP/nouser.conf" list-users)" "^pwbadm: cannot open the store .*nosuchuser"
+# (root creates a missing db-dir, but not a missing parent; only --offline
+# opens the store itself: the running pwbd has another db-dir)
+printf 'db-dir=%s\n' "$PWB_TMP/no/db" >"$PWB_TMP/nodb.conf"
+tap_is "a missing db-dir: failure" "$(adm_status pwbadm --config "$PWB_TMP/nodb.conf" --offline list-users)" 1
+tap_like "... naming it" "$(adm_stderr pwbadm --config "$PWB_TMP/nodb.conf" --offline list-users)" "^pwbadm: cannot open the store in $PWB_TMP/no/db: .*$PWB_TMP/no/db"
+tap_is "... on one line" "$(adm_stderr pwbadm --config "$PWB_TMP/nodb.conf" --offline list-users | wc -l)" 1
+# (store-user is obsolete: pwbd, root, owns the store; a config whose
+# pwbd-socket has no pwbd fails naming the socket)
+printf 'db-dir=%s\npwbd-socket=%s\n' "$PWB_DB_DIR" "$PWB_TMP/nosuch.sock" >"$PWB_TMP/nosock.conf"
+tap_like "no pwbd on pwbd-socket: failure naming the socket" "$(adm_stderr pwbadm --config "$PWB_TMP/nosock.conf" list-users)" "^pwbadm: pwbd is not reachable at $PWB_TMP/nosuch.sock"
 tap_is "--config is used (PWB_CONFIG overridden)" \
 	"$(adm_status env PWB_CONFIG=/nonexistent "$PWB_BIN_PWBADM" --config "$PWB_CONF" list-users)" 0
 tap_is "an empty store lists only the header" "$(pwbadm list-users)" \

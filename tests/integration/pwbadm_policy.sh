@@ -66,7 +66,8 @@ tap_is "and deleted" "$(adm_status pwbadm delete-user --yes erin)" 0
 
 # ---- a damaged record ----
 for u in bob carol dave; do pwbadm add-user "$u" >/dev/null; done
-bob=$(adm_plant_damaged_user bob) || tap_bail "cannot plant a damaged record"
+adm_plant_damaged_user bob || tap_bail "cannot plant a damaged record"
+bob=$ADM_DAMAGED_ID
 err=$(pwbadm list-users 2>&1 >"$PWB_TMP/list.out") && rc=0 || rc=$?
 tap_is "list-users with a damaged record: exit 0" "$rc" 0
 tap_is "it lists everyone else" "$(awk 'NR>1 {print $1}' "$PWB_TMP/list.out" | tr '\n' ' ')" "alice carol dave "
@@ -94,7 +95,8 @@ tap_is "list-users is clean again" "$(pwbadm list-users 2>&1 >/dev/null)" ""
 tap_is "export succeeds again" "$(adm_status pwbadm export "$PWB_TMP/ex2.jsonl")" 0
 tap_like "its home stays retired, as any deleted user's" "$(adm_stderr pwbadm add-user bob)" 'homeDirectory'
 tap_is "the name is free again" "$(adm_status pwbadm add-user bob --home "$PWB_HOME_ROOT/bob2")" 0
-dave=$(adm_plant_damaged_user dave) || tap_bail "cannot plant a damaged record"
+adm_plant_damaged_user dave || tap_bail "cannot plant a damaged record"
+dave=$ADM_DAMAGED_ID
 tap_is "delete-user also takes the record id" "$(pwbadm delete-user --yes "$dave")" \
 	"deleted the damaged user record $dave"
 tap_is "no damaged record left" "$(check_line policy "$(pwbadm check)" | grep -c 'damaged')" 0

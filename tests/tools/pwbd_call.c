@@ -1,8 +1,9 @@
 /* pwbd-call: a test tool that talks to pwbd.
- *   pwbd-call [--socket PATH] [--actor JSON] OP [JSON-ARGS]
+ *   pwbd-call [--socket PATH] [--actor JSON] [--print-id] OP [JSON-ARGS]
  *     sends one request through pwb_rpc_call (the socket from pwb.conf
  *     unless --socket) and prints the reply's result JSON; on error prints
- *     "pwbd-call: CODE: message" on stderr and exits 1.
+ *     "pwbd-call: CODE: message" on stderr and exits 1. --print-id first
+ *     prints "id: REQUEST-ID" on stderr.
  *   pwbd-call --raw [--socket PATH]
  *     sends stdin's bytes as they are (no framing added), then prints the
  *     reply payload, or "closed" when pwbd closed the connection without
@@ -68,13 +69,15 @@ int main(int argc, char **argv)
 	    {"socket", required_argument, NULL, 's'},
 	    {"actor", required_argument, NULL, 'a'},
 	    {"raw", no_argument, NULL, 'r'},
+	    {"print-id", no_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct pwb_config cfg = {0};
 	struct pwb_error err = {0};
 	struct pwb_actor actor = {0};
 	const char *socket_path = NULL;
-	bool raw = false, have_actor = false;
+	bool raw = false, have_actor = false, print_id = false;
+	char id[PWB_RPC_ID_MAX + 1] = "";
 	json_auto_t *args = NULL, *result = NULL;
 	_cleanup_free_ char *out = NULL;
 	int c, r;
@@ -84,6 +87,8 @@ int main(int argc, char **argv)
 			socket_path = optarg;
 		else if (c == 'r')
 			raw = true;
+		else if (c == 'p')
+			print_id = true;
 		else if (c == 'a' && parse_actor(optarg, &actor) == 0)
 			have_actor = true;
 		else {
@@ -115,8 +120,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pwbd-call: JSON-ARGS must be a JSON object\n");
 		return 2;
 	}
-	r = pwb_rpc_call(&cfg, argv[optind], have_actor ? &actor : NULL, args, &result, NULL, &err);
+	r = pwb_rpc_call(&cfg, argv[optind], have_actor ? &actor : NULL, args, &result, id, &err);
 	pwb_config_free(&cfg);
+	if (print_id)
+		fprintf(stderr, "id: %s\n", id);
 	if (r < 0) {
 		fprintf(stderr, "pwbd-call: %d: %s\n", r, pwb_error_text(&err, r));
 		return 1;

@@ -1,0 +1,147 @@
+/* pwbadm's export (users, groups with members, token metadata and retired
+ * ids as JSON lines, from pwbd's store.export) and rebuild-nss (pwbd's
+ * snapshot.rebuild). The records are the codec's public form, printed one
+ * per line sorted by name. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cleanup.h"
+#include "log.h"
+#include "pwbadm.h"
+#include "store_records.h"
+#include "util.h"
+
+int pwbadm_no_options(int argc, char **argv, int max_operands)
+{
+	static const struct option options[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	while ((opt = pwbadm_getopt(argc, argv, "+h", options)) != -1) {
+		if (opt != 'h')
+			return PWBADM_EXIT_USAGE;
+		pwbadm_command_help(pwbadm_command_find(argv[0]), stdout);
+		return -1;
+	}
+	if (argc - optind > max_operands)
+		return pwbadm_usage(argv[0], "unexpected argument \"%s\"",
+				    argv[optind + max_operands]);
+	return 0;
+}
+
+/* ---- rebuild-nss ---- */
+
+int pwbadm_rebuild_nss(struct pwbadm *adm, int argc, char **argv)
+{
+	_cleanup_json_ json_t *result = NULL;
+	struct pwb_error err = {0};
+	int rc;
+
+	rc = pwbadm_no_options(argc, argv, 0);
+	if (rc)
+		return rc < 0 ? PWBADM_EXIT_OK : rc;
+	rc = pwbadm_call(adm, "snapshot.rebuild", json_object(), &result, &err);
+	if (rc)
+		return pwbadm_call_fail(rc, &err, "cannot rebuild the NSS snapshot in %s/nss",
+					adm->cfg.db_dir);
+	pwb_log(LOG_NOTICE, "NSS snapshot rebuilt by pwbadm");
+	printf("NSS snapshot rebuilt in %s/nss\n", adm->cfg.db_dir);
+	return PWBADM_EXIT_OK;
+}
+
+/* ---- export ---- */
+
+/* Records as JSON lines, sorted by name. */
+static int print_lines(json_t *records, FILE *out)
+{
+	struct pwbadm_json_list l = {0};
+	json_t *r;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(records, i, r)
+	{
+		if ((rc = pwbadm_json_list_add(&l, json_incref(r))) < 0)
+			break;
+	}
+	if (rc == 0)
+		rc = pwbadm_json_list_print_lines(&l, out);
+	pwbadm_json_list_free(&l);
+	return rc;
+}
+
+/* Retired ids travel too, so an imported store never hands out an id whose
+ * files may still exist. */
+static int print_retired(json_t *retired, FILE *out)
+{
+	_cleanup_free_ char *line = NULL;
+
+	if (json_array_size(json_object_get(retired, "uids")) == 0 &&
+	    json_array_size(json_object_get(retired, "gids")) == 0)
+		return 0;
+	line = json_dumps(retired, JSON_COMPACT);
+	return line && fprintf(out, "%s\n", line) >= 0 ? 0 : -EIO;
+}
+
+int pwbadm_export(struct pwbadm *adm, int argc, char **argv)
+{
+	_cleanup_fclose_ FILE *file = NULL;
+	_cleanup_json_ json_t *result = NULL;
+	struct pwb_error err = {0};
+	json_t *users, *groups, *tokens, *damaged;
+	const char *path = NULL;
+	FILE *out = stdout;
+	int rc, fd;
+
+	rc = pwbadm_no_options(argc, argv, 1);
+	if (rc)
+		return rc < 0 ? PWBADM_EXIT_OK : rc;
+	if (optind < argc && strcmp(argv[optind], "-") != 0)
+		path = argv[optind];
+	rc = pwbadm_call(adm, "store.export", json_object(), &result, &err);
+	if (rc)
+		return pwbadm_call_fail(rc, &err, "cannot export");
+	users = json_object_get(result, "users");
+	groups = json_object_get(result, "groups");
+	tokens = json_object_get(result, "tokens");
+	damaged = json_object_get(result, "damaged");
+	if (path) {
+		/* Exports name every account: readable by root only. */
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 || !(file = fdopen(fd, "w"))) {
+			rc = -errno;
+			if (fd >= 0)
+				close(fd);
+			return pwbadm_fail("cannot write %s: %s", path, strerror(-rc));
+		}
+		out = file;
+	}
+	rc = print_lines(users, out);
+	if (rc == 0)
+		rc = print_lines(groups, out);
+	if (rc == 0)
+		rc = print_lines(tokens, out);
+	if (rc == 0)
+		rc = print_retired(json_object_get(result, "retired"), out);
+	if (rc == 0 && (fflush(out) != 0 || ferror(out) || (file && fsync(fileno(file)) < 0)))
+		rc = -EIO;
+	if (file && rc == 0)
+		printf("exported %zu users, %zu groups, %zu tokens to %s\n", json_array_size(users),
+		       json_array_size(groups), json_array_size(tokens), path);
+	if (rc < 0)
+		return pwbadm_fail("cannot write %s: %s", path ? path : "stdout", strerror(-rc));
+	/* Everything readable was written; what could not be read is not in it,
+	 * so the export is no complete backup: say so, and fail. */
+	if (pwbadm_damaged_count(damaged)) {
+		pwbadm_damaged_report(damaged);
+		return pwbadm_fail("the export lacks %llu damaged record%s",
+				   (unsigned long long)pwbadm_damaged_count(damaged),
+				   pwbadm_damaged_count(damaged) == 1 ? "" : "s");
+	}
+	return PWBADM_EXIT_OK;
+}

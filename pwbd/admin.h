@@ -1,0 +1,53 @@
+/* Shared by pwbd's admin operations (op_admin.c, admin_*.c): reading the
+ * arguments pwbadm sends and the damaged-record report every walk returns.
+ * Internal to pwbd (and to pwbadm --offline, which runs the same handlers). */
+#ifndef PWBD_ADMIN_H
+#define PWBD_ADMIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "ops.h"
+
+/* A valid Linux name in args[key] (PWB_EINVAL naming key otherwise). */
+int admin_arg_name(json_t *args, const char *key, char out[PWB_NAME_MAX + 1],
+		   struct pwb_error *err);
+/* An optional string (NULL when absent); PWB_EINVAL if not a string. */
+int admin_arg_text(json_t *args, const char *key, const char **out, struct pwb_error *err);
+bool admin_arg_bool(json_t *args, const char *key);
+
+/* Records the store skipped while walking users (users_seen, -1: not
+ * walked) and groups, as {"count": N, "records": [{"kind": "u", "id":
+ * ...}, ...]} (the first few, named from the policy audit). */
+int admin_damaged(struct pwb_txn *txn, int64_t users_seen, int64_t groups_seen, json_t **out,
+		  struct pwb_error *err);
+
+/* A user's group names, sorted, as a JSON array (into *out). */
+int admin_user_groups(struct pwb_txn *txn, const char *user_id, json_t **out,
+		      struct pwb_error *err);
+/* A group's member names, sorted. */
+int admin_group_members(struct pwb_txn *txn, const char *group_id, json_t **out,
+			struct pwb_error *err);
+/* Sorts a JSON array of strings in place. */
+int admin_strings_sort(json_t *array);
+
+#define ADMIN_DAMAGED_SHOWN 10
+
+/* The handlers, by file. */
+int admin_user_list(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_user_show(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_user_add(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_user_lock(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_user_unlock(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_user_delete(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_user_groups_set(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_user_rebind(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_group_list(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_token_generate(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_token_list(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_token_revoke(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_snapshot_rebuild(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_store_export(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_store_import(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+
+#endif

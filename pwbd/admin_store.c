@@ -1,0 +1,164 @@
+/* pwbd's admin operations on the whole store: group.list, store.export
+ * (users, groups with members, token metadata and retired ids, in the
+ * record codec's public form), snapshot.rebuild. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "admin.h"
+#include "store_records.h"
+
+struct walk_ctx {
+	struct pwb_txn *txn;
+	json_t *users, *groups, *tokens, *retired_uids, *retired_gids;
+};
+
+static int add_user(const struct pwb_user *u, void *vctx)
+{
+	struct walk_ctx *c = vctx;
+
+	return json_array_append_new(c->users, pwb_user_to_json(u)) ? -ENOMEM : 0;
+}
+
+static int add_group(const struct pwb_group *g, void *vctx)
+{
+	struct walk_ctx *c = vctx;
+	struct pwb_error err = {0};
+	json_t *o, *members;
+	int rc;
+
+	rc = admin_group_members(c->txn, g->id, &members, &err);
+	if (rc < 0)
+		return rc;
+	o = pwb_group_to_json(g);
+	rc = o && json_object_set_new(o, "members", members) == 0 ? 0 : -ENOMEM;
+	if (!o)
+		json_decref(members);
+	return rc == 0 && json_array_append_new(c->groups, o) == 0 ? 0 : -ENOMEM;
+}
+
+static int add_token(const struct pwb_token *t, void *vctx)
+{
+	struct walk_ctx *c = vctx;
+
+	return json_array_append_new(c->tokens, pwb_token_to_json(t)) ? -ENOMEM : 0;
+}
+
+static int add_retired(char kind, uint32_t id, void *vctx)
+{
+	struct walk_ctx *c = vctx;
+
+	return json_array_append_new(kind == 'u' ? c->retired_uids : c->retired_gids,
+				     json_integer(id))
+		   ? -ENOMEM
+		   : 0;
+}
+
+static void walk_free(struct walk_ctx *c)
+{
+	json_decref(c->users);
+	json_decref(c->groups);
+	json_decref(c->tokens);
+	json_decref(c->retired_uids);
+	json_decref(c->retired_gids);
+	memset(c, 0, sizeof(*c));
+}
+
+static int walk_reset(struct walk_ctx *c, struct pwb_txn *txn, struct pwb_error *err)
+{
+	walk_free(c);
+	c->txn = txn;
+	c->users = json_array();
+	c->groups = json_array();
+	c->tokens = json_array();
+	c->retired_uids = json_array();
+	c->retired_gids = json_array();
+	if (!c->users || !c->groups || !c->tokens || !c->retired_uids || !c->retired_gids)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* ---- group.list -> {groups: [... with members]} ---- */
+
+static int groups_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	int rc = walk_reset(vctx, txn, err);
+
+	if (rc == 0)
+		rc = pwb_group_foreach(txn, add_group, vctx, err);
+	if (rc < 0 && !err->msg[0])
+		pwb_error_set(err, rc, "%s", pwb_strerror(rc));
+	return rc;
+}
+
+int admin_group_list(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	struct walk_ctx c = {0};
+	int rc;
+
+	rc = pwb_store_read(call->st, groups_txn, &c, err);
+	if (rc == 0 && !(*result = json_pack("{s:O}", "groups", c.groups)))
+		rc = pwb_error_set(err, -ENOMEM, "out of memory");
+	walk_free(&c);
+	return rc;
+}
+
+/* ---- store.export -> {users, groups, tokens, retired, damaged} ---- */
+
+struct export_ctx {
+	struct walk_ctx walk;
+	json_t *damaged;
+};
+
+static int export_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct export_ctx *c = vctx;
+	int rc;
+
+	json_decref(c->damaged);
+	c->damaged = NULL;
+	rc = walk_reset(&c->walk, txn, err);
+	if (rc == 0)
+		rc = pwb_user_foreach(txn, add_user, &c->walk, err);
+	if (rc == 0)
+		rc = pwb_group_foreach(txn, add_group, &c->walk, err);
+	if (rc == 0)
+		rc = pwb_token_foreach(txn, add_token, &c->walk, err);
+	if (rc == 0)
+		rc = pwb_store_retired_foreach(txn, add_retired, &c->walk, err);
+	if (rc == 0)
+		rc = admin_damaged(txn, (int64_t)json_array_size(c->walk.users),
+				   (int64_t)json_array_size(c->walk.groups), &c->damaged, err);
+	if (rc < 0 && !err->msg[0])
+		pwb_error_set(err, rc, "%s", pwb_strerror(rc));
+	return rc;
+}
+
+int admin_store_export(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	struct export_ctx c = {0};
+	int rc;
+
+	rc = pwb_store_read(call->st, export_txn, &c, err);
+	/* Retired ids travel too, so an imported store never hands out an id
+	 * whose files may still exist. */
+	if (rc == 0 &&
+	    !(*result = json_pack("{s:O, s:O, s:O, s:o, s:O}", "users", c.walk.users, "groups",
+				  c.walk.groups, "tokens", c.walk.tokens, "retired",
+				  pwb_retired_to_json(c.walk.retired_uids, c.walk.retired_gids),
+				  "damaged", c.damaged)))
+		rc = pwb_error_set(err, -ENOMEM, "out of memory");
+	walk_free(&c.walk);
+	json_decref(c.damaged);
+	return rc;
+}
+
+/* ---- snapshot.rebuild -> {dir} ---- */
+
+int admin_snapshot_rebuild(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	int rc = pwb_store_publish_all(call->st, err);
+
+	if (rc == 0 && !(*result = json_pack("{s:s++}", "dir", call->cfg->db_dir, "/nss", "")))
+		rc = pwb_error_set(err, -ENOMEM, "out of memory");
+	return rc;
+}

@@ -1,0 +1,412 @@
+/* pwbd's admin operations on users: user.list, user.show, user.add,
+ * user.lock, user.unlock, user.delete, user.groups.set. Names arrive mapped
+ * (pwbadm maps them as JIT and SCIM do) and are validated again here;
+ * records leave in the codec's public form. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "admin.h"
+#include "policy.h"
+#include "store_records.h"
+#include "util.h"
+
+/* ---- user.list {all} -> {users: [...], damaged: {...}} ---- */
+
+struct list_ctx {
+	bool all;
+	int64_t seen; /* records the walk returned, locked ones included */
+	json_t *users, *damaged;
+};
+
+static int list_one(const struct pwb_user *u, void *vctx)
+{
+	struct list_ctx *c = vctx;
+
+	c->seen++;
+	if (!c->all && !u->active)
+		return 0;
+	return json_array_append_new(c->users, pwb_user_to_json(u)) ? -ENOMEM : 0;
+}
+
+static int list_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct list_ctx *c = vctx;
+	int rc;
+
+	/* The body may run again after a retry: start from nothing. */
+	json_array_clear(c->users);
+	json_decref(c->damaged);
+	c->damaged = NULL;
+	c->seen = 0;
+	rc = pwb_user_foreach(txn, list_one, c, err);
+	if (rc == -ENOMEM)
+		return pwb_error_set(err, rc, "out of memory while listing users");
+	if (rc == 0)
+		rc = admin_damaged(txn, c->seen, -1, &c->damaged, err);
+	return rc;
+}
+
+int admin_user_list(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	struct list_ctx c = {.all = admin_arg_bool(call->req->args, "all"), .users = json_array()};
+	int rc;
+
+	if (!c.users)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	rc = pwb_store_read(call->st, list_txn, &c, err);
+	if (rc == 0)
+		*result = json_pack("{s:O, s:O}", "users", c.users, "damaged", c.damaged);
+	json_decref(c.users);
+	json_decref(c.damaged);
+	return rc < 0 ? rc : *result ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+}
+
+/* ---- user.show {name} -> {user: {..., groups: [...]}} ---- */
+
+struct show_ctx {
+	const char *name;
+	json_t *user;
+};
+
+static int show_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct show_ctx *c = vctx;
+	struct pwb_user u = {0};
+	json_t *groups = NULL;
+	int rc;
+
+	json_decref(c->user);
+	c->user = NULL;
+	rc = pwb_user_get_by_name(txn, c->name, &u, err);
+	if (rc == 0)
+		rc = admin_user_groups(txn, u.id, &groups, err);
+	if (rc == 0) {
+		c->user = pwb_user_to_json(&u);
+		if (!c->user || json_object_set(c->user, "groups", groups) < 0)
+			rc = pwb_error_set(err, -ENOMEM, "out of memory");
+	}
+	json_decref(groups);
+	pwb_user_clear(&u);
+	return rc;
+}
+
+int admin_user_show(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	char name[PWB_NAME_MAX + 1];
+	struct show_ctx c = {name, NULL};
+	int rc;
+
+	if ((rc = admin_arg_name(call->req->args, "name", name, err)) < 0)
+		return rc;
+	rc = pwb_store_read(call->st, show_txn, &c, err);
+	if (rc == 0 && !(*result = json_pack("{s:o}", "user", c.user)))
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	if (rc < 0)
+		json_decref(c.user);
+	return rc;
+}
+
+/* ---- user.add {name, uid?, home?, groups?} -> {user} ---- */
+
+struct add_ctx {
+	const char *name;
+	uint32_t uid;
+	const char *home;
+	json_t *groups;
+	json_t *created;
+};
+
+/* Finds group NAME, creating it (GID allocated) when missing, as JIT does. */
+static int group_ensure(struct pwb_txn *txn, const char *name, struct pwb_group *out,
+			struct pwb_error *err)
+{
+	int rc;
+
+	rc = pwb_group_get_by_name(txn, name, out, err);
+	if (rc != PWB_ENOTFOUND)
+		return rc;
+	memset(err, 0, sizeof(*err));
+	pwb_group_clear(out);
+	if (strlen(name) >= sizeof(out->name))
+		return pwb_error_set(err, PWB_EINVAL, "group name too long");
+	strcpy(out->name, name);
+	rc = pwb_group_create(txn, out, err);
+	if (rc < 0)
+		pwb_error_prefix(err, "creating group %s", name);
+	return rc;
+}
+
+static int add_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct add_ctx *c = vctx;
+	struct pwb_user u = {0};
+	json_t *g_name;
+	size_t i;
+	int rc;
+
+	json_decref(c->created);
+	c->created = NULL;
+	strcpy(u.name, c->name);
+	u.uid = c->uid;
+	u.active = true;
+	u.source = PWB_SOURCE_MANUAL;
+	if (c->home && !(u.home = strdup(c->home)))
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	rc = pwb_user_create(txn, &u, err);
+	json_array_foreach(c->groups, i, g_name)
+	{
+		struct pwb_group g = {0};
+
+		if (rc < 0)
+			break;
+		rc = group_ensure(txn, json_string_value(g_name), &g, err);
+		if (rc == 0)
+			rc = pwb_member_add(txn, g.id, u.id, err);
+		pwb_group_clear(&g);
+	}
+	if (rc == 0 && !(c->created = pwb_user_to_json(&u)))
+		rc = pwb_error_set(err, -ENOMEM, "out of memory");
+	pwb_user_clear(&u);
+	return rc;
+}
+
+/* args.groups: an array of valid names (or absent). */
+static int groups_arg(json_t *args, json_t **out, struct pwb_error *err)
+{
+	json_t *groups = json_object_get(args, "groups"), *g;
+	size_t i;
+
+	*out = groups;
+	if (!groups)
+		return 0;
+	if (!json_is_array(groups))
+		return pwb_error_set(err, PWB_EINVAL, "argument groups: not a list of names");
+	json_array_foreach(groups, i, g)
+	{
+		if (!pwb_names_is_valid(json_string_value(g) ?: ""))
+			return pwb_error_set(err, PWB_EINVAL,
+					     "argument groups: item %zu is not a valid name",
+					     i + 1);
+	}
+	return 0;
+}
+
+int admin_user_add(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	json_t *args = call->req->args, *uid = json_object_get(args, "uid");
+	char name[PWB_NAME_MAX + 1];
+	struct add_ctx c = {.name = name};
+	int rc;
+
+	if ((rc = admin_arg_name(args, "name", name, err)) < 0 ||
+	    (rc = admin_arg_text(args, "home", &c.home, err)) < 0 ||
+	    (rc = groups_arg(args, &c.groups, err)) < 0)
+		return rc;
+	if (uid && (!json_is_integer(uid) || json_integer_value(uid) < 1 ||
+		    json_integer_value(uid) >= (json_int_t)UINT32_MAX))
+		return pwb_error_set(err, PWB_EINVAL, "argument uid: not a UID");
+	c.uid = (uint32_t)json_integer_value(uid);
+	if (c.home && (c.home[0] != '/' || strlen(c.home) >= PATH_MAX || strstr(c.home, "/../") ||
+		       strstr(c.home, "/./") || pwb_policy_passwd_field("home", c.home, err) < 0))
+		return pwb_error_set(err, PWB_EINVAL,
+				     "home must be an absolute, normalised path without ':' or "
+				     "control characters");
+	rc = pwb_store_write(call->st, add_txn, &c, err);
+	if (rc == 0 && !(*result = json_pack("{s:o}", "user", c.created)))
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	if (rc < 0)
+		json_decref(c.created);
+	return rc;
+}
+
+/* ---- user.lock, user.unlock {name} -> {changed} ---- */
+
+struct state_ctx {
+	const char *name;
+	bool active;
+	bool unchanged;
+};
+
+static int state_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct state_ctx *c = vctx;
+	struct pwb_user u = {0};
+	int rc;
+
+	c->unchanged = false;
+	rc = pwb_user_get_by_name(txn, c->name, &u, err);
+	if (rc == 0 && u.active == c->active)
+		c->unchanged = true;
+	else if (rc == 0) {
+		u.active = c->active;
+		rc = pwb_user_update(txn, &u, err);
+	}
+	pwb_user_clear(&u);
+	return rc;
+}
+
+static int set_state(struct pwbd_call *call, bool active, json_t **result, struct pwb_error *err)
+{
+	char name[PWB_NAME_MAX + 1];
+	struct state_ctx c = {name, active, false};
+	int rc;
+
+	if ((rc = admin_arg_name(call->req->args, "name", name, err)) < 0)
+		return rc;
+	rc = pwb_store_write(call->st, state_txn, &c, err);
+	if (rc == 0 && !(*result = json_pack("{s:b}", "changed", !c.unchanged)))
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	return rc;
+}
+
+int admin_user_lock(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	return set_state(call, false, result, err);
+}
+
+int admin_user_unlock(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	return set_state(call, true, result, err);
+}
+
+/* ---- user.delete {name | id} -> {id, uid, home, damaged} ---- */
+
+struct delete_ctx {
+	const char *name; /* a user name, or the id of a damaged record */
+	bool by_id;
+	bool damaged; /* the record could not be read: removed by its id */
+	struct pwb_user deleted;
+};
+
+static int delete_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct delete_ctx *c = vctx;
+	int rc;
+
+	pwb_user_clear(&c->deleted);
+	c->damaged = false;
+	rc = c->by_id ? pwb_user_get(txn, c->name, &c->deleted, err)
+		      : pwb_user_get_by_name(txn, c->name, &c->deleted, err);
+	/* The store still knows a damaged record's id: that is enough. */
+	if (rc == PWB_EDAMAGED && c->deleted.id[0]) {
+		c->damaged = true;
+		memset(err, 0, sizeof(*err));
+		rc = 0;
+	}
+	if (rc == 0)
+		rc = pwb_user_delete(txn, c->deleted.id, err);
+	return rc;
+}
+
+int admin_user_delete(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	json_t *args = call->req->args;
+	const char *id = json_string_value(json_object_get(args, "id"));
+	char name[PWB_NAME_MAX + 1];
+	struct delete_ctx c = {0};
+	int rc;
+
+	if (id) {
+		if (!pwb_uuid_is_valid(id))
+			return pwb_error_set(err, PWB_EINVAL, "argument id: not a record id");
+		c.name = id;
+		c.by_id = true;
+	} else if ((rc = admin_arg_name(args, "name", name, err)) < 0) {
+		return rc;
+	} else {
+		c.name = name;
+	}
+	rc = pwb_store_write(call->st, delete_txn, &c, err);
+	if (rc == 0 &&
+	    !(*result = json_pack("{s:s, s:I, s:s, s:b}", "id", c.deleted.id, "uid",
+				  (json_int_t)c.deleted.uid, "home",
+				  c.deleted.home ? c.deleted.home : "", "damaged", c.damaged)))
+		rc = pwb_error_set(err, -ENOMEM, "out of memory");
+	pwb_user_clear(&c.deleted);
+	return rc;
+}
+
+/* ---- user.groups.set {name, groups} -> {count} ---- */
+
+struct set_groups_ctx {
+	const char *name;
+	json_t *groups;
+	char (*wanted)[PWB_ID_LEN + 1]; /* ids of the wanted groups */
+	char (*current)[PWB_ID_LEN + 1];
+	size_t current_count, current_capacity;
+};
+
+static int collect_group(const char *group_id, void *vctx)
+{
+	struct set_groups_ctx *c = vctx;
+
+	if (c->current_count == c->current_capacity) {
+		size_t cap = c->current_capacity ? c->current_capacity * 2 : 16;
+		void *p = reallocarray(c->current, cap, sizeof(*c->current));
+
+		if (!p)
+			return -ENOMEM;
+		c->current = p;
+		c->current_capacity = cap;
+	}
+	snprintf(c->current[c->current_count++], PWB_ID_LEN + 1, "%s", group_id);
+	return 0;
+}
+
+static int set_groups_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct set_groups_ctx *c = vctx;
+	size_t i, j, n = json_array_size(c->groups);
+	struct pwb_user u = {0};
+	int rc;
+
+	c->current_count = 0;
+	rc = pwb_user_get_by_name(txn, c->name, &u, err);
+	if (rc == PWB_ENOTFOUND)
+		pwb_error_set(err, rc, "no user named %s", c->name);
+	for (i = 0; rc == 0 && i < n; i++) {
+		struct pwb_group g = {0};
+
+		rc = group_ensure(txn, json_string_value(json_array_get(c->groups, i)), &g, err);
+		if (rc == 0) {
+			strcpy(c->wanted[i], g.id);
+			rc = pwb_member_add(txn, g.id, u.id, err);
+		}
+		pwb_group_clear(&g);
+	}
+	if (rc == 0)
+		rc = pwb_member_foreach_group(txn, u.id, collect_group, c, err);
+	for (i = 0; rc == 0 && i < c->current_count; i++) {
+		for (j = 0; j < n; j++)
+			if (strcmp(c->current[i], c->wanted[j]) == 0)
+				break;
+		if (j == n)
+			rc = pwb_member_remove(txn, c->current[i], u.id, err);
+	}
+	if (rc == -ENOMEM && !err->msg[0])
+		pwb_error_set(err, rc, "out of memory");
+	pwb_user_clear(&u);
+	return rc;
+}
+
+int admin_user_groups_set(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	char name[PWB_NAME_MAX + 1];
+	struct set_groups_ctx c = {.name = name};
+	int rc;
+
+	if ((rc = admin_arg_name(call->req->args, "name", name, err)) < 0 ||
+	    (rc = groups_arg(call->req->args, &c.groups, err)) < 0)
+		return rc;
+	c.wanted = calloc(json_array_size(c.groups) + 1, sizeof(*c.wanted));
+	if (!c.wanted)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	rc = pwb_store_write(call->st, set_groups_txn, &c, err);
+	if (rc == 0 &&
+	    !(*result = json_pack("{s:I}", "count", (json_int_t)json_array_size(c.groups))))
+		rc = pwb_error_set(err, -ENOMEM, "out of memory");
+	free(c.wanted);
+	free(c.current);
+	return rc;
+}
