@@ -1,4 +1,5 @@
-/* Unit tests for pwbd/account.c (the sign-in decision) and the provision.c
+/* Unit tests for pwbd/account.c (the sign-in decision), the ops that run it
+ * (op_account.c: arguments, the actor in the change log) and the provision.c
  * steps it shares, against a real store in a temp dir: JIT registration
  * from claims, group sync by name (deny-listed names skipped), locks, the
  * provisioning switches, local names, first sign-ins in a row on the one
@@ -10,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "account.h"
+#include "cleanup.h"
+#include "ops.h"
 #include "snapshot.h"
 #include "store.h"
 #include "internal/store_internal.h"
@@ -694,6 +697,128 @@ START_TEST(provision_user_groups_set_is_exact)
 }
 END_TEST
 
+/* ---- op_account.c: the ops pwbd runs, and what the change log records ---- */
+
+struct log_ctx {
+	const char *request_id;
+	unsigned n, jit;
+	char service[64], rhost[64];
+};
+
+static int log_cb(const struct pwb_change_entry *e, void *vctx)
+{
+	struct log_ctx *c = vctx;
+
+	if (strcmp(e->request_id, c->request_id) != 0)
+		return 0;
+	c->n++;
+	if (!strcmp(e->actor.kind, "jit"))
+		c->jit++;
+	snprintf(c->service, sizeof(c->service), "%s", e->actor.service);
+	snprintf(c->rhost, sizeof(c->rhost), "%s", e->actor.rhost);
+	return 0;
+}
+
+static int log_read(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	uint64_t last;
+
+	return pwb_change_foreach(txn, 0, 100000, log_cb, vctx, &last, err);
+}
+
+/* Runs op (from pwbd_ops_account) as dispatch.c would for a root caller:
+ * the code, *result on success, the message in err. */
+static int run_op(const char *op, const char *id, const char *args_json, json_t **result,
+		  struct pwb_error *err)
+{
+	struct pwb_rpc_request req = {0};
+	struct pwbd_call call = {0};
+	const struct pwbd_op *o;
+	int r;
+
+	for (o = pwbd_ops_account; o->name && strcmp(o->name, op) != 0; o++)
+		;
+	ck_assert_ptr_nonnull(o->name);
+	ck_assert(o->roles & PWBD_ROLE_ROOT);
+	snprintf(req.op, sizeof(req.op), "%s", op);
+	snprintf(req.id, sizeof(req.id), "%s", id);
+	req.args = json_loads(args_json, 0, NULL);
+	ck_assert_ptr_nonnull(req.args);
+	call.st = ts.st;
+	call.cfg = pwb_store_config(ts.st);
+	call.role = PWBD_ROLE_ROOT;
+	call.req = &req;
+	snprintf(call.actor.kind, sizeof(call.actor.kind), "root");
+	*result = NULL;
+	r = o->fn(&call, result, err);
+	pwb_store_set_request(ts.st, NULL, NULL);
+	json_decref(req.args);
+	return r;
+}
+
+START_TEST(signin_op_registers_and_logs_the_jit_actor)
+{
+	struct pwb_error err = {0};
+	struct log_ctx lc = {.request_id = "req-jit-1"};
+	json_t *res = NULL;
+
+	ck_assert_msg(run_op("account.signin", "req-jit-1",
+			     "{\"user\":\"olga\",\"service\":\"sshd\",\"rhost\":\"192.0.2.1\","
+			     "\"claims\":{\"username\":\"olga\",\"issuer\":\"" ISSUER "\","
+			     "\"subject\":\"sub-olga\",\"groups\":[\"ops\"]}}",
+			     &res, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "result")), "registered");
+	ck_assert_int_ge(json_integer_value(json_object_get(res, "uid")), 20000);
+	ck_assert_int_eq(json_integer_value(json_object_get(res, "groups_added")), 1);
+	json_decref(res);
+	ck_assert_int_eq(pwb_store_read(ts.st, log_read, &lc, &err), 0);
+	ck_assert_uint_gt(lc.n, 0);
+	ck_assert_uint_eq(lc.jit, lc.n); /* every change of the request */
+	ck_assert_str_eq(lc.service, "sshd");
+	ck_assert_str_eq(lc.rhost, "192.0.2.1");
+
+	/* A known user without claims: active, and the sign-in time logged
+	 * under the next request. */
+	ck_assert_int_eq(run_op("account.signin", "req-jit-2", "{\"user\":\"olga\"}", &res, &err),
+			 0);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "result")), "active");
+	json_decref(res);
+}
+END_TEST
+
+START_TEST(signin_op_refuses_malformed_args)
+{
+	static const char *const bad[] = {
+	    "{}",
+	    "{\"user\":\"olga\",\"admin\":true}",
+	    "{\"user\":\"../x\"}",
+	    "{\"user\":\"olga\",\"claims\":{\"username\":\"eve\",\"issuer\":\"i\",\"subject\":"
+	    "\"s\"}}",
+	    "{\"user\":\"olga\",\"claims\":{\"username\":\"olga\",\"issuer\":\"i\"}}",
+	    "{\"user\":\"olga\",\"claims\":{\"username\":\"olga\",\"issuer\":\"i\",\"subject\":"
+	    "\"s\",\"groups\":[1]}}",
+	    "{\"user\":\"olga\",\"claims\":[]}",
+	    "{\"user\":\"olga\",\"service\":7}",
+	};
+	struct pwb_error err = {0};
+	json_t *res = NULL;
+	size_t i;
+
+	for (i = 0; i < PWB_ARRAY_SIZE(bad); i++) {
+		ck_assert_msg(run_op("account.signin", "req-bad", bad[i], &res, &err) == PWB_EINVAL,
+			      "accepted: %s", bad[i]);
+		ck_assert_ptr_null(res);
+	}
+	ck_assert_int_eq(get_user("olga", &(struct pwb_user){0}, NULL), PWB_ENOTFOUND);
+	/* signin_token without a token, or with garbage, registers nobody. */
+	ck_assert_int_eq(run_op("account.signin_token", "req-tok", "{}", &res, &err), PWB_EINVAL);
+	ck_assert_int_lt(
+	    run_op("account.signin_token", "req-tok", "{\"token\":\"x.y.z\"}", &res, &err), 0);
+	ck_assert_ptr_null(res);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("account");
@@ -722,6 +847,8 @@ int main(void)
 	tcase_add_test(tc, created_unbound_binds_at_first_sign_in);
 	tcase_add_test(tc, provision_group_ensure_creates_once_and_refuses);
 	tcase_add_test(tc, provision_user_groups_set_is_exact);
+	tcase_add_test(tc, signin_op_registers_and_logs_the_jit_actor);
+	tcase_add_test(tc, signin_op_refuses_malformed_args);
 	tcase_add_loop_test(plain, switches_off_refuse_registration, 0, 2);
 	tcase_add_loop_test(plain, legacy_unbound_user_needs_the_config, 0, 3);
 	suite_add_tcase(s, tc);
