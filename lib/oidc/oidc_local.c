@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "oidc.h"
 #include "oidc_local.h"
 #include "other_sources.h"
 #include "reader.h"
