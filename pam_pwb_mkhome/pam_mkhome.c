@@ -222,11 +222,11 @@ static int get_passwd(const char *user, struct passwd *pw, char **buf)
 	}
 }
 
-/* A user another process registered a moment ago can be in the store
- * before that process has published the NSS snapshot (the store publishes
- * after releasing its write lock). Whatever runs after the account step
- * (setcred modules, the session, initgroups) needs the passwd entry, so
- * wait, briefly, for the publisher to catch up. */
+/* pwbd publishes the NSS snapshot after each commit, but nss_pwb in this
+ * process notices a new generation only at its next check, and a publish
+ * can fail and be retried. Whatever runs after the account step (setcred
+ * modules, the session, initgroups) needs the passwd entry, so wait,
+ * briefly, until the user resolves. */
 #define NSS_WAIT_STEP_USEC 10000
 #define NSS_WAIT_STEPS	   200
 
@@ -241,7 +241,7 @@ static void wait_until_resolvable(pam_handle_t *pamh, const char *user)
 		usleep(NSS_WAIT_STEP_USEC);
 	}
 	pam_syslog(pamh, LOG_WARNING,
-		   "%s is in the pwb store but not visible through NSS after %d ms: is pwb listed "
+		   "%s is a pwb user but not visible through NSS after %d ms: is pwb listed "
 		   "for passwd in /etc/nsswitch.conf?",
 		   user, NSS_WAIT_STEPS * NSS_WAIT_STEP_USEC / 1000);
 }
