@@ -1,7 +1,8 @@
 /* pwbadm check: diagnoses a setup, one line per check ("ok", "WARN" or
  * "FAIL", what was checked, and for anything not ok the fix). It reads the
  * real system files (nsswitch.conf, pam.d, nscd.conf) so that it works in a
- * mount namespace whose /etc files are bind-mounted. */
+ * mount namespace whose /etc files are bind-mounted. What the store holds
+ * comes from pwbd (store.audit, user.list, group.list). */
 #include <db.h>
 #include <dirent.h>
 #include <dlfcn.h>
@@ -18,7 +19,6 @@
 #include <unistd.h>
 #include "cleanup.h"
 #include "http.h"
-#include "publish.h"
 #include "pwbadm.h"
 #include "store_records.h"
 #include "secret.h"
@@ -151,67 +151,47 @@ static bool snapshot_lookup(struct snapshot *s, const char *key, char *out, size
 	return false;
 }
 
-struct compare_ctx {
-	struct snapshot *snap;
-	uint64_t checked;
-	char stale[96]; /* the first record the snapshot does not match */
-};
-
-static int compare_user(const struct pwb_user *u, void *vctx)
+/* The first record of records (user.list or group.list's) that the
+ * snapshot does not resolve to the same name and ids, as "user NAME", into
+ * stale; *checked counts the records compared. */
+static void compare_records(struct snapshot *snap, json_t *records, bool users, uint64_t *checked,
+			    char *stale, size_t size)
 {
-	struct compare_ctx *c = vctx;
 	char key[64], want[80], line[256];
+	const char *name;
+	json_t *r;
+	size_t i;
 
-	snprintf(key, sizeof(key), PWB_SNAP_KEY_PASSWD_NAME "%s", u->name);
-	snprintf(want, sizeof(want), "%s:x:%u:%u:", u->name, u->uid, u->gid);
-	c->checked++;
-	if (!snapshot_lookup(c->snap, key, line, sizeof(line)) ||
-	    strncmp(line, want, strlen(want)) != 0) {
-		snprintf(c->stale, sizeof(c->stale), "user %s", u->name);
-		return 1;
+	json_array_foreach(records, i, r)
+	{
+		name = json_string_value(json_object_get(r, "name")) ?: "";
+		if (users) {
+			snprintf(key, sizeof(key), PWB_SNAP_KEY_PASSWD_NAME "%s", name);
+			snprintf(want, sizeof(want), "%s:x:%lld:%lld:", name,
+				 (long long)json_integer_value(json_object_get(r, "uid")),
+				 (long long)json_integer_value(json_object_get(r, "gid")));
+		} else {
+			snprintf(key, sizeof(key), PWB_SNAP_KEY_GROUP_NAME "%s", name);
+			snprintf(want, sizeof(want), "%s:x:%lld:", name,
+				 (long long)json_integer_value(json_object_get(r, "gid")));
+		}
+		(*checked)++;
+		if (!snapshot_lookup(snap, key, line, sizeof(line)) ||
+		    strncmp(line, want, strlen(want)) != 0) {
+			snprintf(stale, size, "%s %s", users ? "user" : "group", name);
+			return;
+		}
 	}
-	return 0;
-}
-
-static int compare_group(const struct pwb_group *g, void *vctx)
-{
-	struct compare_ctx *c = vctx;
-	char key[64], want[80], line[256];
-
-	snprintf(key, sizeof(key), PWB_SNAP_KEY_GROUP_NAME "%s", g->name);
-	snprintf(want, sizeof(want), "%s:x:%u:", g->name, g->gid);
-	c->checked++;
-	if (!snapshot_lookup(c->snap, key, line, sizeof(line)) ||
-	    strncmp(line, want, strlen(want)) != 0) {
-		snprintf(c->stale, sizeof(c->stale), "group %s", g->name);
-		return 1;
-	}
-	return 0;
-}
-
-static int compare_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
-{
-	struct compare_ctx *c = vctx;
-	int rc;
-
-	c->checked = 0;
-	c->stale[0] = '\0';
-	rc = pwb_user_foreach(txn, compare_user, c, err);
-	if (rc == 0)
-		rc = pwb_group_foreach(txn, compare_group, c, err);
-	return rc < 0 ? rc : 0;
 }
 
 /* Present: delta.db names a mid and a base that exist. Current: every
  * user and group in the store resolves in it to the same name and ids. */
-static void check_snapshot(struct check *c, struct pwb_store *st)
+static void check_snapshot(struct check *c, json_t *users, json_t *groups)
 {
 	static const char fix[] = "pwbadm rebuild-nss";
 	struct snapshot snap = {0};
-	struct compare_ctx cmp = {.snap = &snap};
-	struct pwb_error err = {0};
-	char dir[PATH_MAX], mid[32], base[32], name[64];
-	int rc;
+	char dir[PATH_MAX], mid[32], base[32], name[64], stale[96] = "";
+	uint64_t checked = 0;
 
 	snprintf(dir, sizeof(dir), "%s/" PWB_SNAP_DIR, c->cfg.db_dir);
 	snap.level[0] = snapshot_open(dir, PWB_SNAP_DELTA);
@@ -235,15 +215,14 @@ static void check_snapshot(struct check *c, struct pwb_store *st)
 		       "%s: the mid or base file delta.db names is missing", dir);
 		goto out;
 	}
-	rc = pwb_store_read(st, compare_txn, &cmp, &err);
-	if (rc < 0)
-		report(c, FAIL, "snapshot", fix, "cannot compare with the store: %s",
-		       pwb_error_text(&err, rc));
-	else if (cmp.stale[0])
-		report(c, FAIL, "snapshot", fix, "%s is missing or stale in %s", cmp.stale, dir);
+	compare_records(&snap, users, true, &checked, stale, sizeof(stale));
+	if (!stale[0])
+		compare_records(&snap, groups, false, &checked, stale, sizeof(stale));
+	if (stale[0])
+		report(c, FAIL, "snapshot", fix, "%s is missing or stale in %s", stale, dir);
 	else
 		report(c, OK, "snapshot", NULL, "%s present and current (%llu records checked)",
-		       dir, (unsigned long long)cmp.checked);
+		       dir, (unsigned long long)checked);
 out:
 	snapshot_close(&snap);
 }
@@ -283,41 +262,35 @@ struct binding_ctx {
 	struct name_list unbound; /* from before bindings */
 };
 
-static int note_binding(const struct pwb_user *u, void *vctx)
+static void note_bindings(struct binding_ctx *b, json_t *users)
 {
-	struct binding_ctx *b = vctx;
-
-	b->users++;
-	if (!pwb_user_bound(u))
-		name_list_add(u->bind_on_login ? &b->pending : &b->unbound, u->name);
-	return 0;
-}
-
-static int binding_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
-{
-	struct binding_ctx *b = vctx;
+	const char *name;
+	json_t *u;
+	size_t i;
 
 	memset(b, 0, sizeof(*b));
-	return pwb_user_foreach(txn, note_binding, b, err);
+	json_array_foreach(users, i, u)
+	{
+		b->users++;
+		if (json_is_true(json_object_get(u, "bound")))
+			continue;
+		name = json_string_value(json_object_get(u, "name")) ?: "";
+		name_list_add(json_is_true(json_object_get(u, "bindOnLogin")) ? &b->pending
+									      : &b->unbound,
+			      name);
+	}
 }
 
 /* Users not bound to an IdP identity yet: those created unbound bind at
  * their first sign-in (fine); those from before bindings bind only when
  * pwb.conf allows it, and then to whoever signs in with the name first. */
-static void check_identities(struct check *c, struct pwb_store *st)
+static void check_identities(struct check *c, json_t *users)
 {
 	struct binding_ctx b;
-	struct pwb_error err = {0};
 	char more[48];
 	bool allowed = c->cfg.openid_bind_existing_users || c->cfg.openid_username_domains;
-	int rc;
 
-	rc = pwb_store_read(st, binding_txn, &b, &err);
-	if (rc < 0) {
-		report(c, FAIL, "identity", "see the store check", "cannot read the users: %s",
-		       pwb_error_text(&err, rc));
-		return;
-	}
+	note_bindings(&b, users);
 	if (b.pending.count)
 		report(c, OK, "identity", NULL,
 		       "%llu user%s not yet signed in bind to their IdP subject at the first "
@@ -345,69 +318,53 @@ static void check_identities(struct check *c, struct pwb_store *st)
 		       (unsigned long long)b.users);
 }
 
-struct audit_ctx {
-	uint64_t problems;
-	char lines[PROBLEMS_SHOWN][640];
-};
-
-static int note_problem(char kind, const char *id, const char *name, const char *message,
-			void *vctx)
-{
-	struct audit_ctx *a = vctx;
-
-	/* a damaged record has no name: its id is what delete-user takes */
-	if (a->problems < PROBLEMS_SHOWN)
-		snprintf(a->lines[a->problems], sizeof(a->lines[0]), "%s %s: %s",
-			 kind == 'g' ? "group" : "user", name ? name : id, message);
-	a->problems++;
-	return 0;
-}
-
-static int audit_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
-{
-	struct audit_ctx *a = vctx;
-
-	a->problems = 0; /* the body may run again after a retry */
-	return pwb_store_policy_audit(txn, note_problem, a, err);
-}
-
 /* Records the store holds that its policy would refuse today (written
  * before it, or planted) and records it cannot read: each a FAIL, listed,
  * and none stops the other checks. */
-static void check_policy(struct check *c, struct pwb_store *st)
+static void check_policy(struct check *c, json_t *problems)
 {
 	static const char fix[] = "correct the record (SCIM PUT or PATCH) or remove it (pwbadm "
 				  "delete-user); see pwb.conf(5) for the policy";
-	struct audit_ctx *a = calloc(1, sizeof(*a));
-	struct pwb_error err = {0};
-	uint64_t i;
-	int rc;
+	uint64_t count = (uint64_t)json_integer_value(json_object_get(problems, "count"));
+	json_t *line;
+	size_t i;
 
-	if (!a) {
-		report(c, FAIL, "policy", NULL, "out of memory");
+	if (count == 0) {
+		report(c, OK, "policy", NULL, "every user and group fits the policy");
 		return;
 	}
-	rc = pwb_store_read(st, audit_txn, a, &err);
-	if (rc < 0) {
-		report(c, WARN, "policy", "see the store check", "cannot audit the records: %s",
-		       pwb_error_text(&err, rc));
-	} else if (a->problems == 0) {
-		report(c, OK, "policy", NULL, "every user and group fits the policy");
-	} else {
-		for (i = 0; i < a->problems && i < PROBLEMS_SHOWN; i++)
-			report(c, FAIL, "policy", fix, "%s", a->lines[i]);
-		if (a->problems > PROBLEMS_SHOWN)
-			report(c, FAIL, "policy", fix, "%llu problems in all, the first %d above",
-			       (unsigned long long)a->problems, PROBLEMS_SHOWN);
+	json_array_foreach(json_object_get(problems, "lines"), i, line)
+	{
+		report(c, FAIL, "policy", fix, "%s", json_string_value(line) ?: "");
 	}
-	free(a);
+	if (count > json_array_size(json_object_get(problems, "lines")))
+		report(c, FAIL, "policy", fix, "%llu problems in all, the first %zu above",
+		       (unsigned long long)count,
+		       json_array_size(json_object_get(problems, "lines")));
+}
+
+/* The store's part, from pwbd: store.audit (verify, policy), user.list and
+ * group.list (snapshot, identities). */
+static int store_facts(struct check *c, json_t **audit, json_t **users, json_t **groups,
+		       struct pwb_error *err)
+{
+	int rc;
+
+	*audit = *users = *groups = NULL;
+	rc = pwbadm_call(c->adm, "store.audit", json_object(), audit, err);
+	if (rc == 0)
+		rc = pwbadm_call(c->adm, "user.list", json_pack("{s:b}", "all", 1), users, err);
+	if (rc == 0)
+		rc = pwbadm_call(c->adm, "group.list", json_object(), groups, err);
+	return rc;
 }
 
 static void check_store(struct check *c)
 {
+	_cleanup_json_ json_t *audit = NULL, *users = NULL, *groups = NULL;
 	char path[PATH_MAX];
-	struct pwb_store *st = NULL;
 	struct pwb_error err = {0};
+	const char *verify;
 	bool snapshot_was_missing;
 	int rc;
 
@@ -427,37 +384,33 @@ static void check_store(struct check *c)
 		report(c, FAIL, "snapshot", "fix the store first", "not checked (no store)");
 		return;
 	}
-	/* Opening the store republishes a missing snapshot: look first. */
 	snprintf(path, sizeof(path), "%s/" PWB_SNAP_DIR "/" PWB_SNAP_DELTA, c->cfg.db_dir);
 	snapshot_was_missing = access(path, F_OK) < 0;
-	rc = pwb_store_open(&c->cfg, &st, &err);
-	if (rc == 0 && (rc = pwb_publish_attach(st, &err)) < 0) {
-		pwb_store_close(st);
-		st = NULL;
-	}
-	if (rc < 0) {
+	rc = store_facts(c, &audit, &users, &groups, &err);
+	if (rc) {
 		report(c, FAIL, "store",
-		       "create db-dir (0755, root) and the store-user, or correct db-dir",
-		       "cannot open %s/store: %s", c->cfg.db_dir, pwb_error_text(&err, rc));
+		       rc == PWB_ENODAEMON ? "start pwbd (systemctl start pwbd.socket), or run "
+					     "pwbadm --offline check while it is stopped"
+					   : "see pwbd's log",
+		       "cannot check %s/store: %s", c->cfg.db_dir,
+		       rc == PWBADM_CALL_REPORTED ? "see above" : pwb_error_text(&err, rc));
 		report(c, FAIL, "snapshot", "fix the store first", "not checked (no store)");
 		return;
 	}
-	rc = pwb_store_verify(st, &err);
-	if (rc < 0)
+	verify = json_string_value(json_object_get(audit, "verify"));
+	if (verify)
 		report(c, FAIL, "store", "restore from a backup or `pwbadm export`/`import`",
-		       "%s/store does not verify: %s", c->cfg.db_dir, pwb_error_text(&err, rc));
+		       "%s/store does not verify: %s", c->cfg.db_dir, verify);
 	else
 		report(c, OK, "store", NULL, "%s/store opens and verifies", c->cfg.db_dir);
 	if (snapshot_was_missing)
-		report(c, FAIL, "snapshot",
-		       "find out what removed it; it was republished just now (pwbadm rebuild-nss "
-		       "does the same)",
-		       "%s was missing: NSS could not see pwb users until now", path);
+		report(c, FAIL, "snapshot", "pwbadm rebuild-nss, and find out what removed it",
+		       "%s was missing: NSS cannot see pwb users until it is rebuilt", path);
 	else
-		check_snapshot(c, st);
-	check_identities(c, st);
-	check_policy(c, st);
-	pwb_store_close(st);
+		check_snapshot(c, json_object_get(users, "users"),
+			       json_object_get(groups, "groups"));
+	check_identities(c, json_object_get(users, "users"));
+	check_policy(c, json_object_get(audit, "problems"));
 }
 
 /* ---- name service ---- */

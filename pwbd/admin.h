@@ -49,5 +49,6 @@ int admin_token_revoke(struct pwbd_call *call, json_t **result, struct pwb_error
 int admin_snapshot_rebuild(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_store_export(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_store_import(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_store_audit(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "admin.h"
 #include "policy.h"
+#include "provision.h"
 #include "store_records.h"
 #include "util.h"
 
@@ -117,23 +118,51 @@ struct add_ctx {
 	json_t *created;
 };
 
-/* Finds group NAME, creating it (GID allocated) when missing, as JIT does. */
-static int group_ensure(struct pwb_txn *txn, const char *name, struct pwb_group *out,
-			struct pwb_error *err)
+/* The group names of args.groups as a C array (borrowed strings). */
+static const char **names_array(json_t *groups)
 {
+	const char **names = calloc(json_array_size(groups) + 1, sizeof(*names));
+	json_t *g;
+	size_t i;
+
+	if (names)
+		json_array_foreach(groups, i, g) names[i] = json_string_value(g);
+	return names;
+}
+
+/* pwbadm asks for these groups exactly: one it may not have (deny-listed,
+ * another source's) fails the whole change, naming it. */
+struct skip {
+	char name[PWB_NAME_MAX + 1];
+	char why[256];
+};
+
+static void note_skip(const char *name, const char *why, void *ctx)
+{
+	struct skip *s = ctx;
+
+	if (!s->name[0]) {
+		snprintf(s->name, sizeof(s->name), "%s", name);
+		snprintf(s->why, sizeof(s->why), "%s", why);
+	}
+}
+
+/* Makes the user's groups exactly groups (created when missing, as JIT
+ * does), through the one provisioning step JIT and SCIM use. */
+static int groups_set(struct pwb_txn *txn, const char *user_id, json_t *groups,
+		      struct pwb_error *err)
+{
+	const char **names = names_array(groups);
+	struct skip skip = {0};
 	int rc;
 
-	rc = pwb_group_get_by_name(txn, name, out, err);
-	if (rc != PWB_ENOTFOUND)
-		return rc;
-	memset(err, 0, sizeof(*err));
-	pwb_group_clear(out);
-	if (strlen(name) >= sizeof(out->name))
-		return pwb_error_set(err, PWB_EINVAL, "group name too long");
-	strcpy(out->name, name);
-	rc = pwb_group_create(txn, out, err);
-	if (rc < 0)
-		pwb_error_prefix(err, "creating group %s", name);
+	if (!names)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	rc = pwb_provision_user_groups_set(txn, user_id, names, json_array_size(groups), true,
+					   note_skip, &skip, NULL, NULL, err);
+	free(names);
+	if (rc == 0 && skip.name[0])
+		rc = pwb_error_set(err, PWB_EINVAL, "group %s: %s", skip.name, skip.why);
 	return rc;
 }
 
@@ -141,8 +170,6 @@ static int add_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 {
 	struct add_ctx *c = vctx;
 	struct pwb_user u = {0};
-	json_t *g_name;
-	size_t i;
 	int rc;
 
 	json_decref(c->created);
@@ -154,17 +181,8 @@ static int add_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	if (c->home && !(u.home = strdup(c->home)))
 		return pwb_error_set(err, -ENOMEM, "out of memory");
 	rc = pwb_user_create(txn, &u, err);
-	json_array_foreach(c->groups, i, g_name)
-	{
-		struct pwb_group g = {0};
-
-		if (rc < 0)
-			break;
-		rc = group_ensure(txn, json_string_value(g_name), &g, err);
-		if (rc == 0)
-			rc = pwb_member_add(txn, g.id, u.id, err);
-		pwb_group_clear(&g);
-	}
+	if (rc == 0 && json_array_size(c->groups))
+		rc = groups_set(txn, u.id, c->groups, err);
 	if (rc == 0 && !(c->created = pwb_user_to_json(&u)))
 		rc = pwb_error_set(err, -ENOMEM, "out of memory");
 	pwb_user_clear(&u);
@@ -332,60 +350,19 @@ int admin_user_delete(struct pwbd_call *call, json_t **result, struct pwb_error 
 struct set_groups_ctx {
 	const char *name;
 	json_t *groups;
-	char (*wanted)[PWB_ID_LEN + 1]; /* ids of the wanted groups */
-	char (*current)[PWB_ID_LEN + 1];
-	size_t current_count, current_capacity;
 };
-
-static int collect_group(const char *group_id, void *vctx)
-{
-	struct set_groups_ctx *c = vctx;
-
-	if (c->current_count == c->current_capacity) {
-		size_t cap = c->current_capacity ? c->current_capacity * 2 : 16;
-		void *p = reallocarray(c->current, cap, sizeof(*c->current));
-
-		if (!p)
-			return -ENOMEM;
-		c->current = p;
-		c->current_capacity = cap;
-	}
-	snprintf(c->current[c->current_count++], PWB_ID_LEN + 1, "%s", group_id);
-	return 0;
-}
 
 static int set_groups_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 {
 	struct set_groups_ctx *c = vctx;
-	size_t i, j, n = json_array_size(c->groups);
 	struct pwb_user u = {0};
 	int rc;
 
-	c->current_count = 0;
 	rc = pwb_user_get_by_name(txn, c->name, &u, err);
 	if (rc == PWB_ENOTFOUND)
 		pwb_error_set(err, rc, "no user named %s", c->name);
-	for (i = 0; rc == 0 && i < n; i++) {
-		struct pwb_group g = {0};
-
-		rc = group_ensure(txn, json_string_value(json_array_get(c->groups, i)), &g, err);
-		if (rc == 0) {
-			strcpy(c->wanted[i], g.id);
-			rc = pwb_member_add(txn, g.id, u.id, err);
-		}
-		pwb_group_clear(&g);
-	}
 	if (rc == 0)
-		rc = pwb_member_foreach_group(txn, u.id, collect_group, c, err);
-	for (i = 0; rc == 0 && i < c->current_count; i++) {
-		for (j = 0; j < n; j++)
-			if (strcmp(c->current[i], c->wanted[j]) == 0)
-				break;
-		if (j == n)
-			rc = pwb_member_remove(txn, c->current[i], u.id, err);
-	}
-	if (rc == -ENOMEM && !err->msg[0])
-		pwb_error_set(err, rc, "out of memory");
+		rc = groups_set(txn, u.id, c->groups, err);
 	pwb_user_clear(&u);
 	return rc;
 }
@@ -399,14 +376,9 @@ int admin_user_groups_set(struct pwbd_call *call, json_t **result, struct pwb_er
 	if ((rc = admin_arg_name(call->req->args, "name", name, err)) < 0 ||
 	    (rc = groups_arg(call->req->args, &c.groups, err)) < 0)
 		return rc;
-	c.wanted = calloc(json_array_size(c.groups) + 1, sizeof(*c.wanted));
-	if (!c.wanted)
-		return pwb_error_set(err, -ENOMEM, "out of memory");
 	rc = pwb_store_write(call->st, set_groups_txn, &c, err);
 	if (rc == 0 &&
 	    !(*result = json_pack("{s:I}", "count", (json_int_t)json_array_size(c.groups))))
 		rc = pwb_error_set(err, -ENOMEM, "out of memory");
-	free(c.wanted);
-	free(c.current);
 	return rc;
 }

@@ -98,9 +98,9 @@ static int make_dirs(const char *path)
 		if (r < 0)
 			return r;
 	}
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	if (mkdir(path, 0755) < 0)
+		return errno == EEXIST ? 0 : -errno;
+	return chmod(path, 0755) < 0 ? -errno : 0; /* whatever the umask */
 }
 
 /* Binds path: its directory made 0755 if missing, a stale socket (nothing

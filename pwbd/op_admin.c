@@ -24,6 +24,7 @@ const struct pwbd_op pwbd_ops_admin[] = {
     {"snapshot.rebuild", PWBD_ROLE_ROOT, true, admin_snapshot_rebuild},
     {"store.export", PWBD_ROLE_ROOT, false, admin_store_export},
     {"store.import", PWBD_ROLE_ROOT, true, admin_store_import},
+    {"store.audit", PWBD_ROLE_ROOT, false, admin_store_audit},
     {NULL, 0, false, NULL},
 };
 

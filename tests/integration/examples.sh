@@ -108,13 +108,13 @@ tap_like "pwbd keeps only the capabilities homes need" \
 	"$(grep '^CapabilityBoundingSet=' "$units/pwbd.service")" \
 	'^CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_FSETID$'
 tap_like "pwbd's unit starts it the way pwbd.8 says" "$(grep '^ExecStart=' "$units/pwbd.service")" \
-	"^ExecStart=$PWB_BIN_PWBD --foreground\$"
+	"^ExecStart=$PWB_BIN_PWBD\$"
 
 # ---- walkthroughs: the configuration and commands they show are real ----
 for doc in okta.md entra.md; do
 	conf=$(awk '/^ *```ini/{f=1; next} /^ *```/{f=0} f' "$ex/$doc" | sed 's/^ *//')
-	# The test's own store, never the default /var/lib/pwb of the host.
-	printf 'db-dir=%s\nstore-user=pwb\n%s\n' "$PWB_DB_DIR" "$conf" >"$PWB_TMP/doc.conf"
+	# The test's own store and pwbd, never the host's /var/lib/pwb or /run/pwb.
+	printf 'db-dir=%s\npwbd-socket=%s\n%s\n' "$PWB_DB_DIR" "$PWB_PWBD_SOCKET" "$conf" >"$PWB_TMP/doc.conf"
 	tap_like "$doc: its pwb.conf lines parse" \
 		"$(PWB_CONFIG=$PWB_TMP/doc.conf pwbadm list-users 2>&1 | head -1)" '^(NAME|name|USER)'
 	for cmd in $(grep -oE 'pwbadm [a-z-]+' "$ex/$doc" | awk '{print $2}' | sort -u); do

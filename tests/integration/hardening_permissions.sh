@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Permission audit: everything pwb creates has the modes DESIGN.md names
-# (store 0700, secrets 0600, shadow snapshot unreadable to others), nothing
+# (store 0700 and snapshot root's, secrets 0600, shadow snapshot unreadable
+# to others, pwbd's socket 0666 in a root directory), nothing
 # it creates is world-writable, and an unprivileged user can read the
 # public snapshot but not the store or the shadow files.
 . "$PWB_TEST_SRCDIR/tests/lib/tap.sh"
@@ -28,13 +29,14 @@ owner() { stat -c %U "$1"; }
 
 tap_is "db-dir is 0755" "$(mode "$PWB_DB_DIR")" 755
 tap_is "store/ is 0700" "$(mode "$PWB_DB_DIR/store")" 700
-tap_is "store/ belongs to the store user" "$(owner "$PWB_DB_DIR/store")" pwb
+tap_is "store/ belongs to root (pwbd, the one writer)" "$(owner "$PWB_DB_DIR/store")" root
 tap_is "nss/ is 0755" "$(mode "$PWB_DB_DIR/nss")" 755
 tap_is "cache/ is 0700 root" "$(mode "$PWB_DB_DIR/cache") $(owner "$PWB_DB_DIR/cache")" "700 root"
 tap_is "the secure key is 0600 root" \
 	"$(mode /etc/pwb/secure-key) $(owner /etc/pwb/secure-key)" "600 root"
-tap_is "every store file is private to the store user" \
-	"$(find "$PWB_DB_DIR/store" -type f \( -perm /077 -o ! -user pwb \) -printf '%p %m %u\n')" ""
+tap_is "every store file is private to root" \
+	"$(find "$PWB_DB_DIR/store" -type f \( -perm /077 -o ! -user root \) -printf '%p %m %u\n')" ""
+tap_is "the snapshot belongs to root" "$(find "$PWB_DB_DIR/nss" ! -user root -printf '%p %u\n')" ""
 tap_is "shadow snapshot files are 0600" \
 	"$(find "$PWB_DB_DIR/nss" -name 'shadow-*' ! -perm 600 -printf '%p %m\n')" ""
 tap_like "there are shadow snapshot files to check" \

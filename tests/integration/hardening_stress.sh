@@ -2,7 +2,8 @@
 # Concurrency stress, bounded in time ($HARDENING_STRESS_SECONDS, default
 # 30): 4 SCIM clients creating/updating/deactivating/deleting users through
 # nginx, 4 JIT login loops through pamtester, 4 getent/id loops through
-# nss_pwb and a pwbadm list-users loop, all at once. Then: every
+# nss_pwb and a pwbadm list-users loop, all at once, every write through
+# the one pwbd (which must serve it all without a restart). Then: every
 # acknowledged write is in the store (and every acknowledged delete is
 # gone), no name or id is doubled, the store verifies and the published
 # snapshot equals the store.
@@ -110,6 +111,7 @@ adm_loop() {
 	done
 }
 
+PWBD_PID_BEFORE=$(pwb_pwbd_pid)
 pids=()
 for w in 1 2 3 4; do
 	scim_client "$w" >"$OUT/scim$w.log" 2>&1 &
@@ -143,6 +145,12 @@ tap_is "no pwbadm list-users failed" "$(grep -h '^error' "$OUT/adm.log" | head -
 # (a deadlock that was retried is Berkeley DB doing its job)
 tap_is "pwb-scim logged no internal error" \
 	"$(grep -iE 'internal|deadlock|panic|recover' "$PWB_SCIM_LOG" | grep -v '(retried)$' | head -5)" ""
+
+tap_is "one pwbd served the whole stress" "$(pwb_pwbd_pid) $(kill -0 "$PWBD_PID_BEFORE" && echo alive)" \
+	"$PWBD_PID_BEFORE alive"
+tap_is "pwbd logged no store failure" \
+	"$(grep -iE 'cannot open the store|internal|panic|publishing the NSS snapshot failed' \
+		"$PWB_TMP/pwbd.log" | head -5)" ""
 
 # Stop the writers before verifying the files.
 kill $(cat "$PWB_TMP/nginx/nginx.pid" "$PWB_TMP/run/pwb-scim.pid" 2>/dev/null) 2>/dev/null

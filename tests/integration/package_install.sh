@@ -2,8 +2,9 @@
 # Debian packages: dpkg-buildpackage builds pwb and libnss-pwb; lintian
 # finds no error; they install into a throwaway root (an overlay of the
 # host's / inside this mount namespace, so nothing reaches the host), put
-# the modules where PAM and glibc find them, create /var/lib/pwb and the pwb
-# user, add nothing to nsswitch.conf or pam.d; after the administrator's
+# the modules where PAM and glibc find them, ship pwbd with its systemd
+# units, create /var/lib/pwb (root's) and the pwb user, add nothing to
+# nsswitch.conf or pam.d; with the installed pwbd running, after the administrator's
 # opt-in (examples), pwbadm check and a pamtester sign-in work against the
 # installed files only; purge removes them.
 . "$PWB_TEST_SRCDIR/tests/lib/tap.sh"
@@ -44,6 +45,10 @@ tap_like "pam_pwb_mkhome.so in the multiarch PAM dir" "$contents" \
 	"/usr/lib/$multiarch/security/pam_pwb_mkhome.so"
 tap_like "libnss_pwb.so.2 in the multiarch library dir" "$contents" \
 	"/usr/lib/$multiarch/libnss_pwb.so.2"
+tap_like "pwbd and its socket and service units are shipped" \
+	"$(printf '%s\n' "$contents" | grep -oE '\./(usr/sbin/pwbd|lib/systemd/system/pwbd\.(socket|service))$' |
+		sort | tr '\n' ' ')" \
+	'^\./lib/systemd/system/pwbd\.service \./lib/systemd/system/pwbd\.socket \./usr/sbin/pwbd $'
 tap_is "no libtool .la files shipped" "$(printf '%s\n' "$contents" | grep -c '\.la$')" 0
 tap_is "nothing installed into /etc/pam.d or /etc/nsswitch.conf" \
 	"$(printf '%s\n' "$contents" | grep -cE ' \./etc/(pam\.d|nsswitch)')" 0
@@ -67,8 +72,15 @@ tap_is "dpkg -i installs both packages" "$rc" 0
 tap_is "the pwb system user exists" "$(in_root getent passwd pwb | cut -d: -f7)" \
 	"/usr/sbin/nologin"
 tap_is "/var/lib/pwb 0755 root" "$(in_root stat -c '%a %U' /var/lib/pwb)" "755 root"
-tap_is "/var/lib/pwb/store 0700 pwb" "$(in_root stat -c '%a %U' /var/lib/pwb/store)" "700 pwb"
+tap_is "/var/lib/pwb/store 0700 root" "$(in_root stat -c '%a %U' /var/lib/pwb/store)" "700 root"
 tap_check "the initial snapshot is published" test -e "$root/var/lib/pwb/nss/delta.db"
+# No systemd in the throwaway root: the installed pwbd is started as its
+# socket unit would, on the unit's socket path.
+chroot "$root" env -u PWB_CONFIG -u LD_LIBRARY_PATH /usr/sbin/pwbd --socket /run/pwb/pwbd.sock \
+	--foreground >"$PWB_TMP/root-pwbd.log" 2>&1 &
+root_pwbd=$!
+pwb_on_cleanup "kill $root_pwbd 2>/dev/null"
+for _ in $(seq 100); do [ -S "$root/run/pwb/pwbd.sock" ] && break; sleep 0.05; done
 tap_check "a default /etc/pwb/pwb.conf (a conffile) parses" \
 	in_root env -u PWB_CONFIG pwbadm list-users
 tap_is "nsswitch.conf untouched by the install" "$(cat "$root/etc/nsswitch.conf")" "$nss_before"
@@ -106,6 +118,8 @@ tap_like "getent finds dora through the installed libnss_pwb.so.2" \
 tap_is "her home exists" "$(stat -c %a "$root/home/dora" 2>&1)" 700
 
 # ---- purge ----
+kill "$root_pwbd" 2>/dev/null
+wait "$root_pwbd" 2>/dev/null
 out=$(in_root dpkg --purge pwb libnss-pwb 2>&1)
 tap_is "dpkg --purge removes both" "$?" 0
 tap_check_fails "the PAM modules are gone" \

@@ -2,7 +2,7 @@
 # pwbd per test namespace, listening on $PWB_PWBD_SOCKET (the test config's
 # pwbd-socket), and stops it on cleanup. Tests that need it stopped (offline
 # pwbadm, a tool that opens the store directly) use pwb_pwbd_stop and
-# pwb_pwbd_start; pwb_pwbd_restart does both.
+# pwb_pwbd_start; pwb_pwbd_restart does both; pwb_pwbd_kill crashes it.
 #   PWB_BIN_PWBD      the daemon
 #   PWB_PWBD_CALL     tests/unit/pwbd-call: `$PWB_PWBD_CALL OP 'JSON-ARGS'`
 #                     prints the result JSON (non-zero exit and a message on
@@ -47,6 +47,17 @@ pwb_pwbd_stop() {
 	wait "$pid" 2>/dev/null || rc=$?
 	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 	return $rc
+}
+
+# Kills pwbd with SIGKILL (a crash: no cleanup) and reaps it; fails when
+# it was not running.
+pwb_pwbd_kill() {
+	local pid=$PWB_PWBD_PID
+	[ -n "$pid" ] || return 1
+	PWB_PWBD_PID=
+	kill -KILL "$pid" 2>/dev/null || return 1
+	wait "$pid" 2>/dev/null
+	return 0
 }
 
 pwb_pwbd_restart() {

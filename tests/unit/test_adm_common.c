@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "policy.h"
 #include "pwbadm.h"
 
 /* Prints t into a string (caller frees). */
@@ -77,30 +78,64 @@ END_TEST
 
 START_TEST(group_list_mapped_and_deduplicated)
 {
-	struct pwbadm_names n;
+	json_t *n;
 
 	ck_assert_int_eq(pwbadm_group_list_arg("t", "Ops, data,ops", &n), 0);
-	ck_assert_uint_eq(n.count, 2);
-	ck_assert_str_eq(n.names[0], "ops");
-	ck_assert_str_eq(n.names[1], "data");
-	pwbadm_names_free(&n);
+	ck_assert_uint_eq(json_array_size(n), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(n, 0)), "ops");
+	ck_assert_str_eq(json_string_value(json_array_get(n, 1)), "data");
+	json_decref(n);
 	ck_assert_int_eq(pwbadm_group_list_arg("t", "", &n), 0);
-	ck_assert_uint_eq(n.count, 0);
-	pwbadm_names_free(&n);
+	ck_assert_uint_eq(json_array_size(n), 0);
+	json_decref(n);
 	ck_assert_int_eq(pwbadm_group_list_arg("t", "ok,bad name", &n), PWBADM_EXIT_USAGE);
-	ck_assert_ptr_null(n.names);
+	ck_assert_ptr_null(n);
 	ck_assert_int_eq(pwbadm_group_list_arg("t", "a@b.com", &n), PWBADM_EXIT_USAGE);
 	ck_assert_int_eq(pwbadm_group_list_arg("t", "..", &n), PWBADM_EXIT_USAGE);
 }
 END_TEST
 
+/* pwbadm's passwd-field checks are the one rule (lib/base/policy.h). */
 START_TEST(passwd_fields)
 {
-	ck_assert(pwbadm_passwd_field_ok("/home/a b"));
-	ck_assert(pwbadm_passwd_field_ok(""));
-	ck_assert(!pwbadm_passwd_field_ok("/a:b"));
-	ck_assert(!pwbadm_passwd_field_ok("a\nb"));
-	ck_assert(!pwbadm_passwd_field_ok("a\x7f"));
+	ck_assert_int_eq(pwb_policy_passwd_field("home", "/home/a b", NULL), 0);
+	ck_assert_int_eq(pwb_policy_passwd_field("home", "", NULL), 0);
+	ck_assert_int_eq(pwb_policy_passwd_field("home", "/a:b", NULL), PWB_EINVAL);
+	ck_assert_int_eq(pwb_policy_passwd_field("gecos", "a\nb", NULL), PWB_EINVAL);
+	ck_assert_int_eq(pwb_policy_passwd_field("shell", "a\x7f", NULL), PWB_EINVAL);
+}
+END_TEST
+
+/* The one list printer: sorted table, or one JSON array of the records. */
+static int name_row(json_t *record, struct pwbadm_table *t)
+{
+	const char *row[1] = {json_string_value(json_object_get(record, "name"))};
+
+	return pwbadm_table_add(t, row);
+}
+
+START_TEST(list_printer)
+{
+	static const char *const headers[] = {"NAME"};
+	static const struct pwbadm_list list = {"things", headers, 1, name_row};
+	json_t *records =
+	    json_pack("[{s:s, s:i}, {s:s, s:i}]", "name", "b", "n", 2, "name", "a", "n", 1);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *saved = stdout;
+
+	stdout = open_memstream(&text, &len);
+	ck_assert_int_eq(pwbadm_list_print(&list, records, false), 0);
+	fclose(stdout);
+	ck_assert_str_eq(text, "NAME\na\nb\n");
+	free(text);
+	stdout = open_memstream(&text, &len);
+	ck_assert_int_eq(pwbadm_list_print(&list, records, true), 0);
+	fclose(stdout);
+	ck_assert_str_eq(text, "[\n{\"name\":\"a\",\"n\":1},\n{\"name\":\"b\",\"n\":2}\n]\n");
+	free(text);
+	stdout = saved;
+	json_decref(records);
 }
 END_TEST
 
@@ -128,6 +163,7 @@ int main(void)
 	tcase_add_test(tc, group_list_mapped_and_deduplicated);
 	tcase_add_test(tc, passwd_fields);
 	tcase_add_test(tc, time_text);
+	tcase_add_test(tc, list_printer);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
