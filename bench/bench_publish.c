@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "publish.h"
 #include "store.h"
 
 struct batch {
@@ -126,6 +127,10 @@ static int load(const char *dir, struct size *z, unsigned changes)
 		return 1;
 	if (pwb_config_load(conf, false, &z->cfg, &err) < 0 ||
 	    pwb_store_open(&z->cfg, &z->st, &err) < 0) {
+		fprintf(stderr, "bench_publish: %s\n", err.msg);
+		return 1;
+	}
+	if (pwb_publish_attach(z->st, &err) < 0) { /* what pwbd does: publish after each commit */
 		fprintf(stderr, "bench_publish: %s\n", err.msg);
 		return 1;
 	}

@@ -6,7 +6,7 @@
 #include "snapshot.h"
 #include "nss_pwb.h"
 
-static struct pwb_snap_cursor group_cursor;
+static struct pwb_snapshot_cursor group_cursor;
 
 static int group_get(const char *key, const char *name, gid_t gid, struct group *gr, char *buf,
 		     size_t buflen)
@@ -14,14 +14,14 @@ static int group_get(const char *key, const char *name, gid_t gid, struct group 
 	size_t len;
 	int r;
 
-	r = pwb_snap_get(PWB_SNAP_SET_PUBLIC, key, buf, buflen, &len);
+	r = pwb_nss_get(PWB_SNAPSHOT_PUBLIC, key, buf, buflen, &len);
 	if (r < 0)
 		return r;
 	r = pwb_nss_fill_group(buf, len, buflen, gr);
 	if (r < 0)
-		return r == -ERANGE ? r : PWB_SNAP_NOTFOUND;
+		return r == -ERANGE ? r : PWB_ENOTFOUND;
 	if (name ? strcmp(gr->gr_name, name) != 0 : gr->gr_gid != gid)
-		return PWB_SNAP_NOTFOUND;
+		return PWB_ENOTFOUND;
 	return 0;
 }
 
@@ -29,8 +29,8 @@ enum nss_status _nss_pwb_getgrnam_r(const char *name, struct group *gr, char *bu
 				    int *errnop)
 {
 	int saved_errno = errno;
-	char key[PWB_SNAP_KEY_MAX];
-	int r = PWB_SNAP_NOTFOUND;
+	char key[PWB_SNAPSHOT_KEY_MAX];
+	int r = PWB_ENOTFOUND;
 
 	if (name && pwb_names_is_valid(name)) {
 		pwb_nss_key_name(key, PWB_SNAP_KEY_GROUP_NAME, name);
@@ -43,7 +43,7 @@ enum nss_status _nss_pwb_getgrgid_r(gid_t gid, struct group *gr, char *buf, size
 				    int *errnop)
 {
 	int saved_errno = errno;
-	char key[PWB_SNAP_KEY_MAX];
+	char key[PWB_SNAPSHOT_KEY_MAX];
 	int r;
 
 	pwb_nss_key_id(key, PWB_SNAP_KEY_GROUP_GID, gid);
@@ -53,13 +53,13 @@ enum nss_status _nss_pwb_getgrgid_r(gid_t gid, struct group *gr, char *buf, size
 
 enum nss_status _nss_pwb_setgrent(int stayopen)
 {
-	pwb_snap_rewind(&group_cursor);
+	pwb_nss_rewind(&group_cursor);
 	return NSS_STATUS_SUCCESS;
 }
 
 enum nss_status _nss_pwb_endgrent(void)
 {
-	pwb_snap_rewind(&group_cursor);
+	pwb_nss_rewind(&group_cursor);
 	return NSS_STATUS_SUCCESS;
 }
 
@@ -70,14 +70,14 @@ enum nss_status _nss_pwb_getgrent_r(struct group *gr, char *buf, size_t buflen, 
 	int r;
 
 	for (;;) {
-		r = pwb_snap_next(PWB_SNAP_SET_PUBLIC, PWB_SNAP_KEY_GROUP_NAME, &group_cursor, buf,
-				  buflen, &len);
+		r = pwb_nss_next(PWB_SNAPSHOT_PUBLIC, PWB_SNAP_KEY_GROUP_NAME, &group_cursor, buf,
+				 buflen, &len);
 		if (r < 0)
 			break;
 		r = pwb_nss_fill_group(buf, len, buflen, gr);
 		if (r == -ERANGE)
 			break; /* same entry again with a larger buffer */
-		pwb_snap_advance(&group_cursor);
+		pwb_nss_advance(&group_cursor);
 		if (r == 0)
 			break;
 	}

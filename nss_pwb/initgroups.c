@@ -64,15 +64,15 @@ enum nss_status _nss_pwb_initgroups_dyn(const char *user, gid_t group, long int 
 					int *errnop)
 {
 	int saved_errno = errno;
-	char key[PWB_SNAP_KEY_MAX], stack_buf[INDEX_STACK_BYTES];
+	char key[PWB_SNAPSHOT_KEY_MAX], stack_buf[INDEX_STACK_BYTES];
 	char *buf = stack_buf, *heap = NULL;
 	size_t buflen = sizeof(stack_buf), len;
-	int r = PWB_SNAP_NOTFOUND;
+	int r = PWB_ENOTFOUND;
 
 	if (!user || !pwb_names_is_valid(user))
 		return pwb_nss_status(r, saved_errno, errnop);
 	pwb_nss_key_name(key, PWB_SNAP_KEY_INITGROUPS, user);
-	while ((r = pwb_snap_get(PWB_SNAP_SET_PUBLIC, key, buf, buflen, &len)) == -ERANGE &&
+	while ((r = pwb_nss_get(PWB_SNAPSHOT_PUBLIC, key, buf, buflen, &len)) == -ERANGE &&
 	       buflen < INDEX_MAX_BYTES) {
 		char *bigger = realloc(heap, buflen * 4);
 
@@ -92,5 +92,5 @@ enum nss_status _nss_pwb_initgroups_dyn(const char *user, gid_t group, long int 
 		return NSS_STATUS_TRYAGAIN;
 	}
 	/* An oversized index is as unusable as a missing file. */
-	return pwb_nss_status(r == -ERANGE ? PWB_SNAP_UNAVAIL : r, saved_errno, errnop);
+	return pwb_nss_status(r == -ERANGE ? PWB_EUNAVAIL : r, saved_errno, errnop);
 }

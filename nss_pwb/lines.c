@@ -8,16 +8,16 @@
 #include <string.h>
 #include "nss_pwb.h"
 
-void pwb_nss_key_name(char key[PWB_SNAP_KEY_MAX], const char *prefix, const char *name)
+void pwb_nss_key_name(char key[PWB_SNAPSHOT_KEY_MAX], const char *prefix, const char *name)
 {
-	size_t plen = strlen(prefix), nlen = strnlen(name, PWB_SNAP_KEY_MAX - 1 - plen);
+	size_t plen = strlen(prefix), nlen = strnlen(name, PWB_SNAPSHOT_KEY_MAX - 1 - plen);
 
 	memcpy(key, prefix, plen);
 	memcpy(key + plen, name, nlen);
 	key[plen + nlen] = '\0';
 }
 
-void pwb_nss_key_id(char key[PWB_SNAP_KEY_MAX], const char *prefix, uint32_t id)
+void pwb_nss_key_id(char key[PWB_SNAPSHOT_KEY_MAX], const char *prefix, uint32_t id)
 {
 	char digits[16], *p = digits + sizeof(digits);
 	size_t plen = strlen(prefix);

@@ -10,7 +10,7 @@
 #include <pwd.h>
 #include <shadow.h>
 #include <stdint.h>
-#include "snapshot_read.h"
+#include "cache.h"
 
 /* Reader result -> NSS status. errno is restored to its value on entry
  * first (errnop is usually &errno), then *errnop says why: ERANGE asks
@@ -24,7 +24,7 @@ static inline enum nss_status pwb_nss_status(int r, int saved_errno, int *errnop
 	case -ERANGE:
 		*errnop = ERANGE;
 		return NSS_STATUS_TRYAGAIN;
-	case PWB_SNAP_NOTFOUND:
+	case PWB_ENOTFOUND:
 		*errnop = ENOENT;
 		return NSS_STATUS_NOTFOUND;
 	default:
@@ -35,8 +35,8 @@ static inline enum nss_status pwb_nss_status(int r, int saved_errno, int *errnop
 
 /* Snapshot keys: prefix + a (validated) name, or prefix + decimal id. No
  * printf on the lookup path. */
-void pwb_nss_key_name(char key[PWB_SNAP_KEY_MAX], const char *prefix, const char *name);
-void pwb_nss_key_id(char key[PWB_SNAP_KEY_MAX], const char *prefix, uint32_t id);
+void pwb_nss_key_name(char key[PWB_SNAPSHOT_KEY_MAX], const char *prefix, const char *name);
+void pwb_nss_key_id(char key[PWB_SNAPSHOT_KEY_MAX], const char *prefix, uint32_t id);
 
 /* Splits line in place at ':' into exactly n fields; -EINVAL otherwise. */
 int pwb_nss_split(char *line, char **fields, int n);

@@ -5,7 +5,7 @@
 #include "snapshot.h"
 #include "nss_pwb.h"
 
-static struct pwb_snap_cursor passwd_cursor;
+static struct pwb_snapshot_cursor passwd_cursor;
 
 /* Copies the entry under key and checks it is the one asked for (a
  * snapshot line that disagrees with its key is treated as absent). */
@@ -15,13 +15,13 @@ static int passwd_get(const char *key, const char *name, uid_t uid, struct passw
 	size_t len;
 	int r;
 
-	r = pwb_snap_get(PWB_SNAP_SET_PUBLIC, key, buf, buflen, &len);
+	r = pwb_nss_get(PWB_SNAPSHOT_PUBLIC, key, buf, buflen, &len);
 	if (r < 0)
 		return r;
 	if (pwb_nss_fill_passwd(buf, pw) < 0)
-		return PWB_SNAP_NOTFOUND;
+		return PWB_ENOTFOUND;
 	if (name ? strcmp(pw->pw_name, name) != 0 : pw->pw_uid != uid)
-		return PWB_SNAP_NOTFOUND;
+		return PWB_ENOTFOUND;
 	return 0;
 }
 
@@ -29,8 +29,8 @@ enum nss_status _nss_pwb_getpwnam_r(const char *name, struct passwd *pw, char *b
 				    int *errnop)
 {
 	int saved_errno = errno;
-	char key[PWB_SNAP_KEY_MAX];
-	int r = PWB_SNAP_NOTFOUND;
+	char key[PWB_SNAPSHOT_KEY_MAX];
+	int r = PWB_ENOTFOUND;
 
 	if (name && pwb_names_is_valid(name)) {
 		pwb_nss_key_name(key, PWB_SNAP_KEY_PASSWD_NAME, name);
@@ -43,7 +43,7 @@ enum nss_status _nss_pwb_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, siz
 				    int *errnop)
 {
 	int saved_errno = errno;
-	char key[PWB_SNAP_KEY_MAX];
+	char key[PWB_SNAPSHOT_KEY_MAX];
 	int r;
 
 	pwb_nss_key_id(key, PWB_SNAP_KEY_PASSWD_UID, uid);
@@ -53,13 +53,13 @@ enum nss_status _nss_pwb_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, siz
 
 enum nss_status _nss_pwb_setpwent(int stayopen)
 {
-	pwb_snap_rewind(&passwd_cursor);
+	pwb_nss_rewind(&passwd_cursor);
 	return NSS_STATUS_SUCCESS;
 }
 
 enum nss_status _nss_pwb_endpwent(void)
 {
-	pwb_snap_rewind(&passwd_cursor);
+	pwb_nss_rewind(&passwd_cursor);
 	return NSS_STATUS_SUCCESS;
 }
 
@@ -72,10 +72,10 @@ enum nss_status _nss_pwb_getpwent_r(struct passwd *pw, char *buf, size_t buflen,
 	/* A malformed line is skipped; the cursor moves only past entries
 	 * that were handed out, so ERANGE returns the same one again. */
 	do {
-		r = pwb_snap_next(PWB_SNAP_SET_PUBLIC, PWB_SNAP_KEY_PASSWD_NAME, &passwd_cursor,
-				  buf, buflen, &len);
+		r = pwb_nss_next(PWB_SNAPSHOT_PUBLIC, PWB_SNAP_KEY_PASSWD_NAME, &passwd_cursor, buf,
+				 buflen, &len);
 		if (r == 0)
-			pwb_snap_advance(&passwd_cursor);
+			pwb_nss_advance(&passwd_cursor);
 	} while (r == 0 && pwb_nss_fill_passwd(buf, pw) < 0);
 	return pwb_nss_status(r, saved_errno, errnop);
 }

@@ -6,34 +6,34 @@
 #include "snapshot.h"
 #include "nss_pwb.h"
 
-static struct pwb_snap_cursor shadow_cursor;
+static struct pwb_snapshot_cursor shadow_cursor;
 
 enum nss_status _nss_pwb_getspnam_r(const char *name, struct spwd *sp, char *buf, size_t buflen,
 				    int *errnop)
 {
 	int saved_errno = errno;
-	char key[PWB_SNAP_KEY_MAX];
+	char key[PWB_SNAPSHOT_KEY_MAX];
 	size_t len;
-	int r = PWB_SNAP_NOTFOUND;
+	int r = PWB_ENOTFOUND;
 
 	if (name && pwb_names_is_valid(name)) {
 		pwb_nss_key_name(key, PWB_SNAP_KEY_SHADOW_NAME, name);
-		r = pwb_snap_get(PWB_SNAP_SET_SHADOW, key, buf, buflen, &len);
+		r = pwb_nss_get(PWB_SNAPSHOT_SHADOW, key, buf, buflen, &len);
 		if (r == 0 && (pwb_nss_fill_shadow(buf, sp) < 0 || strcmp(sp->sp_namp, name) != 0))
-			r = PWB_SNAP_NOTFOUND;
+			r = PWB_ENOTFOUND;
 	}
 	return pwb_nss_status(r, saved_errno, errnop);
 }
 
 enum nss_status _nss_pwb_setspent(int stayopen)
 {
-	pwb_snap_rewind(&shadow_cursor);
+	pwb_nss_rewind(&shadow_cursor);
 	return NSS_STATUS_SUCCESS;
 }
 
 enum nss_status _nss_pwb_endspent(void)
 {
-	pwb_snap_rewind(&shadow_cursor);
+	pwb_nss_rewind(&shadow_cursor);
 	return NSS_STATUS_SUCCESS;
 }
 
@@ -44,10 +44,10 @@ enum nss_status _nss_pwb_getspent_r(struct spwd *sp, char *buf, size_t buflen, i
 	int r;
 
 	do {
-		r = pwb_snap_next(PWB_SNAP_SET_SHADOW, PWB_SNAP_KEY_SHADOW_NAME, &shadow_cursor,
-				  buf, buflen, &len);
+		r = pwb_nss_next(PWB_SNAPSHOT_SHADOW, PWB_SNAP_KEY_SHADOW_NAME, &shadow_cursor, buf,
+				 buflen, &len);
 		if (r == 0)
-			pwb_snap_advance(&shadow_cursor);
+			pwb_nss_advance(&shadow_cursor);
 	} while (r == 0 && pwb_nss_fill_shadow(buf, sp) < 0);
 	return pwb_nss_status(r, saved_errno, errnop);
 }

@@ -12,7 +12,7 @@
 #include "names.h"
 #include "policy.h"
 #include "snapshot.h"
-#include "snapshot_read.h"
+#include "cache.h"
 #include "trust.h"
 
 static int compare_id(const void *a, const void *b)
@@ -242,7 +242,7 @@ static uint64_t key_hash(const char *key, size_t keylen)
 static void log_once(struct pwb_nss_trust *t, const char *key, size_t keylen, const char *what,
 		     uint32_t id, const char *why)
 {
-	char raw[PWB_SNAP_KEY_MAX], shown[2 * PWB_SNAP_KEY_MAX];
+	char raw[PWB_SNAPSHOT_KEY_MAX], shown[2 * PWB_SNAPSHOT_KEY_MAX];
 	uint64_t h = key_hash(key, keylen);
 
 	for (unsigned i = 0; i < t->n_logged; i++)
@@ -293,15 +293,15 @@ static int filter_passwd(struct pwb_nss_trust *t, const char *key, size_t keylen
 	if (split_fields(buf, *len, 4, &f) < 4 || !field_id(buf, &f, 2, &uid) ||
 	    !field_id(buf, &f, 3, &gid)) {
 		log_once(t, key, keylen, "dropped: not a passwd line", 0, NULL);
-		return PWB_SNAP_NOTFOUND;
+		return PWB_ENOTFOUND;
 	}
 	if ((why = pwb_nss_trust_uid_problem(t, uid))) {
 		log_once(t, key, keylen, "dropped: uid", uid, why);
-		return PWB_SNAP_NOTFOUND;
+		return PWB_ENOTFOUND;
 	}
 	if ((why = pwb_nss_trust_gid_problem(t, gid))) {
 		log_once(t, key, keylen, "dropped: primary gid", gid, why);
-		return PWB_SNAP_NOTFOUND;
+		return PWB_ENOTFOUND;
 	}
 	return serve_x_password(t, key, keylen, buf, len, buflen, &f);
 }
@@ -315,11 +315,11 @@ static int filter_group(struct pwb_nss_trust *t, const char *key, size_t keylen,
 
 	if (split_fields(buf, *len, 3, &f) < 3 || !field_id(buf, &f, 2, &gid)) {
 		log_once(t, key, keylen, "dropped: not a group line", 0, NULL);
-		return PWB_SNAP_NOTFOUND;
+		return PWB_ENOTFOUND;
 	}
 	if ((why = pwb_nss_trust_gid_problem(t, gid))) {
 		log_once(t, key, keylen, "dropped: gid", gid, why);
-		return PWB_SNAP_NOTFOUND;
+		return PWB_ENOTFOUND;
 	}
 	return serve_x_password(t, key, keylen, buf, len, buflen, &f);
 }
@@ -362,7 +362,7 @@ static int filter_initgroups(struct pwb_nss_trust *t, const char *key, size_t ke
 	*len = out;
 	snprintf(what, sizeof(what), "%zu of its gids removed, the first: gid", removed);
 	log_once(t, key, keylen, what, first_gid, first_why);
-	return out ? 0 : PWB_SNAP_NOTFOUND;
+	return out ? 0 : PWB_ENOTFOUND;
 }
 
 static int filter_shadow(struct pwb_nss_trust *t, const char *key, size_t keylen, char *buf,
@@ -373,7 +373,7 @@ static int filter_shadow(struct pwb_nss_trust *t, const char *key, size_t keylen
 
 	if (split_fields(buf, *len, 2, &f) < 2) {
 		log_once(t, key, keylen, "dropped: not a shadow line", 0, NULL);
-		return PWB_SNAP_NOTFOUND;
+		return PWB_ENOTFOUND;
 	}
 	if (field_is(buf, &f, 1, "*") || field_is(buf, &f, 1, "!*"))
 		return 0;
@@ -407,5 +407,5 @@ int pwb_nss_trust_filter(struct pwb_nss_trust *t, const char *key, size_t keylen
 		return filter_initgroups(t, key, keylen, buf, len);
 	if (has_prefix(key, keylen, PWB_SNAP_KEY_SHADOW_NAME))
 		return filter_shadow(t, key, keylen, buf, len, buflen);
-	return PWB_SNAP_NOTFOUND; /* no map reads anything else */
+	return PWB_ENOTFOUND; /* no map reads anything else */
 }

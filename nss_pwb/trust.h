@@ -59,7 +59,7 @@ const char *pwb_nss_trust_gid_problem(const struct pwb_nss_trust *t, uint32_t gi
  *                       (locked); the ageing and expiry fields stay
  * An unparsable line is dropped. Every drop or rewrite is logged once per
  * key per generation (LOG_AUTHPRIV|LOG_WARNING). Returns 0 (serve buf, *len
- * updated), PWB_SNAP_NOTFOUND (dropped) or -ERANGE (no room to rewrite). */
+ * updated), PWB_ENOTFOUND (dropped) or -ERANGE (no room to rewrite). */
 int pwb_nss_trust_filter(struct pwb_nss_trust *t, const char *key, size_t keylen, char *buf,
 			 size_t *len, size_t buflen);
 

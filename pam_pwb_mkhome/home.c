@@ -354,10 +354,57 @@ static int temp_name(const char *base, char *out, size_t outlen)
 	return 0;
 }
 
-/* Builds the home under a temporary name in parent, then renames it in. */
-static int build_home(int parent, const char *name, const char *skel, struct copy_ctx *c)
+/* Fills the fresh directory tmp in parent from skel and gives it to the
+ * user (mode from the umask). */
+static int fill_home(int parent, const char *tmp, const char *skel, struct copy_ctx *c)
 {
 	_cleanup_close_ int home = -1, skelfd = -1;
+	int r;
+
+	home = open_dir_at(parent, tmp);
+	if (home < 0)
+		return pwb_error_set(c->err, -errno, "cannot create home %s: open: %s", c->home,
+				     strerror(errno));
+	if (skel) {
+		skelfd = open(skel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (skelfd < 0 && errno != ENOENT)
+			return pwb_error_set(c->err, -errno, "cannot create home %s: skel %s: %s",
+					     c->home, skel, strerror(errno));
+		if (skelfd < 0)
+			pwb_log(LOG_NOTICE,
+				"pam_pwb_mkhome: skel %s does not exist; home %s left empty", skel,
+				c->home);
+	}
+	if (skelfd >= 0) {
+		r = copy_tree(c, skelfd, home, "", 0);
+		if (r < 0)
+			return r;
+	}
+	if (fchown(home, c->uid, c->gid) < 0 || fchmod(home, 0777 & ~c->umask) < 0)
+		return pwb_error_set(c->err, -errno, "cannot create home %s: chown/chmod: %s",
+				     c->home, strerror(errno));
+	return 0;
+}
+
+/* Renames the filled tmp to name: PWB_HOME_CREATED, or what is found there
+ * when a concurrent session won the race or someone planted the name
+ * meanwhile (checked as found), or an error. */
+static int rename_home(int parent, const char *tmp, const char *name, struct copy_ctx *c)
+{
+	struct stat st;
+
+	if (renameat2(parent, tmp, parent, name, RENAME_NOREPLACE) == 0)
+		return PWB_HOME_CREATED;
+	if (errno == EEXIST && fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return check_existing(&st, c->home, c->uid, c->err);
+	return pwb_error_set(c->err, -errno, "cannot create home %s: rename: %s", c->home,
+			     strerror(errno));
+}
+
+/* Builds the home under a temporary name in parent, then renames it in;
+ * the temporary tree is removed unless it became the home. */
+static int build_home(int parent, const char *name, const char *skel, struct copy_ctx *c)
+{
 	char tmp[NAME_MAX + 1];
 	int r;
 
@@ -367,50 +414,11 @@ static int build_home(int parent, const char *name, const char *skel, struct cop
 	if (mkdirat(parent, tmp, 0700) < 0)
 		return pwb_error_set(c->err, -errno, "cannot create home %s: mkdir: %s", c->home,
 				     strerror(errno));
-	home = open_dir_at(parent, tmp);
-	if (home < 0) {
-		r = pwb_error_set(c->err, -errno, "cannot create home %s: open: %s", c->home,
-				  strerror(errno));
-		goto out;
-	}
-	if (skel) {
-		skelfd = open(skel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (skelfd < 0 && errno != ENOENT) {
-			r = pwb_error_set(c->err, -errno, "cannot create home %s: skel %s: %s",
-					  c->home, skel, strerror(errno));
-			goto out;
-		}
-		if (skelfd < 0)
-			pwb_log(LOG_NOTICE,
-				"pam_pwb_mkhome: skel %s does not exist; home %s left empty", skel,
-				c->home);
-	}
-	if (skelfd >= 0) {
-		r = copy_tree(c, skelfd, home, "", 0);
-		if (r < 0)
-			goto out;
-	}
-	if (fchown(home, c->uid, c->gid) < 0 || fchmod(home, 0777 & ~c->umask) < 0) {
-		r = pwb_error_set(c->err, -errno, "cannot create home %s: chown/chmod: %s", c->home,
-				  strerror(errno));
-		goto out;
-	}
-	if (renameat2(parent, tmp, parent, name, RENAME_NOREPLACE) < 0) {
-		struct stat st;
-
-		if (errno == EEXIST && fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			/* A concurrent session won the race, or someone
-			 * planted the name meanwhile: check it as found. */
-			r = check_existing(&st, c->home, c->uid, c->err);
-			goto out;
-		}
-		r = pwb_error_set(c->err, -errno, "cannot create home %s: rename: %s", c->home,
-				  strerror(errno));
-		goto out;
-	}
-	return PWB_HOME_CREATED;
-out:
-	remove_tree_at(parent, tmp, 0);
+	r = fill_home(parent, tmp, skel, c);
+	if (r == 0)
+		r = rename_home(parent, tmp, name, c);
+	if (r != PWB_HOME_CREATED)
+		remove_tree_at(parent, tmp, 0);
 	return r;
 }
 

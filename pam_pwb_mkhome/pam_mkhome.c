@@ -1,6 +1,8 @@
 /* pam_pwb_mkhome entry points: account (JIT registration, identity
- * binding, locks, group sync; account.c) and session (home directory
- * within the configured roots; home.c). Thin adapters:
+ * binding, locks, group sync: decided by pwbd, op account.signin; when pwbd
+ * is down a known user is checked against the published snapshot) and
+ * session (home directory within the configured roots, in-process as root;
+ * home.c). Thin adapters:
  * parse the arguments, call, map the result to a PAM code and one syslog
  * line. Never prints, never exits: it runs inside someone else's process. */
 #include <errno.h>
@@ -11,16 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include "account.h"
+#include <jansson.h>
+#include <limits.h>
+#include <unistd.h>
 #include "claims.h"
 #include "cleanup.h"
 #include "config.h"
 #include "home.h"
 #include "log.h"
 #include "names.h"
+#include "other_sources.h"
 #include "policy.h"
-#include "publish.h"
-#include "store.h"
+#include "reader.h"
+#include "rpc.h"
+#include "snapshot.h"
 
 struct options {
 	const char *config; /* config=PATH (NULL: $PWB_CONFIG or the default) */
@@ -103,11 +109,40 @@ static const struct pwb_claims *get_claims(pam_handle_t *pamh)
 	return data;
 }
 
-static int account_result(pam_handle_t *pamh, const char *user, const struct pwb_claims *claims,
-			  const struct pwb_account_outcome *o)
+/* pwbd's answer to account.signin (op_account.c); strings point into
+ * the reply. */
+struct signin_outcome {
+	const char *result; /* "active", "registered", ... (account.h) */
+	unsigned uid;
+	const char *why;
+	unsigned groups_added, groups_removed;
+	bool bound;
+	const char *detail;
+};
+
+static void outcome_from_json(json_t *res, struct signin_outcome *o)
 {
-	switch (o->result) {
-	case PWB_ACCOUNT_ACTIVE:
+	const char *why = json_string_value(json_object_get(res, "why"));
+	const char *detail = json_string_value(json_object_get(res, "detail"));
+
+	o->result = json_string_value(json_object_get(res, "result"));
+	o->uid = (unsigned)json_integer_value(json_object_get(res, "uid"));
+	o->why = why ? why : "(no reason given)";
+	o->groups_added = (unsigned)json_integer_value(json_object_get(res, "groups_added"));
+	o->groups_removed = (unsigned)json_integer_value(json_object_get(res, "groups_removed"));
+	o->bound = json_is_true(json_object_get(res, "bound"));
+	o->detail = detail ? detail : "";
+}
+
+static bool is(const char *a, const char *b)
+{
+	return a && strcmp(a, b) == 0;
+}
+
+static int account_result(pam_handle_t *pamh, const char *user, const struct pwb_claims *claims,
+			  const struct signin_outcome *o)
+{
+	if (is(o->result, "active")) {
 		if (o->bound)
 			pam_syslog(pamh, LOG_NOTICE,
 				   "bound %s (uid %u) to %s at sign-in: from now on only that "
@@ -118,14 +153,15 @@ static int account_result(pam_handle_t *pamh, const char *user, const struct pwb
 				   "%s (uid %u) may sign in; groups: %u added, %u removed", user,
 				   o->uid, o->groups_added, o->groups_removed);
 		return PAM_SUCCESS;
-	case PWB_ACCOUNT_REGISTERED:
+	}
+	if (is(o->result, "registered")) {
 		pam_syslog(pamh, LOG_NOTICE,
 			   "registered %s on first sign-in (uid %u, %u groups), bound to %s", user,
 			   o->uid, o->groups_added, o->detail);
 		return PAM_SUCCESS;
-	case PWB_ACCOUNT_OTHER_IDENTITY:
-	case PWB_ACCOUNT_UNBOUND:
-	case PWB_ACCOUNT_SUBJECT_TAKEN:
+	}
+	if (is(o->result, "other_identity") || is(o->result, "unbound") ||
+	    is(o->result, "subject_taken")) {
 		if (o->uid)
 			pam_syslog(pamh, LOG_WARNING, "refusing %s (uid %u): %s", user, o->uid,
 				   o->detail);
@@ -133,15 +169,18 @@ static int account_result(pam_handle_t *pamh, const char *user, const struct pwb
 			pam_syslog(pamh, LOG_WARNING, "refusing to register %s: %s", user,
 				   o->detail);
 		return PAM_PERM_DENIED;
-	case PWB_ACCOUNT_LOCKED:
+	}
+	if (is(o->result, "locked")) {
 		pam_syslog(pamh, LOG_NOTICE,
 			   "refusing %s (uid %u): the account is locked (deactivated)", user,
 			   o->uid);
 		return PAM_ACCT_EXPIRED;
-	case PWB_ACCOUNT_UNKNOWN:
+	}
+	if (is(o->result, "unknown")) {
 		pam_syslog(pamh, LOG_NOTICE, "refusing unknown user %s: %s", user, o->why);
 		return PAM_USER_UNKNOWN;
-	case PWB_ACCOUNT_LOCAL:
+	}
+	if (is(o->result, "local")) {
 		if (claims) {
 			/* pam_pwb_oidc vouched for a name a local account owns
 			 * without being allowed to: never register over it. */
@@ -156,6 +195,7 @@ static int account_result(pam_handle_t *pamh, const char *user, const struct pwb
 				   user);
 		return PAM_IGNORE;
 	}
+	pam_syslog(pamh, LOG_ERR, "cannot check account %s: pwbd answered no known result", user);
 	return PAM_SYSTEM_ERR;
 }
 
@@ -182,40 +222,197 @@ static int get_passwd(const char *user, struct passwd *pw, char **buf)
 	}
 }
 
-/* A user another process registered a moment ago can be in the store
- * before that process has published the NSS snapshot (the store publishes
- * after releasing its write lock). Whatever runs after the account step
- * (setcred modules, the session, initgroups) needs the passwd entry, so
- * wait, briefly, for the publisher to catch up. */
+/* pwbd publishes the NSS snapshot after each commit, but nss_pwb in this
+ * process notices a new generation only at its next check, and a publish
+ * can fail and be retried. Whatever runs after the account step (setcred
+ * modules, the session, initgroups) needs the passwd entry, so wait,
+ * briefly, until the user resolves. */
 #define NSS_WAIT_STEP_USEC 10000
 #define NSS_WAIT_STEPS	   200
 
 static void wait_until_resolvable(pam_handle_t *pamh, const char *user)
 {
-	_cleanup_free_ char *buf = NULL;
-	struct passwd pw;
+	struct pwb_error err = {0};
 	int i;
 
 	for (i = 0; i < NSS_WAIT_STEPS; i++) {
-		free(buf);
-		buf = NULL;
-		if (get_passwd(user, &pw, &buf) == 0)
+		if (pwb_other_source_user(user, &err) == 1)
 			return;
 		usleep(NSS_WAIT_STEP_USEC);
 	}
 	pam_syslog(pamh, LOG_WARNING,
-		   "%s is in the pwb store but not visible through NSS after %d ms: is pwb listed "
+		   "%s is a pwb user but not visible through NSS after %d ms: is pwb listed "
 		   "for passwd in /etc/nsswitch.conf?",
 		   user, NSS_WAIT_STEPS * NSS_WAIT_STEP_USEC / 1000);
+}
+
+static const char *pam_item_text(pam_handle_t *pamh, int item)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, item, &v) != PAM_SUCCESS || !v)
+		return "";
+	return v;
+}
+
+/* account.signin's args: the user, the claims pam_pwb_oidc validated
+ * (null when someone else authenticated), the PAM service and rhost. */
+static json_t *signin_args(const char *user, const struct pwb_claims *c, const char *service,
+			   const char *rhost)
+{
+	json_t *args, *claims = json_null(), *groups;
+	size_t i;
+
+	if (c) {
+		groups = json_array();
+		for (i = 0; groups && i < c->n_groups; i++)
+			if (json_array_append_new(groups, json_string(c->groups[i])) < 0)
+				break;
+		claims = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:o?}", "username", c->username,
+				   "issuer", c->issuer, "subject", c->subject, "name", c->name,
+				   "email", c->email, "groups", groups);
+		if (!claims)
+			return NULL;
+	}
+	args = json_pack("{s:s, s:o, s:s, s:s}", "user", user, "claims", claims, "service", service,
+			 "rhost", rhost);
+	return args;
+}
+
+static void snapshot_reader_freep(struct pwb_snapshot_reader **r)
+{
+	pwb_snapshot_reader_free(*r);
+}
+
+/* One value of the snapshot for NAME under prefix: 0, PWB_ENOTFOUND or
+ * PWB_EUNAVAIL. */
+static int snapshot_value(struct pwb_snapshot_reader *rd, enum pwb_snapshot_set set,
+			  const char *prefix, const char *user, char *buf, size_t len)
+{
+	char key[PWB_SNAPSHOT_KEY_MAX + 1];
+	size_t n;
+	int r;
+
+	snprintf(key, sizeof(key), "%s%s", prefix, user);
+	r = pwb_snapshot_get(rd, set, key, buf, len, &n);
+	return r == -ERANGE ? PWB_EUNAVAIL : r;
+}
+
+/* pwbd cannot be reached: a known user still signs in, read from the
+ * published snapshot (active, and bound to the token's identity when one
+ * was presented); registering, binding and group sync need pwbd. */
+static int account_offline(pam_handle_t *pamh, const struct pwb_config *cfg, const char *user,
+			   const struct pwb_claims *claims, const struct pwb_error *why)
+{
+	_cleanup_(snapshot_reader_freep) struct pwb_snapshot_reader *rd = NULL;
+	char dir[PATH_MAX], line[2048], bound[2048], *p;
+	struct pwb_error oerr = {0};
+	unsigned uid;
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/%s", cfg->db_dir, PWB_SNAP_DIR);
+	r = pwb_snapshot_reader_new(dir, &rd);
+	if (r == 0)
+		r = snapshot_value(rd, PWB_SNAPSHOT_PUBLIC, PWB_SNAP_KEY_PASSWD_NAME, user, line,
+				   sizeof(line));
+	if (r == PWB_ENOTFOUND) {
+		r = pwb_other_source_user(user, &oerr);
+		if (r > 0 && !claims) {
+			if (pwb_log_debug_enabled())
+				pam_syslog(pamh, LOG_DEBUG,
+					   "pwbd unavailable: %s is a local account: not ours to "
+					   "decide",
+					   user);
+			return PAM_IGNORE;
+		}
+		pam_syslog(pamh, LOG_ERR,
+			   "pwbd unavailable: refusing %s: not a known pwb user, and registering "
+			   "one needs pwbd (%s)",
+			   user, why->msg);
+		return r > 0 ? PAM_PERM_DENIED : PAM_USER_UNKNOWN;
+	}
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR,
+			   "pwbd unavailable: cannot check account %s: the NSS snapshot in %s is "
+			   "not readable either (%s)",
+			   user, dir, why->msg);
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	/* NAME:x:UID:... */
+	p = strchr(line, ':');
+	p = p ? strchr(p + 1, ':') : NULL;
+	uid = p ? (unsigned)strtoul(p + 1, NULL, 10) : 0;
+	r = snapshot_value(rd, PWB_SNAPSHOT_SHADOW, PWB_SNAP_KEY_SHADOW_NAME, user, line,
+			   sizeof(line));
+	p = r == 0 ? strchr(line, ':') : NULL;
+	if (!p || p[1] == '!') {
+		pam_syslog(pamh, LOG_NOTICE,
+			   "pwbd unavailable: refusing %s (uid %u): the account is locked "
+			   "(deactivated)%s",
+			   user, uid, p ? "" : " or has no shadow entry in the snapshot");
+		return PAM_ACCT_EXPIRED;
+	}
+	if (claims) {
+		r = snapshot_value(rd, PWB_SNAPSHOT_SHADOW, PWB_SNAP_KEY_BINDING, user, bound,
+				   sizeof(bound));
+		snprintf(line, sizeof(line), "%s\n%s", claims->issuer ? claims->issuer : "",
+			 claims->subject ? claims->subject : "");
+		if (r < 0 || strcmp(bound, line) != 0) {
+			pam_syslog(pamh, LOG_WARNING,
+				   "pwbd unavailable: refusing %s (uid %u): %s, and binding at "
+				   "sign-in needs pwbd",
+				   user, uid,
+				   r < 0 ? "the account is not bound to an IdP identity yet"
+					 : "the account is bound to another identity than the "
+					   "ID token's");
+			return PAM_PERM_DENIED;
+		}
+	}
+	pam_syslog(pamh, LOG_NOTICE,
+		   "pwbd unavailable: %s (uid %u) signs in as the snapshot lists the account "
+		   "(groups not synced)",
+		   user, uid);
+	return PAM_SUCCESS;
+}
+
+/* The account decision, made by pwbd (account.signin). */
+static int account_check(pam_handle_t *pamh, const struct pwb_config *cfg, const char *user,
+			 const struct pwb_claims *claims)
+{
+	json_auto_t *args = NULL;
+	json_auto_t *result = NULL;
+	struct pwb_actor actor = {.kind = "jit"};
+	struct signin_outcome o;
+	struct pwb_error err = {0};
+	int r, pr;
+
+	snprintf(actor.service, sizeof(actor.service), "%s", pam_item_text(pamh, PAM_SERVICE));
+	snprintf(actor.rhost, sizeof(actor.rhost), "%s", pam_item_text(pamh, PAM_RHOST));
+	args = signin_args(user, claims, actor.service, actor.rhost);
+	if (!args) {
+		pam_syslog(pamh, LOG_ERR, "cannot check account %s: out of memory", user);
+		return PAM_BUF_ERR;
+	}
+	r = pwb_rpc_call(cfg, "account.signin", &actor, args, &result, NULL, &err);
+	if (r == PWB_ENODAEMON)
+		return account_offline(pamh, cfg, user, claims, &err);
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot check account %s: %s", user,
+			   pwb_error_text(&err, r));
+		return PAM_SYSTEM_ERR;
+	}
+	outcome_from_json(result, &o);
+	pr = account_result(pamh, user, claims, &o);
+	if (pr == PAM_SUCCESS)
+		wait_until_resolvable(pamh, user);
+	return pr;
 }
 
 PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	const struct pwb_claims *claims;
-	struct pwb_account_outcome outcome;
 	struct pwb_error err = {0};
 	struct pwb_config cfg = {0};
-	struct pwb_store *st = NULL;
 	struct options o;
 	const char *user;
 	int r, pr;
@@ -235,41 +432,17 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	}
 	if (claims && claims->local_account) {
 		/* Allowed by auth-openid-allow-local-accounts: the local
-		 * account is used as it is, the store is not touched. */
+		 * account is used as it is, pwb does not touch it. */
 		pam_syslog(pamh, LOG_INFO, "%s signed in to the local account of that name", user);
 		return PAM_SUCCESS;
 	}
-
 	r = pwb_config_load(pwb_config_path(o.config), false, &cfg, &err);
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot check account %s: %s", user,
 			   pwb_error_text(&err, r));
 		return PAM_SYSTEM_ERR;
 	}
-	r = pwb_store_open(&cfg, &st, &err);
-	if (r == 0 && (r = pwb_publish_attach(st, &err)) < 0) {
-		pwb_store_close(st);
-		st = NULL;
-	}
-	if (r < 0) {
-		pam_syslog(pamh, LOG_ERR, "cannot check account %s: %s", user,
-			   pwb_error_text(&err, r));
-		pr = PAM_SYSTEM_ERR;
-		goto out;
-	}
-	r = pwb_account_check(st, user, claims, &outcome, &err);
-	if (r < 0) {
-		pam_syslog(pamh, LOG_ERR, "cannot check account %s: %s", user,
-			   pwb_error_text(&err, r));
-		pr = PAM_SYSTEM_ERR;
-		goto out;
-	}
-	pr = account_result(pamh, user, claims, &outcome);
-	if (pr == PAM_SUCCESS)
-		wait_until_resolvable(pamh, user);
-out:
-	if (st)
-		pwb_store_close(st);
+	pr = account_check(pamh, &cfg, user, claims);
 	pwb_config_free(&cfg);
 	return pr;
 }

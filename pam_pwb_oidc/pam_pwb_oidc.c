@@ -15,9 +15,6 @@
 #include "names.h"
 #include "oidc.h"
 
-/* Everything is built hidden; the map file then exports only these. */
-#define PWB_PAM_EXPORT __attribute__((visibility("default")))
-
 struct options {
 	const char *config; /* config=PATH, NULL: default */
 	bool debug;
@@ -58,7 +55,7 @@ static int map_error(int code)
 	}
 }
 
-PWB_PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pwb_config cfg;
 	struct pwb_error err = {0};
@@ -109,7 +106,7 @@ PWB_PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, 
 	return PAM_SUCCESS;
 }
 
-PWB_PAM_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	return PAM_SUCCESS;
 }

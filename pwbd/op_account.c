@@ -1,6 +1,279 @@
-/* pwbd's account operations (see ops.h). */
+/* pwbd's account operations (see ops.h): the sign-in decision (account.c)
+ * for pam_pwb_mkhome's account phase (account.signin, root only: the
+ * claims come from pam_pwb_oidc in the same process) and for pwb-login
+ * (account.signin_token: pwbd validates the raw ID token itself, so a
+ * login-user caller cannot vouch for claims). The token is never logged. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "account.h"
+#include "claims.h"
+#include "cleanup.h"
+#include "jwt.h"
+#include "log.h"
+#include "names.h"
+#include "oidc.h"
 #include "ops.h"
 
+/* Bounds on what a caller may send: a groups claim beyond this is refused
+ * outright (the decision itself uses the first 256 entries). */
+#define ARG_GROUPS_MAX 4096
+#define ARG_TEXT_MAX   4096
+
+static void claims_freep(struct pwb_claims **c)
+{
+	pwb_claims_free(*c);
+}
+
+/* A string member of obj: absent or null gives *out NULL (unless required),
+ * anything but a string of at most max bytes without NUL (and not empty,
+ * when required) is refused. */
+static int arg_string(json_t *obj, const char *key, bool required, size_t max, const char **out,
+		      struct pwb_error *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return pwb_error_set(err, PWB_EINVAL, "args: \"%s\" is required", key);
+		return 0;
+	}
+	if (!json_is_string(v) || (required && json_string_length(v) == 0) ||
+	    json_string_length(v) > max || strlen(json_string_value(v)) != json_string_length(v))
+		return pwb_error_set(err, PWB_EINVAL,
+				     "args: \"%s\" must be a string of %d to %zu bytes", key,
+				     required ? 1 : 0, max);
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* One member an op accepts: a string read into *out, or (out NULL) a
+ * member of another type that the op reads itself. */
+struct arg_spec {
+	const char *key;
+	bool required;
+	size_t max;
+	const char **out;
+};
+
+/* Reads obj by specs: any member not listed is refused (named, as "what:
+ * unknown key"), then every string member is checked and read. */
+static int read_args(json_t *obj, const char *what, const struct arg_spec *specs, size_t n,
+		     struct pwb_error *err)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+	int r;
+
+	json_object_foreach(obj, key, v)
+	{
+		for (i = 0; i < n && strcmp(specs[i].key, key) != 0; i++)
+			;
+		if (i == n) {
+			char shown[64];
+
+			pwb_names_escape(key, shown, sizeof(shown));
+			return pwb_error_set(err, PWB_EINVAL, "%s: unknown key \"%s\"", what,
+					     shown);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (!specs[i].out)
+			continue;
+		r = arg_string(obj, specs[i].key, specs[i].required, specs[i].max, specs[i].out,
+			       err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int dup_opt(const char *in, char **out)
+{
+	*out = NULL;
+	if (!in)
+		return 0;
+	*out = strdup(in);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* The claims object of account.signin into *out (NULL when absent). */
+static int parse_claims(json_t *obj, const char *user, struct pwb_claims **out,
+			struct pwb_error *err)
+{
+	const char *username, *issuer, *subject, *name, *email;
+	const struct arg_spec specs[] = {
+	    {"username", true, PWB_NAME_MAX, &username}, {"issuer", true, ARG_TEXT_MAX, &issuer},
+	    {"subject", true, ARG_TEXT_MAX, &subject},	 {"name", false, ARG_TEXT_MAX, &name},
+	    {"email", false, ARG_TEXT_MAX, &email},	 {"groups", false, 0, NULL},
+	};
+	_cleanup_(claims_freep) struct pwb_claims *c = NULL;
+	json_t *groups, *g;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	if (!obj || json_is_null(obj))
+		return 0;
+	if (!json_is_object(obj))
+		return pwb_error_set(err, PWB_EINVAL, "args: \"claims\" must be an object");
+	r = read_args(obj, "claims", specs, PWB_ARRAY_SIZE(specs), err);
+	if (r < 0)
+		return r;
+	if (strcmp(username, user) != 0)
+		return pwb_error_set(err, PWB_EINVAL, "claims are for another user than %s", user);
+	groups = json_object_get(obj, "groups");
+	if (groups && !json_is_null(groups) &&
+	    (!json_is_array(groups) || json_array_size(groups) > ARG_GROUPS_MAX))
+		return pwb_error_set(err, PWB_EINVAL,
+				     "claims: \"groups\" must be an array of at most %d strings",
+				     ARG_GROUPS_MAX);
+	c = pwb_claims_new();
+	if (!c)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	snprintf(c->username, sizeof(c->username), "%s", username);
+	if (dup_opt(issuer, &c->issuer) < 0 || dup_opt(subject, &c->subject) < 0 ||
+	    dup_opt(name, &c->name) < 0 || dup_opt(email, &c->email) < 0)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	json_array_foreach(groups, i, g)
+	{
+		if (!json_is_string(g) || json_string_length(g) > ARG_TEXT_MAX)
+			return pwb_error_set(err, PWB_EINVAL,
+					     "claims: \"groups\" entries must be strings");
+		if (pwb_claims_add_group(c, json_string_value(g)) < 0)
+			return pwb_error_set(err, -ENOMEM, "out of memory");
+	}
+	*out = PWB_TAKE_PTR(c);
+	return 0;
+}
+
+/* The actor the change log records: kind, and what the caller says of
+ * the PAM service and remote host (bounded, escaped). */
+static void set_actor(struct pwbd_call *call, const char *kind, const char *service,
+		      const char *rhost)
+{
+	snprintf(call->actor.kind, sizeof(call->actor.kind), "%s", kind);
+	pwb_names_escape(service ? service : "", call->actor.service, sizeof(call->actor.service));
+	pwb_names_escape(rhost ? rhost : "", call->actor.rhost, sizeof(call->actor.rhost));
+	pwb_store_set_request(call->st, &call->actor, call->req->id);
+}
+
+static int outcome_json(const char *user, const struct pwb_account_outcome *o, json_t **result,
+			struct pwb_error *err)
+{
+	json_t *res =
+	    json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:s}", "user", user, "result",
+		      pwb_account_result_name(o->result), "uid", (json_int_t)o->uid, "groups_added",
+		      (json_int_t)o->groups_added, "groups_removed", (json_int_t)o->groups_removed,
+		      "bound", o->bound, "detail", o->detail);
+
+	if (!res || (o->why && json_object_set_new(res, "why", json_string(o->why)) < 0)) {
+		json_decref(res);
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	}
+	*result = res;
+	return 0;
+}
+
+static int decide(struct pwbd_call *call, const char *user, const struct pwb_claims *claims,
+		  json_t **result, struct pwb_error *err)
+{
+	struct pwb_account_outcome o;
+	int r;
+
+	r = pwb_account_check(call->st, user, claims, &o, err);
+	if (r < 0)
+		return r;
+	pwb_log(LOG_INFO, "sign-in of %s for %s (service '%s', rhost '%s'): %s", user,
+		call->actor.kind, call->actor.service, call->actor.rhost,
+		pwb_account_result_name(o.result));
+	return outcome_json(user, &o, result, err);
+}
+
+static int op_signin(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	const char *user, *service, *rhost;
+	const struct arg_spec specs[] = {
+	    {"user", true, PWB_NAME_MAX, &user},
+	    {"claims", false, 0, NULL},
+	    {"service", false, ARG_TEXT_MAX, &service},
+	    {"rhost", false, ARG_TEXT_MAX, &rhost},
+	};
+	_cleanup_(claims_freep) struct pwb_claims *claims = NULL;
+	json_t *args = call->req->args;
+	int r;
+
+	*result = NULL;
+	r = read_args(args, "args", specs, PWB_ARRAY_SIZE(specs), err);
+	if (r < 0)
+		return r;
+	if (!pwb_names_is_valid(user))
+		return pwb_error_set(err, PWB_EINVAL, "args: \"user\" is not a valid user name");
+	r = parse_claims(json_object_get(args, "claims"), user, &claims, err);
+	if (r < 0)
+		return r;
+	set_actor(call, "jit", service, rhost);
+	return decide(call, user, claims, result, err);
+}
+
+/* The user the token claims to be (unverified: pwb_oidc_authenticate then
+ * checks the signature and that the token maps to exactly this name). */
+static int token_user(const struct pwb_config *cfg, const char *token, size_t len,
+		      char user[PWB_NAME_MAX + 1], struct pwb_error *err)
+{
+	struct pwb_jwt *jwt = NULL;
+	const char *external;
+	int r;
+
+	r = pwb_jwt_parse(token, len, &jwt, err);
+	if (r < 0)
+		return r == -ENOMEM ? r : PWB_EAUTH;
+	external = pwb_jwt_claim_string(jwt, cfg->openid_username_claim);
+	if (!external)
+		r = pwb_error_set(err, PWB_EAUTH, "username: no string claim \"%s\"",
+				  cfg->openid_username_claim);
+	else if (pwb_oidc_map_username(cfg, external, user, err) < 0)
+		r = err->code = PWB_EAUTH;
+	pwb_jwt_free(jwt);
+	return r;
+}
+
+static int op_signin_token(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	const char *token, *service, *rhost;
+	const struct arg_spec specs[] = {
+	    {"token", true, PWB_JWT_MAX_BYTES, &token},
+	    {"service", false, ARG_TEXT_MAX, &service},
+	    {"rhost", false, ARG_TEXT_MAX, &rhost},
+	};
+	_cleanup_(claims_freep) struct pwb_claims *claims = NULL;
+	char user[PWB_NAME_MAX + 1];
+	int r;
+
+	*result = NULL;
+	r = read_args(call->req->args, "args", specs, PWB_ARRAY_SIZE(specs), err);
+	if (r < 0)
+		return r;
+	set_actor(call, "pwb-login", service, rhost);
+	r = token_user(call->cfg, token, strlen(token), user, err);
+	if (r == 0)
+		r = pwb_oidc_authenticate(call->cfg, user, token, strlen(token), &claims, err);
+	if (r < 0) {
+		pwb_log(LOG_NOTICE, "sign-in by token (service '%s', rhost '%s') refused: %s",
+			call->actor.service, call->actor.rhost, pwb_error_text(err, r));
+		return r;
+	}
+	if (claims->local_account) {
+		*result = json_pack("{s:s, s:s}", "user", user, "result", "local");
+		return *result ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+	}
+	return decide(call, user, claims, result, err);
+}
+
 const struct pwbd_op pwbd_ops_account[] = {
+    {"account.signin", PWBD_ROLE_ROOT, true, op_signin},
+    {"account.signin_token", PWBD_ROLE_LOGIN | PWBD_ROLE_ROOT, true, op_signin_token},
     {NULL, 0, false, NULL},
 };

@@ -11,15 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* The two sets of files: world-readable maps and root-only shadow. */
-enum pwb_snapshot_set {
-	PWB_SNAPSHOT_PUBLIC = 0,
-	PWB_SNAPSHOT_SHADOW = 1,
-};
-
-/* Longest key the reader handles: a map prefix plus a name or a number. */
-#define PWB_SNAPSHOT_KEY_MAX 64
+#include "snapshot.h"
 
 struct pwb_snapshot_reader;
 
@@ -52,5 +44,13 @@ void pwb_snapshot_advance(struct pwb_snapshot_cursor *cur);
 
 /* The store change sequence the current generation includes (@seq). */
 int pwb_snapshot_seq(struct pwb_snapshot_reader *r, uint64_t *seq);
+
+/* Counts the generations this handle opened (either set): a caller that
+ * derives state from a generation (nss_pwb's trust) reloads it when the
+ * count moved since it last looked. */
+uint64_t pwb_snapshot_opens(const struct pwb_snapshot_reader *r);
+
+/* Closes every file the handle holds (it re-opens at the next call). */
+void pwb_snapshot_reader_close(struct pwb_snapshot_reader *r);
 
 #endif

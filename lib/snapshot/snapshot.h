@@ -1,6 +1,7 @@
-/* The published NSS snapshot: its files, keys and value formats. Writers
- * (publish.c) and the reader (nss_pwb) agree on this header and nothing
- * else, so nss_pwb never touches the transactional store.
+/* The published NSS snapshot: its files, keys and value formats. The
+ * writer (writer.h, used by lib/store/publish.c) and the reader (reader.h,
+ * used by nss_pwb, PAM, pwbadm and the tests) agree on this header and
+ * nothing else, so no reader touches the transactional store.
  *
  * Directory db-dir/nss (0755). Three levels of immutable Berkeley DB
  * B-tree files (no environment), newest first:
@@ -11,8 +12,10 @@
  *   shadow-delta.db, shadow-mid-G.db, shadow-base-G.db
  * G is a decimal generation number. Each delta names the mid and base it
  * sits on (meta keys below), so swapping the delta with one rename(2)
- * publishes a whole consistent generation; a reader stats delta.db (one
- * stat per call) and re-opens only when its inode or mtime changed.
+ * publishes a whole consistent generation. A reader compares the mapped
+ * generation counter (below) per call, no system call, and re-opens only
+ * when it moved, or when the fstat it makes about once a second shows
+ * the delta it holds was replaced.
  * An old mid/base is unlinked only after a newer delta no longer names it;
  * a reader that finds the named file gone re-reads delta.db and retries.
  *
@@ -31,6 +34,34 @@
 #define PWB_SNAP_SHADOW_MID_FMT	 "shadow-mid-%llu.db"
 #define PWB_SNAP_SHADOW_BASE_FMT "shadow-base-%llu.db"
 #define PWB_SNAP_LOCK		 ".lock"
+
+#include <stddef.h>
+
+/* Longest key (with its NUL): a map prefix plus a name or a number. */
+#define PWB_SNAPSHOT_KEY_MAX 64
+
+/* The two sets of files: world-readable maps and root-only shadow. */
+enum pwb_snapshot_set {
+	PWB_SNAPSHOT_PUBLIC = 0,
+	PWB_SNAPSHOT_SHADOW = 1,
+};
+
+/* The three levels, newest first. */
+enum pwb_snapshot_level {
+	PWB_SNAPSHOT_DELTA = 0,
+	PWB_SNAPSHOT_MID = 1,
+	PWB_SNAPSHOT_BASE = 2,
+	PWB_SNAPSHOT_LEVELS = 3
+};
+
+/* The one rule for level file names: writes the file name (no directory)
+ * of level of set into buf; gen is ignored for the delta. Returns 0 or
+ * -ENAMETOOLONG. */
+int pwb_snapshot_level_name(enum pwb_snapshot_set set, enum pwb_snapshot_level level,
+			    unsigned long long gen, char *buf, size_t buflen);
+
+/* True if name is a mid or base file of either set (any generation). */
+int pwb_snapshot_is_level_file(const char *name);
 
 /* "generation" (0644): 8 bytes, a native-endian uint64 counter that the
  * publisher increments, in place (never replacing the file), after every

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cleanup.h"
+#include "log.h"
 #include "names.h"
 #include "policy.h"
 #include "provision.h"
@@ -96,6 +97,9 @@ static int wanted_group(struct pwb_txn *txn, const char *name, bool create_missi
 
 	if (create_missing) {
 		r = pwb_provision_group_ensure(txn, name, g, &created, &nerr);
+		if (r == 0 && created)
+			pwb_log(LOG_INFO, "created group %s (gid %u) for a user's group list", name,
+				g->gid);
 	} else {
 		r = pwb_policy_group_name(cfg, name, &nerr);
 		if (r == 0)

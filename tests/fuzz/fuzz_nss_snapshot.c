@@ -120,7 +120,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	setenv("PWB_CONFIG", path, 1);
 	path_of(passwd, "passwd");
 	path_of(group, "group");
-	pwb_snap_set_local_files(passwd, group);
+	pwb_nss_set_local_files(passwd, group);
 	pwb_nss_trust_set_log_sink(quiet);
 	return 0;
 }
@@ -155,7 +155,7 @@ static void key_rest(const char *key, size_t klen, char *out, size_t outlen)
 
 static void lookup_key(const char *key, size_t klen, char *buf, size_t buflen)
 {
-	char arg[PWB_SNAP_KEY_MAX];
+	char arg[PWB_SNAPSHOT_KEY_MAX];
 	struct passwd pw;
 	struct group gr;
 	struct spwd sp;
@@ -255,6 +255,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		enumerate(buf, sizes[s]);
 		free(buf);
 	}
-	pwb_snap_close_all();
+	pwb_nss_close_all();
 	return 0;
 }

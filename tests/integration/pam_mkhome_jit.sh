@@ -48,8 +48,10 @@ tap_is "store: registered by JIT" "$(mkhome_field alice source)" "jit"
 tap_is "store: email from the claim" "$(mkhome_field alice email)" "alice@example.com"
 tap_check "store: sign-in time recorded" test "$(mkhome_field alice last_login)" -gt 0
 tap_like "syslog: registration" "$log" "pam_pwb_mkhome\(pwb-login:account\): registered alice on first sign-in \(uid $uid"
+tap_like "syslog: pwbd made the decision (actor jit, PAM service)" "$log" \
+	"pwbd\[[0-9]+\]: sign-in of alice for jit \(service 'pwb-login', rhost ''\): registered"
 tap_like "syslog: invalid group name skipped" "$log" "user alice: skipping group from claim: .*bad group"
-tap_like "syslog: local group skipped" "$log" "user alice: skipping group pwb from claim: a local group has that name"
+tap_like "syslog: local group skipped" "$log" "user alice: skipping group pwb from claim: 'pwb' is a local group"
 tap_is "local group pwb untouched" "$(getent group pwb)" "pwb:x:999:"
 tap_like "syslog: deny-listed group docker skipped" "$log" \
 	"user alice: skipping group docker from claim: group name 'docker' is in group-provisioning-deny-names"

@@ -3,8 +3,40 @@
 
 PWB_MKHOME_TOOL=$PWB_TEST_BUILDDIR/bench/mkhome_store_tool
 
+# The running pwbd's pid is also kept in a file: mkhome_tool restarts pwbd
+# and often runs inside $(...), whose variables never reach the test's
+# shell. mkhome_pwbd_sync reads it back; mkhome_pwbd_stop and
+# mkhome_pwbd_start are pwb_pwbd_stop and pwb_pwbd_start that keep it.
+mkhome_pwbd_sync() {
+	if [ -f "$PWB_TMP/pwbd.pid" ]; then PWB_PWBD_PID=$(cat "$PWB_TMP/pwbd.pid"); fi
+	return 0
+}
+mkhome_pwbd_stop() {
+	local rc=0
+	mkhome_pwbd_sync
+	pwb_pwbd_stop || rc=$?
+	: >"$PWB_TMP/pwbd.pid"
+	return $rc
+}
+mkhome_pwbd_start() {
+	mkhome_pwbd_sync
+	pwb_pwbd_start
+	echo "$PWB_PWBD_PID" >"$PWB_TMP/pwbd.pid"
+}
+pwb_on_cleanup 'mkhome_pwbd_sync; pwb_pwbd_stop >/dev/null 2>&1 || :'
+
 # mkhome_tool ARGS...: the store test tool (real store API, $PWB_CONFIG).
-mkhome_tool() { "$PWB_MKHOME_TOOL" "$@"; }
+# Only one process opens the store, so pwbd is stopped around it (and
+# started again if it was running).
+mkhome_tool() {
+	local rc=0 was_running
+	mkhome_pwbd_sync
+	was_running=$PWB_PWBD_PID
+	[ -z "$was_running" ] || mkhome_pwbd_stop || :
+	"$PWB_MKHOME_TOOL" "$@" || rc=$?
+	[ -z "$was_running" ] || mkhome_pwbd_start
+	return $rc
+}
 
 # mkhome_field USER KEY: one field of `mkhome_tool show USER`.
 mkhome_field() { mkhome_tool show "$1" | sed -n "s/^$2=//p"; }
@@ -43,9 +75,15 @@ mkhome_add_local_user() {
 # mkhome_syslog_start: captures syslog(3) lines (tests/lib/syslog.sh);
 # mkhome_syslog_mark remembers where the log is now, mkhome_syslog_since
 # prints what was logged after the mark.
+# pwbd is restarted so that it logs to the captured /dev/log too.
 mkhome_syslog_start() {
 	. "$PWB_TEST_SRCDIR/tests/lib/syslog.sh"
 	pwb_syslog_capture || tap_bail "cannot capture syslog"
+	mkhome_pwbd_sync
+	if [ -n "$PWB_PWBD_PID" ]; then
+		mkhome_pwbd_stop || :
+		mkhome_pwbd_start
+	fi
 }
 mkhome_syslog_mark() { MKHOME_SYSLOG_MARK=$(pwb_syslog_count); }
 mkhome_syslog_since() { sleep 0.1; pwb_syslog_since "${MKHOME_SYSLOG_MARK:-0}"; }

@@ -3,7 +3,9 @@
  * tests can set up and check the store independently of the module and
  * of NSS. Two commands write a record raw, past the store's policy, to make
  * what an older version or a tampered store holds: make-legacy (unbound,
- * without bindOnLogin) and set-home (any path). Reads $PWB_CONFIG. Exit 0
+ * without bindOnLogin) and set-home (any path). It opens the store, so pwbd
+ * must be stopped (tests/lib/mkhome.sh's mkhome_tool does that). Reads
+ * $PWB_CONFIG. Exit 0
  * ok, 2 not found, 1 other error. */
 #include <errno.h>
 #include <stdio.h>

@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 	r = pwb_config_load(pwb_config_path(NULL), false, &cfg, &err);
 	if (r == 0)
 		r = pwb_store_open(&cfg, &st, &err);
-	if (r == 0)
+	if (r == 0) /* what pwbd does: publish after each commit */
 		r = pwb_publish_attach(st, &err);
 	if (r < 0) {
 		fprintf(stderr, "nss_store_tool: %s\n", pwb_error_text(&err, r));

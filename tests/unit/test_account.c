@@ -1,18 +1,22 @@
-/* Unit tests for pam_pwb_mkhome/account.c against a real store in a temp
- * dir: JIT registration from claims, group sync by name (deny-listed names
- * skipped), locks, the provisioning switches, local names, concurrent
- * first sign-ins, and the binding of an account to one IdP identity. */
+/* Unit tests for pwbd/account.c (the sign-in decision), the ops that run it
+ * (op_account.c: arguments, the actor in the change log) and the provision.c
+ * steps it shares, against a real store in a temp dir: JIT registration
+ * from claims, group sync by name (deny-listed names skipped), locks, the
+ * provisioning switches, local names, first sign-ins in a row on the one
+ * store opener, and the binding of an account to one IdP identity. */
 #include <check.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "account.h"
+#include "cleanup.h"
+#include "ops.h"
 #include "snapshot.h"
 #include "store.h"
 #include "internal/store_internal.h"
+#include "provision.h"
 #include "store_records.h"
 #include "testutil.h"
 
@@ -535,43 +539,34 @@ END_TEST
 
 /* Separate processes, each with its own store handle, register different
  * users at once: every one gets its own uid. */
-START_TEST(concurrent_first_logins_get_distinct_uids)
+/* Concurrent first sign-ins are pwbd's to serialise now (the store has one
+ * opener; pam_mkhome_jit.sh signs 20 in at once through pwbd): a second
+ * opener is refused, and first sign-ins one after another on the one
+ * handle get distinct uids, all in the claimed group. */
+START_TEST(first_logins_on_the_one_opener_get_distinct_uids)
 {
 	enum {
 		N = 12
 	};
+	static const char *const groups[] = {"crowd", NULL};
+	struct pwb_config cfg = {0};
+	struct pwb_error err = {0};
+	struct pwb_store *other = NULL;
 	uint32_t uids[N];
-	pid_t pids[N];
-	int i, j, status;
+	int i, j;
 
+	ck_assert_int_eq(pwb_config_load(ts.conf_path, false, &cfg, &err), 0);
+	ck_assert_int_eq(pwb_store_open(&cfg, &other, &err), PWB_EBUSY);
+	ck_assert_ptr_null(other);
+	pwb_config_free(&cfg);
 	for (i = 0; i < N; i++) {
-		pids[i] = fork();
-		ck_assert_int_ge(pids[i], 0);
-		if (pids[i] == 0) {
-			struct pwb_config cfg = {0};
-			struct pwb_error err = {0};
-			struct pwb_store *st = NULL;
-			struct pwb_account_outcome o;
-			struct pwb_claims *c;
-			char name[16];
-			static const char *const groups[] = {"crowd", NULL};
+		struct pwb_claims *c;
+		char name[16];
 
-			snprintf(name, sizeof(name), "par%02d", i);
-			c = claims_for(name, NULL, NULL, groups);
-			if (pwb_config_load(ts.conf_path, false, &cfg, &err) < 0 ||
-			    pwb_store_open(&cfg, &st, &err) < 0 ||
-			    pwb_account_check(st, name, c, &o, &err) < 0 ||
-			    o.result != PWB_ACCOUNT_REGISTERED) {
-				fprintf(stderr, "%s: %s\n", name, err.msg);
-				_exit(1);
-			}
-			pwb_store_close(st);
-			_exit(0);
-		}
-	}
-	for (i = 0; i < N; i++) {
-		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
-		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		snprintf(name, sizeof(name), "par%02d", i);
+		c = claims_for(name, NULL, NULL, groups);
+		ck_assert_int_eq(check(ts.st, name, c).result, PWB_ACCOUNT_REGISTERED);
+		pwb_claims_free(c);
 	}
 	for (i = 0; i < N; i++) {
 		struct pwb_user u = {0};
@@ -585,6 +580,242 @@ START_TEST(concurrent_first_logins_get_distinct_uids)
 		for (j = 0; j < i; j++)
 			ck_assert_uint_ne(uids[i], uids[j]);
 	}
+}
+END_TEST
+
+/* ---- provision.c: the shared group steps the decision relies on ---- */
+
+struct prov_ctx {
+	const char *user_id;
+	const char *const *names;
+	size_t n;
+	bool create;
+	unsigned added, removed, skipped;
+	char skip_why[256];
+	int ensure_r[4];
+	bool created[4];
+	uint32_t gid[2];
+};
+
+static void prov_skip(const char *name, const char *why, void *vctx)
+{
+	struct prov_ctx *c = vctx;
+
+	c->skipped++;
+	snprintf(c->skip_why, sizeof(c->skip_why), "%s: %s", name, why);
+}
+
+static int ensure_fn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	static const char *const names[] = {"devs", "devs", "daemon", "docker"};
+	struct prov_ctx *c = vctx;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		struct pwb_group g = {0};
+		struct pwb_error gerr = {0};
+
+		c->ensure_r[i] =
+		    pwb_provision_group_ensure(txn, names[i], &g, &c->created[i], &gerr);
+		if (i < 2)
+			c->gid[i] = g.gid;
+		pwb_group_clear(&g);
+	}
+	return 0;
+}
+
+START_TEST(provision_group_ensure_creates_once_and_refuses)
+{
+	struct prov_ctx c = {0};
+	struct pwb_error err = {0};
+
+	ck_assert_int_eq(pwb_store_write(ts.st, ensure_fn, &c, &err), 0);
+	ck_assert_int_eq(c.ensure_r[0], 0);
+	ck_assert(c.created[0]);
+	ck_assert_int_eq(c.ensure_r[1], 0);
+	ck_assert(!c.created[1]);
+	ck_assert_uint_ne(c.gid[0], 0);
+	ck_assert_uint_eq(c.gid[0], c.gid[1]);
+	ck_assert_int_eq(c.ensure_r[2], PWB_ELOCAL); /* /etc/group has daemon */
+	ck_assert_int_eq(c.ensure_r[3], PWB_EINVAL); /* deny-listed */
+	ck_assert(!c.created[2] && !c.created[3]);
+}
+END_TEST
+
+static int groups_set_fn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct prov_ctx *c = vctx;
+
+	c->skipped = 0;
+	return pwb_provision_user_groups_set(txn, c->user_id, c->names, c->n, c->create, prov_skip,
+					     c, &c->added, &c->removed, err);
+}
+
+START_TEST(provision_user_groups_set_is_exact)
+{
+	static const char *const first[] = {"ops", "devs", "ops", "docker"};
+	static const char *const second[] = {"devs", "qa"};
+	struct prov_ctx c = {0};
+	struct pwb_error err = {0};
+	struct pwb_user u = {0};
+	char groups[512];
+
+	test_add_user(ts.st, "carol");
+	ck_assert_int_eq(get_user("carol", &u, NULL), 0);
+	c.user_id = u.id;
+	c.names = first;
+	c.n = 4;
+	c.create = true;
+	ck_assert_msg(pwb_store_write(ts.st, groups_set_fn, &c, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(c.added, 2);
+	ck_assert_uint_eq(c.removed, 0);
+	ck_assert_uint_eq(c.skipped, 1);
+	ck_assert_msg(strstr(c.skip_why, "docker: ") != NULL, "%s", c.skip_why);
+	ck_assert_int_eq(get_user("carol", &u, groups), 0);
+	ck_assert_str_eq(groups, "devs ops ");
+
+	/* Without create_missing a group that does not exist is skipped, and
+	 * what is not listed is removed. */
+	c.names = second;
+	c.n = 2;
+	c.create = false;
+	ck_assert_msg(pwb_store_write(ts.st, groups_set_fn, &c, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(c.added, 0);
+	ck_assert_uint_eq(c.removed, 1);
+	ck_assert_uint_eq(c.skipped, 1);
+	ck_assert_msg(strstr(c.skip_why, "qa: ") != NULL, "%s", c.skip_why);
+	ck_assert_int_eq(get_user("carol", &u, groups), 0);
+	ck_assert_str_eq(groups, "devs ");
+
+	/* The empty set removes every membership. */
+	c.n = 0;
+	ck_assert_msg(pwb_store_write(ts.st, groups_set_fn, &c, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(c.removed, 1);
+	ck_assert_int_eq(get_user("carol", &u, groups), 0);
+	ck_assert_str_eq(groups, "");
+	pwb_user_clear(&u);
+}
+END_TEST
+
+/* ---- op_account.c: the ops pwbd runs, and what the change log records ---- */
+
+struct log_ctx {
+	const char *request_id;
+	unsigned n, jit;
+	char service[64], rhost[64];
+};
+
+static int log_cb(const struct pwb_change_entry *e, void *vctx)
+{
+	struct log_ctx *c = vctx;
+
+	if (strcmp(e->request_id, c->request_id) != 0)
+		return 0;
+	c->n++;
+	if (!strcmp(e->actor.kind, "jit"))
+		c->jit++;
+	snprintf(c->service, sizeof(c->service), "%s", e->actor.service);
+	snprintf(c->rhost, sizeof(c->rhost), "%s", e->actor.rhost);
+	return 0;
+}
+
+static int log_read(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	uint64_t last;
+
+	return pwb_change_foreach(txn, 0, 100000, log_cb, vctx, &last, err);
+}
+
+/* Runs op (from pwbd_ops_account) as dispatch.c would for a root caller:
+ * the code, *result on success, the message in err. */
+static int run_op(const char *op, const char *id, const char *args_json, json_t **result,
+		  struct pwb_error *err)
+{
+	struct pwb_rpc_request req = {0};
+	struct pwbd_call call = {0};
+	const struct pwbd_op *o;
+	int r;
+
+	for (o = pwbd_ops_account; o->name && strcmp(o->name, op) != 0; o++)
+		;
+	ck_assert_ptr_nonnull(o->name);
+	ck_assert(o->roles & PWBD_ROLE_ROOT);
+	snprintf(req.op, sizeof(req.op), "%s", op);
+	snprintf(req.id, sizeof(req.id), "%s", id);
+	req.args = json_loads(args_json, 0, NULL);
+	ck_assert_ptr_nonnull(req.args);
+	call.st = ts.st;
+	call.cfg = pwb_store_config(ts.st);
+	call.role = PWBD_ROLE_ROOT;
+	call.req = &req;
+	snprintf(call.actor.kind, sizeof(call.actor.kind), "root");
+	*result = NULL;
+	r = o->fn(&call, result, err);
+	pwb_store_set_request(ts.st, NULL, NULL);
+	json_decref(req.args);
+	return r;
+}
+
+START_TEST(signin_op_registers_and_logs_the_jit_actor)
+{
+	struct pwb_error err = {0};
+	struct log_ctx lc = {.request_id = "req-jit-1"};
+	json_t *res = NULL;
+
+	ck_assert_msg(run_op("account.signin", "req-jit-1",
+			     "{\"user\":\"olga\",\"service\":\"sshd\",\"rhost\":\"192.0.2.1\","
+			     "\"claims\":{\"username\":\"olga\",\"issuer\":\"" ISSUER "\","
+			     "\"subject\":\"sub-olga\",\"groups\":[\"ops\"]}}",
+			     &res, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "result")), "registered");
+	ck_assert_int_ge(json_integer_value(json_object_get(res, "uid")), 20000);
+	ck_assert_int_eq(json_integer_value(json_object_get(res, "groups_added")), 1);
+	json_decref(res);
+	ck_assert_int_eq(pwb_store_read(ts.st, log_read, &lc, &err), 0);
+	ck_assert_uint_gt(lc.n, 0);
+	ck_assert_uint_eq(lc.jit, lc.n); /* every change of the request */
+	ck_assert_str_eq(lc.service, "sshd");
+	ck_assert_str_eq(lc.rhost, "192.0.2.1");
+
+	/* A known user without claims: active, and the sign-in time logged
+	 * under the next request. */
+	ck_assert_int_eq(run_op("account.signin", "req-jit-2", "{\"user\":\"olga\"}", &res, &err),
+			 0);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "result")), "active");
+	json_decref(res);
+}
+END_TEST
+
+START_TEST(signin_op_refuses_malformed_args)
+{
+	static const char *const bad[] = {
+	    "{}",
+	    "{\"user\":\"olga\",\"admin\":true}",
+	    "{\"user\":\"../x\"}",
+	    "{\"user\":\"olga\",\"claims\":{\"username\":\"eve\",\"issuer\":\"i\",\"subject\":"
+	    "\"s\"}}",
+	    "{\"user\":\"olga\",\"claims\":{\"username\":\"olga\",\"issuer\":\"i\"}}",
+	    "{\"user\":\"olga\",\"claims\":{\"username\":\"olga\",\"issuer\":\"i\",\"subject\":"
+	    "\"s\",\"groups\":[1]}}",
+	    "{\"user\":\"olga\",\"claims\":[]}",
+	    "{\"user\":\"olga\",\"service\":7}",
+	};
+	struct pwb_error err = {0};
+	json_t *res = NULL;
+	size_t i;
+
+	for (i = 0; i < PWB_ARRAY_SIZE(bad); i++) {
+		ck_assert_msg(run_op("account.signin", "req-bad", bad[i], &res, &err) == PWB_EINVAL,
+			      "accepted: %s", bad[i]);
+		ck_assert_ptr_null(res);
+	}
+	ck_assert_int_eq(get_user("olga", &(struct pwb_user){0}, NULL), PWB_ENOTFOUND);
+	/* signin_token without a token, or with garbage, registers nobody. */
+	ck_assert_int_eq(run_op("account.signin_token", "req-tok", "{}", &res, &err), PWB_EINVAL);
+	ck_assert_int_lt(
+	    run_op("account.signin_token", "req-tok", "{\"token\":\"x.y.z\"}", &res, &err), 0);
+	ck_assert_ptr_null(res);
 }
 END_TEST
 
@@ -610,10 +841,14 @@ int main(void)
 	tcase_add_test(tc, local_names_are_never_registered);
 	tcase_add_test(tc, claims_for_someone_else_or_bad_names_are_errors);
 	tcase_add_test(tc, gecos_is_made_passwd_safe);
-	tcase_add_test(tc, concurrent_first_logins_get_distinct_uids);
+	tcase_add_test(tc, first_logins_on_the_one_opener_get_distinct_uids);
 	tcase_add_test(tc, registration_binds_and_other_identity_is_refused);
 	tcase_add_test(tc, subject_of_another_account_is_refused);
 	tcase_add_test(tc, created_unbound_binds_at_first_sign_in);
+	tcase_add_test(tc, provision_group_ensure_creates_once_and_refuses);
+	tcase_add_test(tc, provision_user_groups_set_is_exact);
+	tcase_add_test(tc, signin_op_registers_and_logs_the_jit_actor);
+	tcase_add_test(tc, signin_op_refuses_malformed_args);
 	tcase_add_loop_test(plain, switches_off_refuse_registration, 0, 2);
 	tcase_add_loop_test(plain, legacy_unbound_user_needs_the_config, 0, 3);
 	suite_add_tcase(s, tc);

@@ -1,7 +1,8 @@
-/* Unit tests for nss_pwb's snapshot reader and line parsers: levels and
- * tombstones, enumeration that does not move on ERANGE, new generations,
- * missing files, the passwd/group/shadow parsers' edge cases, and what the
- * reader refuses to trust (ranges, local ids, password fields; trust.h). */
+/* Unit tests for nss_pwb's cache over the snapshot reader and its line
+ * parsers: levels and tombstones, enumeration that does not move on
+ * ERANGE, new generations, missing files, binding keys never served, the
+ * passwd/group/shadow parsers' edge cases, and what the cache refuses to
+ * trust (ranges, local ids, password fields; trust.h). */
 #include <check.h>
 #include <db.h>
 #include <errno.h>
@@ -11,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "nss_pwb.h"
-#include "snapshot_read.h"
+#include "cache.h"
 #include "testutil.h"
 #include "trust.h"
 
@@ -81,7 +82,7 @@ static void setup(void)
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 	passwd = test_write_file(dir, "passwd", LOCAL_PASSWD);
 	group = test_write_file(dir, "group", LOCAL_GROUP);
-	pwb_snap_set_local_files(passwd, group);
+	pwb_nss_set_local_files(passwd, group);
 	pwb_nss_trust_set_log_sink(no_log);
 	free(passwd);
 	free(group);
@@ -89,8 +90,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	pwb_snap_close_all();
-	pwb_snap_set_local_files(NULL, NULL);
+	pwb_nss_close_all();
+	pwb_nss_set_local_files(NULL, NULL);
 	pwb_nss_trust_set_log_sink(NULL);
 	test_rmtree(dir);
 	free(dir);
@@ -111,16 +112,16 @@ static int get(const char *key, char *buf, size_t len)
 {
 	size_t n;
 
-	return pwb_snap_get(PWB_SNAP_SET_PUBLIC, key, buf, len, &n);
+	return pwb_nss_get(PWB_SNAPSHOT_PUBLIC, key, buf, len, &n);
 }
 
 START_TEST(unavailable_without_snapshot)
 {
 	char buf[256];
 
-	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_SNAP_UNAVAIL);
+	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_EUNAVAIL);
 	setenv("PWB_CONFIG", "/nonexistent/pwb.conf", 1); /* default db-dir */
-	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_SNAP_UNAVAIL);
+	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_EUNAVAIL);
 }
 END_TEST
 
@@ -134,8 +135,8 @@ START_TEST(first_level_holding_the_key_decides)
 	ck_assert_int_eq(get("p.carol", buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, "carol:x:2002:2002:mid:/h/carol:/bin/sh");
 	ck_assert_int_eq(get("p.erin", buf, sizeof(buf)), 0);
-	ck_assert_int_eq(get("p.bob", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
-	ck_assert_int_eq(get("p.zed", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(get("p.bob", buf, sizeof(buf)), PWB_ENOTFOUND);
+	ck_assert_int_eq(get("p.zed", buf, sizeof(buf)), PWB_ENOTFOUND);
 	ck_assert_int_eq(get("p.alice", buf, 10), -ERANGE);
 	/* exactly the line plus its NUL fits */
 	ck_assert_int_eq(get("p.alice", buf, strlen("alice:x:2000:2000::/h/alice:/bin/sh") + 1), 0);
@@ -144,29 +145,29 @@ END_TEST
 
 START_TEST(enumeration_once_each_and_stays_on_erange)
 {
-	struct pwb_snap_cursor cur;
+	struct pwb_snapshot_cursor cur;
 	char buf[256], seen[256] = "";
 	size_t n;
 	int r, count = 0;
 
 	publish_generation_1();
-	pwb_snap_rewind(&cur);
-	ck_assert_int_eq(pwb_snap_next(PWB_SNAP_SET_PUBLIC, "p.", &cur, buf, 8, &n), -ERANGE);
-	while ((r = pwb_snap_next(PWB_SNAP_SET_PUBLIC, "p.", &cur, buf, sizeof(buf), &n)) == 0) {
+	pwb_nss_rewind(&cur);
+	ck_assert_int_eq(pwb_nss_next(PWB_SNAPSHOT_PUBLIC, "p.", &cur, buf, 8, &n), -ERANGE);
+	while ((r = pwb_nss_next(PWB_SNAPSHOT_PUBLIC, "p.", &cur, buf, sizeof(buf), &n)) == 0) {
 		/* a short buffer in between returns the same entry again */
 		char again[256];
 
-		ck_assert_int_eq(pwb_snap_next(PWB_SNAP_SET_PUBLIC, "p.", &cur, again, 4, &n),
+		ck_assert_int_eq(pwb_nss_next(PWB_SNAPSHOT_PUBLIC, "p.", &cur, again, 4, &n),
 				 -ERANGE);
 		ck_assert_int_eq(
-		    pwb_snap_next(PWB_SNAP_SET_PUBLIC, "p.", &cur, again, sizeof(again), &n), 0);
+		    pwb_nss_next(PWB_SNAPSHOT_PUBLIC, "p.", &cur, again, sizeof(again), &n), 0);
 		ck_assert_str_eq(again, buf);
-		pwb_snap_advance(&cur);
+		pwb_nss_advance(&cur);
 		strncat(seen, buf, strcspn(buf, ":"));
 		strcat(seen, " ");
 		count++;
 	}
-	ck_assert_int_eq(r, PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(r, PWB_ENOTFOUND);
 	ck_assert_int_eq(count, 4);
 	/* delta first, then mid, then base; shadowed and deleted keys skipped */
 	ck_assert_str_eq(seen, "erin carol dave alice ");
@@ -178,7 +179,7 @@ START_TEST(new_generation_is_seen_at_once)
 	char buf[256];
 
 	publish_generation_1();
-	ck_assert_int_eq(get("p.frank", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(get("p.frank", buf, sizeof(buf)), PWB_ENOTFOUND);
 	put_file("delta.db", "@mid\t1\n@base\t1\n@seq\t4\n"
 			     "p.frank\tfrank:x:2005:2005::/h/frank:/bin/sh\n");
 	ck_assert_int_eq(get("p.frank", buf, sizeof(buf)), 0);
@@ -188,7 +189,47 @@ START_TEST(new_generation_is_seen_at_once)
 	put_file("mid-2.db", "");
 	put_file("delta.db", "@mid\t2\n@base\t2\n@seq\t5\n");
 	ck_assert_int_eq(get("p.gina", buf, sizeof(buf)), 0);
-	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_ENOTFOUND);
+}
+END_TEST
+
+/* The binding keys (b.NAME) sit in the shadow set for PAM; nss_pwb serves
+ * none of them, by key or by enumeration. (Their value is ISSUER "\n"
+ * SUBJECT; put_file splits at newlines, so a space stands in here.) */
+START_TEST(binding_keys_are_never_served)
+{
+	struct pwb_snapshot_cursor cur;
+	char buf[256], seen[256] = "";
+	size_t n;
+	int r;
+
+	put_file("shadow-base-1.db", "s.alice\talice:*:19000:0:99999:7:::\n"
+				     "b.alice\thttps://idp.example sub-1\n"
+				     "b.zed\thttps://idp.example sub-z\n");
+	put_file("shadow-mid-1.db", "");
+	put_file("shadow-delta.db", "@mid\t1\n@base\t1\n@seq\t1\n"
+				    "b.bob\thttps://idp.example sub-2\n"
+				    "s.bob\tbob:*:19000:0:99999:7:::\n");
+	ck_assert_int_eq(pwb_nss_get(PWB_SNAPSHOT_SHADOW, "s.bob", buf, sizeof(buf), &n), 0);
+	ck_assert_int_eq(pwb_nss_get(PWB_SNAPSHOT_SHADOW, "b.alice", buf, sizeof(buf), &n),
+			 PWB_ENOTFOUND);
+	ck_assert_int_eq(pwb_nss_get(PWB_SNAPSHOT_SHADOW, "b.bob", buf, sizeof(buf), &n),
+			 PWB_ENOTFOUND);
+	/* getspent's enumeration: the users, once each, no binding */
+	pwb_nss_rewind(&cur);
+	while ((r = pwb_nss_next(PWB_SNAPSHOT_SHADOW, PWB_SNAP_KEY_SHADOW_NAME, &cur, buf,
+				 sizeof(buf), &n)) == 0) {
+		strncat(seen, buf, strcspn(buf, ":"));
+		strcat(seen, " ");
+		pwb_nss_advance(&cur);
+	}
+	ck_assert_int_eq(r, PWB_ENOTFOUND);
+	ck_assert_str_eq(seen, "bob alice ");
+	/* even asked for by prefix, every binding is dropped */
+	pwb_nss_rewind(&cur);
+	ck_assert_int_eq(
+	    pwb_nss_next(PWB_SNAPSHOT_SHADOW, PWB_SNAP_KEY_BINDING, &cur, buf, sizeof(buf), &n),
+	    PWB_ENOTFOUND);
 }
 END_TEST
 
@@ -198,11 +239,11 @@ START_TEST(missing_or_broken_files_are_unavailable)
 
 	publish_generation_1();
 	put_file("delta.db", "@mid\t1\n@base\t7\n@seq\t4\n");
-	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_SNAP_UNAVAIL);
+	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_EUNAVAIL);
 	put_file("delta.db", "@mid\t1\n@seq\t4\n"); /* no base named */
-	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_SNAP_UNAVAIL);
+	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_EUNAVAIL);
 	put_file("delta.db", "@mid\t1\n@base\tx1\n@seq\t4\n");
-	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_SNAP_UNAVAIL);
+	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_EUNAVAIL);
 	put_file("delta.db", "@base\t1\n@seq\t4\n"); /* no mid: straight on the base */
 	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), 0);
 }
@@ -253,7 +294,7 @@ END_TEST
 
 START_TEST(keys_without_printf)
 {
-	char key[PWB_SNAP_KEY_MAX];
+	char key[PWB_SNAPSHOT_KEY_MAX];
 
 	pwb_nss_key_id(key, "p=", 0);
 	ck_assert_str_eq(key, "p=0");
@@ -388,7 +429,7 @@ static int filter(struct pwb_nss_trust *t, const char *key, const char *line, si
 	r = pwb_nss_trust_filter(t, key, strlen(key), out, &len, buflen);
 	if (r == 0)
 		ck_assert_uint_eq(len, strlen(out));
-	else if (r == PWB_SNAP_NOTFOUND)
+	else if (r == PWB_ENOTFOUND)
 		out[0] = '\0';
 	return r;
 }
@@ -405,18 +446,18 @@ START_TEST(filter_drops_and_neutralises)
 	ck_assert_str_eq(out, "alice:x:2000:2000:A:/h/alice:/bin/sh");
 	ck_assert_int_eq(filter(&t, "p.bob", "bob:x:2001:5001::/h/bob:/bin/sh", 256, out), 0);
 	ck_assert_int_eq(filter(&t, "p.toor", "toor:x:0:0::/root:/bin/sh", 256, out),
-			 PWB_SNAP_NOTFOUND);
+			 PWB_ENOTFOUND);
 	ck_assert_int_eq(filter(&t, "p=2500", "lena2:x:2500:2001::/h:/bin/sh", 256, out),
-			 PWB_SNAP_NOTFOUND);
+			 PWB_ENOTFOUND);
 	ck_assert_int_eq(filter(&t, "p.far", "far:x:3000:3000::/h:/bin/sh", 256, out),
-			 PWB_SNAP_NOTFOUND);
+			 PWB_ENOTFOUND);
 	ck_assert_int_eq(filter(&t, "p.sudo", "sudo:x:2001:27::/h:/bin/sh", 256, out),
-			 PWB_SNAP_NOTFOUND);
+			 PWB_ENOTFOUND);
 	ck_assert_int_eq(filter(&t, "p.staff", "staff:x:2001:2600::/h:/bin/sh", 256, out),
-			 PWB_SNAP_NOTFOUND);
+			 PWB_ENOTFOUND);
 	ck_assert_int_eq(filter(&t, "p.bad", "bad:x:20x1:2001::/h:/bin/sh", 256, out),
-			 PWB_SNAP_NOTFOUND);
-	ck_assert_int_eq(filter(&t, "p.bad", "bad:x", 256, out), PWB_SNAP_NOTFOUND);
+			 PWB_ENOTFOUND);
+	ck_assert_int_eq(filter(&t, "p.bad", "bad:x", 256, out), PWB_ENOTFOUND);
 	/* passwd: only "x" as the password field */
 	ck_assert_int_eq(filter(&t, "p.eve", "eve:$6$s$hash:2002:2002::/h:/bin/sh", 256, out), 0);
 	ck_assert_str_eq(out, "eve:x:2002:2002::/h:/bin/sh");
@@ -428,8 +469,8 @@ START_TEST(filter_drops_and_neutralises)
 	ck_assert_int_eq(filter(&t, "g.data", "data:x:5100:alice,bob", 256, out), 0);
 	ck_assert_str_eq(out, "data:x:5100:alice,bob");
 	ck_assert_int_eq(filter(&t, "g=2000", "alice:x:2000:", 256, out), 0);
-	ck_assert_int_eq(filter(&t, "g.wheel2", "wheel2:x:0:alice", 256, out), PWB_SNAP_NOTFOUND);
-	ck_assert_int_eq(filter(&t, "g=2600", "staff2:x:2600:alice", 256, out), PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(filter(&t, "g.wheel2", "wheel2:x:0:alice", 256, out), PWB_ENOTFOUND);
+	ck_assert_int_eq(filter(&t, "g=2600", "staff2:x:2600:alice", 256, out), PWB_ENOTFOUND);
 	ck_assert_int_eq(filter(&t, "g.grp", "grp:secret:5101:", 256, out), 0);
 	ck_assert_str_eq(out, "grp:x:5101:");
 
@@ -438,7 +479,7 @@ START_TEST(filter_drops_and_neutralises)
 	ck_assert_str_eq(out, "5100,5101");
 	ck_assert_int_eq(filter(&t, "i.alice", "5100,2001", 256, out), 0);
 	ck_assert_str_eq(out, "5100,2001");
-	ck_assert_int_eq(filter(&t, "i.mallory", "0,27", 256, out), PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(filter(&t, "i.mallory", "0,27", 256, out), PWB_ENOTFOUND);
 	ck_assert_int_eq(filter(&t, "i.m2", "27,5100", 256, out), 0);
 	ck_assert_str_eq(out, "5100");
 
@@ -456,10 +497,10 @@ START_TEST(filter_drops_and_neutralises)
 	ck_assert_str_eq(out, "eve:!*:20000:0:99999:7:::");
 	ck_assert_int_eq(filter(&t, "s.eve", "eve:!:20000:0:99999:7:::", 64, out), 0);
 	ck_assert_str_eq(out, "eve:!*:20000:0:99999:7:::");
-	ck_assert_int_eq(filter(&t, "s.eve", "eve", 64, out), PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(filter(&t, "s.eve", "eve", 64, out), PWB_ENOTFOUND);
 
 	/* keys no map reads */
-	ck_assert_int_eq(filter(&t, "@seq", "7", 256, out), PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(filter(&t, "@seq", "7", 256, out), PWB_ENOTFOUND);
 	pwb_nss_trust_free(&t);
 }
 END_TEST
@@ -542,7 +583,7 @@ static void publish_untrusted(void)
 
 START_TEST(reader_serves_only_trusted_entries)
 {
-	struct pwb_snap_cursor cur;
+	struct pwb_snapshot_cursor cur;
 	char buf[256], seen[256] = "";
 	size_t n;
 	int r;
@@ -550,30 +591,30 @@ START_TEST(reader_serves_only_trusted_entries)
 	publish_untrusted();
 	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), 0);
 	ck_assert_int_eq(get("p=2000", buf, sizeof(buf)), 0);
-	ck_assert_int_eq(get("p.toor", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
-	ck_assert_int_eq(get("p.lena2", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
-	ck_assert_int_eq(get("p=2500", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
-	ck_assert_int_eq(get("p.far", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
-	ck_assert_int_eq(get("g.sudo2", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(get("p.toor", buf, sizeof(buf)), PWB_ENOTFOUND);
+	ck_assert_int_eq(get("p.lena2", buf, sizeof(buf)), PWB_ENOTFOUND);
+	ck_assert_int_eq(get("p=2500", buf, sizeof(buf)), PWB_ENOTFOUND);
+	ck_assert_int_eq(get("p.far", buf, sizeof(buf)), PWB_ENOTFOUND);
+	ck_assert_int_eq(get("g.sudo2", buf, sizeof(buf)), PWB_ENOTFOUND);
 	ck_assert_int_eq(get("g.data", buf, sizeof(buf)), 0);
 	ck_assert_int_eq(get("i.alice", buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, "3000");
-	ck_assert_int_eq(get("i.lena", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(get("i.lena", buf, sizeof(buf)), PWB_ENOTFOUND);
 
 	/* enumeration skips what lookups drop */
-	pwb_snap_rewind(&cur);
-	while ((r = pwb_snap_next(PWB_SNAP_SET_PUBLIC, "p.", &cur, buf, sizeof(buf), &n)) == 0) {
-		pwb_snap_advance(&cur);
+	pwb_nss_rewind(&cur);
+	while ((r = pwb_nss_next(PWB_SNAPSHOT_PUBLIC, "p.", &cur, buf, sizeof(buf), &n)) == 0) {
+		pwb_nss_advance(&cur);
 		strncat(seen, buf, strcspn(buf, ":"));
 		strcat(seen, " ");
 	}
-	ck_assert_int_eq(r, PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(r, PWB_ENOTFOUND);
 	ck_assert_str_eq(seen, "alice bob ");
 
 	/* narrower ranges take effect with the next generation */
 	write_config("user-provisioning-start-uid=2001\n");
 	put_file("delta.db", "@mid\t1\n@base\t1\n@seq\t2\n");
-	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_ENOTFOUND);
 	ck_assert_int_eq(get("p.bob", buf, sizeof(buf)), 0);
 }
 END_TEST
@@ -587,7 +628,7 @@ START_TEST(local_accounts_added_later_are_seen_within_a_second)
 	path = test_write_file(dir, "passwd", LOCAL_PASSWD "alice2:x:2000:2000::/:/bin/sh\n");
 	free(path);
 	sleep(2); /* the once-a-second check, without a new generation */
-	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_ENOTFOUND);
 }
 END_TEST
 
@@ -600,8 +641,8 @@ START_TEST(fail_closed_on_bad_config_or_local_files)
 	/* a malformed range: nothing at the next generation */
 	write_config("user-provisioning-end-uid=lots\n");
 	put_file("delta.db", "@mid\t1\n@base\t1\n@seq\t2\n");
-	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_SNAP_UNAVAIL);
-	ck_assert_int_eq(get("p.bob", buf, sizeof(buf)), PWB_SNAP_UNAVAIL);
+	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_EUNAVAIL);
+	ck_assert_int_eq(get("p.bob", buf, sizeof(buf)), PWB_EUNAVAIL);
 	write_config(NULL);
 	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), 0);
 
@@ -609,13 +650,13 @@ START_TEST(fail_closed_on_bad_config_or_local_files)
 	 * process that chrooted or dropped privileges) ... */
 	path = malloc(strlen(dir) + 16);
 	sprintf(path, "%s/passwd", dir);
-	pwb_snap_set_local_files("/nonexistent/passwd", path);
+	pwb_nss_set_local_files("/nonexistent/passwd", path);
 	put_file("delta.db", "@mid\t1\n@base\t1\n@seq\t3\n");
 	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), 0);
-	ck_assert_int_eq(get("p.lena2", buf, sizeof(buf)), PWB_SNAP_NOTFOUND);
+	ck_assert_int_eq(get("p.lena2", buf, sizeof(buf)), PWB_ENOTFOUND);
 	/* ... and with nothing read before, nothing is served */
-	pwb_snap_close_all();
-	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_SNAP_UNAVAIL);
+	pwb_nss_close_all();
+	ck_assert_int_eq(get("p.alice", buf, sizeof(buf)), PWB_EUNAVAIL);
 	free(path);
 }
 END_TEST
@@ -635,6 +676,7 @@ int main(void)
 	tcase_add_test(tc, enumeration_once_each_and_stays_on_erange);
 	tcase_add_test(tc, new_generation_is_seen_at_once);
 	tcase_add_test(tc, missing_or_broken_files_are_unavailable);
+	tcase_add_test(tc, binding_keys_are_never_served);
 	tcase_add_test(tp, parsers);
 	tcase_add_test(tp, keys_without_printf);
 	tcase_add_checked_fixture(tt, setup, teardown);

@@ -1,7 +1,8 @@
-/* Unit tests for lib/publish.c: what the NSS snapshot holds after each kind
- * of change, and that the incremental levels always agree with a full
- * rebuild. The snapshot is read back with an independent reader
- * (testutil_store.c), not with the publisher's own code. */
+/* Unit tests for lib/store/publish.c and render.c: what the NSS snapshot
+ * holds after each kind of change (the b.NAME binding keys included), and
+ * that the incremental levels always agree with a full rebuild. The
+ * snapshot is read back with lib/snapshot's reader (testutil_store.c), not
+ * with the publisher's own code. */
 #include <check.h>
 #include <dirent.h>
 #include <limits.h>
@@ -322,6 +323,71 @@ START_TEST(incremental_equals_full_rebuild)
 }
 END_TEST
 
+struct bind_op {
+	const char *name, *issuer, *subject, *rename_to;
+	bool delete;
+};
+
+static int bind_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct bind_op *op = ctx;
+	struct pwb_user u = {0};
+	int r = pwb_user_get_by_name(txn, op->name, &u, err);
+
+	if (r == 0 && op->delete)
+		r = pwb_user_delete(txn, u.id, err);
+	else if (r == 0 && op->rename_to) {
+		snprintf(u.name, sizeof(u.name), "%s", op->rename_to);
+		r = pwb_user_update(txn, &u, err);
+	} else if (r == 0)
+		r = pwb_user_bind(txn, u.id, op->issuer, op->subject, err);
+	pwb_user_clear(&u);
+	return r;
+}
+
+static void bind_run(struct bind_op op)
+{
+	struct pwb_error err = {0};
+
+	ck_assert_msg(pwb_store_write(ts.st, bind_fn, &op, &err) == 0, "%s: %s", op.name, err.msg);
+}
+
+START_TEST(binding_keys)
+{
+	char *inc, *full;
+	struct pwb_error err = {0};
+
+	test_add_user(ts.st, "alice");
+	test_add_user(ts.st, "bob");
+	/* unbound: no key */
+	expect(1, "b.alice", NULL);
+	bind_run((struct bind_op){"alice", "https://idp.example", "sub-1", NULL, false});
+	expect(1, "b.alice", "https://idp.example\nsub-1");
+	expect(0, "b.alice", NULL); /* root-only: never in the public set */
+	expect(1, "b.bob", NULL);
+	/* rebinding replaces it, unbinding removes it */
+	bind_run((struct bind_op){"alice", "https://idp.example", "sub-2", NULL, false});
+	expect(1, "b.alice", "https://idp.example\nsub-2");
+	bind_run((struct bind_op){"bob", "https://idp.example", "sub-b", NULL, false});
+	bind_run((struct bind_op){"alice", NULL, NULL, NULL, false});
+	expect(1, "b.alice", NULL);
+	expect(1, "b.bob", "https://idp.example\nsub-b");
+	/* it follows a rename and goes with the user */
+	bind_run((struct bind_op){"bob", NULL, NULL, "robert", false});
+	expect(1, "b.bob", NULL);
+	expect(1, "b.robert", "https://idp.example\nsub-b");
+	inc = test_snapshot_dump(nss, 1);
+	ck_assert_int_eq(pwb_store_publish_all(ts.st, &err), 0);
+	full = test_snapshot_dump(nss, 1);
+	ck_assert_str_eq(inc, full);
+	ck_assert_ptr_nonnull(strstr(full, "b.robert=https://idp.example\nsub-b\n"));
+	free(inc);
+	free(full);
+	bind_run((struct bind_op){"robert", NULL, NULL, NULL, true});
+	expect(1, "b.robert", NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("publish");
@@ -334,6 +400,7 @@ int main(void)
 	tcase_add_test(tc, user_lifecycle_in_snapshot);
 	tcase_add_test(tc, file_modes);
 	tcase_add_test(tc, incremental_equals_full_rebuild);
+	tcase_add_test(tc, binding_keys);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -1,15 +1,14 @@
-/* Store and snapshot helpers for the unit tests. The snapshot reader here
- * is independent of nss_pwb: it resolves levels the way snapshot.h says. */
+/* Store and snapshot helpers for the unit tests. The snapshot is read
+ * through lib/snapshot's reader (the one nss_pwb uses too). */
 #include <check.h>
-#include <db.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "snapshot.h"
 #include "publish.h"
+#include "reader.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -32,7 +31,7 @@ void test_store_setup(struct test_store *ts, uint32_t start, uint32_t end, const
 	free(text);
 	ck_assert_msg(pwb_config_load(ts->conf_path, false, &ts->cfg, &err) == 0, "%s", err.msg);
 	ck_assert_msg(pwb_store_open(&ts->cfg, &ts->st, &err) == 0, "%s", err.msg);
-	/* Temporary (h13-store): the publisher is the store's commit hook. */
+	/* what pwbd does: publish after each commit */
 	ck_assert_msg(pwb_publish_attach(ts->st, &err) == 0, "%s", err.msg);
 }
 
@@ -81,128 +80,72 @@ uint32_t test_add_user_at(struct pwb_store *st, const char *name, const char *ho
 	return c.uid;
 }
 
-/* ---- snapshot reading ---- */
-
-struct entry {
-	char *key, *val;
+struct dump_line {
+	char *key, *line;
 };
 
-struct table {
-	struct entry *v;
-	size_t n;
-};
-
-static void table_put(struct table *t, const char *k, size_t kl, const char *v, size_t vl)
+static int line_cmp(const void *a, const void *b)
 {
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		if (strlen(t->v[i].key) == kl && memcmp(t->v[i].key, k, kl) == 0)
-			return; /* an upper level already decided */
-	t->v = realloc(t->v, (t->n + 1) * sizeof(*t->v));
-	t->v[t->n].key = strndup(k, kl);
-	t->v[t->n].val = vl ? strndup(v, vl) : strdup(""); /* a tombstone has no data */
-	t->n++;
+	return strcmp(((const struct dump_line *)a)->key, ((const struct dump_line *)b)->key);
 }
 
-static unsigned long long meta_of(const char *path, const char *key)
+/* ---- snapshot reading (through the one reader, lib/snapshot/reader.h) ---- */
+
+/* Every live entry of a set, "key=value" lines in key order. */
+static char *dump_set(const char *nss_dir, int shadow)
 {
-	DB *db = NULL;
-	DBT k = {0}, v = {0};
-	char buf[32] = {0};
+	enum pwb_snapshot_set set = shadow ? PWB_SNAPSHOT_SHADOW : PWB_SNAPSHOT_PUBLIC;
+	struct pwb_snapshot_reader *reader = NULL;
+	struct pwb_snapshot_cursor cur;
+	struct dump_line *lines = NULL;
+	char *out = NULL, val[8192];
+	size_t len = 0, n = 0, vlen;
+	FILE *f;
+	int r;
 
-	ck_assert_int_eq(db_create(&db, NULL, 0), 0);
-	ck_assert_msg(db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0) == 0, "open %s", path);
-	k.data = (void *)key;
-	k.size = (u_int32_t)strlen(key);
-	ck_assert_int_eq(db->get(db, NULL, &k, &v, 0), 0);
-	ck_assert_uint_lt(v.size, sizeof(buf));
-	memcpy(buf, v.data, v.size);
-	db->close(db, 0);
-	return strtoull(buf, NULL, 10);
-}
-
-static void read_level(struct table *t, const char *path)
-{
-	DB *db = NULL;
-	DBC *c = NULL;
-	DBT k = {0}, v = {0};
-
-	ck_assert_int_eq(db_create(&db, NULL, 0), 0);
-	ck_assert_msg(db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0) == 0, "open %s", path);
-	ck_assert_int_eq(db->cursor(db, NULL, &c, 0), 0);
-	while (c->get(c, &k, &v, DB_NEXT) == 0) {
-		if (k.size && ((char *)k.data)[0] == '@')
-			continue;
-		table_put(t, k.data, k.size, v.data, v.size);
+	ck_assert_int_eq(pwb_snapshot_reader_new(nss_dir, &reader), 0);
+	/* Each level is walked in key order; entries of different levels
+	 * interleave, so collect and sort. */
+	memset(&cur, 0, sizeof(cur));
+	while ((r = pwb_snapshot_next(reader, set, "", &cur, val, sizeof(val), &vlen)) == 0) {
+		lines = realloc(lines, (n + 1) * sizeof(*lines));
+		ck_assert_ptr_nonnull(lines);
+		lines[n].key = strndup(cur.found, cur.found_len);
+		ck_assert_int_ge(asprintf(&lines[n].line, "%s=%s", lines[n].key, val), 0);
+		n++;
+		pwb_snapshot_advance(&cur);
 	}
-	c->close(c);
-	db->close(db, 0);
-}
-
-static int entry_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct entry *)a)->key, ((const struct entry *)b)->key);
-}
-
-static void resolve(const char *nss_dir, int shadow, struct table *t)
-{
-	char delta[4096], mid[4096], base[4096], name[64];
-	unsigned long long gm, gb;
-
-	snprintf(delta, sizeof(delta), "%s/%s", nss_dir,
-		 shadow ? PWB_SNAP_SHADOW_DELTA : PWB_SNAP_DELTA);
-	gm = meta_of(delta, PWB_SNAP_META_MID);
-	gb = meta_of(delta, PWB_SNAP_META_BASE);
-	snprintf(name, sizeof(name), shadow ? PWB_SNAP_SHADOW_MID_FMT : PWB_SNAP_MID_FMT, gm);
-	snprintf(mid, sizeof(mid), "%s/%s", nss_dir, name);
-	snprintf(name, sizeof(name), shadow ? PWB_SNAP_SHADOW_BASE_FMT : PWB_SNAP_BASE_FMT, gb);
-	snprintf(base, sizeof(base), "%s/%s", nss_dir, name);
-	memset(t, 0, sizeof(*t));
-	read_level(t, delta);
-	read_level(t, mid);
-	read_level(t, base);
-}
-
-static void table_free(struct table *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++) {
-		free(t->v[i].key);
-		free(t->v[i].val);
+	ck_assert_msg(r == PWB_ENOTFOUND, "reading the snapshot in %s: %d", nss_dir, r);
+	pwb_snapshot_reader_free(reader);
+	if (n)
+		qsort(lines, n, sizeof(*lines), line_cmp);
+	f = open_memstream(&out, &len);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%s\n", lines[i].line);
+		free(lines[i].key);
+		free(lines[i].line);
 	}
-	free(t->v);
+	fclose(f);
+	free(lines);
+	return out;
 }
 
 char *test_snapshot_dump(const char *nss_dir, int shadow)
 {
-	struct table t;
-	char *out = NULL;
-	size_t len = 0, i;
-	FILE *f = open_memstream(&out, &len);
-
-	resolve(nss_dir, shadow, &t);
-	if (t.n) /* an empty table's array is NULL, which qsort must not get */
-		qsort(t.v, t.n, sizeof(*t.v), entry_cmp);
-	for (i = 0; i < t.n; i++)
-		if (t.v[i].val[0]) /* tombstones hide, they are not entries */
-			fprintf(f, "%s=%s\n", t.v[i].key, t.v[i].val);
-	fclose(f);
-	table_free(&t);
-	return out;
+	return dump_set(nss_dir, shadow);
 }
 
 char *test_snapshot_get(const char *nss_dir, int shadow, const char *key)
 {
-	struct table t;
-	char *out = NULL;
-	size_t i;
+	struct pwb_snapshot_reader *reader = NULL;
+	char val[8192];
+	size_t len;
+	int r;
 
-	resolve(nss_dir, shadow, &t);
-	for (i = 0; i < t.n; i++)
-		if (strcmp(t.v[i].key, key) == 0 && t.v[i].val[0])
-			out = strdup(t.v[i].val);
-	table_free(&t);
-	return out;
+	ck_assert_int_eq(pwb_snapshot_reader_new(nss_dir, &reader), 0);
+	r = pwb_snapshot_get(reader, shadow ? PWB_SNAPSHOT_SHADOW : PWB_SNAPSHOT_PUBLIC, key, val,
+			     sizeof(val), &len);
+	pwb_snapshot_reader_free(reader);
+	ck_assert_msg(r == 0 || r == PWB_ENOTFOUND, "reading %s in %s: %d", key, nss_dir, r);
+	return r == 0 ? strdup(val) : NULL;
 }

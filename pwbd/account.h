@@ -1,4 +1,5 @@
-/* The account half of pam_pwb_mkhome: decides whether a user may sign in,
+/* The sign-in decision that pwbd runs for pam_pwb_mkhome's account phase
+ * and for pwb-login (op account.signin, op_account.c): whether a user may sign in,
  * registers an unknown user on first sign-in (JIT) from the claims
  * pam_pwb_oidc validated, holds a signed-in user to the IdP identity
  * (issuer, subject) the account is bound to, syncs their pwb groups with the
@@ -37,6 +38,11 @@ struct pwb_account_outcome {
 	 * already escaped. */
 	char detail[PWB_ACCOUNT_DETAIL_MAX];
 };
+
+/* The result's name on the wire ("active", "registered", "locked",
+ * "unknown", "local", "other_identity", "unbound", "subject_taken"): pwbd
+ * answers with it, pam_pwb_mkhome maps it to a PAM code. */
+const char *pwb_account_result_name(enum pwb_account_result r);
 
 /* Looks user (a valid Linux name) up in the store and acts on it. claims may
  * be NULL (someone else authenticated: no identity check); when present it

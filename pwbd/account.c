@@ -1,15 +1,16 @@
-/* JIT registration, lock enforcement and group sync (see account.h). All
- * of it runs in one write transaction so that concurrent first sign-ins
- * get distinct uids and a half-registered user is never visible. */
+/* JIT registration, lock enforcement and group sync (see account.h), run
+ * by pwbd. All of it runs in one write transaction so that a half-registered
+ * user is never visible; group steps are provision.c's. */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "account.h"
 #include "cleanup.h"
 #include "log.h"
+#include "names.h"
+#include "other_sources.h"
 #include "policy.h"
+#include "provision.h"
 #include "util.h"
 
 /* Anything beyond this in a groups claim is ignored (with a log line). */
@@ -28,223 +29,65 @@ struct account_ctx {
 /* Private abort code: the transaction decided to change nothing. */
 #define ACCOUNT_ABORT PWB_ENOTFOUND
 
-/* Does NSS (files, sssd, ... and nss_pwb) know this name? */
-static int nss_user_exists(const char *name, bool *exists)
+/* Why a claim group is skipped, in the log: the decision goes on. */
+static void log_skipped_group(const char *name, const char *why, void *vctx)
 {
-	struct passwd pw, *res = NULL;
-	size_t len = 1024;
-	int r;
+	const struct account_ctx *c = vctx;
+	char shown[160];
 
-	*exists = false;
-	for (;;) {
-		_cleanup_free_ char *buf = malloc(len);
-
-		if (!buf)
-			return -ENOMEM;
-		r = getpwnam_r(name, &pw, buf, len, &res);
-		if (r == ERANGE && len < (1u << 20)) {
-			len *= 2;
-			continue;
-		}
-		if (r != 0 && r != ENOENT && r != ESRCH)
-			return -r;
-		*exists = res != NULL;
-		return 0;
-	}
+	pwb_names_escape(why, shown, sizeof(shown));
+	pwb_log(LOG_NOTICE, "user %s: skipping group %s from claim: %s", c->user, name, shown);
 }
 
-static int nss_group_exists(const char *name, bool *exists)
-{
-	struct group gr, *res = NULL;
-	size_t len = 4096;
-	int r;
-
-	*exists = false;
-	for (;;) {
-		_cleanup_free_ char *buf = malloc(len);
-
-		if (!buf)
-			return -ENOMEM;
-		r = getgrnam_r(name, &gr, buf, len, &res);
-		if (r == ERANGE && len < (1u << 22)) {
-			len *= 2;
-			continue;
-		}
-		if (r != 0 && r != ENOENT && r != ESRCH)
-			return -r;
-		*exists = res != NULL;
-		return 0;
-	}
-}
-
-/* A copy of untrusted claim text fit for a passwd field: no control
- * characters, no ':' (field separator), bounded length. NULL stays NULL. */
-static char *passwd_safe_copy(const char *in, size_t max)
-{
-	size_t i, n;
-	char *out;
-
-	if (!in || !*in)
-		return NULL;
-	n = strnlen(in, max);
-	out = malloc(n + 1);
-	if (!out)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)in[i];
-
-		out[i] = (ch < 0x20 || ch == 0x7f || ch == ':') ? ' ' : (char)ch;
-	}
-	out[n] = '\0';
-	return out;
-}
-
-struct id_list {
-	char (*ids)[PWB_ID_LEN + 1];
-	size_t n, cap;
-};
-
-static int id_list_add(struct id_list *l, const char *id)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		void *grown = realloc(l->ids, cap * sizeof(*l->ids));
-
-		if (!grown)
-			return -ENOMEM;
-		l->ids = grown;
-		l->cap = cap;
-	}
-	snprintf(l->ids[l->n++], PWB_ID_LEN + 1, "%s", id);
-	return 0;
-}
-
-static bool id_list_has(const struct id_list *l, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (!strcmp(l->ids[i], id))
-			return true;
-	return false;
-}
-
-static int collect_id(const char *id, void *ctx)
-{
-	return id_list_add(ctx, id);
-}
-
-/* The pwb group for one claim entry: found or created. Returns 1 when the
- * entry is skipped (logged), 0 with g filled, or a negative store error. */
-static int claim_group(struct pwb_txn *txn, struct account_ctx *c, const char *external,
-		       struct pwb_group *g, struct pwb_error *err)
-{
-	char name[PWB_NAME_MAX + 1], shown[80];
-	struct pwb_error nerr = {0};
-	bool local;
-	int r;
-
-	r = pwb_names_to_linux(external, PWB_NAMES_LOWERCASE, NULL, name, &nerr);
-	if (r < 0) {
-		pwb_log(LOG_NOTICE, "pam_pwb_mkhome: user %s: skipping group from claim: %s",
-			c->user, pwb_error_text(&nerr, r));
-		return 1;
-	}
-	/* Before the store lookup: a deny-listed group is never joined, even
-	 * one that an older version let into the store. */
-	r = pwb_policy_group_name(c->cfg, name, &nerr);
-	if (r < 0) {
-		pwb_log(LOG_NOTICE, "pam_pwb_mkhome: user %s: skipping group %s from claim: %s",
-			c->user, name, pwb_error_text(&nerr, r));
-		return 1;
-	}
-	r = pwb_group_get_by_name(txn, name, g, err);
-	if (r == 0)
-		return 0;
-	if (r != PWB_ENOTFOUND)
-		return r;
-	r = nss_group_exists(name, &local);
-	if (r < 0)
-		return pwb_error_set(err, r, "looking up group %s: %s", name, strerror(-r));
-	if (local) {
-		pwb_log(LOG_NOTICE,
-			"pam_pwb_mkhome: user %s: skipping group %s from claim: a local group "
-			"has that name",
-			c->user, name);
-		return 1;
-	}
-	pwb_group_clear(g);
-	snprintf(g->name, sizeof(g->name), "%s", name);
-	r = pwb_group_create(txn, g, &nerr);
-	if (r == PWB_ELOCAL || r == PWB_EEXIST || r == PWB_EINVAL || r == PWB_ENOIDS) {
-		pwb_names_escape(pwb_error_text(&nerr, r), shown, sizeof(shown));
-		pwb_log(LOG_NOTICE, "pam_pwb_mkhome: user %s: skipping group %s from claim: %s",
-			c->user, name, shown);
-		pwb_group_clear(g);
-		return 1;
-	}
-	if (r < 0) {
-		*err = nerr;
-		return r;
-	}
-	pwb_log(LOG_INFO, "pam_pwb_mkhome: created group %s (gid %u) from the groups claim of %s",
-		name, g->gid, c->user);
-	return 0;
-}
-
-/* Makes the user's pwb groups exactly the (valid, non-local) claim groups. */
+/* Makes the user's pwb groups exactly the (valid, allowed) claim groups:
+ * claim entries are mapped to Linux names here, the rest is provision.c's. */
 static int sync_groups(struct pwb_txn *txn, struct account_ctx *c, const char *user_id,
 		       struct pwb_error *err)
 {
-	struct id_list wanted = {0}, current = {0};
-	struct pwb_group g = {0};
-	size_t i, n;
-	int r = 0;
+	_cleanup_free_ char(*names)[PWB_NAME_MAX + 1] = NULL;
+	_cleanup_free_ const char **ptrs = NULL;
+	size_t i, n, k = 0;
 
 	n = c->claims->n_groups;
 	if (n > MAX_CLAIM_GROUPS) {
 		pwb_log(LOG_WARNING,
-			"pam_pwb_mkhome: user %s: groups claim has %zu entries; only the first "
-			"%d are used",
+			"user %s: groups claim has %zu entries; only the first %d are used",
 			c->user, n, MAX_CLAIM_GROUPS);
 		n = MAX_CLAIM_GROUPS;
 	}
+	names = calloc(n + 1, sizeof(*names));
+	ptrs = calloc(n + 1, sizeof(*ptrs));
+	if (!names || !ptrs)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
-		r = claim_group(txn, c, c->claims->groups[i], &g, err);
-		if (r < 0)
-			goto out;
-		if (r == 1 || id_list_has(&wanted, g.id)) {
-			pwb_group_clear(&g);
-			r = 0;
-			continue;
-		}
-		r = id_list_add(&wanted, g.id);
-		if (r == 0 && !pwb_member_is(txn, g.id, user_id)) {
-			r = pwb_member_add(txn, g.id, user_id, err);
-			if (r == 0)
-				c->out.groups_added++;
-		}
-		pwb_group_clear(&g);
-		if (r < 0)
-			goto out;
-	}
+		struct pwb_error nerr = {0};
+		int r = pwb_names_to_linux(c->claims->groups[i], PWB_NAMES_LOWERCASE, NULL,
+					   names[k], &nerr);
 
-	r = pwb_member_foreach_group(txn, user_id, collect_id, &current, err);
-	if (r < 0)
-		goto out;
-	for (i = 0; i < current.n; i++) {
-		if (id_list_has(&wanted, current.ids[i]))
+		if (r < 0) {
+			pwb_log(LOG_NOTICE, "user %s: skipping group from claim: %s", c->user,
+				pwb_error_text(&nerr, r));
 			continue;
-		r = pwb_member_remove(txn, current.ids[i], user_id, err);
-		if (r < 0)
-			goto out;
-		c->out.groups_removed++;
+		}
+		ptrs[k] = names[k];
+		k++;
 	}
-out:
-	pwb_group_clear(&g);
-	free(wanted.ids);
-	free(current.ids);
-	return r;
+	return pwb_provision_user_groups_set(txn, user_id, ptrs, k, true, log_skipped_group, c,
+					     &c->out.groups_added, &c->out.groups_removed, err);
+}
+
+/* A copy of untrusted claim text fit for a passwd field (policy.h's
+ * rule), at most max bytes. NULL or empty stays NULL. */
+static char *passwd_field_copy(const char *in, size_t max)
+{
+	char *out;
+
+	if (!in || !*in)
+		return NULL;
+	out = strndup(in, max);
+	if (out)
+		pwb_policy_passwd_field_clean(out);
+	return out;
 }
 
 /* The body stops here on purpose, changing nothing: out says why. */
@@ -356,9 +199,9 @@ static int register_user(struct pwb_txn *txn, struct account_ctx *c, struct pwb_
 	snprintf(u->name, sizeof(u->name), "%s", c->user);
 	u->source = PWB_SOURCE_JIT;
 	u->active = true;
-	u->gecos = passwd_safe_copy(c->claims->name, MAX_GECOS);
+	u->gecos = passwd_field_copy(c->claims->name, MAX_GECOS);
 	if (c->claims->email && strlen(c->claims->email) <= MAX_EMAIL)
-		u->email = passwd_safe_copy(c->claims->email, MAX_EMAIL);
+		u->email = passwd_field_copy(c->claims->email, MAX_EMAIL);
 	u->issuer = strdup(c->claims->issuer);
 	u->subject = strdup(c->claims->subject);
 	if (!u->issuer || !u->subject)
@@ -395,7 +238,6 @@ static int account_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 {
 	struct account_ctx *c = vctx;
 	struct pwb_user u = {0};
-	bool local;
 	int r;
 
 	/* The body may run again after a deadlock: start from nothing. */
@@ -405,12 +247,10 @@ static int account_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	r = pwb_user_get_by_name(txn, c->user, &u, err);
 	if (r == PWB_ENOTFOUND) {
 		pwb_user_clear(&u);
-		r = nss_user_exists(c->user, &local);
-		if (r < 0) {
-			r = pwb_error_set(err, r, "looking up %s: %s", c->user, strerror(-r));
+		r = pwb_other_source_user(c->user, err);
+		if (r < 0)
 			goto out;
-		}
-		if (local) {
+		if (r > 0) {
 			c->out.result = PWB_ACCOUNT_LOCAL;
 			c->decided = true;
 			r = ACCOUNT_ABORT;
@@ -449,6 +289,29 @@ static int account_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 out:
 	pwb_user_clear(&u);
 	return r;
+}
+
+const char *pwb_account_result_name(enum pwb_account_result r)
+{
+	switch (r) {
+	case PWB_ACCOUNT_ACTIVE:
+		return "active";
+	case PWB_ACCOUNT_REGISTERED:
+		return "registered";
+	case PWB_ACCOUNT_LOCKED:
+		return "locked";
+	case PWB_ACCOUNT_UNKNOWN:
+		return "unknown";
+	case PWB_ACCOUNT_LOCAL:
+		return "local";
+	case PWB_ACCOUNT_OTHER_IDENTITY:
+		return "other_identity";
+	case PWB_ACCOUNT_UNBOUND:
+		return "unbound";
+	case PWB_ACCOUNT_SUBJECT_TAKEN:
+		return "subject_taken";
+	}
+	return "unknown";
 }
 
 int pwb_account_check(struct pwb_store *st, const char *user, const struct pwb_claims *claims,
