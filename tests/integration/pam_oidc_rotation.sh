@@ -49,7 +49,7 @@ tap_check_fails "system account daemon refused" login daemon "$(token rsa2 daemo
 # store's uid) is not "local": it signs in with the rule still off.
 # (The tool opens the store: pwbd, its one opener, steps aside meanwhile.)
 pwb_pwbd_stop || :
-uid=$("$PWB_TEST_BUILDDIR/tests/unit/pwb-test-adduser" gina)
+uid=$("$PWB_TEST_BUILDDIR/tests/tools/pwb-test-adduser" gina)
 pwb_pwbd_start
 tap_like "gina created in the pwb store" "$uid" '^[0-9]+$'
 echo "gina:x:$uid:$uid:Gina:$PWB_HOME_ROOT/gina:/bin/bash" >>/etc/passwd

@@ -1,7 +1,7 @@
 # Helpers for pam_pwb_mkhome's integration tests and bench/login (sourced
 # after ns.sh, inside the namespace).
 
-PWB_MKHOME_TOOL=$PWB_TEST_BUILDDIR/bench/mkhome_store_tool
+PWB_MKHOME_TOOL=$PWB_TEST_BUILDDIR/tests/tools/mkhome_store_tool
 
 # The running pwbd's pid is also kept in a file: mkhome_tool restarts pwbd
 # and often runs inside $(...), whose variables never reach the test's

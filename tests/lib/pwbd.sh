@@ -4,7 +4,7 @@
 # pwbadm, a tool that opens the store directly) use pwb_pwbd_stop and
 # pwb_pwbd_start; pwb_pwbd_restart does both; pwb_pwbd_kill crashes it.
 #   PWB_BIN_PWBD      the daemon
-#   PWB_PWBD_CALL     tests/unit/pwbd-call: `$PWB_PWBD_CALL OP 'JSON-ARGS'`
+#   PWB_PWBD_CALL     tests/tools/pwbd-call: `$PWB_PWBD_CALL OP 'JSON-ARGS'`
 #                     prints the result JSON (non-zero exit and a message on
 #                     stderr on error); `--raw` sends stdin's bytes as they are
 #   PWB_PWBD_WRAPPER  a command prefix to run pwbd under (valgrind ...)
@@ -12,7 +12,7 @@
 #   $PWB_TMP/pwbd.log pwbd's stderr
 
 PWB_BIN_PWBD=$PWB_TEST_BUILDDIR/pwbd/pwbd
-PWB_PWBD_CALL=$PWB_TEST_BUILDDIR/tests/unit/pwbd-call
+PWB_PWBD_CALL=$PWB_TEST_BUILDDIR/tests/tools/pwbd-call
 PWB_PWBD_PID=
 
 # The running pwbd's pid is kept in $PWB_TMP/pwbd.pid (empty or missing:
