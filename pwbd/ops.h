@@ -22,12 +22,12 @@ enum pwbd_role {
 };
 
 struct pwbd_call {
-	struct pwb_store *st;	    /* open for the daemon's lifetime */
+	struct pwb_store *st;	      /* open for the daemon's lifetime */
 	const struct pwb_config *cfg; /* the current pwb.conf */
 	enum pwbd_role role;
 	const struct pwb_rpc_request *req; /* op, id, args */
-	struct pwb_actor actor;		    /* what the change log records; a handler may
-					     * refine it (the SCIM token's name) */
+	struct pwb_actor actor;		   /* what the change log records; a handler may
+					    * refine it (the SCIM token's name) */
 };
 
 /* Fills *result (a new object; NULL on failure) and returns 0, or returns a
@@ -35,9 +35,9 @@ struct pwbd_call {
 typedef int (*pwbd_op_fn)(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 
 struct pwbd_op {
-	const char *name;  /* "account.signin", "scim.request", "user.add", ... */
-	unsigned roles;	   /* PWBD_ROLE_* allowed to call it */
-	bool writes;	   /* changes the store (recorded with actor and request id) */
+	const char *name; /* "account.signin", "scim.request", "user.add", ... */
+	unsigned roles;	  /* PWBD_ROLE_* allowed to call it */
+	bool writes;	  /* changes the store (recorded with actor and request id) */
 	pwbd_op_fn fn;
 };
 
