@@ -71,19 +71,25 @@ fi
 
 # A store from a newer pwb is refused, never misread or written.
 pwbadm list-users >/dev/null
+# (pwbd, the store's one opener, steps aside while the file is edited)
+pwb_pwbd_stop
 db5.3_checkpoint -1 -h "$store" >/dev/null 2>&1 || true
 printf 'format\n4\n' | db5.3_load -T -t btree -c database=meta -h "$store" store.db
+pwb_pwbd_start
 tap_is "the store claims format 4" "$(meta_format)" 4
 tap_is "a newer store is refused" "$(adm_status pwbadm list-users)" 1
 tap_like "... saying why" "$(adm_stderr pwbadm list-users)" 'format 4, newer than this pwb knows \(3\)'
 tap_is "... and left as it was" "$(meta_format)" 4
 
 # Format 2: the change log is converted, entry by entry, in place.
+pwb_pwbd_stop
 rm -rf "$store" "$PWB_DB_DIR/nss"
 install -d -m 0700 -o pwb -g pwb "$store"
-db5.3_load "$store/store.db" <"$PWB_TEST_SRCDIR/tests/data/store-v2.dump"
+sed "s|@HOME_ROOT@|$PWB_HOME_ROOT|g" "$PWB_TEST_SRCDIR/tests/data/store-v2.dump" |
+	db5.3_load "$store/store.db"
 chown pwb:pwb "$store/store.db"
 chmod 0600 "$store/store.db"
+pwb_pwbd_start
 tap_is "the format 2 store says so" "$(meta_format)" 2
 tap_is "... and has 15 changes" "$(meta_key seq)" 15
 list=$(pwbadm list-users --all 2>"$PWB_TMP/err")
