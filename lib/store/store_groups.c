@@ -420,36 +420,23 @@ struct group_walk {
 	void *ctx;
 };
 
-static int group_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
-			  struct pwb_error *err)
+static int group_walk_one(char kind, const char *id, const void *record, void *ctx)
 {
 	struct group_walk *w = ctx;
-	char id[PWB_ID_LEN + 1];
-	_cleanup_free_ char *text = NULL;
-	struct pwb_group g;
-	int r;
 
-	if (klen != PWB_ID_LEN)
-		return 0;
-	memcpy(id, key, PWB_ID_LEN);
-	id[PWB_ID_LEN] = '\0';
-	text = strndup(val, vlen);
-	if (!text)
-		return pwb_error_set(err, -ENOMEM, "out of memory");
-	if (pwb_group_decode(id, text, &g) < 0) {
+	(void)kind;
+	if (!record) {
 		pwb_log(LOG_ERR, "pwb store: group %s: damaged record skipped", id);
 		return 0;
 	}
-	r = w->cb(&g, w->ctx);
-	pwb_group_clear(&g);
-	return r;
+	return w->cb(record, w->ctx);
 }
 
 int pwb_group_foreach(struct pwb_txn *txn, pwb_group_cb cb, void *ctx, struct pwb_error *err)
 {
 	struct group_walk w = {cb, ctx};
 
-	return pwb_kv_foreach(txn, DBI_GROUPS, group_walk_one, &w, err);
+	return pwb_records_walk(txn, 'g', group_walk_one, &w, err);
 }
 
 struct group_audit {

@@ -361,18 +361,16 @@ int pwb_attrs_check(const json_t *attrs, const char *whose, struct pwb_error *er
 			     whose, total, PWB_ATTRS_MAX_BYTES, shown);
 }
 
-struct damaged_walk {
+struct record_walk {
 	char kind; /* 'u' or 'g' */
-	pwb_audit_cb cb;
+	pwb_record_walk_cb cb;
 	void *ctx;
 };
 
-static int report_damaged(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
-			  struct pwb_error *err)
+static int record_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
+			   struct pwb_error *err)
 {
-	static const char *const how[] = {"damaged record (pwbadm delete-user removes it)",
-					  "damaged record (deleting the group removes it)"};
-	struct damaged_walk *w = ctx;
+	struct record_walk *w = ctx;
 	char id[PWB_ID_LEN + 1];
 	_cleanup_free_ char *text = NULL;
 	struct pwb_user u = {0};
@@ -386,18 +384,45 @@ static int report_damaged(const void *key, size_t klen, const void *val, size_t 
 	text = strndup(val, vlen);
 	if (!text)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
-	r = w->kind == 'u' ? pwb_user_decode(id, text, &u) : pwb_group_decode(id, text, &g);
+	if (w->kind == 'u')
+		r = pwb_user_decode(id, text, &u) == 0 ? w->cb('u', id, &u, w->ctx)
+						       : w->cb('u', id, NULL, w->ctx);
+	else
+		r = pwb_group_decode(id, text, &g) == 0 ? w->cb('g', id, &g, w->ctx)
+							: w->cb('g', id, NULL, w->ctx);
 	pwb_user_clear(&u);
 	pwb_group_clear(&g);
-	return r == 0 ? 0 : w->cb(w->kind, id, NULL, how[w->kind != 'u'], w->ctx);
+	return r;
+}
+
+int pwb_records_walk(struct pwb_txn *txn, char kind, pwb_record_walk_cb cb, void *ctx,
+		     struct pwb_error *err)
+{
+	struct record_walk w = {kind, cb, ctx};
+
+	return pwb_kv_foreach(txn, kind == 'u' ? DBI_USERS : DBI_GROUPS, record_walk_one, &w, err);
+}
+
+struct damaged_walk {
+	pwb_audit_cb cb;
+	void *ctx;
+};
+
+static int report_damaged(char kind, const char *id, const void *record, void *ctx)
+{
+	static const char *const how[] = {"damaged record (pwbadm delete-user removes it)",
+					  "damaged record (deleting the group removes it)"};
+	struct damaged_walk *w = ctx;
+
+	return record ? 0 : w->cb(kind, id, NULL, how[kind != 'u'], w->ctx);
 }
 
 int pwb_records_audit_damaged(struct pwb_txn *txn, char kind, pwb_audit_cb cb, void *ctx,
 			      struct pwb_error *err)
 {
-	struct damaged_walk w = {kind, cb, ctx};
+	struct damaged_walk w = {cb, ctx};
 
-	return pwb_kv_foreach(txn, kind == 'u' ? DBI_USERS : DBI_GROUPS, report_damaged, &w, err);
+	return pwb_records_walk(txn, kind, report_damaged, &w, err);
 }
 
 /* ---- the public form ---- */

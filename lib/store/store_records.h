@@ -23,6 +23,14 @@ int pwb_group_decode(const char *id, const char *text, struct pwb_group *g);
 char *pwb_token_encode(const struct pwb_token *t);
 int pwb_token_decode(const char *text, struct pwb_token *t);
 
+/* The one walk over the stored users ('u') or groups ('g'), in id order:
+ * cb gets each decoded record (a struct pwb_user or pwb_group, valid during
+ * the call), or NULL for a record that cannot be decoded. Its non-zero
+ * return stops the walk and is returned. */
+typedef int (*pwb_record_walk_cb)(char kind, const char *id, const void *record, void *ctx);
+int pwb_records_walk(struct pwb_txn *txn, char kind, pwb_record_walk_cb cb, void *ctx,
+		     struct pwb_error *err);
+
 /* Calls cb(kind, id, NULL, message) for each user ('u') or group ('g')
  * record that does not decode, for the policy audit. */
 int pwb_records_audit_damaged(struct pwb_txn *txn, char kind, pwb_audit_cb cb, void *ctx,

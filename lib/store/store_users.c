@@ -984,41 +984,28 @@ struct user_walk {
 	void *ctx;
 };
 
-static int user_walk_one(const void *key, size_t klen, const void *val, size_t vlen, void *ctx,
-			 struct pwb_error *err)
+static int user_walk_one(char kind, const char *id, const void *record, void *ctx)
 {
 	struct user_walk *w = ctx;
-	char id[PWB_ID_LEN + 1];
-	_cleanup_free_ char *text = NULL;
-	struct pwb_user u;
-	int r;
 
-	if (klen != PWB_ID_LEN)
-		return 0;
-	memcpy(id, key, PWB_ID_LEN);
-	id[PWB_ID_LEN] = '\0';
-	text = strndup(val, vlen);
-	if (!text)
-		return pwb_error_set(err, -ENOMEM, "out of memory");
+	(void)kind;
 	/* One bad record must not hide every other user (list, export,
 	 * publishing): report it and go on. */
-	if (pwb_user_decode(id, text, &u) < 0) {
+	if (!record) {
 		pwb_log(LOG_ERR,
 			"pwb store: user %s: damaged record skipped (pwbadm delete-user removes "
 			"it)",
 			id);
 		return 0;
 	}
-	r = w->cb(&u, w->ctx);
-	pwb_user_clear(&u);
-	return r;
+	return w->cb(record, w->ctx);
 }
 
 int pwb_user_foreach(struct pwb_txn *txn, pwb_user_cb cb, void *ctx, struct pwb_error *err)
 {
 	struct user_walk w = {cb, ctx};
 
-	return pwb_kv_foreach(txn, DBI_USERS, user_walk_one, &w, err);
+	return pwb_records_walk(txn, 'u', user_walk_one, &w, err);
 }
 
 /* ---- format upgrade and policy audit ---- */
