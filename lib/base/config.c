@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "cleanup.h"
 #include "config.h"
+#include "fileio.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_LINE	 4096
@@ -307,8 +308,7 @@ static int read_file(const char *path, char **out, struct pwb_error *err)
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
-	size_t used = 0;
-	ssize_t n;
+	ssize_t used;
 
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -324,18 +324,11 @@ static int read_file(const char *path, char **out, struct pwb_error *err)
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
-	while (used < (size_t)st.st_size) {
-		n = read(fd, buf + used, (size_t)st.st_size - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
+	used = pwb_read_all(fd, buf, (size_t)st.st_size);
+	if (used < 0)
+		return pwb_error_set(err, (int)used, "%s: %s", path, strerror((int)-used));
 	buf[used] = '\0';
-	if (strlen(buf) != used)
+	if (strlen(buf) != (size_t)used)
 		return pwb_error_set(err, PWB_ECONFIG, "%s: contains a NUL byte", path);
 	*out = PWB_TAKE_PTR(buf);
 	return 0;

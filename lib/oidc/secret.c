@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 #include "cleanup.h"
 #include "cleanup_ssl.h"
+#include "fileio.h"
 #include "secret.h"
 #include "util.h"
 
@@ -303,7 +304,7 @@ int pwb_secret_read_client_file(const char *path, const char *key_file, char **c
 	_cleanup_close_ int fd = -1;
 	char text[CLIENT_FILE_MAX + 1];
 	struct stat st;
-	size_t off = 0;
+	ssize_t off;
 	int r;
 
 	*client_id = NULL;
@@ -322,19 +323,9 @@ int pwb_secret_read_client_file(const char *path, const char *key_file, char **c
 	if (st.st_size > CLIENT_FILE_MAX)
 		return pwb_error_set(err, PWB_ECONFIG, "%s: larger than %d bytes", path,
 				     CLIENT_FILE_MAX);
-	for (;;) {
-		ssize_t n = read(fd, text + off, CLIENT_FILE_MAX - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
-		if (n == 0)
-			break;
-		off += (size_t)n;
-		if (off == CLIENT_FILE_MAX)
-			break;
-	}
+	off = pwb_read_all(fd, text, CLIENT_FILE_MAX);
+	if (off < 0)
+		return pwb_error_set(err, (int)off, "%s: %s", path, strerror((int)-off));
 	text[off] = '\0';
 	r = parse_client_file(text, path, key_file, client_id, client_secret, err);
 	OPENSSL_cleanse(text, sizeof(text));
