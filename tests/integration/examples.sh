@@ -86,9 +86,10 @@ if command -v systemd-analyze >/dev/null; then
 else
 	tap_fail "systemd-analyze is missing (package systemd)"
 fi
-tap_like "the service runs as the store user" "$(grep '^User=' "$units/pwb-scim.service")" '^User=pwb$'
-tap_like "the service may write only the store and the snapshot" \
-	"$(grep '^ReadWritePaths=' "$units/pwb-scim.service")" '^ReadWritePaths=/var/lib/pwb/store /var/lib/pwb/nss$'
+tap_like "the service runs as its own user, the scim-user" "$(grep '^User=' "$units/pwb-scim.service")" '^User=pwb-scim$'
+tap_is "... and may write nowhere (ProtectSystem=strict, no ReadWritePaths)" \
+	"$(grep -c '^ReadWritePaths=' "$units/pwb-scim.service"; grep '^ProtectSystem=' "$units/pwb-scim.service")" "0
+ProtectSystem=strict"
 
 # pwbd: socket-activated, root but confined (writes only db-dir and homes)
 cp "$ex/systemd/pwbd.socket" "$units/"

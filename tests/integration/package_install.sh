@@ -69,7 +69,8 @@ out=$(in_root dpkg -i "/tmp/${debs[0]##*/}" "/tmp/${debs[1]##*/}" 2>&1)
 rc=$?
 tap_is "dpkg -i installs both packages" "$rc" 0
 [ "$rc" = 0 ] || tap_diag "$out"
-tap_is "the pwb system user exists" "$(in_root getent passwd pwb | cut -d: -f7)" \
+tap_is "the pwb-scim and pwb-login system users exist" \
+	"$(for u in pwb-scim pwb-login; do in_root getent passwd "$u" | cut -d: -f7; done | sort -u)" \
 	"/usr/sbin/nologin"
 tap_is "/var/lib/pwb 0755 root" "$(in_root stat -c '%a %U' /var/lib/pwb)" "755 root"
 tap_is "/var/lib/pwb/store 0700 root" "$(in_root stat -c '%a %U' /var/lib/pwb/store)" "700 root"
