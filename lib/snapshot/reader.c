@@ -59,7 +59,7 @@ struct snap_set {
 	uint64_t gen_seen;
 	bool gen_valid;
 	struct timespec checked; /* when the delta was last fstat'ed */
-	uid_t opener;		 /* the effective UID that could open the files */
+	uid_t opener;		 /* shadow: the effective UID that could open the files */
 	/* identity of the delta.db the handles belong to */
 	dev_t dev;
 	ino_t ino;
@@ -442,9 +442,10 @@ static int refresh(struct pwb_snapshot_reader *r, enum pwb_snapshot_set set)
 	uint64_t gen;
 	int rc;
 
-	/* Open handles must not outlive the privilege that opened them: a
-	 * root daemon that switches to a user keeps no shadow access. */
-	if (s->open && s->opener != geteuid())
+	/* Open shadow handles must not outlive the privilege that opened them:
+	 * a root daemon that switches to a user keeps no shadow access. (The
+	 * public files are world-readable: no system call for them.) */
+	if (set == PWB_SNAPSHOT_SHADOW && s->open && s->opener != geteuid())
 		close_set(s);
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now); /* vDSO: no system call */
 	if (!s->open && !r->sets[!set].open)
