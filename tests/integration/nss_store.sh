@@ -10,6 +10,11 @@
 pwb_ns_enter "$@"
 . "$PWB_TEST_SRCDIR/tests/lib/nss.sh"
 [ -x "$NSS_PROBE" ] && [ -x "$NSS_STORE_TOOL" ] || tap_bail "nss test tools not built"
+# nss_store_tool opens the store itself, which only one process may do:
+# pwbd (when ns.sh started one) runs only for the pwbadm checks below.
+pwbd_stop() { if command -v pwb_pwbd_stop >/dev/null; then pwb_pwbd_stop >/dev/null; fi; }
+pwbd_start() { if command -v pwb_pwbd_start >/dev/null; then pwb_pwbd_start >/dev/null; fi; }
+pwbd_stop
 # Small levels, so this test also sees deltas merged and bases rewritten.
 pwb_conf_set nss-delta-max=16 nss-mid-max=64
 # The stress users below (30000-31000) lie inside the ranges nss_pwb serves.
@@ -118,6 +123,7 @@ tap_like "id sees the new group" "$(id -G zed)" "(^| )21100( |$)"
 
 # --- the same through pwbadm, the admin's way
 if [ -x "$PWB_BIN_PWBADM" ]; then
+	pwbd_start
 	tap_check "pwbadm add-user" "$PWB_BIN_PWBADM" add-user adminmade --uid 22000
 	tap_is "pwbadm's user resolves at once" "$(getent passwd adminmade | cut -d: -f1,3)" "adminmade:22000"
 	tap_is "… also in the running process" "$(ask adminmade | cut -d: -f1)" adminmade
@@ -126,6 +132,7 @@ if [ -x "$PWB_BIN_PWBADM" ]; then
 		"$(getent shadow adminmade | cut -d: -f2,8)" '!*:1'
 	tap_check "pwbadm delete-user" "$PWB_BIN_PWBADM" delete-user --yes adminmade
 	tap_is "pwbadm-deleted user stops resolving" "$(ask adminmade)" notfound
+	pwbd_stop
 else
 	tap_skip "pwbadm checks" "pwbadm not built"
 fi
