@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "cleanup.h"
 #include "names.h"
 
 #define PWB_PAM_DATA_CLAIMS "pwb_oidc_claims"
@@ -26,6 +27,8 @@ struct pwb_claims *pwb_claims_new(void);
 /* Adds a copy of a group name; 0 or -ENOMEM. */
 int pwb_claims_add_group(struct pwb_claims *c, const char *group);
 void pwb_claims_free(struct pwb_claims *c);
+PWB_DEFINE_POINTER_CLEANUP(pwb_claims_freep, struct pwb_claims, pwb_claims_free)
+#define _cleanup_claims_ _cleanup_(pwb_claims_freep)
 /* Signature of a pam_set_data cleanup function (void *pamh, void *data, int status). */
 void pwb_claims_pam_cleanup(void *pamh, void *data, int error_status);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <curl/curl.h>
+#include "cleanup.h"
 #include "http.h"
 
 struct fetch {
@@ -16,6 +17,13 @@ struct fetch {
 	int64_t max_age;
 	bool no_store;
 };
+
+static void fetch_clear(struct fetch *f)
+{
+	free(f->buf);
+}
+
+PWB_DEFINE_POINTER_CLEANUP(curl_easy_cleanupp, CURL, curl_easy_cleanup)
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
@@ -118,12 +126,11 @@ void pwb_http_response_clear(struct pwb_http_response *resp)
 int pwb_http_get(const char *url, const char *ca_file, unsigned timeout_s, size_t max_bytes,
 		 struct pwb_http_response *resp, struct pwb_error *err)
 {
-	struct fetch f = {.max = max_bytes, .max_age = -1};
+	_cleanup_(fetch_clear) struct fetch f = {.max = max_bytes, .max_age = -1};
+	_cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc = CURLE_OK;
-	CURL *curl;
 	long status = 0;
-	int r;
 
 	memset(resp, 0, sizeof(*resp));
 	resp->max_age = -1;
@@ -152,39 +159,24 @@ int pwb_http_get(const char *url, const char *ca_file, unsigned timeout_s, size_
 	SETOPT(CURLOPT_HEADERDATA, &f);
 	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
 	SETOPT(CURLOPT_USERAGENT, "pwb/" PACKAGE_VERSION);
-	if (rc != CURLE_OK) {
-		r = pwb_error_set(err, PWB_EUNAVAIL, "%s: curl setup: %s", url,
-				  curl_easy_strerror(rc));
-		goto out;
-	}
+	if (rc != CURLE_OK)
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s: curl setup: %s", url,
+				     curl_easy_strerror(rc));
 	rc = curl_easy_perform(curl);
-	if (f.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-		r = pwb_error_set(err, PWB_EUNAVAIL, "%s: response larger than %zu bytes", url,
-				  max_bytes);
-		goto out;
-	}
-	if (rc != CURLE_OK) {
-		r = pwb_error_set(err, PWB_EUNAVAIL, "%s: %s", url,
-				  errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		goto out;
-	}
-	if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200) {
-		r = pwb_error_set(err, PWB_EUNAVAIL, "%s: HTTP status %ld", url, status);
-		goto out;
-	}
-	if (!f.buf) {
-		r = pwb_error_set(err, PWB_EUNAVAIL, "%s: empty response", url);
-		goto out;
-	}
+	if (f.too_big || rc == CURLE_FILESIZE_EXCEEDED)
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s: response larger than %zu bytes", url,
+				     max_bytes);
+	if (rc != CURLE_OK)
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s: %s", url,
+				     errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200)
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s: HTTP status %ld", url, status);
+	if (!f.buf)
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s: empty response", url);
 	resp->status = status;
-	resp->body = f.buf;
 	resp->len = f.len;
 	resp->max_age = f.max_age;
 	resp->no_store = f.no_store;
-	f.buf = NULL;
-	r = 0;
-out:
-	free(f.buf);
-	curl_easy_cleanup(curl);
-	return r;
+	resp->body = PWB_TAKE_PTR(f.buf);
+	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "cleanup.h"
 #include "error.h"
 
 struct pwb_http_response {
@@ -24,6 +25,7 @@ int pwb_http_get(const char *url, const char *ca_file, unsigned timeout_s, size_
 		 struct pwb_http_response *resp, struct pwb_error *err);
 
 void pwb_http_response_clear(struct pwb_http_response *resp);
+#define _cleanup_http_response_ _cleanup_(pwb_http_response_clear)
 
 /* Parses a Cache-Control header value: max-age=N (or s-maxage) into
  * *max_age (-1 when absent), no-store/no-cache into *no_store. */

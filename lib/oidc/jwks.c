@@ -7,6 +7,8 @@
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 #include "cleanup.h"
+#include "cleanup_json.h"
+#include "cleanup_ssl.h"
 #include "jwks.h"
 
 static void jwk_clear(struct pwb_jwk *k)
@@ -51,8 +53,8 @@ static unsigned char *member_bytes(json_t *obj, const char *name, size_t *len)
 
 static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
 {
-	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
-	EVP_PKEY_CTX *ctx = NULL;
+	_cleanup_ossl_param_ OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	_cleanup_evp_pkey_ctx_ EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
 
 	if (!params)
@@ -60,9 +62,7 @@ static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
 	ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
 	if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
 	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		pkey = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
+		return NULL;
 	return pkey;
 }
 
@@ -70,9 +70,10 @@ static EVP_PKEY *rsa_key(json_t *obj)
 {
 	_cleanup_free_ unsigned char *n = NULL, *e = NULL;
 	size_t nlen, elen;
-	BIGNUM *bn_n = NULL, *bn_e = NULL;
-	OSSL_PARAM_BLD *bld = NULL;
-	EVP_PKEY *pkey = NULL;
+	_cleanup_bn_ BIGNUM *bn_n = NULL;
+	_cleanup_bn_ BIGNUM *bn_e = NULL;
+	_cleanup_ossl_param_bld_ OSSL_PARAM_BLD *bld = NULL;
+	_cleanup_evp_pkey_ EVP_PKEY *pkey = NULL;
 
 	n = member_bytes(obj, "n", &nlen);
 	e = member_bytes(obj, "e", &elen);
@@ -81,17 +82,13 @@ static EVP_PKEY *rsa_key(json_t *obj)
 	bn_n = BN_bin2bn(n, (int)nlen, NULL);
 	bn_e = BN_bin2bn(e, (int)elen, NULL);
 	bld = OSSL_PARAM_BLD_new();
-	if (bn_n && bn_e && bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) &&
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e))
-		pkey = from_params("RSA", bld);
-	OSSL_PARAM_BLD_free(bld);
-	BN_free(bn_n);
-	BN_free(bn_e);
-	if (pkey && EVP_PKEY_get_bits(pkey) < 2048) {
-		EVP_PKEY_free(pkey);
-		pkey = NULL;
-	}
-	return pkey;
+	if (!bn_n || !bn_e || !bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e))
+		return NULL;
+	pkey = from_params("RSA", bld);
+	if (!pkey || EVP_PKEY_get_bits(pkey) < 2048)
+		return NULL;
+	return PWB_TAKE_PTR(pkey);
 }
 
 static EVP_PKEY *ec_key(json_t *obj, const char *crv)
@@ -108,8 +105,7 @@ static EVP_PKEY *ec_key(json_t *obj, const char *crv)
 	unsigned char point[1 + 2 * 66];
 	size_t xlen, ylen, i, size = 0;
 	const char *group = NULL;
-	OSSL_PARAM_BLD *bld;
-	EVP_PKEY *pkey = NULL;
+	_cleanup_ossl_param_bld_ OSSL_PARAM_BLD *bld = NULL;
 
 	for (i = 0; i < PWB_ARRAY_SIZE(curves); i++)
 		if (strcmp(crv, curves[i].crv) == 0) {
@@ -124,11 +120,10 @@ static EVP_PKEY *ec_key(json_t *obj, const char *crv)
 	memcpy(point + 1, x, size);
 	memcpy(point + 1 + size, y, size);
 	bld = OSSL_PARAM_BLD_new();
-	if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * size))
-		pkey = from_params("EC", bld);
-	OSSL_PARAM_BLD_free(bld);
-	return pkey;
+	if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * size))
+		return NULL;
+	return from_params("EC", bld);
 }
 
 static EVP_PKEY *okp_key(json_t *obj, const char *crv)
@@ -186,40 +181,32 @@ static bool parse_key(json_t *obj, struct pwb_jwk *k)
 
 int pwb_jwks_parse(const char *text, size_t len, struct pwb_jwks **out, struct pwb_error *err)
 {
-	struct pwb_jwks *jwks;
+	_cleanup_jwks_ struct pwb_jwks *jwks = NULL;
+	_cleanup_json_ json_t *root = NULL;
 	json_error_t jerr;
-	json_t *root, *keys;
+	json_t *keys;
 	size_t i, n;
-	int r;
 
 	*out = NULL;
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
 		return pwb_error_set(err, PWB_EINVAL, "JWKS: line %d: %s", jerr.line, jerr.text);
 	keys = json_object_get(root, "keys");
-	if (!json_is_array(keys)) {
-		r = pwb_error_set(err, PWB_EINVAL, "JWKS: no \"keys\" array");
-		goto out;
-	}
+	if (!json_is_array(keys))
+		return pwb_error_set(err, PWB_EINVAL, "JWKS: no \"keys\" array");
 	n = json_array_size(keys);
 	if (n > PWB_JWKS_MAX_KEYS)
 		n = PWB_JWKS_MAX_KEYS;
 	jwks = calloc(1, sizeof(*jwks));
 	if (jwks)
 		jwks->keys = calloc(n ? n : 1, sizeof(*jwks->keys));
-	if (!jwks || !jwks->keys) {
-		free(jwks);
-		r = pwb_error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!jwks || !jwks->keys)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
 	for (i = 0; i < n; i++)
 		if (parse_key(json_array_get(keys, i), &jwks->keys[jwks->n]))
 			jwks->n++;
-	*out = jwks;
-	r = 0;
-out:
-	json_decref(root);
-	return r;
+	*out = PWB_TAKE_PTR(jwks);
+	return 0;
 }
 
 bool pwb_jwk_fits(const struct pwb_jwk *key, const struct pwb_jws_alg *alg)

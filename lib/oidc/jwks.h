@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <openssl/evp.h>
+#include "cleanup.h"
 #include "error.h"
 #include "jwt.h"
 
@@ -31,6 +32,8 @@ struct pwb_jwks {
  * skipped; a document that is not {"keys": [...]} is PWB_EINVAL. */
 int pwb_jwks_parse(const char *text, size_t len, struct pwb_jwks **out, struct pwb_error *err);
 void pwb_jwks_free(struct pwb_jwks *jwks);
+PWB_DEFINE_POINTER_CLEANUP(pwb_jwks_freep, struct pwb_jwks, pwb_jwks_free)
+#define _cleanup_jwks_ _cleanup_(pwb_jwks_freep)
 
 /* True if the key may verify `alg`: kty and curve fit the family, use is
  * absent or "sig", alg is absent or equal. */

@@ -8,6 +8,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/rsa.h>
 #include "cleanup.h"
+#include "cleanup_ssl.h"
 #include "jwt.h"
 #include "names.h"
 
@@ -51,7 +52,7 @@ static int base64url_value(char c)
 int pwb_jwt_base64url_decode(const char *in, size_t len, unsigned char **out, size_t *outlen)
 {
 	_cleanup_free_ char *std = NULL;
-	unsigned char *buf;
+	_cleanup_free_ unsigned char *buf = NULL;
 	size_t i, padded, want;
 	int n;
 
@@ -69,10 +70,8 @@ int pwb_jwt_base64url_decode(const char *in, size_t len, unsigned char **out, si
 	padded = (len + 3) / 4 * 4;
 	std = malloc(padded + 1);
 	buf = malloc(padded / 4 * 3 + 1);
-	if (!std || !buf) {
-		free(buf);
+	if (!std || !buf)
 		return -ENOMEM;
-	}
 	for (i = 0; i < len; i++)
 		std[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
 	for (; i < padded; i++)
@@ -80,12 +79,10 @@ int pwb_jwt_base64url_decode(const char *in, size_t len, unsigned char **out, si
 	std[padded] = '\0';
 	want = len / 4 * 3 + (len % 4 == 2 ? 1 : len % 4 == 3 ? 2 : 0);
 	n = padded ? EVP_DecodeBlock(buf, (const unsigned char *)std, (int)padded) : 0;
-	if (n < 0 || (size_t)n < want) {
-		free(buf);
+	if (n < 0 || (size_t)n < want)
 		return PWB_EINVAL;
-	}
 	buf[want] = '\0';
-	*out = buf;
+	*out = PWB_TAKE_PTR(buf);
 	*outlen = want;
 	return 0;
 }
@@ -125,8 +122,8 @@ static int decode_json_part(const char *in, size_t len, const char *what, json_t
 
 int pwb_jwt_parse(const char *token, size_t len, struct pwb_jwt **out, struct pwb_error *err)
 {
+	_cleanup_jwt_ struct pwb_jwt *jwt = NULL;
 	const char *dot1, *dot2;
-	struct pwb_jwt *jwt;
 	json_t *alg, *kid;
 	int r;
 
@@ -145,45 +142,32 @@ int pwb_jwt_parse(const char *token, size_t len, struct pwb_jwt **out, struct pw
 		return pwb_error_set(err, -ENOMEM, "out of memory");
 	r = decode_json_part(token, (size_t)(dot1 - token), "header", &jwt->header, err);
 	if (r < 0)
-		goto fail;
+		return r;
 	r = decode_json_part(dot1 + 1, (size_t)(dot2 - dot1 - 1), "payload", &jwt->payload, err);
 	if (r < 0)
-		goto fail;
+		return r;
 	if (pwb_jwt_base64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - token), &jwt->sig,
-				     &jwt->sig_len) < 0) {
-		r = pwb_error_set(err, PWB_EAUTH, "format: signature is not valid base64url");
-		goto fail;
-	}
+				     &jwt->sig_len) < 0)
+		return pwb_error_set(err, PWB_EAUTH, "format: signature is not valid base64url");
 	alg = json_object_get(jwt->header, "alg");
-	if (!json_is_string(alg)) {
-		r = pwb_error_set(err, PWB_EAUTH, "alg: header has no alg");
-		goto fail;
-	}
+	if (!json_is_string(alg))
+		return pwb_error_set(err, PWB_EAUTH, "alg: header has no alg");
 	jwt->alg_name = json_string_value(alg);
 	jwt->alg = pwb_jws_alg_find(jwt->alg_name);
 	kid = json_object_get(jwt->header, "kid");
-	if (kid && !json_is_string(kid)) {
-		r = pwb_error_set(err, PWB_EAUTH, "kid: header kid is not a string");
-		goto fail;
-	}
+	if (kid && !json_is_string(kid))
+		return pwb_error_set(err, PWB_EAUTH, "kid: header kid is not a string");
 	jwt->kid = kid ? json_string_value(kid) : NULL;
 	/* RFC 7515 4.1.11: a recipient must reject a token whose crit names an
 	 * extension it does not understand, and we understand none. */
-	if (json_object_get(jwt->header, "crit")) {
-		r = pwb_error_set(err, PWB_EAUTH, "crit: header lists critical extensions");
-		goto fail;
-	}
+	if (json_object_get(jwt->header, "crit"))
+		return pwb_error_set(err, PWB_EAUTH, "crit: header lists critical extensions");
 	jwt->signing_input_len = (size_t)(dot2 - token);
 	jwt->signing_input = strndup(token, jwt->signing_input_len);
-	if (!jwt->signing_input) {
-		r = pwb_error_set(err, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	*out = jwt;
+	if (!jwt->signing_input)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	*out = PWB_TAKE_PTR(jwt);
 	return 0;
-fail:
-	pwb_jwt_free(jwt);
-	return r;
 }
 
 int pwb_jwt_check_alg(const struct pwb_jwt *jwt, const char *allowed, struct pwb_error *err)
@@ -218,8 +202,9 @@ int pwb_jwt_check_alg(const struct pwb_jwt *jwt, const char *allowed, struct pwb
 static int ecdsa_raw_to_der(const unsigned char *sig, size_t len, size_t size, unsigned char **der,
 			    size_t *derlen)
 {
-	ECDSA_SIG *es = NULL;
-	BIGNUM *r = NULL, *s = NULL;
+	_cleanup_ecdsa_sig_ ECDSA_SIG *es = NULL;
+	_cleanup_bn_ BIGNUM *r = NULL;
+	_cleanup_bn_ BIGNUM *s = NULL;
 	int n;
 
 	*der = NULL;
@@ -228,14 +213,10 @@ static int ecdsa_raw_to_der(const unsigned char *sig, size_t len, size_t size, u
 	es = ECDSA_SIG_new();
 	r = BN_bin2bn(sig, (int)size, NULL);
 	s = BN_bin2bn(sig + size, (int)size, NULL);
-	if (!es || !r || !s || !ECDSA_SIG_set0(es, r, s)) {
-		BN_free(r);
-		BN_free(s);
-		ECDSA_SIG_free(es);
+	if (!es || !r || !s || !ECDSA_SIG_set0(es, r, s))
 		return -ENOMEM;
-	}
+	r = s = NULL; /* es owns them now */
 	n = i2d_ECDSA_SIG(es, der);
-	ECDSA_SIG_free(es);
 	if (n <= 0)
 		return -ENOMEM;
 	*derlen = (size_t)n;
@@ -264,9 +245,9 @@ int pwb_jwt_verify_key(const struct pwb_jwt *jwt, EVP_PKEY *key, struct pwb_erro
 	_cleanup_free_ unsigned char *der = NULL;
 	const unsigned char *sig = jwt->sig;
 	size_t sig_len = jwt->sig_len;
-	EVP_MD_CTX *md = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
-	int r, ok;
+	_cleanup_evp_md_ctx_ EVP_MD_CTX *md = NULL;
+	EVP_PKEY_CTX *pctx = NULL; /* md's */
+	int r;
 
 	if (!jwt->alg || !key_fits_family(key, jwt->alg))
 		return pwb_error_set(err, PWB_EAUTH, "key: key type does not fit alg %s",
@@ -283,25 +264,18 @@ int pwb_jwt_verify_key(const struct pwb_jwt *jwt, EVP_PKEY *key, struct pwb_erro
 	md = EVP_MD_CTX_new();
 	if (!md)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
-	if (EVP_DigestVerifyInit_ex(md, &pctx, jwt->alg->digest, NULL, NULL, key, NULL) != 1) {
-		r = pwb_error_set(err, PWB_EAUTH, "signature: cannot verify %s with this key",
-				  jwt->alg->name);
-		goto out;
-	}
+	if (EVP_DigestVerifyInit_ex(md, &pctx, jwt->alg->digest, NULL, NULL, key, NULL) != 1)
+		return pwb_error_set(err, PWB_EAUTH, "signature: cannot verify %s with this key",
+				     jwt->alg->name);
 	if (jwt->alg->family == PWB_JWS_PSS &&
 	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)) {
-		r = pwb_error_set(err, PWB_EAUTH, "signature: cannot set up %s", jwt->alg->name);
-		goto out;
-	}
-	ok = EVP_DigestVerify(md, sig, sig_len, (const unsigned char *)jwt->signing_input,
-			      jwt->signing_input_len);
-	r = ok == 1 ? 0
-		    : pwb_error_set(err, PWB_EAUTH, "signature: %s signature does not verify",
-				    jwt->alg->name);
-out:
-	EVP_MD_CTX_free(md);
-	return r;
+	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1))
+		return pwb_error_set(err, PWB_EAUTH, "signature: cannot set up %s", jwt->alg->name);
+	if (EVP_DigestVerify(md, sig, sig_len, (const unsigned char *)jwt->signing_input,
+			     jwt->signing_input_len) != 1)
+		return pwb_error_set(err, PWB_EAUTH, "signature: %s signature does not verify",
+				     jwt->alg->name);
+	return 0;
 }
 
 int pwb_jwt_verify_hmac(const struct pwb_jwt *jwt, const void *key, size_t keylen,

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include "cleanup.h"
 #include "error.h"
 
 #define PWB_JWT_MAX_BYTES 16384
@@ -57,6 +58,8 @@ int pwb_jwt_base64url_decode(const char *in, size_t len, unsigned char **out, si
  * from the issuer's JWKS. */
 int pwb_jwt_parse(const char *token, size_t len, struct pwb_jwt **out, struct pwb_error *err);
 void pwb_jwt_free(struct pwb_jwt *jwt);
+PWB_DEFINE_POINTER_CLEANUP(pwb_jwt_freep, struct pwb_jwt, pwb_jwt_free)
+#define _cleanup_jwt_ _cleanup_(pwb_jwt_freep)
 
 /* The token's alg must be in `allowed` (comma list), known, and not "none". */
 int pwb_jwt_check_alg(const struct pwb_jwt *jwt, const char *allowed, struct pwb_error *err);

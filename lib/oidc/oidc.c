@@ -9,6 +9,7 @@
 #include <time.h>
 #include <openssl/crypto.h>
 #include "cleanup.h"
+#include "cleanup_json.h"
 #include "http.h"
 #include "jwks.h"
 #include "jwt.h"
@@ -36,9 +37,9 @@ typedef int (*validate_fn)(struct oidc_ctx *ctx, const char *body, struct pwb_er
 
 static int validate_discovery(struct oidc_ctx *ctx, const char *body, struct pwb_error *err)
 {
+	_cleanup_json_ json_t *root = NULL;
 	json_error_t jerr;
-	json_t *root, *iss, *jwks_uri;
-	int r = 0;
+	json_t *iss, *jwks_uri;
 
 	root = json_loads(body, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
@@ -47,22 +48,18 @@ static int validate_discovery(struct oidc_ctx *ctx, const char *body, struct pwb
 	iss = json_object_get(root, "issuer");
 	jwks_uri = json_object_get(root, "jwks_uri");
 	if (!json_is_string(iss) || strcmp(json_string_value(iss), ctx->cfg->openid_issuer) != 0)
-		r = pwb_error_set(err, PWB_EUNAVAIL,
-				  "discovery: \"issuer\" is not auth-openid-issuer exactly");
-	else if (!json_is_string(jwks_uri) ||
-		 strncmp(json_string_value(jwks_uri), "https://", 8) != 0)
-		r = pwb_error_set(err, PWB_EUNAVAIL, "discovery: no https jwks_uri");
-	json_decref(root);
-	return r;
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     "discovery: \"issuer\" is not auth-openid-issuer exactly");
+	if (!json_is_string(jwks_uri) || strncmp(json_string_value(jwks_uri), "https://", 8) != 0)
+		return pwb_error_set(err, PWB_EUNAVAIL, "discovery: no https jwks_uri");
+	return 0;
 }
 
 static int validate_jwks(struct oidc_ctx *ctx, const char *body, struct pwb_error *err)
 {
-	struct pwb_jwks *jwks = NULL;
-	int r = pwb_jwks_parse(body, strlen(body), &jwks, err);
+	_cleanup_jwks_ struct pwb_jwks *jwks = NULL;
 
-	pwb_jwks_free(jwks);
-	return r < 0 ? PWB_EUNAVAIL : 0;
+	return pwb_jwks_parse(body, strlen(body), &jwks, err) < 0 ? PWB_EUNAVAIL : 0;
 }
 
 /* Fetches url, validates it, and stores it in the cache with `forced`
@@ -71,7 +68,7 @@ static int fetch_document(struct oidc_ctx *ctx, const char *name, const char *ur
 			  validate_fn validate, int64_t forced, struct pwb_cache_entry *e,
 			  struct pwb_error *err)
 {
-	struct pwb_http_response resp;
+	_cleanup_http_response_ struct pwb_http_response resp = {0};
 	struct pwb_error serr = {0};
 	int64_t ttl;
 	int r;
@@ -84,7 +81,6 @@ static int fetch_document(struct oidc_ctx *ctx, const char *name, const char *ur
 	r = validate(ctx, resp.body, err);
 	if (r < 0) {
 		pwb_error_prefix(err, "%s", url);
-		pwb_http_response_clear(&resp);
 		return r;
 	}
 	/* Cache-Control wins over the configured TTL; no-store/no-cache keeps
@@ -98,12 +94,10 @@ static int fetch_document(struct oidc_ctx *ctx, const char *name, const char *ur
 		ttl = ctx->cfg->openid_cache_max_age;
 	memset(e, 0, sizeof(*e));
 	e->url = strdup(url);
-	e->body = resp.body;
-	resp.body = NULL;
+	e->body = PWB_TAKE_PTR(resp.body);
 	e->fetched = ctx->now;
 	e->expires = ctx->now + ttl;
 	e->forced = forced;
-	pwb_http_response_clear(&resp);
 	if (!e->url) {
 		pwb_cache_entry_clear(e);
 		return pwb_error_set(err, -ENOMEM, "out of memory");
@@ -243,12 +237,10 @@ static char *discovery_url(const char *issuer)
 
 static char *jwks_uri_of(const char *discovery)
 {
-	json_t *root = json_loads(discovery, 0, NULL);
+	_cleanup_json_ json_t *root = json_loads(discovery, 0, NULL);
 	json_t *uri = json_object_get(root, "jwks_uri");
-	char *out = json_is_string(uri) ? strdup(json_string_value(uri)) : NULL;
 
-	json_decref(root);
-	return out;
+	return json_is_string(uri) ? strdup(json_string_value(uri)) : NULL;
 }
 
 /* Verifies the token against the issuer's keys, refetching the JWKS once
@@ -258,7 +250,7 @@ static int verify_with_jwks(struct oidc_ctx *ctx, const struct pwb_jwt *jwt, str
 	struct pwb_cache_entry disc = {0}, keys = {0};
 	_cleanup_free_ char *url = NULL, *jwks_uri = NULL;
 	const struct pwb_jwk *cands[MAX_CANDIDATE_KEYS];
-	struct pwb_jwks *jwks = NULL;
+	_cleanup_jwks_ struct pwb_jwks *jwks = NULL;
 	enum refresh refresh = USE_CACHE;
 	bool fetched;
 	size_t n, i;
@@ -290,25 +282,22 @@ static int verify_with_jwks(struct oidc_ctx *ctx, const struct pwb_jwt *jwt, str
 		if (n > 0 || fetched)
 			break;
 		/* Unknown kid: maybe the issuer rotated its keys. */
-		pwb_jwks_free(jwks);
-		jwks = NULL;
+		pwb_jwks_free(PWB_TAKE_PTR(jwks));
 		refresh = FORCE_REFETCH;
 	}
 	if (n == 0) {
 		char shown[64];
 
 		pwb_names_escape(jwt->kid ? jwt->kid : "(none)", shown, sizeof(shown));
-		r = pwb_error_set(err, PWB_EAUTH, "kid: no key \"%s\" for %s in the issuer's JWKS",
-				  shown, jwt->alg->name);
-		goto out;
+		return pwb_error_set(err, PWB_EAUTH,
+				     "kid: no key \"%s\" for %s in the issuer's JWKS", shown,
+				     jwt->alg->name);
 	}
 	for (i = 0; i < n; i++) {
 		r = pwb_jwt_verify_key(jwt, cands[i]->pkey, err);
 		if (r == 0)
 			break;
 	}
-out:
-	pwb_jwks_free(jwks);
 	return r;
 }
 
@@ -356,7 +345,7 @@ static int build_claims(const struct pwb_config *cfg, const struct pwb_jwt *jwt,
 			const char *username, const char *sub, bool local, struct pwb_claims **out,
 			struct pwb_error *err)
 {
-	struct pwb_claims *c = pwb_claims_new();
+	_cleanup_claims_ struct pwb_claims *c = pwb_claims_new();
 	const char *iss = pwb_jwt_claim_string(jwt, "iss");
 	const char *name = pwb_jwt_claim_string(jwt, "name");
 	const char *email = pwb_jwt_claim_string(jwt, "email");
@@ -372,28 +361,26 @@ static int build_claims(const struct pwb_config *cfg, const struct pwb_jwt *jwt,
 	c->name = name ? strdup(name) : NULL;
 	c->email = email ? strdup(email) : NULL;
 	if (!c->issuer || !c->subject || (name && !c->name) || (email && !c->email))
-		goto nomem;
+		return pwb_error_set(err, -ENOMEM, "out of memory");
 	if (json_is_string(groups) && pwb_claims_add_group(c, json_string_value(groups)) < 0)
-		goto nomem;
+		return pwb_error_set(err, -ENOMEM, "out of memory");
 	for (i = 0; json_is_array(groups) && i < json_array_size(groups) && i < MAX_GROUPS; i++) {
 		json_t *g = json_array_get(groups, i);
 
 		if (json_is_string(g) && pwb_claims_add_group(c, json_string_value(g)) < 0)
-			goto nomem;
+			return pwb_error_set(err, -ENOMEM, "out of memory");
 	}
-	*out = c;
+	*out = PWB_TAKE_PTR(c);
 	return 0;
-nomem:
-	pwb_claims_free(c);
-	return pwb_error_set(err, -ENOMEM, "out of memory");
 }
 
 int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, const char *token,
 			  size_t token_len, struct pwb_claims **claims, struct pwb_error *err)
 {
 	struct oidc_ctx ctx = {.cfg = cfg, .now = (int64_t)time(NULL)};
-	char *client_id = NULL, *client_secret = NULL;
-	struct pwb_jwt *jwt = NULL;
+	_cleanup_free_ char *client_id = NULL;
+	_cleanup_secret_ char *client_secret = NULL;
+	_cleanup_jwt_ struct pwb_jwt *jwt = NULL;
 	struct pwb_error cerr = {0};
 	char mapped[PWB_NAME_MAX + 1], shown[96];
 	const char *external, *subject;
@@ -412,14 +399,11 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 		return r;
 	r = pwb_jwt_check_alg(jwt, cfg->openid_algorithms, err);
 	if (r < 0)
-		goto out;
+		return r;
 	r = pwb_secret_read_client_file(cfg->openid_client_secret_file, cfg->secure_key_file,
 					&client_id, &client_secret, err);
-	if (r < 0) {
-		r = r == -ENOMEM ? r : PWB_ECONFIG;
-		err->code = r;
-		goto out;
-	}
+	if (r < 0)
+		return err->code = r == -ENOMEM ? r : PWB_ECONFIG;
 	if (pwb_oidc_cache_dir(cfg->db_dir, ctx.cache_dir, &cerr) < 0) {
 		pwb_log(LOG_WARNING, "pwb-oidc: no discovery/JWKS cache: %s", cerr.msg);
 		ctx.cache_dir[0] = '\0';
@@ -430,7 +414,7 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 	else
 		r = verify_with_jwks(&ctx, jwt, err);
 	if (r < 0)
-		goto out;
+		return r;
 	r = pwb_jwt_check_claims(jwt,
 				 &(struct pwb_jwt_expect){.issuer = cfg->openid_issuer,
 							  .client_id = client_id,
@@ -438,36 +422,27 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 							  .leeway = cfg->openid_leeway},
 				 err);
 	if (r < 0)
-		goto out;
+		return r;
 	r = subject_of(cfg, jwt, &subject, err);
 	if (r < 0)
-		goto out;
+		return r;
 	external = pwb_jwt_claim_string(jwt, cfg->openid_username_claim);
-	if (!external) {
-		r = pwb_error_set(err, PWB_EAUTH, "username: no string claim \"%s\"",
-				  cfg->openid_username_claim);
-		goto out;
-	}
+	if (!external)
+		return pwb_error_set(err, PWB_EAUTH, "username: no string claim \"%s\"",
+				     cfg->openid_username_claim);
 	r = pwb_oidc_map_username(cfg, external, mapped, err);
 	if (r < 0) {
 		pwb_error_prefix(err, "username: claim \"%s\"", cfg->openid_username_claim);
-		r = err->code = PWB_EAUTH;
-		goto out;
+		return err->code = PWB_EAUTH;
 	}
 	if (strcmp(mapped, pam_user) != 0) {
 		pwb_names_escape(external, shown, sizeof(shown));
-		r = pwb_error_set(err, PWB_EAUTH,
-				  "username: token is for \"%s\" (%s), not the PAM user", mapped,
-				  shown);
-		goto out;
+		return pwb_error_set(err, PWB_EAUTH,
+				     "username: token is for \"%s\" (%s), not the PAM user", mapped,
+				     shown);
 	}
 	r = pwb_oidc_check_local(cfg, mapped, &local, err);
 	if (r < 0)
-		goto out;
-	r = build_claims(cfg, jwt, mapped, subject, local, claims, err);
-out:
-	free(client_id);
-	pwb_free_secret(client_secret);
-	pwb_jwt_free(jwt);
-	return r;
+		return r;
+	return build_claims(cfg, jwt, mapped, subject, local, claims, err);
 }

@@ -10,9 +10,6 @@
 #include "config.h"
 #include "error.h"
 
-/* System accounts (below this uid) never sign in through OIDC. */
-#define PWB_OIDC_MIN_LOCAL_UID 1000
-
 /* Decides whether `token` signs `pam_user` in. 0: *claims holds the
  * validated claims, with the subject from auth-openid-subject-claim
  * (caller frees with pwb_claims_free). Otherwise PWB_EAUTH (a check

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include "cleanup.h"
+#include "cleanup_json.h"
 #include "oidc_cache.h"
 
 #define CACHE_ENTRY_MAX (1024 * 1024)
@@ -63,11 +64,11 @@ int pwb_oidc_cache_load(const char *dir, const char *name, struct pwb_cache_entr
 			struct pwb_error *err)
 {
 	_cleanup_close_ int fd = -1;
+	_cleanup_json_ json_t *root = NULL;
 	char path[PATH_MAX];
 	json_error_t jerr;
-	json_t *root, *url, *body, *fetched, *expires, *forced;
+	json_t *url, *body, *fetched, *expires, *forced;
 	struct stat st;
-	int r;
 
 	memset(e, 0, sizeof(*e));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -89,10 +90,8 @@ int pwb_oidc_cache_load(const char *dir, const char *name, struct pwb_cache_entr
 	expires = json_object_get(root, "expires");
 	forced = json_object_get(root, "forced");
 	if (!json_is_string(url) || !json_is_string(body) || !json_is_integer(fetched) ||
-	    !json_is_integer(expires) || (forced && !json_is_integer(forced))) {
-		r = pwb_error_set(err, PWB_EINVAL, "%s: malformed cache entry", path);
-		goto out;
-	}
+	    !json_is_integer(expires) || (forced && !json_is_integer(forced)))
+		return pwb_error_set(err, PWB_EINVAL, "%s: malformed cache entry", path);
 	e->url = strdup(json_string_value(url));
 	e->body = strdup(json_string_value(body));
 	e->fetched = json_integer_value(fetched);
@@ -100,23 +99,20 @@ int pwb_oidc_cache_load(const char *dir, const char *name, struct pwb_cache_entr
 	e->forced = forced ? json_integer_value(forced) : 0;
 	if (!e->url || !e->body) {
 		pwb_cache_entry_clear(e);
-		r = pwb_error_set(err, -ENOMEM, "out of memory");
-		goto out;
+		return pwb_error_set(err, -ENOMEM, "out of memory");
 	}
-	r = 0;
-out:
-	json_decref(root);
-	return r;
+	return 0;
 }
 
 int pwb_oidc_cache_save(const char *dir, const char *name, const struct pwb_cache_entry *e,
 			struct pwb_error *err)
 {
 	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = -1;
+	_cleanup_unlink_ char *unsaved = NULL; /* tmp, until renamed into place */
 	char tmp[PATH_MAX], path[PATH_MAX];
 	json_t *root;
 	size_t len, off = 0;
-	int fd, r;
 
 	root = json_pack("{s:s, s:s, s:I, s:I, s:I}", "url", e->url, "body", e->body, "fetched",
 			 (json_int_t)e->fetched, "expires", (json_int_t)e->expires, "forced",
@@ -133,35 +129,22 @@ int pwb_oidc_cache_save(const char *dir, const char *name, const struct pwb_cach
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return pwb_error_set(err, -errno, "%s: %s", tmp, strerror(errno));
+	unsaved = tmp;
 	while (off < len) {
 		ssize_t n = write(fd, text + off, len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			r = pwb_error_set(err, -EIO, "%s: write: %s", tmp, strerror(errno));
-			goto fail;
-		}
+		if (n <= 0)
+			return pwb_error_set(err, -EIO, "%s: write: %s", tmp, strerror(errno));
 		off += (size_t)n;
 	}
-	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0) {
-		r = pwb_error_set(err, -errno, "%s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		r = pwb_error_set(err, -errno, "%s: close: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		r = pwb_error_set(err, -errno, "%s: rename: %s", path, strerror(errno));
-		goto fail;
-	}
+	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0)
+		return pwb_error_set(err, -errno, "%s: %s", tmp, strerror(errno));
+	if (close(PWB_TAKE_FD(fd)) < 0)
+		return pwb_error_set(err, -errno, "%s: close: %s", tmp, strerror(errno));
+	if (rename(tmp, path) < 0)
+		return pwb_error_set(err, -errno, "%s: rename: %s", path, strerror(errno));
+	unsaved = NULL;
 	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return r;
 }

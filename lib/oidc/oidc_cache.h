@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include "cleanup.h"
 #include "error.h"
 
 struct pwb_cache_entry {
@@ -36,5 +37,6 @@ int pwb_oidc_cache_save(const char *dir, const char *name, const struct pwb_cach
 			struct pwb_error *err);
 
 void pwb_cache_entry_clear(struct pwb_cache_entry *e);
+#define _cleanup_cache_entry_ _cleanup_(pwb_cache_entry_clear)
 
 #endif

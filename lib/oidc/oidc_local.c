@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "oidc.h"
 #include "oidc_local.h"
 #include "reader.h"
 #include "store.h"

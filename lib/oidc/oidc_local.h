@@ -9,6 +9,9 @@
 #include "config.h"
 #include "error.h"
 
+/* System accounts (below this uid) never sign in through OIDC. */
+#define PWB_OIDC_MIN_LOCAL_UID 1000
+
 /* 0: name may sign in (*local: it is an allowed local account);
  * PWB_ELOCAL: refused; PWB_EUNAVAIL: NSS or the store failed. */
 int pwb_oidc_check_local(const struct pwb_config *cfg, const char *name, bool *local,

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "cleanup.h"
+#include "cleanup_ssl.h"
 #include "secret.h"
 #include "util.h"
 
@@ -22,6 +23,32 @@
 #define CLIENT_FILE_MAX 16384
 /* Binds the ciphertext to this format version. */
 #define AAD "pwb1"
+/* nonce, ciphertext and tag; base64 decoding may write up to 3 more bytes */
+#define BLOCK_BYTES (NONCE_BYTES + SECRET_MAX + TAG_BYTES + 3)
+
+/* Keys, ciphertexts and plaintexts are wiped however a function leaves. */
+static void cleanse_key(unsigned char (*key)[KEY_BYTES])
+{
+	OPENSSL_cleanse(*key, sizeof(*key));
+}
+
+static void cleanse_block(unsigned char (*block)[BLOCK_BYTES])
+{
+	OPENSSL_cleanse(*block, sizeof(*block));
+}
+
+/* A plaintext buffer of known length (it need not hold a string yet). */
+struct plaintext {
+	char *text;
+	size_t size;
+};
+
+static void plaintext_free(struct plaintext *p)
+{
+	if (p->text)
+		OPENSSL_cleanse(p->text, p->size);
+	free(p->text);
+}
 
 bool pwb_secret_is_encrypted(const char *value)
 {
@@ -114,10 +141,11 @@ static int load_key(const char *path, bool create, unsigned char key[KEY_BYTES],
 int pwb_secret_encrypt(const char *key_file, bool create_key_file, const char *plain, char **out,
 		       struct pwb_error *err)
 {
-	unsigned char key[KEY_BYTES], buf[NONCE_BYTES + SECRET_MAX + TAG_BYTES];
+	_cleanup_(cleanse_key) unsigned char key[KEY_BYTES];
+	_cleanup_(cleanse_block) unsigned char buf[BLOCK_BYTES];
+	_cleanup_evp_cipher_ctx_ EVP_CIPHER_CTX *ctx = NULL;
 	size_t plen = strlen(plain), prefix = strlen(PWB_SECRET_PREFIX);
-	EVP_CIPHER_CTX *ctx = NULL;
-	char *text = NULL;
+	char *text;
 	int n, fin, r;
 
 	*out = NULL;
@@ -134,34 +162,26 @@ int pwb_secret_encrypt(const char *key_file, bool create_key_file, const char *p
 			      (int)plen) != 1 ||
 	    EVP_EncryptFinal_ex(ctx, buf + NONCE_BYTES + n, &fin) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES,
-				buf + NONCE_BYTES + n + fin) != 1) {
-		r = pwb_error_set(err, -EIO, "AES-256-GCM encryption failed");
-		goto out;
-	}
+				buf + NONCE_BYTES + n + fin) != 1)
+		return pwb_error_set(err, -EIO, "AES-256-GCM encryption failed");
 	n = NONCE_BYTES + n + fin + TAG_BYTES;
 	text = malloc(prefix + 4 * ((size_t)n + 2) / 3 + 1);
-	if (!text) {
-		r = pwb_error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
 	memcpy(text, PWB_SECRET_PREFIX, prefix);
 	EVP_EncodeBlock((unsigned char *)text + prefix, buf, n);
 	*out = text;
-	r = 0;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	OPENSSL_cleanse(key, sizeof(key));
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return r;
+	return 0;
 }
 
 int pwb_secret_decrypt(const char *key_file, const char *value, char **out, struct pwb_error *err)
 {
-	unsigned char key[KEY_BYTES], raw[NONCE_BYTES + SECRET_MAX + TAG_BYTES + 3];
+	_cleanup_(cleanse_key) unsigned char key[KEY_BYTES];
+	_cleanup_(cleanse_block) unsigned char raw[BLOCK_BYTES];
+	_cleanup_evp_cipher_ctx_ EVP_CIPHER_CTX *ctx = NULL;
+	_cleanup_(plaintext_free) struct plaintext plain = {NULL, 0};
 	const char *b64;
 	size_t b64len, pad = 0, rawlen, ctlen;
-	EVP_CIPHER_CTX *ctx = NULL;
-	char *plain = NULL;
 	int n, fin, r;
 
 	*out = NULL;
@@ -187,42 +207,27 @@ int pwb_secret_decrypt(const char *key_file, const char *value, char **out, stru
 	r = load_key(key_file, false, key, err);
 	if (r < 0)
 		return r;
-	plain = malloc(ctlen + 1);
+	plain.size = ctlen + 1;
+	plain.text = malloc(plain.size);
 	ctx = EVP_CIPHER_CTX_new();
-	if (!plain || !ctx) {
-		r = pwb_error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!plain.text || !ctx)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
 	if (EVP_DecryptInit_ex2(ctx, EVP_aes_256_gcm(), key, raw, NULL) != 1 ||
 	    EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)AAD, strlen(AAD)) != 1 ||
-	    EVP_DecryptUpdate(ctx, (unsigned char *)plain, &n, raw + NONCE_BYTES, (int)ctlen) !=
-		1 ||
+	    EVP_DecryptUpdate(ctx, (unsigned char *)plain.text, &n, raw + NONCE_BYTES,
+			      (int)ctlen) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, raw + NONCE_BYTES + ctlen) !=
 		1 ||
-	    EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + n, &fin) != 1) {
-		r = pwb_error_set(err, PWB_EAUTH,
-				  "encrypted secret does not decrypt with %s (wrong key or "
-				  "tampered value)",
-				  key_file);
-		goto out;
-	}
-	plain[(size_t)n + (size_t)fin] = '\0';
-	if (strlen(plain) != (size_t)n + (size_t)fin) {
-		r = pwb_error_set(err, PWB_EAUTH, "decrypted secret contains a NUL byte");
-		goto out;
-	}
-	*out = plain;
-	plain = NULL;
-	r = 0;
-out:
-	if (plain) {
-		OPENSSL_cleanse(plain, ctlen + 1);
-		free(plain);
-	}
-	EVP_CIPHER_CTX_free(ctx);
-	OPENSSL_cleanse(key, sizeof(key));
-	OPENSSL_cleanse(raw, sizeof(raw));
-	return r;
+	    EVP_DecryptFinal_ex(ctx, (unsigned char *)plain.text + n, &fin) != 1)
+		return pwb_error_set(err, PWB_EAUTH,
+				     "encrypted secret does not decrypt with %s (wrong key or "
+				     "tampered value)",
+				     key_file);
+	plain.text[(size_t)n + (size_t)fin] = '\0';
+	if (strlen(plain.text) != (size_t)n + (size_t)fin)
+		return pwb_error_set(err, PWB_EAUTH, "decrypted secret contains a NUL byte");
+	*out = PWB_TAKE_PTR(plain.text);
+	return 0;
 }
 
 static char *trim(char *s)
@@ -240,9 +245,11 @@ static char *trim(char *s)
 static int parse_client_file(char *text, const char *path, const char *key_file, char **client_id,
 			     char **client_secret, struct pwb_error *err)
 {
-	char *line, *save = NULL, *id = NULL, *secret = NULL;
+	_cleanup_free_ char *id = NULL;
+	_cleanup_secret_ char *secret = NULL;
+	char *line, *save = NULL;
 	unsigned lineno = 0;
-	int r = 0;
+	int r;
 
 	for (line = text; line; line = save) {
 		char *eq, *k, *v, **slot;
@@ -255,53 +262,39 @@ static int parse_client_file(char *text, const char *path, const char *key_file,
 		if (!*line || *line == '#')
 			continue;
 		eq = strchr(line, '=');
-		if (!eq) {
-			r = pwb_error_set(err, PWB_ECONFIG, "%s: line %u: expected key=value", path,
-					  lineno);
-			goto fail;
-		}
+		if (!eq)
+			return pwb_error_set(err, PWB_ECONFIG, "%s: line %u: expected key=value",
+					     path, lineno);
 		*eq = '\0';
 		k = trim(line);
 		v = trim(eq + 1);
-		if (strcmp(k, "client-id") == 0) {
+		if (strcmp(k, "client-id") == 0)
 			slot = &id;
-		} else if (strcmp(k, "client-secret") == 0) {
+		else if (strcmp(k, "client-secret") == 0)
 			slot = &secret;
-		} else {
-			r = pwb_error_set(err, PWB_ECONFIG, "%s: line %u: unknown key \"%.40s\"",
-					  path, lineno, k);
-			goto fail;
-		}
-		if (*slot) {
-			r = pwb_error_set(err, PWB_ECONFIG, "%s: line %u: %s given twice", path,
-					  lineno, k);
-			goto fail;
-		}
+		else
+			return pwb_error_set(err, PWB_ECONFIG, "%s: line %u: unknown key \"%.40s\"",
+					     path, lineno, k);
+		if (*slot)
+			return pwb_error_set(err, PWB_ECONFIG, "%s: line %u: %s given twice", path,
+					     lineno, k);
 		if (slot == &secret) {
 			r = pwb_secret_decrypt(key_file, v, slot, err);
 			if (r < 0) {
 				pwb_error_prefix(err, "%s: line %u: client-secret", path, lineno);
-				goto fail;
+				return r;
 			}
 		} else {
 			*slot = strdup(v);
-			if (!*slot) {
-				r = pwb_error_set(err, -ENOMEM, "out of memory");
-				goto fail;
-			}
+			if (!*slot)
+				return pwb_error_set(err, -ENOMEM, "out of memory");
 		}
 	}
-	if (!id || !*id) {
-		r = pwb_error_set(err, PWB_ECONFIG, "%s: no client-id line", path);
-		goto fail;
-	}
-	*client_id = id;
-	*client_secret = secret;
+	if (!id || !*id)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: no client-id line", path);
+	*client_id = PWB_TAKE_PTR(id);
+	*client_secret = PWB_TAKE_PTR(secret);
 	return 0;
-fail:
-	free(id);
-	pwb_free_secret(secret);
-	return r;
 }
 
 int pwb_secret_read_client_file(const char *path, const char *key_file, char **client_id,

@@ -6,7 +6,9 @@
 #define PWB_SECRET_H
 
 #include <stdbool.h>
+#include "cleanup.h"
 #include "error.h"
+#include "util.h" /* pwb_free_secret */
 
 /* Encrypted values look like "pwb1:BASE64" (version prefix, then
  * nonce || ciphertext || tag). Anything else is a plain secret. */
@@ -22,6 +24,10 @@ int pwb_secret_encrypt(const char *key_file, bool create_key, const char *plain,
 /* Decrypts an encrypted value, or copies a plain one. A tampered value or a
  * wrong key is PWB_EAUTH. *out is malloc'd; free with pwb_free_secret(). */
 int pwb_secret_decrypt(const char *key_file, const char *value, char **out, struct pwb_error *err);
+
+/* A secret string wiped and freed when its scope ends. */
+PWB_DEFINE_POINTER_CLEANUP(pwb_free_secretp, char, pwb_free_secret)
+#define _cleanup_secret_ _cleanup_(pwb_free_secretp)
 
 /* Reads the client-secret file (`client-id=`, `client-secret=` lines; mode
  * must be 0600 or stricter) and returns the client id and the decrypted

@@ -19,7 +19,7 @@ pwb_issuer_configure
 dump=$PWB_TMP/claims.txt
 cat >/etc/pam.d/pwb-test <<PAM
 auth required $PWB_PAM_OIDC
-account required $PWB_TEST_BUILDDIR/tests/unit/.libs/pam_pwb_test_claims.so $dump
+account required $PWB_TEST_BUILDDIR/tests/tools/.libs/pam_pwb_test_claims.so $dump
 PAM
 
 login() { printf '%s\n' "$2" | pamtester -v pwb-test "$1" authenticate acct_mgmt; }

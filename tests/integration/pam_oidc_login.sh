@@ -20,7 +20,7 @@ cat >/etc/pam.d/pwb-test <<PAM
 auth required $PWB_PAM_OIDC
 account required pam_permit.so
 PAM
-DRIVE=$PWB_TEST_BUILDDIR/tests/unit/pwb-pam-drive
+DRIVE=$PWB_TEST_BUILDDIR/tests/tools/pwb-pam-drive
 
 # login USER TOKEN: pamtester, the token on stdin as the password.
 login() { printf '%s\n' "$2" | pamtester -v pwb-test "$1" authenticate; }
@@ -56,7 +56,7 @@ tap_check "a token prompted for through the conversation (pwb-pam-drive)" \
 dump=$PWB_TMP/claims.txt
 cat >/etc/pam.d/pwb-claims <<PAM
 auth required $PWB_PAM_OIDC
-account required $PWB_TEST_BUILDDIR/tests/unit/.libs/pam_pwb_test_claims.so $dump
+account required $PWB_TEST_BUILDDIR/tests/tools/.libs/pam_pwb_test_claims.so $dump
 PAM
 rich=$(pwb_token_claims Dana.Smith@example.com \
 	'"name":"Dana Smith","email":"dana@example.com","groups":["data-science","Admins"]')

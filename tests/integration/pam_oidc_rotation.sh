@@ -46,7 +46,7 @@ tap_like "logged as local" "$(pwb_syslog_since "$before")" \
 tap_check_fails "system account daemon refused" login daemon "$(token rsa2 daemon)"
 # A pwb user that NSS resolves (nss_pwb's job; here a passwd line with the
 # store's uid) is not "local": it signs in with the rule still off.
-uid=$("$PWB_TEST_BUILDDIR/tests/unit/pwb-test-adduser" gina)
+uid=$("$PWB_TEST_BUILDDIR/tests/tools/pwb-test-adduser" gina)
 tap_like "gina created in the pwb store" "$uid" '^[0-9]+$'
 echo "gina:x:$uid:$uid:Gina:$PWB_HOME_ROOT/gina:/bin/bash" >>/etc/passwd
 tap_check "pwb store user gina signs in (not a local account)" login gina "$(token rsa2 gina)"

@@ -98,7 +98,7 @@ for u in ivan judy $(seq -f 'many%g' 1 12); do pwbadm delete-user --yes "$u" >/d
 # A user from before identity binding (planted with mkhome's store tool,
 # which writes what an older pwb wrote): it binds only if pwb.conf allows.
 pwbadm add-user olga >/dev/null
-if "$PWB_TEST_BUILDDIR/bench/mkhome_store_tool" make-legacy olga >/dev/null 2>&1; then
+if "$PWB_TEST_BUILDDIR/tests/tools/mkhome_store_tool" make-legacy olga >/dev/null 2>&1; then
 	tap_like "a user from before bindings that sign-in will not bind: WARN" \
 		"$(check_line identity "$(pwbadm check)")" \
 		'^WARN +identity: 1 user from before identity binding, not bound, and sign-in does not bind them: olga; fix: pwbadm rebind-user'

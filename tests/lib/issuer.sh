@@ -37,7 +37,7 @@
 #                               extended regex, usually the check's "name:" prefix) and does
 #                               not contain the token. Three TAP checks.
 
-PWB_TEST_SIGN=$PWB_TEST_BUILDDIR/tests/unit/pwb-test-sign
+PWB_TEST_SIGN=$PWB_TEST_BUILDDIR/tests/tools/pwb-test-sign
 PWB_ISSUER_CLIENT_ID=pwb-test-client
 
 pwb_issuer_start() {

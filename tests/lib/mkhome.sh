@@ -1,7 +1,7 @@
 # Helpers for pam_pwb_mkhome's integration tests and bench/login (sourced
 # after ns.sh, inside the namespace).
 
-PWB_MKHOME_TOOL=$PWB_TEST_BUILDDIR/bench/mkhome_store_tool
+PWB_MKHOME_TOOL=$PWB_TEST_BUILDDIR/tests/tools/mkhome_store_tool
 
 # mkhome_tool ARGS...: the store test tool (real store API, $PWB_CONFIG).
 mkhome_tool() { "$PWB_MKHOME_TOOL" "$@"; }

@@ -2,8 +2,8 @@
 # snapshot files by hand, exactly as lib/snapshot.h lays them out, so the
 # reader is tested against the contract and not only against publish.c.
 
-NSS_PROBE=$PWB_TEST_BUILDDIR/bench/nss_probe
-NSS_STORE_TOOL=$PWB_TEST_BUILDDIR/bench/nss_store_tool
+NSS_PROBE=$PWB_TEST_BUILDDIR/tests/tools/nss_probe
+NSS_STORE_TOOL=$PWB_TEST_BUILDDIR/tests/tools/nss_store_tool
 NSS_SNAP_DIR=${PWB_DB_DIR:-}/nss
 
 # nss_snap_load FILE [MODE]: reads "KEY<TAB>VALUE" lines on stdin (an empty

@@ -12,7 +12,7 @@
 #   scim_header NAME          a header of the last response
 #   scim_jq FILTER            jq -r FILTER on the last body
 
-PWB_SCIM_TOKEN_TOOL=$PWB_TEST_BUILDDIR/scim-cgi/scim-test-token
+PWB_SCIM_TOKEN_TOOL=$PWB_TEST_BUILDDIR/tests/tools/scim-test-token
 
 # The store user owns the store; its first opener (root here, like pwbadm)
 # creates it with that owner. Web servers run their workers as www-data.

@@ -10,7 +10,7 @@
 #   pwb_syslog_count       how many lines so far
 # (both wait until everything logged before the call has arrived)
 
-PWB_TEST_SYSLOGD=$PWB_TEST_BUILDDIR/tests/unit/pwb-test-syslogd
+PWB_TEST_SYSLOGD=$PWB_TEST_BUILDDIR/tests/tools/pwb-test-syslogd
 
 pwb_syslog_capture() {
 	local real=$PWB_TMP/.realdev n
