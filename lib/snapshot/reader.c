@@ -223,7 +223,7 @@ static int open_env(struct pwb_snapshot_reader *r)
 	env->set_msgcall(env, silent_msgcall);
 	/* DB_PRIVATE: regions in this process's heap, no file is created. The
 	 * home is "/" because Berkeley DB reads DB_CONFIG from it: only root can
-	 * plant one there (not the cwd's owner, not the store user). */
+	 * plant one there (not the cwd's owner). */
 	if (env->set_cachesize(env, 0, CACHE_BYTES, 1) != 0 ||
 	    env->set_mp_mmapsize(env, MMAP_MAX) != 0 ||
 	    env->open(env, "/", DB_CREATE | DB_PRIVATE | DB_INIT_MPOOL, 0) != 0) {
