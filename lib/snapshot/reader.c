@@ -20,10 +20,12 @@
 #include "reader.h"
 
 /* A named mid/base vanished under us (a writer swapped a new generation
- * in): re-read the new delta, pausing a little longer each time. */
+ * in, so the new delta is already there): re-read it at once, then pausing
+ * a little longer each time, but never long: a snapshot that stays broken
+ * must not slow every lookup on the host (about 2 ms at most). */
 #define REOPEN_FIRST_US	   0
-#define REOPEN_MAX_US	   2000
-#define REOPEN_PATIENCE_US 50000
+#define REOPEN_MAX_US	   500
+#define REOPEN_PATIENCE_US 2000
 
 /* Read-only files up to this size are mapped rather than copied into the
  * cache: address space only, the pages are the kernel's shared page cache. */

@@ -194,14 +194,18 @@ END_TEST
 
 /* Completes a generation a moment after its delta was swapped in: what a
  * reader sees when it reads a delta and the mid/base it names is gone (a
- * writer swapped again and removed it) until the next delta is there. */
+ * writer swapped again and removed it) until the next one is in place. The
+ * file is written beforehand and renamed in: a publisher's last step. */
 static void *complete_later(void *arg)
 {
-	struct timespec pause = {0, 2 * 1000 * 1000};
+	struct timespec pause = {0, 100 * 1000};
+	char from[4200], to[4200];
 
 	(void)arg;
+	snprintf(from, sizeof(from), "%s/base-4.db", dir);
+	snprintf(to, sizeof(to), "%s/base-3.db", dir);
 	nanosleep(&pause, NULL);
-	put_level(PWB_SNAPSHOT_PUBLIC, PWB_SNAPSHOT_BASE, 3, "p.frank\tfrank-base\n", NULL);
+	ck_assert_int_eq(rename(from, to), 0);
 	return NULL;
 }
 
@@ -214,6 +218,7 @@ START_TEST(vanished_level_is_retried)
 	three_levels();
 	ck_assert_int_eq(pwb_snapshot_reader_new(dir, &r), 0);
 	ck_assert_int_eq(get(r, "p.erin", buf, sizeof(buf)), 0);
+	put_level(PWB_SNAPSHOT_PUBLIC, PWB_SNAPSHOT_BASE, 4, "p.frank\tfrank-base\n", NULL);
 	put_delta(1, 3, 11, "");
 	ck_assert_int_eq(pthread_create(&t, NULL, complete_later, NULL), 0);
 	ck_assert_int_eq(get(r, "p.frank", buf, sizeof(buf)), 0);
