@@ -2,7 +2,7 @@
  * rename, meta keys, modes, the generation counter, stale files) and the
  * one reader (three levels and tombstones, enumeration, -ERANGE, a named
  * level that vanished and is retried, PWB_EUNAVAIL apart from
- * PWB_ENOTFOUND and from -ENOENT). */
+ * PWB_ENOTFOUND and from -ENOENT), and the back-off it retries with. */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "backoff.h"
 #include "reader.h"
 #include "testutil.h"
 #include "writer.h"
@@ -316,6 +317,23 @@ START_TEST(writer_files)
 }
 END_TEST
 
+/* The one back-off (lib/base/backoff.h) the reader's re-open uses. */
+START_TEST(backoff_doubles_to_its_cap_and_gives_up)
+{
+	struct pwb_backoff b;
+	unsigned waits = 0;
+
+	pwb_backoff_init(&b, 0, 4, 10);
+	while (pwb_backoff_wait(&b))
+		waits++;
+	/* pauses 0 (at once), 1, 2, 4, 4 microseconds: 11 >= 10, no sixth */
+	ck_assert_uint_eq(waits, 5);
+	ck_assert_uint_eq(b.attempt, 5);
+	ck_assert_int_eq(b.waited_us, 11);
+	ck_assert_uint_eq(b.pause_us, 4);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot");
@@ -331,6 +349,7 @@ int main(void)
 	tcase_add_test(tc, vanished_level_is_retried);
 	tcase_add_test(tc, new_generation_seen_at_once);
 	tcase_add_test(tc, writer_files);
+	tcase_add_test(tc, backoff_doubles_to_its_cap_and_gives_up);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
