@@ -3,7 +3,6 @@
  * real system files (nsswitch.conf, pam.d, nscd.conf) so that it works in a
  * mount namespace whose /etc files are bind-mounted. What the store holds
  * comes from pwbd (store.audit, user.list, group.list). */
-#include <db.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -21,7 +20,7 @@
 #include "pwbadm.h"
 #include "store_records.h"
 #include "secret.h"
-#include "snapshot.h"
+#include "reader.h"
 #include "util.h"
 
 #ifndef PWB_PAMMODDIR
@@ -87,67 +86,37 @@ static void check_config(struct check *c)
 	pwb_config_defaults(&c->cfg);
 }
 
-/* A snapshot level file, opened read-only without an environment, the way
- * nss_pwb reads it. */
-static DB *snapshot_open(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-	DB *db = NULL;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (db_create(&db, NULL, 0) != 0)
-		return NULL;
-	if (db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0) != 0) {
-		db->close(db, 0);
-		return NULL;
-	}
-	return db;
-}
-
-/* Copies the start of key's value (at most size - 1 bytes, NUL-terminated:
- * the checks compare prefixes, and a large group's member list must not
- * look absent) into out; false if the key is absent. */
-static bool snapshot_get(DB *db, const char *key, char *out, size_t size)
-{
-	DBT k = {0}, v = {0};
-
-	if (!db)
-		return false;
-	k.data = (void *)key;
-	k.size = (u_int32_t)strlen(key);
-	v.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
-	v.data = out;
-	v.ulen = (u_int32_t)size - 1;
-	v.doff = 0;
-	v.dlen = (u_int32_t)size - 1;
-	if (db->get(db, NULL, &k, &v, 0) != 0)
-		return false;
-	out[v.size] = '\0';
-	return true;
-}
-
+/* The snapshot as nss_pwb reads it: lib/snapshot's one reader. */
 struct snapshot {
-	DB *level[3]; /* delta, mid, base: the first holding a key decides */
+	struct pwb_snapshot_reader *reader;
 };
 
 static void snapshot_close(struct snapshot *s)
 {
-	size_t i;
-
-	for (i = 0; i < PWB_ARRAY_SIZE(s->level); i++)
-		if (s->level[i])
-			s->level[i]->close(s->level[i], 0);
+	pwb_snapshot_reader_free(s->reader);
+	s->reader = NULL;
 }
 
-/* Looks key up through the levels; false if absent or a tombstone. */
+/* Copies the start of key's value (at most size - 1 bytes: the checks
+ * compare prefixes, and a large group's member list must not look absent)
+ * into out; false if absent, a tombstone or unreadable. */
 static bool snapshot_lookup(struct snapshot *s, const char *key, char *out, size_t size)
 {
-	size_t i;
+	_cleanup_free_ char *big = NULL;
+	size_t len, cap = 64 * 1024;
+	int r = pwb_snapshot_get(s->reader, PWB_SNAPSHOT_PUBLIC, key, out, size, &len);
 
-	for (i = 0; i < PWB_ARRAY_SIZE(s->level); i++)
-		if (snapshot_get(s->level[i], key, out, size))
-			return out[0] != '\0';
-	return false;
+	while (r == -ERANGE && cap <= 16 * 1024 * 1024) {
+		free(big);
+		big = malloc(cap);
+		if (!big)
+			return false;
+		r = pwb_snapshot_get(s->reader, PWB_SNAPSHOT_PUBLIC, key, big, cap, &len);
+		cap *= 4;
+	}
+	if (r == 0 && big)
+		snprintf(out, size, "%s", big);
+	return r == 0;
 }
 
 /* The first record of records (user.list or group.list's) that the
@@ -189,29 +158,15 @@ static void check_snapshot(struct check *c, json_t *users, json_t *groups)
 {
 	static const char fix[] = "pwbadm rebuild-nss";
 	struct snapshot snap = {0};
-	char dir[PATH_MAX], mid[32], base[32], name[64], stale[96] = "";
-	uint64_t checked = 0;
+	char dir[PATH_MAX], stale[96] = "";
+	uint64_t checked = 0, seq;
 
 	snprintf(dir, sizeof(dir), "%s/" PWB_SNAP_DIR, c->cfg.db_dir);
-	snap.level[0] = snapshot_open(dir, PWB_SNAP_DELTA);
-	if (!snap.level[0]) {
-		report(c, FAIL, "snapshot", fix, "%s/" PWB_SNAP_DELTA " missing or unreadable",
-		       dir);
-		return;
-	}
-	if (!snapshot_get(snap.level[0], PWB_SNAP_META_MID, mid, sizeof(mid)) ||
-	    !snapshot_get(snap.level[0], PWB_SNAP_META_BASE, base, sizeof(base))) {
-		report(c, FAIL, "snapshot", fix, "%s/" PWB_SNAP_DELTA " lacks its @mid/@base keys",
-		       dir);
-		goto out;
-	}
-	snprintf(name, sizeof(name), PWB_SNAP_MID_FMT, strtoull(mid, NULL, 10));
-	snap.level[1] = snapshot_open(dir, name);
-	snprintf(name, sizeof(name), PWB_SNAP_BASE_FMT, strtoull(base, NULL, 10));
-	snap.level[2] = snapshot_open(dir, name);
-	if (!snap.level[1] || !snap.level[2]) {
+	if (pwb_snapshot_reader_new(dir, &snap.reader) < 0 ||
+	    pwb_snapshot_seq(snap.reader, &seq) < 0) {
 		report(c, FAIL, "snapshot", fix,
-		       "%s: the mid or base file delta.db names is missing", dir);
+		       "%s: delta.db, or the mid or base file it names, is missing or unreadable",
+		       dir);
 		goto out;
 	}
 	compare_records(&snap, users, true, &checked, stale, sizeof(stale));

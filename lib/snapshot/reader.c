@@ -20,10 +20,12 @@
 #include "reader.h"
 
 /* A named mid/base vanished under us (a writer swapped a new generation
- * in): re-read the new delta, pausing a little longer each time. */
+ * in, so the new delta is already there): re-read it at once, then pausing
+ * a little longer each time, but never long: a snapshot that stays broken
+ * must not slow every lookup on the host (about 2 ms at most). */
 #define REOPEN_FIRST_US	   0
-#define REOPEN_MAX_US	   2000
-#define REOPEN_PATIENCE_US 50000
+#define REOPEN_MAX_US	   500
+#define REOPEN_PATIENCE_US 2000
 
 /* Read-only files up to this size are mapped rather than copied into the
  * cache: address space only, the pages are the kernel's shared page cache. */
@@ -59,7 +61,7 @@ struct snap_set {
 	uint64_t gen_seen;
 	bool gen_valid;
 	struct timespec checked; /* when the delta was last fstat'ed */
-	uid_t opener;		 /* the effective UID that could open the files */
+	uid_t opener;		 /* shadow: the effective UID that could open the files */
 	/* identity of the delta.db the handles belong to */
 	dev_t dev;
 	ino_t ino;
@@ -223,7 +225,7 @@ static int open_env(struct pwb_snapshot_reader *r)
 	env->set_msgcall(env, silent_msgcall);
 	/* DB_PRIVATE: regions in this process's heap, no file is created. The
 	 * home is "/" because Berkeley DB reads DB_CONFIG from it: only root can
-	 * plant one there (not the cwd's owner, not the store user). */
+	 * plant one there (not the cwd's owner). */
 	if (env->set_cachesize(env, 0, CACHE_BYTES, 1) != 0 ||
 	    env->set_mp_mmapsize(env, MMAP_MAX) != 0 ||
 	    env->open(env, "/", DB_CREATE | DB_PRIVATE | DB_INIT_MPOOL, 0) != 0) {
@@ -442,9 +444,10 @@ static int refresh(struct pwb_snapshot_reader *r, enum pwb_snapshot_set set)
 	uint64_t gen;
 	int rc;
 
-	/* Open handles must not outlive the privilege that opened them: a
-	 * root daemon that switches to a user keeps no shadow access. */
-	if (s->open && s->opener != geteuid())
+	/* Open shadow handles must not outlive the privilege that opened them:
+	 * a root daemon that switches to a user keeps no shadow access. (The
+	 * public files are world-readable: no system call for them.) */
+	if (set == PWB_SNAPSHOT_SHADOW && s->open && s->opener != geteuid())
 		close_set(s);
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now); /* vDSO: no system call */
 	if (!s->open && !r->sets[!set].open)

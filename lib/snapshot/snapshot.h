@@ -8,7 +8,7 @@
  *   delta.db           small; rewritten on every publish
  *   mid-G.db           middle level; rewritten when the delta is full
  *   base-G.db          everything; rewritten when the middle level is full
- * and the same three for shadow, mode 0600 (root or the store user reads):
+ * and the same three for shadow, mode 0600 (root reads them):
  *   shadow-delta.db, shadow-mid-G.db, shadow-base-G.db
  * G is a decimal generation number. Each delta names the mid and base it
  * sits on (meta keys below), so swapping the delta with one rename(2)

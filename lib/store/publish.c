@@ -263,12 +263,18 @@ struct render_ctx {
 static int render_changes(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 {
 	struct render_ctx *rc = ctx;
-	struct pending *v = rc->changes->v;
-	size_t n = rc->changes->n;
+	struct pending *v;
+	size_t n;
 	int r;
 
 	pwb_snapshot_kvset_free(&rc->pub); /* an earlier attempt's */
 	pwb_snapshot_kvset_free(&rc->shadow);
+	/* The changes and the records they name, in one consistent view. */
+	r = read_changes(txn, rc->changes, err);
+	if (r < 0 || rc->changes->too_many)
+		return r;
+	v = rc->changes->v;
+	n = rc->changes->n;
 	r = pwb_snapshot_kvset_append(&rc->pub, rc->pub_in);
 	r = r ?: pwb_snapshot_kvset_append(&rc->shadow, rc->shadow_in);
 	for (size_t i = 0; r == 0 && i < n; i++)
@@ -347,20 +353,13 @@ static int changes_locked(struct pwb_store *st, struct levels *lv, struct pwb_er
 	}
 	changes.after = meta.seq;
 	changes.limit = lv->mid_max;
-	r = pwb_store_read(st, read_changes, &changes, err);
+	r = pwb_store_read(st, render_changes, &rc, err);
 	if (r == 0 && changes.too_many) {
 		r = full_locked(st, lv, err);
 		goto out;
 	}
 	if (r < 0 || changes.last <= meta.seq)
 		goto out; /* nothing new */
-	if (changes.n)
-		r = pwb_store_read(st, render_changes, &rc, err);
-	else
-		r = pwb_snapshot_kvset_append(&rc.pub, &pub)
-			?: pwb_snapshot_kvset_append(&rc.shadow, &shadow);
-	if (r < 0)
-		goto out;
 	pwb_snapshot_kvset_settle(&rc.pub, false);
 	pwb_snapshot_kvset_settle(&rc.shadow, false);
 	pwb_snapshot_kvset_settle(&shadow, false);

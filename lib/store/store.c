@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "backoff.h"
 #include "cleanup.h"
 #include "log.h"
 #include "internal/store_internal.h"
@@ -18,7 +19,9 @@
 #define OPEN_LOCK_FILE "open.lock"
 /* How long a transaction keeps retrying on lock conflicts (between threads
  * of this process) before giving up. */
-#define TXN_PATIENCE_USEC (60LL * 1000 * 1000)
+#define TXN_PATIENCE_USEC    (60LL * 1000 * 1000)
+#define TXN_FIRST_PAUSE_USEC 100
+#define TXN_MAX_PAUSE_USEC   20000
 
 /* Makes dir if missing (root only; owned by the caller's euid). */
 static int make_dir(const char *path, mode_t mode, struct pwb_error *err)
@@ -390,14 +393,13 @@ static int attempt_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ct
 static int run_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,
 		   struct pwb_error *err)
 {
+	struct pwb_backoff backoff;
 	struct pwb_txn t;
-	long long waited = 0;
-	useconds_t pause_us = 100;
-	unsigned attempt;
 	bool repaired = false;
 	int r;
 
-	for (attempt = 0;; attempt++) {
+	pwb_backoff_init(&backoff, TXN_FIRST_PAUSE_USEC, TXN_MAX_PAUSE_USEC, TXN_PATIENCE_USEC);
+	for (;;) {
 		r = attempt_txn(st, write, fn, ctx, &t, err);
 		if (!pwb_be_should_retry(&t))
 			break;
@@ -408,15 +410,11 @@ static int run_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,
 				break;
 			continue;
 		}
-		if (waited > TXN_PATIENCE_USEC) {
+		if (!pwb_backoff_wait(&backoff)) {
 			r = pwb_error_set(err, PWB_ESTORE, "store busy: gave up after %u attempts",
-					  attempt + 1);
+					  backoff.attempt + 1);
 			break;
 		}
-		usleep(pause_us);
-		waited += pause_us;
-		if (pause_us < 20000)
-			pause_us *= 2;
 	}
 	if (r < 0)
 		return r;
@@ -435,20 +433,6 @@ int pwb_store_write(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_e
 int pwb_store_read(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err)
 {
 	return run_txn(st, false, fn, ctx, err);
-}
-
-/* For publish.c until it reads through pwb_store_read (branch h13-snap). */
-int pwb_txn_begin_read(struct pwb_store *st, struct pwb_txn *txn, struct pwb_error *err)
-{
-	memset(txn, 0, sizeof(*txn));
-	txn->st = st;
-	return pwb_be_begin(txn, false, err);
-}
-
-void pwb_txn_end(struct pwb_txn *txn)
-{
-	if (txn->be_txn)
-		pwb_be_commit(txn, NULL);
 }
 
 int pwb_store_verify(struct pwb_store *st, struct pwb_error *err)

@@ -1,4 +1,4 @@
-/* libFuzzer target: nss_pwb's snapshot reader (nss_pwb/), from the files
+/* libFuzzer target: nss_pwb (its cache over lib/snapshot's reader), from the files
  * to glibc's structs. Each input is a snapshot written by whoever owns the
  * files, so nothing in it is trusted:
  *   KEY<TAB>VALUE lines (any bytes but newline; an empty value deletes)

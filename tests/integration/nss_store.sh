@@ -2,13 +2,19 @@
 # nss_pwb against snapshots published by the real store (lib/store/publish.c):
 # 1,000 users created through pwb_store_write, every map through glibc
 # (getent, id), enumeration, users created / locked / deleted resolving at
-# once (also in a running process), unprivileged readers, valgrind, and
+# once (also in a running process), no system call per lookup (strace),
+# unprivileged readers, valgrind, and
 # 8 threads x 10,000 lookups while another process keeps publishing.
 . "$PWB_TEST_SRCDIR/tests/lib/tap.sh"
 . "$PWB_TEST_SRCDIR/tests/lib/ns.sh"
 pwb_ns_enter "$@"
 . "$PWB_TEST_SRCDIR/tests/lib/nss.sh"
 [ -x "$NSS_PROBE" ] && [ -x "$NSS_STORE_TOOL" ] || tap_bail "nss test tools not built"
+# nss_store_tool opens the store itself, which only one process may do:
+# pwbd (when ns.sh started one) runs only for the pwbadm checks below.
+pwbd_stop() { if command -v pwb_pwbd_stop >/dev/null; then pwb_pwbd_stop >/dev/null; fi; }
+pwbd_start() { if command -v pwb_pwbd_start >/dev/null; then pwb_pwbd_start >/dev/null; fi; }
+pwbd_stop
 # Small levels, so this test also sees deltas merged and bases rewritten.
 pwb_conf_set nss-delta-max=16 nss-mid-max=64
 # The stress users below (30000-31000) lie inside the ranges nss_pwb serves.
@@ -49,6 +55,26 @@ tap_is "passwd enumeration: all 1000 users, once each" \
 tap_is "group enumeration: 1000 private + 10 pwb groups" \
 	"$(getent group | grep -cE '^(bu|bg)[0-9]+:x:')" 1010
 tap_is "shadow enumeration: 1000 entries" "$(getent shadow | grep -c '^bu[0-9]*:')" 1000
+
+# --- the fast path: a lookup makes no system call of nss_pwb's own (the
+# mapped generation counter; an fstat of the delta about once a second).
+# glibc's files module, asked first, makes its own: only calls on the
+# snapshot's files and privilege checks are counted.
+if command -v strace >/dev/null; then
+	strace -f -y -o "$PWB_TMP/strace.out" "$NSS_PROBE" repeat bu5 2000 >"$PWB_TMP/repeat.out"
+	tap_is "2000 lookups in one process all found" "$(cat "$PWB_TMP/repeat.out")" "found 2000"
+	calls=$(grep -cE '/nss/|geteuid|getuid' "$PWB_TMP/strace.out") || true
+	if [ "$calls" -lt 200 ]; then
+		tap_ok "2000 lookups: no system call per lookup on the snapshot ($calls in all)"
+	else
+		tap_fail "2000 lookups: no system call per lookup on the snapshot ($calls in all)"
+		tap_diag "$(grep -oE '^[0-9]+ +[a-z0-9_]+' "$PWB_TMP/strace.out" | awk '{print $2}' |
+			sort | uniq -c | sort -rn | head -5)"
+	fi
+else
+	tap_skip "2000 lookups in one process all found" "strace not installed"
+	tap_skip "2000 lookups: no system call per lookup on the snapshot" "strace not installed"
+fi
 
 # --- changes resolve at once, also inside a process that keeps running
 mkfifo "$PWB_TMP/watch.in" "$PWB_TMP/watch.out"
@@ -97,6 +123,7 @@ tap_like "id sees the new group" "$(id -G zed)" "(^| )21100( |$)"
 
 # --- the same through pwbadm, the admin's way
 if [ -x "$PWB_BIN_PWBADM" ]; then
+	pwbd_start
 	tap_check "pwbadm add-user" "$PWB_BIN_PWBADM" add-user adminmade --uid 22000
 	tap_is "pwbadm's user resolves at once" "$(getent passwd adminmade | cut -d: -f1,3)" "adminmade:22000"
 	tap_is "… also in the running process" "$(ask adminmade | cut -d: -f1)" adminmade
@@ -105,6 +132,7 @@ if [ -x "$PWB_BIN_PWBADM" ]; then
 		"$(getent shadow adminmade | cut -d: -f2,8)" '!*:1'
 	tap_check "pwbadm delete-user" "$PWB_BIN_PWBADM" delete-user --yes adminmade
 	tap_is "pwbadm-deleted user stops resolving" "$(ask adminmade)" notfound
+	pwbd_stop
 else
 	tap_skip "pwbadm checks" "pwbadm not built"
 fi

@@ -56,7 +56,7 @@ publisher() {
 				nss_snap_load "$D/delta.db"
 		fi
 		seq=$((seq + 1))
-		echo "$seq" >"$PWB_TMP/published"
+		echo "$seq" >"$PWB_TMP/published.new" && mv "$PWB_TMP/published.new" "$PWB_TMP/published"
 	done
 }
 publisher 2>"$PWB_TMP/publisher.err" &

@@ -11,6 +11,7 @@
  *   nss_probe spnam NAME [BUFLEN]
  *   nss_probe groups NAME GID       getgrouplist, sorted
  *   nss_probe watch                 one pwnam per stdin line, flushed
+ *   nss_probe repeat NAME N         N pwnam lookups, prints how many found
  *   nss_probe cloexec NAME          descriptors open without FD_CLOEXEC
  *   nss_probe spnam-drop NAME       spnam as root, then again after
  *                                   switching to nobody (65534) in-process
@@ -280,6 +281,20 @@ static int spnam_drop(const char *name)
 	return 0;
 }
 
+/* Many lookups of one name in one process: what a strace -c of it counts
+ * beyond start-up is what a lookup costs in system calls. */
+static int repeat(const char *name, long n)
+{
+	char buf[DEFAULT_BUFLEN];
+	struct passwd pw, *res;
+	long found = 0;
+
+	for (long i = 0; i < n; i++)
+		found += getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res;
+	printf("found %ld\n", found);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t buflen = DEFAULT_BUFLEN;
@@ -296,6 +311,8 @@ int main(int argc, char **argv)
 		return cloexec(argv[2]);
 	if (strcmp(argv[1], "spnam-drop") == 0)
 		return spnam_drop(argv[2]);
+	if (strcmp(argv[1], "repeat") == 0)
+		return argc < 4 ? 2 : repeat(argv[2], strtol(argv[3], NULL, 10));
 	if (strcmp(argv[1], "groups") == 0)
 		return argc < 4 ? 2 : groups(argv[2], (gid_t)strtoul(argv[3], NULL, 10));
 	if (argc > 3)

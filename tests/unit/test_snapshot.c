@@ -2,7 +2,7 @@
  * rename, meta keys, modes, the generation counter, stale files) and the
  * one reader (three levels and tombstones, enumeration, -ERANGE, a named
  * level that vanished and is retried, PWB_EUNAVAIL apart from
- * PWB_ENOTFOUND and from -ENOENT). */
+ * PWB_ENOTFOUND and from -ENOENT), and the back-off it retries with. */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "backoff.h"
 #include "reader.h"
 #include "testutil.h"
 #include "writer.h"
@@ -194,14 +195,18 @@ END_TEST
 
 /* Completes a generation a moment after its delta was swapped in: what a
  * reader sees when it reads a delta and the mid/base it names is gone (a
- * writer swapped again and removed it) until the next delta is there. */
+ * writer swapped again and removed it) until the next one is in place. The
+ * file is written beforehand and renamed in: a publisher's last step. */
 static void *complete_later(void *arg)
 {
-	struct timespec pause = {0, 2 * 1000 * 1000};
+	struct timespec pause = {0, 100 * 1000};
+	char from[4200], to[4200];
 
 	(void)arg;
+	snprintf(from, sizeof(from), "%s/base-4.db", dir);
+	snprintf(to, sizeof(to), "%s/base-3.db", dir);
 	nanosleep(&pause, NULL);
-	put_level(PWB_SNAPSHOT_PUBLIC, PWB_SNAPSHOT_BASE, 3, "p.frank\tfrank-base\n", NULL);
+	ck_assert_int_eq(rename(from, to), 0);
 	return NULL;
 }
 
@@ -214,6 +219,7 @@ START_TEST(vanished_level_is_retried)
 	three_levels();
 	ck_assert_int_eq(pwb_snapshot_reader_new(dir, &r), 0);
 	ck_assert_int_eq(get(r, "p.erin", buf, sizeof(buf)), 0);
+	put_level(PWB_SNAPSHOT_PUBLIC, PWB_SNAPSHOT_BASE, 4, "p.frank\tfrank-base\n", NULL);
 	put_delta(1, 3, 11, "");
 	ck_assert_int_eq(pthread_create(&t, NULL, complete_later, NULL), 0);
 	ck_assert_int_eq(get(r, "p.frank", buf, sizeof(buf)), 0);
@@ -311,6 +317,23 @@ START_TEST(writer_files)
 }
 END_TEST
 
+/* The one back-off (lib/base/backoff.h) the reader's re-open uses. */
+START_TEST(backoff_doubles_to_its_cap_and_gives_up)
+{
+	struct pwb_backoff b;
+	unsigned waits = 0;
+
+	pwb_backoff_init(&b, 0, 4, 10);
+	while (pwb_backoff_wait(&b))
+		waits++;
+	/* pauses 0 (at once), 1, 2, 4, 4 microseconds: 11 >= 10, no sixth */
+	ck_assert_uint_eq(waits, 5);
+	ck_assert_uint_eq(b.attempt, 5);
+	ck_assert_int_eq(b.waited_us, 11);
+	ck_assert_uint_eq(b.pause_us, 4);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot");
@@ -326,6 +349,7 @@ int main(void)
 	tcase_add_test(tc, vanished_level_is_retried);
 	tcase_add_test(tc, new_generation_seen_at_once);
 	tcase_add_test(tc, writer_files);
+	tcase_add_test(tc, backoff_doubles_to_its_cap_and_gives_up);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -82,10 +82,8 @@ int pwb_change_upgrade(struct pwb_txn *txn, struct pwb_error *err);
  * which a setuid caller controls). */
 extern int64_t (*pwb_change_clock)(void);
 
-/* Legacy view of the log for publish.c, until it reads pwb_change_foreach
- * (branch h13-snap): user and group entries only, the publisher's hints.
- * Its layout is also format 2's raw entry, which pwb_change_upgrade
- * converts: when publish.c stops using it, move it there unchanged. */
+/* A change entry as format 2 stored it (raw struct, the publisher's hints
+ * only): what the upgrade to format 3 converts. */
 struct pwb_change {
 	char kind;
 	unsigned char what;
@@ -95,19 +93,7 @@ struct pwb_change {
 	uint32_t old_gid; /* users: primary gid */
 	bool old_private; /* users: had a private group */
 };
-/* Reads changes with seq > after into a malloc'd array; more than limit
- * entries: *last_seq = UINT64_MAX and no array (the caller rebuilds). */
-int pwb_change_read(struct pwb_txn *txn, uint64_t after, struct pwb_change **out, size_t *n,
-		    uint64_t *last_seq, size_t limit, struct pwb_error *err);
 uint64_t pwb_change_last_seq(struct pwb_txn *txn);
-
-/* Publisher (publish.c). */
-int pwb_publish_changes(struct pwb_store *st, struct pwb_error *err);
-int pwb_publish_full(struct pwb_store *st, struct pwb_error *err);
-
-/* Read transactions for the publisher. */
-int pwb_txn_begin_read(struct pwb_store *st, struct pwb_txn *txn, struct pwb_error *err);
-void pwb_txn_end(struct pwb_txn *txn);
 
 /* Big-endian 32-bit key for uid/gid indexes. */
 static inline void pwb_be32(uint32_t v, unsigned char out[4])
