@@ -8,7 +8,7 @@
 #include <string.h>
 #include "log.h"
 #include "pwbadm.h"
-#include "store_records.h"
+#include "store.h"
 #include "util.h"
 
 /* "issuer X, subject Y" or "not bound", escaped, into buf. */

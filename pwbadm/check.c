@@ -18,7 +18,7 @@
 #include "cleanup.h"
 #include "http.h"
 #include "pwbadm.h"
-#include "store_records.h"
+#include "store.h"
 #include "secret.h"
 #include "reader.h"
 #include "util.h"

@@ -10,7 +10,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "pwbadm.h"
-#include "store_records.h"
+#include "store.h"
 #include "util.h"
 
 /* ---- rebuild-nss ---- */

@@ -11,7 +11,7 @@
 #include "log.h"
 #include "pwbadm.h"
 #include "rpc.h"
-#include "store_records.h"
+#include "store.h"
 #include "util.h"
 
 /* The file's lines, line N at index N-1 (blank lines empty). */

@@ -7,7 +7,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "pwbadm.h"
-#include "store_records.h"
+#include "store.h"
 #include "token.h"
 #include "util.h"
 

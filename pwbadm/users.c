@@ -12,7 +12,7 @@
 #include "log.h"
 #include "policy.h"
 #include "pwbadm.h"
-#include "store_records.h"
+#include "store.h"
 #include "util.h"
 
 /* ---- list-users ---- */

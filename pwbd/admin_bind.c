@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "admin.h"
-#include "store_records.h"
+#include "store.h"
 
 struct rebind_ctx {
 	const char *name;    /* one user; NULL with --all */

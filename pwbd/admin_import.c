@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "admin.h"
-#include "store_records.h"
+#include "store.h"
 #include "token.h"
 #include "util.h"
 

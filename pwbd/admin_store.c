@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "admin.h"
-#include "store_records.h"
+#include "store.h"
 
 struct walk_ctx {
 	struct pwb_txn *txn;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "admin.h"
-#include "store_records.h"
+#include "store.h"
 
 /* ---- token.generate {token: public form} -> {} ---- */
 

@@ -9,7 +9,7 @@
 #include "admin.h"
 #include "policy.h"
 #include "provision.h"
-#include "store_records.h"
+#include "store.h"
 #include "util.h"
 
 /* ---- user.list {all, after, seen} -> {users: [...], next | damaged} ----

@@ -32,7 +32,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
-#include "store.h"
+
+/* The rules' types, declared here and not included: the backend sits below
+ * the rules (store.h), which include this header. */
+#define PWB_ID_LEN 36 /* as in store.h: a lower-case UUID */
+struct pwb_store;
+struct pwb_txn;
+typedef int (*pwb_id_cb)(const char *id, void *ctx); /* as in store.h */
 
 /* The tables. Keys and values are bytes; the comments give the rules'
  * encoding (uid/gid keys are 4 bytes big-endian so they sort by number). */

@@ -10,7 +10,7 @@
 #include "policy.h"
 #include "other_sources.h"
 #include "internal/store_internal.h"
-#include "store_records.h"
+#include "store.h"
 #include "util.h"
 
 #define TEXT_FIELD_MAX 1024

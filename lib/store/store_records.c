@@ -10,7 +10,7 @@
 #include "internal/store_internal.h"
 #include "names.h"
 #include "policy.h"
-#include "store_records.h"
+#include "store.h"
 #include "util.h"
 
 const char *pwb_user_source_name(enum pwb_user_source s)

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "cleanup.h"
 #include "internal/store_internal.h"
-#include "store_records.h"
+#include "store.h"
 #include "token.h"
 
 static int valid_token_name(const char *name)

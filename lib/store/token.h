@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "store.h"
 
+#define PWB_HASH_HEX_LEN   64 /* SHA-256 in hex */
 #define PWB_TOKEN_BYTES	   32
 #define PWB_TOKEN_TEXT_MAX 64 /* base64url of 32 bytes is 43 characters */
 

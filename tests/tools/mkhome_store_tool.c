@@ -16,7 +16,6 @@
 #include "publish.h"
 #include "store.h"
 #include "internal/store_internal.h"
-#include "store_records.h"
 
 struct req {
 	const char *cmd;

@@ -12,7 +12,6 @@
 #include "publish.h"
 #include "rpc.h"
 #include "store.h"
-#include "store_records.h"
 #include "token.h"
 #include "util.h"
 

@@ -17,7 +17,6 @@
 #include "store.h"
 #include "internal/store_internal.h"
 #include "provision.h"
-#include "store_records.h"
 #include "testutil.h"
 
 #define JIT_ON "user-provisioning-enabled=1\nuser-provisioning-register-on-first-login=1\n"

@@ -4,7 +4,7 @@
 #include <check.h>
 #include <string.h>
 #include "ops.h"
-#include "store_records.h"
+#include "store.h"
 #include "testutil.h"
 
 static struct test_store ts;

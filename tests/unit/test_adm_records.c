@@ -3,7 +3,7 @@
  * use: round trips, and the strict mode naming the record and field. */
 #include <check.h>
 #include <string.h>
-#include "store_records.h"
+#include "store.h"
 
 static const char ID[] = "00000000-0000-4000-8000-000000000001";
 

@@ -18,7 +18,6 @@
 #include "publish.h"
 #include "store.h"
 #include "internal/store_internal.h"
-#include "store_records.h"
 #include "testutil.h"
 #include "token.h"
 #include "util.h"

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 #include "store.h"
-#include "store_records.h"
 #include "testutil.h"
 
 #define ISS "https://idp.example"

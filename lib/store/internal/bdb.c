@@ -10,7 +10,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "internal/bdb.h"
-#include "internal/store_internal.h"
+#include "internal/store_types.h"
 #include "util.h"
 
 #define STORE_FILE	 "store.db"

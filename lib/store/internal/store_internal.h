@@ -1,7 +1,7 @@
 /* Internals shared by the store's rule files (store.c: opening and
  * transactions; store_users.c, store_groups.c, store_tokens.c: records;
- * store_ids.c: id allocation; store_changes.c: the change log) and, until
- * it reads through public calls only, publish.c. Not for callers. */
+ * store_ids.c: id allocation; store_changes.c: the change log). Not for
+ * callers. */
 #ifndef PWB_STORE_INTERNAL_H
 #define PWB_STORE_INTERNAL_H
 
@@ -10,31 +10,7 @@
 #include "snapshot.h"
 #include "backend.h"
 #include "store.h"
-
-struct pwb_backend; /* the backend's state: internal/bdb.h */
-
-struct pwb_store {
-	const struct pwb_config *cfg;
-	struct pwb_backend *be;
-	char store_dir[PATH_MAX];
-	char nss_dir[PATH_MAX];
-	int open_lock_fd;		   /* open.lock, flocked until close */
-	bool unclean;			   /* the previous opener died with it open */
-	pwb_store_commit_hook commit_hook; /* pwb_store_on_commit */
-	void *commit_ctx;
-	struct pwb_actor actor; /* pwb_store_set_request: who the writes are for */
-	char request_id[65];
-};
-
-struct pwb_txn {
-	struct pwb_store *st;
-	void *be_txn; /* the backend's transaction (a DB_TXN for Berkeley DB) */
-	bool write;
-	bool changed;	   /* a change was logged: call the commit hook */
-	uint64_t last_seq; /* the last change logged */
-	bool retry;	   /* a conflict the backend resolved by failing: run again */
-	bool panicked;	   /* the backend needs repair (pwb_be_repair) first */
-};
+#include "internal/store_types.h"
 
 /* The store's on-disk format (DBI_META "format"; a store without it is
  * format 1, written before the key existed). Opening upgrades an older
