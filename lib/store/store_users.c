@@ -312,28 +312,28 @@ static int put_record(struct pwb_txn *txn, const struct pwb_user *u, struct pwb_
 	return pwb_kv_put(txn, DBI_USERS, u->id, PWB_ID_LEN, text, strlen(text), err);
 }
 
-static int put_indexes(struct pwb_txn *txn, const struct pwb_user *u, struct pwb_error *err)
-{
-	_cleanup_free_ char *folded = fold_case(user_name_of(u));
-	unsigned char uid[4];
-	int r;
+/* The index entries that point at u: Linux name, folded userName, uid,
+ * and home and externalId when set. */
+struct user_index {
+	enum pwb_dbi dbi;
+	const void *key;
+	size_t klen;
+};
 
-	if (!folded)
-		return pwb_error_set(err, -ENOMEM, "out of memory");
-	pwb_be32(u->uid, uid);
-	if ((r = pwb_kv_put(txn, DBI_USER_NAME, u->name, strlen(u->name), u->id, PWB_ID_LEN, err)) <
-		0 ||
-	    (r = pwb_kv_put(txn, DBI_USER_UNAME, folded, strlen(folded), u->id, PWB_ID_LEN, err)) <
-		0 ||
-	    (r = pwb_kv_put(txn, DBI_USER_UID, uid, sizeof(uid), u->id, PWB_ID_LEN, err)) < 0)
-		return r;
-	if (u->home && (r = pwb_kv_put(txn, DBI_USER_HOME, u->home, strlen(u->home), u->id,
-				       PWB_ID_LEN, err)) < 0)
-		return r;
+static size_t user_indexes(const struct pwb_user *u, const char *folded, const unsigned char uid[4],
+			   struct user_index out[5])
+{
+	size_t n = 0;
+
+	out[n++] = (struct user_index){DBI_USER_NAME, u->name, strlen(u->name)};
+	out[n++] = (struct user_index){DBI_USER_UNAME, folded, strlen(folded)};
+	out[n++] = (struct user_index){DBI_USER_UID, uid, 4};
+	if (u->home)
+		out[n++] = (struct user_index){DBI_USER_HOME, u->home, strlen(u->home)};
 	if (u->external_id)
-		return pwb_kv_put(txn, DBI_USER_EXT, u->external_id, strlen(u->external_id), u->id,
-				  PWB_ID_LEN, err);
-	return 0;
+		out[n++] =
+		    (struct user_index){DBI_USER_EXT, u->external_id, strlen(u->external_id)};
+	return n;
 }
 
 /* Drops u's home from the index if u holds it there (two users of a store
@@ -353,23 +353,42 @@ static int del_home_index(struct pwb_txn *txn, const struct pwb_user *u, struct 
 	return pwb_kv_del(txn, DBI_USER_HOME, u->home, strlen(u->home), err);
 }
 
-static int del_indexes(struct pwb_txn *txn, const struct pwb_user *u, struct pwb_error *err)
+/* Writes (put) or removes every index entry that points at u. */
+static int apply_indexes(struct pwb_txn *txn, const struct pwb_user *u, bool put,
+			 struct pwb_error *err)
 {
 	_cleanup_free_ char *folded = fold_case(user_name_of(u));
+	struct user_index idx[5];
 	unsigned char uid[4];
+	size_t i, n;
 	int r;
 
 	if (!folded)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
 	pwb_be32(u->uid, uid);
-	if ((r = pwb_kv_del(txn, DBI_USER_NAME, u->name, strlen(u->name), err)) < 0 ||
-	    (r = pwb_kv_del(txn, DBI_USER_UNAME, folded, strlen(folded), err)) < 0 ||
-	    (r = pwb_kv_del(txn, DBI_USER_UID, uid, sizeof(uid), err)) < 0 ||
-	    (r = del_home_index(txn, u, err)) < 0)
-		return r;
-	if (u->external_id)
-		return pwb_kv_del(txn, DBI_USER_EXT, u->external_id, strlen(u->external_id), err);
+	n = user_indexes(u, folded, uid, idx);
+	for (i = 0; i < n; i++) {
+		if (put)
+			r = pwb_kv_put(txn, idx[i].dbi, idx[i].key, idx[i].klen, u->id, PWB_ID_LEN,
+				       err);
+		else if (idx[i].dbi == DBI_USER_HOME)
+			r = del_home_index(txn, u, err);
+		else
+			r = pwb_kv_del(txn, idx[i].dbi, idx[i].key, idx[i].klen, err);
+		if (r < 0)
+			return r;
+	}
 	return 0;
+}
+
+static int put_indexes(struct pwb_txn *txn, const struct pwb_user *u, struct pwb_error *err)
+{
+	return apply_indexes(txn, u, true, err);
+}
+
+static int del_indexes(struct pwb_txn *txn, const struct pwb_user *u, struct pwb_error *err)
+{
+	return apply_indexes(txn, u, false, err);
 }
 
 /* Refuses keys that belong to another record (self: the id being updated). */
