@@ -119,7 +119,7 @@ START_TEST(token_and_retired)
 {
 	struct pwb_error err = {0};
 	struct pwb_token t = {0}, v;
-	json_t *o, *uids, *gids;
+	json_t *o, *uids, *gids, *got_uids, *got_gids;
 
 	strcpy(t.name, "okta");
 	memset(t.hash, 'a', PWB_HASH_HEX_LEN);
@@ -135,11 +135,14 @@ START_TEST(token_and_retired)
 	json_decref(o);
 	uids = json_pack("[i, i]", 20001, 20002);
 	gids = json_array();
-	o = pwb_retired_to_json(uids, gids);
-	ck_assert_int_eq(pwb_retired_from_json(o, PWB_RECORD_STRICT, &uids, &gids, &err), 0);
-	ck_assert_uint_eq(json_array_size(uids), 2);
+	o = pwb_retired_to_json(uids, gids); /* takes its own references */
+	json_decref(uids);
+	json_decref(gids);
+	ck_assert_int_eq(pwb_retired_from_json(o, PWB_RECORD_STRICT, &got_uids, &got_gids, &err),
+			 0);
+	ck_assert_uint_eq(json_array_size(got_uids), 2);
 	json_array_append_new(json_object_get(o, "gids"), json_integer(0));
-	ck_assert_int_eq(pwb_retired_from_json(o, PWB_RECORD_STRICT, &uids, &gids, &err),
+	ck_assert_int_eq(pwb_retired_from_json(o, PWB_RECORD_STRICT, &got_uids, &got_gids, &err),
 			 PWB_EINVAL);
 	ck_assert_str_eq(err.msg, "retired: field gids: item 1 is not an id");
 	json_decref(o);
