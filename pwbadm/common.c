@@ -328,6 +328,7 @@ int pwbadm_list_print(const struct pwbadm_list *list, json_t *records, bool json
 {
 	struct pwbadm_json_list items = {0};
 	struct pwbadm_table table;
+	struct pwb_error err = {0};
 	json_t *record;
 	size_t i;
 	int rc = 0;
@@ -336,12 +337,12 @@ int pwbadm_list_print(const struct pwbadm_list *list, json_t *records, bool json
 	json_array_foreach(records, i, record)
 	{
 		rc = json ? pwbadm_json_list_add(&items, json_incref(record))
-			  : list->row(record, &table);
+			  : list->row(record, &table, &err);
 		if (rc < 0)
 			break;
 	}
 	if (rc < 0) {
-		rc = pwbadm_fail("cannot list %s: %s", list->what, pwb_strerror(rc));
+		rc = pwbadm_fail("cannot list %s: %s", list->what, pwb_error_text(&err, rc));
 	} else if (json) {
 		rc = pwbadm_json_list_print(&items, stdout) ? pwbadm_fail("cannot write the list")
 							    : 0;

@@ -8,7 +8,7 @@
 #include "util.h"
 
 /* One table row: name, gid, members comma-separated. */
-static int group_row(json_t *record, struct pwbadm_table *table)
+static int group_row(json_t *record, struct pwbadm_table *table, struct pwb_error *err)
 {
 	json_t *members = json_object_get(record, "members"), *m;
 	_cleanup_free_ char *text = NULL;

@@ -174,7 +174,8 @@ struct pwbadm_list {
 	const char *what; /* "users", for the error message */
 	const char *const *headers;
 	size_t columns;
-	int (*row)(json_t *record, struct pwbadm_table *table);
+	/* Adds record's row; on failure err names the record and field. */
+	int (*row)(json_t *record, struct pwbadm_table *table, struct pwb_error *err);
 };
 int pwbadm_list_print(const struct pwbadm_list *list, json_t *records, bool json);
 

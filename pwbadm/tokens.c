@@ -79,15 +79,14 @@ int pwbadm_generate_token(struct pwbadm *adm, const struct pwbadm_args *a)
 /* ---- list-tokens ---- */
 
 /* One table row: name, masked key, created, expires, last used. */
-static int token_row(json_t *record, struct pwbadm_table *table)
+static int token_row(json_t *record, struct pwbadm_table *table, struct pwb_error *err)
 {
 	char created[32], expires[48], used[32];
 	const char *row[5] = {NULL, NULL, created, expires, used};
-	struct pwb_error err = {0};
 	struct pwb_token t;
 	int rc;
 
-	if ((rc = pwb_token_from_json(record, 0, &t, &err)) < 0)
+	if ((rc = pwb_token_from_json(record, 0, &t, err)) < 0)
 		return rc;
 	row[0] = t.name;
 	row[1] = t.masked;

@@ -18,15 +18,14 @@
 /* ---- list-users ---- */
 
 /* One row of the table from a user record (the codec's public form). */
-static int user_row(json_t *record, struct pwbadm_table *table)
+static int user_row(json_t *record, struct pwbadm_table *table, struct pwb_error *err)
 {
 	struct pwb_user u;
-	struct pwb_error err = {0};
 	char uid[12], gid[12], last[32];
 	const char *row[8];
 	int rc;
 
-	if ((rc = pwb_user_from_json(record, 0, &u, &err)) < 0)
+	if ((rc = pwb_user_from_json(record, 0, &u, err)) < 0)
 		return rc;
 	snprintf(uid, sizeof(uid), "%u", u.uid);
 	snprintf(gid, sizeof(gid), "%u", u.gid);

@@ -107,10 +107,12 @@ START_TEST(passwd_fields)
 END_TEST
 
 /* The one list printer: sorted table, or one JSON array of the records. */
-static int name_row(json_t *record, struct pwbadm_table *t)
+static int name_row(json_t *record, struct pwbadm_table *t, struct pwb_error *err)
 {
 	const char *row[1] = {json_string_value(json_object_get(record, "name"))};
 
+	if (!row[0])
+		return pwb_error_set(err, PWB_EINVAL, "thing: field name: not a string");
 	return pwbadm_table_add(t, row);
 }
 
@@ -135,6 +137,28 @@ START_TEST(list_printer)
 	ck_assert_str_eq(text, "[\n{\"name\":\"a\",\"n\":1},\n{\"name\":\"b\",\"n\":2}\n]\n");
 	free(text);
 	stdout = saved;
+	json_decref(records);
+}
+END_TEST
+
+/* A record the printer cannot show fails the listing with the codec's own
+ * message, naming the record and the field. */
+START_TEST(list_printer_names_the_bad_field)
+{
+	static const char *const headers[] = {"NAME"};
+	static const struct pwbadm_list list = {"things", headers, 1, name_row};
+	json_t *records = json_pack("[{s:i}]", "name", 7);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *saved = stderr;
+
+	stderr = open_memstream(&text, &len);
+	ck_assert_int_ne(pwbadm_list_print(&list, records, false), 0);
+	fclose(stderr);
+	stderr = saved;
+	ck_assert_msg(strstr(text, "cannot list things: thing: field name: not a string"), "%s",
+		      text);
+	free(text);
 	json_decref(records);
 }
 END_TEST
@@ -164,6 +188,7 @@ int main(void)
 	tcase_add_test(tc, passwd_fields);
 	tcase_add_test(tc, time_text);
 	tcase_add_test(tc, list_printer);
+	tcase_add_test(tc, list_printer_names_the_bad_field);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
