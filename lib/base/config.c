@@ -89,6 +89,19 @@ static const struct key keys[] = {
     STR("login-user", login_user, "pwb-login"),
     U32("change-log-retention-days", change_log_retention_days, "365", 1, 36500),
     U32("change-log-retention-entries", change_log_retention_entries, "1000000", 1000, 4000000000u),
+    STR("auth-openid-audiences", openid_audiences, NULL),
+    STR("auth-openid-base-uri", openid_base_uri, NULL),
+    PATH("auth-openid-login-path", openid_login_path, "/pwb/"),
+    STR("auth-openid-scopes", openid_scopes, "openid profile email"),
+    STR("auth-openid-token-method", openid_token_method, "client_secret_basic"),
+    STR("auth-openid-post-logout-redirect-uri", openid_post_logout_uri, NULL),
+    STR("auth-openid-pam-service", openid_pam_service, "pwb-login"),
+    PATH("auth-openid-session-dir", openid_session_dir, PWB_LOCALSTATEDIR "/lib/pwb-login"),
+    U32("auth-timeout-minutes", auth_timeout_minutes, "60", 1, 525600),
+    U32("auth-openid-session-max-hours", openid_session_max_hours, "12", 1, 8760),
+    U32("auth-openid-flow-timeout", openid_flow_timeout, "600", 30, 3600),
+    U32("auth-openid-max-pending-flows", openid_max_pending_flows, "1000", 1, 1000000),
+    STR("auth-openid-trusted-proxies", openid_trusted_proxies, NULL),
 };
 
 const char *pwb_config_path(const char *explicit_path)

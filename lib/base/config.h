@@ -75,6 +75,22 @@ struct pwb_config {
 	char *login_user;		    /* login-user: the account pwb-login runs as */
 	uint32_t change_log_retention_days; /* change-log-retention-days */
 	uint32_t change_log_retention_entries; /* change-log-retention-entries */
+
+	/* pwb-login, the browser front door (and the audiences every token
+	 * check accepts) */
+	char *openid_audiences;	       /* auth-openid-audiences: extra client ids, comma list */
+	char *openid_base_uri;	       /* auth-openid-base-uri: public base URL (https://host) */
+	char *openid_login_path;       /* auth-openid-login-path: route prefix, "/pwb/" */
+	char *openid_scopes;	       /* auth-openid-scopes, space separated */
+	char *openid_token_method;     /* auth-openid-token-method: client_secret_basic|_post */
+	char *openid_post_logout_uri;  /* auth-openid-post-logout-redirect-uri */
+	char *openid_pam_service;      /* auth-openid-pam-service */
+	char *openid_session_dir;      /* auth-openid-session-dir: pwb-login's own 0700 dir */
+	uint32_t auth_timeout_minutes; /* auth-timeout-minutes: idle lifetime */
+	uint32_t openid_session_max_hours; /* auth-openid-session-max-hours: absolute */
+	uint32_t openid_flow_timeout;	   /* auth-openid-flow-timeout: seconds a flow lives */
+	uint32_t openid_max_pending_flows; /* auth-openid-max-pending-flows */
+	char *openid_trusted_proxies;	   /* auth-openid-trusted-proxies: addresses, comma list */
 };
 
 /* The path to use: explicit (config= argument) if non-NULL, else

@@ -243,12 +243,24 @@ static char *jwks_uri_of(const char *discovery)
 	return json_is_string(uri) ? strdup(json_string_value(uri)) : NULL;
 }
 
+/* The issuer's discovery document (cached), as text in e. */
+static int discovery_of(struct oidc_ctx *ctx, struct pwb_cache_entry *e, struct pwb_error *err)
+{
+	_cleanup_free_ char *url = discovery_url(ctx->cfg->openid_issuer);
+	bool fetched;
+
+	if (!url)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	return get_document(ctx, "discovery", url, DISCOVERY_MAX_BYTES, validate_discovery,
+			    USE_CACHE, e, &fetched, err);
+}
+
 /* Verifies the token against the issuer's keys, refetching the JWKS once
  * (rate-limited) when no key matches: that is how key rotation arrives. */
 static int verify_with_jwks(struct oidc_ctx *ctx, const struct pwb_jwt *jwt, struct pwb_error *err)
 {
 	struct pwb_cache_entry disc = {0}, keys = {0};
-	_cleanup_free_ char *url = NULL, *jwks_uri = NULL;
+	_cleanup_free_ char *jwks_uri = NULL;
 	const struct pwb_jwk *cands[MAX_CANDIDATE_KEYS];
 	_cleanup_jwks_ struct pwb_jwks *jwks = NULL;
 	enum refresh refresh = USE_CACHE;
@@ -256,11 +268,7 @@ static int verify_with_jwks(struct oidc_ctx *ctx, const struct pwb_jwt *jwt, str
 	size_t n, i;
 	int r, attempt;
 
-	url = discovery_url(ctx->cfg->openid_issuer);
-	if (!url)
-		return pwb_error_set(err, -ENOMEM, "out of memory");
-	r = get_document(ctx, "discovery", url, DISCOVERY_MAX_BYTES, validate_discovery, USE_CACHE,
-			 &disc, &fetched, err);
+	r = discovery_of(ctx, &disc, err);
 	if (r < 0)
 		return r;
 	jwks_uri = jwks_uri_of(disc.body);
@@ -445,4 +453,53 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 	if (r < 0)
 		return r;
 	return build_claims(cfg, jwt, mapped, subject, local, claims, err);
+}
+
+/* A context for the public entry points below: the cache under db-dir when
+ * this process may use it (pwb-login, not root, fetches every time unless
+ * it owns one). */
+static void ctx_init(struct oidc_ctx *ctx, const struct pwb_config *cfg)
+{
+	struct pwb_error cerr = {0};
+
+	ctx->cfg = cfg;
+	ctx->now = (int64_t)time(NULL);
+	if (pwb_oidc_cache_dir(cfg->db_dir, ctx->cache_dir, &cerr) < 0)
+		ctx->cache_dir[0] = '\0';
+}
+
+int pwb_oidc_discovery(const struct pwb_config *cfg, json_t **doc, struct pwb_error *err)
+{
+	struct oidc_ctx ctx;
+	struct pwb_cache_entry disc = {0};
+	int r;
+
+	*doc = NULL;
+	if (!cfg->openid_issuer || strncmp(cfg->openid_issuer, "https://", 8) != 0)
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "%s: auth-openid-issuer must be an https URL",
+				     cfg->path ? cfg->path : "config");
+	ctx_init(&ctx, cfg);
+	r = discovery_of(&ctx, &disc, err);
+	if (r < 0)
+		return r;
+	*doc = json_loads(disc.body, JSON_REJECT_DUPLICATES, NULL);
+	pwb_cache_entry_clear(&disc);
+	return *doc ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+}
+
+int pwb_oidc_verify_jws(const struct pwb_config *cfg, const struct pwb_jwt *jwt,
+			struct pwb_error *err)
+{
+	struct oidc_ctx ctx;
+
+	if (!cfg->openid_issuer || strncmp(cfg->openid_issuer, "https://", 8) != 0)
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "%s: auth-openid-issuer must be an https URL",
+				     cfg->path ? cfg->path : "config");
+	if (jwt->alg->family == PWB_JWS_HMAC)
+		return pwb_error_set(err, PWB_EAUTH, "alg: %s is not accepted here",
+				     jwt->alg->name);
+	ctx_init(&ctx, cfg);
+	return verify_with_jwks(&ctx, jwt, err);
 }

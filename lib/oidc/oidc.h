@@ -6,9 +6,11 @@
 #define PWB_OIDC_H
 
 #include <stddef.h>
+#include <jansson.h>
 #include "claims.h"
 #include "config.h"
 #include "error.h"
+#include "jwt.h"
 
 /* Decides whether `token` signs `pam_user` in. 0: *claims holds the
  * validated claims, with the subject from auth-openid-subject-claim
@@ -26,5 +28,17 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
  * the name carries one of those domains (a bare "alice" is refused too). */
 int pwb_oidc_map_username(const struct pwb_config *cfg, const char *external,
 			  char out[PWB_NAME_MAX + 1], struct pwb_error *err);
+
+/* The issuer's discovery document (from the cache when fresh, else the
+ * network), validated ("issuer" equals auth-openid-issuer, an https
+ * jwks_uri). *doc: the caller's reference. PWB_EUNAVAIL or PWB_ECONFIG. */
+int pwb_oidc_discovery(const struct pwb_config *cfg, json_t **doc, struct pwb_error *err);
+
+/* Verifies jwt's signature against the issuer's JWKS (discovery, cache,
+ * one refetch on an unknown kid); no claim is checked. Asymmetric
+ * algorithms only (an HMAC token is PWB_EAUTH here). For tokens other than
+ * sign-in ID tokens: back-channel logout tokens. */
+int pwb_oidc_verify_jws(const struct pwb_config *cfg, const struct pwb_jwt *jwt,
+			struct pwb_error *err);
 
 #endif
