@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include "cleanup.h"
 #include "cleanup_json.h"
+#include "fileio.h"
 #include "oidc_cache.h"
 #include "other_sources.h"
 
@@ -89,10 +90,12 @@ int pwb_oidc_cache_load(const char *dir, const char *name, struct pwb_cache_entr
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_json_ json_t *root = NULL;
+	_cleanup_free_ char *text = NULL;
 	char path[PATH_MAX];
 	json_error_t jerr;
 	json_t *url, *body, *fetched, *expires, *forced;
 	struct stat st;
+	ssize_t n;
 
 	memset(e, 0, sizeof(*e));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -104,7 +107,17 @@ int pwb_oidc_cache_load(const char *dir, const char *name, struct pwb_cache_entr
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CACHE_ENTRY_MAX)
 		return pwb_error_set(err, PWB_EINVAL, "%s: not a cache entry", path);
-	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	/* One read, not Jansson's byte-at-a-time json_loadfd: this runs on
+	 * every sign-in. */
+	text = malloc((size_t)st.st_size + 1);
+	if (!text)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	n = pwb_read_all(fd, text, (size_t)st.st_size + 1);
+	if (n < 0)
+		return pwb_error_set(err, (int)n, "%s: %s", path, strerror((int)-n));
+	if (n > st.st_size)
+		return pwb_error_set(err, PWB_EINVAL, "%s: changed while read", path);
+	root = json_loadb(text, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
 		return pwb_error_set(err, PWB_EINVAL, "%s: line %d: %s", path, jerr.line,
 				     jerr.text);
