@@ -36,7 +36,9 @@ pwb_syslog_capture() {
 	PWB_SYSLOGD_PID=$!
 	pwb_on_cleanup 'kill $PWB_SYSLOGD_PID 2>/dev/null; wait $PWB_SYSLOGD_PID 2>/dev/null'
 	for n in $(seq 1 50); do
-		[ -S /dev/log ] && return 0
+		# 0666 like the system's own: services running as their own
+		# users (pwb-scim, pwb-login) log there too
+		[ -S /dev/log ] && chmod 0666 /dev/log && return 0
 		sleep 0.05
 	done
 	return 1
