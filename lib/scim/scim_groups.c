@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include "policy.h"
 #include "names.h"
 #include "provision.h"
 #include "scim_endpoint.h"
@@ -87,6 +89,27 @@ static int group_encode(struct pwb_scim_ctx *c, const void *rec, enum pwb_scim_v
 	return *out ? 0 : -ENOMEM;
 }
 
+/* A rename changes only the display name, but never to one that names a
+ * privileged group ("docker", "Wheel"): a reader of the IdP's console, and
+ * JIT's claim lookup by display name, would take it for that group. */
+static int renamed_display_allowed(struct pwb_scim_ctx *c, const struct pwb_group *old,
+				   struct pwb_group *g, struct pwb_scim_error *serr)
+{
+	const char *before = old->display_name ? old->display_name : old->name;
+	char derived[PWB_NAME_MAX + 1];
+	struct pwb_error nerr = {0};
+
+	if (strcasecmp(before, g->display_name) == 0 ||
+	    pwb_names_group_from_display(g->display_name, c->cfg->group_space_replacement[0],
+					 derived, &nerr) < 0)
+		return 0;
+	if (pwb_policy_group_name(c->cfg, derived, &nerr) < 0) {
+		pwb_group_clear(g);
+		return pwb_scim_fail(serr, 400, "invalidValue", "displayName: %s", nerr.msg);
+	}
+	return 0;
+}
+
 /* A new group without an explicit groupName gets the name its displayName
  * gives: the mapping or the rule (provision.c), the one JIT uses too. */
 static int group_decode(struct pwb_scim_ctx *c, json_t *doc, const void *old, void *rec,
@@ -96,6 +119,8 @@ static int group_decode(struct pwb_scim_ctx *c, json_t *doc, const void *old, vo
 	struct pwb_error nerr = {0};
 	int r = pwb_scim_group_from_json(doc, c->cfg, old, rec, serr);
 
+	if (r == 0 && old)
+		r = renamed_display_allowed(c, old, g, serr);
 	if (r < 0 || g->name[0])
 		return r;
 	r = pwb_provision_group_name(c->txn, g->display_name, g->name, &nerr);
