@@ -13,7 +13,8 @@
 #include "policy.h"
 #include "provision.h"
 
-int pwb_provision_group_name(struct pwb_txn *txn, const char *display_name,
+/* The mapping's name or the rule's, before the deny list. */
+static int mapped_or_derived(struct pwb_txn *txn, const char *display_name,
 			     char out[PWB_NAME_MAX + 1], struct pwb_error *err)
 {
 	const struct pwb_config *cfg = pwb_store_config(pwb_txn_store(txn));
@@ -30,6 +31,15 @@ int pwb_provision_group_name(struct pwb_txn *txn, const char *display_name,
 		r = pwb_names_group_from_display(display_name, cfg->group_space_replacement[0], out,
 						 err);
 	}
+	return r;
+}
+
+int pwb_provision_group_name(struct pwb_txn *txn, const char *display_name,
+			     char out[PWB_NAME_MAX + 1], struct pwb_error *err)
+{
+	const struct pwb_config *cfg = pwb_store_config(pwb_txn_store(txn));
+	int r = mapped_or_derived(txn, display_name, out, err);
+
 	if (r == 0 && (r = pwb_policy_group_name(cfg, out, err)) < 0)
 		pwb_error_prefix(err, "derived group name \"%s\"", out);
 	if (r < 0)
@@ -283,7 +293,9 @@ static int claim_name(struct pwb_txn *txn, const char *claim, pwb_provision_skip
 	if (r != PWB_ENOTFOUND)
 		return r;
 	memset(err, 0, sizeof(*err));
-	r = pwb_provision_group_name(txn, claim, out, &nerr);
+	/* The deny list and local names are ensure's to refuse (and report
+	 * by the Linux name, as ever). */
+	r = mapped_or_derived(txn, claim, out, &nerr);
 	if (r == 0)
 		return 0;
 	if (r != PWB_EINVAL) {
