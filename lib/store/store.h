@@ -367,7 +367,8 @@ int pwb_store_cursor_set(struct pwb_store *st, const char *reader, uint64_t seq,
 			 struct pwb_error *err);
 
 /* Reports every stored record that breaks the policy above (one written
- * before it, or by hand): cb gets kind 'u' or 'g', the record's id, its
+ * before it, or by hand): cb gets kind 'u', 'g' or 'm' (a group name
+ * mapping: id and name are its Linux name), the record's id, its
  * name (NULL if the record cannot be decoded) and what is wrong, once per
  * problem; its non-zero return stops the audit and is returned. For
  * `pwbadm check`. */

@@ -83,8 +83,9 @@ int pwb_group_map_get_by_name(struct pwb_txn *txn, const char *name, struct pwb_
 	return r < 0 ? r : get_by_key(txn, key, out, err);
 }
 
-/* A group already holding the name or the display name must agree with the
- * mapping: the Linux name of an existing group never changes. */
+/* A group already holding the name must agree with the mapping (the Linux
+ * name of an existing group never changes); a name no pwb group holds must
+ * not be a local group's. */
 static int check_groups(struct pwb_txn *txn, const struct pwb_group_map *m, struct pwb_error *err)
 {
 	struct pwb_group g = {0};
@@ -92,6 +93,16 @@ static int check_groups(struct pwb_txn *txn, const struct pwb_group_map *m, stru
 	int r;
 
 	r = pwb_group_get_by_name(txn, m->name, &g, err);
+	if (r == PWB_ENOTFOUND) {
+		memset(err, 0, sizeof(*err));
+		r = pwb_other_source_group(m->name, err);
+		if (r > 0)
+			r = pwb_error_set(err, PWB_ELOCAL,
+					  "'%s' is a local group (in /etc/group or another NSS "
+					  "source)",
+					  m->name);
+		return r;
+	}
 	if (r == 0) {
 		shown_display = g.display_name ? g.display_name : g.name;
 		if (strcasecmp(shown_display, m->display_name) != 0) {
@@ -104,10 +115,6 @@ static int check_groups(struct pwb_txn *txn, const struct pwb_group_map *m, stru
 		}
 	}
 	pwb_group_clear(&g);
-	if (r == PWB_ENOTFOUND) {
-		memset(err, 0, sizeof(*err));
-		return 0;
-	}
 	return r;
 }
 
@@ -162,13 +169,6 @@ int pwb_group_map_put(struct pwb_txn *txn, struct pwb_group_map *m, struct pwb_e
 	memset(err, 0, sizeof(*err));
 	if ((r = pwb_policy_group_name(txn->st->cfg, m->name, err)) < 0)
 		return r;
-	r = pwb_other_source_group(m->name, err);
-	if (r < 0)
-		return r;
-	if (r > 0)
-		return pwb_error_set(err, PWB_ELOCAL,
-				     "'%s' is a local group (in /etc/group or another NSS source)",
-				     m->name);
 	if ((r = check_groups(txn, m, err)) < 0)
 		return r;
 	r = pwb_group_foreach(txn, find_display, &f, err);
@@ -235,4 +235,46 @@ int pwb_group_map_foreach(struct pwb_txn *txn, pwb_group_map_cb cb, void *ctx,
 	struct map_walk w = {cb, ctx};
 
 	return pwb_kv_foreach(txn, DBI_GROUP_MAP, map_walk_one, &w, err);
+}
+
+struct map_audit {
+	struct pwb_txn *txn;
+	pwb_audit_cb cb;
+	void *ctx;
+};
+
+/* A mapping written before the deny list or a local group took its name. */
+static int audit_one(const void *key, size_t klen, const void *val, size_t vlen, void *vctx,
+		     struct pwb_error *err)
+{
+	struct map_audit *a = vctx;
+	_cleanup_free_ char *text = strndup(val, vlen), *shown_key = strndup(key, klen);
+	struct pwb_group_map m;
+	struct pwb_error e = {0};
+	char msg[PWB_GROUP_DISPLAY_MAX + 256], shown[PWB_GROUP_DISPLAY_MAX + 8];
+	int r = 0;
+
+	if (!text || !shown_key)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	if (pwb_group_map_decode(text, &m) < 0) {
+		pwb_names_escape(shown_key, shown, sizeof(shown));
+		return a->cb('m', shown, shown, "damaged group mapping record", a->ctx);
+	}
+	pwb_names_escape(m.display_name, shown, sizeof(shown));
+	if (pwb_policy_group_name(a->txn->st->cfg, m.name, &e) < 0 ||
+	    (!pwb_kv_exists(a->txn, DBI_GROUP_NAME, m.name, strlen(m.name)) &&
+	     pwb_other_source_group(m.name, &e) > 0)) {
+		snprintf(msg, sizeof(msg), "mapping of \"%s\": %s", shown,
+			 e.msg[0] ? e.msg : "a local group has the name");
+		r = a->cb('m', m.name, m.name, msg, a->ctx);
+	}
+	pwb_group_map_clear(&m);
+	return r;
+}
+
+int pwb_group_map_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err)
+{
+	struct map_audit a = {txn, cb, ctx};
+
+	return pwb_kv_foreach(txn, DBI_GROUP_MAP, audit_one, &a, err);
 }

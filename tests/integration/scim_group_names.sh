@@ -189,6 +189,19 @@ tap_is "list-groups --json: both names" \
 	"$(pwbadm list-groups --json | jq -c '[.[] | select(.name == "finance_ops") | .name, .displayName]')" \
 	'["finance_ops","Finance Operations"]'
 
+# ---- mappings travel in export and import ----
+pwbadm export "$PWB_TMP/export.jsonl" >/dev/null || tap_fail "export failed"
+tap_is "export holds the mapping" \
+	"$(jq -c 'select(.type == "groupmap") | [.displayName, .name]' "$PWB_TMP/export.jsonl")" \
+	'["Platform Engineering","plateng"]'
+pwbadm unmap-group "Platform Engineering" >/dev/null || tap_fail "unmap-group failed"
+tap_is "import of the export: exit 0" "$(adm_status pwbadm import "$PWB_TMP/export.jsonl")" 0
+tap_like "the mapping is back" "$(pwbadm list-group-maps)" 'Platform Engineering +plateng'
+tap_is "import again: unchanged, exit 0" "$(adm_status pwbadm import "$PWB_TMP/export.jsonl")" 0
+printf '%s\n' '{"type":"groupmap","displayName":"Ops Team","name":"plateng","created":1}' >"$PWB_TMP/clash.jsonl"
+adm_fails "import of a mapping that collides" 'groupmap plateng.*already the mapping of' \
+	import "$PWB_TMP/clash.jsonl"
+
 # ---- Okta's DELETE ----
 scim_req DELETE "/Groups/$ds"
 tap_is "DELETE: 204" "$SCIM_STATUS" 204

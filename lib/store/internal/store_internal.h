@@ -33,6 +33,8 @@ int pwb_attrs_check(const json_t *attrs, const char *whose, struct pwb_error *er
 /* Policy audit of the groups (store_groups.c), called by
  * pwb_store_policy_audit after the users. */
 int pwb_group_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err);
+/* And of the group name mappings (store_group_maps.c): kind 'm'. */
+int pwb_group_map_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err);
 
 /* Ids (store_ids.c). */
 int pwb_ids_alloc_uid(struct pwb_txn *txn, uint32_t *out, struct pwb_error *err);
