@@ -10,7 +10,7 @@
 #include "pwbadm.h"
 #include "util.h"
 
-/* One table row: name, display name, gid, members comma-separated. */
+/* One table row: name, gid, members comma-separated, display name. */
 static int group_row(json_t *record, struct pwbadm_table *table, struct pwb_error *err)
 {
 	json_t *members = json_object_get(record, "members"), *m;
@@ -35,16 +35,17 @@ static int group_row(json_t *record, struct pwbadm_table *table, struct pwb_erro
 	snprintf(gid, sizeof(gid), "%lld",
 		 (long long)json_integer_value(json_object_get(record, "gid")));
 	row[0] = json_string_value(json_object_get(record, "name")) ?: "";
-	/* no display name of its own: the IdP (or JIT) sent the Linux name */
-	row[1] = json_string_value(json_object_get(record, "displayName")) ?: row[0];
-	row[2] = gid;
-	row[3] = text;
+	row[1] = gid;
+	row[2] = text;
+	/* Last, as it may hold spaces: the columns before it keep their places
+	 * for scripts. None of its own: the IdP (or JIT) sent the Linux name. */
+	row[3] = json_string_value(json_object_get(record, "displayName")) ?: row[0];
 	return pwbadm_table_add(table, row);
 }
 
 int pwbadm_list_groups(struct pwbadm *adm, const struct pwbadm_args *a)
 {
-	static const char *const headers[] = {"NAME", "DISPLAY NAME", "GID", "MEMBERS"};
+	static const char *const headers[] = {"NAME", "GID", "MEMBERS", "DISPLAY NAME"};
 	static const struct pwbadm_list list = {"groups", headers, PWB_ARRAY_SIZE(headers),
 						group_row};
 	_cleanup_json_ json_t *result = NULL;

@@ -80,7 +80,7 @@ static const struct pwbadm_command commands[] = {
      STORE, false, "NAME A,B,...",
      "set a user's groups exactly (missing groups are created; \"\" for none)", ""},
     {"list-groups", pwbadm_list_groups, "", NULL, 0, 0, NULL, STORE, true, "[--json]",
-     "list groups: Linux name, display name, GID and members",
+     "list groups: Linux name, GID, members and display name",
      "  --json   one JSON array, one group object per line (displayName null:\n"
      "           the same as name)\n"},
     {"map-group", pwbadm_map_group, "", NULL, 2, 2, "expects a display name and a Linux group name",

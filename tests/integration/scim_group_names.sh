@@ -182,9 +182,9 @@ scim_req GET /ResourceTypes/Group
 tap_like "the Group resource type says where the Linux name comes from" "$(scim_jq .description)" 'map-group'
 
 # ---- pwbadm shows both names ----
-tap_like "list-groups: Linux name and display name" "$(pwbadm list-groups)" \
-	"data_scientists +Data Science Team +$ds_gid +grace"
-tap_like "list-groups: a mapped group" "$(pwbadm list-groups)" "plateng +Platform Engineering +$pe_gid"
+tap_like "list-groups: Linux name, GID, members, display name" "$(pwbadm list-groups)" \
+	"data_scientists +$ds_gid +grace +Data Science Team"
+tap_like "list-groups: a mapped group" "$(pwbadm list-groups)" "plateng +$pe_gid +frank +Platform Engineering"
 tap_is "list-groups --json: both names" \
 	"$(pwbadm list-groups --json | jq -c '[.[] | select(.name == "finance_ops") | .name, .displayName]')" \
 	'["finance_ops","Finance Operations"]'
