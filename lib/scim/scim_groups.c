@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include "policy.h"
 #include "names.h"
 #include "provision.h"
@@ -95,11 +94,10 @@ static int group_encode(struct pwb_scim_ctx *c, const void *rec, enum pwb_scim_v
 static int renamed_display_allowed(struct pwb_scim_ctx *c, const struct pwb_group *old,
 				   struct pwb_group *g, struct pwb_scim_error *serr)
 {
-	const char *before = old->display_name ? old->display_name : old->name;
 	char derived[PWB_NAME_MAX + 1];
 	struct pwb_error nerr = {0};
 
-	if (strcasecmp(before, g->display_name) == 0 ||
+	if (pwb_group_display_is(old, g->display_name) ||
 	    pwb_names_group_from_display(g->display_name, c->cfg->group_space_replacement[0],
 					 derived, &nerr) < 0)
 		return 0;

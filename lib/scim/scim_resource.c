@@ -130,8 +130,7 @@ json_t *pwb_scim_group_to_json(const struct pwb_group *g, json_t *members, const
 		json_decref(members);
 		return NULL;
 	}
-	json_object_set_new(doc, "displayName",
-			    json_string(g->display_name ? g->display_name : g->name));
+	json_object_set_new(doc, "displayName", json_string(pwb_group_display(g)));
 	add_attrs(doc, g->attrs);
 	json_object_set_new(doc, "members", members ? members : json_array());
 	json_object_set_new(

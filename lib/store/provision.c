@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "cleanup.h"
 #include "log.h"
 #include "names.h"
@@ -57,7 +56,7 @@ static int find_display(const struct pwb_group *g, void *vctx)
 {
 	struct display_find *f = vctx;
 
-	if (strcasecmp(g->display_name ? g->display_name : g->name, f->display) != 0)
+	if (!pwb_group_display_is(g, f->display))
 		return 0;
 	f->r = pwb_group_copy(f->out, g);
 	return 1;
@@ -76,8 +75,7 @@ int pwb_provision_group_find(struct pwb_txn *txn, const char *display_name, stru
 		return PWB_ENOTFOUND;
 	if (pwb_provision_group_name(txn, display_name, name, &nerr) == 0) {
 		r = pwb_group_get_by_name(txn, name, out, err);
-		if (r == 0 && strcasecmp(out->display_name ? out->display_name : out->name,
-					 display_name) == 0)
+		if (r == 0 && pwb_group_display_is(out, display_name))
 			return 0;
 		pwb_group_clear(out);
 		if (r < 0 && r != PWB_ENOTFOUND)

@@ -78,6 +78,12 @@ struct pwb_token {
 	int64_t last_used; /* 0 = never */
 };
 
+/* A group's display name: as the IdP sent it, else its Linux name. */
+const char *pwb_group_display(const struct pwb_group *g);
+/* Whether g is the group of display_name: display names match without
+ * regard to ASCII case (SCIM displayName is not case-exact). */
+bool pwb_group_display_is(const struct pwb_group *g, const char *display_name);
+
 /* Releases what a record owns and zeroes it; safe on a zeroed record. */
 void pwb_user_clear(struct pwb_user *u);
 void pwb_group_clear(struct pwb_group *g);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "cleanup.h"
 #include "log.h"
 #include "policy.h"
@@ -115,7 +114,7 @@ static int name_taken(struct pwb_txn *txn, const char *name, const char *owner,
 
 	if (r < 0 && r != PWB_EDAMAGED)
 		return r;
-	pwb_names_escape(o.display_name ? o.display_name : name, shown, sizeof(shown));
+	pwb_names_escape(o.name[0] ? pwb_group_display(&o) : name, shown, sizeof(shown));
 	pwb_group_clear(&o);
 	return pwb_error_set(err, PWB_EEXIST,
 			     "group name '%s' is already taken by group \"%s\" (id %s)", name,
@@ -134,8 +133,7 @@ static int check_reserved(struct pwb_txn *txn, const struct pwb_group *g, struct
 		memset(err, 0, sizeof(*err));
 		return 0;
 	}
-	if (r == 0 &&
-	    strcasecmp(m.display_name, g->display_name ? g->display_name : g->name) != 0) {
+	if (r == 0 && !pwb_group_display_is(g, m.display_name)) {
 		pwb_names_escape(m.display_name, shown, sizeof(shown));
 		r = pwb_error_set(err, PWB_EEXIST,
 				  "group name '%s' is reserved for group \"%s\" (pwbadm map-group)",

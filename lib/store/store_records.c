@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "cleanup.h"
 #include "internal/store_internal.h"
 #include "names.h"
@@ -89,6 +90,16 @@ int pwb_user_copy(struct pwb_user *dst, const struct pwb_user *src)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+const char *pwb_group_display(const struct pwb_group *g)
+{
+	return g->display_name ? g->display_name : g->name;
+}
+
+bool pwb_group_display_is(const struct pwb_group *g, const char *display_name)
+{
+	return display_name && strcasecmp(pwb_group_display(g), display_name) == 0;
 }
 
 int pwb_group_copy(struct pwb_group *dst, const struct pwb_group *src)
