@@ -1137,6 +1137,18 @@ START_TEST(group_maps_reserve_and_collide)
 }
 END_TEST
 
+START_TEST(group_space_replacement_is_configured)
+{
+	struct pwb_error err = {0};
+	struct name_probe p = {.display = "Data Scientists"};
+
+	teardown();
+	test_store_setup(&ts, 20000, 29999, "group-name-space-replacement=-\n");
+	ck_assert_int_eq(pwb_store_read(ts.st, derive_fn, &p, &err), 0);
+	ck_assert_str_eq(p.name, "data-scientists");
+}
+END_TEST
+
 /* {"a":{"a":...}} depth levels deep */
 static json_t *nested(int depth)
 {
@@ -1995,6 +2007,7 @@ int main(void)
 	tcase_add_test(tc, group_names_policy);
 	tcase_add_test(tc, group_deny_list_is_case_insensitive);
 	tcase_add_test(tc, group_maps_reserve_and_collide);
+	tcase_add_test(tc, group_space_replacement_is_configured);
 	tcase_add_test(tc, attrs_are_bounded);
 	tcase_add_test(tc, damaged_record_is_skipped_and_deletable);
 	tcase_add_test(tc, audit_reports_records_from_before_the_policy);
