@@ -62,6 +62,7 @@ int pwbadm_list_groups(struct pwbadm *adm, const struct pwbadm_args *a)
  * ("Data Scientists"); pwbd's store checks it again. */
 static int display_arg(const char *command, const char *arg)
 {
+	_cleanup_json_ json_t *probe = NULL;
 	const char *p;
 
 	if (!*arg || strlen(arg) > PWB_GROUP_DISPLAY_MAX)
@@ -71,6 +72,10 @@ static int display_arg(const char *command, const char *arg)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return pwbadm_usage(command,
 					    "the display name contains a control character");
+	/* what an IdP sends is JSON text, so UTF-8 */
+	probe = json_string(arg);
+	if (!probe)
+		return pwbadm_usage(command, "the display name is not UTF-8");
 	return 0;
 }
 

@@ -9,7 +9,6 @@
 #include "cleanup.h"
 #include "other_sources.h"
 #include "policy.h"
-#include "provision.h"
 #include "internal/store_internal.h"
 #include "store.h"
 #include "util.h"
@@ -118,10 +117,25 @@ static int check_groups(struct pwb_txn *txn, const struct pwb_group_map *m, stru
 	return r;
 }
 
+struct display_find {
+	const char *display;
+	char name[PWB_NAME_MAX + 1];
+};
+
+static int find_display(const struct pwb_group *g, void *vctx)
+{
+	struct display_find *f = vctx;
+
+	if (!pwb_group_display_is(g, f->display))
+		return 0;
+	snprintf(f->name, sizeof(f->name), "%s", g->name);
+	return 1;
+}
+
 int pwb_group_map_put(struct pwb_txn *txn, struct pwb_group_map *m, struct pwb_error *err)
 {
 	char key[PWB_GROUP_DISPLAY_MAX + 1], shown[PWB_GROUP_DISPLAY_MAX + 8];
-	struct pwb_group g = {0};
+	struct display_find f = {0};
 	struct pwb_group_map old = {0};
 	_cleanup_free_ char *text = NULL;
 	int r;
@@ -156,16 +170,15 @@ int pwb_group_map_put(struct pwb_txn *txn, struct pwb_group_map *m, struct pwb_e
 		return r;
 	if ((r = check_groups(txn, m, err)) < 0)
 		return r;
-	r = pwb_provision_group_find(txn, m->display_name, &g, err);
-	if (r == 0 && strcmp(g.name, m->name) != 0)
-		r = pwb_error_set(err, PWB_EEXIST,
-				  "group \"%s\" exists as %s (a Linux name is fixed at creation)",
-				  shown, g.name);
-	pwb_group_clear(&g);
-	if (r == PWB_ENOTFOUND)
-		memset(err, 0, sizeof(*err));
-	else if (r < 0)
+	/* (the store sits below provision.c's lookup by display name: walk) */
+	f.display = m->display_name;
+	r = pwb_group_foreach(txn, find_display, &f, err);
+	if (r < 0)
 		return r;
+	if (f.name[0] && strcmp(f.name, m->name) != 0)
+		return pwb_error_set(
+		    err, PWB_EEXIST,
+		    "group \"%s\" exists as %s (a Linux name is fixed at creation)", shown, f.name);
 	if (!m->created)
 		m->created = pwb_now();
 	if (!(text = pwb_group_map_encode(m)))

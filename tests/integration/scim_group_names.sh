@@ -63,6 +63,10 @@ adm_fails "map-group of a Linux name already mapped" 'plateng is already the map
 adm_fails "map-group to a deny-listed name" 'deny-names' map-group "Ops" docker
 tap_is "map-group to an invalid Linux name: usage error (2)" \
 	"$(adm_status pwbadm map-group "Ops" "Bad Name")" 2
+tap_is "map-group of a display name that is not UTF-8: usage error (2)" \
+	"$(adm_status pwbadm map-group $'Ops \xff' ops)" 2
+tap_is "map-group of a display name with a control character: usage error (2)" \
+	"$(adm_status pwbadm map-group $'Ops\nTeam' ops)" 2
 nss_gone "a mapping alone creates no group" group plateng
 
 # ---- Okta: Push Groups for "Data Scientists" ----
