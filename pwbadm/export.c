@@ -99,6 +99,8 @@ int pwbadm_export(struct pwbadm *adm, const struct pwbadm_args *a)
 	if (rc == 0)
 		rc = print_lines(groups, out);
 	if (rc == 0)
+		rc = print_lines(json_object_get(result, "groupmaps"), out);
+	if (rc == 0)
 		rc = print_lines(tokens, out);
 	if (rc == 0)
 		rc = print_retired(json_object_get(result, "retired"), out);

@@ -66,6 +66,9 @@ int admin_user_delete(struct pwbd_call *call, json_t **result, struct pwb_error 
 int admin_user_groups_set(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_user_rebind(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_group_list(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_group_map(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_group_unmap(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_group_maps(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_token_generate(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_token_list(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_token_revoke(struct pwbd_call *call, json_t **result, struct pwb_error *err);

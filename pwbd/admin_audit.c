@@ -22,7 +22,10 @@ static int note_problem(char kind, const char *id, const char *name, const char 
 
 	/* a damaged record has no name: its id is what delete-user takes */
 	if (a->count++ < PROBLEMS_SHOWN) {
-		snprintf(line, sizeof(line), "%s %s: %s", kind == 'g' ? "group" : "user",
+		snprintf(line, sizeof(line), "%s %s: %s",
+			 kind == 'g'   ? "group"
+			 : kind == 'm' ? "group mapping to"
+				       : "user",
 			 name ? name : id, message);
 		if (json_array_append_new(a->lines, json_string(line)) < 0)
 			return -ENOMEM;

@@ -34,6 +34,11 @@ struct import_token {
 	struct pwb_token t;
 };
 
+struct import_map {
+	size_t line;
+	struct pwb_group_map m;
+};
+
 struct import_retired {
 	size_t line;
 	char kind; /* 'u' or 'g' */
@@ -47,7 +52,8 @@ struct import {
 	struct import_user *users;
 	struct import_group *groups;
 	struct import_token *tokens;
-	size_t user_count, group_count, token_count;
+	struct import_map *maps;
+	size_t user_count, group_count, token_count, map_count;
 	json_t *seen; /* keys already used in the file: duplicates are refused */
 	/* results of the transaction */
 	size_t created, updated, unchanged;
@@ -68,6 +74,9 @@ static void import_free(struct import *im)
 		json_decref(im->groups[i].record);
 		free(im->groups[i].members);
 	}
+	for (i = 0; i < im->map_count; i++)
+		pwb_group_map_clear(&im->maps[i].m);
+	free(im->maps);
 	free(im->users);
 	free(im->groups);
 	free(im->tokens);
@@ -150,6 +159,13 @@ static int parse_group(struct import *im, json_t *o, struct import_group *r, str
 	if (r->has_gid && (rc = claim_key(im, "gid", number, r->line, err)))
 		return rc;
 	return 0;
+}
+
+static int parse_map(struct import *im, json_t *o, struct import_map *r, struct pwb_error *err)
+{
+	int rc = pwb_group_map_from_json(o, PWB_RECORD_STRICT, &r->m, err);
+
+	return rc ? rc : claim_key(im, "groupmap", r->m.name, r->line, err);
 }
 
 static int parse_token(struct import *im, json_t *o, struct import_token *r, struct pwb_error *err)
@@ -239,11 +255,16 @@ static int parse_line(struct import *im, const char *text, size_t len, size_t li
 
 		rc = r ? (r->line = line, parse_token(im, o, r, err))
 		       : pwb_error_set(err, -ENOMEM, "out of memory");
+	} else if (strcmp(type, "groupmap") == 0) {
+		struct import_map *r = append_slot((void **)&im->maps, &im->map_count, sizeof(*r));
+
+		rc = r ? (r->line = line, parse_map(im, o, r, err))
+		       : pwb_error_set(err, -ENOMEM, "out of memory");
 	} else if (strcmp(type, "retired") == 0) {
 		rc = parse_retired(im, o, line, err);
 	} else {
 		rc = pwb_error_set(err, PWB_EINVAL,
-				   "unknown type (not user, group, token or retired)");
+				   "unknown type (not user, group, groupmap, token or retired)");
 	}
 	json_decref(o);
 	return rc;
@@ -484,6 +505,27 @@ static int import_token(struct import *im, struct pwb_txn *txn, const struct imp
 	return pwb_token_put(txn, &r->t, err);
 }
 
+/* A mapping already in the store is unchanged when it agrees; the store
+ * refuses one that collides. */
+static int import_map(struct import *im, struct pwb_txn *txn, struct import_map *r,
+		      struct pwb_error *err)
+{
+	struct pwb_group_map cur = {0};
+	int rc = pwb_group_map_get(txn, r->m.display_name, &cur, err);
+	bool same = rc == 0 && strcmp(cur.name, r->m.name) == 0;
+
+	pwb_group_map_clear(&cur);
+	if (same) {
+		im->unchanged++;
+		return 0;
+	}
+	if (rc != 0 && rc != PWB_ENOTFOUND)
+		return rc;
+	memset(err, 0, sizeof(*err));
+	im->created++;
+	return pwb_group_map_put(txn, &r->m, err);
+}
+
 static int import_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 {
 	struct import *im = vctx;
@@ -504,6 +546,10 @@ static int import_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 		if ((rc = import_group(im, txn, &im->groups[i], err)))
 			pwb_error_prefix(err, "%s: line %zu: group %s", im->origin,
 					 im->groups[i].line, im->groups[i].g.name);
+	for (i = 0; rc == 0 && i < im->map_count; i++)
+		if ((rc = import_map(im, txn, &im->maps[i], err)))
+			pwb_error_prefix(err, "%s: line %zu: groupmap %s", im->origin,
+					 im->maps[i].line, im->maps[i].m.name);
 	for (i = 0; rc == 0 && i < im->token_count; i++)
 		if ((rc = import_token(im, txn, &im->tokens[i], err)))
 			pwb_error_prefix(err, "%s: line %zu: token %s", im->origin,
@@ -523,11 +569,11 @@ int admin_store_import(struct pwbd_call *call, json_t **result, struct pwb_error
 	if (rc == 0)
 		rc = pwb_store_write(call->st, import_txn, &im, err);
 	if (rc == 0 &&
-	    !(*result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "users",
-				  (json_int_t)im.user_count, "groups", (json_int_t)im.group_count,
-				  "tokens", (json_int_t)im.token_count, "created",
-				  (json_int_t)im.created, "updated", (json_int_t)im.updated,
-				  "unchanged", (json_int_t)im.unchanged)))
+	    !(*result = json_pack(
+		  "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "users", (json_int_t)im.user_count,
+		  "groups", (json_int_t)im.group_count, "groupmaps", (json_int_t)im.map_count,
+		  "tokens", (json_int_t)im.token_count, "created", (json_int_t)im.created,
+		  "updated", (json_int_t)im.updated, "unchanged", (json_int_t)im.unchanged)))
 		rc = pwb_error_set(err, -ENOMEM, "out of memory");
 	import_free(&im);
 	return rc;

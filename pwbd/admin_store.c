@@ -1,6 +1,6 @@
 /* pwbd's admin operations on the whole store: group.list, store.export
- * (users, groups with members, token metadata and retired ids, in the
- * record codec's public form), snapshot.rebuild. */
+ * (users, groups with members, group name mappings, token metadata and
+ * retired ids, in the record codec's public form), snapshot.rebuild. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 struct walk_ctx {
 	struct pwb_txn *txn;
 	struct admin_page *page; /* group.list: one page; NULL: everything */
-	json_t *users, *groups, *tokens, *retired_uids, *retired_gids;
+	json_t *users, *groups, *tokens, *retired_uids, *retired_gids, *maps;
 };
 
 static int add_user(const struct pwb_user *u, void *vctx)
@@ -50,6 +50,13 @@ static int add_token(const struct pwb_token *t, void *vctx)
 	return json_array_append_new(c->tokens, pwb_token_to_json(t)) ? -ENOMEM : 0;
 }
 
+static int add_map(const struct pwb_group_map *m, void *vctx)
+{
+	struct walk_ctx *c = vctx;
+
+	return json_array_append_new(c->maps, pwb_group_map_to_json(m)) ? -ENOMEM : 0;
+}
+
 static int add_retired(char kind, uint32_t id, void *vctx)
 {
 	struct walk_ctx *c = vctx;
@@ -67,6 +74,7 @@ static void walk_free(struct walk_ctx *c)
 	json_decref(c->tokens);
 	json_decref(c->retired_uids);
 	json_decref(c->retired_gids);
+	json_decref(c->maps);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -87,7 +95,9 @@ static int walk_reset(struct walk_ctx *c, struct pwb_txn *txn, struct pwb_error 
 	c->tokens = json_array();
 	c->retired_uids = json_array();
 	c->retired_gids = json_array();
-	if (!c->users || !c->groups || !c->tokens || !c->retired_uids || !c->retired_gids)
+	c->maps = json_array();
+	if (!c->users || !c->groups || !c->tokens || !c->retired_uids || !c->retired_gids ||
+	    !c->maps)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -122,7 +132,7 @@ int admin_group_list(struct pwbd_call *call, json_t **result, struct pwb_error *
 	return rc;
 }
 
-/* ---- store.export -> {users, groups, tokens, retired, damaged} ---- */
+/* ---- store.export -> {users, groups, groupmaps, tokens, retired, damaged} ---- */
 
 struct export_ctx {
 	struct walk_ctx walk;
@@ -141,6 +151,8 @@ static int export_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 		rc = pwb_user_foreach(txn, add_user, &c->walk, err);
 	if (rc == 0)
 		rc = pwb_group_foreach(txn, add_group, &c->walk, err);
+	if (rc == 0)
+		rc = pwb_group_map_foreach(txn, add_map, &c->walk, err);
 	if (rc == 0)
 		rc = pwb_token_foreach(txn, add_token, &c->walk, err);
 	if (rc == 0)
@@ -162,8 +174,9 @@ int admin_store_export(struct pwbd_call *call, json_t **result, struct pwb_error
 	/* Retired ids travel too, so an imported store never hands out an id
 	 * whose files may still exist. */
 	if (rc == 0 &&
-	    !(*result = json_pack("{s:O, s:O, s:O, s:o, s:O}", "users", c.walk.users, "groups",
-				  c.walk.groups, "tokens", c.walk.tokens, "retired",
+	    !(*result = json_pack("{s:O, s:O, s:O, s:O, s:o, s:O}", "users", c.walk.users, "groups",
+				  c.walk.groups, "groupmaps", c.walk.maps, "tokens", c.walk.tokens,
+				  "retired",
 				  pwb_retired_to_json(c.walk.retired_uids, c.walk.retired_gids),
 				  "damaged", c.damaged)))
 		rc = pwb_error_set(err, -ENOMEM, "out of memory");

@@ -102,6 +102,7 @@ static const struct key keys[] = {
     U32("auth-openid-flow-timeout", openid_flow_timeout, "600", 30, 3600),
     U32("auth-openid-max-pending-flows", openid_max_pending_flows, "1000", 1, 1000000),
     STR("auth-openid-trusted-proxies", openid_trusted_proxies, NULL),
+    STR("group-name-space-replacement", group_space_replacement, "_"),
 };
 
 const char *pwb_config_path(const char *explicit_path)
@@ -254,6 +255,13 @@ static int check_ranges(const struct pwb_config *cfg, const char *origin, struct
 	if (cfg->nss_mid_max <= cfg->nss_delta_max)
 		return pwb_error_set(err, PWB_ECONFIG, "%s: nss-mid-max must exceed nss-delta-max",
 				     origin);
+	/* One character that may stand inside a Linux name: the derived name
+	 * of "Data Scientists" must itself pass the name rule. */
+	if (!cfg->group_space_replacement || strlen(cfg->group_space_replacement) != 1 ||
+	    !strchr("_.-", cfg->group_space_replacement[0]))
+		return pwb_error_set(
+		    err, PWB_ECONFIG,
+		    "%s: group-name-space-replacement must be one of '_', '-', '.'", origin);
 	return 0;
 }
 

@@ -91,6 +91,9 @@ struct pwb_config {
 	uint32_t openid_flow_timeout;	   /* auth-openid-flow-timeout: seconds a flow lives */
 	uint32_t openid_max_pending_flows; /* auth-openid-max-pending-flows */
 	char *openid_trusted_proxies;	   /* auth-openid-trusted-proxies: addresses, comma list */
+
+	/* group names as IdPs send them (names.h: pwb_names_group_from_display) */
+	char *group_space_replacement; /* group-name-space-replacement: one of _ - . */
 };
 
 /* The path to use: explicit (config= argument) if non-NULL, else

@@ -141,3 +141,60 @@ int pwb_names_to_linux(const char *external, unsigned flags, const char *allowed
 	}
 	return 0;
 }
+
+int pwb_names_group_from_display(const char *display, char space, char out[PWB_NAME_MAX + 1],
+				 struct pwb_error *err)
+{
+	char derived[PWB_GROUP_DISPLAY_MAX + 1], shown[PWB_GROUP_DISPLAY_MAX + 8];
+	size_t i, len;
+
+	out[0] = '\0';
+	if (!display || !*display)
+		return pwb_error_set(err, PWB_EINVAL, "empty group name");
+	len = strlen(display);
+	pwb_names_escape(display, shown, sizeof(shown));
+	if (len > PWB_GROUP_DISPLAY_MAX)
+		return pwb_error_set(err, PWB_EINVAL, "group name \"%s\" is longer than %d bytes",
+				     shown, PWB_GROUP_DISPLAY_MAX);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)display[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return pwb_error_set(err, PWB_EINVAL,
+					     "group name \"%s\" contains a control character",
+					     shown);
+		if (c >= 0x80)
+			return pwb_error_set(err, PWB_EINVAL,
+					     "group name \"%s\" is not ASCII, so no Linux name is "
+					     "derived from it (map it with pwbadm map-group)",
+					     shown);
+		derived[i] = c == ' '		      ? space
+			     : (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a')
+						      : (char)c;
+	}
+	derived[len] = '\0';
+	pwb_names_escape(derived, shown, sizeof(shown));
+	if (derived[0] >= '0' && derived[0] <= '9')
+		return pwb_error_set(err, PWB_EINVAL,
+				     "derived group name \"%s\" starts with a digit (an object id, "
+				     "not a name? map it with pwbadm map-group)",
+				     shown);
+	if (len > PWB_NAME_MAX)
+		return pwb_error_set(err, PWB_EINVAL,
+				     "derived group name \"%s\" has %zu characters, more than %d "
+				     "(never truncated: map it with pwbadm map-group)",
+				     shown, len, PWB_NAME_MAX);
+	if (!is_first_char(derived[0]))
+		return pwb_error_set(err, PWB_EINVAL,
+				     "derived group name \"%s\" starts with '%c', which a Linux "
+				     "name cannot",
+				     shown, derived[0]);
+	for (i = 1; i < len; i++)
+		if (!is_name_char(derived[i]))
+			return pwb_error_set(err, PWB_EINVAL,
+					     "derived group name \"%s\" contains '%c', which a "
+					     "Linux name cannot hold ([a-z_][a-z0-9_.-]*)",
+					     shown, derived[i]);
+	memcpy(out, derived, len + 1);
+	return 0;
+}

@@ -30,6 +30,20 @@ enum pwb_names_flags {
 int pwb_names_to_linux(const char *external, unsigned flags, const char *allowed_domains,
 		       char out[PWB_NAME_MAX + 1], struct pwb_error *err);
 
+/* The one rule that turns a group's display name as an IdP sends it
+ * ("Data Scientists") into a Linux group name, in the spirit of SSSD's
+ * case_sensitive=false and override_space: ASCII upper case is folded to
+ * lower case and each space becomes `space` (group-name-space-replacement,
+ * default '_'). Nothing else is rewritten and nothing is ever truncated:
+ * the result must pass the Linux name rule below, else PWB_EINVAL with a
+ * message that names the derived name and says why (non-ASCII, a control
+ * character, longer than 32, a leading digit as in an Entra object id, a
+ * character a Linux name cannot hold). The deny list is the caller's (it
+ * needs the configuration: pwb_provision_group_name in the store layer). */
+#define PWB_GROUP_DISPLAY_MAX 256
+int pwb_names_group_from_display(const char *display, char space, char out[PWB_NAME_MAX + 1],
+				 struct pwb_error *err);
+
 /* True if name is already a valid Linux name by the rules above. */
 bool pwb_names_is_valid(const char *name);
 

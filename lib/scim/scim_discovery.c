@@ -54,6 +54,13 @@ json_t *pwb_scim_resource_types(const char *base_url, const char *name)
 	json_t *group = resource_type(base_url, "Group", "/Groups", PWB_SCIM_GROUP_SCHEMA,
 				      PWB_SCIM_POSIX_GROUP);
 
+	if (group)
+		json_object_set_new(group, "description",
+				    json_string("Linux group; its name is the extension's "
+						"groupName, else a pwbadm map-group mapping of "
+						"displayName, else displayName lower-cased with "
+						"spaces replaced (fixed at creation)"));
+
 	if (name) {
 		json_t *one = strcasecmp(name, "User") == 0    ? json_incref(user)
 			      : strcasecmp(name, "Group") == 0 ? json_incref(group)
@@ -72,6 +79,14 @@ static json_t *attr(const char *name, const char *type, int multi, int required,
 	return json_pack("{s:s,s:s,s:b,s:b,s:b,s:s,s:s,s:s}", "name", name, "type", type,
 			 "multiValued", multi, "required", required, "caseExact", case_exact,
 			 "mutability", mutability, "returned", "default", "uniqueness", uniqueness);
+}
+
+/* RFC 7643 §4.1.1 and §7: a password is never returned, in any response. */
+static json_t *returned_never(json_t *a)
+{
+	if (a)
+		json_object_set_new(a, "returned", json_string("never"));
+	return a;
 }
 
 static json_t *complex_attr(const char *name, int multi, const char *mutability, json_t *subs)
@@ -121,7 +136,7 @@ static json_t *user_attributes(void)
 	    attr("nickName", "string", 0, 0, 0, "readWrite", "none"),
 	    attr("title", "string", 0, 0, 0, "readWrite", "none"),
 	    attr("active", "boolean", 0, 0, 0, "readWrite", "none"),
-	    attr("password", "string", 0, 0, 0, "writeOnly", "none"),
+	    returned_never(attr("password", "string", 0, 0, 0, "writeOnly", "none")),
 	    complex_attr("emails", 1, "readWrite",
 			 json_pack("[o,o,o]", attr("value", "string", 0, 0, 0, "readWrite", "none"),
 				   attr("type", "string", 0, 0, 0, "readWrite", "none"),
@@ -147,7 +162,10 @@ static json_t *posix_user_attributes(void)
 
 static json_t *posix_group_attributes(void)
 {
-	return json_pack("[o]", attr("gidNumber", "integer", 0, 0, 0, "readWrite", "server"));
+	/* groupName: the Linux name, overriding the displayName rule and any
+	 * pwbadm map-group mapping; fixed once the group exists. */
+	return json_pack("[o,o]", attr("gidNumber", "integer", 0, 0, 0, "readWrite", "server"),
+			 attr("groupName", "string", 0, 0, 1, "immutable", "server"));
 }
 
 /* The schemas served, in order. */
@@ -159,7 +177,10 @@ static const struct {
     {PWB_SCIM_GROUP_SCHEMA, "Group", "Group", group_attributes},
     {PWB_SCIM_POSIX_USER, "PosixUser", "Linux account: UID, primary GID, home directory and shell",
      posix_user_attributes},
-    {PWB_SCIM_POSIX_GROUP, "PosixGroup", "Linux group: GID", posix_group_attributes},
+    {PWB_SCIM_POSIX_GROUP, "PosixGroup",
+     "Linux group: GID and name (groupName; else a pwbadm map-group mapping of the displayName, "
+     "else the displayName lower-cased with spaces replaced)",
+     posix_group_attributes},
 };
 
 json_t *pwb_scim_schemas(const char *base_url, const char *urn)

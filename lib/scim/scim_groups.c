@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "policy.h"
 #include "names.h"
+#include "provision.h"
 #include "scim_endpoint.h"
 #include "scim_groups.h"
 #include "scim_resource.h"
@@ -86,10 +88,47 @@ static int group_encode(struct pwb_scim_ctx *c, const void *rec, enum pwb_scim_v
 	return *out ? 0 : -ENOMEM;
 }
 
+/* A rename changes only the display name, but never to one that names a
+ * privileged group ("docker", "Wheel"): a reader of the IdP's console, and
+ * JIT's claim lookup by display name, would take it for that group. */
+static int renamed_display_allowed(struct pwb_scim_ctx *c, const struct pwb_group *old,
+				   struct pwb_group *g, struct pwb_scim_error *serr)
+{
+	char derived[PWB_NAME_MAX + 1];
+	struct pwb_error nerr = {0};
+
+	if (pwb_group_display_is(old, g->display_name) ||
+	    pwb_names_group_from_display(g->display_name, c->cfg->group_space_replacement[0],
+					 derived, &nerr) < 0)
+		return 0;
+	if (pwb_policy_group_name(c->cfg, derived, &nerr) < 0) {
+		pwb_group_clear(g);
+		return pwb_scim_fail(serr, 400, "invalidValue", "displayName: %s", nerr.msg);
+	}
+	return 0;
+}
+
+/* A new group without an explicit groupName gets the name its displayName
+ * gives: the mapping or the rule (provision.c), the one JIT uses too. */
 static int group_decode(struct pwb_scim_ctx *c, json_t *doc, const void *old, void *rec,
 			struct pwb_scim_error *serr)
 {
-	return pwb_scim_group_from_json(doc, c->cfg, old, rec, serr);
+	struct pwb_group *g = rec;
+	struct pwb_error nerr = {0};
+	int r = pwb_scim_group_from_json(doc, c->cfg, old, rec, serr);
+
+	if (r == 0 && old)
+		r = renamed_display_allowed(c, old, g, serr);
+	if (r < 0 || g->name[0])
+		return r;
+	r = pwb_provision_group_name(c->txn, g->display_name, g->name, &nerr);
+	if (r == PWB_EINVAL)
+		r = pwb_scim_fail(serr, 400, "invalidValue", "displayName: %s", nerr.msg);
+	else if (r < 0)
+		pwb_scim_fail_store(serr, r, pwb_error_text(&nerr, r));
+	if (r < 0)
+		pwb_group_clear(g);
+	return r;
 }
 
 struct diff_ctx {
@@ -202,15 +241,12 @@ static int group_get(struct pwb_txn *txn, const char *id, void *rec, struct pwb_
 	return pwb_group_get(txn, id, rec, err);
 }
 
-/* displayName is the Linux name the store indexes, once lower-cased. */
+/* displayName as the IdP sent it ("Data Scientists"), not the Linux name:
+ * Okta and Entra look a group up this way before they create it. */
 static int group_get_by_display_name(struct pwb_txn *txn, const char *v, void *rec,
 				     struct pwb_error *err)
 {
-	char name[PWB_NAME_MAX + 1];
-
-	if (pwb_names_to_linux(v, PWB_NAMES_LOWERCASE, NULL, name, NULL) < 0)
-		return PWB_ENOTFOUND;
-	return pwb_group_get_by_name(txn, name, rec, err);
+	return pwb_provision_group_find(txn, v, rec, err);
 }
 
 static int group_get_by_external_id(struct pwb_txn *txn, const char *v, void *rec,

@@ -98,7 +98,11 @@ json_t *pwb_scim_user_to_json(const struct pwb_user *u, json_t *groups, const ch
 	json_object_set_new(doc, "userName", json_string(u->user_name ? u->user_name : u->name));
 	json_object_set_new(doc, "active", json_boolean(u->active));
 	add_attrs(doc, u->attrs);
-	if (!pwb_scim_json_get(doc, "displayName", NULL) && u->gecos && *u->gecos)
+	/* A record the IdP wrote (attrs set, if only to {}) shows the
+	 * displayName it sent or none: after a Remove the attribute is
+	 * unassigned (RFC 7644 §3.5.2.2), though gecos may still come from
+	 * name. A JIT or pwbadm record shows its gecos. */
+	if (!u->attrs && u->gecos && *u->gecos)
 		json_object_set_new(doc, "displayName", json_string(u->gecos));
 	if (!pwb_scim_json_get(doc, "emails", NULL) && u->email)
 		json_object_set_new(
@@ -126,12 +130,12 @@ json_t *pwb_scim_group_to_json(const struct pwb_group *g, json_t *members, const
 		json_decref(members);
 		return NULL;
 	}
-	json_object_set_new(doc, "displayName",
-			    json_string(g->display_name ? g->display_name : g->name));
+	json_object_set_new(doc, "displayName", json_string(pwb_group_display(g)));
 	add_attrs(doc, g->attrs);
 	json_object_set_new(doc, "members", members ? members : json_array());
-	json_object_set_new(doc, PWB_SCIM_POSIX_GROUP,
-			    json_pack("{s:I}", "gidNumber", (json_int_t)g->gid));
+	json_object_set_new(
+	    doc, PWB_SCIM_POSIX_GROUP,
+	    json_pack("{s:I,s:s}", "gidNumber", (json_int_t)g->gid, "groupName", g->name));
 	json_object_set_new(doc, "schemas",
 			    schemas_json(doc, PWB_SCIM_GROUP_SCHEMA, PWB_SCIM_POSIX_GROUP));
 	json_object_set_new(
@@ -399,13 +403,51 @@ static const char *const group_mapped[] = {
     "schemas", "id", "meta", "members", "displayName", "externalId", PWB_SCIM_POSIX_GROUP,
 };
 
+/* The Linux name: fixed once the group exists (a displayName change never
+ * renames it; groupName may only repeat it), else the posix extension's
+ * groupName, else empty: the caller derives it from displayName
+ * (pwb_provision_group_name, which knows the mappings). */
+static int group_linux_name(json_t *posix, const struct pwb_config *cfg,
+			    const struct pwb_group *existing, char out[PWB_NAME_MAX + 1],
+			    struct pwb_scim_error *err)
+{
+	const char *explicit_name = pwb_scim_json_string(posix, "groupName");
+	struct pwb_error nerr = {0};
+	char shown[64];
+
+	out[0] = '\0';
+	if (explicit_name && !*explicit_name)
+		explicit_name = NULL;
+	if (existing) {
+		if (explicit_name && strcmp(explicit_name, existing->name) != 0)
+			return pwb_scim_fail(err, 400, "mutability",
+					     "groupName is immutable: this group is %s",
+					     existing->name);
+		memcpy(out, existing->name, PWB_NAME_MAX + 1);
+		return 0;
+	}
+	if (!explicit_name)
+		return 0;
+	if (!pwb_names_is_valid(explicit_name)) {
+		pwb_names_escape(explicit_name, shown, sizeof(shown));
+		return pwb_scim_fail(err, 400, "invalidValue",
+				     "groupName \"%s\" is not a valid Linux name "
+				     "([a-z_][a-z0-9_.-]*, at most %d characters)",
+				     shown, PWB_NAME_MAX);
+	}
+	/* The store refuses it too; here the error can name the attribute. */
+	if (pwb_policy_group_name(cfg, explicit_name, &nerr) < 0)
+		return pwb_scim_fail(err, 400, "invalidValue", "groupName: %s", nerr.msg);
+	memcpy(out, explicit_name, strlen(explicit_name) + 1);
+	return 0;
+}
+
 int pwb_scim_group_from_json(json_t *in, const struct pwb_config *cfg,
 			     const struct pwb_group *existing, struct pwb_group *out,
 			     struct pwb_scim_error *err)
 {
 	json_t *posix;
 	const char *display;
-	struct pwb_error nerr = {0};
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -413,17 +455,22 @@ int pwb_scim_group_from_json(json_t *in, const struct pwb_config *cfg,
 		return pwb_scim_fail(err, 400, "invalidSyntax", "a Group must be a JSON object");
 	if ((r = check_depth(in, "Group", err)) < 0)
 		return r;
+	/* RFC 7643 §4.2: displayName is required, so a PATCH that removes it
+	 * fails here too (400 invalidValue: "a required value was missing",
+	 * RFC 7644 §3.12). */
 	display = pwb_scim_json_string(in, "displayName");
 	if (!display || !*display)
 		return pwb_scim_fail(err, 400, "invalidValue", "displayName is required");
-	if (strlen(display) > 256)
+	if (strlen(display) > PWB_GROUP_DISPLAY_MAX)
 		return pwb_scim_fail(err, 400, "invalidValue",
-				     "displayName is longer than 256 bytes");
-	if (pwb_names_to_linux(display, PWB_NAMES_LOWERCASE, NULL, out->name, &nerr) < 0)
-		return pwb_scim_fail(err, 400, "invalidValue", "displayName: %s", nerr.msg);
-	/* The store refuses it too; here the error can name the attribute. */
-	if (pwb_policy_group_name(cfg, out->name, &nerr) < 0)
-		return pwb_scim_fail(err, 400, "invalidValue", "displayName: %s", nerr.msg);
+				     "displayName is longer than %d bytes", PWB_GROUP_DISPLAY_MAX);
+	for (const char *p = display; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return pwb_scim_fail(err, 400, "invalidValue",
+					     "displayName contains a control character");
+	posix = pwb_scim_json_get(in, PWB_SCIM_POSIX_GROUP, NULL);
+	if ((r = group_linux_name(posix, cfg, existing, out->name, err)) < 0)
+		return r;
 	if (existing) {
 		memcpy(out->id, existing->id, sizeof(out->id));
 		out->gid = existing->gid;
@@ -431,7 +478,6 @@ int pwb_scim_group_from_json(json_t *in, const struct pwb_config *cfg,
 		out->modified = existing->modified;
 		out->version = existing->version;
 	}
-	posix = pwb_scim_json_get(in, PWB_SCIM_POSIX_GROUP, NULL);
 	if ((r = opt_id(posix, "gidNumber", &out->gid, err)) < 0)
 		goto fail;
 	if (!(out->display_name = strdup(display))) {

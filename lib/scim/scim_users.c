@@ -27,10 +27,9 @@ static int add_group_ref(const char *group_id, void *vctx)
 	if (r < 0)
 		return r;
 	snprintf(ref, sizeof(ref), "%s/Groups/%s", g->c->base_url, group_id);
-	r = json_array_append_new(g->groups,
-				  json_pack("{s:s,s:s,s:s,s:s}", "value", group_id, "display",
-					    grp.display_name ? grp.display_name : grp.name, "$ref",
-					    ref, "type", "direct"));
+	r = json_array_append_new(g->groups, json_pack("{s:s,s:s,s:s,s:s}", "value", group_id,
+						       "display", pwb_group_display(&grp), "$ref",
+						       ref, "type", "direct"));
 	pwb_group_clear(&grp);
 	return r < 0 ? -ENOMEM : 0;
 }

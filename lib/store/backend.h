@@ -63,6 +63,10 @@ enum pwb_dbi {
 	DBI_USER_SUBJECT,
 	DBI_USER_HOME,	    /* normalised home path -> id (format 2) */
 	DBI_CHANGE_REQUEST, /* request id -> its last change's seq (format 3) */
+	/* pwbadm map-group (format 4): ASCII-lower-cased display name -> the
+	 * mapping's JSON, and the Linux name it reserves -> that key */
+	DBI_GROUP_MAP,
+	DBI_GROUP_MAP_NAME,
 	DBI_COUNT
 };
 

@@ -78,6 +78,12 @@ struct pwb_token {
 	int64_t last_used; /* 0 = never */
 };
 
+/* A group's display name: as the IdP sent it, else its Linux name. */
+const char *pwb_group_display(const struct pwb_group *g);
+/* Whether g is the group of display_name: display names match without
+ * regard to ASCII case (SCIM displayName is not case-exact). */
+bool pwb_group_display_is(const struct pwb_group *g, const char *display_name);
+
 /* Releases what a record owns and zeroes it; safe on a zeroed record. */
 void pwb_user_clear(struct pwb_user *u);
 void pwb_group_clear(struct pwb_group *g);
@@ -228,6 +234,36 @@ typedef int (*pwb_group_cb)(const struct pwb_group *g, void *ctx);
 int pwb_group_foreach(struct pwb_txn *txn, pwb_group_cb cb, void *ctx, struct pwb_error *err);
 int pwb_group_count(struct pwb_txn *txn, uint64_t *count, struct pwb_error *err);
 
+/* ---- group name mappings (pwbadm map-group) ----
+ * An administrator's choice of the Linux name for a group display name, for
+ * IdPs that cannot send the posix extension (Okta's Push Groups): applied
+ * by pwb_provision_group_name to SCIM creates and JIT claims. The display
+ * name matches without regard to ASCII case (SCIM displayName is not
+ * case-exact). The Linux name is reserved: pwb_group_create refuses it
+ * (PWB_EEXIST) to a group of any other display name. */
+struct pwb_group_map {
+	char *display_name;	     /* as typed, at most PWB_GROUP_DISPLAY_MAX bytes */
+	char name[PWB_NAME_MAX + 1]; /* the Linux group name */
+	int64_t created;	     /* set by the store */
+};
+void pwb_group_map_clear(struct pwb_group_map *m);
+/* Stores m. Refuses (PWB_EEXIST, naming what holds it) a display name
+ * already mapped, a Linux name another mapping or a group of another
+ * display name holds, and a display name whose group exists under another
+ * Linux name (the Linux name is fixed at creation); (PWB_EINVAL) an invalid
+ * display name (empty, too long, a control character) or Linux name, or a
+ * deny-listed one; (PWB_ELOCAL) a local group's name. */
+int pwb_group_map_put(struct pwb_txn *txn, struct pwb_group_map *m, struct pwb_error *err);
+int pwb_group_map_get(struct pwb_txn *txn, const char *display_name, struct pwb_group_map *out,
+		      struct pwb_error *err);
+int pwb_group_map_get_by_name(struct pwb_txn *txn, const char *name, struct pwb_group_map *out,
+			      struct pwb_error *err);
+/* Removes the mapping (PWB_ENOTFOUND if none); a group it named stays. */
+int pwb_group_map_delete(struct pwb_txn *txn, const char *display_name, struct pwb_error *err);
+typedef int (*pwb_group_map_cb)(const struct pwb_group_map *m, void *ctx);
+int pwb_group_map_foreach(struct pwb_txn *txn, pwb_group_map_cb cb, void *ctx,
+			  struct pwb_error *err);
+
 /* ---- membership (user ids in group ids) ---- */
 
 /* Idempotent: adding a present member or removing an absent one is 0.
@@ -337,7 +373,8 @@ int pwb_store_cursor_set(struct pwb_store *st, const char *reader, uint64_t seq,
 			 struct pwb_error *err);
 
 /* Reports every stored record that breaks the policy above (one written
- * before it, or by hand): cb gets kind 'u' or 'g', the record's id, its
+ * before it, or by hand): cb gets kind 'u', 'g' or 'm' (a group name
+ * mapping: id and name are its Linux name), the record's id, its
  * name (NULL if the record cannot be decoded) and what is wrong, once per
  * problem; its non-zero return stops the audit and is returned. For
  * `pwbadm check`. */
@@ -370,6 +407,8 @@ char *pwb_group_encode(const struct pwb_group *g);
 int pwb_group_decode(const char *id, const char *text, struct pwb_group *g);
 char *pwb_token_encode(const struct pwb_token *t);
 int pwb_token_decode(const char *text, struct pwb_token *t);
+char *pwb_group_map_encode(const struct pwb_group_map *m);
+int pwb_group_map_decode(const char *text, struct pwb_group_map *m);
 
 /* The one walk over the stored users ('u') or groups ('g'), in id order:
  * cb gets each decoded record (a struct pwb_user or pwb_group, valid during
@@ -399,6 +438,8 @@ enum {
 json_t *pwb_user_to_json(const struct pwb_user *u);
 json_t *pwb_group_to_json(const struct pwb_group *g);
 json_t *pwb_token_to_json(const struct pwb_token *t);
+/* {"type":"groupmap","displayName":...,"name":...,"created":...} */
+json_t *pwb_group_map_to_json(const struct pwb_group_map *m);
 /* {"type":"retired","uids":[...],"gids":[...]}; takes its own references. */
 json_t *pwb_retired_to_json(json_t *uids, json_t *gids);
 
@@ -417,6 +458,8 @@ int pwb_user_from_json(json_t *o, unsigned flags, struct pwb_user *u, struct pwb
 int pwb_group_from_json(json_t *o, unsigned flags, struct pwb_group *g, json_t **members,
 			struct pwb_error *err);
 int pwb_token_from_json(json_t *o, unsigned flags, struct pwb_token *t, struct pwb_error *err);
+int pwb_group_map_from_json(json_t *o, unsigned flags, struct pwb_group_map *m,
+			    struct pwb_error *err);
 /* Validates a retired record; *uids and *gids borrow its arrays of ids. */
 int pwb_retired_from_json(json_t *o, unsigned flags, json_t **uids, json_t **gids,
 			  struct pwb_error *err);

@@ -102,6 +102,47 @@ static int check_name_allowed(struct pwb_txn *txn, const char *name, struct pwb_
 	return 0;
 }
 
+/* Two display names that give one Linux name ("Data Scientists",
+ * "data_scientists") are never merged: the second is refused, naming the
+ * group that holds the name. */
+static int name_taken(struct pwb_txn *txn, const char *name, const char *owner,
+		      struct pwb_error *err)
+{
+	struct pwb_group o = {0};
+	char shown[PWB_GROUP_DISPLAY_MAX + 8] = "";
+	int r = pwb_group_get(txn, owner, &o, err);
+
+	if (r < 0 && r != PWB_EDAMAGED)
+		return r;
+	pwb_names_escape(o.name[0] ? pwb_group_display(&o) : name, shown, sizeof(shown));
+	pwb_group_clear(&o);
+	return pwb_error_set(err, PWB_EEXIST,
+			     "group name '%s' is already taken by group \"%s\" (id %s)", name,
+			     shown, owner);
+}
+
+/* A name that pwbadm map-group reserved goes only to a group of the mapped
+ * display name. */
+static int check_reserved(struct pwb_txn *txn, const struct pwb_group *g, struct pwb_error *err)
+{
+	struct pwb_group_map m = {0};
+	char shown[PWB_GROUP_DISPLAY_MAX + 8];
+	int r = pwb_group_map_get_by_name(txn, g->name, &m, err);
+
+	if (r == PWB_ENOTFOUND) {
+		memset(err, 0, sizeof(*err));
+		return 0;
+	}
+	if (r == 0 && !pwb_group_display_is(g, m.display_name)) {
+		pwb_names_escape(m.display_name, shown, sizeof(shown));
+		r = pwb_error_set(err, PWB_EEXIST,
+				  "group name '%s' is reserved for group \"%s\" (pwbadm map-group)",
+				  g->name, shown);
+	}
+	pwb_group_map_clear(&m);
+	return r;
+}
+
 static int check_unique(struct pwb_txn *txn, const struct pwb_group *g, const char *self,
 			struct pwb_error *err)
 {
@@ -111,7 +152,7 @@ static int check_unique(struct pwb_txn *txn, const struct pwb_group *g, const ch
 
 	r = pwb_kv_get(txn, DBI_GROUP_NAME, g->name, strlen(g->name), &owner, NULL, false, err);
 	if (r == 0 && (!self || strcmp(owner, self) != 0))
-		return pwb_error_set(err, PWB_EEXIST, "group name '%s' is already taken", g->name);
+		return name_taken(txn, g->name, owner, err);
 	if (r < 0 && r != PWB_ENOTFOUND)
 		return r;
 	free(owner);
@@ -256,6 +297,8 @@ int pwb_group_create(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error 
 	if (pwb_kv_exists(txn, DBI_GROUPS, g->id, PWB_ID_LEN))
 		return pwb_error_set(err, PWB_EEXIST, "group id %s is already taken", g->id);
 	r = check_unique(txn, g, NULL, err);
+	if (r == 0)
+		r = check_reserved(txn, g, err);
 	if (r < 0)
 		return r;
 	r = check_name_allowed(txn, g->name, err);
@@ -309,7 +352,8 @@ int pwb_group_update(struct pwb_txn *txn, struct pwb_group *g, struct pwb_error 
 	if (r < 0)
 		goto out;
 	/* An unchanged name is not checked again (pwbadm check reports it). */
-	if (strcmp(old.name, g->name) != 0 && (r = check_name_allowed(txn, g->name, err)) < 0)
+	if (strcmp(old.name, g->name) != 0 && ((r = check_name_allowed(txn, g->name, err)) < 0 ||
+					       (r = check_reserved(txn, g, err)) < 0))
 		goto out;
 	if (g->gid == 0)
 		g->gid = old.gid;

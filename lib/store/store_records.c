@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "cleanup.h"
 #include "internal/store_internal.h"
 #include "names.h"
@@ -89,6 +90,16 @@ int pwb_user_copy(struct pwb_user *dst, const struct pwb_user *src)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+const char *pwb_group_display(const struct pwb_group *g)
+{
+	return g->display_name ? g->display_name : g->name;
+}
+
+bool pwb_group_display_is(const struct pwb_group *g, const char *display_name)
+{
+	return display_name && strcasecmp(pwb_group_display(g), display_name) == 0;
 }
 
 int pwb_group_copy(struct pwb_group *dst, const struct pwb_group *src)
@@ -289,6 +300,43 @@ int pwb_token_decode(const char *text, struct pwb_token *t)
 		t->expires = get_int(o, "expires");
 		t->last_used = get_int(o, "lastUsed");
 		r = 0;
+	}
+	json_decref(o);
+	return r;
+}
+
+void pwb_group_map_clear(struct pwb_group_map *m)
+{
+	free(m->display_name);
+	memset(m, 0, sizeof(*m));
+}
+
+char *pwb_group_map_encode(const struct pwb_group_map *m)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I}", "displayName", m->display_name, "name", m->name,
+			      "created", (json_int_t)m->created);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+int pwb_group_map_decode(const char *text, struct pwb_group_map *m)
+{
+	json_t *o = json_loads(text, 0, NULL);
+	const char *display, *name;
+	int r = -EINVAL;
+
+	memset(m, 0, sizeof(*m));
+	if (!o)
+		return r;
+	display = json_string_value(json_object_get(o, "displayName"));
+	name = json_string_value(json_object_get(o, "name"));
+	if (display && name && pwb_names_is_valid(name)) {
+		m->display_name = strdup(display);
+		strcpy(m->name, name);
+		m->created = get_int(o, "created");
+		r = m->display_name ? 0 : -ENOMEM;
 	}
 	json_decref(o);
 	return r;
@@ -502,6 +550,13 @@ json_t *pwb_token_to_json(const struct pwb_token *t)
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "type", "token", "name", t->name,
 			 "hash", t->hash, "masked", t->masked, "created", (json_int_t)t->created,
 			 "expires", (json_int_t)t->expires, "lastUsed", (json_int_t)t->last_used);
+}
+
+json_t *pwb_group_map_to_json(const struct pwb_group_map *m)
+{
+	return json_pack("{s:s, s:s, s:s, s:I}", "type", "groupmap", "displayName",
+			 m->display_name ? m->display_name : "", "name", m->name, "created",
+			 (json_int_t)m->created);
 }
 
 json_t *pwb_retired_to_json(json_t *uids, json_t *gids)
@@ -857,6 +912,39 @@ int pwb_token_from_json(json_t *o, unsigned flags, struct pwb_token *t, struct p
 	if (rc < 0) {
 		record_error(err, rc, "token", json_string_value(json_object_get(o, "name")));
 		memset(t, 0, sizeof(*t));
+	}
+	return rc;
+}
+
+static int group_map_fields(json_t *o, unsigned flags, struct pwb_group_map *m,
+			    struct pwb_error *err)
+{
+	static const char *const keys[] = {"type", "displayName", "name", "created", NULL};
+	int rc;
+
+	if ((rc = read_name_value(json_object_get(o, "name"), "name", m->name, err)) ||
+	    (rc = check_type(o, "groupmap", err)) || (rc = check_keys(o, keys, flags, err)) ||
+	    (rc = read_time(o, "created", &m->created, err)) ||
+	    (rc = read_text(o, "displayName", false, &m->display_name, err)))
+		return rc;
+	if (!m->display_name || !*m->display_name ||
+	    strlen(m->display_name) > PWB_GROUP_DISPLAY_MAX)
+		return pwb_error_set(err, PWB_EINVAL, "field displayName: missing or too long");
+	return 0;
+}
+
+int pwb_group_map_from_json(json_t *o, unsigned flags, struct pwb_group_map *m,
+			    struct pwb_error *err)
+{
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (!json_is_object(o))
+		return pwb_error_set(err, PWB_EINVAL, "groupmap: not an object");
+	rc = group_map_fields(o, flags, m, err);
+	if (rc < 0) {
+		record_error(err, rc, "groupmap", json_string_value(json_object_get(o, "name")));
+		pwb_group_map_clear(m);
 	}
 	return rc;
 }

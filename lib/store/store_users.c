@@ -1167,6 +1167,8 @@ int pwb_store_policy_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, stru
 		r = pwb_user_foreach(txn, audit_user, &a, err);
 	if (r == 0)
 		r = pwb_group_audit(txn, cb, ctx, err);
+	if (r == 0)
+		r = pwb_group_map_audit(txn, cb, ctx, err);
 	return r;
 }
 

@@ -79,7 +79,7 @@ tap_like "... saying so" "$(adm_stderr pwbadm show-user zed)" '^pwbadm: no user 
 
 # ---- groups ----
 groups=$(pwbadm list-groups)
-tap_is "list-groups header" "$(printf '%s\n' "$groups" | head -1 | tr -s ' ')" "NAME GID MEMBERS"
+tap_is "list-groups header" "$(printf '%s\n' "$groups" | head -1 | tr -s ' ')" "NAME GID MEMBERS DISPLAY NAME"
 gid=$(adm_column "$groups" data-science 2)
 tap_check "groups created by --groups got gids from the configured range" test "$gid" -ge 20000 -a "$gid" -le 29999
 tap_is "... that no user's private group has" "$(pwbadm list-users --all | awk -v g="$gid" 'NR>1 && $3==g')" ""

@@ -106,9 +106,10 @@ tap_is "dave's groups now empty" "$(scim_jq '.groups | length')" 0
 
 scim_req PATCH "/Groups/$grp" "{$PATCH_OP,\"Operations\":[{\"op\":\"replace\",\"value\":{\"id\":\"$grp\",\"displayName\":\"datasci-team\"}}]}"
 tap_is "rename by PATCH without path" "$SCIM_STATUS $(scim_jq .displayName)" "200 datasci-team"
-tap_is "rename keeps GID and members" "$(scim_jq '[."urn:pwb:params:scim:schemas:extension:posix:1.0:Group".gidNumber, (.members|length)] | @csv')" "25500,1"
-nss_like "the GID now carries the new name" group 25500 '^datasci-team:x:25500:erin$'
-nss_gone "the old group name is gone" group datasci
+tap_is "rename keeps GID, members and the Linux name" "$(scim_jq '[."urn:pwb:params:scim:schemas:extension:posix:1.0:Group".gidNumber, (.members|length), ."urn:pwb:params:scim:schemas:extension:posix:1.0:Group".groupName] | @csv')" '25500,1,"datasci"'
+# Issue 17: the Linux name is fixed at creation; only the display name moves.
+nss_like "the GID keeps its Linux name" group 25500 '^datasci:x:25500:erin$'
+nss_gone "no group is named after the display name" group datasci-team
 scim_req GET '/Groups?filter=displayName%20eq%20%22datasci-team%22&startIndex=1&count=100'
 tap_is "lookup by the new name" "$(scim_jq '.Resources[0].id')" "$grp"
 scim_req GET '/Groups?excludedAttributes=members'
@@ -129,7 +130,7 @@ tap_is "PUT group replaces members" "$SCIM_STATUS $(scim_jq '[.members[].value] 
 # 6. Deprovision: deactivate, then delete the group and the user.
 scim_req DELETE "/Groups/$grp"
 tap_is "DELETE group: 204" "$SCIM_STATUS" 204
-nss_gone "group gone" group datasci-team
+nss_gone "group gone" group datasci
 nss_gone "its GID resolves to nothing" group 25500
 scim_req GET "/Users/$dave"
 tap_is "user's groups after the group is deleted" "$(scim_jq '.groups | length')" 0

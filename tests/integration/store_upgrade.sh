@@ -3,8 +3,9 @@
 # place: format 1 (commit 122cac8, no format version, no home index:
 # tests/data/store-v1.dump, made by make-store-v1.sh) and format 2 (commit
 # 04d38d6, change entries as raw structs: store-v2.dump, make-store-v2.sh)
-# become format 3 (entries with actor and request id, a request index,
-# reader cursors), ids and homes kept; a store an older release left to its
+# become format 4 (format 3: entries with actor and request id, a request
+# index, reader cursors; format 4: the group name mappings, empty), ids and
+# homes kept; a store an older release left to its
 # store-user is taken over by root; a store newer than this pwb knows is
 # refused unread.
 . "${PWB_TEST_SRCDIR:-$(dirname "$0")/../..}/tests/lib/tap.sh"
@@ -43,7 +44,7 @@ tap_is "carol stays locked" "$(adm_column "$list" carol 4)" locked
 tap_is "alice keeps her home" "$(adm_column "$list" alice 7)" "$PWB_HOME_ROOT/alice"
 tap_is "dave keeps a home from before the home roots" "$(adm_column "$list" dave 7)" /srv/home/dave
 db5.3_checkpoint -1 -h "$store" >/dev/null 2>&1 || true
-tap_is "the store now has format 3" "$(meta_format)" 3
+tap_is "the store now has format 4" "$(meta_format)" 4
 tap_is "... and is root's now (taken over from the store-user)" \
 	"$(stat -c %U "$store" "$store/store.db" | sort -u)" root
 tap_is "the publisher's cursor starts at 0" "$(meta_key cursor.publish)" 0
@@ -74,12 +75,12 @@ pwbadm list-users >/dev/null
 # (pwbd, the store's one opener, steps aside while the file is edited)
 pwb_pwbd_stop
 db5.3_checkpoint -1 -h "$store" >/dev/null 2>&1 || true
-printf 'format\n4\n' | db5.3_load -T -t btree -c database=meta -h "$store" store.db
+printf 'format\n5\n' | db5.3_load -T -t btree -c database=meta -h "$store" store.db
 pwb_pwbd_start
-tap_is "the store claims format 4" "$(meta_format)" 4
+tap_is "the store claims format 5" "$(meta_format)" 5
 tap_is "a newer store is refused" "$(adm_status pwbadm list-users)" 1
-tap_like "... saying why" "$(adm_stderr pwbadm list-users)" 'format 4, newer than this pwb knows \(3\)'
-tap_is "... and left as it was" "$(meta_format)" 4
+tap_like "... saying why" "$(adm_stderr pwbadm list-users)" 'format 5, newer than this pwb knows \(4\)'
+tap_is "... and left as it was" "$(meta_format)" 5
 
 # Format 2: the change log is converted, entry by entry, in place.
 pwb_pwbd_stop
@@ -98,7 +99,7 @@ tap_is "... without complaint" "$(cat "$PWB_TMP/err")" ""
 tap_is "its users are all there" "$(printf '%s\n' "$list" | awk 'NR>1 {print $1}' | tr '\n' ' ')" \
 	"alice bob carol dave "
 db5.3_checkpoint -1 -h "$store" >/dev/null 2>&1 || true
-tap_is "the store now has format 3" "$(meta_format)" 3
+tap_is "the store now has format 4" "$(meta_format)" 4
 changes=$(db5.3_dump -p -s changes "$store/store.db" | sed -n '/^HEADER=END/,/^DATA=END/p')
 tap_is "every change entry is now a JSON entry" \
 	"$(printf '%s\n' "$changes" | awk 'NR % 2 == 1 && NR > 1' | grep -vc '^ {')" 0

@@ -616,7 +616,7 @@ static int ensure_fn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 		struct pwb_error gerr = {0};
 
 		c->ensure_r[i] =
-		    pwb_provision_group_ensure(txn, names[i], &g, &c->created[i], &gerr);
+		    pwb_provision_group_ensure(txn, names[i], NULL, &g, &c->created[i], &gerr);
 		if (i < 2)
 			c->gid[i] = g.gid;
 		pwb_group_clear(&g);

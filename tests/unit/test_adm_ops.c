@@ -46,9 +46,10 @@ static int run(const char *op_name, json_t *args, json_t **result, struct pwb_er
 
 START_TEST(admin_ops_are_root_only)
 {
-	static const char *const writes[] = {
-	    "user.add",	   "user.lock",	     "user.unlock",  "user.delete",  "user.groups.set",
-	    "user.rebind", "token.generate", "token.revoke", "store.import", "snapshot.rebuild"};
+	static const char *const writes[] = {"user.add",	 "user.lock",	    "user.unlock",
+					     "user.delete",	 "user.groups.set", "user.rebind",
+					     "token.generate",	 "token.revoke",    "store.import",
+					     "snapshot.rebuild", "group.map",	    "group.unmap"};
 	const struct pwbd_op *op;
 	size_t i, n = 0;
 

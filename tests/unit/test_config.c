@@ -33,6 +33,7 @@ START_TEST(defaults_match_design)
 	ck_assert_uint_eq(cfg.scim_max_request_bytes, 1048576);
 	ck_assert_ptr_null(cfg.openid_issuer);
 	ck_assert(!cfg.provisioning_enabled);
+	ck_assert_str_eq(cfg.group_space_replacement, "_");
 	pwb_config_free(&cfg);
 }
 END_TEST
@@ -77,6 +78,8 @@ static const struct bad_case bad_cases[] = {
     {"db-dir=relative/path\n", "line 1: db-dir: must be an absolute path"},
     {"store-user=\n", "line 1: store-user: empty value"},
     {"user-provisioning-start-uid=70000\n", "user-provisioning-start-uid (70000) is above"},
+    {"group-name-space-replacement=+\n", "group-name-space-replacement must be one of"},
+    {"group-name-space-replacement=__\n", "group-name-space-replacement must be one of"},
 };
 
 START_TEST(bad_input_names_line_and_key)

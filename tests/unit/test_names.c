@@ -127,6 +127,48 @@ START_TEST(is_valid_rejects_null_and_dots)
 }
 END_TEST
 
+/* The group display-name rule (pwb_names_group_from_display): what Okta
+ * and Entra send, and each refusal naming the derived name and why. */
+static const struct {
+	const char *display;
+	char space;
+	const char *expect; /* NULL: refused */
+	const char *why;    /* a part of the message when refused */
+} group_cases[] = {
+    {"Data Scientists", '_', "data_scientists", NULL},
+    {"Data Scientists", '-', "data-scientists", NULL},
+    {"engineering", '_', "engineering", NULL},
+    {"R&D Team", '_', NULL, "derived group name \"r&d_team\" contains '&'"},
+    {"A Very Long Group Name For Everyone Here", '_', NULL,
+     "\"a_very_long_group_name_for_everyone_here\" has 40 characters, more than 32"},
+    {"0f8fad5b-d9cb-469f-a165-70867728950e", '_', NULL, "starts with a digit"},
+    {"Daten Wissenschaftler \xc3\xa4", '_', NULL, "is not ASCII"},
+    {"tab\there", '_', NULL, "control character"},
+    {" leading", '_', "_leading", NULL},
+    {"-dash", '_', NULL, "starts with '-'"},
+    {"", '_', NULL, "empty"},
+    {"abcdefghijklmnopqrstuvwxyz ABCDE", '_', "abcdefghijklmnopqrstuvwxyz_abcde", NULL},
+};
+
+START_TEST(group_display_rule)
+{
+	char out[PWB_NAME_MAX + 1] = "x";
+	struct pwb_error err = {0};
+	int r =
+	    pwb_names_group_from_display(group_cases[_i].display, group_cases[_i].space, out, &err);
+
+	if (group_cases[_i].expect) {
+		ck_assert_int_eq(r, 0);
+		ck_assert_str_eq(out, group_cases[_i].expect);
+	} else {
+		ck_assert_int_eq(r, PWB_EINVAL);
+		ck_assert_str_eq(out, "");
+		ck_assert_msg(strstr(err.msg, group_cases[_i].why), "message \"%s\" lacks \"%s\"",
+			      err.msg, group_cases[_i].why);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("names");
@@ -139,6 +181,8 @@ int main(void)
 	tcase_add_test(tc, messages_escape_hostile_bytes);
 	tcase_add_test(tc, escape_truncates);
 	tcase_add_test(tc, is_valid_rejects_null_and_dots);
+	tcase_add_loop_test(tc, group_display_rule, 0,
+			    sizeof(group_cases) / sizeof(group_cases[0]));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

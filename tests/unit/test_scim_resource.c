@@ -192,7 +192,8 @@ START_TEST(deep_attributes_are_refused)
 			  "]]]]]]]]]]]]]]]]]]]]]]]}");
 	json_t *group = load("{\"displayName\":\"g\",\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]"
 			     "]]]]]]]]]]]]]]]]]]]]]]]]]}");
-	json_t *denied = load("{\"displayName\":\"Docker\"}");
+	json_t *denied = load("{\"displayName\":\"Docker\",\"urn:pwb:params:scim:schemas:"
+			      "extension:posix:1.0:Group\":{\"groupName\":\"docker\"}}");
 	struct pwb_user u;
 	struct pwb_group g;
 	struct pwb_scim_error err = {0};
@@ -205,7 +206,7 @@ START_TEST(deep_attributes_are_refused)
 	ck_assert_ptr_nonnull(strstr(err.detail, "attribute x"));
 	ck_assert_int_lt(pwb_scim_group_from_json(denied, &cfg, NULL, &g, &err), 0);
 	ck_assert_str_eq(err.scim_type, "invalidValue");
-	ck_assert_ptr_nonnull(strstr(err.detail, "displayName"));
+	ck_assert_ptr_nonnull(strstr(err.detail, "groupName"));
 	json_decref(in);
 	json_decref(group);
 	json_decref(denied);
@@ -298,14 +299,34 @@ START_TEST(groups_and_members)
 	json_t *in = load("{\"displayName\":\"DataSci\",\"externalId\":\"g-1\",\"members\":[{"
 			  "\"value\":\"0b6c7d2e-8f4a-4b1c-9d3e-2a1b0c9d8e7f\"}],\"urn:pwb:params:"
 			  "scim:schemas:extension:posix:1.0:Group\":{\"gidNumber\":25500}}");
-	json_t *bad = load("{\"displayName\":\"Data Science\"}");
+	json_t *bad = load("{\"displayName\":\"Data\\u0007Science\"}");
+	json_t *spaced = load("{\"displayName\":\"Data Science\"}");
+	json_t *named = load("{\"displayName\":\"Data Science\",\"urn:pwb:params:scim:schemas:"
+			     "extension:posix:1.0:Group\":{\"groupName\":\"ds\"}}");
+	struct pwb_group existing = {.name = "data_science"};
 	json_t *bad_member = load("{\"displayName\":\"x\",\"members\":[{\"value\":\"nope\"}]}");
 	struct pwb_group g;
 	struct pwb_scim_error err = {0};
 	json_t *ids;
 
+	/* The Linux name is the caller's to derive (pwb_provision_group_name,
+	 * which knows the mappings) unless groupName sets it or the group
+	 * exists: then it is fixed, whatever displayName says. */
+	ck_assert_int_eq(pwb_scim_group_from_json(spaced, &cfg, NULL, &g, &err), 0);
+	ck_assert_str_eq(g.name, "");
+	ck_assert_str_eq(g.display_name, "Data Science");
+	pwb_group_clear(&g);
+	ck_assert_int_eq(pwb_scim_group_from_json(named, &cfg, NULL, &g, &err), 0);
+	ck_assert_str_eq(g.name, "ds");
+	pwb_group_clear(&g);
+	ck_assert_int_eq(pwb_scim_group_from_json(spaced, &cfg, &existing, &g, &err), 0);
+	ck_assert_str_eq(g.name, "data_science");
+	pwb_group_clear(&g);
+	ck_assert_int_lt(pwb_scim_group_from_json(named, &cfg, &existing, &g, &err), 0);
+	ck_assert_int_eq(err.status, 400);
+	ck_assert_str_eq(err.scim_type, "mutability");
 	ck_assert_int_eq(pwb_scim_group_from_json(in, &cfg, NULL, &g, &err), 0);
-	ck_assert_str_eq(g.name, "datasci");
+	ck_assert_str_eq(g.name, "");
 	ck_assert_str_eq(g.display_name, "DataSci");
 	ck_assert_str_eq(g.external_id, "g-1");
 	ck_assert_uint_eq(g.gid, 25500);
@@ -322,6 +343,8 @@ START_TEST(groups_and_members)
 	ck_assert_ptr_null(ids); /* no members attribute: PUT keeps them */
 	json_decref(in);
 	json_decref(bad);
+	json_decref(spaced);
+	json_decref(named);
 	json_decref(bad_member);
 }
 END_TEST

@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "publish.h"
 #include "store.h"
+#include "provision.h"
 #include "internal/store_internal.h"
 #include "testutil.h"
 #include "token.h"
@@ -1042,6 +1043,112 @@ START_TEST(group_deny_list_is_case_insensitive)
 }
 END_TEST
 
+static int map_put_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	return pwb_group_map_put(txn, ctx, err);
+}
+
+static int try_map(const char *display, const char *name, struct pwb_error *err)
+{
+	struct pwb_group_map m = {.display_name = (char *)display};
+
+	snprintf(m.name, sizeof(m.name), "%s", name);
+	memset(err, 0, sizeof(*err));
+	return pwb_store_write(ts.st, map_put_fn, &m, err);
+}
+
+static int try_display_group(const char *display, const char *name, struct pwb_error *err)
+{
+	struct pwb_group g = {.display_name = strdup(display)};
+	int r;
+
+	snprintf(g.name, sizeof(g.name), "%s", name);
+	memset(err, 0, sizeof(*err));
+	r = pwb_store_write(ts.st, group_create_fn, &g, err);
+	pwb_group_clear(&g);
+	return r;
+}
+
+struct name_probe {
+	const char *display;
+	char name[PWB_NAME_MAX + 1];
+	struct pwb_group found;
+};
+
+static int derive_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct name_probe *p = ctx;
+
+	return pwb_provision_group_name(txn, p->display, p->name, err);
+}
+
+static int find_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct name_probe *p = ctx;
+
+	return pwb_provision_group_find(txn, p->display, &p->found, err);
+}
+
+/* pwbadm map-group: a mapping wins over the rule, reserves its Linux name,
+ * and never collides with a group or another mapping. */
+START_TEST(group_maps_reserve_and_collide)
+{
+	struct pwb_error err = {0};
+	struct name_probe p = {.display = "Data Scientists"};
+
+	/* the rule, then the mapping */
+	ck_assert_int_eq(pwb_store_read(ts.st, derive_fn, &p, &err), 0);
+	ck_assert_str_eq(p.name, "data_scientists");
+	ck_assert_msg(try_map("Data Scientists", "ds", &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(pwb_store_read(ts.st, derive_fn, &p, &err), 0);
+	ck_assert_str_eq(p.name, "ds");
+	p.display = "DATA SCIENTISTS"; /* display names match without case */
+	ck_assert_int_eq(pwb_store_read(ts.st, derive_fn, &p, &err), 0);
+	ck_assert_str_eq(p.name, "ds");
+	/* collisions: the same display name, the same Linux name */
+	assert_refused(try_map("data scientists", "other", &err), PWB_EEXIST,
+		       "already mapped to ds");
+	assert_refused(try_map("Analysts", "ds", &err), PWB_EEXIST,
+		       "already the mapping of \"Data Scientists\"");
+	assert_refused(try_map("Ops", "docker", &err), PWB_EINVAL, "deny-names");
+	/* ds is reserved for its display name */
+	assert_refused(try_display_group("Analysts", "ds", &err), PWB_EEXIST,
+		       "reserved for group \"Data Scientists\"");
+	ck_assert_msg(try_display_group("Data Scientists", "ds", &err) == 0, "%s", err.msg);
+	/* a group of the same Linux name from another display name */
+	ck_assert_msg(try_display_group("Research Team", "research_team", &err) == 0, "%s",
+		      err.msg);
+	assert_refused(try_display_group("research_team", "research_team", &err), PWB_EEXIST,
+		       "already taken by group \"Research Team\"");
+	assert_refused(try_map("Other Team", "research_team", &err), PWB_EEXIST,
+		       "exists with display name \"Research Team\"");
+	assert_refused(try_map("Research Team", "rt", &err), PWB_EEXIST, "exists as research_team");
+	/* lookups by display name */
+	p.display = "research team";
+	ck_assert_int_eq(pwb_store_read(ts.st, find_fn, &p, &err), 0);
+	ck_assert_str_eq(p.found.name, "research_team");
+	pwb_group_clear(&p.found);
+	p.display = "Nobody";
+	ck_assert_int_eq(pwb_store_read(ts.st, find_fn, &p, &err), PWB_ENOTFOUND);
+	/* the rule refuses, naming the derived name */
+	p.display = "Sudo";
+	assert_refused(pwb_store_read(ts.st, derive_fn, &p, &err), PWB_EINVAL,
+		       "derived group name \"sudo\"");
+}
+END_TEST
+
+START_TEST(group_space_replacement_is_configured)
+{
+	struct pwb_error err = {0};
+	struct name_probe p = {.display = "Data Scientists"};
+
+	teardown();
+	test_store_setup(&ts, 20000, 29999, "group-name-space-replacement=-\n");
+	ck_assert_int_eq(pwb_store_read(ts.st, derive_fn, &p, &err), 0);
+	ck_assert_str_eq(p.name, "data-scientists");
+}
+END_TEST
+
 /* {"a":{"a":...}} depth levels deep */
 static json_t *nested(int depth)
 {
@@ -1325,7 +1432,7 @@ START_TEST(store_format_upgrade_and_newer_refused)
 	char *v = NULL;
 
 	ck_assert_int_eq(pwb_store_read(ts.st, read_format_fn, &v, &err), 0);
-	ck_assert_str_eq(v, "3");
+	ck_assert_str_eq(v, "4");
 	free(v);
 	v = NULL;
 	/* a format 1 store: no version, no home index */
@@ -1335,13 +1442,13 @@ START_TEST(store_format_upgrade_and_newer_refused)
 	ck_assert_int_eq(pwb_store_write(ts.st, drop_home_index_fn, u.id, &err), 0);
 	reopen(0);
 	ck_assert_int_eq(pwb_store_read(ts.st, read_format_fn, &v, &err), 0);
-	ck_assert_str_eq(v, "3");
+	ck_assert_str_eq(v, "4");
 	free(v);
 	/* the index was rebuilt: olduser's home is taken */
 	assert_refused(try_user("other", 0, u.home, NULL, &err), PWB_EEXIST, "olduser");
 	pwb_user_clear(&u);
 	/* a newer store is refused, and left as it is */
-	ck_assert_int_eq(pwb_store_write(ts.st, format_fn, "4", &err), 0);
+	ck_assert_int_eq(pwb_store_write(ts.st, format_fn, "5", &err), 0);
 	pwb_store_close(ts.st);
 	ts.st = NULL;
 	ck_assert_int_eq(pwb_store_open(&ts.cfg, &ts.st, &err), PWB_ESTORE);
@@ -1840,7 +1947,7 @@ START_TEST(format_2_change_log_is_converted)
 	ck_assert_int_eq(pwb_store_write(ts.st, plant_v2_fn, &old, &err), 0);
 	reopen(0);
 	ck_assert_int_eq(pwb_store_read(ts.st, read_format_fn, &v, &err), 0);
-	ck_assert_str_eq(v, "3");
+	ck_assert_str_eq(v, "4");
 	free(v);
 	l = entries_after(0);
 	ck_assert_uint_eq(l->n, 2); /* the converted entry, then the upgrade */
@@ -1899,6 +2006,8 @@ int main(void)
 	tcase_add_test(tc, home_is_bound_to_the_user);
 	tcase_add_test(tc, group_names_policy);
 	tcase_add_test(tc, group_deny_list_is_case_insensitive);
+	tcase_add_test(tc, group_maps_reserve_and_collide);
+	tcase_add_test(tc, group_space_replacement_is_configured);
 	tcase_add_test(tc, attrs_are_bounded);
 	tcase_add_test(tc, damaged_record_is_skipped_and_deletable);
 	tcase_add_test(tc, audit_reports_records_from_before_the_policy);

@@ -42,6 +42,8 @@ static const struct {
     [DBI_USER_SUBJECT] = {"user_subject", false},
     [DBI_USER_HOME] = {"user_home", false},
     [DBI_CHANGE_REQUEST] = {"change_request", false},
+    [DBI_GROUP_MAP] = {"group_map", false},
+    [DBI_GROUP_MAP_NAME] = {"group_map_name", false},
 };
 
 /* The last sequence handed out ("seq" predates format 3: kept). */

@@ -15,10 +15,12 @@
 /* The store's on-disk format (DBI_META "format"; a store without it is
  * format 1, written before the key existed). Opening upgrades an older
  * store in one transaction and refuses a newer one. */
-#define PWB_STORE_FORMAT 3
+#define PWB_STORE_FORMAT 4
 /* Format 1 -> 2: fills the home index from the stored users. Format 2 -> 3
  * (change entries as JSON with actor and request id, the request index,
- * reader cursors): store_changes.c. */
+ * reader cursors): store_changes.c. Format 3 -> 4: the group name mappings
+ * (store_group_maps.c), which start empty; the version says an older pwb,
+ * which would ignore them, must not open the store. */
 int pwb_user_index_homes(struct pwb_txn *txn, struct pwb_error *err);
 
 /* Bounds on the extra SCIM attributes stored with a record: every record
@@ -31,6 +33,8 @@ int pwb_attrs_check(const json_t *attrs, const char *whose, struct pwb_error *er
 /* Policy audit of the groups (store_groups.c), called by
  * pwb_store_policy_audit after the users. */
 int pwb_group_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err);
+/* And of the group name mappings (store_group_maps.c): kind 'm'. */
+int pwb_group_map_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err);
 
 /* Ids (store_ids.c). */
 int pwb_ids_alloc_uid(struct pwb_txn *txn, uint32_t *out, struct pwb_error *err);
