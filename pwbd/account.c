@@ -40,40 +40,23 @@ static void log_skipped_group(const char *name, const char *why, void *vctx)
 }
 
 /* Makes the user's pwb groups exactly the (valid, allowed) claim groups:
- * claim entries are mapped to Linux names here, the rest is provision.c's. */
+ * claims go to provision.c as sent; it maps them to Linux names (the group
+ * of that display name, a pwbadm map-group mapping, the display-name rule)
+ * and skips, through log_skipped_group, what gives no valid name. */
 static int sync_groups(struct pwb_txn *txn, struct account_ctx *c, const char *user_id,
 		       struct pwb_error *err)
 {
-	_cleanup_free_ char(*names)[PWB_NAME_MAX + 1] = NULL;
-	_cleanup_free_ const char **ptrs = NULL;
-	size_t i, n, k = 0;
+	size_t n = c->claims->n_groups;
 
-	n = c->claims->n_groups;
 	if (n > MAX_CLAIM_GROUPS) {
 		pwb_log(LOG_WARNING,
 			"user %s: groups claim has %zu entries; only the first %d are used",
 			c->user, n, MAX_CLAIM_GROUPS);
 		n = MAX_CLAIM_GROUPS;
 	}
-	names = calloc(n + 1, sizeof(*names));
-	ptrs = calloc(n + 1, sizeof(*ptrs));
-	if (!names || !ptrs)
-		return pwb_error_set(err, -ENOMEM, "out of memory");
-	for (i = 0; i < n; i++) {
-		struct pwb_error nerr = {0};
-		int r = pwb_names_to_linux(c->claims->groups[i], PWB_NAMES_LOWERCASE, NULL,
-					   names[k], &nerr);
-
-		if (r < 0) {
-			pwb_log(LOG_NOTICE, "user %s: skipping group from claim: %s", c->user,
-				pwb_error_text(&nerr, r));
-			continue;
-		}
-		ptrs[k] = names[k];
-		k++;
-	}
-	return pwb_provision_user_groups_set(txn, user_id, ptrs, k, true, log_skipped_group, c,
-					     &c->out.groups_added, &c->out.groups_removed, err);
+	return pwb_provision_claim_groups_set(txn, user_id, (const char *const *)c->claims->groups,
+					      n, log_skipped_group, c, &c->out.groups_added,
+					      &c->out.groups_removed, err);
 }
 
 /* A copy of untrusted claim text fit for a passwd field (policy.h's
