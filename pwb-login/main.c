@@ -149,27 +149,13 @@ static void serve_one(struct login_ctx *ctx, const struct io *io, char **envp, b
  * configured files. */
 static int load_credentials(struct login_ctx *ctx, struct pwb_error *err)
 {
-	const char *creds = getenv("CREDENTIALS_DIRECTORY");
-	char secret_path[4096], key_path[4096];
-	int r;
+	int r = pwb_secret_read_credentials(&ctx->cfg, &ctx->client_id, &ctx->client_secret, err);
 
-	if (creds && *creds) {
-		snprintf(secret_path, sizeof(secret_path), "%s/openid-client-secret", creds);
-		snprintf(key_path, sizeof(key_path), "%s/secure-key", creds);
-	} else {
-		snprintf(secret_path, sizeof(secret_path), "%s",
-			 ctx->cfg.openid_client_secret_file ? ctx->cfg.openid_client_secret_file
-							    : "");
-		snprintf(key_path, sizeof(key_path), "%s",
-			 ctx->cfg.secure_key_file ? ctx->cfg.secure_key_file : "");
-	}
-	r = pwb_secret_read_client_file(secret_path, key_path, &ctx->client_id, &ctx->client_secret,
-					err);
 	if (r < 0)
 		return r;
 	if (!ctx->client_id || !ctx->client_secret)
 		return pwb_error_set(err, PWB_ECONFIG,
-				     "%s: needs client-id= and client-secret=", secret_path);
+				     "the client-secret file needs client-id= and client-secret=");
 	return 0;
 }
 
