@@ -103,7 +103,7 @@ static void write_response(const struct io *io, struct http_response *res)
 	    head, sizeof(head),
 	    "Status: %d %s\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
 	    "Referrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n"
-	    "Content-Security-Policy: default-src 'none'; form-action 'self'; "
+	    "Content-Security-Policy: default-src 'none'; base-uri 'none'; "
 	    "frame-ancestors 'none'\r\n%s",
 	    res->status, pwb_http_reason(res->status), res->head);
 	if (res->body)
