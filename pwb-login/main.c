@@ -99,6 +99,9 @@ static void write_response(const struct io *io, struct http_response *res)
 		res->head_len = 0;
 		res->head[0] = '\0';
 	}
+	/* no form-action: the sign-out form's redirect to the provider's
+	 * end-session endpoint is another origin, and browsers apply
+	 * form-action to redirects */
 	n = snprintf(
 	    head, sizeof(head),
 	    "Status: %d %s\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
