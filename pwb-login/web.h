@@ -3,8 +3,8 @@
  * browser sends (Cookie header, query and form fields, the return URL).
  * Nothing here trusts a parameter for more than the request says: the
  * client address comes from X-Forwarded-For only behind a trusted proxy. */
-#ifndef PWB_LOGIN_HTTP_H
-#define PWB_LOGIN_HTTP_H
+#ifndef PWB_LOGIN_WEB_H
+#define PWB_LOGIN_WEB_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,8 +45,8 @@ struct http_response {
 const char *http_param(char *const *envp, const char *name);
 
 /* The route below prefix ("/pwb/") of the request path: DOCUMENT_URI (the
- * subrequest's own path under nginx auth_request), else SCRIPT_NAME +
- * PATH_INFO, else REQUEST_URI without the query. "" for the prefix itself
+ * subrequest's own path under nginx auth_request), else REQUEST_URI
+ * without the query (Apache mod_proxy_fcgi), else SCRIPT_NAME + PATH_INFO. "" for the prefix itself
  * (and the prefix without its trailing slash); NULL when the path is not
  * under it. */
 const char *http_route(char *const *envp, const char *prefix, char *buf, size_t len);
@@ -59,9 +59,6 @@ void http_header(struct http_response *res, const char *name, const char *fmt, .
 /* Takes body (malloc'd) as the response's body. */
 void http_body(struct http_response *res, const char *content_type, char *body);
 void http_response_clear(struct http_response *res);
-
-/* The reason phrase of a status code. */
-const char *http_reason(int status);
 
 /* Looks up one cookie by name in a Cookie header (RFC 6265 5.4 syntax:
  * "a=b; c=d"). Its value must be 1..HTTP_COOKIE_VALUE-1 base64url
