@@ -76,7 +76,8 @@ pwb_login_spawn() {
 	local mode=${1:-unix} run=$PWB_TMP/run where
 	[ -x "$PWB_LOGIN_BIN" ] || { echo "pwb_login_spawn: $PWB_LOGIN_BIN not built" >&2; return 1; }
 	mkdir -p "$run" && chmod 0755 "$run"
-	PWB_LOGIN_LOG=$run/pwb-login.log
+	# one log per instance (a test may run both)
+	PWB_LOGIN_LOG=$run/pwb-login-$mode.log
 	install -o pwb-login -g pwb-login -m 0600 /dev/null "$PWB_LOGIN_LOG"
 	if [ "$mode" = tcp ]; then
 		PWB_LOGIN_FCGI_PORT=$(pwb_free_port) || return 1
@@ -290,14 +291,15 @@ web_signin() {
 }
 
 # At cleanup, when a check failed: the last lines of every log of the
-# stack, as TAP comments (tokens never reach these logs).
+# stack, as TAP comments (tokens never reach these logs); always with
+# PWB_LOGIN_DIAG_ALWAYS set.
 pwb_login_diag_on_failure() {
 	pwb_on_cleanup pwb_login_diag
 }
 pwb_login_diag() {
 	local f
-	[ "${TAP_FAILED:-0}" -gt 0 ] || return 0
-	for f in "${PWB_LOGIN_LOG:-}" "${PWB_IDP_LOG:-}" "$PWB_TMP/login-nginx/error.log" \
+	[ "${TAP_FAILED:-0}" -gt 0 ] || [ -n "${PWB_LOGIN_DIAG_ALWAYS:-}" ] || return 0
+	for f in "$PWB_TMP"/run/pwb-login-*.log "${PWB_IDP_LOG:-}" "$PWB_TMP/login-nginx/error.log" \
 		"$PWB_TMP/login-apache/error.log" "${PWB_BROWSER_LOG:-}" "$PWB_TMP/pwbd.log"; do
 		[ -s "$f" ] || continue
 		echo "# --- last lines of $f"
