@@ -27,7 +27,7 @@ pwb_browser_start() {
 	# HOME: Chromium writes its profile and crash dumps there.
 	mkdir -p "$PWB_TMP/browser-home"
 	coproc PWB_BROWSER_PROC {
-		cd "$PWB_BROWSER_SRC" && exec env -u LD_PRELOAD HOME="$PWB_TMP/browser-home" \
+		cd "$PWB_BROWSER_SRC" && exec env -u LD_PRELOAD -u LD_LIBRARY_PATH HOME="$PWB_TMP/browser-home" \
 			NODE_EXTRA_CA_CERTS="$PWB_WEB_CA" node driver.mjs --spki "$PWB_WEB_SPKI" \
 			2>>"$PWB_BROWSER_LOG"
 	}

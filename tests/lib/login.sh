@@ -132,7 +132,7 @@ pwb_login_echo_start() {
 	mkdir -p "$d"
 	for attempt in 1 2 3; do
 		PWB_ECHO_PORT=$(pwb_free_port) || return 1
-		(cd "$PWB_TEST_SRCDIR/tests/browser" && exec env -u LD_PRELOAD node echo.mjs "$PWB_ECHO_PORT" \
+		(cd "$PWB_TEST_SRCDIR/tests/browser" && exec env -u LD_PRELOAD -u LD_LIBRARY_PATH node echo.mjs "$PWB_ECHO_PORT" \
 			</dev/null >"$d/stdout" 2>"$d/stderr") &
 		echo $! >"$d/pid"
 		pwb_on_cleanup "kill \$(cat '$d/pid' 2>/dev/null) 2>/dev/null"
@@ -147,7 +147,7 @@ pwb_login_echo_start() {
 }
 
 pwb_login_nginx_start() {
-	local dir=$PWB_TMP/login-nginx i
+	local dir=$PWB_TMP/login-nginx
 	mkdir -p "$dir" "$PWB_TMP/www/static"
 	echo "static file for the protected site" >"$PWB_TMP/www/static/hello.txt"
 	chmod -R a+rX "$PWB_TMP/www"
@@ -180,21 +180,13 @@ pwb_login_nginx_start() {
 	}
 	CONF
 	# The server key is root's; nginx reads it before dropping privileges.
-	env -u LD_PRELOAD nginx -e "$dir/error.log" -c "$dir/nginx.conf" -p "$dir" 2>"$dir/start.log" ||
+	env -u LD_PRELOAD -u LD_LIBRARY_PATH nginx -e "$dir/error.log" -c "$dir/nginx.conf" -p "$dir" 2>"$dir/start.log" ||
 		{ cat "$dir/start.log" >&2; return 1; }
-	for i in $(seq 1 50); do
-		if [ -s "$dir/nginx.pid" ]; then
-			pwb_on_cleanup "kill \$(cat '$dir/nginx.pid' 2>/dev/null) 2>/dev/null"
-			return 0
-		fi
-		sleep 0.1
-	done
-	cat "$dir/error.log" >&2
-	return 1
+	login_server_started "$dir/nginx.pid" "$dir/error.log"
 }
 
 pwb_login_apache_start() {
-	local dir=$PWB_TMP/login-apache i
+	local dir=$PWB_TMP/login-apache
 	mkdir -p "$dir" "$PWB_TMP/www/static"
 	echo "static file for the protected site" >"$PWB_TMP/www/static/hello.txt"
 	chmod -R a+rX "$PWB_TMP/www"
@@ -233,16 +225,23 @@ pwb_login_apache_start() {
 	LoadModule alias_module $PWB_APACHE_MODULES/mod_alias.so
 	Include $dir/pwb-login.conf
 	CONF
-	env -u LD_PRELOAD apache2 -f "$dir/httpd.conf" -k start 2>"$dir/start.log" ||
+	env -u LD_PRELOAD -u LD_LIBRARY_PATH apache2 -f "$dir/httpd.conf" -k start 2>"$dir/start.log" ||
 		{ cat "$dir/start.log" "$dir/error.log" >&2; return 1; }
+	login_server_started "$dir/httpd.pid" "$dir/error.log"
+}
+
+# login_server_started PIDFILE ERRORLOG: waits for a daemonised server's
+# pid file and stops the server at cleanup; shows its log if it never came.
+login_server_started() {
+	local i
 	for i in $(seq 1 50); do
-		if [ -s "$dir/httpd.pid" ]; then
-			pwb_on_cleanup "kill \$(cat '$dir/httpd.pid' 2>/dev/null) 2>/dev/null"
+		if [ -s "$1" ]; then
+			pwb_on_cleanup "kill \$(cat '$1' 2>/dev/null) 2>/dev/null"
 			return 0
 		fi
 		sleep 0.1
 	done
-	cat "$dir/error.log" >&2
+	cat "$2" >&2
 	return 1
 }
 
@@ -261,7 +260,7 @@ web_req() {
 	shift 3
 	case " $* " in *"Sec-Fetch-Mode"*) mode=() ;; esac
 	WEB_HEADERS=$PWB_TMP/web.h
-	WEB_STATUS=$(env -u LD_PRELOAD curl -sS -X "$method" --cacert "$PWB_WEB_CA" -b "$jar" -c "$jar" \
+	WEB_STATUS=$(env -u LD_PRELOAD -u LD_LIBRARY_PATH curl -sS -X "$method" --cacert "$PWB_WEB_CA" -b "$jar" -c "$jar" \
 		-D "$WEB_HEADERS" -o "$PWB_TMP/web.b" -w '%{http_code}' "${mode[@]}" "$@" "$url") ||
 		WEB_STATUS=curl-failed
 	WEB_BODY=$(cat "$PWB_TMP/web.b" 2>/dev/null)
