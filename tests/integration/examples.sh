@@ -13,7 +13,7 @@ ex=$PWB_TEST_SRCDIR/examples
 
 # ---- man pages ----
 for page in $(cd "$PWB_TEST_SRCDIR" && find . -name '*.[58]' -not -path './debian/*' \
-	-not -path './_*' -not -path './pwb-*' | sed 's|^\./||' | sort); do
+	-not -path './_*' -not -path './pwb-[0-9]*' | sed 's|^\./||' | sort); do
 	# (groff and man load none of our code: never under the sanitizer pass's
 	# preloaded ASan runtime, which troff's own allocator trips over)
 	warnings=$(LC_ALL=C.UTF-8 env -u LD_PRELOAD groff -ww -z -man -Tutf8 "$PWB_TEST_SRCDIR/$page" 2>&1)
@@ -110,6 +110,45 @@ tap_like "pwbd keeps only the capabilities homes need" \
 	'^CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_FSETID$'
 tap_like "pwbd's unit starts it the way pwbd.8 says" "$(grep '^ExecStart=' "$units/pwbd.service")" \
 	"^ExecStart=$PWB_BIN_PWBD\$"
+
+# pwb-login: socket-activated, its own user, no capabilities, writes only its
+# 0700 state dir, gets the secret and the key as systemd credentials
+cp "$ex/systemd/pwb-login.socket" "$units/"
+sed "s|/usr/sbin/pwb-login|$PWB_TEST_BUILDDIR/pwb-login/pwb-login|" "$ex/systemd/pwb-login.service" \
+	>"$units/pwb-login.service"
+if command -v systemd-analyze >/dev/null; then
+	out=$(cd "$units" && systemd-analyze verify ./pwb-login.socket ./pwb-login.service 2>&1)
+	tap_is "systemd-analyze verify: pwb-login's socket and service units are clean" "$out" ""
+	# (the offline security scan reads only the unit; 0 is best, 10 worst)
+	score=$(cd "$units" && systemd-analyze security --offline=yes ./pwb-login.service 2>&1 |
+		sed -n 's/.*Overall exposure level for pwb-login.service: \([0-9.]*\).*/\1/p')
+	tap_like "systemd-analyze security rates pwb-login's confinement below 2.0 ($score)" \
+		"$score" '^[01]\.[0-9]$'
+else
+	tap_fail "systemd-analyze is missing (package systemd)"
+fi
+login_unit() { grep -E "^$1=" "$units/pwb-login.service" | tr '\n' ' '; }
+tap_is "pwb-login runs as the login-user (pwb.conf's login-user default)" "$(login_unit 'User|Group')" \
+	"User=pwb-login Group=pwb-login "
+tap_is "... with no capabilities and no way to gain any" \
+	"$(login_unit 'CapabilityBoundingSet|AmbientCapabilities|NoNewPrivileges')" \
+	"NoNewPrivileges=yes CapabilityBoundingSet= AmbientCapabilities= "
+tap_is "... writes only its state dir, 0700 (auth-openid-session-dir's default)" \
+	"$(login_unit 'ProtectSystem|ReadWritePaths|StateDirectory|StateDirectoryMode')" \
+	"StateDirectory=pwb-login StateDirectoryMode=0700 ProtectSystem=strict "
+tap_like "pwb.conf(5) gives that dir as auth-openid-session-dir's default" \
+	"$(grep -A8 -- 'auth-openid-session-dir' "$PWB_TEST_SRCDIR/lib/pwb.conf.5" | tr '\n' ' ')" \
+	'/var/lib/pwb-login'
+tap_is "... gets the client secret and the key as credentials (the names pwb-login reads)" \
+	"$(login_unit LoadCredential)" \
+	"LoadCredential=openid-client-secret:/etc/pwb/openid-client-secret LoadCredential=secure-key:/etc/pwb/secure-key "
+tap_is "... reaches only unix sockets and the IdP" "$(login_unit RestrictAddressFamilies)" \
+	"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 "
+tap_is "the socket is a unix socket only the web server's group may connect to" \
+	"$(grep -E '^(ListenStream|SocketGroup|SocketMode)=' "$units/pwb-login.socket" | tr '\n' ' ')" \
+	"ListenStream=/run/pwb-login.sock SocketGroup=www-data SocketMode=0660 "
+tap_like "the commented TCP alternative for Apache binds loopback only" \
+	"$(grep -E '^#ListenStream=' "$units/pwb-login.socket")" '^#ListenStream=127\.0\.0\.1:[0-9]+$'
 
 # ---- walkthroughs: the configuration and commands they show are real ----
 for doc in okta.md entra.md; do
