@@ -7,6 +7,8 @@
 . "$PWB_TEST_SRCDIR/tests/lib/ns.sh"
 pwb_ns_enter "$@"
 . "$PWB_TEST_SRCDIR/tests/lib/adm.sh"
+. "$PWB_TEST_SRCDIR/tests/lib/issuer.sh"
+. "$PWB_TEST_SRCDIR/tests/lib/syslog.sh"
 set -u
 adm_require_pwbadm
 ex=$PWB_TEST_SRCDIR/examples
@@ -59,6 +61,24 @@ for snippet in sshd-debian.snippet sshd-rhel.snippet; do
 	tap_check_fails "$snippet: a locked user is refused at account" \
 		pamtester sshd-test "$user" acct_mgmt
 done
+
+# ---- pwb-login's PAM service: the token must carry the flow's nonce ----
+# (pwb-login puts it in the PAM environment; pamtester cannot, so a valid
+# token is refused here: what a token captured elsewhere and replayed
+# through this service meets. pwb-login's own tests sign in through it.)
+pwb_syslog_capture || tap_bail "syslog capture"
+pwb_issuer_start || tap_bail "cannot start the test issuer"
+pwb_issuer_configure
+sed -e "s|pam_pwb_oidc.so|$PWB_PAM_OIDC|" -e "s|pam_pwb_mkhome.so|$PWB_PAM_MKHOME|" \
+	-e "s|client-id=CLIENT_ID|client-id=$PWB_ISSUER_CLIENT_ID|" "$ex/pam.d/pwb-login" >/etc/pam.d/pwb-test
+tap_is "the pwb-login stack holds only the pwb modules" \
+	"$(grep -v '^#' "$ex/pam.d/pwb-login" | grep . | awk '{print $1, $3}' | tr '\n' ' ')" \
+	"auth pam_pwb_oidc.so account pam_pwb_mkhome.so session pam_pwb_mkhome.so "
+pwbadm add-user nina >/dev/null || tap_bail "add-user nina"
+pwb_oidc_refused "pwb-login stack, a valid token without the flow's nonce" nina \
+	"$(pwb_sign_token --claims "$(pwb_token_claims nina)")" 'nonce'
+pwb_oidc_refused "pwb-login stack, a token with a nonce pwb-login did not give PAM" nina \
+	"$(pwb_sign_token --claims "$(pwb_token_claims nina '"nonce":"n-0123456789abcdef"')")" 'nonce'
 
 # ---- openid-client-secret: the template, filled in as its comment says ----
 enc=$(printf 'the-secret\n' | pwbadm encrypt-password) || tap_bail "encrypt-password"
