@@ -170,6 +170,16 @@ tap_is "the socket is a unix socket only the web server's group may connect to" 
 tap_like "the commented TCP alternative for Apache binds loopback only" \
 	"$(grep -E '^#ListenStream=' "$units/pwb-login.socket")" '^#ListenStream=127\.0\.0\.1:[0-9]+$'
 
+# The web server examples reach pwb-login where its socket unit listens.
+login_sock=$(sed -n 's/^ListenStream=//p' "$units/pwb-login.socket")
+tap_is "examples/nginx/pwb-login.conf passes to the socket unit's path ($login_sock)" \
+	"$(grep -v '^[[:space:]]*#' "$ex/nginx/pwb-login.conf" |
+		grep -oE '(server|fastcgi_pass)[[:space:]]+unix:[^;[:space:]]+' | sed 's/.*unix://' | sort -u)" \
+	"$login_sock"
+login_tcp=$(sed -n 's/^#ListenStream=//p' "$units/pwb-login.socket")
+tap_like "examples/apache/pwb-login.conf uses the socket unit's loopback address ($login_tcp)" \
+	"$(grep -v '^[[:space:]]*#' "$ex/apache/pwb-login.conf")" "fcgi://${login_tcp//./\\.}([/ ]|\$)"
+
 # ---- walkthroughs: the configuration and commands they show are real ----
 for doc in okta.md entra.md; do
 	conf=$(awk '/^ *```ini/{f=1; next} /^ *```/{f=0} f' "$ex/$doc" | sed 's/^ *//')
