@@ -2,9 +2,12 @@
  * binding, locks, group sync: decided by pwbd, op account.signin; when pwbd
  * is down a known user is checked against the published snapshot) and
  * session (home directory within the configured roots, in-process as root;
- * home.c). Thin adapters:
+ * lib/base/home.c). Not running as root (pwb-login's PAM stack, as the
+ * login-user), both steps hand the raw token to pwbd instead:
+ * account.signin_token and account.home. Thin adapters:
  * parse the arguments, call, map the result to a PAM code and one syslog
- * line. Never prints, never exits: it runs inside someone else's process. */
+ * line (and one short message through the conversation on a refusal).
+ * Never prints, never exits: it runs inside someone else's process. */
 #include <errno.h>
 #include <pwd.h>
 #include <security/pam_ext.h>
@@ -23,7 +26,6 @@
 #include "log.h"
 #include "names.h"
 #include "other_sources.h"
-#include "policy.h"
 #include "reader.h"
 #include "rpc.h"
 #include "snapshot.h"
@@ -375,9 +377,107 @@ static int account_offline(pam_handle_t *pamh, const struct pwb_config *cfg, con
 	return PAM_SUCCESS;
 }
 
+/* One short message for the person signing in (pwb-login shows it on its
+ * error page, sshd prints it), unless the application asked for silence.
+ * Never a token, never the detail the log gets. */
+static void user_error(pam_handle_t *pamh, int flags, const char *msg)
+{
+	if (!(flags & PAM_SILENT))
+		pam_error(pamh, "%s", msg);
+}
+
+/* The user-facing message for an account result that refuses. */
+static const char *result_message(const char *result)
+{
+	if (is(result, "locked"))
+		return "account locked";
+	if (is(result, "unknown"))
+		return "not assigned to this app";
+	if (is(result, "local"))
+		return "name not allowed";
+	if (is(result, "other_identity") || is(result, "unbound") || is(result, "subject_taken"))
+		return "sign-in refused (identity)";
+	return "sign-in refused";
+}
+
+/* A call to pwbd with the raw token (PAM_AUTHTOK) and the expected nonce
+ * (PWB_OIDC_NONCE in the PAM environment, when set): account.signin_token
+ * and account.home, which validate the token themselves. PAM_AUTH_ERR
+ * when there is no token, PAM_BUF_ERR, else pwb_rpc_call's code. */
+static int token_call(pam_handle_t *pamh, const struct pwb_config *cfg, const char *op,
+		      struct pwb_actor *actor, json_t **result, struct pwb_error *err)
+{
+	json_auto_t *args = NULL;
+	const void *token = NULL;
+	const char *nonce = pam_getenv(pamh, "PWB_OIDC_NONCE");
+
+	if (pam_get_item(pamh, PAM_AUTHTOK, &token) != PAM_SUCCESS || !token ||
+	    !*(const char *)token) {
+		pam_syslog(pamh, LOG_ERR,
+			   "%s: no ID token (PAM_AUTHTOK) to hand to pwbd: not running as root, "
+			   "the module needs pam_pwb_oidc before it in the stack",
+			   op);
+		return PAM_AUTH_ERR;
+	}
+	snprintf(actor->service, sizeof(actor->service), "%s", pam_item_text(pamh, PAM_SERVICE));
+	snprintf(actor->rhost, sizeof(actor->rhost), "%s", pam_item_text(pamh, PAM_RHOST));
+	args = json_pack("{s:s, s:s, s:s}", "token", (const char *)token, "service", actor->service,
+			 "rhost", actor->rhost);
+	if (!args ||
+	    (nonce && *nonce && json_object_set_new(args, "nonce", json_string(nonce)) < 0))
+		return PAM_BUF_ERR;
+	return pwb_rpc_call(cfg, op, actor, args, result, NULL, err);
+}
+
+/* The account decision as the login-user (pwb-login's PAM stack): pwbd
+ * validates the raw token again (account.signin_token), since this
+ * process's claims cannot be vouched for to pwbd; no snapshot fallback
+ * (registering and the home need pwbd anyway). */
+static int account_check_token(pam_handle_t *pamh, int flags, const struct pwb_config *cfg,
+			       const char *user, const struct pwb_claims *claims)
+{
+	json_auto_t *result = NULL;
+	struct pwb_actor actor = {.kind = "pwb-login"};
+	struct signin_outcome o;
+	struct pwb_error err = {0};
+	const char *who;
+	int r, pr;
+
+	r = token_call(pamh, cfg, "account.signin_token", &actor, &result, &err);
+	if (r == PAM_BUF_ERR || r == PAM_AUTH_ERR) {
+		user_error(pamh, flags, "sign-in refused");
+		return r == PAM_BUF_ERR ? r : PAM_PERM_DENIED;
+	}
+	if (r < 0) {
+		pam_syslog(pamh, r == PWB_EAUTH ? LOG_NOTICE : LOG_ERR,
+			   "cannot check account %s: pwbd: %s", user, pwb_error_text(&err, r));
+		user_error(pamh, flags,
+			   r == PWB_EAUTH    ? "sign-in refused"
+			   : r == PWB_ELOCAL ? "name not allowed"
+					     : "sign-in refused (unavailable)");
+		return r == PWB_EAUTH || r == PWB_ELOCAL ? PAM_PERM_DENIED : PAM_AUTHINFO_UNAVAIL;
+	}
+	who = json_string_value(json_object_get(result, "user"));
+	if (!who || strcmp(who, user) != 0) {
+		pam_syslog(pamh, LOG_ERR,
+			   "refusing %s: pwbd validated the ID token for another user", user);
+		user_error(pamh, flags, "sign-in refused");
+		return PAM_PERM_DENIED;
+	}
+	outcome_from_json(result, &o);
+	if (is(o.result, "local") && claims && claims->local_account)
+		return PAM_SUCCESS;
+	pr = account_result(pamh, user, claims, &o);
+	if (pr == PAM_SUCCESS)
+		wait_until_resolvable(pamh, user);
+	else
+		user_error(pamh, flags, result_message(o.result));
+	return pr;
+}
+
 /* The account decision, made by pwbd (account.signin). */
-static int account_check(pam_handle_t *pamh, const struct pwb_config *cfg, const char *user,
-			 const struct pwb_claims *claims)
+static int account_check(pam_handle_t *pamh, int flags, const struct pwb_config *cfg,
+			 const char *user, const struct pwb_claims *claims)
 {
 	json_auto_t *args = NULL;
 	json_auto_t *result = NULL;
@@ -405,6 +505,8 @@ static int account_check(pam_handle_t *pamh, const struct pwb_config *cfg, const
 	pr = account_result(pamh, user, claims, &o);
 	if (pr == PAM_SUCCESS)
 		wait_until_resolvable(pamh, user);
+	else if (pr != PAM_IGNORE)
+		user_error(pamh, flags, result_message(o.result));
 	return pr;
 }
 
@@ -428,6 +530,7 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 		pam_syslog(pamh, LOG_ERR,
 			   "refusing %s: the ID token was validated for another user (%s)", user,
 			   claims->username);
+		user_error(pamh, flags, "sign-in refused");
 		return PAM_PERM_DENIED;
 	}
 	if (claims && claims->local_account) {
@@ -442,45 +545,68 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 			   pwb_error_text(&err, r));
 		return PAM_SYSTEM_ERR;
 	}
-	pr = account_check(pamh, &cfg, user, claims);
+	if (geteuid() != 0)
+		pr = account_check_token(pamh, flags, &cfg, user, claims);
+	else
+		pr = account_check(pamh, flags, &cfg, user, claims);
 	pwb_config_free(&cfg);
 	return pr;
 }
 
-/* Uses or creates the home. A path the root-owned pwb.conf does not allow
- * (user-homedir-path, user-homedir-allowed-roots) is never created,
- * whatever NSS (the store, SCIM) says; it is used only if it already is the
- * user's own directory, as root's /root is. */
+/* Uses or creates the home in-process (as root), by lib/base/home.c's
+ * rule: created only where the root-owned pwb.conf allows, otherwise used
+ * only if it already is the user's own directory. */
 static int open_home(pam_handle_t *pamh, const struct options *o, const struct pwb_config *cfg,
 		     const char *user, const struct passwd *pw)
 {
-	_cleanup_free_ char *norm = NULL;
-	struct pwb_error err = {0}, perr = {0};
-	int r, pr;
+	_cleanup_free_ char *used = NULL;
+	struct pwb_error err = {0};
+	int r;
 
-	pr = pwb_policy_home(cfg, pw->pw_dir, &norm, &perr);
-	if (pr == 0)
-		r = pwb_home_create(norm, pw->pw_uid, pw->pw_gid, o->skel, o->umask, &err);
-	else
-		r = pwb_home_use_existing(pw->pw_dir, pw->pw_uid, &err);
-	if (r < 0 && pr < 0) {
-		/* Both reasons, in one line: why it was not created, and why
-		 * what is there (if anything) is not the user's. */
-		pam_syslog(pamh, LOG_ERR, "cannot open session for %s: home not created: %s%s%s",
-			   user, pwb_error_text(&perr, pr), r == -ENOENT ? "" : "; ",
-			   r == -ENOENT ? "" : pwb_error_text(&err, r));
-		return PAM_SESSION_ERR;
-	}
+	r = pwb_home_open(cfg, pw->pw_dir, pw->pw_uid, pw->pw_gid, o->skel, o->umask, &used, &err);
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot open session for %s: %s", user,
 			   pwb_error_text(&err, r));
 		return PAM_SESSION_ERR;
 	}
 	if (r == PWB_HOME_CREATED)
-		pam_syslog(pamh, LOG_NOTICE, "created home %s for %s (uid %u) from %s", norm, user,
+		pam_syslog(pamh, LOG_NOTICE, "created home %s for %s (uid %u) from %s", used, user,
 			   pw->pw_uid, o->skel);
 	else if (o->debug)
-		pam_syslog(pamh, LOG_DEBUG, "home %s of %s already exists", pw->pw_dir, user);
+		pam_syslog(pamh, LOG_DEBUG, "home %s of %s already exists", used, user);
+	return PAM_SUCCESS;
+}
+
+/* The session step as the login-user (pwb-login's PAM stack): it cannot
+ * create a home, so pwbd does (account.home), after validating the raw
+ * token again; pwbd's own skeleton and umask apply. */
+static int open_home_by_pwbd(pam_handle_t *pamh, const struct pwb_config *cfg, const char *user)
+{
+	json_auto_t *result = NULL;
+	struct pwb_actor actor = {.kind = "pwb-login"};
+	struct pwb_error err = {0};
+	const char *home, *who;
+	int r;
+
+	r = token_call(pamh, cfg, "account.home", &actor, &result, &err);
+	if (r == PAM_BUF_ERR || r == PAM_AUTH_ERR)
+		return PAM_SESSION_ERR;
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot open session for %s: pwbd: %s", user,
+			   pwb_error_text(&err, r));
+		return PAM_SESSION_ERR;
+	}
+	who = json_string_value(json_object_get(result, "user"));
+	home = json_string_value(json_object_get(result, "home"));
+	if (!who || strcmp(who, user) != 0 || !home) {
+		pam_syslog(pamh, LOG_ERR,
+			   "cannot open session for %s: pwbd made the home of another user", user);
+		return PAM_SESSION_ERR;
+	}
+	if (json_is_true(json_object_get(result, "created")))
+		pam_syslog(pamh, LOG_NOTICE, "pwbd created home %s for %s", home, user);
+	else if (pwb_log_debug_enabled())
+		pam_syslog(pamh, LOG_DEBUG, "home %s of %s already exists", home, user);
 	return PAM_SUCCESS;
 }
 
@@ -500,6 +626,19 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	pr = get_user(pamh, &user);
 	if (pr != PAM_SUCCESS)
 		return PAM_SESSION_ERR;
+	if (geteuid() != 0) {
+		r = pwb_config_load(pwb_config_path(o.config), false, &cfg, &err);
+		if (r < 0) {
+			pam_syslog(pamh, LOG_ERR, "cannot open session for %s: %s", user,
+				   pwb_error_text(&err, r));
+			return PAM_SESSION_ERR;
+		}
+		pr = open_home_by_pwbd(pamh, &cfg, user);
+		pwb_config_free(&cfg);
+		if (pr != PAM_SUCCESS)
+			user_error(pamh, flags, "sign-in refused (home)");
+		return pr;
+	}
 	r = get_passwd(user, &pw, &buf);
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot open session for %s: no passwd entry (%s)", user,

@@ -1,7 +1,9 @@
 /* pam_pwb_oidc: PAM auth by OpenID Connect ID token. A thin adapter: parse
- * the module arguments, take the token from PAM_AUTHTOK, let
- * pwb_oidc_authenticate() decide, hand the claims to pam_pwb_mkhome and
- * map the result; one syslog line per refusal. */
+ * the module arguments (client-id=, require-nonce with the expected nonce
+ * from the PAM environment's PWB_OIDC_NONCE), take the token from
+ * PAM_AUTHTOK, let pwb_oidc_authenticate() decide, hand the claims to
+ * pam_pwb_mkhome and map the result; one syslog line and one short
+ * conversation message per refusal. */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -15,8 +17,14 @@
 #include "names.h"
 #include "oidc.h"
 
+/* The PAM environment variable a front end (pwb-login) sets to the nonce
+ * it sent in the authorization request, for require-nonce. */
+#define NONCE_ENV "PWB_OIDC_NONCE"
+
 struct options {
-	const char *config; /* config=PATH, NULL: default */
+	const char *config;    /* config=PATH, NULL: default */
+	const char *client_id; /* client-id=ID: this service's only accepted audience */
+	bool require_nonce;    /* require-nonce: the nonce claim must equal PWB_OIDC_NONCE */
 	bool debug;
 };
 
@@ -28,6 +36,10 @@ static void parse_options(pam_handle_t *pamh, int argc, const char **argv, struc
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "config=", 7) == 0)
 			o->config = argv[i] + 7;
+		else if (strncmp(argv[i], "client-id=", 10) == 0 && argv[i][10])
+			o->client_id = argv[i] + 10;
+		else if (strcmp(argv[i], "require-nonce") == 0)
+			o->require_nonce = true;
 		else if (strcmp(argv[i], "debug") == 0)
 			o->debug = true;
 		else
@@ -39,6 +51,20 @@ static void parse_options(pam_handle_t *pamh, int argc, const char **argv, struc
 static void claims_cleanup(pam_handle_t *pamh, void *data, int error_status)
 {
 	pwb_claims_pam_cleanup(pamh, data, error_status);
+}
+
+/* The short user-facing reason for a refusal (never the token, never the
+ * detail the log gets), by the check that failed. */
+static const char *user_message(int code, const char *msg)
+{
+	if (code == PWB_EUNAVAIL || code == PWB_ECONFIG)
+		return "sign-in refused (unavailable)";
+	if (code == PWB_ELOCAL || strncmp(msg, "username:", 9) == 0)
+		return "name not allowed";
+	if (strncmp(msg, "aud:", 4) == 0 || strncmp(msg, "azp:", 4) == 0 ||
+	    strncmp(msg, "nonce:", 6) == 0)
+		return "sign-in refused: the token is not valid for this service";
+	return "sign-in refused";
 }
 
 static int map_error(int code)
@@ -61,7 +87,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	struct pwb_error err = {0};
 	struct pwb_claims *claims = NULL;
 	struct options o;
-	const char *user = NULL, *token = NULL;
+	const char *user = NULL, *token = NULL, *nonce;
+	struct pwb_oidc_expect expect = {0};
 	char shown[96];
 	int r, pr;
 
@@ -83,12 +110,20 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		pam_syslog(pamh, LOG_ERR, "user %s: %s", shown, pwb_error_text(&err, r));
 		return PAM_AUTHINFO_UNAVAIL;
 	}
-	r = pwb_oidc_authenticate(&cfg, user, token, strnlen(token, PWB_JWT_MAX_BYTES + 1), &claims,
-				  &err);
+	expect.client_id = o.client_id;
+	expect.require_nonce = o.require_nonce;
+	/* Without require-nonce a nonce in the environment is still checked:
+	 * a front end that sets it means it. */
+	nonce = pam_getenv(pamh, NONCE_ENV);
+	expect.nonce = nonce && *nonce ? nonce : NULL;
+	r = pwb_oidc_authenticate(&cfg, user, token, strnlen(token, PWB_JWT_MAX_BYTES + 1), &expect,
+				  &claims, &err);
 	pwb_config_free(&cfg);
 	if (r < 0) {
 		pam_syslog(pamh, r == PWB_EUNAVAIL || r == PWB_ECONFIG ? LOG_ERR : LOG_NOTICE,
 			   "user %s: sign-in refused: %s", shown, pwb_error_text(&err, r));
+		if (!(flags & PAM_SILENT))
+			pam_error(pamh, "%s", user_message(r, err.msg));
 		/* Claims from an earlier success on this handle must not
 		 * outlive a refusal. */
 		pam_set_data(pamh, PWB_PAM_DATA_CLAIMS, NULL, NULL);

@@ -339,3 +339,125 @@ int pwb_account_check(struct pwb_store *st, const char *user, const struct pwb_c
 	*out = c.out;
 	return 0;
 }
+
+const char *pwb_session_state_name(enum pwb_session_state s)
+{
+	switch (s) {
+	case PWB_SESSION_ACTIVE:
+		return "active";
+	case PWB_SESSION_LOCKED:
+		return "locked";
+	case PWB_SESSION_GONE:
+		return "gone";
+	}
+	return "gone";
+}
+
+void pwb_session_status_clear(struct pwb_session_status *s)
+{
+	free(s->home);
+	json_decref(s->groups);
+	memset(s, 0, sizeof(*s));
+	s->state = PWB_SESSION_GONE;
+}
+
+struct status_ctx {
+	const char *user;
+	const uint32_t *uid;
+	const char *issuer, *subject;
+	struct pwb_session_status *out;
+};
+
+/* Collects a group id (pwb_member_foreach_group's callback). */
+static int add_group_id(const char *id, void *vctx)
+{
+	return json_array_append_new(vctx, json_string(id)) < 0 ? -ENOMEM : 0;
+}
+
+/* The names of the groups whose ids are in ids (a group gone in between
+ * is skipped). */
+static int group_names(struct pwb_txn *txn, json_t *ids, json_t *names, struct pwb_error *err)
+{
+	json_t *id;
+	size_t i;
+	int r = 0;
+
+	json_array_foreach(ids, i, id)
+	{
+		struct pwb_group g = {0};
+
+		r = pwb_group_get(txn, json_string_value(id), &g, err);
+		if (r == 0 && json_array_append_new(names, json_string(g.name)) < 0)
+			r = pwb_error_set(err, -ENOMEM, "out of memory");
+		pwb_group_clear(&g);
+		if (r == PWB_ENOTFOUND)
+			r = 0;
+		if (r < 0)
+			break;
+	}
+	return r;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+static int status_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
+{
+	struct status_ctx *c = vctx;
+	struct pwb_session_status *o = c->out;
+	struct pwb_user u = {0};
+	json_t *ids = NULL;
+	int r;
+
+	/* The body may run again: start from nothing. */
+	pwb_session_status_clear(o);
+	r = pwb_user_get_by_name(txn, c->user, &u, err);
+	if (r == PWB_ENOTFOUND) {
+		pwb_user_clear(&u);
+		return 0;
+	}
+	if (r < 0)
+		goto out;
+	if ((c->uid && u.uid != *c->uid) || !same_text(u.issuer, c->issuer) ||
+	    !same_text(u.subject, c->subject))
+		goto out;
+	o->state = u.active ? PWB_SESSION_ACTIVE : PWB_SESSION_LOCKED;
+	o->uid = u.uid;
+	o->gid = u.gid;
+	o->home = u.home ? strdup(u.home) : NULL;
+	o->groups = json_array();
+	if ((u.home && !o->home) || !o->groups) {
+		r = pwb_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (u.active) {
+		ids = json_array();
+		r = ids ? pwb_member_foreach_group(txn, u.id, add_group_id, ids, err)
+			: pwb_error_set(err, -ENOMEM, "out of memory");
+		if (r == 0)
+			r = group_names(txn, ids, o->groups, err);
+	}
+out:
+	json_decref(ids);
+	pwb_user_clear(&u);
+	return r;
+}
+
+int pwb_account_session_status(struct pwb_store *st, const char *user, const uint32_t *uid,
+			       const char *issuer, const char *subject,
+			       struct pwb_session_status *out, struct pwb_error *err)
+{
+	struct status_ctx c = {user, uid, issuer, subject, out};
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->state = PWB_SESSION_GONE;
+	if (!pwb_names_is_valid(user))
+		return pwb_error_set(err, PWB_EINVAL, "invalid user name");
+	r = pwb_store_read(st, status_txn, &c, err);
+	if (r < 0)
+		pwb_session_status_clear(out);
+	return r;
+}

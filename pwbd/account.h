@@ -59,4 +59,32 @@ const char *pwb_account_result_name(enum pwb_account_result r);
 int pwb_account_check(struct pwb_store *st, const char *user, const struct pwb_claims *claims,
 		      struct pwb_account_outcome *out, struct pwb_error *err);
 
+/* What a signed-in session's account looks like now (op
+ * account.session_status, and account.home before it creates a home). */
+enum pwb_session_state {
+	PWB_SESSION_ACTIVE,
+	PWB_SESSION_LOCKED, /* the account is locked (deactivated) */
+	PWB_SESSION_GONE,   /* no such name, another uid, or bound to another identity */
+};
+
+struct pwb_session_status {
+	enum pwb_session_state state;
+	uint32_t uid, gid; /* ACTIVE and LOCKED */
+	char *home;	   /* ACTIVE and LOCKED; owned */
+	json_t *groups;	   /* ACTIVE: names of the user's pwb groups (array, owned) */
+};
+
+/* "active", "locked", "gone". */
+const char *pwb_session_state_name(enum pwb_session_state s);
+
+/* Reads user's account (read-only): GONE unless the name exists, its uid
+ * equals *uid (uid NULL: any) and it is bound to exactly (issuer,
+ * subject); then LOCKED or ACTIVE with uid, gid, home and groups.
+ * Returns 0 with *out filled (clear with pwb_session_status_clear), or a
+ * negative code (store failure). */
+int pwb_account_session_status(struct pwb_store *st, const char *user, const uint32_t *uid,
+			       const char *issuer, const char *subject,
+			       struct pwb_session_status *out, struct pwb_error *err);
+void pwb_session_status_clear(struct pwb_session_status *s);
+
 #endif

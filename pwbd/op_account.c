@@ -1,14 +1,19 @@
 /* pwbd's account operations (see ops.h): the sign-in decision (account.c)
  * for pam_pwb_mkhome's account phase (account.signin, root only: the
- * claims come from pam_pwb_oidc in the same process) and for pwb-login
- * (account.signin_token: pwbd validates the raw ID token itself, so a
- * login-user caller cannot vouch for claims). The token is never logged. */
+ * claims come from pam_pwb_oidc in the same process) and for pwb-login's
+ * PAM stack (account.signin_token and account.home: pwbd validates the raw
+ * ID token itself, so a login-user caller cannot vouch for claims, and
+ * creates the home by its own rule), and account.session_status (does a
+ * session's account still stand). The token is never logged. */
 #include <errno.h>
+#include <pwd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "account.h"
 #include "claims.h"
 #include "cleanup.h"
+#include "home.h"
 #include "jwt.h"
 #include "log.h"
 #include "names.h"
@@ -240,31 +245,52 @@ static int token_user(const struct pwb_config *cfg, const char *token, size_t le
 	return r;
 }
 
-static int op_signin_token(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+/* The token args every token op takes: {token, nonce?, service?, rhost?}.
+ * Sets the actor, then validates the token as pam_pwb_oidc does, with no
+ * per-service client id (the client-secret file's and
+ * auth-openid-audiences) and, when "nonce" is given, the nonce claim equal
+ * to it. *user: the name it maps to. Refusals are logged here (never the
+ * token). */
+static int token_claims(struct pwbd_call *call, const char *what, char user[PWB_NAME_MAX + 1],
+			struct pwb_claims **claims, struct pwb_error *err)
 {
-	const char *token, *service, *rhost;
+	const char *token, *nonce, *service, *rhost;
 	const struct arg_spec specs[] = {
 	    {"token", true, PWB_JWT_MAX_BYTES, &token},
+	    {"nonce", false, ARG_TEXT_MAX, &nonce},
 	    {"service", false, ARG_TEXT_MAX, &service},
 	    {"rhost", false, ARG_TEXT_MAX, &rhost},
 	};
+	struct pwb_oidc_expect expect = {0};
+	int r;
+
+	*claims = NULL;
+	r = read_args(call->req->args, "args", specs, PWB_ARRAY_SIZE(specs), err);
+	if (r < 0)
+		return r;
+	set_actor(call, "pwb-login", service, rhost);
+	expect.nonce = nonce;
+	expect.require_nonce = nonce != NULL;
+	r = token_user(call->cfg, token, strlen(token), user, err);
+	if (r == 0)
+		r = pwb_oidc_authenticate(call->cfg, user, token, strlen(token), &expect, claims,
+					  err);
+	if (r < 0)
+		pwb_log(LOG_NOTICE, "%s by token (service '%s', rhost '%s') refused: %s", what,
+			call->actor.service, call->actor.rhost, pwb_error_text(err, r));
+	return r;
+}
+
+static int op_signin_token(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
 	_cleanup_(claims_freep) struct pwb_claims *claims = NULL;
 	char user[PWB_NAME_MAX + 1];
 	int r;
 
 	*result = NULL;
-	r = read_args(call->req->args, "args", specs, PWB_ARRAY_SIZE(specs), err);
+	r = token_claims(call, "sign-in", user, &claims, err);
 	if (r < 0)
 		return r;
-	set_actor(call, "pwb-login", service, rhost);
-	r = token_user(call->cfg, token, strlen(token), user, err);
-	if (r == 0)
-		r = pwb_oidc_authenticate(call->cfg, user, token, strlen(token), &claims, err);
-	if (r < 0) {
-		pwb_log(LOG_NOTICE, "sign-in by token (service '%s', rhost '%s') refused: %s",
-			call->actor.service, call->actor.rhost, pwb_error_text(err, r));
-		return r;
-	}
 	if (claims->local_account) {
 		*result = json_pack("{s:s, s:s}", "user", user, "result", "local");
 		return *result ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
@@ -272,8 +298,128 @@ static int op_signin_token(struct pwbd_call *call, json_t **result, struct pwb_e
 	return decide(call, user, claims, result, err);
 }
 
+static void session_status_clearp(struct pwb_session_status *s)
+{
+	pwb_session_status_clear(s);
+}
+
+/* A local account's uid, gid and home from NSS (auth-openid-allow-local-
+ * accounts signed it in): PWB_ENOTFOUND when it is gone. */
+static int local_account(const char *user, uid_t *uid, gid_t *gid, char **home,
+			 struct pwb_error *err)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int r;
+
+	*home = NULL;
+	r = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
+	if (r != 0 || !res)
+		return pwb_error_set(err, PWB_ENOTFOUND, "home: no passwd entry for %s", user);
+	*uid = res->pw_uid;
+	*gid = res->pw_gid;
+	*home = strdup(res->pw_dir);
+	return *home ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+}
+
+/* account.home: the token's user's home, created by pwbd's own rule
+ * (pwb_home_open: within the configured home roots, from the default
+ * skeleton with the default umask). Nothing the caller sends picks the
+ * path or a mode: the path comes from the store (or NSS, for a local
+ * account the token was allowed to sign in to). */
+static int op_home(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	_cleanup_(claims_freep) struct pwb_claims *claims = NULL;
+	_cleanup_(session_status_clearp) struct pwb_session_status st = {0};
+	_cleanup_free_ char *used = NULL;
+	char user[PWB_NAME_MAX + 1];
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	*result = NULL;
+	r = token_claims(call, "home", user, &claims, err);
+	if (r < 0)
+		return r;
+	if (claims->local_account) {
+		r = local_account(user, &uid, &gid, &st.home, err);
+		if (r < 0)
+			return r;
+	} else {
+		r = pwb_account_session_status(call->st, user, NULL, claims->issuer,
+					       claims->subject, &st, err);
+		if (r < 0)
+			return r;
+		if (st.state != PWB_SESSION_ACTIVE)
+			return pwb_error_set(err, PWB_EAUTH,
+					     "home: the account %s is %s (locked, unknown or bound "
+					     "to another identity)",
+					     user, pwb_session_state_name(st.state));
+		if (!st.home)
+			return pwb_error_set(err, PWB_EINVAL, "home: %s has no home directory",
+					     user);
+		uid = st.uid;
+		gid = st.gid;
+	}
+	r = pwb_home_open(call->cfg, st.home, uid, gid, PWB_HOME_DEFAULT_SKEL,
+			  PWB_HOME_DEFAULT_UMASK, &used, err);
+	if (r < 0) {
+		pwb_log(LOG_ERR, "home of %s (service '%s'): %s", user, call->actor.service,
+			pwb_error_text(err, r));
+		return r;
+	}
+	if (r == PWB_HOME_CREATED)
+		pwb_log(LOG_NOTICE, "created home %s for %s (uid %u) from %s", used, user,
+			(unsigned)uid, PWB_HOME_DEFAULT_SKEL);
+	*result = json_pack("{s:s, s:s, s:b}", "user", user, "home", used, "created",
+			    r == PWB_HOME_CREATED);
+	return *result ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+}
+
+/* account.session_status {user, uid, issuer, subject}: pwb-login asks,
+ * at a session's requests, whether its account still stands. */
+static int op_session_status(struct pwbd_call *call, json_t **result, struct pwb_error *err)
+{
+	const char *user, *issuer, *subject;
+	const struct arg_spec specs[] = {
+	    {"user", true, PWB_NAME_MAX, &user},
+	    {"uid", true, 0, NULL},
+	    {"issuer", true, ARG_TEXT_MAX, &issuer},
+	    {"subject", true, ARG_TEXT_MAX, &subject},
+	};
+	_cleanup_(session_status_clearp) struct pwb_session_status st = {0};
+	json_t *juid = json_object_get(call->req->args, "uid");
+	json_int_t v;
+	uint32_t uid;
+	int r;
+
+	*result = NULL;
+	r = read_args(call->req->args, "args", specs, PWB_ARRAY_SIZE(specs), err);
+	if (r < 0)
+		return r;
+	v = json_is_integer(juid) ? json_integer_value(juid) : -1;
+	if (v < 0 || v > UINT32_MAX)
+		return pwb_error_set(err, PWB_EINVAL, "args: \"uid\" must be an integer uid");
+	if (!pwb_names_is_valid(user))
+		return pwb_error_set(err, PWB_EINVAL, "args: \"user\" is not a valid user name");
+	uid = (uint32_t)v;
+	r = pwb_account_session_status(call->st, user, &uid, issuer, subject, &st, err);
+	if (r < 0)
+		return r;
+	if (st.state == PWB_SESSION_GONE)
+		*result = json_pack("{s:s}", "state", "gone");
+	else
+		*result = json_pack("{s:s, s:I, s:I, s:s?, s:O?}", "state",
+				    pwb_session_state_name(st.state), "uid", (json_int_t)st.uid,
+				    "gid", (json_int_t)st.gid, "home", st.home, "groups",
+				    st.groups ? st.groups : NULL);
+	return *result ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+}
+
 const struct pwbd_op pwbd_ops_account[] = {
     {"account.signin", PWBD_ROLE_ROOT, true, op_signin},
     {"account.signin_token", PWBD_ROLE_LOGIN | PWBD_ROLE_ROOT, true, op_signin_token},
+    {"account.home", PWBD_ROLE_LOGIN | PWBD_ROLE_ROOT, false, op_home},
+    {"account.session_status", PWBD_ROLE_LOGIN | PWBD_ROLE_ROOT, false, op_session_status},
     {NULL, 0, false, NULL},
 };

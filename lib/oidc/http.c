@@ -1,12 +1,15 @@
-/* HTTPS GET with libcurl for discovery and JWKS (see http.h). Nothing here
- * follows anything but https, and nothing is read past the size limit. */
+/* HTTPS with libcurl (see http.h): GET for discovery and JWKS, a form POST
+ * for the token endpoint. Nothing here follows anything but https, a POST
+ * follows nothing, and nothing is read past the size limit. */
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include "cleanup.h"
 #include "http.h"
 
@@ -123,27 +126,16 @@ void pwb_http_response_clear(struct pwb_http_response *resp)
 			rc = curl_easy_setopt(curl, opt, val);                                     \
 	} while (0)
 
-int pwb_http_get(const char *url, const char *ca_file, unsigned timeout_s, size_t max_bytes,
-		 struct pwb_http_response *resp, struct pwb_error *err)
+/* The options every request shares: https only, peer and host verified,
+ * bounded time and size, no signals, the body and headers into f. */
+static CURLcode setup(CURL *curl, const char *url, const char *ca_file, unsigned timeout_s,
+		      size_t max_bytes, struct fetch *f, char *errbuf)
 {
-	_cleanup_(fetch_clear) struct fetch f = {.max = max_bytes, .max_age = -1};
-	_cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
-	char errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc = CURLE_OK;
-	long status = 0;
 
-	memset(resp, 0, sizeof(*resp));
-	resp->max_age = -1;
-	if (strncmp(url, "https://", 8) != 0)
-		return pwb_error_set(err, PWB_EINVAL, "%s: only https:// URLs are fetched", url);
-	curl = curl_easy_init();
-	if (!curl)
-		return pwb_error_set(err, -ENOMEM, "%s: curl_easy_init failed", url);
 	SETOPT(CURLOPT_URL, url);
 	SETOPT(CURLOPT_PROTOCOLS_STR, "https");
 	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
-	SETOPT(CURLOPT_MAXREDIRS, 3L);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 	if (ca_file)
@@ -154,29 +146,119 @@ int pwb_http_get(const char *url, const char *ca_file, unsigned timeout_s, size_
 	SETOPT(CURLOPT_TIMEOUT, (long)timeout_s);
 	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
 	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-	SETOPT(CURLOPT_WRITEDATA, &f);
+	SETOPT(CURLOPT_WRITEDATA, f);
 	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
-	SETOPT(CURLOPT_HEADERDATA, &f);
+	SETOPT(CURLOPT_HEADERDATA, f);
 	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
 	SETOPT(CURLOPT_USERAGENT, "pwb/" PACKAGE_VERSION);
-	if (rc != CURLE_OK)
-		return pwb_error_set(err, PWB_EUNAVAIL, "%s: curl setup: %s", url,
-				     curl_easy_strerror(rc));
-	rc = curl_easy_perform(curl);
-	if (f.too_big || rc == CURLE_FILESIZE_EXCEEDED)
+	return rc;
+}
+
+/* Runs the request and moves what came back into resp; any status is
+ * handed back (the caller decides which it accepts). */
+static int perform(CURL *curl, const char *url, size_t max_bytes, struct fetch *f,
+		   const char *errbuf, struct pwb_http_response *resp, struct pwb_error *err)
+{
+	CURLcode rc = curl_easy_perform(curl);
+	long status = 0;
+
+	if (f->too_big || rc == CURLE_FILESIZE_EXCEEDED)
 		return pwb_error_set(err, PWB_EUNAVAIL, "%s: response larger than %zu bytes", url,
 				     max_bytes);
 	if (rc != CURLE_OK)
 		return pwb_error_set(err, PWB_EUNAVAIL, "%s: %s", url,
 				     errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200)
-		return pwb_error_set(err, PWB_EUNAVAIL, "%s: HTTP status %ld", url, status);
-	if (!f.buf)
-		return pwb_error_set(err, PWB_EUNAVAIL, "%s: empty response", url);
+	if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s: no HTTP status", url);
 	resp->status = status;
-	resp->len = f.len;
-	resp->max_age = f.max_age;
-	resp->no_store = f.no_store;
-	resp->body = PWB_TAKE_PTR(f.buf);
+	resp->len = f->len;
+	resp->max_age = f->max_age;
+	resp->no_store = f->no_store;
+	resp->body = f->buf ? PWB_TAKE_PTR(f->buf) : strdup("");
+	return resp->body ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+}
+
+int pwb_http_get(const char *url, const char *ca_file, unsigned timeout_s, size_t max_bytes,
+		 struct pwb_http_response *resp, struct pwb_error *err)
+{
+	_cleanup_(fetch_clear) struct fetch f = {.max = max_bytes, .max_age = -1};
+	_cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode rc = CURLE_OK;
+	int r;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->max_age = -1;
+	if (strncmp(url, "https://", 8) != 0)
+		return pwb_error_set(err, PWB_EINVAL, "%s: only https:// URLs are fetched", url);
+	curl = curl_easy_init();
+	if (!curl)
+		return pwb_error_set(err, -ENOMEM, "%s: curl_easy_init failed", url);
+	rc = setup(curl, url, ca_file, timeout_s, max_bytes, &f, errbuf);
+	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
+	SETOPT(CURLOPT_MAXREDIRS, 3L);
+	if (rc != CURLE_OK)
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s: curl setup: %s", url,
+				     curl_easy_strerror(rc));
+	r = perform(curl, url, max_bytes, &f, errbuf, resp, err);
+	if (r < 0)
+		return r;
+	if (resp->status != 200 || resp->len == 0) {
+		long status = resp->status;
+
+		pwb_http_response_clear(resp);
+		if (status != 200)
+			return pwb_error_set(err, PWB_EUNAVAIL, "%s: HTTP status %ld", url, status);
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s: empty response", url);
+	}
 	return 0;
+}
+
+PWB_DEFINE_POINTER_CLEANUP(curl_slist_free_allp, struct curl_slist, curl_slist_free_all)
+
+int pwb_http_post_form(const char *url, const char *ca_file, unsigned timeout_s, size_t max_bytes,
+		       const char *authorization, const char *form, struct pwb_http_response *resp,
+		       struct pwb_error *err)
+{
+	_cleanup_(fetch_clear) struct fetch f = {.max = max_bytes, .max_age = -1};
+	_cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
+	_cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
+	_cleanup_free_ char *auth_header = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode rc = CURLE_OK;
+	struct curl_slist *h;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->max_age = -1;
+	if (strncmp(url, "https://", 8) != 0)
+		return pwb_error_set(err, PWB_EINVAL, "%s: only https:// URLs are used", url);
+	curl = curl_easy_init();
+	if (!curl)
+		return pwb_error_set(err, -ENOMEM, "%s: curl_easy_init failed", url);
+	h = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
+	headers = h;
+	if (h)
+		h = curl_slist_append(headers, "Accept: application/json");
+	if (h && authorization) {
+		if (asprintf(&auth_header, "Authorization: %s", authorization) < 0) {
+			auth_header = NULL;
+			h = NULL;
+		} else {
+			h = curl_slist_append(headers, auth_header);
+			OPENSSL_cleanse(auth_header, strlen(auth_header));
+		}
+	}
+	if (!h)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	rc = setup(curl, url, ca_file, timeout_s, max_bytes, &f, errbuf);
+	/* A POST carrying a code and a client secret goes to the configured
+	 * endpoint and nowhere else: a redirect is an answer, not an order. */
+	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(CURLOPT_HTTPHEADER, headers);
+	SETOPT(CURLOPT_POSTFIELDS, form);
+	SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(form));
+	if (rc != CURLE_OK)
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s: curl setup: %s", url,
+				     curl_easy_strerror(rc));
+	return perform(curl, url, max_bytes, &f, errbuf, resp, err);
 }

@@ -1,6 +1,7 @@
-/* HTTPS GET for OpenID discovery and JWKS: libcurl with peer and host
- * verification on, https only (redirects too), bounded time and size, and
- * the Cache-Control max-age the server sent, for the on-disk cache. */
+/* HTTPS for OpenID Connect: GET for discovery and JWKS (the Cache-Control
+ * max-age the server sent, for the on-disk cache), and a form POST for the
+ * token endpoint. libcurl with peer and host verification on, https only
+ * (redirects too), bounded time and size. */
 #ifndef PWB_HTTP_H
 #define PWB_HTTP_H
 
@@ -23,6 +24,16 @@ struct pwb_http_response {
  * other than 200 is PWB_EUNAVAIL with a message naming the URL. */
 int pwb_http_get(const char *url, const char *ca_file, unsigned timeout_s, size_t max_bytes,
 		 struct pwb_http_response *resp, struct pwb_error *err);
+
+/* POSTs form (application/x-www-form-urlencoded, already encoded) to url
+ * (must start with "https://"), never following a redirect. authorization:
+ * an Authorization header value ("Basic ...") or NULL. Any HTTP status is
+ * returned in resp->status with its body (a token endpoint answers errors
+ * with 400 or 401 and JSON); a body over max_bytes, a timeout or a TLS
+ * failure is PWB_EUNAVAIL with a message naming the URL, never the form. */
+int pwb_http_post_form(const char *url, const char *ca_file, unsigned timeout_s, size_t max_bytes,
+		       const char *authorization, const char *form, struct pwb_http_response *resp,
+		       struct pwb_error *err);
 
 void pwb_http_response_clear(struct pwb_http_response *resp);
 #define _cleanup_http_response_ _cleanup_(pwb_http_response_clear)

@@ -170,31 +170,40 @@ int pwb_jwt_parse(const char *token, size_t len, struct pwb_jwt **out, struct pw
 	return 0;
 }
 
+/* True when `list` (comma list, blanks around items ignored) holds the
+ * item s[0..n). */
+static bool list_contains(const char *list, const char *s, size_t n)
+{
+	const char *p = list;
+
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *item = p;
+
+		while (len > 0 && (*item == ' ' || *item == '\t')) {
+			item++;
+			len--;
+		}
+		while (len > 0 && (item[len - 1] == ' ' || item[len - 1] == '\t'))
+			len--;
+		if (len > 0 && len == n && strncmp(item, s, n) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
 int pwb_jwt_check_alg(const struct pwb_jwt *jwt, const char *allowed, struct pwb_error *err)
 {
 	char shown[40];
-	size_t n = strlen(jwt->alg_name);
-	const char *p = allowed;
 
 	pwb_names_escape(jwt->alg_name, shown, sizeof(shown));
 	if (!jwt->alg)
 		return pwb_error_set(err, PWB_EAUTH, "alg: \"%s\" is not a supported algorithm",
 				     shown);
-	while (p && *p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *s = p;
-
-		while (len > 0 && (*s == ' ' || *s == '\t')) {
-			s++;
-			len--;
-		}
-		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-			len--;
-		if (len == n && strncmp(s, jwt->alg_name, n) == 0)
-			return 0;
-		p = end ? end + 1 : NULL;
-	}
+	if (list_contains(allowed, jwt->alg_name, strlen(jwt->alg_name)))
+		return 0;
 	return pwb_error_set(err, PWB_EAUTH, "alg: \"%s\" is not in auth-openid-algorithms", shown);
 }
 
@@ -334,15 +343,25 @@ static int numeric_date(const struct pwb_jwt *jwt, const char *name, int64_t *ou
 	return 0;
 }
 
-static int check_audience(const struct pwb_jwt *jwt, const char *client_id, struct pwb_error *err)
+/* True when `id` is client_id or one of `audiences`. */
+static bool accepted_id(const char *id, const char *client_id, const char *audiences)
+{
+	return (client_id && strcmp(id, client_id) == 0) ||
+	       list_contains(audiences, id, strlen(id));
+}
+
+int pwb_jwt_check_audience(const struct pwb_jwt *jwt, const char *client_id, const char *audiences,
+			   struct pwb_error *err)
 {
 	json_t *aud = json_object_get(jwt->payload, "aud");
 	json_t *azp = json_object_get(jwt->payload, "azp");
 	bool found = false;
 	size_t i, n = 0;
 
+	if (client_id && !*client_id)
+		client_id = NULL;
 	if (json_is_string(aud)) {
-		found = strcmp(json_string_value(aud), client_id) == 0;
+		found = accepted_id(json_string_value(aud), client_id, audiences);
 		n = 1;
 	} else if (json_is_array(aud)) {
 		n = json_array_size(aud);
@@ -351,20 +370,35 @@ static int check_audience(const struct pwb_jwt *jwt, const char *client_id, stru
 
 			if (!json_is_string(a))
 				return pwb_error_set(err, PWB_EAUTH, "aud: not a string array");
-			if (strcmp(json_string_value(a), client_id) == 0)
+			if (accepted_id(json_string_value(a), client_id, audiences))
 				found = true;
 		}
 	} else {
 		return pwb_error_set(err, PWB_EAUTH, "aud: missing or not a string/array");
 	}
 	if (!found)
-		return pwb_error_set(err, PWB_EAUTH, "aud: does not contain the client id");
+		return pwb_error_set(err, PWB_EAUTH, "aud: does not contain an accepted client id");
 	/* OIDC Core 3.1.3.7: with several audiences the token must say which
-	 * party it was issued to; when azp is present it must be us. */
+	 * party it was issued to; when azp is present it must be one of us. */
 	if (n > 1 && !azp)
 		return pwb_error_set(err, PWB_EAUTH, "azp: several audiences and no azp");
-	if (azp && (!json_is_string(azp) || strcmp(json_string_value(azp), client_id) != 0))
-		return pwb_error_set(err, PWB_EAUTH, "azp: not the client id");
+	if (azp &&
+	    (!json_is_string(azp) || !accepted_id(json_string_value(azp), client_id, audiences)))
+		return pwb_error_set(err, PWB_EAUTH, "azp: not an accepted client id");
+	return 0;
+}
+
+/* The nonce claim must be a string equal to `nonce`, compared in constant
+ * time (the length is not secret: both sides know the nonce's format). */
+static int check_nonce(const struct pwb_jwt *jwt, const char *nonce, struct pwb_error *err)
+{
+	const char *got = pwb_jwt_claim_string(jwt, "nonce");
+	size_t n = strlen(nonce);
+
+	if (!got)
+		return pwb_error_set(err, PWB_EAUTH, "nonce: missing");
+	if (strlen(got) != n || n == 0 || CRYPTO_memcmp(got, nonce, n) != 0)
+		return pwb_error_set(err, PWB_EAUTH, "nonce: does not match");
 	return 0;
 }
 
@@ -377,9 +411,14 @@ int pwb_jwt_check_claims(const struct pwb_jwt *jwt, const struct pwb_jwt_expect 
 
 	if (!iss || strcmp(iss, expect->issuer) != 0)
 		return pwb_error_set(err, PWB_EAUTH, "iss: not the configured issuer");
-	r = check_audience(jwt, expect->client_id, err);
+	r = pwb_jwt_check_audience(jwt, expect->client_id, expect->audiences, err);
 	if (r < 0)
 		return r;
+	if (expect->nonce) {
+		r = check_nonce(jwt, expect->nonce, err);
+		if (r < 0)
+			return r;
+	}
 	if (numeric_date(jwt, "exp", &exp) < 0)
 		return pwb_error_set(err, PWB_EAUTH, "exp: missing or not a number");
 	if (expect->now - leeway >= exp)

@@ -71,11 +71,22 @@ int pwb_jwt_verify_key(const struct pwb_jwt *jwt, EVP_PKEY *key, struct pwb_erro
 int pwb_jwt_verify_hmac(const struct pwb_jwt *jwt, const void *key, size_t keylen,
 			struct pwb_error *err);
 
+/* The audience rule (OIDC Core 3.1.3.7, with OIDCIDTokenAudValues-style
+ * extra ids): the accepted ids are client_id (NULL or "": none) and the
+ * items of `audiences` (comma list, NULL: none). aud (a string or an array
+ * of strings) must contain an accepted id; with several audiences azp is
+ * required; azp, when present, must be an accepted id. */
+int pwb_jwt_check_audience(const struct pwb_jwt *jwt, const char *client_id, const char *audiences,
+			   struct pwb_error *err);
+
 struct pwb_jwt_expect {
 	const char *issuer;    /* iss must equal this exactly */
-	const char *client_id; /* aud must contain it; azp must equal it */
+	const char *client_id; /* accepted audience (see pwb_jwt_check_audience) */
 	int64_t now;
-	uint32_t leeway; /* seconds of clock skew allowed for exp, nbf, iat */
+	uint32_t leeway;       /* seconds of clock skew allowed for exp, nbf, iat */
+	const char *audiences; /* further accepted audiences, comma list, or NULL */
+	const char *nonce;     /* when non-NULL: the nonce claim must be a string equal
+				* to it (constant-time compare) */
 };
 
 int pwb_jwt_check_claims(const struct pwb_jwt *jwt, const struct pwb_jwt_expect *expect,

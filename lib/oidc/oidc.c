@@ -382,16 +382,54 @@ static int build_claims(const struct pwb_config *cfg, const struct pwb_jwt *jwt,
 	return 0;
 }
 
-int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, const char *token,
-			  size_t token_len, struct pwb_claims **claims, struct pwb_error *err)
+/* The cache for this process, or none (logged when it should have been
+ * there: root's or the login-user's could not be prepared). */
+static void ctx_init(struct oidc_ctx *ctx, const struct pwb_config *cfg)
 {
-	struct oidc_ctx ctx = {.cfg = cfg, .now = (int64_t)time(NULL)};
+	struct pwb_error cerr = {0};
+
+	ctx->cfg = cfg;
+	ctx->now = (int64_t)time(NULL);
+	if (pwb_oidc_cache_dir_for(cfg, ctx->cache_dir, &cerr) < 0) {
+		if (cerr.code != PWB_ENOTFOUND)
+			pwb_log(LOG_WARNING, "pwb-oidc: no discovery/JWKS cache: %s", cerr.msg);
+		ctx->cache_dir[0] = '\0';
+	}
+}
+
+/* The client id and secret from auth-openid-client-secret-file, read only
+ * when needed: an HMAC token needs the secret, and without a per-service
+ * client id the file's client id is the accepted audience. A per-service
+ * client id with an asymmetric token needs neither, so a process that
+ * cannot read the root-only file (pwb-login) still validates tokens. */
+static int client_file(const struct pwb_config *cfg, const struct pwb_jwt *jwt,
+		       const struct pwb_oidc_expect *expect, char **client_id, char **client_secret,
+		       struct pwb_error *err)
+{
+	int r;
+
+	*client_id = NULL;
+	*client_secret = NULL;
+	if (jwt->alg->family != PWB_JWS_HMAC && expect && expect->client_id)
+		return 0;
+	r = pwb_secret_read_client_file(cfg->openid_client_secret_file, cfg->secure_key_file,
+					client_id, client_secret, err);
+	if (r < 0)
+		return err->code = r == -ENOMEM ? r : PWB_ECONFIG;
+	return 0;
+}
+
+int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, const char *token,
+			  size_t token_len, const struct pwb_oidc_expect *expect,
+			  struct pwb_claims **claims, struct pwb_error *err)
+{
+	struct oidc_ctx ctx;
 	_cleanup_free_ char *client_id = NULL;
 	_cleanup_secret_ char *client_secret = NULL;
 	_cleanup_jwt_ struct pwb_jwt *jwt = NULL;
-	struct pwb_error cerr = {0};
 	char mapped[PWB_NAME_MAX + 1], shown[96];
-	const char *external, *subject;
+	const char *external, *subject, *nonce = expect ? expect->nonce : NULL;
+	bool per_service = expect && expect->client_id;
 	bool local = false;
 	int r;
 
@@ -402,20 +440,20 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 				     cfg->path ? cfg->path : "config");
 	if (!pam_user || !pwb_names_is_valid(pam_user))
 		return pwb_error_set(err, PWB_EAUTH, "user: the PAM user is not a valid name");
+	if (per_service && !*expect->client_id)
+		return pwb_error_set(err, PWB_ECONFIG, "client-id: empty");
+	if (expect && expect->require_nonce && (!nonce || !*nonce))
+		return pwb_error_set(err, PWB_EAUTH, "nonce: no expected nonce was given");
 	r = pwb_jwt_parse(token, token_len, &jwt, err);
 	if (r < 0)
 		return r;
 	r = pwb_jwt_check_alg(jwt, cfg->openid_algorithms, err);
 	if (r < 0)
 		return r;
-	r = pwb_secret_read_client_file(cfg->openid_client_secret_file, cfg->secure_key_file,
-					&client_id, &client_secret, err);
+	r = client_file(cfg, jwt, expect, &client_id, &client_secret, err);
 	if (r < 0)
-		return err->code = r == -ENOMEM ? r : PWB_ECONFIG;
-	if (pwb_oidc_cache_dir(cfg->db_dir, ctx.cache_dir, &cerr) < 0) {
-		pwb_log(LOG_WARNING, "pwb-oidc: no discovery/JWKS cache: %s", cerr.msg);
-		ctx.cache_dir[0] = '\0';
-	}
+		return r;
+	ctx_init(&ctx, cfg);
 	if (jwt->alg->family == PWB_JWS_HMAC)
 		r = pwb_jwt_verify_hmac(jwt, client_secret,
 					client_secret ? strlen(client_secret) : 0, err);
@@ -423,12 +461,17 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 		r = verify_with_jwks(&ctx, jwt, err);
 	if (r < 0)
 		return r;
-	r = pwb_jwt_check_claims(jwt,
-				 &(struct pwb_jwt_expect){.issuer = cfg->openid_issuer,
-							  .client_id = client_id,
-							  .now = ctx.now,
-							  .leeway = cfg->openid_leeway},
-				 err);
+	/* A per-service client id is the only audience that service accepts:
+	 * auth-openid-audiences lists the ids of every service together. */
+	r = pwb_jwt_check_claims(
+	    jwt,
+	    &(struct pwb_jwt_expect){.issuer = cfg->openid_issuer,
+				     .client_id = per_service ? expect->client_id : client_id,
+				     .audiences = per_service ? NULL : cfg->openid_audiences,
+				     .nonce = nonce,
+				     .now = ctx.now,
+				     .leeway = cfg->openid_leeway},
+	    err);
 	if (r < 0)
 		return r;
 	r = subject_of(cfg, jwt, &subject, err);
@@ -453,19 +496,6 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 	if (r < 0)
 		return r;
 	return build_claims(cfg, jwt, mapped, subject, local, claims, err);
-}
-
-/* A context for the public entry points below: the cache under db-dir when
- * this process may use it (pwb-login, not root, fetches every time unless
- * it owns one). */
-static void ctx_init(struct oidc_ctx *ctx, const struct pwb_config *cfg)
-{
-	struct pwb_error cerr = {0};
-
-	ctx->cfg = cfg;
-	ctx->now = (int64_t)time(NULL);
-	if (pwb_oidc_cache_dir(cfg->db_dir, ctx->cache_dir, &cerr) < 0)
-		ctx->cache_dir[0] = '\0';
 }
 
 int pwb_oidc_discovery(const struct pwb_config *cfg, json_t **doc, struct pwb_error *err)

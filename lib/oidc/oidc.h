@@ -5,6 +5,7 @@
 #ifndef PWB_OIDC_H
 #define PWB_OIDC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 #include "claims.h"
@@ -12,7 +13,18 @@
 #include "error.h"
 #include "jwt.h"
 
-/* Decides whether `token` signs `pam_user` in. 0: *claims holds the
+/* What the caller expects of a token beyond pwb.conf. */
+struct pwb_oidc_expect {
+	const char *client_id; /* a PAM service's client id (client-id=): when set it
+				* is the only accepted audience (not the file's, not
+				* auth-openid-audiences); NULL: the client-secret file's
+				* client id and auth-openid-audiences */
+	const char *nonce;     /* when set: the nonce claim must equal it */
+	bool require_nonce;    /* refuse when nonce is NULL or empty */
+};
+
+/* Decides whether `token` signs `pam_user` in; expect may be NULL (no
+ * per-service client id, no nonce). 0: *claims holds the
  * validated claims, with the subject from auth-openid-subject-claim
  * (caller frees with pwb_claims_free). Otherwise PWB_EAUTH (a check
  * failed), PWB_ELOCAL (the name belongs to a local account), PWB_EUNAVAIL
@@ -20,7 +32,8 @@
  * PWB_ECONFIG; err's message starts with the failed check's name ("exp:",
  * "aud:", "kid:", …) and never contains the token. */
 int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, const char *token,
-			  size_t token_len, struct pwb_claims **claims, struct pwb_error *err);
+			  size_t token_len, const struct pwb_oidc_expect *expect,
+			  struct pwb_claims **claims, struct pwb_error *err);
 
 /* Maps an external user name (username claim, SCIM userName) to a Linux
  * name under the configured domain rules: "alice@example.com" -> "alice",

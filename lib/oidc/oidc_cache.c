@@ -3,6 +3,7 @@
  * because writers rename a complete temporary file into place. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +17,16 @@
 
 #define CACHE_ENTRY_MAX (1024 * 1024)
 
-int pwb_oidc_cache_dir(const char *db_dir, char out[PATH_MAX], struct pwb_error *err)
+int pwb_oidc_cache_dir(const char *base, char out[PATH_MAX], struct pwb_error *err)
 {
 	struct stat st;
 	int n;
 
-	n = snprintf(out, PATH_MAX, "%s/cache", db_dir);
-	if (n < 0 || n >= PATH_MAX)
-		return pwb_error_set(err, PWB_ECONFIG, "%s: db-dir path too long", db_dir);
+	n = snprintf(out, PATH_MAX, "%s/cache", base);
+	if (n < 0 || n >= PATH_MAX) {
+		out[0] = '\0';
+		return pwb_error_set(err, PWB_ECONFIG, "%s: path too long", base);
+	}
 	if (mkdir(out, 0700) < 0 && errno != EEXIST)
 		return pwb_error_set(err, -errno, "%s: cannot create: %s", out, strerror(errno));
 	if (lstat(out, &st) < 0)
@@ -37,6 +40,35 @@ int pwb_oidc_cache_dir(const char *db_dir, char out[PATH_MAX], struct pwb_error 
 		return pwb_error_set(err, PWB_ECONFIG, "%s: mode %04o, must be 0700", out,
 				     (unsigned)(st.st_mode & 07777));
 	return 0;
+}
+
+/* The uid of `name` from the password database; false when unknown. */
+static bool uid_of(const char *name, uid_t *uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (!name || !*name || getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res)
+		return false;
+	*uid = res->pw_uid;
+	return true;
+}
+
+int pwb_oidc_cache_dir_for(const struct pwb_config *cfg, char out[PATH_MAX], struct pwb_error *err)
+{
+	uid_t euid = geteuid(), login_uid;
+
+	out[0] = '\0';
+	if (euid == 0)
+		return pwb_oidc_cache_dir(cfg->db_dir, out, err);
+	if (uid_of(cfg->login_user, &login_uid) && login_uid == euid) {
+		if (!cfg->openid_session_dir || !*cfg->openid_session_dir)
+			return pwb_error_set(err, PWB_ENOTFOUND,
+					     "no auth-openid-session-dir for the cache");
+		return pwb_oidc_cache_dir(cfg->openid_session_dir, out, err);
+	}
+	return pwb_error_set(err, PWB_ENOTFOUND, "uid %u has no discovery/JWKS cache",
+			     (unsigned)euid);
 }
 
 int pwb_oidc_cache_name(const char *kind, const char *url, char out[80])

@@ -1,5 +1,7 @@
-/* The on-disk cache of the OpenID discovery document and the JWKS under
- * db-dir/cache (root, 0700), so a login costs no network round trip. An
+/* The on-disk cache of the OpenID discovery document and the JWKS, so a
+ * login costs no network round trip: root's under db-dir/cache, the
+ * login-user's (pwb-login) under auth-openid-session-dir/cache, each 0700
+ * and owned by its user; any other user has none. An
  * entry keeps the raw body, when it was fetched and until when it is fresh;
  * entries are replaced atomically (mkstemp, fsync, rename). */
 #ifndef PWB_OIDC_CACHE_H
@@ -8,6 +10,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include "cleanup.h"
+#include "config.h"
 #include "error.h"
 
 struct pwb_cache_entry {
@@ -18,10 +21,16 @@ struct pwb_cache_entry {
 	int64_t forced;	 /* last refetch forced by an unknown kid (0: never) */
 };
 
-/* Makes sure db_dir/cache exists (creating it 0700), is a directory owned
+/* Makes sure base/cache exists (creating it 0700), is a directory owned
  * by the effective uid and not accessible to group or others; writes its
  * path to out[PATH_MAX]. */
-int pwb_oidc_cache_dir(const char *db_dir, char out[PATH_MAX], struct pwb_error *err);
+int pwb_oidc_cache_dir(const char *base, char out[PATH_MAX], struct pwb_error *err);
+
+/* The cache directory of this process (see above), prepared with
+ * pwb_oidc_cache_dir: db-dir when the effective uid is root,
+ * auth-openid-session-dir when it is login-user's. PWB_ENOTFOUND (out
+ * empty) for any other user; other errors as pwb_oidc_cache_dir. */
+int pwb_oidc_cache_dir_for(const struct pwb_config *cfg, char out[PATH_MAX], struct pwb_error *err);
 
 /* The entry file name for a kind ("discovery", "jwks") and a URL: the kind
  * plus a hash of the URL, so several issuers never share an entry. */

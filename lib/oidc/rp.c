@@ -1,15 +1,217 @@
-/* The relying-party half of OpenID Connect (see rp.h). Stub: the contract
- * for pwb-login; implemented on its own branch. */
+/* The relying-party half of OpenID Connect for pwb-login (see rp.h):
+ * endpoints from discovery, PKCE, the authorization and end-session URLs,
+ * the code exchange over http.c's form POST, and the back-channel logout
+ * token rules. Buffers that held a code, a verifier or the client secret
+ * are wiped before they are freed. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include "cleanup.h"
+#include "cleanup_json.h"
+#include "http.h"
+#include "names.h"
+#include "oidc.h"
 #include "rp.h"
+#include "secret.h"
+#include "util.h"
+
+#define LOGOUT_EVENT	 "http://schemas.openid.net/event/backchannel-logout"
+#define LOGOUT_ID_MAX	 255 /* bytes of a sub, sid or jti */
+#define ERROR_SHOWN_MAX	 120 /* bytes of an IdP's error text in a message */
+#define VERIFIER_MIN_LEN 43  /* RFC 7636 4.1 */
+#define VERIFIER_MAX_LEN 128
+
+/* A growing string whose old copies are wiped: it may hold a secret. */
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void buf_wipe(struct buf *b)
+{
+	if (b->p)
+		OPENSSL_cleanse(b->p, b->cap);
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	char *grown;
+	size_t cap;
+
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		grown = malloc(cap);
+		if (!grown) {
+			b->failed = true;
+			return;
+		}
+		if (b->p) {
+			memcpy(grown, b->p, b->len);
+			OPENSSL_cleanse(b->p, b->cap);
+			free(b->p);
+		}
+		b->p = grown;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static bool is_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static void buf_add_encoded(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+
+		if (is_unreserved(c))
+			buf_add(b, s, 1);
+		else
+			buf_add(b, esc, 3);
+	}
+}
+
+/* Appends "&name=VALUE" (or "name=VALUE" first) with VALUE encoded. */
+static void buf_add_param(struct buf *b, bool *first, const char *name, const char *value)
+{
+	if (!*first)
+		buf_add(b, "&", 1);
+	*first = false;
+	buf_add(b, name, strlen(name));
+	buf_add(b, "=", 1);
+	buf_add_encoded(b, value);
+}
+
+/* Starts a URL from an endpoint that may already carry a query. */
+static void buf_start_url(struct buf *b, const char *endpoint)
+{
+	size_t n = strlen(endpoint);
+	const char *q = strchr(endpoint, '?');
+
+	buf_add(b, endpoint, n);
+	if (!q)
+		buf_add(b, "?", 1);
+	else if (n > 0 && endpoint[n - 1] != '?' && endpoint[n - 1] != '&')
+		buf_add(b, "&", 1);
+}
+
+/* Hands the string over (plain malloc'd, the right size is not needed). */
+static int buf_take(struct buf *b, char **out)
+{
+	if (b->failed || !b->p) {
+		buf_wipe(b);
+		return -ENOMEM;
+	}
+	*out = PWB_TAKE_PTR(b->p);
+	memset(b, 0, sizeof(*b));
+	return 0;
+}
+
+int pwb_rp_url_encode(const char *text, char **out)
+{
+	struct buf b = {0};
+
+	*out = NULL;
+	buf_add(&b, "", 0);
+	buf_add_encoded(&b, text);
+	return buf_take(&b, out);
+}
+
+/* An endpoint from the discovery document: an https URL without a
+ * fragment (RFC 6749 3.1), no control bytes. */
+static int endpoint_of(json_t *doc, const char *name, bool required, char **out,
+		       struct pwb_error *err)
+{
+	json_t *v = json_object_get(doc, name);
+	const char *s;
+	size_t i;
+
+	*out = NULL;
+	if (!v && !required)
+		return 0;
+	if (!json_is_string(v))
+		return pwb_error_set(err, PWB_EUNAVAIL, "discovery: no \"%s\"", name);
+	s = json_string_value(v);
+	if (strncmp(s, "https://", 8) != 0 || strlen(s) == 8)
+		return pwb_error_set(err, PWB_EUNAVAIL, "discovery: \"%s\" is not an https URL",
+				     name);
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == '#')
+			return pwb_error_set(err, PWB_EUNAVAIL,
+					     "discovery: \"%s\" has a space, a control byte or "
+					     "a fragment",
+					     name);
+	if (strlen(s) != json_string_length(v))
+		return pwb_error_set(err, PWB_EUNAVAIL, "discovery: \"%s\" holds a NUL", name);
+	*out = strdup(s);
+	return *out ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+}
+
+/* When the provider lists its PKCE methods, S256 must be one of them. */
+static int check_pkce_methods(json_t *doc, struct pwb_error *err)
+{
+	json_t *methods = json_object_get(doc, "code_challenge_methods_supported");
+	json_t *m;
+	size_t i;
+
+	if (!methods)
+		return 0;
+	if (!json_is_array(methods))
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     "discovery: code_challenge_methods_supported is not an array");
+	json_array_foreach(methods, i, m) if (json_is_string(m) &&
+					      strcmp(json_string_value(m), "S256") == 0) return 0;
+	return pwb_error_set(err, PWB_EUNAVAIL,
+			     "discovery: code_challenge_methods_supported lacks S256");
+}
 
 int pwb_rp_provider_load(const struct pwb_config *cfg, struct pwb_rp_provider *out,
 			 struct pwb_error *err)
 {
+	_cleanup_json_ json_t *doc = NULL;
+	_cleanup_rp_provider_ struct pwb_rp_provider p = {0};
+	int r;
+
 	memset(out, 0, sizeof(*out));
-	return pwb_error_set(err, -ENOSYS, "not implemented");
+	r = pwb_oidc_discovery(cfg, &doc, err);
+	if (r < 0)
+		return r;
+	p.issuer = strdup(cfg->openid_issuer);
+	if (!p.issuer)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	r = endpoint_of(doc, "authorization_endpoint", true, &p.authorization_endpoint, err);
+	if (r == 0)
+		r = endpoint_of(doc, "token_endpoint", true, &p.token_endpoint, err);
+	if (r == 0)
+		r = endpoint_of(doc, "end_session_endpoint", false, &p.end_session_endpoint, err);
+	if (r == 0)
+		r = check_pkce_methods(doc, err);
+	if (r < 0)
+		return r;
+	*out = p;
+	memset(&p, 0, sizeof(p));
+	return 0;
 }
 
 void pwb_rp_provider_clear(struct pwb_rp_provider *p)
@@ -23,50 +225,297 @@ void pwb_rp_provider_clear(struct pwb_rp_provider *p)
 
 int pwb_rp_random(char out[PWB_RP_RANDOM_LEN + 1])
 {
+	unsigned char raw[PWB_RP_RANDOM_BYTES];
+	char text[4 * ((PWB_RP_RANDOM_BYTES + 2) / 3) + 1];
+
 	out[0] = '\0';
-	return -ENOSYS;
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return -EIO;
+	if (pwb_base64url_encode(raw, sizeof(raw), text) != PWB_RP_RANDOM_LEN)
+		return -EIO;
+	memcpy(out, text, PWB_RP_RANDOM_LEN + 1);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	OPENSSL_cleanse(text, sizeof(text));
+	return 0;
 }
 
 int pwb_rp_pkce_challenge(const char *verifier, char out[PWB_RP_RANDOM_LEN + 1])
 {
+	unsigned char md[32];
+	char text[4 * ((sizeof(md) + 2) / 3) + 1];
+	size_t i, n = strlen(verifier);
+
 	out[0] = '\0';
-	return -ENOSYS;
+	/* RFC 7636 4.1: 43 to 128 unreserved characters. */
+	if (n < VERIFIER_MIN_LEN || n > VERIFIER_MAX_LEN)
+		return PWB_EINVAL;
+	for (i = 0; i < n; i++)
+		if (!is_unreserved((unsigned char)verifier[i]))
+			return PWB_EINVAL;
+	if (!EVP_Q_digest(NULL, "SHA256", NULL, verifier, n, md, NULL))
+		return -EIO;
+	if (pwb_base64url_encode(md, sizeof(md), text) != PWB_RP_RANDOM_LEN)
+		return -EIO;
+	memcpy(out, text, PWB_RP_RANDOM_LEN + 1);
+	return 0;
+}
+
+/* True when the space-separated scopes hold "openid" as a whole word. */
+static bool has_openid_scope(const char *scopes)
+{
+	const char *p = scopes;
+
+	while (p && *p) {
+		size_t n = strcspn(p, " ");
+
+		if (n == 6 && strncmp(p, "openid", 6) == 0)
+			return true;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return false;
 }
 
 int pwb_rp_authorize_url(const struct pwb_rp_provider *p, const struct pwb_rp_authz *a, char **url,
 			 struct pwb_error *err)
 {
+	struct buf b = {0};
+	bool first = true;
+
 	*url = NULL;
-	return pwb_error_set(err, -ENOSYS, "not implemented");
+	if (!p->authorization_endpoint || !a->client_id || !a->redirect_uri || !a->scopes ||
+	    !a->state || !a->nonce || !a->code_challenge)
+		return pwb_error_set(err, PWB_EINVAL,
+				     "authorization request: a parameter is missing");
+	if (!has_openid_scope(a->scopes))
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "auth-openid-scopes must contain \"openid\"");
+	buf_start_url(&b, p->authorization_endpoint);
+	buf_add_param(&b, &first, "response_type", "code");
+	buf_add_param(&b, &first, "client_id", a->client_id);
+	buf_add_param(&b, &first, "redirect_uri", a->redirect_uri);
+	buf_add_param(&b, &first, "scope", a->scopes);
+	buf_add_param(&b, &first, "state", a->state);
+	buf_add_param(&b, &first, "nonce", a->nonce);
+	buf_add_param(&b, &first, "code_challenge", a->code_challenge);
+	buf_add_param(&b, &first, "code_challenge_method", "S256");
+	if (buf_take(&b, url) < 0)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static void free_wiped(char *s)
+{
+	if (s)
+		OPENSSL_cleanse(s, strlen(s));
+	free(s);
 }
 
 void pwb_rp_tokens_clear(struct pwb_rp_tokens *t)
 {
-	free(t->id_token);
-	free(t->access_token);
-	free(t->refresh_token);
+	free_wiped(t->id_token);
+	free_wiped(t->access_token);
+	free_wiped(t->refresh_token);
 	memset(t, 0, sizeof(*t));
+	t->expires_in = -1;
 }
 
 int pwb_rp_auth_method_parse(const char *text, enum pwb_rp_auth_method *out, struct pwb_error *err)
 {
-	return pwb_error_set(err, -ENOSYS, "not implemented");
+	char shown[64];
+
+	if (text && strcmp(text, "client_secret_basic") == 0) {
+		*out = PWB_RP_CLIENT_SECRET_BASIC;
+		return 0;
+	}
+	if (text && strcmp(text, "client_secret_post") == 0) {
+		*out = PWB_RP_CLIENT_SECRET_POST;
+		return 0;
+	}
+	pwb_names_escape(text ? text : "(none)", shown, sizeof(shown));
+	return pwb_error_set(err, PWB_ECONFIG,
+			     "auth-openid-token-method: \"%s\" is not client_secret_basic or "
+			     "client_secret_post",
+			     shown);
+}
+
+int pwb_rp_basic_authorization(const char *client_id, const char *client_secret, char **out)
+{
+	struct buf pair = {0};
+	char *text;
+	int n;
+
+	*out = NULL;
+	buf_add(&pair, "", 0);
+	buf_add_encoded(&pair, client_id);
+	buf_add(&pair, ":", 1);
+	buf_add_encoded(&pair, client_secret);
+	if (pair.failed || pair.len > INT32_MAX / 2) {
+		buf_wipe(&pair);
+		return -ENOMEM;
+	}
+	text = malloc(6 + 4 * ((pair.len + 2) / 3) + 1);
+	if (!text) {
+		buf_wipe(&pair);
+		return -ENOMEM;
+	}
+	memcpy(text, "Basic ", 6);
+	n = EVP_EncodeBlock((unsigned char *)text + 6, (const unsigned char *)pair.p,
+			    (int)pair.len);
+	text[6 + n] = '\0';
+	buf_wipe(&pair);
+	*out = text;
+	return 0;
+}
+
+/* A string member copied into *out; PWB_ENOTFOUND when absent. */
+static int take_string(json_t *root, const char *name, size_t max, char **out,
+		       struct pwb_error *err)
+{
+	json_t *v = json_object_get(root, name);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return PWB_ENOTFOUND;
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return pwb_error_set(err, PWB_EAUTH, "token endpoint: \"%s\" is not a string",
+				     name);
+	if (json_string_length(v) > max)
+		return pwb_error_set(err, PWB_EAUTH,
+				     "token endpoint: \"%s\" is longer than %zu bytes", name, max);
+	*out = strdup(json_string_value(v));
+	return *out ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+}
+
+/* An RFC 6749 5.2 error object: PWB_EAUTH with its code and description. */
+static int error_reply(json_t *root, long status, struct pwb_error *err)
+{
+	const char *code = json_string_value(json_object_get(root, "error"));
+	const char *desc = json_string_value(json_object_get(root, "error_description"));
+	char code_shown[64], desc_shown[ERROR_SHOWN_MAX];
+
+	pwb_names_escape(code, code_shown, sizeof(code_shown));
+	if (!desc)
+		return pwb_error_set(err, PWB_EAUTH, "token endpoint: %s (HTTP status %ld)",
+				     code_shown, status);
+	pwb_names_escape(desc, desc_shown, sizeof(desc_shown));
+	return pwb_error_set(err, PWB_EAUTH, "token endpoint: %s: %s", code_shown, desc_shown);
+}
+
+int pwb_rp_tokens_parse(long status, const char *body, size_t len, struct pwb_rp_tokens *out,
+			struct pwb_error *err)
+{
+	_cleanup_json_ json_t *root = NULL;
+	_cleanup_rp_tokens_ struct pwb_rp_tokens t = {.expires_in = -1};
+	json_t *expires;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->expires_in = -1;
+	if (len > PWB_RP_TOKEN_REPLY_MAX)
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     "token endpoint: reply larger than %d bytes",
+				     PWB_RP_TOKEN_REPLY_MAX);
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	if (json_is_object(root) && json_is_string(json_object_get(root, "error")))
+		return error_reply(root, status, err);
+	if (status != 200)
+		return pwb_error_set(err, PWB_EUNAVAIL, "token endpoint: HTTP status %ld", status);
+	if (!json_is_object(root))
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     "token endpoint: reply is not a JSON object");
+	r = take_string(root, "id_token", PWB_JWT_MAX_BYTES, &t.id_token, err);
+	if (r == PWB_ENOTFOUND)
+		return pwb_error_set(err, PWB_EAUTH, "token endpoint: reply has no id_token");
+	if (r < 0)
+		return r;
+	r = take_string(root, "access_token", PWB_RP_TOKEN_REPLY_MAX, &t.access_token, err);
+	if (r == PWB_ENOTFOUND)
+		return pwb_error_set(err, PWB_EAUTH, "token endpoint: reply has no access_token");
+	if (r < 0)
+		return r;
+	r = take_string(root, "refresh_token", PWB_RP_TOKEN_REPLY_MAX, &t.refresh_token, err);
+	if (r < 0 && r != PWB_ENOTFOUND)
+		return r;
+	expires = json_object_get(root, "expires_in");
+	if (json_is_integer(expires) && json_integer_value(expires) >= 0)
+		t.expires_in = json_integer_value(expires);
+	*out = t;
+	memset(&t, 0, sizeof(t));
+	return 0;
+}
+
+/* True when s (a secret we sent) shows up in the message. */
+static bool message_holds(const struct pwb_error *err, const char *s)
+{
+	return s && *s && strstr(err->msg, s);
 }
 
 int pwb_rp_exchange_code(const struct pwb_config *cfg, const struct pwb_rp_provider *p,
 			 const struct pwb_rp_exchange *x, struct pwb_rp_tokens *out,
 			 struct pwb_error *err)
 {
+	_cleanup_(buf_wipe) struct buf form = {0};
+	_cleanup_secret_ char *authorization = NULL;
+	_cleanup_http_response_ struct pwb_http_response resp = {0};
+	bool first = true;
+	int r;
+
 	memset(out, 0, sizeof(*out));
-	return pwb_error_set(err, -ENOSYS, "not implemented");
+	out->expires_in = -1;
+	if (!p->token_endpoint || !x->client_id || !x->client_secret || !x->code ||
+	    !x->redirect_uri || !x->code_verifier)
+		return pwb_error_set(err, PWB_EINVAL, "token request: a parameter is missing");
+	buf_add_param(&form, &first, "grant_type", "authorization_code");
+	buf_add_param(&form, &first, "code", x->code);
+	buf_add_param(&form, &first, "redirect_uri", x->redirect_uri);
+	buf_add_param(&form, &first, "code_verifier", x->code_verifier);
+	if (x->method == PWB_RP_CLIENT_SECRET_POST) {
+		buf_add_param(&form, &first, "client_id", x->client_id);
+		buf_add_param(&form, &first, "client_secret", x->client_secret);
+	} else if (pwb_rp_basic_authorization(x->client_id, x->client_secret, &authorization) < 0) {
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	}
+	if (form.failed)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	r = pwb_http_post_form(p->token_endpoint, cfg->openid_ca_file, cfg->openid_http_timeout,
+			       PWB_RP_TOKEN_REPLY_MAX, authorization, form.p, &resp, err);
+	if (r < 0)
+		return r;
+	/* resp.body may hold tokens: wiped with the tokens' own rule. */
+	r = pwb_rp_tokens_parse(resp.status, resp.body, resp.len, out, err);
+	OPENSSL_cleanse(resp.body, resp.len);
+	/* An IdP that echoes what it was sent must not get it into a log. */
+	if (r < 0 && (message_holds(err, x->code) || message_holds(err, x->code_verifier) ||
+		      message_holds(err, x->client_secret)))
+		pwb_error_set(err, r, "token endpoint: refused (its message repeats the request)");
+	return r;
 }
 
 int pwb_rp_end_session_url(const struct pwb_rp_provider *p, const char *id_token_hint,
 			   const char *client_id, const char *post_logout_redirect_uri,
 			   const char *state, char **url, struct pwb_error *err)
 {
+	struct buf b = {0};
+	bool first = true;
+
 	*url = NULL;
-	return pwb_error_set(err, -ENOSYS, "not implemented");
+	if (!p->end_session_endpoint)
+		return pwb_error_set(err, PWB_ENOTFOUND,
+				     "the provider has no end_session_endpoint");
+	buf_start_url(&b, p->end_session_endpoint);
+	if (id_token_hint)
+		buf_add_param(&b, &first, "id_token_hint", id_token_hint);
+	if (client_id)
+		buf_add_param(&b, &first, "client_id", client_id);
+	if (post_logout_redirect_uri)
+		buf_add_param(&b, &first, "post_logout_redirect_uri", post_logout_redirect_uri);
+	if (state)
+		buf_add_param(&b, &first, "state", state);
+	if (buf_take(&b, url) < 0)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	return 0;
 }
 
 void pwb_rp_logout_clear(struct pwb_rp_logout *l)
@@ -77,10 +526,196 @@ void pwb_rp_logout_clear(struct pwb_rp_logout *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* A NumericDate claim; PWB_ENOTFOUND when absent, PWB_EAUTH when not a
+ * number. */
+static int numeric_date(const struct pwb_jwt *jwt, const char *name, int64_t *out)
+{
+	json_t *v = json_object_get(jwt->payload, name);
+	double d;
+
+	if (!v)
+		return PWB_ENOTFOUND;
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return 0;
+	}
+	d = json_is_real(v) ? json_real_value(v) : 0;
+	if (!json_is_real(v) || !(d > -1e15 && d < 1e15))
+		return PWB_EAUTH;
+	*out = (int64_t)d;
+	return 0;
+}
+
+/* An identifying claim (sub, sid, jti): a non-empty printable string of
+ * at most LOGOUT_ID_MAX bytes, copied; PWB_ENOTFOUND when absent. */
+static int logout_id(const struct pwb_jwt *jwt, const char *name, char **out, struct pwb_error *err)
+{
+	json_t *v = json_object_get(jwt->payload, name);
+	const char *s;
+	size_t i, n;
+
+	*out = NULL;
+	if (!v)
+		return PWB_ENOTFOUND;
+	if (!json_is_string(v))
+		return pwb_error_set(err, PWB_EAUTH, "%s: not a string", name);
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (n == 0 || n > LOGOUT_ID_MAX)
+		return pwb_error_set(err, PWB_EAUTH, "%s: empty or longer than %d bytes", name,
+				     LOGOUT_ID_MAX);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return pwb_error_set(err, PWB_EAUTH, "%s: contains a control character",
+					     name);
+	*out = strdup(s);
+	return *out ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+}
+
+/* The audience rule of ID tokens (Back-Channel Logout 2.6 step 3): aud holds
+ * client_id or one of auth-openid-audiences. */
+static bool accepted_audience(const char *aud, const char *client_id, const char *audiences)
+{
+	size_t n = strlen(aud);
+	const char *p = audiences;
+
+	if (client_id && *client_id && strcmp(aud, client_id) == 0)
+		return true;
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *s = p;
+
+		while (len > 0 && (*s == ' ' || *s == '\t')) {
+			s++;
+			len--;
+		}
+		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (len == n && n > 0 && strncmp(s, aud, n) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+static int logout_audience(const struct pwb_jwt *jwt, const char *client_id, const char *audiences,
+			   struct pwb_error *err)
+{
+	json_t *aud = json_object_get(jwt->payload, "aud");
+	json_t *a;
+	size_t i;
+
+	if (json_is_string(aud) && accepted_audience(json_string_value(aud), client_id, audiences))
+		return 0;
+	json_array_foreach(
+	    aud, i, a) if (json_is_string(a) &&
+			   accepted_audience(json_string_value(a), client_id, audiences)) return 0;
+	return pwb_error_set(err, PWB_EAUTH, "aud: does not contain an accepted client id");
+}
+
+/* Back-Channel Logout 2.4: typ, when given, says what the token is for. */
+static int logout_typ(const struct pwb_jwt *jwt, struct pwb_error *err)
+{
+	json_t *typ = json_object_get(jwt->header, "typ");
+	const char *t = json_string_value(typ);
+
+	if (!typ)
+		return 0;
+	if (t && (strcasecmp(t, "logout+jwt") == 0 ||
+		  strcasecmp(t, "application/logout+jwt") == 0 || strcasecmp(t, "JWT") == 0))
+		return 0;
+	return pwb_error_set(err, PWB_EAUTH, "typ: not a logout token type");
+}
+
+static int logout_times(const struct pwb_config *cfg, const struct pwb_jwt *jwt, int64_t now,
+			int64_t max_age_s, struct pwb_rp_logout *l, struct pwb_error *err)
+{
+	int64_t leeway = cfg->openid_leeway;
+	int r;
+
+	if (numeric_date(jwt, "iat", &l->iat) < 0)
+		return pwb_error_set(err, PWB_EAUTH, "iat: missing or not a number");
+	if (l->iat > now + leeway)
+		return pwb_error_set(err, PWB_EAUTH, "iat: token issued %lld s in the future",
+				     (long long)(l->iat - now));
+	if (now - l->iat > max_age_s + leeway)
+		return pwb_error_set(err, PWB_EAUTH, "iat: token issued %lld s ago, more than %lld",
+				     (long long)(now - l->iat), (long long)max_age_s);
+	r = numeric_date(jwt, "exp", &l->exp);
+	if (r == PWB_EAUTH)
+		return pwb_error_set(err, PWB_EAUTH, "exp: not a number");
+	if (r == PWB_ENOTFOUND)
+		l->exp = 0;
+	else if (now - leeway >= l->exp)
+		return pwb_error_set(err, PWB_EAUTH, "exp: token expired %lld s ago",
+				     (long long)(now - l->exp));
+	return 0;
+}
+
+int pwb_rp_logout_claims_check(const struct pwb_config *cfg, const char *client_id,
+			       const struct pwb_jwt *jwt, int64_t now, int64_t max_age_s,
+			       struct pwb_rp_logout *out, struct pwb_error *err)
+{
+	_cleanup_rp_logout_ struct pwb_rp_logout l = {0};
+	const char *iss = pwb_jwt_claim_string(jwt, "iss");
+	json_t *events = json_object_get(jwt->payload, "events");
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = logout_typ(jwt, err);
+	if (r < 0)
+		return r;
+	if (!iss || !cfg->openid_issuer || strcmp(iss, cfg->openid_issuer) != 0)
+		return pwb_error_set(err, PWB_EAUTH, "iss: not the configured issuer");
+	r = logout_audience(jwt, client_id, cfg->openid_audiences, err);
+	if (r < 0)
+		return r;
+	r = logout_times(cfg, jwt, now, max_age_s, &l, err);
+	if (r < 0)
+		return r;
+	if (!json_is_object(events))
+		return pwb_error_set(err, PWB_EAUTH, "events: missing or not an object");
+	if (!json_is_object(json_object_get(events, LOGOUT_EVENT)))
+		return pwb_error_set(err, PWB_EAUTH, "events: no back-channel logout event object");
+	/* 2.4: a nonce is forbidden, so an ID token cannot pass for one. */
+	if (json_object_get(jwt->payload, "nonce"))
+		return pwb_error_set(err, PWB_EAUTH, "nonce: present in a logout token");
+	r = logout_id(jwt, "sub", &l.sub, err);
+	if (r < 0 && r != PWB_ENOTFOUND)
+		return r;
+	r = logout_id(jwt, "sid", &l.sid, err);
+	if (r < 0 && r != PWB_ENOTFOUND)
+		return r;
+	if (!l.sub && !l.sid)
+		return pwb_error_set(err, PWB_EAUTH, "sid: neither sid nor sub");
+	r = logout_id(jwt, "jti", &l.jti, err);
+	if (r == PWB_ENOTFOUND)
+		return pwb_error_set(err, PWB_EAUTH, "jti: missing");
+	if (r < 0)
+		return r;
+	*out = l;
+	memset(&l, 0, sizeof(l));
+	return 0;
+}
+
 int pwb_rp_logout_token_verify(const struct pwb_config *cfg, const char *client_id,
 			       const char *token, size_t len, int64_t max_age_s,
 			       struct pwb_rp_logout *out, struct pwb_error *err)
 {
+	_cleanup_jwt_ struct pwb_jwt *jwt = NULL;
+	int r;
+
 	memset(out, 0, sizeof(*out));
-	return pwb_error_set(err, -ENOSYS, "not implemented");
+	r = pwb_jwt_parse(token, len, &jwt, err);
+	if (r < 0)
+		return r;
+	r = pwb_jwt_check_alg(jwt, cfg->openid_algorithms, err);
+	if (r < 0)
+		return r;
+	r = pwb_oidc_verify_jws(cfg, jwt, err);
+	if (r < 0)
+		return r;
+	return pwb_rp_logout_claims_check(cfg, client_id, jwt, (int64_t)time(NULL), max_age_s, out,
+					  err);
 }

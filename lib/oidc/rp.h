@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "error.h"
+#include "jwt.h"
 
 /* base64url (no padding) of PWB_RP_RANDOM_BYTES random bytes: state, nonce,
  * PKCE verifier, session ids. */
@@ -44,6 +45,11 @@ int pwb_rp_random(char out[PWB_RP_RANDOM_LEN + 1]);
 
 /* The S256 code_challenge of verifier: base64url(SHA-256(verifier)). */
 int pwb_rp_pkce_challenge(const char *verifier, char out[PWB_RP_RANDOM_LEN + 1]);
+
+/* Percent-encodes text (RFC 3986: the unreserved characters A-Z a-z 0-9
+ * "-._~" kept, every other byte %XX), which is right both in a query and in
+ * an application/x-www-form-urlencoded body. *out malloc'd. */
+int pwb_rp_url_encode(const char *text, char **out);
 
 /* What an authorization request carries. */
 struct pwb_rp_authz {
@@ -79,6 +85,21 @@ enum pwb_rp_auth_method {
 /* Parses auth-openid-token-method ("client_secret_basic",
  * "client_secret_post"); PWB_ECONFIG naming the value otherwise. */
 int pwb_rp_auth_method_parse(const char *text, enum pwb_rp_auth_method *out, struct pwb_error *err);
+
+/* The client_secret_basic header value: "Basic " + base64(id ":" secret)
+ * with id and secret form-urlencoded first (RFC 6749 2.3.1), so a ':' or a
+ * non-ASCII byte in either survives. *out malloc'd; free with
+ * pwb_free_secret. */
+int pwb_rp_basic_authorization(const char *client_id, const char *client_secret, char **out);
+
+/* Parses the token endpoint's reply (HTTP status and body, at most
+ * PWB_RP_TOKEN_REPLY_MAX bytes): 200 with a JSON object holding string
+ * id_token (at most PWB_JWT_MAX_BYTES) and access_token fills out; an
+ * error object (RFC 6749 5.2) is PWB_EAUTH "token endpoint: ERROR:
+ * DESCRIPTION" (escaped, bounded); anything else is PWB_EUNAVAIL. */
+#define PWB_RP_TOKEN_REPLY_MAX (256 * 1024)
+int pwb_rp_tokens_parse(long status, const char *body, size_t len, struct pwb_rp_tokens *out,
+			struct pwb_error *err);
 
 struct pwb_rp_exchange {
 	const char *client_id, *client_secret;
@@ -122,6 +143,12 @@ void pwb_rp_logout_clear(struct pwb_rp_logout *l);
  * seen) is the caller's check. PWB_EAUTH naming the failed check. */
 int pwb_rp_logout_token_verify(const struct pwb_config *cfg, const char *client_id,
 			       const char *token, size_t len, int64_t max_age_s,
+			       struct pwb_rp_logout *out, struct pwb_error *err);
+
+/* The claim checks of pwb_rp_logout_token_verify (everything but the
+ * signature) on a parsed token, at time now. */
+int pwb_rp_logout_claims_check(const struct pwb_config *cfg, const char *client_id,
+			       const struct pwb_jwt *jwt, int64_t now, int64_t max_age_s,
 			       struct pwb_rp_logout *out, struct pwb_error *err);
 
 #endif

@@ -11,7 +11,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pwb_jwt *jwt = NULL;
 	struct pwb_error err = {0};
-	struct pwb_jwt_expect expect = {"https://idp.example.com", "client", 1795868400, 60};
+	struct pwb_jwt_expect expect = {.issuer = "https://idp.example.com",
+					.client_id = "client",
+					.now = 1795868400,
+					.leeway = 60};
 	static const unsigned char key[32] = "0123456789abcdef0123456789abcdef";
 
 	if (pwb_jwt_parse((const char *)data, size, &jwt, &err) != 0)

@@ -256,7 +256,8 @@ static int check_claims(const char *claims, int64_t now_off, struct pwb_error *e
 {
 	struct pwb_jwt *jwt = NULL;
 	char *tok = testsign_token("RS256", "k1", NULL, claims, rsa, NULL, 0);
-	struct pwb_jwt_expect ex = {ISS, CID, (int64_t)time(NULL) + now_off, 60};
+	struct pwb_jwt_expect ex = {
+	    .issuer = ISS, .client_id = CID, .now = (int64_t)time(NULL) + now_off, .leeway = 60};
 	int r;
 
 	memset(err, 0, sizeof(*err));
@@ -285,7 +286,7 @@ START_TEST(claims_checks)
 	ck_assert_str_eq(err.msg, "iss: not the configured issuer");
 	ck_assert_int_eq(check_claims(CLAIMS(ISS, "\"other\"", "", now, now + 300, ""), 0, &err),
 			 PWB_EAUTH);
-	ck_assert_str_eq(err.msg, "aud: does not contain the client id");
+	ck_assert_str_eq(err.msg, "aud: does not contain an accepted client id");
 	ck_assert_int_eq(
 	    check_claims(CLAIMS(ISS, "[\"other\",\"" CID "\"]", "", now, now + 300, ""), 0, &err),
 	    PWB_EAUTH);
@@ -298,7 +299,7 @@ START_TEST(claims_checks)
 	    check_claims(CLAIMS(ISS, "[\"" CID "\"]", "\"azp\":\"other\",", now, now + 300, ""), 0,
 			 &err),
 	    PWB_EAUTH);
-	ck_assert_str_eq(err.msg, "azp: not the client id");
+	ck_assert_str_eq(err.msg, "azp: not an accepted client id");
 	/* expired beyond leeway; within leeway still fine */
 	ck_assert_int_eq(
 	    check_claims(CLAIMS(ISS, "\"" CID "\"", "", now - 400, now - 61, ""), 0, &err),
@@ -322,6 +323,110 @@ START_TEST(claims_checks)
 	ck_assert_int_eq(
 	    check_claims(CLAIMS(ISS, "\"" CID "\"", "", now, now + 300, ""), 400, &err), PWB_EAUTH);
 #undef CLAIMS
+}
+END_TEST
+
+/* pwb_jwt_check_audience on a token with these claims. */
+static int audience(const char *claims, const char *client_id, const char *audiences,
+		    struct pwb_error *err)
+{
+	struct pwb_jwt *jwt = NULL;
+	char *tok = testsign_token("RS256", "k1", NULL, claims, rsa, NULL, 0);
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	ck_assert_int_eq(pwb_jwt_parse(tok, strlen(tok), &jwt, err), 0);
+	r = pwb_jwt_check_audience(jwt, client_id, audiences, err);
+	pwb_jwt_free(jwt);
+	free(tok);
+	return r;
+}
+
+START_TEST(audience_rules)
+{
+	struct pwb_error err;
+
+	/* aud must contain client_id or one of the audiences */
+	ck_assert_int_eq(audience("{\"aud\":\"c1\"}", "c1", NULL, &err), 0);
+	ck_assert_int_eq(audience("{\"aud\":\"c2\"}", "c1", "c2, c3", &err), 0);
+	ck_assert_int_eq(audience("{\"aud\":\"c3\"}", "c1", " c2 ,c3 ", &err), 0);
+	ck_assert_int_eq(audience("{\"aud\":\"c4\"}", "c1", "c2,c3", &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "aud: does not contain an accepted client id");
+	/* items match whole, not as prefixes or substrings */
+	ck_assert_int_eq(audience("{\"aud\":\"c\"}", "c1", "c2,c3", &err), PWB_EAUTH);
+	ck_assert_int_eq(audience("{\"aud\":\"c2,c3\"}", "c1", "c2,c3", &err), PWB_EAUTH);
+	ck_assert_int_eq(audience("{\"aud\":\"\"}", "c1", "c2,,c3", &err), PWB_EAUTH);
+	/* client_id NULL (or empty): only the audiences list */
+	ck_assert_int_eq(audience("{\"aud\":\"c2\"}", NULL, "c2", &err), 0);
+	ck_assert_int_eq(audience("{\"aud\":\"c1\"}", NULL, "c2", &err), PWB_EAUTH);
+	ck_assert_int_eq(audience("{\"aud\":\"c1\"}", "", NULL, &err), PWB_EAUTH);
+	ck_assert_int_eq(audience("{\"aud\":\"c1\"}", NULL, NULL, &err), PWB_EAUTH);
+	/* aud shape */
+	ck_assert_int_eq(audience("{\"sub\":\"x\"}", "c1", NULL, &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "aud: missing or not a string/array");
+	ck_assert_int_eq(audience("{\"aud\":[\"c1\",7],\"azp\":\"c1\"}", "c1", NULL, &err),
+			 PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "aud: not a string array");
+	/* several audiences: azp required, and it must be accepted */
+	ck_assert_int_eq(audience("{\"aud\":[\"c1\",\"x\"]}", "c1", NULL, &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "azp: several audiences and no azp");
+	ck_assert_int_eq(audience("{\"aud\":[\"c1\",\"x\"],\"azp\":\"c1\"}", "c1", NULL, &err), 0);
+	ck_assert_int_eq(audience("{\"aud\":[\"c1\",\"c2\"],\"azp\":\"c2\"}", "c1", "c2", &err), 0);
+	ck_assert_int_eq(audience("{\"aud\":[\"c1\",\"x\"],\"azp\":\"x\"}", "c1", NULL, &err),
+			 PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "azp: not an accepted client id");
+	/* a per-service client id (audiences NULL) refuses another accepted id */
+	ck_assert_int_eq(audience("{\"aud\":[\"c1\",\"c2\"],\"azp\":\"c2\"}", "c1", NULL, &err),
+			 PWB_EAUTH);
+	/* azp present with one audience must still be accepted */
+	ck_assert_int_eq(audience("{\"aud\":\"c1\",\"azp\":\"x\"}", "c1", NULL, &err), PWB_EAUTH);
+	ck_assert_int_eq(audience("{\"aud\":\"c1\",\"azp\":7}", "c1", NULL, &err), PWB_EAUTH);
+	ck_assert_int_eq(audience("{\"aud\":\"c1\",\"azp\":\"c1\"}", "c1", NULL, &err), 0);
+}
+END_TEST
+
+/* pwb_jwt_check_claims with an expected nonce. */
+static int nonce_check(const char *nonce_claim, const char *nonce, struct pwb_error *err)
+{
+	char claims[512];
+	long now = (long)time(NULL);
+	struct pwb_jwt *jwt = NULL;
+	struct pwb_jwt_expect ex = {
+	    .issuer = ISS, .client_id = CID, .now = now, .leeway = 60, .nonce = nonce};
+	char *tok;
+	int r;
+
+	snprintf(claims, sizeof(claims),
+		 "{\"iss\":\"" ISS "\",\"aud\":\"" CID "\",\"iat\":%ld,\"exp\":%ld%s%s}", now,
+		 now + 300, nonce_claim ? ",\"nonce\":" : "", nonce_claim ? nonce_claim : "");
+	tok = testsign_token("RS256", "k1", NULL, claims, rsa, NULL, 0);
+	memset(err, 0, sizeof(*err));
+	ck_assert_int_eq(pwb_jwt_parse(tok, strlen(tok), &jwt, err), 0);
+	r = pwb_jwt_check_claims(jwt, &ex, err);
+	pwb_jwt_free(jwt);
+	free(tok);
+	return r;
+}
+
+START_TEST(nonce_rules)
+{
+	struct pwb_error err;
+
+	ck_assert_int_eq(nonce_check("\"n-123\"", "n-123", &err), 0);
+	/* no expectation: any or no nonce passes */
+	ck_assert_int_eq(nonce_check(NULL, NULL, &err), 0);
+	ck_assert_int_eq(nonce_check("\"x\"", NULL, &err), 0);
+	ck_assert_int_eq(nonce_check(NULL, "n-123", &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "nonce: missing");
+	ck_assert_int_eq(nonce_check("123", "123", &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "nonce: missing");
+	ck_assert_int_eq(nonce_check("\"n-124\"", "n-123", &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "nonce: does not match");
+	ck_assert_int_eq(nonce_check("\"n-12\"", "n-123", &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "nonce: does not match");
+	ck_assert_int_eq(nonce_check("\"n-1234\"", "n-123", &err), PWB_EAUTH);
+	ck_assert_int_eq(nonce_check("\"\"", "", &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "nonce: does not match");
 }
 END_TEST
 
@@ -369,6 +474,8 @@ int main(void)
 			    sizeof(malformed) / sizeof(malformed[0]));
 	tcase_add_test(tc, crit_and_size_limits);
 	tcase_add_test(tc, claims_checks);
+	tcase_add_test(tc, audience_rules);
+	tcase_add_test(tc, nonce_rules);
 	tcase_add_test(tc, base64url_is_strict);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

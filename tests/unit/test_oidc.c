@@ -125,8 +125,85 @@ static char *claims_for(const char *user, const char *extra)
 static int auth(const char *user, const char *token, struct pwb_claims **c, struct pwb_error *err)
 {
 	memset(err, 0, sizeof(*err));
-	return pwb_oidc_authenticate(&cfg, user, token, strlen(token), c, err);
+	return pwb_oidc_authenticate(&cfg, user, token, strlen(token), NULL, c, err);
 }
+
+static int auth_expect(const char *user, const char *token, const struct pwb_oidc_expect *ex,
+		       struct pwb_error *err)
+{
+	struct pwb_claims *c = NULL;
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	r = pwb_oidc_authenticate(&cfg, user, token, strlen(token), ex, &c, err);
+	pwb_claims_free(c);
+	return r;
+}
+
+/* A token for "ivy" with this aud (JSON) and extra claims. */
+static char *token_aud(const char *aud, const char *extra)
+{
+	char *s = NULL, *tok;
+	long now = (long)time(NULL);
+
+	ck_assert_int_ge(asprintf(&s,
+				  "{\"iss\":\"" ISS "\",\"aud\":%s,\"sub\":\"s-9\","
+				  "\"preferred_username\":\"ivy\",\"iat\":%ld,\"exp\":%ld%s%s}",
+				  aud, now, now + 300, extra ? "," : "", extra ? extra : ""),
+			 0);
+	tok = testsign_token("RS256", "k1", NULL, s, rsa, NULL, 0);
+	free(s);
+	return tok;
+}
+
+START_TEST(audiences_client_id_and_nonce)
+{
+	struct pwb_error err;
+	char *other = token_aud("\"svc-2\"", NULL);
+	char *mine = token_aud("\"" CID "\"", NULL);
+	char *with_nonce = token_aud("\"svc-2\"", "\"nonce\":\"n-1\"");
+	char *hs = NULL, *cl = claims_for("ivy", NULL);
+	struct pwb_oidc_expect svc2 = {.client_id = "svc-2"};
+	struct pwb_oidc_expect svc1 = {.client_id = CID};
+	struct pwb_oidc_expect n1 = {.client_id = "svc-2", .nonce = "n-1", .require_nonce = true};
+	struct pwb_oidc_expect n2 = {.client_id = "svc-2", .nonce = "n-2", .require_nonce = true};
+	struct pwb_oidc_expect none = {.client_id = "svc-2", .require_nonce = true};
+
+	/* another audience: refused, unless auth-openid-audiences lists it */
+	ck_assert_int_eq(auth_expect("ivy", other, NULL, &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "aud: does not contain an accepted client id");
+	load_config("auth-openid-audiences=svc-3, svc-2\n");
+	ck_assert_msg(auth_expect("ivy", other, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_msg(auth_expect("ivy", mine, NULL, &err) == 0, "%s", err.msg);
+	/* a per-service client id is the only one accepted */
+	ck_assert_msg(auth_expect("ivy", other, &svc2, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(auth_expect("ivy", other, &svc1, &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "aud: does not contain an accepted client id");
+	ck_assert_int_eq(auth_expect("ivy", mine, &svc2, &err), PWB_EAUTH);
+	/* nonce */
+	ck_assert_msg(auth_expect("ivy", with_nonce, &n1, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(auth_expect("ivy", with_nonce, &n2, &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "nonce: does not match");
+	ck_assert_int_eq(auth_expect("ivy", other, &n1, &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "nonce: missing");
+	ck_assert_int_eq(auth_expect("ivy", with_nonce, &none, &err), PWB_EAUTH);
+	ck_assert_str_eq(err.msg, "nonce: no expected nonce was given");
+	/* the client-secret file is read only when needed: a per-service
+	 * client id and an RS256 token go on without it */
+	load_config("auth-openid-audiences=svc-2\nauth-openid-algorithms=RS256,HS256\n");
+	free(cfg.openid_client_secret_file);
+	cfg.openid_client_secret_file = strdup("/nonexistent/pwb-client");
+	ck_assert_msg(auth_expect("ivy", other, &svc2, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(auth_expect("ivy", other, NULL, &err), PWB_ECONFIG);
+	hs = testsign_token("HS256", NULL, NULL, cl, NULL, "hmac-secret-0123456789abcdefghijk", 33);
+	ck_assert_int_eq(auth_expect("ivy", hs, &svc1, &err), PWB_ECONFIG);
+	free(hs);
+	free(cl);
+	free(other);
+	free(mine);
+	free(with_nonce);
+}
+END_TEST
 
 START_TEST(claims_are_handed_over)
 {
@@ -364,6 +441,7 @@ int main(void)
 	tcase_add_test(tc, subject_claim);
 	tcase_add_test(tc, cache_age_limit);
 	tcase_add_test(tc, username_mapping);
+	tcase_add_test(tc, audiences_client_id_and_nonce);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

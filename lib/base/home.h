@@ -1,4 +1,5 @@
-/* Home directory creation for pam_pwb_mkhome: parents root-owned and
+/* Home directory creation for pam_pwb_mkhome (as root) and pwbd
+ * (account.home, for the login-user's PAM stack): parents root-owned and
  * writable by root alone, the home built from a skeleton under a temporary
  * name and renamed into place, every step relative to directory
  * descriptors with O_NOFOLLOW so that a planted symlink can never redirect
@@ -7,6 +8,7 @@
 #define PWB_HOME_H
 
 #include <sys/types.h>
+#include "config.h"
 #include "error.h"
 
 #define PWB_HOME_DEFAULT_SKEL  "/etc/skel"
@@ -37,5 +39,16 @@ int pwb_home_create(const char *home, uid_t uid, gid_t gid, const char *skel, mo
  * (or a parent) is missing, another -errno with a message otherwise. For a
  * home that may not be created (outside the home roots, such as root's). */
 int pwb_home_use_existing(const char *home, uid_t uid, struct pwb_error *err);
+
+/* The session step's rule, for pam_pwb_mkhome and pwbd alike: a home the
+ * root-owned pwb.conf allows (pwb_policy_home: user-homedir-path,
+ * user-homedir-allowed-roots) is created with pwb_home_create; any other
+ * path is never created, whatever NSS (the store, SCIM) says, and is used
+ * only if it already is the user's own directory (as root's /root is).
+ * *used: the path acted on (normalised when allowed; the caller frees).
+ * Returns PWB_HOME_CREATED, PWB_HOME_EXISTED or a negative code whose
+ * message gives both reasons when the path was not allowed. */
+int pwb_home_open(const struct pwb_config *cfg, const char *home, uid_t uid, gid_t gid,
+		  const char *skel, mode_t umask, char **used, struct pwb_error *err);
 
 #endif

@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "home.h"
 #include "log.h"
+#include "policy.h"
 
 #define SKEL_MAX_DEPTH 32
 
@@ -489,4 +490,34 @@ int pwb_home_create(const char *home, uid_t uid, gid_t gid, const char *skel, mo
 int pwb_home_use_existing(const char *home, uid_t uid, struct pwb_error *err)
 {
 	return home_walk(home, uid, (gid_t)-1, NULL, 0, false, err);
+}
+
+int pwb_home_open(const struct pwb_config *cfg, const char *home, uid_t uid, gid_t gid,
+		  const char *skel, mode_t umask, char **used, struct pwb_error *err)
+{
+	_cleanup_free_ char *norm = NULL;
+	struct pwb_error perr = {0};
+	int r, pr;
+
+	*used = NULL;
+	pr = pwb_policy_home(cfg, home, &norm, &perr);
+	if (pr == 0)
+		r = pwb_home_create(norm, uid, gid, skel, umask, err);
+	else
+		r = pwb_home_use_existing(home, uid, err);
+	if (r < 0 && pr < 0) {
+		/* Both reasons, in one line: why it was not created, and why
+		 * what is there (if anything) is not the user's. */
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", r == -ENOENT ? "" : pwb_error_text(err, r));
+		return pwb_error_set(err, r, "home not created: %s%s%s", pwb_error_text(&perr, pr),
+				     why[0] ? "; " : "", why);
+	}
+	if (r < 0)
+		return r;
+	*used = pr == 0 ? PWB_TAKE_PTR(norm) : strdup(home);
+	if (!*used)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	return r;
 }
