@@ -572,48 +572,6 @@ static int logout_id(const struct pwb_jwt *jwt, const char *name, char **out, st
 	return *out ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
 }
 
-/* The audience rule of ID tokens (Back-Channel Logout 2.6 step 3): aud holds
- * client_id or one of auth-openid-audiences. */
-static bool accepted_audience(const char *aud, const char *client_id, const char *audiences)
-{
-	size_t n = strlen(aud);
-	const char *p = audiences;
-
-	if (client_id && *client_id && strcmp(aud, client_id) == 0)
-		return true;
-	while (p && *p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *s = p;
-
-		while (len > 0 && (*s == ' ' || *s == '\t')) {
-			s++;
-			len--;
-		}
-		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-			len--;
-		if (len == n && n > 0 && strncmp(s, aud, n) == 0)
-			return true;
-		p = end ? end + 1 : NULL;
-	}
-	return false;
-}
-
-static int logout_audience(const struct pwb_jwt *jwt, const char *client_id, const char *audiences,
-			   struct pwb_error *err)
-{
-	json_t *aud = json_object_get(jwt->payload, "aud");
-	json_t *a;
-	size_t i;
-
-	if (json_is_string(aud) && accepted_audience(json_string_value(aud), client_id, audiences))
-		return 0;
-	json_array_foreach(
-	    aud, i, a) if (json_is_string(a) &&
-			   accepted_audience(json_string_value(a), client_id, audiences)) return 0;
-	return pwb_error_set(err, PWB_EAUTH, "aud: does not contain an accepted client id");
-}
-
 /* Back-Channel Logout 2.4: typ, when given, says what the token is for. */
 static int logout_typ(const struct pwb_jwt *jwt, struct pwb_error *err)
 {
@@ -668,7 +626,8 @@ int pwb_rp_logout_claims_check(const struct pwb_config *cfg, const char *client_
 		return r;
 	if (!iss || !cfg->openid_issuer || strcmp(iss, cfg->openid_issuer) != 0)
 		return pwb_error_set(err, PWB_EAUTH, "iss: not the configured issuer");
-	r = logout_audience(jwt, client_id, cfg->openid_audiences, err);
+	/* 2.6 step 3: aud as in ID tokens (client_id or auth-openid-audiences). */
+	r = pwb_jwt_check_audience(jwt, client_id, cfg->openid_audiences, err);
 	if (r < 0)
 		return r;
 	r = logout_times(cfg, jwt, now, max_age_s, &l, err);

@@ -1,8 +1,10 @@
 /* The OIDC client secret at rest (see secret.h): AES-256-GCM through
- * OpenSSL EVP under a 32-byte key file that only root can read, and the
- * reader of the client-id/client-secret file. */
+ * OpenSSL EVP under a 32-byte key file only its owner (root, or pwb-login
+ * for its own credentials) can read, and the reader of the
+ * client-id/client-secret file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,24 +58,41 @@ bool pwb_secret_is_encrypted(const char *value)
 	return value && strncmp(value, PWB_SECRET_PREFIX, strlen(PWB_SECRET_PREFIX)) == 0;
 }
 
+/* The rule for both secret files (the key and the client-secret file): a
+ * regular file closed to group and others, owned by root or by the
+ * process's own effective uid. The latter is pwb-login (the login-user)
+ * reading its own credentials; a PAM module in a root process is held to
+ * root, and in a user's process to files that user can already read. */
+static int check_private_file(int fd, const char *path, struct stat *st, struct pwb_error *err)
+{
+	uid_t euid = geteuid();
+
+	if (fstat(fd, st) < 0)
+		return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st->st_mode))
+		return pwb_error_set(err, PWB_ECONFIG, "%s: not a regular file", path);
+	if (st->st_uid != 0 && st->st_uid != euid)
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "%s: owned by uid %u, must be root or uid %u", path,
+				     (unsigned)st->st_uid, (unsigned)euid);
+	if (st->st_mode & 077)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: mode %04o, must be 0600 or stricter",
+				     path, (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
 /* Reads exactly KEY_BYTES from an already open key file after checking it
- * is a regular file owned by root and closed to group and others. */
+ * is private (check_private_file). */
 static int read_key_fd(int fd, const char *path, unsigned char key[KEY_BYTES],
 		       struct pwb_error *err)
 {
 	struct stat st;
 	size_t off = 0;
+	int r;
 
-	if (fstat(fd, &st) < 0)
-		return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return pwb_error_set(err, PWB_ECONFIG, "%s: not a regular file", path);
-	if (st.st_uid != 0)
-		return pwb_error_set(err, PWB_ECONFIG, "%s: owned by uid %u, must be root", path,
-				     (unsigned)st.st_uid);
-	if (st.st_mode & 077)
-		return pwb_error_set(err, PWB_ECONFIG, "%s: mode %04o, must be 0600 or stricter",
-				     path, (unsigned)(st.st_mode & 07777));
+	r = check_private_file(fd, path, &st, err);
+	if (r < 0)
+		return r;
 	if (st.st_size != KEY_BYTES)
 		return pwb_error_set(err, PWB_ECONFIG, "%s: must hold exactly %d bytes", path,
 				     KEY_BYTES);
@@ -313,13 +332,9 @@ int pwb_secret_read_client_file(const char *path, const char *key_file, char **c
 	if (fd < 0)
 		return pwb_error_set(err, errno == ENOENT ? PWB_ECONFIG : -errno, "%s: %s", path,
 				     strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return pwb_error_set(err, PWB_ECONFIG, "%s: not a regular file", path);
-	if (st.st_mode & 077)
-		return pwb_error_set(err, PWB_ECONFIG, "%s: mode %04o, must be 0600 or stricter",
-				     path, (unsigned)(st.st_mode & 07777));
+	r = check_private_file(fd, path, &st, err);
+	if (r < 0)
+		return r;
 	if (st.st_size > CLIENT_FILE_MAX)
 		return pwb_error_set(err, PWB_ECONFIG, "%s: larger than %d bytes", path,
 				     CLIENT_FILE_MAX);
@@ -330,4 +345,47 @@ int pwb_secret_read_client_file(const char *path, const char *key_file, char **c
 	r = parse_client_file(text, path, key_file, client_id, client_secret, err);
 	OPENSSL_cleanse(text, sizeof(text));
 	return r;
+}
+
+/* path = dir/name when that file exists; 0 with path empty when not. */
+static int credential_path(const char *dir, const char *name, char path[PATH_MAX],
+			   struct pwb_error *err)
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s", dir, name);
+
+	if (n < 0 || n >= PATH_MAX)
+		return pwb_error_set(err, PWB_ECONFIG, "CREDENTIALS_DIRECTORY: path too long");
+	if (access(path, F_OK) < 0) {
+		if (errno != ENOENT)
+			return pwb_error_set(err, -errno, "%s: %s", path, strerror(errno));
+		path[0] = '\0';
+	}
+	return 0;
+}
+
+int pwb_secret_read_credentials(const struct pwb_config *cfg, char **client_id,
+				char **client_secret, struct pwb_error *err)
+{
+	/* secure_getenv: nothing in a setuid process, should this ever run in one. */
+	const char *creds = secure_getenv("CREDENTIALS_DIRECTORY");
+	char client_path[PATH_MAX] = "", key_path[PATH_MAX] = "";
+	int r;
+
+	*client_id = NULL;
+	*client_secret = NULL;
+	/* systemd sets an absolute path; anything else is not its. */
+	if (creds && creds[0] == '/') {
+		r = credential_path(creds, PWB_CREDENTIAL_CLIENT_SECRET, client_path, err);
+		if (r == 0)
+			r = credential_path(creds, PWB_CREDENTIAL_SECURE_KEY, key_path, err);
+		if (r < 0)
+			return r;
+	}
+	if (!client_path[0] && !cfg->openid_client_secret_file)
+		return pwb_error_set(err, PWB_ECONFIG, "no auth-openid-client-secret-file");
+	if (!key_path[0] && !cfg->secure_key_file)
+		return pwb_error_set(err, PWB_ECONFIG, "no secure-key-file");
+	return pwb_secret_read_client_file(
+	    client_path[0] ? client_path : cfg->openid_client_secret_file,
+	    key_path[0] ? key_path : cfg->secure_key_file, client_id, client_secret, err);
 }
