@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 #include "config.h"
-#include "http.h"
+#include "web.h"
 #include "rp.h"
 #include "state.h"
 

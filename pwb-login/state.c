@@ -27,6 +27,18 @@
 PWB_DEFINE_POINTER_CLEANUP(closedirp, DIR, closedir)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
+/* A listing of the folder behind dirfd with its own position (a dup()
+ * would share, and keep, the offset of the last walk). */
+static DIR *listing(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d && fd >= 0)
+		close(fd);
+	return d;
+}
+
 static int hash_hex(const char *s, char out[HASH_HEX])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -213,16 +225,12 @@ static void flow_name(const char *state, const char *browser, char out[FLOW_NAME
 static void flows_scan(struct state_store *st, const char *prefix, uint32_t timeout, int64_t now,
 		       unsigned *total, unsigned *mine)
 {
-	int fd = dup(st->flows);
-	_cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	_cleanup_closedir_ DIR *d = listing(st->flows);
 	struct dirent *e;
 
 	*total = *mine = 0;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return;
-	}
 	while ((e = readdir(d))) {
 		struct stat sb;
 		bool temp = e->d_name[0] == '.';
@@ -473,16 +481,12 @@ static bool same(const char *a, const char *b)
 int state_sessions_end(struct state_store *st, const char *issuer, const char *sid, const char *sub,
 		       unsigned *ended, struct pwb_error *err)
 {
-	int fd = dup(st->sessions);
-	_cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	_cleanup_closedir_ DIR *d = listing(st->sessions);
 	struct dirent *e;
 
 	*ended = 0;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return pwb_error_set(err, -EIO, "cannot list the sessions");
-	}
 	if (!sid && !sub)
 		return pwb_error_set(err, PWB_EINVAL, "neither sid nor sub");
 	while ((e = readdir(d))) {
@@ -507,19 +511,15 @@ int state_sessions_end(struct state_store *st, const char *issuer, const char *s
 int state_jti_record(struct state_store *st, const char *jti, int64_t expires, uint32_t max,
 		     int64_t now, struct pwb_error *err)
 {
-	int fd = dup(st->jti);
-	_cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	_cleanup_closedir_ DIR *d = listing(st->jti);
 	_cleanup_close_ int file = -1;
 	struct timespec times[2] = {{.tv_sec = expires}, {.tv_sec = expires}};
 	char name[HASH_HEX];
 	struct dirent *e;
 	unsigned live = 0;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return pwb_error_set(err, -EIO, "cannot list the jti cache");
-	}
 	if (hash_hex(jti, name) < 0)
 		return pwb_error_set(err, -EIO, "cannot hash a jti");
 	/* an entry's mtime is its expiry */
@@ -551,17 +551,13 @@ int state_jti_record(struct state_store *st, const char *jti, int64_t expires, u
 void state_gc(struct state_store *st, const struct state_limits *lim, uint32_t idle_minutes,
 	      int64_t now)
 {
-	int fd = dup(st->sessions);
-	_cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	_cleanup_closedir_ DIR *d = listing(st->sessions);
 	struct dirent *e;
 	unsigned total, mine;
 
 	flows_scan(st, NULL, lim->flow_timeout, now, &total, &mine);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return;
-	}
 	while ((e = readdir(d))) {
 		struct stat sb;
 		int64_t keep = e->d_name[0] == '.' ? STALE_TEMP_S : (int64_t)idle_minutes * 60;

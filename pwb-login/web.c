@@ -1,4 +1,4 @@
-/* pwb-login's HTTP layer (see http.h): parameters, the response under
+/* pwb-login's HTTP layer (see web.h): parameters, the response under
  * construction, and strict parsers for cookies, form fields and the return
  * URL. Pure functions over strings, so the unit tests drive them directly. */
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <sys/random.h>
 #include "cleanup.h"
 #include "error.h"
-#include "http.h"
+#include "web.h"
 
 #define RANDOM_VALUE_LEN 43 /* PWB_RP_RANDOM_LEN: base64url of 32 bytes */
 

@@ -3,8 +3,8 @@
  * browser sends (Cookie header, query and form fields, the return URL).
  * Nothing here trusts a parameter for more than the request says: the
  * client address comes from X-Forwarded-For only behind a trusted proxy. */
-#ifndef PWB_LOGIN_HTTP_H
-#define PWB_LOGIN_HTTP_H
+#ifndef PWB_LOGIN_WEB_H
+#define PWB_LOGIN_WEB_H
 
 #include <stdbool.h>
 #include <stddef.h>
