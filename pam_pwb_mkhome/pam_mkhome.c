@@ -400,7 +400,24 @@ static const char *result_message(const char *result)
 	return "sign-in refused";
 }
 
-/* A call to pwbd with the raw token (PAM_AUTHTOK) and the expected nonce
+/* The raw ID token: the one pam_pwb_oidc validated in this handle (it
+ * keeps it with the claims when not running as root, since Linux-PAM
+ * clears PAM_AUTHTOK when pam_authenticate returns), else PAM_AUTHTOK (an
+ * application that sets it again); NULL when there is none. */
+static const char *raw_token(pam_handle_t *pamh)
+{
+	const struct pwb_claims *claims = get_claims(pamh);
+	const void *token = NULL;
+
+	if (claims && claims->token && *claims->token)
+		return claims->token;
+	if (pam_get_item(pamh, PAM_AUTHTOK, &token) != PAM_SUCCESS || !token ||
+	    !*(const char *)token)
+		return NULL;
+	return token;
+}
+
+/* A call to pwbd with the raw token (raw_token) and the expected nonce
  * (PWB_OIDC_NONCE in the PAM environment, when set): account.signin_token
  * and account.home, which validate the token themselves. PAM_AUTH_ERR
  * when there is no token, PAM_BUF_ERR, else pwb_rpc_call's code. */
@@ -408,21 +425,20 @@ static int token_call(pam_handle_t *pamh, const struct pwb_config *cfg, const ch
 		      struct pwb_actor *actor, json_t **result, struct pwb_error *err)
 {
 	json_auto_t *args = NULL;
-	const void *token = NULL;
+	const char *token = raw_token(pamh);
 	const char *nonce = pam_getenv(pamh, "PWB_OIDC_NONCE");
 
-	if (pam_get_item(pamh, PAM_AUTHTOK, &token) != PAM_SUCCESS || !token ||
-	    !*(const char *)token) {
+	if (!token) {
 		pam_syslog(pamh, LOG_ERR,
-			   "%s: no ID token (PAM_AUTHTOK) to hand to pwbd: not running as root, "
-			   "the module needs pam_pwb_oidc before it in the stack",
+			   "%s: no ID token to hand to pwbd: not running as root, the module "
+			   "needs pam_pwb_oidc before it in the stack",
 			   op);
 		return PAM_AUTH_ERR;
 	}
 	snprintf(actor->service, sizeof(actor->service), "%s", pam_item_text(pamh, PAM_SERVICE));
 	snprintf(actor->rhost, sizeof(actor->rhost), "%s", pam_item_text(pamh, PAM_RHOST));
-	args = json_pack("{s:s, s:s, s:s}", "token", (const char *)token, "service", actor->service,
-			 "rhost", actor->rhost);
+	args = json_pack("{s:s, s:s, s:s}", "token", token, "service", actor->service, "rhost",
+			 actor->rhost);
 	if (!args ||
 	    (nonce && *nonce && json_object_set_new(args, "nonce", json_string(nonce)) < 0))
 		return PAM_BUF_ERR;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include "claims.h"
@@ -128,6 +129,12 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		 * outlive a refusal. */
 		pam_set_data(pamh, PWB_PAM_DATA_CLAIMS, NULL, NULL);
 		return map_error(r);
+	}
+	/* Not root (pwb-login's stack): pam_pwb_mkhome hands the raw token
+	 * to pwbd, which validates it again; PAM_AUTHTOK is gone by then. */
+	if (geteuid() != 0 && !(claims->token = strdup(token))) {
+		pwb_claims_free(claims);
+		return PAM_BUF_ERR;
 	}
 	pr = pam_set_data(pamh, PWB_PAM_DATA_CLAIMS, claims, claims_cleanup);
 	if (pr != PAM_SUCCESS) {

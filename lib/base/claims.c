@@ -37,6 +37,10 @@ void pwb_claims_free(struct pwb_claims *c)
 	free(c->groups);
 	free(c->issuer);
 	free(c->subject);
+	if (c->token) {
+		explicit_bzero(c->token, strlen(c->token));
+		free(c->token);
+	}
 	free(c->name);
 	free(c->email);
 	free(c);

@@ -21,6 +21,10 @@ struct pwb_claims {
 	char **groups;			 /* groups claim as sent (not yet name-checked) */
 	size_t n_groups;
 	bool local_account; /* an existing local account, allowed by config */
+	char *token;	    /* the raw ID token, kept only where pwbd must validate it
+			     * again (pam_pwb_oidc not running as root: Linux-PAM
+			     * clears PAM_AUTHTOK when pam_authenticate returns);
+			     * wiped when freed; never logged */
 };
 
 struct pwb_claims *pwb_claims_new(void);

@@ -4,7 +4,11 @@
 # the login-user and anyone else are refused; account.signin_token is the
 # login-user's (pwb-login): pwbd validates the raw ID token itself, so a
 # forged or foreign token registers nobody, and the token never reaches
-# pwbd's log. Malformed arguments are refused by name.
+# pwbd's log. Malformed arguments are refused by name. account.home (the
+# login-user's session step) validates the token the same way and makes
+# the home by pwbd's own rule (no path, mode or skeleton from the caller;
+# a planted symlink is never followed); account.session_status tells
+# pwb-login whether a session's account still stands.
 . "${PWB_TEST_SRCDIR:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "${PWB_TEST_SRCDIR:-$(dirname "$0")/../..}/tests/lib/ns.sh"
 pwb_ns_enter "$@"
@@ -74,7 +78,85 @@ out=$(as "$PWB_LOGIN_UID" account.signin_token '{"token":"not-a-jwt"}')
 tap_like "garbage instead of a token: refused" "$out" "pwbd-call: "
 out=$(as "$PWB_LOGIN_UID" account.signin_token "{\"token\":\"$token\",\"user\":\"root\"}")
 tap_like "login-user cannot name the user: unknown key" "$out" 'unknown key "user"'
+
+# --- account.signin_token with a nonce
+ntok=$(pwb_sign_token --claims "$(pwb_token_claims erin '"groups":["ops"],"nonce":"n-123"')")
+out=$(as "$PWB_LOGIN_UID" account.signin_token "{\"token\":\"$ntok\",\"nonce\":\"n-123\"}")
+tap_like "signin_token with the token's nonce: active" "$out" '"result": *"active"'
+out=$(as "$PWB_LOGIN_UID" account.signin_token "{\"token\":\"$ntok\",\"nonce\":\"n-124\"}")
+tap_like "... with another nonce: refused" "$out" "nonce: does not match"
+out=$(as "$PWB_LOGIN_UID" account.signin_token "{\"token\":\"$token\",\"nonce\":\"n-123\"}")
+tap_like "... a token without a nonce claim when one is expected: refused" "$out" "nonce: missing"
+
+# --- account.home: the login-user's session step
+home=$(getent passwd erin | cut -d: -f6)
+erin_uid=$(getent passwd erin | cut -d: -f3)
+tap_check_fails "erin has no home yet" test -e "$home"
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$ntok\",\"nonce\":\"n-123\",\"service\":\"pwb-login\"}")
+tap_like "login-user: account.home creates erin's home" "$out" '"created": *true'
+tap_like "... and names it" "$out" "\"home\": *\"$home\""
+tap_is "... owned by erin, 0700 (pwbd's umask 0077)" "$(mkhome_stat "$home")" "700 $erin_uid:$erin_uid directory"
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$token\"}")
+tap_like "again: the home exists" "$out" '"created": *false'
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$ntok\",\"nonce\":\"wrong\"}")
+tap_like "account.home with a wrong nonce: refused" "$out" "nonce: does not match"
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$forged\"}")
+tap_like "account.home with a forged token: refused" "$out" "pwbd-call: "
+other=$(pwb_sign_token --claims "$(pwb_token_claims mallory | sed 's/"aud":"[^"]*"/"aud":"other-app"/')")
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$other\"}")
+tap_like "account.home with a token for another audience: refused" "$out" "aud: "
+tap_check_fails "... mallory has no home and no account" getent passwd mallory
+for key in home mode skel umask user; do
+	out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$token\",\"$key\":\"/tmp/x\"}")
+	tap_like "account.home: the caller cannot pass \"$key\"" "$out" "unknown key \"$key\""
+done
+out=$(as 65534 account.home "{\"token\":\"$token\"}")
+tap_like "nobody: account.home refused" "$out" "pwbd-call: "
+out=$(as "$PWB_SCIM_UID" account.home "{\"token\":\"$token\"}")
+tap_like "scim-user: account.home refused" "$out" "op account.home is not allowed to uid $PWB_SCIM_UID"
+# A symlink planted where a new user's home goes is never followed.
+gtok=$(mkhome_token gina)
+out=$(as "$PWB_LOGIN_UID" account.signin_token "{\"token\":\"$gtok\"}")
+tap_like "gina registered by token" "$out" '"result": *"registered"'
+ghome=$(getent passwd gina | cut -d: -f6)
+mkdir -p "$PWB_TMP/elsewhere"
+ln -s "$PWB_TMP/elsewhere" "$ghome"
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$gtok\"}")
+tap_like "a symlink at gina's home path: account.home refuses" "$out" "pwbd-call: "
+tap_is "... the symlink is left alone" "$(stat -c %F "$ghome")" "symbolic link"
+tap_is "... and nothing was written behind it" "$(ls -A "$PWB_TMP/elsewhere" | wc -l)" 0
+rm -f "$ghome"
+
+# --- account.session_status
+sess() { printf '{"user":"%s","uid":%s,"issuer":"%s","subject":"%s"}' "$1" "$2" "$PWB_ISSUER_URL" "$3"; }
+out=$(as "$PWB_LOGIN_UID" account.session_status "$(sess erin "$erin_uid" sub-erin)")
+tap_like "session_status: erin is active" "$out" '"state": *"active"'
+tap_like "... with her uid" "$out" "\"uid\": *$erin_uid"
+tap_like "... her home" "$out" "\"home\": *\"$home\""
+tap_like "... and her groups" "$out" '"ops"'
+out=$(as "$PWB_LOGIN_UID" account.session_status "$(sess erin $((erin_uid + 1)) sub-erin)")
+tap_like "another uid: gone" "$out" '"state": *"gone"'
+out=$(as "$PWB_LOGIN_UID" account.session_status "$(sess erin "$erin_uid" sub-other)")
+tap_like "another subject: gone" "$out" '"state": *"gone"'
+out=$(as "$PWB_LOGIN_UID" account.session_status "$(sess nosuch 20999 sub-nosuch)")
+tap_like "an unknown name: gone" "$out" '"state": *"gone"'
+mkhome_tool lock erin >/dev/null
+out=$(as "$PWB_LOGIN_UID" account.session_status "$(sess erin "$erin_uid" sub-erin)")
+tap_like "erin locked: locked" "$out" '"state": *"locked"'
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$token\"}")
+tap_like "... and account.home refuses her" "$out" "is locked"
+mkhome_tool unlock erin >/dev/null
+out=$(as "$PWB_LOGIN_UID" account.session_status '{"user":"../x","uid":1,"issuer":"i","subject":"s"}')
+tap_like "session_status: an invalid name is refused" "$out" "not a valid user name"
+out=$(as "$PWB_LOGIN_UID" account.session_status '{"user":"erin","uid":"x","issuer":"i","subject":"s"}')
+tap_like "session_status: a uid that is not a number is refused" "$out" '"uid" must be'
+out=$(as 65534 account.session_status "$(sess erin "$erin_uid" sub-erin)")
+tap_like "nobody: session_status refused" "$out" "pwbd-call: "
+out=$(as "$PWB_SCIM_UID" account.session_status "$(sess erin "$erin_uid" sub-erin)")
+tap_like "scim-user: session_status refused" "$out" "op account.session_status is not allowed to uid $PWB_SCIM_UID"
+
 tap_check_fails "no token reached pwbd's log" grep -qF "${token%%.*}" "$PWB_TMP/pwbd.log"
 tap_check_fails "... nor the forged one's signature" grep -qF "${forged##*.}" "$PWB_TMP/pwbd.log"
+tap_check_fails "... nor the nonce token's" grep -qF "${ntok##*.}" "$PWB_TMP/pwbd.log"
 
 tap_done

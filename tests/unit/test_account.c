@@ -3,7 +3,8 @@
  * steps it shares, against a real store in a temp dir: JIT registration
  * from claims, group sync by name (deny-listed names skipped), locks, the
  * provisioning switches, local names, first sign-ins in a row on the one
- * store opener, and the binding of an account to one IdP identity. */
+ * store opener, the binding of an account to one IdP identity, and what
+ * account.session_status and account.home accept and answer. */
 #include <check.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -818,6 +819,133 @@ START_TEST(signin_op_refuses_malformed_args)
 }
 END_TEST
 
+/* pwb_account_session_status: active with groups, then gone for another
+ * uid, another identity or an unknown name, and locked when locked. */
+START_TEST(session_status_states)
+{
+	const char *const groups[] = {"ops", "data", NULL};
+	struct pwb_claims *c = claims_for("sara", NULL, NULL, groups);
+	struct pwb_account_outcome o = check(ts.st, "sara", c);
+	struct pwb_session_status st = {0};
+	struct pwb_error err = {0};
+	uint32_t uid = o.uid, other = o.uid + 1;
+
+	ck_assert_int_eq(o.result, PWB_ACCOUNT_REGISTERED);
+	ck_assert_int_eq(
+	    pwb_account_session_status(ts.st, "sara", &uid, ISSUER, "sub-sara", &st, &err), 0);
+	ck_assert_int_eq(st.state, PWB_SESSION_ACTIVE);
+	ck_assert_str_eq(pwb_session_state_name(st.state), "active");
+	ck_assert_uint_eq(st.uid, uid);
+	ck_assert_uint_eq(st.gid, uid); /* private group */
+	ck_assert_ptr_nonnull(st.home);
+	ck_assert_ptr_nonnull(strstr(st.home, "/sara"));
+	ck_assert_uint_eq(json_array_size(st.groups), 2);
+	pwb_session_status_clear(&st);
+	/* uid NULL: any uid */
+	ck_assert_int_eq(
+	    pwb_account_session_status(ts.st, "sara", NULL, ISSUER, "sub-sara", &st, &err), 0);
+	ck_assert_int_eq(st.state, PWB_SESSION_ACTIVE);
+	pwb_session_status_clear(&st);
+	ck_assert_int_eq(
+	    pwb_account_session_status(ts.st, "sara", &other, ISSUER, "sub-sara", &st, &err), 0);
+	ck_assert_int_eq(st.state, PWB_SESSION_GONE);
+	ck_assert_ptr_null(st.home);
+	pwb_session_status_clear(&st);
+	ck_assert_int_eq(
+	    pwb_account_session_status(ts.st, "sara", &uid, ISSUER, "sub-other", &st, &err), 0);
+	ck_assert_int_eq(st.state, PWB_SESSION_GONE);
+	pwb_session_status_clear(&st);
+	ck_assert_int_eq(
+	    pwb_account_session_status(ts.st, "sara", &uid, ISSUER "/other", "sub-sara", &st, &err),
+	    0);
+	ck_assert_int_eq(st.state, PWB_SESSION_GONE);
+	pwb_session_status_clear(&st);
+	ck_assert_int_eq(
+	    pwb_account_session_status(ts.st, "nosuch", NULL, ISSUER, "sub-sara", &st, &err), 0);
+	ck_assert_int_eq(st.state, PWB_SESSION_GONE);
+	pwb_session_status_clear(&st);
+	ck_assert_int_eq(pwb_account_session_status(ts.st, "../x", NULL, ISSUER, "s", &st, &err),
+			 PWB_EINVAL);
+	ck_assert_int_eq(pwb_store_write(ts.st, set_active_fn, (void *)"sara", &err), 0);
+	ck_assert_int_eq(
+	    pwb_account_session_status(ts.st, "sara", &uid, ISSUER, "sub-sara", &st, &err), 0);
+	ck_assert_int_eq(st.state, PWB_SESSION_LOCKED);
+	ck_assert_str_eq(pwb_session_state_name(st.state), "locked");
+	pwb_session_status_clear(&st);
+	pwb_claims_free(c);
+}
+END_TEST
+
+/* The ops: account.session_status answers on the wire; both new ops
+ * refuse malformed or caller-chosen arguments. */
+START_TEST(session_status_and_home_ops)
+{
+	static const char *const bad_status[] = {
+	    "{}",
+	    "{\"user\":\"sara\",\"uid\":1,\"issuer\":\"i\"}",
+	    "{\"user\":\"sara\",\"uid\":\"1\",\"issuer\":\"i\",\"subject\":\"s\"}",
+	    "{\"user\":\"sara\",\"uid\":-1,\"issuer\":\"i\",\"subject\":\"s\"}",
+	    "{\"user\":\"sara\",\"uid\":4294967296,\"issuer\":\"i\",\"subject\":\"s\"}",
+	    "{\"user\":\"../x\",\"uid\":1,\"issuer\":\"i\",\"subject\":\"s\"}",
+	    "{\"user\":\"sara\",\"uid\":1,\"issuer\":\"i\",\"subject\":\"s\",\"x\":1}",
+	};
+	static const char *const bad_home[] = {
+	    "{}",
+	    "{\"token\":\"x.y.z\",\"home\":\"/tmp\"}",
+	    "{\"token\":\"x.y.z\",\"umask\":\"0\"}",
+	    "{\"token\":\"x.y.z\",\"user\":\"root\"}",
+	    "{\"token\":\"x.y.z\",\"nonce\":7}",
+	};
+	struct pwb_claims *c = claims_for("tara", NULL, NULL, NULL);
+	struct pwb_account_outcome o = check(ts.st, "tara", c);
+	struct pwb_error err = {0};
+	json_t *res = NULL;
+	char *args = NULL;
+	size_t i;
+
+	ck_assert_int_ge(asprintf(&args,
+				  "{\"user\":\"tara\",\"uid\":%u,\"issuer\":\"" ISSUER
+				  "\",\"subject\":\"sub-tara\"}",
+				  o.uid),
+			 0);
+	ck_assert_msg(run_op("account.session_status", "req-st", args, &res, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "state")), "active");
+	ck_assert_int_eq(json_integer_value(json_object_get(res, "uid")), o.uid);
+	ck_assert(json_is_array(json_object_get(res, "groups")));
+	ck_assert(json_is_string(json_object_get(res, "home")));
+	json_decref(res);
+	free(args);
+	ck_assert_int_ge(asprintf(&args,
+				  "{\"user\":\"tara\",\"uid\":%u,\"issuer\":\"" ISSUER
+				  "\",\"subject\":\"sub-else\"}",
+				  o.uid),
+			 0);
+	ck_assert_int_eq(run_op("account.session_status", "req-st", args, &res, &err), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "state")), "gone");
+	ck_assert_ptr_null(json_object_get(res, "home"));
+	json_decref(res);
+	free(args);
+	for (i = 0; i < PWB_ARRAY_SIZE(bad_status); i++) {
+		ck_assert_msg(run_op("account.session_status", "req-bad", bad_status[i], &res,
+				     &err) == PWB_EINVAL,
+			      "accepted: %s", bad_status[i]);
+		ck_assert_ptr_null(res);
+	}
+	for (i = 0; i < PWB_ARRAY_SIZE(bad_home); i++) {
+		ck_assert_msg(run_op("account.home", "req-bad", bad_home[i], &res, &err) ==
+				  PWB_EINVAL,
+			      "accepted: %s", bad_home[i]);
+		ck_assert_ptr_null(res);
+	}
+	/* garbage as a token: refused before any home is looked at */
+	ck_assert_int_lt(run_op("account.home", "req-home", "{\"token\":\"x.y.z\"}", &res, &err),
+			 0);
+	ck_assert_ptr_null(res);
+	pwb_claims_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("account");
@@ -848,6 +976,8 @@ int main(void)
 	tcase_add_test(tc, provision_user_groups_set_is_exact);
 	tcase_add_test(tc, signin_op_registers_and_logs_the_jit_actor);
 	tcase_add_test(tc, signin_op_refuses_malformed_args);
+	tcase_add_test(tc, session_status_states);
+	tcase_add_test(tc, session_status_and_home_ops);
 	tcase_add_loop_test(plain, switches_off_refuse_registration, 0, 2);
 	tcase_add_loop_test(plain, legacy_unbound_user_needs_the_config, 0, 3);
 	suite_add_tcase(s, tc);
