@@ -130,7 +130,10 @@ static void serve_one(struct login_ctx *ctx, const struct io *io, char **envp, b
 	req.query = query ? query : "";
 	req.route = http_route(envp, ctx->cfg.openid_login_path, path, sizeof(path));
 	http_client_address(envp, ctx->cfg.openid_trusted_proxies, req.client, sizeof(req.client));
-	if (!authorizer && strcmp(req.method, "POST") == 0 && read_body(io, &req) < 0) {
+	/* only back-channel logout reads a body: auth_request subrequests may
+	 * carry the original request's length without its body */
+	if (!authorizer && req.route && strcmp(req.route, "backchannel-logout") == 0 &&
+	    strcmp(req.method, "POST") == 0 && read_body(io, &req) < 0) {
 		res.status = 413;
 	} else {
 		login_route(ctx, &req, &res);

@@ -45,10 +45,10 @@ const char *http_route(char *const *envp, const char *prefix, char *buf, size_t 
 
 	if (doc && *doc)
 		snprintf(buf, len, "%s", doc);
-	else if (script && *script)
-		snprintf(buf, len, "%s%s", script, info ? info : "");
 	else if (uri && *uri)
 		snprintf(buf, len, "%.*s", (int)strcspn(uri, "?"), uri);
+	else if (script && *script)
+		snprintf(buf, len, "%s%s", script, info ? info : "");
 	else
 		return NULL;
 	return path_below(buf, prefix);

@@ -45,8 +45,8 @@ struct http_response {
 const char *http_param(char *const *envp, const char *name);
 
 /* The route below prefix ("/pwb/") of the request path: DOCUMENT_URI (the
- * subrequest's own path under nginx auth_request), else SCRIPT_NAME +
- * PATH_INFO, else REQUEST_URI without the query. "" for the prefix itself
+ * subrequest's own path under nginx auth_request), else REQUEST_URI
+ * without the query (Apache mod_proxy_fcgi), else SCRIPT_NAME + PATH_INFO. "" for the prefix itself
  * (and the prefix without its trailing slash); NULL when the path is not
  * under it. */
 const char *http_route(char *const *envp, const char *prefix, char *buf, size_t len);

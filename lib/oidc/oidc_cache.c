@@ -3,7 +3,6 @@
  * because writers rename a complete temporary file into place. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "cleanup.h"
 #include "cleanup_json.h"
 #include "oidc_cache.h"
+#include "other_sources.h"
 
 #define CACHE_ENTRY_MAX (1024 * 1024)
 
@@ -42,26 +42,18 @@ int pwb_oidc_cache_dir(const char *base, char out[PATH_MAX], struct pwb_error *e
 	return 0;
 }
 
-/* The uid of `name` from the password database; false when unknown. */
-static bool uid_of(const char *name, uid_t *uid)
-{
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-
-	if (!name || !*name || getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res)
-		return false;
-	*uid = res->pw_uid;
-	return true;
-}
-
 int pwb_oidc_cache_dir_for(const struct pwb_config *cfg, char out[PATH_MAX], struct pwb_error *err)
 {
-	uid_t euid = geteuid(), login_uid;
+	struct pwb_error lerr = {0};
+	uid_t euid = geteuid();
+	uint32_t login_uid;
 
 	out[0] = '\0';
 	if (euid == 0)
 		return pwb_oidc_cache_dir(cfg->db_dir, out, err);
-	if (uid_of(cfg->login_user, &login_uid) && login_uid == euid) {
+	if (cfg->login_user && *cfg->login_user &&
+	    pwb_other_source_user_uid(cfg->login_user, &login_uid, &lerr) == 1 &&
+	    login_uid == euid) {
 		if (!cfg->openid_session_dir || !*cfg->openid_session_dir)
 			return pwb_error_set(err, PWB_ENOTFOUND,
 					     "no auth-openid-session-dir for the cache");
