@@ -157,8 +157,9 @@ tap_is "... writes only its state dir, 0700 (auth-openid-session-dir's default)"
 	"$(login_unit 'ProtectSystem|ReadWritePaths|StateDirectory|StateDirectoryMode')" \
 	"StateDirectory=pwb-login StateDirectoryMode=0700 ProtectSystem=strict "
 tap_like "pwb.conf(5) gives that dir as auth-openid-session-dir's default" \
-	"$(grep -A8 -- 'auth-openid-session-dir' "$PWB_TEST_SRCDIR/lib/pwb.conf.5" | tr '\n' ' ')" \
-	'/var/lib/pwb-login'
+	"$(LC_ALL=C MANWIDTH=200 env -u LD_PRELOAD man -l "$PWB_TEST_SRCDIR/lib/pwb.conf.5" 2>/dev/null |
+		env -u LD_PRELOAD col -b | grep -E '^ *auth-openid-session-dir ')" \
+	'^ *auth-openid-session-dir \(default /var/lib/pwb-login\)$'
 tap_is "... gets the client secret and the key as credentials (the names pwb-login reads)" \
 	"$(login_unit LoadCredential)" \
 	"LoadCredential=openid-client-secret:/etc/pwb/openid-client-secret LoadCredential=secure-key:/etc/pwb/secure-key "
