@@ -181,6 +181,14 @@ login_tcp=$(sed -n 's/^#ListenStream=//p' "$units/pwb-login.socket")
 tap_like "examples/apache/pwb-login.conf uses the socket unit's loopback address ($login_tcp)" \
 	"$(grep -v '^[[:space:]]*#' "$ex/apache/pwb-login.conf")" "fcgi://${login_tcp//./\\.}([/ ]|\$)"
 
+# ... and so does pwb-login(8)'s way of running it without systemd.
+running=$(LC_ALL=C MANWIDTH=200 env -u LD_PRELOAD man -l "$PWB_TEST_SRCDIR/pwb-login/pwb-login.8" \
+	2>/dev/null | env -u LD_PRELOAD col -b | grep -E 'spawn-fcgi +-[sa] ')
+tap_is "pwb-login(8) runs it on the socket unit's path" \
+	"$(printf '%s\n' "$running" | grep -oE -- '-s [^ ]+' | cut -d' ' -f2)" "$login_sock"
+tap_is "pwb-login(8) runs it on the socket unit's loopback address" \
+	"$(printf '%s\n' "$running" | grep -oE -- '-a [^ ]+ -p [0-9]+' | awk '{print $2 ":" $4}')" "$login_tcp"
+
 # ---- walkthroughs: the configuration and commands they show are real ----
 for doc in okta.md entra.md; do
 	conf=$(awk '/^ *```ini/{f=1; next} /^ *```/{f=0} f' "$ex/$doc" | sed 's/^ *//')
