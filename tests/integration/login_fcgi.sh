@@ -162,7 +162,7 @@ tap_is "backchannel-logout without a form: 400" "$STATUS" "Status: 400 Bad Reque
 tap_like "... with a JSON error" "$OUT" '"error":"invalid_request"'
 
 tap_is "the log holds no state, cookie or secret" \
-	"$(grep -cE "$STATE1|$STATE2|${FLOW#*=}|s3cret|$RANDOM_COOKIE" "$LOG")" 0
+	"$(grep -cE -e "$STATE1|$STATE2|${FLOW#*=}|s3cret|$RANDOM_COOKIE" "$LOG")" 0
 
 # a state directory others may enter: pwb-login refuses to start
 chmod 0750 "$STATE_DIR"

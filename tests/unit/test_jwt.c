@@ -252,19 +252,26 @@ START_TEST(crit_and_size_limits)
 }
 END_TEST
 
-static int check_claims(const char *claims, int64_t now_off, struct pwb_error *err)
+/* A parsed RS256 token (kid k1) with these claims; err cleared. */
+static struct pwb_jwt *signed_jwt(const char *claims, struct pwb_error *err)
 {
 	struct pwb_jwt *jwt = NULL;
 	char *tok = testsign_token("RS256", "k1", NULL, claims, rsa, NULL, 0);
-	struct pwb_jwt_expect ex = {
-	    .issuer = ISS, .client_id = CID, .now = (int64_t)time(NULL) + now_off, .leeway = 60};
-	int r;
 
 	memset(err, 0, sizeof(*err));
 	ck_assert_int_eq(pwb_jwt_parse(tok, strlen(tok), &jwt, err), 0);
-	r = pwb_jwt_check_claims(jwt, &ex, err);
-	pwb_jwt_free(jwt);
 	free(tok);
+	return jwt;
+}
+
+static int check_claims(const char *claims, int64_t now_off, struct pwb_error *err)
+{
+	struct pwb_jwt *jwt = signed_jwt(claims, err);
+	struct pwb_jwt_expect ex = {
+	    .issuer = ISS, .client_id = CID, .now = (int64_t)time(NULL) + now_off, .leeway = 60};
+	int r = pwb_jwt_check_claims(jwt, &ex, err);
+
+	pwb_jwt_free(jwt);
 	return r;
 }
 
@@ -330,15 +337,10 @@ END_TEST
 static int audience(const char *claims, const char *client_id, const char *audiences,
 		    struct pwb_error *err)
 {
-	struct pwb_jwt *jwt = NULL;
-	char *tok = testsign_token("RS256", "k1", NULL, claims, rsa, NULL, 0);
-	int r;
+	struct pwb_jwt *jwt = signed_jwt(claims, err);
+	int r = pwb_jwt_check_audience(jwt, client_id, audiences, err);
 
-	memset(err, 0, sizeof(*err));
-	ck_assert_int_eq(pwb_jwt_parse(tok, strlen(tok), &jwt, err), 0);
-	r = pwb_jwt_check_audience(jwt, client_id, audiences, err);
 	pwb_jwt_free(jwt);
-	free(tok);
 	return r;
 }
 
@@ -390,21 +392,17 @@ static int nonce_check(const char *nonce_claim, const char *nonce, struct pwb_er
 {
 	char claims[512];
 	long now = (long)time(NULL);
-	struct pwb_jwt *jwt = NULL;
 	struct pwb_jwt_expect ex = {
 	    .issuer = ISS, .client_id = CID, .now = now, .leeway = 60, .nonce = nonce};
-	char *tok;
+	struct pwb_jwt *jwt;
 	int r;
 
 	snprintf(claims, sizeof(claims),
 		 "{\"iss\":\"" ISS "\",\"aud\":\"" CID "\",\"iat\":%ld,\"exp\":%ld%s%s}", now,
 		 now + 300, nonce_claim ? ",\"nonce\":" : "", nonce_claim ? nonce_claim : "");
-	tok = testsign_token("RS256", "k1", NULL, claims, rsa, NULL, 0);
-	memset(err, 0, sizeof(*err));
-	ck_assert_int_eq(pwb_jwt_parse(tok, strlen(tok), &jwt, err), 0);
+	jwt = signed_jwt(claims, err);
 	r = pwb_jwt_check_claims(jwt, &ex, err);
 	pwb_jwt_free(jwt);
-	free(tok);
 	return r;
 }
 
