@@ -14,7 +14,8 @@
 #   pwb_idp_start           needs PWB_LOGIN_BASE (https://127.0.0.1:PORT, the
 #                           public base URL pwb-login is reached at); starts
 #                           the IdP and sets:
-#     PWB_IDP_URL           its issuer (https://127.0.0.1:PORT)
+#     PWB_IDP_URL           its issuer (https://localhost:PORT; it listens on
+#                           127.0.0.1 only)
 #     PWB_IDP_CLIENT_ID / PWB_IDP_CLIENT_SECRET
 #                           the confidential client (client_secret_basic)
 #     PWB_IDP_POST_CLIENT_ID / PWB_IDP_POST_CLIENT_SECRET
@@ -41,6 +42,10 @@
 
 PWB_IDP_SRC=$PWB_TEST_SRCDIR/tests/idp
 PWB_LOGIN_PATH=/pwb/
+# The IdP is reached by name, the site by address: browsers scope cookies
+# by host, not port, and the two must not see each other's.
+PWB_IDP_HOST=localhost
+PWB_TEST_SIGN=${PWB_TEST_SIGN:-$PWB_TEST_BUILDDIR/tests/tools/pwb-test-sign}
 
 # node, nginx and Chromium are not ours: in the sanitizer pass they run
 # without the preloaded ASan runtime.
@@ -135,7 +140,7 @@ pwb_idp_start() {
 	pwb_on_cleanup pwb_idp_stop
 	for attempt in 1 2 3 4 5; do
 		port=$(pwb_free_port) || return 1
-		PWB_IDP_URL=https://127.0.0.1:$port
+		PWB_IDP_URL=https://$PWB_IDP_HOST:$port
 		jq -n --arg iss "$PWB_IDP_URL" --argjson port "$port" \
 			--arg cert "$PWB_WEB_CERT" --arg key "$PWB_WEB_KEY" \
 			--arg kid "$PWB_IDP_KID" --arg kf "$PWB_IDP_KEY" \
@@ -247,4 +252,19 @@ pwb_idp_signin() {
 	done
 	echo "pwb_idp_signin: too many redirects" >&2
 	return 1
+}
+
+# pwb_idp_logout JAR: signs the user of the IdP session in JAR out at the
+# IdP itself (its end-session page, "Yes, sign me out"), as a person would
+# at the IdP: the IdP then sends back-channel logout tokens to the clients
+# of that session. Fails when the IdP does not show its confirmation form.
+pwb_idp_logout() {
+	local jar=$1 page xsrf code
+	local curl=(env -u LD_PRELOAD curl -sS --cacert "$PWB_WEB_CA" -b "$jar" -c "$jar")
+	page=$("${curl[@]}" "$PWB_IDP_URL/session/end") || return 1
+	xsrf=$(printf '%s' "$page" | sed -n 's/.*name="xsrf" value="\([^"]*\)".*/\1/p' | head -1)
+	[ -n "$xsrf" ] || { echo "pwb_idp_logout: no logout form" >&2; return 1; }
+	code=$("${curl[@]}" -o /dev/null -w '%{http_code}' --data-urlencode "xsrf=$xsrf" \
+		--data-urlencode logout=yes "$PWB_IDP_URL/session/end/confirm") || return 1
+	case $code in 30[1-37]) return 0 ;; *) echo "pwb_idp_logout: $code" >&2; return 1 ;; esac
 }

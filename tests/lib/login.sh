@@ -54,6 +54,7 @@ pwb_login_setup() {
 	install -d -o pwb-login -g pwb-login -m 0700 "$state" || return 1
 	PWB_LOGIN_STATE=$state
 	pwb_conf_set "auth-openid-session-dir=$state" "auth-openid-login-path=$PWB_LOGIN_PATH" \
+		"user-provisioning-register-on-first-login=1" \
 		"auth-openid-pam-service=pwb-login"
 	# The shipped PAM service, with this build's modules and the client id.
 	stack=$PWB_TEST_SRCDIR/examples/pam.d/pwb-login
@@ -75,7 +76,8 @@ pwb_login_spawn() {
 	local mode=${1:-unix} run=$PWB_TMP/run where
 	[ -x "$PWB_LOGIN_BIN" ] || { echo "pwb_login_spawn: $PWB_LOGIN_BIN not built" >&2; return 1; }
 	mkdir -p "$run" && chmod 0755 "$run"
-	PWB_LOGIN_LOG=$run/pwb-login.log
+	# one log per instance (a test may run both)
+	PWB_LOGIN_LOG=$run/pwb-login-$mode.log
 	install -o pwb-login -g pwb-login -m 0600 /dev/null "$PWB_LOGIN_LOG"
 	if [ "$mode" = tcp ]; then
 		PWB_LOGIN_FCGI_PORT=$(pwb_free_port) || return 1
@@ -88,7 +90,7 @@ pwb_login_spawn() {
 		-P "$run/pwb-login.pid" -- /usr/bin/env CREDENTIALS_DIRECTORY="$PWB_LOGIN_CREDENTIALS" \
 		PWB_CONFIG="$PWB_CONF" /bin/sh -c 'exec "$0" --log-stderr 2>>"$1"' \
 		"$PWB_LOGIN_BIN" "$PWB_LOGIN_LOG" >"$run/login-spawn.log" 2>&1 ||
-		{ cat "$run/login-spawn.log" >&2; return 1; }
+		{ cat "$run/login-spawn.log" "$PWB_LOGIN_LOG" >&2; return 1; }
 	# -P holds the last worker's pid only: stop them all by their user.
 	pwb_on_cleanup "pwb_login_stop"
 	local i
@@ -286,4 +288,21 @@ web_signin() {
 	case $WEB_LOCATION in "$PWB_IDP_URL"/*) ;; *) return 1 ;; esac
 	cb=$(pwb_idp_signin "$WEB_LOCATION" "$user" "pw-$user" "$jar.idp") || return 1
 	web_req "$jar" GET "$cb"
+}
+
+# At cleanup, when a check failed: the last lines of every log of the
+# stack, as TAP comments (tokens never reach these logs); always with
+# PWB_LOGIN_DIAG_ALWAYS set.
+pwb_login_diag_on_failure() {
+	pwb_on_cleanup pwb_login_diag
+}
+pwb_login_diag() {
+	local f
+	[ "${TAP_FAILED:-0}" -gt 0 ] || [ -n "${PWB_LOGIN_DIAG_ALWAYS:-}" ] || return 0
+	for f in "$PWB_TMP"/run/pwb-login-*.log "${PWB_IDP_LOG:-}" "$PWB_TMP/login-nginx/error.log" \
+		"$PWB_TMP/login-apache/error.log" "${PWB_BROWSER_LOG:-}" "$PWB_TMP/pwbd.log"; do
+		[ -s "$f" ] || continue
+		echo "# --- last lines of $f"
+		tail -n "${PWB_LOGIN_DIAG_LINES:-25}" "$f" | sed 's/^/# /'
+	done
 }
