@@ -3,7 +3,9 @@
 // browser would (a cookie jar per user, manual redirects), timing each leg
 // on the client side: pwb-login's /login, the IdP's pages, pwb-login's
 // /callback (which includes the token endpoint; the IdP's own log gives
-// that share). Node's https with keep-alive; no npm package.
+// that share). Phases: first sign-ins (all at once), repeat sign-ins (all
+// at once; pwb session dropped, IdP session kept), repeat sign-ins one at
+// a time. Node's https with keep-alive; no npm package.
 //   node login-web.mjs BASE IDP_URL IDP_LOG N OUT.json
 // Users are bench1..benchN with password pw-benchI. Writes per-phase
 // timings and one session cookie (for the static-file runs) to OUT.json.
@@ -61,11 +63,11 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 // One sign-in: login at pwb, the IdP (its login page when it has no
 // session for this jar), callback at pwb. Times in ms per leg.
 async function signin(user, jar) {
-  const t = { pwb: 0, idp: 0, total: 0 };
+  const t = { pwb: 0, login: 0, callback: 0, idp: 0, total: 0 };
   const t0 = now();
   let s = now();
   let r = await request('GET', `${base}/pwb/login?return=/static/hello.txt`, jar);
-  t.pwb += now() - s;
+  t.login = now() - s;
   if (r.status !== 302 || !r.location?.startsWith(idpOrigin)) throw new Error(`${user}: login answered ${r.status} ${r.location}`);
   let url = r.location;
   s = now();
@@ -82,7 +84,8 @@ async function signin(user, jar) {
   if (!url.startsWith(`${siteOrigin}/pwb/callback`)) throw new Error(`${user}: IdP sent us to ${url}`);
   s = now();
   r = await request('GET', url, jar);
-  t.pwb += now() - s;
+  t.callback = now() - s;
+  t.pwb = t.login + t.callback;
   if (r.status !== 302 || !jar.get(siteOrigin)?.get('__Host-pwb-session')) {
     throw new Error(`${user}: callback answered ${r.status}: ${r.body.slice(0, 300)}`);
   }
@@ -97,11 +100,18 @@ function tokenTimes(offset) {
   return [...text.matchAll(/^idp: POST \/token (\d+) (\d+)ms$/gm)].map((m) => Number(m[2]));
 }
 
-async function phase(name, jars, dropSession) {
+// All users at once, or (sequential) one after the other: the cost of one
+// sign-in without queueing behind the others.
+async function phase(name, jars, dropSession, sequential) {
   const offset = readFileSync(idpLog, 'utf8').length;
   if (dropSession) for (const jar of jars) jar.get(siteOrigin)?.delete('__Host-pwb-session');
   const start = now();
-  const results = await Promise.all(jars.map((jar, i) => signin(`bench${i + 1}`, jar)));
+  let results = [];
+  if (sequential) {
+    for (const [i, jar] of jars.entries()) results.push(await signin(`bench${i + 1}`, jar));
+  } else {
+    results = await Promise.all(jars.map((jar, i) => signin(`bench${i + 1}`, jar)));
+  }
   const wall = now() - start;
   // let the IdP flush its log lines
   await new Promise((res) => setTimeout(res, 200));
@@ -109,11 +119,12 @@ async function phase(name, jars, dropSession) {
 }
 
 const jars = Array.from({ length: n }, () => new Map());
-const first = await phase('first', jars, false);
-const repeat = await phase('repeat', jars, true);
+const first = await phase('first', jars, false, false);
+const repeat = await phase('repeat', jars, true, false);
+const serial = await phase('repeat, one at a time', jars, true, true);
 // A signed-in session for the static-file runs, checked to work.
 const session = jars[0].get(siteOrigin).get('__Host-pwb-session');
 const check = await request('GET', `${base}/static/hello.txt`, jars[0]);
 if (check.status !== 200) throw new Error(`protected static file answered ${check.status}`);
-writeFileSync(outFile, JSON.stringify({ n, first, repeat, session }));
+writeFileSync(outFile, JSON.stringify({ n, first, repeat, serial, session }));
 agent.destroy();

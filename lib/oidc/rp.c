@@ -526,23 +526,18 @@ void pwb_rp_logout_clear(struct pwb_rp_logout *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* A NumericDate claim; PWB_ENOTFOUND when absent, PWB_EAUTH when not a
- * number. */
+/* A NumericDate claim (an integer or a real within +-1e15 s);
+ * PWB_ENOTFOUND when absent, PWB_EAUTH when not such a number. */
 static int numeric_date(const struct pwb_jwt *jwt, const char *name, int64_t *out)
 {
 	json_t *v = json_object_get(jwt->payload, name);
-	double d;
+	double d = json_number_value(v);
 
 	if (!v)
 		return PWB_ENOTFOUND;
-	if (json_is_integer(v)) {
-		*out = json_integer_value(v);
-		return 0;
-	}
-	d = json_is_real(v) ? json_real_value(v) : 0;
-	if (!json_is_real(v) || !(d > -1e15 && d < 1e15))
+	if (!json_is_number(v) || !(d > -1e15 && d < 1e15))
 		return PWB_EAUTH;
-	*out = (int64_t)d;
+	*out = json_is_integer(v) ? json_integer_value(v) : (int64_t)d;
 	return 0;
 }
 
