@@ -231,7 +231,6 @@ pwb_login_apache_start() {
 	LoadModule rewrite_module $PWB_APACHE_MODULES/mod_rewrite.so
 	LoadModule ssl_module $PWB_APACHE_MODULES/mod_ssl.so
 	LoadModule alias_module $PWB_APACHE_MODULES/mod_alias.so
-	LoadModule mime_module $PWB_APACHE_MODULES/mod_mime.so
 	Include $dir/pwb-login.conf
 	CONF
 	env -u LD_PRELOAD apache2 -f "$dir/httpd.conf" -k start 2>"$dir/start.log" ||
