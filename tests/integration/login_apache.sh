@@ -6,7 +6,8 @@
 # goes to the sign-in and back to the page; a script's request gets 401; a
 # signed-in request reaches the app as the user (X-Pwb-* set by Apache,
 # the client's replaced) without pwb's cookies; the static file is
-# protected too. Not in the sanitizer pass (Apache is not ours; nginx's
+# protected too. pwb-login is the IdP's client_secret_post client here
+# (nginx's tests use the client_secret_basic one). Not in the sanitizer pass (Apache is not ours; nginx's
 # smoke run covers pwb-login there).
 set -u
 : "${PWB_TEST_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -23,7 +24,9 @@ pwb_ns_enter "$@"
 pwb_login_diag_on_failure
 pwb_login_prepare || tap_bail "cannot make the test CA"
 pwb_idp_start || tap_bail "cannot start the IdP"
-pwb_login_setup || tap_bail "cannot configure pwb-login"
+# The IdP's second client, which authenticates with client_secret_post
+# (the IdP refuses any other method for it).
+pwb_login_setup post || tap_bail "cannot configure pwb-login"
 pwb_login_spawn tcp || tap_bail "cannot start pwb-login on TCP"
 pwb_login_echo_start || tap_bail "cannot start the app"
 pwb_login_apache_start || tap_bail "cannot start Apache"
@@ -43,7 +46,8 @@ web_req "$J" GET "$B/static/hello.txt" -H 'Sec-Fetch-Mode: cors'
 tap_is "the static file is protected" "$WEB_STATUS" 401
 
 web_signin "$J" alice '/app/page?x=1&y=2'
-tap_is "sign-in through Apache: back to the page" "$WEB_STATUS $WEB_LOCATION" "302 /app/page?x=1&y=2"
+tap_is "sign-in through Apache (client_secret_post): back to the page" "$WEB_STATUS $WEB_LOCATION" \
+	"302 /app/page?x=1&y=2"
 web_req "$J.other" GET "$B/app/page?x=1&y=2" -H 'X-Pwb-User: root' \
 	-H "Cookie: __Host-pwb-session=$(web_cookie "$J" __Host-pwb-session); theme=dark; lang=en"
 tap_is "signed in: the app answers" "$WEB_STATUS" 200
