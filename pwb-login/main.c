@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fastcgi.h>
 #include <fcgiapp.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,8 @@
 #include "login.h"
 #include "reader.h"
 #include "secret.h"
+#include "urltext.h"
+#include "service_cli.h"
 
 #define BODY_MAX (64 * 1024) /* bytes of a POST body (a logout token fits) */
 
@@ -98,13 +99,16 @@ static void write_response(const struct io *io, struct http_response *res)
 		res->head_len = 0;
 		res->head[0] = '\0';
 	}
+	/* no form-action: the sign-out form's redirect to the provider's
+	 * end-session endpoint is another origin, and browsers apply
+	 * form-action to redirects */
 	n = snprintf(
 	    head, sizeof(head),
 	    "Status: %d %s\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
 	    "Referrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n"
-	    "Content-Security-Policy: default-src 'none'; form-action 'self'; "
+	    "Content-Security-Policy: default-src 'none'; base-uri 'none'; "
 	    "frame-ancestors 'none'\r\n%s",
-	    res->status, http_reason(res->status), res->head);
+	    res->status, pwb_http_reason(res->status), res->head);
 	if (res->body)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 			      "Content-Type: %s\r\nContent-Length: %zu\r\n", res->content_type,
@@ -148,27 +152,13 @@ static void serve_one(struct login_ctx *ctx, const struct io *io, char **envp, b
  * configured files. */
 static int load_credentials(struct login_ctx *ctx, struct pwb_error *err)
 {
-	const char *creds = getenv("CREDENTIALS_DIRECTORY");
-	char secret_path[4096], key_path[4096];
-	int r;
+	int r = pwb_secret_read_credentials(&ctx->cfg, &ctx->client_id, &ctx->client_secret, err);
 
-	if (creds && *creds) {
-		snprintf(secret_path, sizeof(secret_path), "%s/openid-client-secret", creds);
-		snprintf(key_path, sizeof(key_path), "%s/secure-key", creds);
-	} else {
-		snprintf(secret_path, sizeof(secret_path), "%s",
-			 ctx->cfg.openid_client_secret_file ? ctx->cfg.openid_client_secret_file
-							    : "");
-		snprintf(key_path, sizeof(key_path), "%s",
-			 ctx->cfg.secure_key_file ? ctx->cfg.secure_key_file : "");
-	}
-	r = pwb_secret_read_client_file(secret_path, key_path, &ctx->client_id, &ctx->client_secret,
-					err);
 	if (r < 0)
 		return r;
 	if (!ctx->client_id || !ctx->client_secret)
 		return pwb_error_set(err, PWB_ECONFIG,
-				     "%s: needs client-id= and client-secret=", secret_path);
+				     "the client-secret file needs client-id= and client-secret=");
 	return 0;
 }
 
@@ -243,50 +233,21 @@ static int serve(struct login_ctx *ctx)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"debug", no_argument, NULL, 'd'},
-	    {"log-stderr", no_argument, NULL, 'e'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL;
 	struct login_ctx ctx = {.store = {-1, -1, -1, -1}};
+	struct pwb_service_cli cli;
 	struct pwb_error err = {0};
-	bool debug = false, to_stderr = isatty(STDERR_FILENO);
-	int c, r;
+	int r = pwb_service_cli_parse(argc, argv, usage, &cli);
 
-	while ((c = getopt_long(argc, argv, "c:deh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'd':
-			debug = true;
-			break;
-		case 'e':
-			to_stderr = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (r >= 0)
+		return r;
 	/* start-up failures also go to stderr, for whoever started us */
-	pwb_log_init("pwb-login", true, debug);
+	pwb_log_init("pwb-login", true, cli.debug);
 	if (geteuid() == 0) {
 		pwb_log(LOG_ERR, "pwb-login: refusing to run as root; run it as the login-user "
 				 "(spawn-fcgi -u pwb-login, or User= in the systemd unit)");
 		return 1;
 	}
-	if (pwb_config_load(pwb_config_path(config_path), true, &ctx.cfg, &err) < 0) {
+	if (pwb_config_load(pwb_config_path(cli.config_path), true, &ctx.cfg, &err) < 0) {
 		pwb_log(LOG_ERR, "pwb-login: %s", err.msg);
 		return 1;
 	}
@@ -300,7 +261,7 @@ int main(int argc, char **argv)
 		ctx_free(&ctx);
 		return 1;
 	}
-	pwb_log_init(NULL, to_stderr, debug);
+	pwb_log_init(NULL, cli.to_stderr, cli.debug);
 	signal(SIGPIPE, SIG_IGN);
 	r = serve(&ctx);
 	ctx_free(&ctx);

@@ -100,11 +100,13 @@ static bool method_is(const struct http_request *req, const char *a, const char 
 static int return_url(const char *query, char **out)
 {
 	const char *raw;
+	int r;
 
 	*out = NULL;
-	if (strncmp(query, "return=", 7) != 0)
-		return http_form_get(query, "return", HTTP_RETURN_MAX, out) == PWB_ENOTFOUND ? 0
-											     : -1;
+	if (strncmp(query, "return=", 7) != 0) {
+		r = http_form_get(query, "return", HTTP_RETURN_MAX, out);
+		return r == 0 || r == PWB_ENOTFOUND ? 0 : -1;
+	}
 	raw = query + 7;
 	if (*raw == '/') {
 		if (strlen(raw) > HTTP_RETURN_MAX)
@@ -184,8 +186,10 @@ static void route_login(struct login_ctx *ctx, struct http_request *req, struct 
 	r = state_flow_put(&ctx->store, state, browser, &flow, &lim, flow.created, &err);
 	explicit_bzero(&flow, sizeof(flow));
 	if (r < 0) {
-		refuse(ctx, req, res, 503, "Too many sign-ins",
-		       "Too many sign-ins are in progress; try again in a moment.",
+		refuse(ctx, req, res, 503,
+		       r == PWB_EBUSY ? "Too many sign-ins" : "Sign-in unavailable",
+		       r == PWB_EBUSY ? "Too many sign-ins are in progress; try again in a moment."
+				      : "The sign-in cannot be recorded; try again later.",
 		       pwb_error_text(&err, r), NULL, false);
 		return;
 	}
@@ -764,8 +768,9 @@ static void route_backchannel(struct login_ctx *ctx, struct http_request *req,
 	r = pwb_rp_logout_token_verify(&ctx->cfg, ctx->client_id, token, strlen(token),
 				       LOGOUT_TOKEN_MAX_AGE, &lo, &err);
 	if (r == 0) {
-		expires = (lo.exp > 0 ? lo.exp : lo.iat + LOGOUT_TOKEN_MAX_AGE) +
-			  (int64_t)ctx->cfg.openid_leeway;
+		/* past its maximum age the token is refused anyway: the
+		 * entry need not outlive that, whatever exp says */
+		expires = lo.iat + LOGOUT_TOKEN_MAX_AGE + (int64_t)ctx->cfg.openid_leeway;
 		r = state_jti_record(&ctx->store, lo.jti, expires, JTI_CACHE_MAX, now, &err);
 	}
 	if (r == 0)

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include "cleanup.h"
 #include "error.h"
+#include "urltext.h"
 #include "web.h"
 
 #define RANDOM_VALUE_LEN 43 /* PWB_RP_RANDOM_LEN: base64url of 32 bytes */
@@ -91,34 +92,6 @@ void http_response_clear(struct http_response *res)
 	res->body = NULL;
 }
 
-const char *http_reason(int status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 302:
-		return "Found";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 413:
-		return "Payload Too Large";
-	case 502:
-		return "Bad Gateway";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return status >= 500 ? "Internal Server Error" : "Error";
-	}
-}
-
 static bool is_base64url(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -173,54 +146,20 @@ int http_cookie_get(const char *header, const char *name, char out[HTTP_COOKIE_V
 	return found ? 0 : PWB_ENOTFOUND;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes n bytes of a form value into a new string. */
+/* Decodes n bytes of a form value into a new string, strictly. */
 static int form_decode(const char *in, size_t n, size_t max, char **out)
 {
-	_cleanup_free_ char *s = NULL;
-	size_t o = 0;
+	int r;
 
 	if (n > max * 3)
 		return PWB_EINVAL;
-	s = malloc(n + 1);
-	if (!s)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%') {
-			int hi, lo;
-
-			if (i + 2 >= n)
-				return PWB_EINVAL;
-			hi = hex_value(in[i + 1]);
-			lo = hex_value(in[i + 2]);
-			if (hi < 0 || lo < 0)
-				return PWB_EINVAL;
-			c = (unsigned char)(hi * 16 + lo);
-			i += 2;
-		}
-		if (c < 0x20 || c == 0x7f)
-			return PWB_EINVAL;
-		s[o++] = (char)c;
+	r = pwb_percent_decode(in, n, PWB_PERCENT_PLUS | PWB_PERCENT_STRICT, out);
+	if (r == 0 && strlen(*out) > max) {
+		free(*out);
+		*out = NULL;
+		r = PWB_EINVAL;
 	}
-	if (o > max)
-		return PWB_EINVAL;
-	s[o] = '\0';
-	*out = PWB_TAKE_PTR(s);
-	return 0;
+	return r;
 }
 
 int http_form_get(const char *text, const char *name, size_t max, char **out)

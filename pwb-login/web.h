@@ -60,9 +60,6 @@ void http_header(struct http_response *res, const char *name, const char *fmt, .
 void http_body(struct http_response *res, const char *content_type, char *body);
 void http_response_clear(struct http_response *res);
 
-/* The reason phrase of a status code. */
-const char *http_reason(int status);
-
 /* Looks up one cookie by name in a Cookie header (RFC 6265 5.4 syntax:
  * "a=b; c=d"). Its value must be 1..HTTP_COOKIE_VALUE-1 base64url
  * characters. 0 with the value copied, PWB_ENOTFOUND when absent,

@@ -7,7 +7,6 @@
  * reached the client gets 503 with Retry-After and a SCIM error body. */
 #include <errno.h>
 #include <fcgiapp.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,8 @@
 #include "rpc.h"
 #include "scim_error.h"
 #include "scim_request.h"
+#include "service_cli.h"
+#include "urltext.h"
 
 #define RETRY_AFTER  5	   /* seconds, when pwbd is not reachable */
 #define FRAME_SLACK  65536 /* the request's other arguments, at most */
@@ -77,38 +78,6 @@ static void put(const struct io *io, const char *s, size_t n)
 		fwrite(s, 1, n, stdout);
 }
 
-static const char *reason(int status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 204:
-		return "No Content";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 409:
-		return "Conflict";
-	case 412:
-		return "Precondition Failed";
-	case 413:
-		return "Payload Too Large";
-	case 502:
-		return "Bad Gateway";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return status >= 500 ? "Internal Server Error" : "Error";
-	}
-}
-
 /* A header value from pwbd goes out only if it cannot end the header. */
 static bool header_safe(const char *v)
 {
@@ -120,7 +89,8 @@ static void write_response(const struct io *io, const struct reply *rep)
 	char head[4096];
 	int n;
 
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n", rep->status, reason(rep->status));
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n", rep->status,
+		     pwb_http_reason(rep->status));
 	if (rep->body)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 			      "Content-Type: " PWB_SCIM_CONTENT_TYPE "\r\nContent-Length: %zu\r\n",
@@ -372,47 +342,23 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"debug", no_argument, NULL, 'd'},
-	    {"log-stderr", no_argument, NULL, 'e'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL;
+	struct pwb_service_cli cli;
 	struct pwb_config cfg;
 	struct pwb_error err = {0};
-	bool debug = false, to_stderr = isatty(STDERR_FILENO);
-	int c, rc = 1;
+	int rc = pwb_service_cli_parse(argc, argv, usage, &cli);
 
-	while ((c = getopt_long(argc, argv, "c:deh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'd':
-			debug = true;
-			break;
-		case 'e':
-			to_stderr = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
+	if (rc >= 0)
+		return rc;
+	rc = 1;
 	/* Start-up failures also go to stderr: whoever started us (spawn-fcgi,
 	 * systemd, an admin) should see them without reading syslog. */
-	pwb_log_init("pwb-scim", true, debug);
+	pwb_log_init("pwb-scim", true, cli.debug);
 	if (geteuid() == 0) {
 		pwb_log(LOG_ERR, "pwb-scim: refusing to run as root; run it as the scim-user "
 				 "(spawn-fcgi -u pwb-scim, or User= in the systemd unit)");
 		return 1;
 	}
-	if (pwb_config_load(pwb_config_path(config_path), true, &cfg, &err) < 0) {
+	if (pwb_config_load(pwb_config_path(cli.config_path), true, &cfg, &err) < 0) {
 		pwb_log(LOG_ERR, "pwb-scim: %s", err.msg);
 		return 1;
 	}
@@ -420,7 +366,7 @@ int main(int argc, char **argv)
 		pwb_log(LOG_ERR, "pwb-scim: out of memory");
 		goto out;
 	}
-	pwb_log_init(NULL, to_stderr, debug);
+	pwb_log_init(NULL, cli.to_stderr, cli.debug);
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_IsCGI()) {
 		struct io io = {.fcgi = NULL};

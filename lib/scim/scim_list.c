@@ -6,42 +6,14 @@
 #include "scim_filter.h"
 #include "scim_json.h"
 #include "scim_list.h"
+#include "urltext.h"
 #include "util.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 char *pwb_scim_url_decode(const char *s, size_t n, bool plus)
 {
-	char *out = malloc(n + 1), *o = out;
+	char *out = NULL;
 
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-			i += 2;
-		} else if (plus && s[i] == '+') {
-			*o++ = ' ';
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	/* a decoded NUL would cut the string short: refuse it */
-	if ((size_t)(o - out) != strlen(out)) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	return pwb_percent_decode(s, n, plus ? PWB_PERCENT_PLUS : 0, &out) == 0 ? out : NULL;
 }
 
 void pwb_scim_query_clear(struct pwb_scim_query *q)

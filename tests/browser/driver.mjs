@@ -12,17 +12,18 @@
 //                                            if it appears (sawLoginPage)
 //   {"op":"login","tab":T,"user":N,"password":P}   fill the login page shown now
 //   {"op":"state","tab":T}                   where the tab is, what it shows
-//   {"op":"fetch","tab":T,"url":U}           fetch() from the page's script
+//   {"op":"fetch","tab":T,"url":U,"headers":{..}}  fetch() from the page's script
 //   {"op":"click","tab":T,"selector":S}      click, wait for the navigation
 //   {"op":"cookies","tab":T,"url":U}         the cookies the browser holds for U
 //   {"op":"screenshot","tab":T,"path":F}
+//   {"op":"shots","dir":D,"prefix":P}        a screenshot of every tab, D/P-TAB.png
 //   {"op":"parallel","cmds":[...]}           run commands at once, answers in order
 //   {"op":"quit"}
 // Page state: {url, status, title, text, loginPage}.
 // Arguments: --spki BASE64 (the test server key Chromium may trust).
 import { createInterface } from 'node:readline';
 import {
-  launch, pageState, signIn, fillIdpLogin, pageFetch,
+  launch, closeBrowser, pageState, signIn, fillIdpLogin, pageFetch,
 } from './lib.mjs';
 
 const argv = process.argv.slice(2);
@@ -33,6 +34,11 @@ if (argv.indexOf('--spki') < 0 || !spki) {
 }
 
 const browser = await launch({ spki });
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+  process.on(sig, () => {
+    closeBrowser(browser).finally(() => process.exit(1));
+  });
+}
 const contexts = new Map([['default', browser.defaultBrowserContext()]]);
 const tabs = new Map();
 
@@ -64,7 +70,7 @@ async function run(cmd) {
     case 'state':
       return pageState(page, null);
     case 'fetch':
-      return pageFetch(page, cmd.url);
+      return pageFetch(page, cmd.url, cmd.headers || {});
     case 'click': {
       const [response] = await Promise.all([
         page.waitForNavigation({ waitUntil: 'load', timeout: 30000 }),
@@ -84,6 +90,19 @@ async function run(cmd) {
     case 'screenshot':
       await page.screenshot({ path: cmd.path, fullPage: true });
       return { path: cmd.path };
+    case 'shots': {
+      const paths = [];
+      for (const [name, p] of tabs) {
+        const path = `${cmd.dir}/${cmd.prefix || 'tab'}-${name}.png`;
+        try {
+          await p.screenshot({ path, fullPage: true });
+          paths.push(path);
+        } catch {
+          // a tab that cannot be drawn: the others still are
+        }
+      }
+      return { paths };
+    }
     case 'parallel':
       return { results: await Promise.all(cmd.cmds.map((c) => run(c).then((r) => ({ ok: true, ...r }), (e) => ({ ok: false, error: String(e.message || e) })))) };
     default:
@@ -108,4 +127,5 @@ for await (const line of rl) {
     process.stdout.write(`${JSON.stringify({ ok: false, error: String(err.message || err) })}\n`);
   }
 }
-await browser.close();
+await closeBrowser(browser);
+process.exit(0);

@@ -25,9 +25,23 @@ export async function launch({ spki, userDataDir } = {}) {
     args,
     userDataDir,
     protocolTimeout: 60000,
+    // The caller decides when Chromium ends (see closeBrowser).
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
     // Chromium's own output stays out of the test's TAP.
     dumpio: false,
   });
+}
+
+// Ends Chromium: a polite close, then SIGKILL if it does not finish soon.
+export async function closeBrowser(browser) {
+  const proc = browser.process();
+  await Promise.race([
+    browser.close().catch(() => {}),
+    new Promise((resolve) => { setTimeout(resolve, 5000).unref(); }),
+  ]);
+  if (proc && proc.exitCode === null) proc.kill('SIGKILL');
 }
 
 // Where the page is and what it shows, for the test to check.
@@ -86,11 +100,11 @@ export async function signIn(page, url, user, password) {
 
 // A request from the page's own JavaScript (Sec-Fetch-Mode: cors for a
 // same-origin fetch): what an XHR-driven app would get.
-export async function pageFetch(page, url) {
-  return page.evaluate(async (u) => {
-    const r = await fetch(u, { redirect: 'manual', credentials: 'same-origin' });
+export async function pageFetch(page, url, headers = {}) {
+  return page.evaluate(async (u, h) => {
+    const r = await fetch(u, { redirect: 'manual', credentials: 'same-origin', headers: h });
     let body = '';
     try { body = await r.text(); } catch { /* opaque */ }
     return { status: r.status, type: r.type, body: body.slice(0, 4000) };
-  }, url);
+  }, url, headers);
 }

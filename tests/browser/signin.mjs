@@ -5,7 +5,7 @@
 // Exit 0 when it landed on a 200 page that is not the IdP's login page.
 //   node signin.mjs --spki BASE64 --url URL --user NAME [--password PW]
 //                   [--screenshot FILE.png]
-import { launch, signIn } from './lib.mjs';
+import { launch, closeBrowser, signIn } from './lib.mjs';
 
 const opts = {};
 const argv = process.argv.slice(2);
@@ -25,6 +25,6 @@ try {
 } catch (err) {
   process.stderr.write(`signin: ${err.message}\n`);
 } finally {
-  await browser.close();
+  await closeBrowser(browser);
 }
 process.exit(rc);

@@ -124,6 +124,10 @@ for bad in 'https://evil.example/' '//evil.example/x' '/\evil.example' 'javascri
 done
 fcgi "/pwb/login?return=/app/page?x=1&y=2"
 tap_is "login: a path on this site is kept" "$STATUS" "Status: 302 Found"
+fcgi "/pwb/login?lang=en&return=%2Fapp%2Fpage%3Fx%3D1"
+tap_is "login: ... also encoded, after another parameter" "$STATUS" "Status: 302 Found"
+fcgi "/pwb/login?lang=en&return=%2F%2Fevil.example"
+tap_is "login: ... and refused there too when foreign" "$STATUS" "Status: 400 Bad Request"
 
 # callback: the state must name an open flow of this browser
 OTHER=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
@@ -162,7 +166,7 @@ tap_is "backchannel-logout without a form: 400" "$STATUS" "Status: 400 Bad Reque
 tap_like "... with a JSON error" "$OUT" '"error":"invalid_request"'
 
 tap_is "the log holds no state, cookie or secret" \
-	"$(grep -cE "$STATE1|$STATE2|${FLOW#*=}|s3cret|$RANDOM_COOKIE" "$LOG")" 0
+	"$(grep -cE -e "$STATE1|$STATE2|${FLOW#*=}|s3cret|$RANDOM_COOKIE" "$LOG")" 0
 
 # a state directory others may enter: pwb-login refuses to start
 chmod 0750 "$STATE_DIR"

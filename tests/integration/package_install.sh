@@ -2,8 +2,10 @@
 # Debian packages: dpkg-buildpackage builds pwb and libnss-pwb; lintian
 # finds no error; they install into a throwaway root (an overlay of the
 # host's / inside this mount namespace, so nothing reaches the host), put
-# the modules where PAM and glibc find them, ship pwbd with its systemd
-# units, create /var/lib/pwb (root's) and the pwb user, add nothing to
+# the modules where PAM and glibc find them, ship pwbd and pwb-login with
+# their systemd units (pwb-login's left disabled), create /var/lib/pwb
+# (root's), /var/lib/pwb-login (pwb-login's, 0700) and the front ends'
+# system users, add nothing to
 # nsswitch.conf or pam.d; with the installed pwbd running, after the administrator's
 # opt-in (examples), pwbadm check and a pamtester sign-in work against the
 # installed files only; purge removes them.
@@ -49,6 +51,12 @@ tap_like "pwbd and its socket and service units are shipped" \
 	"$(printf '%s\n' "$contents" | grep -oE '\./(usr/sbin/pwbd|lib/systemd/system/pwbd\.(socket|service))$' |
 		sort | tr '\n' ' ')" \
 	'^\./lib/systemd/system/pwbd\.service \./lib/systemd/system/pwbd\.socket \./usr/sbin/pwbd $'
+tap_like "pwb-login, its man page and its socket and service units are shipped" \
+	"$(printf '%s\n' "$contents" | grep -oE '\./(usr/sbin/pwb-login|usr/share/man/man8/pwb-login\.8\.gz|lib/systemd/system/pwb-login\.(socket|service))$' |
+		sort | tr '\n' ' ')" \
+	'^\./lib/systemd/system/pwb-login\.service \./lib/systemd/system/pwb-login\.socket \./usr/sbin/pwb-login \./usr/share/man/man8/pwb-login\.8\.gz $'
+tap_like "the pwb-login PAM service is shipped as an example only" "$contents" \
+	'\./usr/share/doc/pwb/examples/pam\.d/pwb-login$'
 tap_is "no libtool .la files shipped" "$(printf '%s\n' "$contents" | grep -c '\.la$')" 0
 tap_is "nothing installed into /etc/pam.d or /etc/nsswitch.conf" \
 	"$(printf '%s\n' "$contents" | grep -cE ' \./etc/(pam\.d|nsswitch)')" 0
@@ -74,6 +82,15 @@ tap_is "the pwb-scim and pwb-login system users exist" \
 	"/usr/sbin/nologin"
 tap_is "/var/lib/pwb 0755 root" "$(in_root stat -c '%a %U' /var/lib/pwb)" "755 root"
 tap_is "/var/lib/pwb/store 0700 root" "$(in_root stat -c '%a %U' /var/lib/pwb/store)" "700 root"
+tap_is "/var/lib/pwb-login (sessions) 0700 pwb-login" \
+	"$(in_root stat -c '%a %U %G' /var/lib/pwb-login)" "700 pwb-login pwb-login"
+tap_check "pwb-login is installed and runs (--help)" \
+	in_root env -u PWB_CONFIG -u LD_LIBRARY_PATH /usr/sbin/pwb-login --help
+# deb-systemd-helper records enablement as symlinks even without a running systemd.
+tap_is "pwbd.socket is enabled; pwb-login's units are not (the administrator opts in)" \
+	"$(cd "$root/etc/systemd/system" 2>/dev/null && find . -name '*.socket' -o -name '*.service' |
+		grep -E 'pwbd|pwb-login' | sort | tr '\n' ' ')" \
+	"./sockets.target.wants/pwbd.socket "
 tap_check "the initial snapshot is published" test -e "$root/var/lib/pwb/nss/delta.db"
 # No systemd in the throwaway root: the installed pwbd is started as its
 # socket unit would, on the unit's socket path.
@@ -127,6 +144,7 @@ tap_check_fails "the PAM modules are gone" \
 	test -e "$root/usr/lib/$multiarch/security/pam_pwb_oidc.so"
 tap_check_fails "libnss_pwb.so.2 is gone" test -e "$root/usr/lib/$multiarch/libnss_pwb.so.2"
 tap_check_fails "/var/lib/pwb is gone" test -e "$root/var/lib/pwb"
+tap_check_fails "/var/lib/pwb-login is gone" test -e "$root/var/lib/pwb-login"
 tap_check_fails "nothing of it reached the host" test -e "/usr/lib/$multiarch/libnss_pwb.so.2"
 umount "$root/run" "$root/dev" "$root/proc"
 umount "$root"

@@ -10,9 +10,12 @@
 #   browser_jq FILTER          jq -r FILTER on the last answer
 #   pwb_browser_signin TAB URL USER [PASSWORD]
 #   pwb_browser_goto TAB URL
-#   pwb_browser_shot NAME      screenshot of every open tab into
-#                              $PWB_TMP/../pwb-screenshots? no: into
-#                              $PWB_BROWSER_SHOTS (kept after the test)
+#   pwb_browser_shot NAME [TAB...]
+#                              screenshots into $PWB_TMP/screenshots/NAME-TAB.png
+#   pwb_browser_keep_shots_on_failure TEST
+#                              when the test has a failed check, the browser's
+#                              last screenshot of every tab and the ones taken
+#                              so far are kept in tests/integration/TEST.screenshots/
 #   pwb_browser_stop           (also done at cleanup)
 
 PWB_BROWSER_SRC=$PWB_TEST_SRCDIR/tests/browser
@@ -24,7 +27,7 @@ pwb_browser_start() {
 	# HOME: Chromium writes its profile and crash dumps there.
 	mkdir -p "$PWB_TMP/browser-home"
 	coproc PWB_BROWSER_PROC {
-		cd "$PWB_BROWSER_SRC" && exec env -u LD_PRELOAD HOME="$PWB_TMP/browser-home" \
+		cd "$PWB_BROWSER_SRC" && exec env -u LD_PRELOAD -u LD_LIBRARY_PATH HOME="$PWB_TMP/browser-home" \
 			NODE_EXTRA_CA_CERTS="$PWB_WEB_CA" node driver.mjs --spki "$PWB_WEB_SPKI" \
 			2>>"$PWB_BROWSER_LOG"
 	}
@@ -38,7 +41,12 @@ pwb_browser_start() {
 pwb_browser() {
 	BROWSER_OUT=
 	[ -n "${PWB_BROWSER_PID:-}" ] || { echo "pwb_browser: not started" >&2; return 1; }
-	printf '%s\n' "$1" >&"$PWB_BROWSER_IN" || return 1
+	# One line per command (the driver reads lines), written by this shell:
+	# a coprocess's descriptors do not reach subshells, so never call this
+	# inside $(...) or a pipeline.
+	local line
+	line=$(printf '%s' "$1" | jq -c .) || return 1
+	printf '%s\n' "$line" >&"$PWB_BROWSER_IN" || return 1
 	IFS= read -r -t 120 BROWSER_OUT <&"$PWB_BROWSER_OUT" || {
 		echo "pwb_browser: no answer; its log:" >&2
 		tail -20 "$PWB_BROWSER_LOG" >&2
@@ -70,8 +78,18 @@ pwb_browser_shot() {
 	done
 }
 
+pwb_browser_keep_shots_on_failure() { PWB_BROWSER_KEEP=$1; }
+
 pwb_browser_stop() {
+	local keep
 	[ -n "${PWB_BROWSER_PID:-}" ] || return 0
+	if [ -n "${PWB_BROWSER_KEEP:-}" ] && [ "${TAP_FAILED:-0}" -gt 0 ]; then
+		mkdir -p "$PWB_TMP/screenshots"
+		pwb_browser "$(jq -cn --arg d "$PWB_TMP/screenshots" '{op: "shots", dir: $d, prefix: "last"}')"
+		keep=$PWB_TEST_BUILDDIR/tests/integration/$PWB_BROWSER_KEEP.screenshots
+		rm -rf "$keep" && cp -r "$PWB_TMP/screenshots" "$keep" &&
+			echo "# screenshots kept in $keep"
+	fi
 	printf '{"op":"quit"}\n' >&"$PWB_BROWSER_IN" 2>/dev/null
 	local i
 	for i in $(seq 1 50); do
@@ -79,6 +97,11 @@ pwb_browser_stop() {
 		sleep 0.1
 	done
 	kill "$PWB_BROWSER_PID" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$PWB_BROWSER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$PWB_BROWSER_PID" 2>/dev/null
 	wait "$PWB_BROWSER_PID" 2>/dev/null
 	PWB_BROWSER_PID=
 	return 0

@@ -14,7 +14,8 @@
 #   pwb_idp_start           needs PWB_LOGIN_BASE (https://127.0.0.1:PORT, the
 #                           public base URL pwb-login is reached at); starts
 #                           the IdP and sets:
-#     PWB_IDP_URL           its issuer (https://127.0.0.1:PORT)
+#     PWB_IDP_URL           its issuer (https://localhost:PORT; it listens on
+#                           127.0.0.1 only)
 #     PWB_IDP_CLIENT_ID / PWB_IDP_CLIENT_SECRET
 #                           the confidential client (client_secret_basic)
 #     PWB_IDP_POST_CLIENT_ID / PWB_IDP_POST_CLIENT_SECRET
@@ -41,11 +42,17 @@
 
 PWB_IDP_SRC=$PWB_TEST_SRCDIR/tests/idp
 PWB_LOGIN_PATH=/pwb/
+# The IdP is reached by name, the site by address: browsers scope cookies
+# by host, not port, and the two must not see each other's.
+PWB_IDP_HOST=localhost
+PWB_TEST_SIGN=${PWB_TEST_SIGN:-$PWB_TEST_BUILDDIR/tests/tools/pwb-test-sign}
 
-# node, nginx and Chromium are not ours: in the sanitizer pass they run
-# without the preloaded ASan runtime.
+# node, Chromium, nginx, Apache and curl are not ours: in the sanitizer
+# pass they run without the preloaded ASan runtime, and without
+# LD_LIBRARY_PATH, which points at the sanitized nss_pwb (they need no pwb
+# account, and a sanitized module loaded without the runtime aborts).
 pwb_node() {
-	env -u LD_PRELOAD NODE_EXTRA_CA_CERTS="$PWB_WEB_CA" node "$@"
+	env -u LD_PRELOAD -u LD_LIBRARY_PATH NODE_EXTRA_CA_CERTS="$PWB_WEB_CA" node "$@"
 }
 
 pwb_web_ca() {
@@ -81,7 +88,7 @@ pwb_idp_deps() {
 		have=$(cat "$PWB_IDP_SRC/node_modules/.pwb-lock-sha256" 2>/dev/null)
 		[ "$want" = "$have" ] && exit 0
 		cd "$PWB_IDP_SRC" &&
-			env -u LD_PRELOAD npm ci --no-audit --no-fund --loglevel=error >&2 &&
+			env -u LD_PRELOAD -u LD_LIBRARY_PATH npm ci --no-audit --no-fund --loglevel=error >&2 &&
 			echo "$want" >node_modules/.pwb-lock-sha256
 	) 9>"$PWB_IDP_SRC/.npm-ci.lock"
 }
@@ -135,7 +142,7 @@ pwb_idp_start() {
 	pwb_on_cleanup pwb_idp_stop
 	for attempt in 1 2 3 4 5; do
 		port=$(pwb_free_port) || return 1
-		PWB_IDP_URL=https://127.0.0.1:$port
+		PWB_IDP_URL=https://$PWB_IDP_HOST:$port
 		jq -n --arg iss "$PWB_IDP_URL" --argjson port "$port" \
 			--arg cert "$PWB_WEB_CERT" --arg key "$PWB_WEB_KEY" \
 			--arg kid "$PWB_IDP_KID" --arg kf "$PWB_IDP_KEY" \
@@ -147,7 +154,7 @@ pwb_idp_start() {
 			  keys: [{kid: $kid, file: $kf}], clients: [$c1, $c2], users: $users, ttl: $ttl}' \
 			>"$d/config.json" || return 1
 		chmod 0600 "$d/config.json"
-		(cd "$PWB_IDP_SRC" && exec env -u LD_PRELOAD NODE_EXTRA_CA_CERTS="$PWB_WEB_CA" \
+		(cd "$PWB_IDP_SRC" && exec env -u LD_PRELOAD -u LD_LIBRARY_PATH NODE_EXTRA_CA_CERTS="$PWB_WEB_CA" \
 			node idp.mjs "$d/config.json" </dev/null >"$d/stdout" 2>>"$PWB_IDP_LOG") &
 		echo $! >"$d/pid"
 		for i in $(seq 1 200); do
@@ -227,7 +234,7 @@ pwb_idp_configure() {
 # shows its login page again (wrong password) or answers an error.
 pwb_idp_signin() {
 	local url=$1 user=$2 password=${3:-pw-$2} jar=${4:-$PWB_TMP/idp-jar-$2} loc i
-	local curl=(env -u LD_PRELOAD curl -sS --cacert "$PWB_WEB_CA" -b "$jar" -c "$jar" -o /dev/null
+	local curl=(env -u LD_PRELOAD -u LD_LIBRARY_PATH curl -sS --cacert "$PWB_WEB_CA" -b "$jar" -c "$jar" -o /dev/null
 		-w '%{http_code} %{redirect_url}\n')
 	for i in 1 2 3 4 5 6; do
 		read -r code loc < <("${curl[@]}" "$url") || return 1
@@ -247,4 +254,19 @@ pwb_idp_signin() {
 	done
 	echo "pwb_idp_signin: too many redirects" >&2
 	return 1
+}
+
+# pwb_idp_logout JAR: signs the user of the IdP session in JAR out at the
+# IdP itself (its end-session page, "Yes, sign me out"), as a person would
+# at the IdP: the IdP then sends back-channel logout tokens to the clients
+# of that session. Fails when the IdP does not show its confirmation form.
+pwb_idp_logout() {
+	local jar=$1 page xsrf code
+	local curl=(env -u LD_PRELOAD -u LD_LIBRARY_PATH curl -sS --cacert "$PWB_WEB_CA" -b "$jar" -c "$jar")
+	page=$("${curl[@]}" "$PWB_IDP_URL/session/end") || return 1
+	xsrf=$(printf '%s' "$page" | sed -n 's/.*name="xsrf" value="\([^"]*\)".*/\1/p' | head -1)
+	[ -n "$xsrf" ] || { echo "pwb_idp_logout: no logout form" >&2; return 1; }
+	code=$("${curl[@]}" -o /dev/null -w '%{http_code}' --data-urlencode "xsrf=$xsrf" \
+		--data-urlencode logout=yes "$PWB_IDP_URL/session/end/confirm") || return 1
+	case $code in 30[1-37]) return 0 ;; *) echo "pwb_idp_logout: $code" >&2; return 1 ;; esac
 }

@@ -54,6 +54,7 @@ pwb_login_setup() {
 	install -d -o pwb-login -g pwb-login -m 0700 "$state" || return 1
 	PWB_LOGIN_STATE=$state
 	pwb_conf_set "auth-openid-session-dir=$state" "auth-openid-login-path=$PWB_LOGIN_PATH" \
+		"user-provisioning-register-on-first-login=1" \
 		"auth-openid-pam-service=pwb-login"
 	# The shipped PAM service, with this build's modules and the client id.
 	stack=$PWB_TEST_SRCDIR/examples/pam.d/pwb-login
@@ -75,7 +76,8 @@ pwb_login_spawn() {
 	local mode=${1:-unix} run=$PWB_TMP/run where
 	[ -x "$PWB_LOGIN_BIN" ] || { echo "pwb_login_spawn: $PWB_LOGIN_BIN not built" >&2; return 1; }
 	mkdir -p "$run" && chmod 0755 "$run"
-	PWB_LOGIN_LOG=$run/pwb-login.log
+	# one log per instance (a test may run both)
+	PWB_LOGIN_LOG=$run/pwb-login-$mode.log
 	install -o pwb-login -g pwb-login -m 0600 /dev/null "$PWB_LOGIN_LOG"
 	if [ "$mode" = tcp ]; then
 		PWB_LOGIN_FCGI_PORT=$(pwb_free_port) || return 1
@@ -88,7 +90,7 @@ pwb_login_spawn() {
 		-P "$run/pwb-login.pid" -- /usr/bin/env CREDENTIALS_DIRECTORY="$PWB_LOGIN_CREDENTIALS" \
 		PWB_CONFIG="$PWB_CONF" /bin/sh -c 'exec "$0" --log-stderr 2>>"$1"' \
 		"$PWB_LOGIN_BIN" "$PWB_LOGIN_LOG" >"$run/login-spawn.log" 2>&1 ||
-		{ cat "$run/login-spawn.log" >&2; return 1; }
+		{ cat "$run/login-spawn.log" "$PWB_LOGIN_LOG" >&2; return 1; }
 	# -P holds the last worker's pid only: stop them all by their user.
 	pwb_on_cleanup "pwb_login_stop"
 	local i
@@ -130,7 +132,7 @@ pwb_login_echo_start() {
 	mkdir -p "$d"
 	for attempt in 1 2 3; do
 		PWB_ECHO_PORT=$(pwb_free_port) || return 1
-		(cd "$PWB_TEST_SRCDIR/tests/browser" && exec env -u LD_PRELOAD node echo.mjs "$PWB_ECHO_PORT" \
+		(cd "$PWB_TEST_SRCDIR/tests/browser" && exec env -u LD_PRELOAD -u LD_LIBRARY_PATH node echo.mjs "$PWB_ECHO_PORT" \
 			</dev/null >"$d/stdout" 2>"$d/stderr") &
 		echo $! >"$d/pid"
 		pwb_on_cleanup "kill \$(cat '$d/pid' 2>/dev/null) 2>/dev/null"
@@ -145,7 +147,7 @@ pwb_login_echo_start() {
 }
 
 pwb_login_nginx_start() {
-	local dir=$PWB_TMP/login-nginx i
+	local dir=$PWB_TMP/login-nginx
 	mkdir -p "$dir" "$PWB_TMP/www/static"
 	echo "static file for the protected site" >"$PWB_TMP/www/static/hello.txt"
 	chmod -R a+rX "$PWB_TMP/www"
@@ -178,21 +180,13 @@ pwb_login_nginx_start() {
 	}
 	CONF
 	# The server key is root's; nginx reads it before dropping privileges.
-	env -u LD_PRELOAD nginx -e "$dir/error.log" -c "$dir/nginx.conf" -p "$dir" 2>"$dir/start.log" ||
+	env -u LD_PRELOAD -u LD_LIBRARY_PATH nginx -e "$dir/error.log" -c "$dir/nginx.conf" -p "$dir" 2>"$dir/start.log" ||
 		{ cat "$dir/start.log" >&2; return 1; }
-	for i in $(seq 1 50); do
-		if [ -s "$dir/nginx.pid" ]; then
-			pwb_on_cleanup "kill \$(cat '$dir/nginx.pid' 2>/dev/null) 2>/dev/null"
-			return 0
-		fi
-		sleep 0.1
-	done
-	cat "$dir/error.log" >&2
-	return 1
+	login_server_started "$dir/nginx.pid" "$dir/error.log"
 }
 
 pwb_login_apache_start() {
-	local dir=$PWB_TMP/login-apache i
+	local dir=$PWB_TMP/login-apache
 	mkdir -p "$dir" "$PWB_TMP/www/static"
 	echo "static file for the protected site" >"$PWB_TMP/www/static/hello.txt"
 	chmod -R a+rX "$PWB_TMP/www"
@@ -229,19 +223,25 @@ pwb_login_apache_start() {
 	LoadModule rewrite_module $PWB_APACHE_MODULES/mod_rewrite.so
 	LoadModule ssl_module $PWB_APACHE_MODULES/mod_ssl.so
 	LoadModule alias_module $PWB_APACHE_MODULES/mod_alias.so
-	LoadModule mime_module $PWB_APACHE_MODULES/mod_mime.so
 	Include $dir/pwb-login.conf
 	CONF
-	env -u LD_PRELOAD apache2 -f "$dir/httpd.conf" -k start 2>"$dir/start.log" ||
+	env -u LD_PRELOAD -u LD_LIBRARY_PATH apache2 -f "$dir/httpd.conf" -k start 2>"$dir/start.log" ||
 		{ cat "$dir/start.log" "$dir/error.log" >&2; return 1; }
+	login_server_started "$dir/httpd.pid" "$dir/error.log"
+}
+
+# login_server_started PIDFILE ERRORLOG: waits for a daemonised server's
+# pid file and stops the server at cleanup; shows its log if it never came.
+login_server_started() {
+	local i
 	for i in $(seq 1 50); do
-		if [ -s "$dir/httpd.pid" ]; then
-			pwb_on_cleanup "kill \$(cat '$dir/httpd.pid' 2>/dev/null) 2>/dev/null"
+		if [ -s "$1" ]; then
+			pwb_on_cleanup "kill \$(cat '$1' 2>/dev/null) 2>/dev/null"
 			return 0
 		fi
 		sleep 0.1
 	done
-	cat "$dir/error.log" >&2
+	cat "$2" >&2
 	return 1
 }
 
@@ -260,7 +260,7 @@ web_req() {
 	shift 3
 	case " $* " in *"Sec-Fetch-Mode"*) mode=() ;; esac
 	WEB_HEADERS=$PWB_TMP/web.h
-	WEB_STATUS=$(env -u LD_PRELOAD curl -sS -X "$method" --cacert "$PWB_WEB_CA" -b "$jar" -c "$jar" \
+	WEB_STATUS=$(env -u LD_PRELOAD -u LD_LIBRARY_PATH curl -sS -X "$method" --cacert "$PWB_WEB_CA" -b "$jar" -c "$jar" \
 		-D "$WEB_HEADERS" -o "$PWB_TMP/web.b" -w '%{http_code}' "${mode[@]}" "$@" "$url") ||
 		WEB_STATUS=curl-failed
 	WEB_BODY=$(cat "$PWB_TMP/web.b" 2>/dev/null)
@@ -286,4 +286,21 @@ web_signin() {
 	case $WEB_LOCATION in "$PWB_IDP_URL"/*) ;; *) return 1 ;; esac
 	cb=$(pwb_idp_signin "$WEB_LOCATION" "$user" "pw-$user" "$jar.idp") || return 1
 	web_req "$jar" GET "$cb"
+}
+
+# At cleanup, when a check failed: the last lines of every log of the
+# stack, as TAP comments (tokens never reach these logs); always with
+# PWB_LOGIN_DIAG_ALWAYS set.
+pwb_login_diag_on_failure() {
+	pwb_on_cleanup pwb_login_diag
+}
+pwb_login_diag() {
+	local f
+	[ "${TAP_FAILED:-0}" -gt 0 ] || [ -n "${PWB_LOGIN_DIAG_ALWAYS:-}" ] || return 0
+	for f in "$PWB_TMP"/run/pwb-login-*.log "${PWB_IDP_LOG:-}" "$PWB_TMP/login-nginx/error.log" \
+		"$PWB_TMP/login-apache/error.log" "${PWB_BROWSER_LOG:-}" "$PWB_TMP/pwbd.log"; do
+		[ -s "$f" ] || continue
+		echo "# --- last lines of $f"
+		tail -n "${PWB_LOGIN_DIAG_LINES:-25}" "$f" | sed 's/^/# /'
+	done
 }

@@ -39,6 +39,12 @@ tap_like() {
 		tap_fail "$1"; tap_diag "text: $2" "does not match: $3"; fi
 }
 
+# tap_unlike DESC TEXT REGEX: no extended-regex match.
+tap_unlike() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then tap_fail "$1"; tap_diag "text: $2" "matches: $3"
+	else tap_ok "$1"; fi
+}
+
 tap_done() {
 	echo "1..$TAP_N"
 	[ "$TAP_FAILED" -eq 0 ]
