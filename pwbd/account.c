@@ -269,6 +269,11 @@ static int account_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 			goto out;
 	}
 	r = pwb_user_touch_login(txn, u.id, pwb_now(), err);
+	/* A repeat sign-in that changed nothing but the sign-in time does not
+	 * wait for the disk: a crash may lose that time, nothing else. */
+	if (r == 0 && c->out.result == PWB_ACCOUNT_ACTIVE && !c->out.bound &&
+	    !c->out.groups_added && !c->out.groups_removed)
+		pwb_txn_relax_durability(txn);
 out:
 	pwb_user_clear(&u);
 	return r;

@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include "account.h"
 #include "claims.h"
 #include "cleanup.h"
@@ -245,6 +248,119 @@ static int token_user(const struct pwb_config *cfg, const char *token, size_t le
 	return r;
 }
 
+/* Tokens pwbd validated lately, in this process's memory only: the
+ * SHA-256 of the raw token -> the user and claims it gave. An entry serves
+ * only the same caller uid, a request with no nonce or with the token's
+ * own nonce (compared in constant time; any other request validates the
+ * token afresh, which refuses it), and only until the token's exp or
+ * TOKEN_MEMO_TTL seconds, whichever comes first (no leeway). A config
+ * reload forgets them all (pwbd_account_forget_tokens). Nothing is
+ * remembered of a token that failed, and at most TOKEN_MEMO_SLOTS tokens
+ * are (the one that expires first makes room). */
+#define TOKEN_MEMO_SLOTS 64
+#define TOKEN_MEMO_TTL	 30
+
+struct token_memo {
+	unsigned char key[SHA256_DIGEST_LENGTH];
+	uid_t caller;
+	int64_t until;
+	char *nonce; /* the token's nonce claim, or NULL */
+	char user[PWB_NAME_MAX + 1];
+	struct pwb_claims *claims; /* NULL: a free slot */
+};
+
+static struct token_memo token_memos[TOKEN_MEMO_SLOTS];
+
+static void token_memo_clear(struct token_memo *m)
+{
+	pwb_claims_free(m->claims);
+	free(m->nonce);
+	memset(m, 0, sizeof(*m));
+}
+
+void pwbd_account_forget_tokens(void)
+{
+	for (size_t i = 0; i < TOKEN_MEMO_SLOTS; i++)
+		token_memo_clear(&token_memos[i]);
+}
+
+/* A copy of c without its raw token; NULL when out of memory. */
+static struct pwb_claims *claims_copy(const struct pwb_claims *c)
+{
+	_cleanup_(claims_freep) struct pwb_claims *d = pwb_claims_new();
+
+	if (!d)
+		return NULL;
+	snprintf(d->username, sizeof(d->username), "%s", c->username);
+	d->local_account = c->local_account;
+	if (dup_opt(c->issuer, &d->issuer) < 0 || dup_opt(c->subject, &d->subject) < 0 ||
+	    dup_opt(c->name, &d->name) < 0 || dup_opt(c->email, &d->email) < 0)
+		return NULL;
+	for (size_t i = 0; i < c->n_groups; i++)
+		if (pwb_claims_add_group(d, c->groups[i]) < 0)
+			return NULL;
+	return PWB_TAKE_PTR(d);
+}
+
+/* The remembered entry for this token, caller and expected nonce, or NULL. */
+static const struct token_memo *token_memo_find(const unsigned char *key, uid_t caller,
+						const char *nonce, int64_t now)
+{
+	for (size_t i = 0; i < TOKEN_MEMO_SLOTS; i++) {
+		const struct token_memo *m = &token_memos[i];
+
+		if (!m->claims || m->until <= now || m->caller != caller ||
+		    CRYPTO_memcmp(m->key, key, sizeof(m->key)) != 0)
+			continue;
+		if (nonce && (!m->nonce || strlen(m->nonce) != strlen(nonce) ||
+			      CRYPTO_memcmp(m->nonce, nonce, strlen(nonce)) != 0))
+			return NULL;
+		return m;
+	}
+	return NULL;
+}
+
+/* Remembers a token that just passed (best effort: nothing happens when
+ * its exp cannot be read or memory runs out). The slot reused is a free
+ * or expired one, else the one that expires first. */
+static void token_memo_put(const unsigned char *key, uid_t caller, const char *token,
+			   const char *user, const struct pwb_claims *claims, int64_t now)
+{
+	struct token_memo *slot = &token_memos[0];
+	struct pwb_error err = {0};
+	struct pwb_jwt *jwt = NULL;
+	const char *nonce;
+	json_t *exp;
+
+	if (pwb_jwt_parse(token, strlen(token), &jwt, &err) < 0)
+		return;
+	exp = json_object_get(jwt->payload, "exp");
+	nonce = pwb_jwt_claim_string(jwt, "nonce");
+	for (size_t i = 0; i < TOKEN_MEMO_SLOTS; i++) {
+		struct token_memo *m = &token_memos[i];
+
+		if (!m->claims || m->until <= now) {
+			slot = m;
+			break;
+		}
+		if (m->until < slot->until)
+			slot = m;
+	}
+	token_memo_clear(slot);
+	if (json_is_integer(exp) && json_integer_value(exp) > now &&
+	    dup_opt(nonce, &slot->nonce) == 0 && (slot->claims = claims_copy(claims))) {
+		memcpy(slot->key, key, sizeof(slot->key));
+		slot->caller = caller;
+		slot->until = json_integer_value(exp) < now + TOKEN_MEMO_TTL
+				  ? json_integer_value(exp)
+				  : now + TOKEN_MEMO_TTL;
+		snprintf(slot->user, sizeof(slot->user), "%s", user);
+	} else {
+		token_memo_clear(slot);
+	}
+	pwb_jwt_free(jwt);
+}
+
 /* The token args every token op takes: {token, nonce?, service?, rhost?}.
  * Sets the actor, then validates the token as pam_pwb_oidc does, with no
  * per-service client id (the client-secret file's and
@@ -262,6 +378,9 @@ static int token_claims(struct pwbd_call *call, const char *what, char user[PWB_
 	    {"rhost", false, ARG_TEXT_MAX, &rhost},
 	};
 	struct pwb_oidc_expect expect = {0};
+	unsigned char key[SHA256_DIGEST_LENGTH];
+	const struct token_memo *memo;
+	int64_t now;
 	int r;
 
 	*claims = NULL;
@@ -269,6 +388,17 @@ static int token_claims(struct pwbd_call *call, const char *what, char user[PWB_
 	if (r < 0)
 		return r;
 	set_actor(call, "pwb-login", service, rhost);
+	now = (int64_t)time(NULL);
+	SHA256((const unsigned char *)token, strlen(token), key);
+	memo = token_memo_find(key, call->actor.uid, nonce, now);
+	if (memo) {
+		*claims = claims_copy(memo->claims);
+		if (!*claims)
+			return pwb_error_set(err, -ENOMEM, "out of memory");
+		snprintf(user, PWB_NAME_MAX + 1, "%s", memo->user);
+		pwb_log(LOG_DEBUG, "%s by token for %s: token validated earlier", what, user);
+		return 0;
+	}
 	expect.nonce = nonce;
 	expect.require_nonce = nonce != NULL;
 	r = token_user(call->cfg, token, strlen(token), user, err);
@@ -278,6 +408,8 @@ static int token_claims(struct pwbd_call *call, const char *what, char user[PWB_
 	if (r < 0)
 		pwb_log(LOG_NOTICE, "%s by token (service '%s', rhost '%s') refused: %s", what,
 			call->actor.service, call->actor.rhost, pwb_error_text(err, r));
+	else
+		token_memo_put(key, call->actor.uid, token, user, *claims, now);
 	return r;
 }
 

@@ -44,7 +44,10 @@ struct pwbd_op {
 /* The tables, each ended by an entry with name NULL. */
 extern const struct pwbd_op pwbd_ops_core[];	/* dispatch.c: ping, request.status */
 extern const struct pwbd_op pwbd_ops_account[]; /* op_account.c: sign-in (PAM, pwb-login) */
-extern const struct pwbd_op pwbd_ops_scim[];	/* op_scim.c: one SCIM HTTP request */
-extern const struct pwbd_op pwbd_ops_admin[];	/* op_admin.c: pwbadm's commands */
+/* op_account.c: forgets the tokens the account ops validated lately (on a
+ * config reload: what was valid under the old settings may not be now). */
+void pwbd_account_forget_tokens(void);
+extern const struct pwbd_op pwbd_ops_scim[];  /* op_scim.c: one SCIM HTTP request */
+extern const struct pwbd_op pwbd_ops_admin[]; /* op_admin.c: pwbadm's commands */
 
 #endif

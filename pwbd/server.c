@@ -63,6 +63,7 @@ int pwbd_config_refresh(struct pwbd *d, struct pwb_error *err)
 	}
 	if (loaded)
 		pwb_config_free(&d->cfg);
+	pwbd_account_forget_tokens();
 	d->cfg = fresh;
 	d->cfg_stat = sb;
 	return 0;

@@ -368,6 +368,11 @@ struct pwb_store *pwb_txn_store(struct pwb_txn *txn)
 	return txn->st;
 }
 
+void pwb_txn_relax_durability(struct pwb_txn *txn)
+{
+	txn->relaxed = true;
+}
+
 /* One attempt: begin, run fn, commit. Returns fn's result or a pwb error;
  * t->retry says the attempt lost a conflict and should run again. */
 static int attempt_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,

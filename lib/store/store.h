@@ -139,6 +139,12 @@ void pwb_store_set_request(struct pwb_store *st, const struct pwb_actor *actor,
 /* The config and store a transaction belongs to. */
 struct pwb_store *pwb_txn_store(struct pwb_txn *txn);
 
+/* Says that what this write transaction stores may be lost in a crash
+ * (a sign-in time, nothing NSS shows): its commit does not wait for the
+ * log to reach the disk. A transaction that logged a change (see
+ * pwb_store_on_commit) commits durably all the same. */
+void pwb_txn_relax_durability(struct pwb_txn *txn);
+
 /* ---- users ---- */
 
 /* Validates and inserts u; fills id, uid, gid, home, shell, created,

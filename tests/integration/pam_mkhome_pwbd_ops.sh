@@ -155,6 +155,63 @@ tap_like "nobody: session_status refused" "$out" "pwbd-call: "
 out=$(as "$PWB_SCIM_UID" account.session_status "$(sess erin "$erin_uid" sub-erin)")
 tap_like "scim-user: session_status refused" "$out" "op account.session_status is not allowed to uid $PWB_SCIM_UID"
 
+# --- remembered tokens: pwbd keeps a token it validated for a short while
+# (by its SHA-256) so that account.home after account.signin_token does
+# not validate it again. The memo must not let anything through that a
+# fresh validation would refuse. pwbd's log (in the foreground, with its
+# debug lines) shows when a token was served from the memo.
+mtok=$(pwb_sign_token --claims "$(pwb_token_claims erin '"groups":["ops"],"nonce":"n-memo"')")
+out=$(as "$PWB_LOGIN_UID" account.signin_token "{\"token\":\"$mtok\",\"nonce\":\"n-memo\"}")
+tap_like "memo: signin_token with a fresh token: active" "$out" '"result": *"active"'
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$mtok\",\"nonce\":\"n-memo\"}")
+tap_like "memo: account.home with the same token and nonce: served" "$out" '"user": *"erin"'
+tap_like "... from the memo (no second validation)" "$(cat "$PWB_TMP/pwbd.log")" "home by token for erin: token validated earlier"
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$mtok\",\"nonce\":\"n-other\"}")
+tap_like "memo: the remembered token with another nonce: refused" "$out" "nonce: does not match"
+out=$(as "$PWB_LOGIN_UID" account.signin_token "{\"token\":\"$mtok\",\"nonce\":\"n-mem\"}")
+tap_like "memo: ... with a prefix of its nonce: refused" "$out" "nonce: does not match"
+out=$(as "$PWB_SCIM_UID" account.home "{\"token\":\"$mtok\"}")
+tap_like "memo: the remembered token from the scim-user: refused" "$out" "op account.home is not allowed to uid $PWB_SCIM_UID"
+out=$(as 65534 account.home "{\"token\":\"$mtok\"}")
+tap_like "memo: ... from nobody: refused" "$out" "pwbd-call: "
+# Another user's claims under the remembered token's signature, and the
+# remembered token with its signature altered: both are other tokens.
+mal=$(pwb_sign_token --claims "$(pwb_token_claims mallory '"nonce":"n-memo"')")
+hdr=${mtok%%.*} sig=${mtok##*.} malpay=${mal#*.}
+malpay=${malpay%%.*}
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$hdr.$malpay.$sig\",\"nonce\":\"n-memo\"}")
+tap_like "memo: mallory's claims under erin's remembered signature: refused" "$out" "pwbd-call: "
+tap_check_fails "... mallory has no account" getent passwd mallory
+c=${sig:10:1}
+[ "$c" = A ] && c=B || c=A
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"${mtok%.*}.${sig:0:10}$c${sig:11}\",\"nonce\":\"n-memo\"}")
+tap_like "memo: the remembered token with its signature altered: refused" "$out" "pwbd-call: "
+# The memo holds claims, not the account decision: a lock still refuses.
+mkhome_tool lock erin >/dev/null
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$mtok\",\"nonce\":\"n-memo\"}")
+tap_like "memo: erin locked after her token was remembered: account.home refuses" "$out" "is locked"
+out=$(as "$PWB_LOGIN_UID" account.signin_token "{\"token\":\"$mtok\",\"nonce\":\"n-memo\"}")
+tap_like "... and signin_token says locked" "$out" '"result": *"locked"'
+mkhome_tool unlock erin >/dev/null
+# A token is never served past its exp, though the leeway would let a
+# fresh validation accept it: with no leeway, it expires in the memo too.
+mkhome_conf_put auth-openid-leeway 0
+now=$(date +%s)
+etok=$(pwb_sign_token --claims "$(pwb_token_claims erin | sed "s/\"exp\":[0-9]*/\"exp\":$((now + 2))/")")
+out=$(as "$PWB_LOGIN_UID" account.signin_token "{\"token\":\"$etok\"}")
+tap_like "memo: a token 2 s from its exp: active" "$out" '"result": *"active"'
+sleep 3
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$etok\"}")
+tap_like "memo: ... once expired, account.home refuses it" "$out" "exp: token expired"
+# A config reload forgets every remembered token.
+mtok2=$(pwb_sign_token --claims "$(pwb_token_claims erin)")
+out=$(as "$PWB_LOGIN_UID" account.signin_token "{\"token\":\"$mtok2\"}")
+tap_like "memo: another fresh token: active" "$out" '"result": *"active"'
+mkhome_conf_put auth-openid-username-claim email
+out=$(as "$PWB_LOGIN_UID" account.home "{\"token\":\"$mtok2\"}")
+tap_like "memo: after a config change its claims no longer name a user: refused" "$out" 'username: no string claim "email"'
+sed -i '/^auth-openid-username-claim=/d' "$PWB_CONF"
+
 tap_check_fails "no token reached pwbd's log" grep -qF "${token%%.*}" "$PWB_TMP/pwbd.log"
 tap_check_fails "... nor the forged one's signature" grep -qF "${forged##*.}" "$PWB_TMP/pwbd.log"
 tap_check_fails "... nor the nonce token's" grep -qF "${ntok##*.}" "$PWB_TMP/pwbd.log"

@@ -251,8 +251,12 @@ int pwb_be_commit(struct pwb_txn *txn, struct pwb_error *err)
 	int ret;
 
 	txn->be_txn = NULL;
-	/* DB_TXN_SYNC: the log is on disk before the write is acknowledged. */
-	ret = tid->commit(tid, txn->write ? DB_TXN_SYNC : 0);
+	/* DB_TXN_SYNC: the log is on disk before the write is acknowledged;
+	 * a relaxed write that logged no change only reaches the OS (the next
+	 * synchronous commit flushes it too). */
+	ret = tid->commit(tid, !txn->write		       ? 0
+			       : txn->relaxed && !txn->changed ? DB_TXN_WRITE_NOSYNC
+							       : DB_TXN_SYNC);
 	if (ret != 0)
 		return pwb_txn_fail(txn, ret, "committing", err);
 	if (txn->write && ++be->writes_since_checkpoint >= CHECKPOINT_EVERY) {

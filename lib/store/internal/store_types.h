@@ -36,6 +36,7 @@ struct pwb_txn {
 	uint64_t last_seq; /* the last change logged */
 	bool retry;	   /* a conflict the backend resolved by failing: run again */
 	bool panicked;	   /* the backend needs repair (pwb_be_repair) first */
+	bool relaxed;	   /* pwb_txn_relax_durability: no log flush at commit */
 };
 
 #endif
