@@ -216,23 +216,57 @@ int pwb_http_get(const char *url, const char *ca_file, unsigned timeout_s, size_
 
 PWB_DEFINE_POINTER_CLEANUP(curl_slist_free_allp, struct curl_slist, curl_slist_free_all)
 
+/* The handle of the form POSTs (the token endpoint), kept for the
+ * thread's life: a long-lived caller (a pwb-login worker) reuses its
+ * connection and TLS session at the next code exchange instead of a new
+ * handshake each time. It is reset before and after each request
+ * (curl_easy_reset drops every option, pointer and header of the last
+ * request but keeps live connections and the TLS session cache), and
+ * dropped after a failed transfer. Peer and host verification are set
+ * again each time, and libcurl reuses a connection only for the same
+ * host, port and TLS settings. */
+static __thread CURL *post_handle;
+
+static CURL *post_handle_get(void)
+{
+	if (post_handle)
+		curl_easy_reset(post_handle);
+	else
+		post_handle = curl_easy_init();
+	return post_handle;
+}
+
+/* After a request: forget its options; after a failure, the handle too. */
+static void post_handle_put(bool failed)
+{
+	if (!post_handle)
+		return;
+	if (failed) {
+		curl_easy_cleanup(post_handle);
+		post_handle = NULL;
+	} else {
+		curl_easy_reset(post_handle);
+	}
+}
+
 int pwb_http_post_form(const char *url, const char *ca_file, unsigned timeout_s, size_t max_bytes,
 		       const char *authorization, const char *form, struct pwb_http_response *resp,
 		       struct pwb_error *err)
 {
 	_cleanup_(fetch_clear) struct fetch f = {.max = max_bytes, .max_age = -1};
-	_cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
 	_cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
 	_cleanup_free_ char *auth_header = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc = CURLE_OK;
 	struct curl_slist *h;
+	CURL *curl;
+	int r;
 
 	memset(resp, 0, sizeof(*resp));
 	resp->max_age = -1;
 	if (strncmp(url, "https://", 8) != 0)
 		return pwb_error_set(err, PWB_EINVAL, "%s: only https:// URLs are used", url);
-	curl = curl_easy_init();
+	curl = post_handle_get();
 	if (!curl)
 		return pwb_error_set(err, -ENOMEM, "%s: curl_easy_init failed", url);
 	h = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
@@ -248,8 +282,10 @@ int pwb_http_post_form(const char *url, const char *ca_file, unsigned timeout_s,
 			OPENSSL_cleanse(auth_header, strlen(auth_header));
 		}
 	}
-	if (!h)
+	if (!h) {
+		post_handle_put(false);
 		return pwb_error_set(err, -ENOMEM, "out of memory");
+	}
 	rc = setup(curl, url, ca_file, timeout_s, max_bytes, &f, errbuf);
 	/* A POST carrying a code and a client secret goes to the configured
 	 * endpoint and nowhere else: a redirect is an answer, not an order. */
@@ -257,8 +293,12 @@ int pwb_http_post_form(const char *url, const char *ca_file, unsigned timeout_s,
 	SETOPT(CURLOPT_HTTPHEADER, headers);
 	SETOPT(CURLOPT_POSTFIELDS, form);
 	SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(form));
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK) {
+		post_handle_put(true);
 		return pwb_error_set(err, PWB_EUNAVAIL, "%s: curl setup: %s", url,
 				     curl_easy_strerror(rc));
-	return perform(curl, url, max_bytes, &f, errbuf, resp, err);
+	}
+	r = perform(curl, url, max_bytes, &f, errbuf, resp, err);
+	post_handle_put(r < 0);
+	return r;
 }
