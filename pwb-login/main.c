@@ -4,16 +4,12 @@
  * socket unit. This file: options, the client credentials, the accept
  * loop, reading a request and writing its response. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdbool.h>
 #include <fastcgi.h>
 #include <fcgiapp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include "cleanup.h"
 #include "log.h"
@@ -208,51 +204,11 @@ static void ctx_free(struct login_ctx *ctx)
 	pwb_config_free(&ctx->cfg);
 }
 
-/* One worker holds many FastCGI connections: nginx keeps its auth_request
- * connections open (fastcgi_keep_conn, upstream keepalive), so connect,
- * accept and libfcgi's lingering close leave the per-request path. A
- * worker never blocks on one idle kept connection: it polls them all and
- * the listening socket, so a burst beyond the kept connections is accepted
- * by whichever worker is free. */
-#define CONN_MAX 64
-
-/* Accepts a pending connection into a free slot (the listening socket is
- * non-blocking: another worker may have taken it first). */
-static void conn_accept(FCGX_Request *conns, int *n)
-{
-	int fd = accept4(0, NULL, NULL, SOCK_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	/* keepConnection: FCGX_Accept_r's opening finish must not close the
-	 * fd; the request's own FCGI_KEEP_CONN flag replaces it. A closed
-	 * connection makes FCGX_Accept_r try listen_sock -1, which fails at
-	 * once instead of blocking. */
-	FCGX_InitRequest(&conns[*n], -1, 0);
-	conns[*n].ipcFd = fd;
-	conns[*n].keepConnection = 1;
-	(*n)++;
-}
-
-/* Serves the request waiting on req's connection. false when the connection ended
- * (closed by the web server, or not kept after the request). */
-static bool conn_serve(struct login_ctx *ctx, FCGX_Request *req)
-{
-	struct io io = {.fcgi = req};
-
-	if (FCGX_Accept_r(req) < 0)
-		return false;
-	serve_one(ctx, &io, req->envp, req->role == FCGI_AUTHORIZER);
-	FCGX_Finish_r(req);
-	return req->ipcFd >= 0;
-}
-
 static int serve(struct login_ctx *ctx)
 {
-	static FCGX_Request conns[CONN_MAX];
-	struct pollfd fds[CONN_MAX + 1];
+	FCGX_Request request;
+	struct io io = {.fcgi = &request};
 	struct sigaction sa = {.sa_handler = on_stop};
-	int flags, n = 0;
 
 	if (FCGX_IsCGI()) {
 		struct io cgi = {.fcgi = NULL};
@@ -261,39 +217,16 @@ static int serve(struct login_ctx *ctx)
 		fflush(stdout);
 		return 0;
 	}
-	/* no SA_RESTART: a blocked poll returns so the loop can end */
+	/* no SA_RESTART: a blocked accept returns so the loop can end */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	flags = fcntl(0, F_GETFL);
-	if (flags < 0 || fcntl(0, F_SETFL, flags | O_NONBLOCK) < 0)
-		return -errno;
-	while (!stopping) {
-		int ready, kept = n;
-
-		for (int i = 0; i < n; i++)
-			fds[i] = (struct pollfd){.fd = conns[i].ipcFd, .events = POLLIN};
-		fds[n] = (struct pollfd){.fd = n < CONN_MAX ? 0 : -1, .events = POLLIN};
-		ready = poll(fds, (nfds_t)n + 1, -1);
-		if (ready < 0) {
-			if (errno == EINTR)
-				continue;
-			pwb_log(LOG_ERR, "pwb-login: poll: %s", strerror(errno));
-			break;
-		}
-		n = 0;
-		for (int i = 0; i < kept; i++) {
-			if (fds[i].revents && !conn_serve(ctx, &conns[i]))
-				continue;
-			if (n != i)
-				conns[n] = conns[i];
-			n++;
-		}
-		if (fds[kept].revents & POLLIN)
-			conn_accept(conns, &n);
+	if (FCGX_InitRequest(&request, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
+		return -ENOMEM;
+	while (!stopping && FCGX_Accept_r(&request) >= 0) {
+		serve_one(ctx, &io, request.envp, request.role == FCGI_AUTHORIZER);
+		FCGX_Finish_r(&request);
 	}
-	for (int i = 0; i < n; i++)
-		FCGX_Free(&conns[i], 1);
 	pwb_log(LOG_INFO, "pwb-login: stopping");
 	return 0;
 }
