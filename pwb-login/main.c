@@ -7,9 +7,11 @@
 #include <fastcgi.h>
 #include <fcgiapp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "cleanup.h"
 #include "log.h"
@@ -204,11 +206,41 @@ static void ctx_free(struct login_ctx *ctx)
 	pwb_config_free(&ctx->cfg);
 }
 
+/* true when the listening socket (fd 0) is a unix socket. */
+static bool listens_on_unix(void)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+
+	return getsockname(0, (struct sockaddr *)&sa, &len) == 0 && sa.ss_family == AF_UNIX;
+}
+
+/* Ends a request. On a unix socket the connection is closed at once:
+ * libfcgi's lingering close (shutdown, then wait up to 2 s for the web
+ * server to close its end) kept a worker idle after every auth_request
+ * answer until nginx's event loop came round. What the web server already
+ * sent and nobody read (the empty stdin record) is drained first, so the
+ * close is a plain end of stream; a unix socket never loses the answer it
+ * queued. TCP (Apache) keeps libfcgi's close, which guards against a reset
+ * discarding the answer. */
+static void finish(FCGX_Request *request, bool unix_socket)
+{
+	if (unix_socket && !request->keepConnection && request->ipcFd >= 0) {
+		char trash[1024];
+
+		while (recv(request->ipcFd, trash, sizeof(trash), MSG_DONTWAIT) > 0)
+			;
+		request->detached = 1; /* libfcgi: close without the linger */
+	}
+	FCGX_Finish_r(request);
+}
+
 static int serve(struct login_ctx *ctx)
 {
 	FCGX_Request request;
 	struct io io = {.fcgi = &request};
 	struct sigaction sa = {.sa_handler = on_stop};
+	bool unix_socket;
 
 	if (FCGX_IsCGI()) {
 		struct io cgi = {.fcgi = NULL};
@@ -223,9 +255,10 @@ static int serve(struct login_ctx *ctx)
 	sigaction(SIGINT, &sa, NULL);
 	if (FCGX_InitRequest(&request, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 		return -ENOMEM;
+	unix_socket = listens_on_unix();
 	while (!stopping && FCGX_Accept_r(&request) >= 0) {
 		serve_one(ctx, &io, request.envp, request.role == FCGI_AUTHORIZER);
-		FCGX_Finish_r(&request);
+		finish(&request, unix_socket);
 	}
 	pwb_log(LOG_INFO, "pwb-login: stopping");
 	return 0;

@@ -63,7 +63,14 @@ tap_is "... and its file is removed" "$(sessions | wc -l)" 0
 web_signin "$PWB_TMP/jar-bob" bob
 B=$(web_cookie "$PWB_TMP/jar-bob" __Host-pwb-session)
 tap_is "bob signed in" "$(auth_status "$B")" "Status: 200 OK"
+# through nginx too: bob's protected request, then refused once locked
+static_status() {
+	env -u LD_PRELOAD -u LD_LIBRARY_PATH curl -s -o /dev/null -w '%{http_code}' --cacert "$PWB_WEB_CA" \
+		-H "Cookie: __Host-pwb-session=$1" "$PWB_LOGIN_BASE/static/hello.txt"
+}
+tap_is "bob's request through nginx" "$(static_status "$B")" 200
 "$PWB_BIN_PWBADM" lock-user bob >/dev/null
+tap_is "bob locked: his next request through nginx is refused" "$(static_status "$B")" 401
 tap_is "bob locked: his session ends at the next request" "$(auth_status "$B")" \
 	"Status: 401 Unauthorized"
 
