@@ -95,7 +95,7 @@ pwb_ns_enter() {
 	pwbd-socket=$PWB_PWBD_SOCKET
 	CONF
 	export PWB_CONFIG=$PWB_CONF
-	if [ "${PWB_NS_STAGE:-}" = 1 ] || ! pwb_ns_reachable "$PWB_SCIM_UID" "$PWB_BIN_SCIM"; then
+	if [ "${PWB_NS_STAGE:-}" = 1 ] || ! pwb_ns_reachable "$PWB_SCIM_UID" "$PWB_TEST_BUILDDIR"; then
 		pwb_ns_stage || { echo "Bail out! cannot stage the build for the service users"; exit 1; }
 	fi
 	export LD_LIBRARY_PATH=$PWB_NSS_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -105,8 +105,8 @@ pwb_ns_enter() {
 	if [ "${PWB_NS_NO_PWBD:-}" != 1 ]; then pwb_pwbd_start; fi
 }
 
-# pwb_ns_reachable UID FILE: UID (with no groups) can reach and execute
-# FILE, every parent directory included.
+# pwb_ns_reachable UID PATH: UID (with no groups) can reach PATH, every
+# parent directory included, and execute (a directory: enter) it.
 pwb_ns_reachable() {
 	setpriv --reuid="$1" --regid="$1" --clear-groups test -x "$2" 2>/dev/null
 }
@@ -145,7 +145,7 @@ pwb_ns_stage() {
 	PWB_PAM_OIDC=$stage/pam_pwb_oidc/.libs/pam_pwb_oidc.so
 	PWB_PAM_MKHOME=$stage/pam_pwb_mkhome/.libs/pam_pwb_mkhome.so
 	if [ -n "${PWB_LOGIN_BIN:-}" ]; then PWB_LOGIN_BIN=$stage/pwb-login/pwb-login; fi
-	pwb_ns_reachable "$PWB_SCIM_UID" "$PWB_BIN_SCIM"
+	pwb_ns_reachable "$PWB_SCIM_UID" "$stage"
 }
 
 # Homes must lie behind parents that only root may write to (pam_pwb_mkhome
