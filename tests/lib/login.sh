@@ -39,7 +39,8 @@
 #                            response in WEB_*
 #   web_cookie JAR NAME      a cookie's value in JAR
 
-PWB_LOGIN_BIN=$PWB_TEST_BUILDDIR/pwb-login/pwb-login
+# (a copy the login-user can reach when ns.sh staged the build: PWB_STAGE)
+PWB_LOGIN_BIN=${PWB_STAGE:-$PWB_TEST_BUILDDIR}/pwb-login/pwb-login
 PWB_APACHE_MODULES=${PWB_APACHE_MODULES:-/usr/lib/apache2/modules}
 
 pwb_login_prepare() {

@@ -17,6 +17,11 @@
 # scim-user and login-user; uids $PWB_SCIM_UID, $PWB_LOGIN_UID), and one
 # pwbd runs on $PWB_PWBD_SOCKET until cleanup (tests/lib/pwbd.sh; set
 # PWB_NS_NO_PWBD=1 before pwb_ns_enter to start it yourself).
+# What those unprivileged users run (pwb-scim, pwb-login, the PAM and NSS
+# modules loaded into pwb-login) is staged into $PWB_TMP/stage when the
+# build tree is out of their reach, as in a checkout under a 0700 home
+# (set PWB_NS_STAGE=1 before pwb_ns_enter to stage always): see
+# pwb_ns_stage.
 
 : "${PWB_TEST_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${PWB_TEST_BUILDDIR:=$PWB_TEST_SRCDIR}"
@@ -90,11 +95,57 @@ pwb_ns_enter() {
 	pwbd-socket=$PWB_PWBD_SOCKET
 	CONF
 	export PWB_CONFIG=$PWB_CONF
+	if [ "${PWB_NS_STAGE:-}" = 1 ] || ! pwb_ns_reachable "$PWB_SCIM_UID" "$PWB_TEST_BUILDDIR"; then
+		pwb_ns_stage || { echo "Bail out! cannot stage the build for the service users"; exit 1; }
+	fi
 	export LD_LIBRARY_PATH=$PWB_NSS_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 	# nscd would answer from the host's cache: hide its socket.
 	if [ -d /var/run/nscd ]; then mount -t tmpfs none /var/run/nscd; fi
 	pwb_on_cleanup 'pwb_pwbd_stop >/dev/null 2>&1 || :'
 	if [ "${PWB_NS_NO_PWBD:-}" != 1 ]; then pwb_pwbd_start; fi
+}
+
+# pwb_ns_reachable UID PATH: UID (with no groups) can reach PATH, every
+# parent directory included, and execute (a directory: enter) it.
+pwb_ns_reachable() {
+	setpriv --reuid="$1" --regid="$1" --clear-groups test -x "$2" 2>/dev/null
+}
+
+# The service users (pwb-scim, pwb-login; www-data, nginx's workers) run
+# without root's rights: a checkout inside a 0700 directory (/root, a
+# Debian 12 home) is out of their reach, and its permissions are the
+# user's, never changed here. pwb_ns_stage copies what they execute or
+# load (pwb-scim, pwb-login, the PAM modules pwb-login loads, the NSS
+# module every process loads) into $PWB_TMP/stage, 0755 and root's, at
+# the same paths relative to the build tree, and points PWB_BIN_SCIM,
+# PWB_LOGIN_BIN (tests/lib/login.sh), PWB_PAM_OIDC, PWB_PAM_MKHOME and
+# PWB_NSS_LIBDIR there; sets PWB_STAGE. Root's own processes (pwbd,
+# pwbadm, the test tools, node and Chromium) still run from the build
+# tree; nginx's workers read only files under $PWB_TMP. A copy, not `make
+# install DESTDIR=`: it costs milliseconds and runs no make in a build tree
+# that parallel tests share. Call before tests/lib/login.sh is sourced or
+# after: both take PWB_STAGE.
+pwb_ns_stage() {
+	local stage=$PWB_TMP/stage rel f
+	(
+		umask 022
+		mkdir -p "$stage"
+		for rel in scim-cgi/pwb-scim pwb-login/pwb-login pam_pwb_oidc/.libs/pam_pwb_oidc.so \
+			pam_pwb_mkhome/.libs/pam_pwb_mkhome.so nss_pwb/.libs/libnss_pwb.so.2; do
+			f=$PWB_TEST_BUILDDIR/$rel
+			[ -e "$f" ] || continue # (pwb-login: not every build has it)
+			mkdir -p "$stage/${rel%/*}" &&
+				install -m 0755 "$(readlink -f "$f")" "$stage/$rel" || exit 1
+		done
+		chmod -R a+rX,go-w "$stage"
+	) || return 1
+	PWB_STAGE=$stage
+	PWB_BIN_SCIM=$stage/scim-cgi/pwb-scim
+	PWB_NSS_LIBDIR=$stage/nss_pwb/.libs
+	PWB_PAM_OIDC=$stage/pam_pwb_oidc/.libs/pam_pwb_oidc.so
+	PWB_PAM_MKHOME=$stage/pam_pwb_mkhome/.libs/pam_pwb_mkhome.so
+	if [ -n "${PWB_LOGIN_BIN:-}" ]; then PWB_LOGIN_BIN=$stage/pwb-login/pwb-login; fi
+	pwb_ns_reachable "$PWB_SCIM_UID" "$stage"
 }
 
 # Homes must lie behind parents that only root may write to (pam_pwb_mkhome
