@@ -14,7 +14,7 @@ set -u
 . "$PWB_TEST_SRCDIR/tests/lib/issuer.sh"
 pwb_ns_enter "$@"
 
-BIN=$PWB_TEST_BUILDDIR/pwb-login/pwb-login
+BIN=${PWB_STAGE:-$PWB_TEST_BUILDDIR}/pwb-login/pwb-login
 command -v cgi-fcgi >/dev/null && command -v spawn-fcgi >/dev/null ||
 	{ echo "1..0 # SKIP cgi-fcgi or spawn-fcgi missing (scripts/deps.d/login.txt)"; exit 0; }
 pwb_issuer_start || { echo "Bail out! cannot start the test issuer"; exit 1; }
