@@ -70,7 +70,7 @@ http {
 	}
 }
 CONF
-env -u LD_PRELOAD nginx -e "$dir/error.log" -c "$dir/nginx.conf" -p "$dir" 2>"$dir/start.log" ||
+env -u LD_PRELOAD -u LD_LIBRARY_PATH nginx -e "$dir/error.log" -c "$dir/nginx.conf" -p "$dir" 2>"$dir/start.log" ||
 	tap_bail "nginx did not start: $(cat "$dir/start.log")"
 pwb_on_cleanup "kill \$(cat '$dir/nginx.pid' 2>/dev/null) 2>/dev/null"
 for _ in $(seq 1 50); do [ -s "$dir/nginx.pid" ] && break; sleep 0.1; done
