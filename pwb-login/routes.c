@@ -229,18 +229,13 @@ static int token_user(const struct login_ctx *ctx, const char *id_token, json_t 
 		      char user[PWB_NAME_MAX + 1], struct pwb_error *err)
 {
 	_cleanup_jwt_ struct pwb_jwt *jwt = NULL;
-	const char *external;
 	int r;
 
 	*claims = NULL;
 	r = pwb_jwt_parse(id_token, strlen(id_token), &jwt, err);
 	if (r < 0)
 		return r;
-	external = json_string_value(json_object_get(jwt->payload, ctx->cfg.openid_username_claim));
-	if (!external)
-		return pwb_error_set(err, PWB_EAUTH, "the ID token has no %s claim",
-				     ctx->cfg.openid_username_claim);
-	r = pwb_oidc_map_username(&ctx->cfg, external, user, err);
+	r = pwb_oidc_jwt_username(&ctx->cfg, jwt, NULL, user, err);
 	if (r < 0)
 		return r;
 	*claims = json_incref(jwt->payload);

@@ -231,21 +231,13 @@ static int op_signin(struct pwbd_call *call, json_t **result, struct pwb_error *
 static int token_user(const struct pwb_config *cfg, const char *token, size_t len,
 		      char user[PWB_NAME_MAX + 1], struct pwb_error *err)
 {
-	struct pwb_jwt *jwt = NULL;
-	const char *external;
+	_cleanup_jwt_ struct pwb_jwt *jwt = NULL;
 	int r;
 
 	r = pwb_jwt_parse(token, len, &jwt, err);
 	if (r < 0)
 		return r == -ENOMEM ? r : PWB_EAUTH;
-	external = pwb_jwt_claim_string(jwt, cfg->openid_username_claim);
-	if (!external)
-		r = pwb_error_set(err, PWB_EAUTH, "username: no string claim \"%s\"",
-				  cfg->openid_username_claim);
-	else if (pwb_oidc_map_username(cfg, external, user, err) < 0)
-		r = err->code = PWB_EAUTH;
-	pwb_jwt_free(jwt);
-	return r;
+	return pwb_oidc_jwt_username(cfg, jwt, NULL, user, err);
 }
 
 /* Tokens pwbd validated lately, in this process's memory only: the

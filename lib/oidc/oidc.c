@@ -309,6 +309,23 @@ static int verify_with_jwks(struct oidc_ctx *ctx, const struct pwb_jwt *jwt, str
 	return r;
 }
 
+int pwb_oidc_jwt_username(const struct pwb_config *cfg, const struct pwb_jwt *jwt,
+			  const char **external, char user[PWB_NAME_MAX + 1], struct pwb_error *err)
+{
+	const char *claim = pwb_jwt_claim_string(jwt, cfg->openid_username_claim);
+
+	if (external)
+		*external = claim;
+	if (!claim)
+		return pwb_error_set(err, PWB_EAUTH, "username: no string claim \"%s\"",
+				     cfg->openid_username_claim);
+	if (pwb_oidc_map_username(cfg, claim, user, err) < 0) {
+		pwb_error_prefix(err, "username: claim \"%s\"", cfg->openid_username_claim);
+		return err->code = PWB_EAUTH;
+	}
+	return 0;
+}
+
 int pwb_oidc_map_username(const struct pwb_config *cfg, const char *external,
 			  char out[PWB_NAME_MAX + 1], struct pwb_error *err)
 {
@@ -477,15 +494,9 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 	r = subject_of(cfg, jwt, &subject, err);
 	if (r < 0)
 		return r;
-	external = pwb_jwt_claim_string(jwt, cfg->openid_username_claim);
-	if (!external)
-		return pwb_error_set(err, PWB_EAUTH, "username: no string claim \"%s\"",
-				     cfg->openid_username_claim);
-	r = pwb_oidc_map_username(cfg, external, mapped, err);
-	if (r < 0) {
-		pwb_error_prefix(err, "username: claim \"%s\"", cfg->openid_username_claim);
-		return err->code = PWB_EAUTH;
-	}
+	r = pwb_oidc_jwt_username(cfg, jwt, &external, mapped, err);
+	if (r < 0)
+		return r;
 	if (strcmp(mapped, pam_user) != 0) {
 		pwb_names_escape(external, shown, sizeof(shown));
 		return pwb_error_set(err, PWB_EAUTH,

@@ -42,6 +42,16 @@ int pwb_oidc_authenticate(const struct pwb_config *cfg, const char *pam_user, co
 int pwb_oidc_map_username(const struct pwb_config *cfg, const char *external,
 			  char out[PWB_NAME_MAX + 1], struct pwb_error *err);
 
+/* The Linux name jwt's auth-openid-username-claim maps to
+ * (pwb_oidc_map_username), the one reading of that claim; *external (when
+ * not NULL) points at the claim as sent. Nothing is verified here: callers
+ * that have not verified the token use the name only to say whom
+ * pwb_oidc_authenticate must find. PWB_EAUTH ("username: ...") when the
+ * claim is missing or maps to no allowed name. */
+int pwb_oidc_jwt_username(const struct pwb_config *cfg, const struct pwb_jwt *jwt,
+			  const char **external, char user[PWB_NAME_MAX + 1],
+			  struct pwb_error *err);
+
 /* The issuer's discovery document (from the cache when fresh, else the
  * network), validated ("issuer" equals auth-openid-issuer, an https
  * jwks_uri). *doc: the caller's reference. PWB_EUNAVAIL or PWB_ECONFIG. */
