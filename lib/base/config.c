@@ -50,8 +50,7 @@ struct key {
 	}
 
 static const struct key keys[] = {
-    PATH("db-dir", db_dir, PWB_DB_DIR_DEFAULT),
-    STR("store-user", store_user, "pwb"),
+    PATH("db-dir", db_dir, PWB_DB_DIR_DEFAULT), STR("store-user", store_user, "pwb"),
     U32("nss-delta-max", nss_delta_max, "256", 16, 1000000),
     U32("nss-mid-max", nss_mid_max, "16384", 64, 100000000),
     BOOL("user-provisioning-enabled", provisioning_enabled, "0"),
@@ -84,8 +83,7 @@ static const struct key keys[] = {
     PATH("scim-base-path", scim_base_path, "/scim/v2"),
     U32("scim-max-request-bytes", scim_max_request_bytes, "1048576", 1024, 64 * 1024 * 1024),
     PATH("pwbd-socket", pwbd_socket, "/run/pwb/pwbd.sock"),
-    U32("pwbd-timeout", pwbd_timeout, "30", 1, 3600),
-    STR("scim-user", scim_user, "pwb-scim"),
+    U32("pwbd-timeout", pwbd_timeout, "30", 1, 3600), STR("scim-user", scim_user, "pwb-scim"),
     STR("login-user", login_user, "pwb-login"),
     U32("change-log-retention-days", change_log_retention_days, "365", 1, 36500),
     U32("change-log-retention-entries", change_log_retention_entries, "1000000", 1000, 4000000000u),
@@ -103,6 +101,18 @@ static const struct key keys[] = {
     U32("auth-openid-max-pending-flows", openid_max_pending_flows, "1000", 1, 1000000),
     STR("auth-openid-trusted-proxies", openid_trusted_proxies, NULL),
     STR("group-name-space-replacement", group_space_replacement, "_"),
+    /* terminal sign-in: the device authorization grant (pam_pwb_oidc device) */
+    PATH("auth-openid-device-client-file", openid_device_client_file, NULL),
+    STR("auth-openid-device-token-method", openid_device_token_method, "auto"),
+    U32("auth-openid-device-timeout", openid_device_timeout, "300", 30, 1800),
+    U32("auth-openid-device-max-flows", openid_device_max_flows, "32", 1, 10000),
+    U32("auth-openid-device-max-flows-per-address", openid_device_max_flows_per_address, "3", 1,
+	10000),
+    BOOL("auth-openid-device-qr", openid_device_qr, "0"),
+    /* operability: pwb-scim's Prometheus endpoint (off unless a path is set) */
+    PATH("scim-metrics-path", scim_metrics_path, NULL),
+    PATH("scim-metrics-token-file", scim_metrics_token_file, NULL),
+    /* sign-in cost */
 };
 
 const char *pwb_config_path(const char *explicit_path)

@@ -94,6 +94,23 @@ struct pwb_config {
 
 	/* group names as IdPs send them (names.h: pwb_names_group_from_display) */
 	char *group_space_replacement; /* group-name-space-replacement: one of _ - . */
+
+	/* terminal sign-in (pam_pwb_oidc device: RFC 8628) */
+	char *openid_device_client_file;  /* auth-openid-device-client-file: client-id=,
+					     client-secret= */
+	char *openid_device_token_method; /* auth-openid-device-token-method:
+					     auto|none|client_secret_basic|client_secret_post */
+	uint32_t openid_device_timeout;	  /* auth-openid-device-timeout: seconds, cap on one flow */
+	uint32_t openid_device_max_flows; /* auth-openid-device-max-flows: per host */
+	uint32_t openid_device_max_flows_per_address; /* ...-per-address: per remote address */
+	bool openid_device_qr; /* auth-openid-device-qr: QR code after the URL */
+
+	/* operability */
+	char *scim_metrics_path;       /* scim-metrics-path: Prometheus endpoint path, NULL = off */
+	char *scim_metrics_token_file; /* scim-metrics-token-file: its bearer token; NULL = loopback
+					  only */
+
+	/* sign-in cost */
 };
 
 /* The path to use: explicit (config= argument) if non-NULL, else
