@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "cleanup.h"
 #include "log.h"
+#include "metrics.h"
 #include "pwbd.h"
 
 #define SD_LISTEN_FDS_START 3
@@ -249,6 +250,7 @@ int main(int argc, char **argv)
 	}
 	pwb_log(LOG_INFO, "pwbd %s: serving %s", PACKAGE_VERSION,
 		socket_path ? socket_path : "the activated socket");
+	pwbd_metrics_start();
 	r = pwbd_serve(&d, fd);
 	pwbd_close(&d);
 	if (socket_path)

@@ -11,12 +11,16 @@
  *         body (string), body_utf8 (false: the body was not UTF-8),
  *         body_too_large (true: over scim-max-request-bytes, not sent)
  * result: status, body (the JSON text, absent for none), location, etag,
- *         www_authenticate, token_name ("-" when none was accepted) */
+ *         www_authenticate, token_name ("-" when none was accepted)
+ * Each answered request is counted in pwbd's metrics (metrics.h) by method
+ * and status, with the time it took here. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include "metrics.h"
 #include "ops.h"
 #include "scim_service.h"
 
@@ -142,9 +146,11 @@ static int scim_request(struct pwbd_call *call, json_t **result, struct pwb_erro
 	struct scim_args a = {0};
 	struct pwb_scim_service *svc = NULL;
 	struct pwb_scim_response resp;
+	struct timespec start, end;
 	int r;
 
 	*result = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	r = parse_args(call, &a, err);
 	if (r < 0)
 		return r;
@@ -162,6 +168,10 @@ static int scim_request(struct pwbd_call *call, json_t **result, struct pwb_erro
 	pwb_scim_service_on_auth(svc, on_auth, call);
 	pwb_scim_service_handle(svc, &a.req, &resp);
 	pwb_scim_service_free(svc);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	pwbd_metrics_scim(a.req.method, resp.status,
+			  (double)(end.tv_sec - start.tv_sec) +
+			      (double)(end.tv_nsec - start.tv_nsec) / 1e9);
 	*result = response_json(&resp);
 	pwb_scim_response_clear(&resp);
 	return *result ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "cleanup.h"
 #include "log.h"
+#include "metrics.h"
 #include "publish.h"
 #include "pwbd.h"
 
@@ -86,6 +87,7 @@ int pwbd_store_ensure(struct pwbd *d, struct pwb_error *err)
 	 * there is logged: the hook is installed, so the next commit (or
 	 * `pwbadm rebuild-nss`) catches up. */
 	r = pwb_publish_attach(d->st, err);
+	pwbd_metrics_time_publisher(d->st);
 	if (r < 0)
 		pwb_log(LOG_ERR, "pwbd: publishing the NSS snapshot failed: %s",
 			pwb_error_text(err, r));

@@ -4,7 +4,10 @@
  * by scim-max-request-bytes), sends them to pwbd (op "scim.request", which
  * authenticates the token and runs lib/scim's service), writes pwbd's
  * status, headers and body back, and logs one line. When pwbd cannot be
- * reached the client gets 503 with Retry-After and a SCIM error body. */
+ * reached the client gets 503 with Retry-After and a SCIM error body.
+ * With scim-metrics-path set, a GET of exactly that path is relayed to
+ * pwbd's metrics.get instead, which decides access (its own token, or
+ * loopback clients only) and answers the Prometheus text. */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <signal.h>
@@ -26,12 +29,14 @@
 #define RETRY_AFTER  5	   /* seconds, when pwbd is not reachable */
 #define FRAME_SLACK  65536 /* the request's other arguments, at most */
 #define TOKEN_LOGGED 64	   /* the token name in the log line, bytes */
+#define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /* What pwbd answered, for the client: the SCIM status, headers and body. */
 struct reply {
 	int status;
 	const char *body; /* JSON text or NULL */
 	const char *location, *etag, *token_name;
+	const char *content_type; /* NULL: SCIM's */
 	bool www_authenticate, retry_after;
 	json_t *owner;	/* holds the strings */
 	char *own_body; /* a body the relay made */
@@ -93,7 +98,8 @@ static void write_response(const struct io *io, const struct reply *rep)
 		     pwb_http_reason(rep->status));
 	if (rep->body)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
-			      "Content-Type: " PWB_SCIM_CONTENT_TYPE "\r\nContent-Length: %zu\r\n",
+			      "Content-Type: %s\r\nContent-Length: %zu\r\n",
+			      rep->content_type ? rep->content_type : PWB_SCIM_CONTENT_TYPE,
 			      strlen(rep->body));
 	if (header_safe(rep->location))
 		n +=
@@ -102,7 +108,8 @@ static void write_response(const struct io *io, const struct reply *rep)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "ETag: %s\r\n", rep->etag);
 	if (rep->www_authenticate)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
-			      "WWW-Authenticate: Bearer realm=\"pwb-scim\"\r\n");
+			      "WWW-Authenticate: Bearer realm=\"%s\"\r\n",
+			      rep->content_type ? "pwb-metrics" : "pwb-scim");
 	if (rep->retry_after)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n",
 			      RETRY_AFTER);
@@ -299,6 +306,55 @@ static void relay(const struct pwb_config *cfg, const struct io *io, const char 
 		fail(rep, 500, "the provisioning service refused the request; see the system log");
 }
 
+/* Whether uri (its path, before any query) is exactly scim-metrics-path. */
+static bool is_metrics_path(const struct pwb_config *cfg, const char *uri)
+{
+	size_t n;
+
+	if (!cfg->scim_metrics_path || !uri)
+		return false;
+	n = strcspn(uri, "?");
+	return n == strlen(cfg->scim_metrics_path) && strncmp(uri, cfg->scim_metrics_path, n) == 0;
+}
+
+/* The Prometheus endpoint: pwbd decides who may read it and answers the
+ * text; the relay only passes the token and the client's address on. */
+static void relay_metrics(const struct pwb_config *cfg, const struct io *io, const char *method,
+			  struct reply *rep)
+{
+	json_t *args, *result = NULL, *status;
+	struct pwb_error err = {0};
+	int r;
+
+	if (strcmp(method, "GET") != 0) {
+		fail(rep, 405, "the metrics endpoint answers GET only");
+		return;
+	}
+	args = json_object();
+	if (!args || add_param(args, "authorization", param(io, "HTTP_AUTHORIZATION")) < 0 ||
+	    add_param(args, "remote_addr", param(io, "REMOTE_ADDR")) < 0) {
+		json_decref(args);
+		fail(rep, 400, "a header is not UTF-8 text");
+		return;
+	}
+	r = pwb_rpc_call(cfg, "metrics.get", NULL, args, &result, NULL, &err);
+	json_decref(args);
+	if (r < 0) {
+		pwb_log(LOG_ERR, "pwb-scim: metrics: %s", pwb_error_text(&err, r));
+		fail(rep, r == PWB_ENODAEMON || r == PWB_EUNAVAIL ? 503 : 500,
+		     "the provisioning service is not available; retry later");
+		return;
+	}
+	rep->owner = result;
+	status = json_object_get(result, "status");
+	rep->status = json_is_integer(status) ? (int)json_integer_value(status) : 502;
+	if (rep->status < 100 || rep->status > 599)
+		rep->status = 502;
+	rep->body = json_string_value(json_object_get(result, "body"));
+	rep->content_type = METRICS_TYPE;
+	rep->www_authenticate = json_is_true(json_object_get(result, "www_authenticate"));
+}
+
 static void serve_one(const struct pwb_config *cfg, const struct io *io)
 {
 	struct reply rep = {0};
@@ -309,7 +365,10 @@ static void serve_one(const struct pwb_config *cfg, const struct io *io)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (!method)
 		method = "GET";
-	relay(cfg, io, method, &rep);
+	if (is_metrics_path(cfg, uri))
+		relay_metrics(cfg, io, method, &rep);
+	else
+		relay(cfg, io, method, &rep);
 	write_response(io, &rep);
 	pwb_names_escape(uri ? uri : "", path, sizeof(path));
 	if (strchr(path, '?'))

@@ -347,6 +347,37 @@ int pwb_secret_read_client_file(const char *path, const char *key_file, char **c
 	return r;
 }
 
+int pwb_secret_read_token_file(const char *path, char *out, size_t cap, struct pwb_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	ssize_t n;
+	int r;
+
+	out[0] = '\0';
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return pwb_error_set(err, errno == ENOENT ? PWB_ECONFIG : -errno, "%s: %s", path,
+				     strerror(errno));
+	r = check_private_file(fd, path, &st, err);
+	if (r < 0)
+		return r;
+	if (st.st_size < 1 || (size_t)st.st_size >= cap)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: must hold one token of 1 to %zu bytes",
+				     path, cap - 2);
+	n = pwb_read_all(fd, out, cap - 1);
+	if (n < 0)
+		return pwb_error_set(err, (int)n, "%s: %s", path, strerror((int)-n));
+	out[n] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	if (!out[0] || strpbrk(out, " \t")) {
+		OPENSSL_cleanse(out, cap);
+		return pwb_error_set(err, PWB_ECONFIG, "%s: must hold one token on one line",
+				     path);
+	}
+	return 0;
+}
+
 /* path = dir/name when that file exists; 0 with path empty when not. */
 static int credential_path(const char *dir, const char *name, char path[PATH_MAX],
 			   struct pwb_error *err)

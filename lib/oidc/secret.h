@@ -38,6 +38,11 @@ PWB_DEFINE_POINTER_CLEANUP(pwb_free_secretp, char, pwb_free_secret)
 int pwb_secret_read_client_file(const char *path, const char *key_file, char **client_id,
 				char **client_secret, struct pwb_error *err);
 
+/* Reads a bearer token kept in clear in a file (scim-metrics-token-file):
+ * the one line of a file with the same ownership and mode rule, into
+ * out[cap]; a trailing newline is dropped. Wipe out after use. */
+int pwb_secret_read_token_file(const char *path, char *out, size_t cap, struct pwb_error *err);
+
 /* The names of pwb-login's credentials under $CREDENTIALS_DIRECTORY
  * (systemd LoadCredential=). */
 #define PWB_CREDENTIAL_CLIENT_SECRET "openid-client-secret"

@@ -347,6 +347,12 @@ void pwb_store_on_commit(struct pwb_store *st, pwb_store_commit_hook hook, void 
 	st->commit_ctx = ctx;
 }
 
+pwb_store_commit_hook pwb_store_commit_hook_of(const struct pwb_store *st, void **ctx)
+{
+	*ctx = st->commit_ctx;
+	return st->commit_hook;
+}
+
 void pwb_store_set_request(struct pwb_store *st, const struct pwb_actor *actor,
 			   const char *request_id)
 {
@@ -371,6 +377,15 @@ struct pwb_store *pwb_txn_store(struct pwb_txn *txn)
 void pwb_txn_relax_durability(struct pwb_txn *txn)
 {
 	txn->relaxed = true;
+}
+
+/* Transactions run again after losing a conflict, since the process
+ * started (pwbd's metrics). */
+static uint64_t txn_retries;
+
+uint64_t pwb_store_retries(void)
+{
+	return __atomic_load_n(&txn_retries, __ATOMIC_RELAXED);
 }
 
 /* One attempt: begin, run fn, commit. Returns fn's result or a pwb error;
@@ -415,6 +430,7 @@ static int run_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,
 				break;
 			continue;
 		}
+		__atomic_add_fetch(&txn_retries, 1, __ATOMIC_RELAXED);
 		if (!pwb_backoff_wait(&backoff)) {
 			r = pwb_error_set(err, PWB_ESTORE, "store busy: gave up after %u attempts",
 					  backoff.attempt + 1);

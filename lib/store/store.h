@@ -129,6 +129,9 @@ int pwb_store_read(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_er
  * (pwb_publish_attach in publish.h); NULL removes the hook. */
 typedef void (*pwb_store_commit_hook)(struct pwb_store *st, uint64_t seq, void *ctx);
 void pwb_store_on_commit(struct pwb_store *st, pwb_store_commit_hook hook, void *ctx);
+/* The hook installed (NULL: none) and its ctx, for a caller that wraps it
+ * (pwbd times the publisher). */
+pwb_store_commit_hook pwb_store_commit_hook_of(const struct pwb_store *st, void **ctx);
 
 /* Who the following writes are for (copied): the change log records actor
  * and request_id with every change. NULL actor: the daemon itself
@@ -144,6 +147,10 @@ struct pwb_store *pwb_txn_store(struct pwb_txn *txn);
  * log to reach the disk. A transaction that logged a change (see
  * pwb_store_on_commit) commits durably all the same. */
 void pwb_txn_relax_durability(struct pwb_txn *txn);
+
+/* How many times this process ran a transaction again after it lost a
+ * conflict (deadlock or lock timeout), all stores together. */
+uint64_t pwb_store_retries(void);
 
 /* ---- users ---- */
 
@@ -293,6 +300,8 @@ int pwb_token_get(struct pwb_txn *txn, const char *name, struct pwb_token *out,
 		  struct pwb_error *err);
 int pwb_token_get_by_hash(struct pwb_txn *txn, const char *hash_hex, struct pwb_token *out,
 			  struct pwb_error *err);
+/* Records a token's last use (bookkeeping: no change logged, and the
+ * transaction's durability relaxed, see pwb_txn_relax_durability). */
 int pwb_token_touch(struct pwb_txn *txn, const char *name, int64_t when, struct pwb_error *err);
 int pwb_token_delete(struct pwb_txn *txn, const char *name, struct pwb_error *err);
 typedef int (*pwb_token_cb)(const struct pwb_token *t, void *ctx);

@@ -14,7 +14,11 @@ static int valid_token_name(const char *name)
 }
 
 /* A token's entry names it (id), never its hash. Last-used times are
- * bookkeeping, not changes: pwb_token_touch logs nothing. */
+ * bookkeeping, not changes: pwb_token_touch logs nothing, and its
+ * transaction may lose the time in a crash (pwb_txn_relax_durability: no
+ * log flush for it; a transaction that also logged a change still commits
+ * durably). The SCIM service writes it at most once a minute per token
+ * (PWB_SCIM_TOKEN_TOUCH_INTERVAL), so last use is known to the minute. */
 static int log_token(struct pwb_txn *txn, const char *op, const char *name, struct pwb_error *err)
 {
 	struct pwb_change_entry change;
@@ -94,6 +98,7 @@ int pwb_token_touch(struct pwb_txn *txn, const char *name, int64_t when, struct 
 	if (r < 0)
 		return r;
 	t.last_used = when;
+	pwb_txn_relax_durability(txn);
 	text = pwb_token_encode(&t);
 	if (!text)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
