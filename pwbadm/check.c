@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 #include "cleanup.h"
 #include "http.h"
 #include "pwbadm.h"
@@ -297,6 +298,86 @@ static void check_policy(struct check *c, json_t *problems)
 		       json_array_size(json_object_get(problems, "lines")));
 }
 
+/* SCIM tokens: expired, expiring within PWB_TOKEN_EXPIRY_WARN_DAYS, or
+ * unused for PWB_TOKEN_UNUSED_WARN_DAYS (never used: counted from its
+ * creation); each a WARN naming the token. Last use is known to the
+ * minute (see pwb_token_touch). */
+static void check_tokens(struct check *c)
+{
+	_cleanup_json_ json_t *result = NULL;
+	struct pwb_error err = {0};
+	int64_t now = pwb_now(), unused = (int64_t)PWB_TOKEN_UNUSED_WARN_DAYS * 86400;
+	char when[32];
+	unsigned warned = 0;
+	struct pwb_token t;
+	json_t *record;
+	size_t i;
+	int rc;
+
+	rc = pwbadm_call(c->adm, "token.list", json_object(), &result, &err);
+	if (rc) {
+		report(c, FAIL, "tokens", "see pwbd's log", "cannot list tokens: %s",
+		       rc == PWBADM_CALL_REPORTED ? "see above" : pwb_error_text(&err, rc));
+		return;
+	}
+	json_array_foreach(json_object_get(result, "tokens"), i, record)
+	{
+		if (pwb_token_from_json(record, 0, &t, &err) < 0)
+			continue;
+		if (t.expires && t.expires <= now) {
+			pwbadm_time_text(t.expires, when);
+			report(c, WARN, "tokens", "pwbadm revoke-token NAME once no IdP uses it",
+			       "token %s expired %s", t.name, when);
+			warned++;
+		} else if (t.expires && t.expires - now <= (int64_t)PWB_TOKEN_EXPIRY_WARN_DAYS * 86400) {
+			pwbadm_time_text(t.expires, when);
+			report(c, WARN, "tokens",
+			       "generate a new token, give it to the IdP, then revoke this one",
+			       "token %s expires %s (in %lld days)", t.name, when,
+			       (long long)((t.expires - now) / 86400));
+			warned++;
+		}
+		if (now - (t.last_used ? t.last_used : t.created) >= unused) {
+			pwbadm_time_text(t.last_used ? t.last_used : t.created, when);
+			report(c, WARN, "tokens", "pwbadm revoke-token NAME if no IdP uses it",
+			       t.last_used ? "token %s unused since %s (%d days or more)"
+					   : "token %s never used since it was created %s (%d days "
+					     "or more)",
+			       t.name, when, PWB_TOKEN_UNUSED_WARN_DAYS);
+			warned++;
+		}
+	}
+	if (!warned)
+		report(c, OK, "tokens", NULL,
+		       "%zu SCIM tokens, none expiring within %d days or unused for %d",
+		       json_array_size(json_object_get(result, "tokens")),
+		       PWB_TOKEN_EXPIRY_WARN_DAYS, PWB_TOKEN_UNUSED_WARN_DAYS);
+}
+
+/* pwb-scim's Prometheus endpoint: off, on for loopback clients, or behind
+ * a token file pwbd must be able to use. */
+static void check_metrics(struct check *c)
+{
+	const char *path = c->cfg.scim_metrics_path, *file = c->cfg.scim_metrics_token_file;
+	char token[512];
+	struct pwb_error err = {0};
+	int rc;
+
+	if (!c->config_ok || !path)
+		return;
+	if (!file) {
+		report(c, OK, "metrics", NULL, "%s served to loopback clients only", path);
+		return;
+	}
+	rc = pwb_secret_read_token_file(file, token, sizeof(token), &err);
+	OPENSSL_cleanse(token, sizeof(token));
+	if (rc < 0)
+		report(c, FAIL, "metrics", "one token on one line, root-owned, mode 0600",
+		       "scim-metrics-token-file: %s", pwb_error_text(&err, rc));
+	else
+		report(c, OK, "metrics", NULL, "%s served with the token in %s", path, file);
+}
+
 /* The store's part, from pwbd: store.audit (verify, policy), user.list and
  * group.list (snapshot, identities). */
 static int store_facts(struct check *c, json_t **audit, json_t **users, json_t **groups,
@@ -366,6 +447,7 @@ static void check_store(struct check *c)
 			       json_object_get(groups, "groups"));
 	check_identities(c, json_object_get(users, "users"));
 	check_policy(c, json_object_get(audit, "problems"));
+	check_tokens(c);
 }
 
 /* ---- name service ---- */
@@ -748,6 +830,7 @@ int pwbadm_check(struct pwbadm *adm, const struct pwbadm_args *a)
 	check_pam(&c);
 	check_issuer(&c);
 	check_client_secret(&c);
+	check_metrics(&c);
 	check_homes(&c);
 	pwb_config_free(&c.cfg);
 	printf("%u failed, %u warnings\n", c.fails, c.warns);

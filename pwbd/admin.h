@@ -77,5 +77,12 @@ int admin_store_export(struct pwbd_call *call, json_t **result, struct pwb_error
 int admin_store_import(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_store_audit(struct pwbd_call *call, json_t **result, struct pwb_error *err);
 int admin_store_changes(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+int admin_store_status(struct pwbd_call *call, json_t **result, struct pwb_error *err);
+
+/* The published snapshot under db_dir as store.status reports it ({path,
+ * readable, generation, published, age_seconds, seq, users, bytes}); it
+ * needs no store, so pwbadm status shows it when pwbd is down. 0 or
+ * -ENOMEM. */
+int admin_snapshot_status(const char *db_dir, json_t **out);
 
 #endif

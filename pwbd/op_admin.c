@@ -30,6 +30,7 @@ const struct pwbd_op pwbd_ops_admin[] = {
     {"store.import", PWBD_ROLE_ROOT, true, admin_store_import},
     {"store.audit", PWBD_ROLE_ROOT, false, admin_store_audit},
     {"store.changes", PWBD_ROLE_ROOT, false, admin_store_changes},
+    {"store.status", PWBD_ROLE_ROOT, false, admin_store_status},
     {NULL, 0, false, NULL},
 };
 

@@ -295,6 +295,11 @@ int pwb_member_foreach_group(struct pwb_txn *txn, const char *user_id, pwb_id_cb
 
 /* ---- SCIM bearer tokens (hashes only) ---- */
 
+/* pwbadm status and check name tokens that expire within this many days,
+ * and check those unused (never used: since created) for the other. */
+#define PWB_TOKEN_EXPIRY_WARN_DAYS 30
+#define PWB_TOKEN_UNUSED_WARN_DAYS 90
+
 int pwb_token_put(struct pwb_txn *txn, const struct pwb_token *t, struct pwb_error *err);
 int pwb_token_get(struct pwb_txn *txn, const char *name, struct pwb_token *out,
 		  struct pwb_error *err);
