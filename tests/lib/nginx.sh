@@ -4,6 +4,7 @@
 # pointed at this test's pwb-scim socket.
 #
 #   pwb_nginx_start           needs $PWB_SCIM_SOCK; sets PWB_NGINX_PORT, SCIM_URL
+#   PWB_NGINX_EXTRA="a.conf"  more examples/nginx files in the same server
 
 pwb_nginx_start() {
 	local dir=$PWB_TMP/nginx port attempt i
@@ -12,6 +13,11 @@ pwb_nginx_start() {
 	sed "s#unix:/run/pwb-scim.sock#unix:$PWB_SCIM_SOCK#" \
 		"$PWB_TEST_SRCDIR/examples/nginx/pwb-scim.conf" >"$dir/pwb-scim.conf"
 	grep -q "$PWB_SCIM_SOCK" "$dir/pwb-scim.conf" || return 1
+	local extra
+	for extra in ${PWB_NGINX_EXTRA:-}; do
+		sed "s#unix:/run/pwb-scim.sock#unix:$PWB_SCIM_SOCK#" \
+			"$PWB_TEST_SRCDIR/examples/nginx/$extra" >>"$dir/pwb-scim.conf" || return 1
+	done
 	# includes are relative to the main config's directory: Debian's stock file
 	cp /etc/nginx/fastcgi_params "$dir/fastcgi_params" || return 1
 	# another test may take the free port first: then try another
