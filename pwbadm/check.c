@@ -334,7 +334,7 @@ static void check_tokens(struct check *c)
 			report(c, WARN, "tokens",
 			       "generate a new token, give it to the IdP, then revoke this one",
 			       "token %s expires %s (in %lld days)", t.name, when,
-			       (long long)((t.expires - now) / 86400));
+			       (long long)((t.expires - now + 86399) / 86400));
 			warned++;
 		}
 		if (now - (t.last_used ? t.last_used : t.created) >= unused) {
