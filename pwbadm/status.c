@@ -140,7 +140,8 @@ static int status_without_pwbd(struct pwbadm *adm, const struct pwbadm_args *a,
 		       why);
 		print_snapshot(snap);
 	}
-	return PWBADM_EXIT_FAILURE;
+	fflush(stdout);
+	return pwbadm_fail("%s", why);
 }
 
 int pwbadm_status(struct pwbadm *adm, const struct pwbadm_args *a)
