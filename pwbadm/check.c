@@ -329,7 +329,8 @@ static void check_tokens(struct check *c)
 			report(c, WARN, "tokens", "pwbadm revoke-token NAME once no IdP uses it",
 			       "token %s expired %s", t.name, when);
 			warned++;
-		} else if (t.expires && t.expires - now <= (int64_t)PWB_TOKEN_EXPIRY_WARN_DAYS * 86400) {
+		} else if (t.expires &&
+			   t.expires - now <= (int64_t)PWB_TOKEN_EXPIRY_WARN_DAYS * 86400) {
 			pwbadm_time_text(t.expires, when);
 			report(c, WARN, "tokens",
 			       "generate a new token, give it to the IdP, then revoke this one",

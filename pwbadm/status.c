@@ -66,8 +66,9 @@ static void print_tokens(json_t *st)
 	char when[32];
 	size_t i;
 
-	printf("tokens     %lld; %zu expiring within %d days", (long long)get_int(st, "tokens.total"),
-	       json_array_size(expiring), PWB_TOKEN_EXPIRY_WARN_DAYS);
+	printf("tokens     %lld; %zu expiring within %d days",
+	       (long long)get_int(st, "tokens.total"), json_array_size(expiring),
+	       PWB_TOKEN_EXPIRY_WARN_DAYS);
 	json_array_foreach(expiring, i, t)
 	{
 		pwbadm_time_text(get_int(t, "expires"), when);
@@ -80,8 +81,8 @@ static void print_tokens(json_t *st)
 static void print_status(json_t *st)
 {
 	json_t *pwbd = json_object_get(st, "pwbd");
-	const char *last_token = json_string_value(json_object_get(json_object_get(st, "scim"),
-								   "last_token"));
+	const char *last_token =
+	    json_string_value(json_object_get(json_object_get(st, "scim"), "last_token"));
 	char when[32], up[48], since[32];
 	time_t midnight = (time_t)get_int(st, "signins.since");
 	struct tm tm;
@@ -90,7 +91,8 @@ static void print_status(json_t *st)
 		duration_text(get_int(pwbd, "uptime_seconds"), up);
 		printf("pwbd       running, pid %lld, up %s; %lld SCIM requests and %lld store "
 		       "write retries since it started\n",
-		       (long long)get_int(pwbd, "pid"), up, (long long)get_int(pwbd, "scim_requests"),
+		       (long long)get_int(pwbd, "pid"), up,
+		       (long long)get_int(pwbd, "scim_requests"),
 		       (long long)get_int(pwbd, "store_retries"));
 	} else {
 		printf("pwbd       not asked (--offline: read from the store directly)\n");
@@ -98,7 +100,8 @@ static void print_status(json_t *st)
 	printf("users      %lld: %lld active, %lld locked; by source: scim %lld, jit %lld, manual "
 	       "%lld",
 	       (long long)get_int(st, "users.total"), (long long)get_int(st, "users.active"),
-	       (long long)get_int(st, "users.locked"), (long long)get_int(st, "users.by_source.scim"),
+	       (long long)get_int(st, "users.locked"),
+	       (long long)get_int(st, "users.by_source.scim"),
 	       (long long)get_int(st, "users.by_source.jit"),
 	       (long long)get_int(st, "users.by_source.manual"));
 	if (get_int(st, "users.damaged"))
@@ -119,8 +122,7 @@ static void print_status(json_t *st)
 }
 
 /* pwbd is down: say so, and show the snapshot NSS still answers from. */
-static int status_without_pwbd(struct pwbadm *adm, const struct pwbadm_args *a,
-			       const char *why)
+static int status_without_pwbd(struct pwbadm *adm, const struct pwbadm_args *a, const char *why)
 {
 	_cleanup_json_ json_t *out = NULL;
 	json_t *snap = NULL;

@@ -138,9 +138,9 @@ int admin_snapshot_status(const char *db_dir, json_t **out)
 	r = pwb_snapshot_reader_new(dir, &reader);
 	if (r == 0)
 		r = pwb_snapshot_seq(reader, &seq);
-	while (r == 0 && (r = pwb_snapshot_next(reader, PWB_SNAPSHOT_PUBLIC,
-						PWB_SNAP_KEY_PASSWD_NAME, &cur, line, sizeof(line),
-						&len)) != PWB_ENOTFOUND) {
+	while (r == 0 &&
+	       (r = pwb_snapshot_next(reader, PWB_SNAPSHOT_PUBLIC, PWB_SNAP_KEY_PASSWD_NAME, &cur,
+				      line, sizeof(line), &len)) != PWB_ENOTFOUND) {
 		if (r < 0 && r != -ERANGE)
 			break;
 		users++;
@@ -148,12 +148,11 @@ int admin_snapshot_status(const char *db_dir, json_t **out)
 		r = 0;
 	}
 	pwb_snapshot_reader_free(reader);
-	*out = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "path", dir, "readable",
-			 r == PWB_ENOTFOUND, "generation", (json_int_t)generation, "published",
-			 (json_int_t)published, "age_seconds",
-			 (json_int_t)(published ? pwb_now() - published : 0), "seq",
-			 (json_int_t)seq, "users", (json_int_t)users, "bytes",
-			 (json_int_t)dir_bytes(dir));
+	*out = json_pack(
+	    "{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "path", dir, "readable", r == PWB_ENOTFOUND,
+	    "generation", (json_int_t)generation, "published", (json_int_t)published, "age_seconds",
+	    (json_int_t)(published ? pwb_now() - published : 0), "seq", (json_int_t)seq, "users",
+	    (json_int_t)users, "bytes", (json_int_t)dir_bytes(dir));
 	return *out ? 0 : -ENOMEM;
 }
 

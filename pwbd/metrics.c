@@ -22,12 +22,11 @@
 #include "token.h"
 #include "util.h"
 
-#define ARG_MAX	      8192 /* the authorization header or the address, bytes */
+#define ARG_MAX	       8192 /* the authorization header or the address, bytes */
 #define TOKEN_FILE_MAX 512
 
 /* Prometheus's default buckets, seconds. */
-static const double bucket_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-				       0.5,   1,    2.5,   5,    10};
+static const double bucket_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define BUCKETS (sizeof(bucket_bounds) / sizeof(bucket_bounds[0]))
 
 struct histogram {
@@ -124,8 +123,7 @@ json_t *pwbd_metrics_status(void)
 			 (json_int_t)pwb_store_retries());
 }
 
-static void histogram_text(FILE *f, const char *name, const char *help,
-			   const struct histogram *h)
+static void histogram_text(FILE *f, const char *name, const char *help, const struct histogram *h)
 {
 	uint64_t cumulative = 0;
 
@@ -159,8 +157,10 @@ char *pwbd_metrics_text(void)
 	for (size_t i = 0; i < METHODS; i++)
 		for (size_t s = 0; s < STATUSES; s++)
 			if (m.scim[i][s])
-				fprintf(f, "pwb_scim_requests_total{method=\"%s\",status=\"%zu\"} %llu\n",
-					methods[i], s + STATUS_MIN, (unsigned long long)m.scim[i][s]);
+				fprintf(
+				    f,
+				    "pwb_scim_requests_total{method=\"%s\",status=\"%zu\"} %llu\n",
+				    methods[i], s + STATUS_MIN, (unsigned long long)m.scim[i][s]);
 	histogram_text(f, "pwb_scim_request_duration_seconds",
 		       "Time pwbd took to answer a SCIM request.", &m.scim_seconds);
 	counter_text(f, "pwb_store_write_retries_total",
@@ -284,8 +284,9 @@ static int metrics_get(struct pwbd_call *call, json_t **result, struct pwb_error
 	} else {
 		body = status == 404   ? "not found\n"
 		       : status == 401 ? "the metrics token is required\n"
-		       : status == 403 ? "metrics are served to loopback clients only\n"
-				       : "the metrics token file cannot be read; see the system log\n";
+		       : status == 403
+			   ? "metrics are served to loopback clients only\n"
+			   : "the metrics token file cannot be read; see the system log\n";
 	}
 	*result = json_pack("{s:i, s:s, s:b}", "status", status, "body", body, "www_authenticate",
 			    status == 401);

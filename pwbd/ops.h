@@ -49,6 +49,7 @@ extern const struct pwbd_op pwbd_ops_account[]; /* op_account.c: sign-in (PAM, p
 void pwbd_account_forget_tokens(void);
 extern const struct pwbd_op pwbd_ops_scim[];  /* op_scim.c: one SCIM HTTP request */
 extern const struct pwbd_op pwbd_ops_admin[]; /* op_admin.c: pwbadm's commands */
-extern const struct pwbd_op pwbd_ops_metrics[]; /* metrics.c: pwb-scim's Prometheus text */
+/* metrics.c: pwbd's metrics as Prometheus text (pwb-scim's endpoint). */
+extern const struct pwbd_op pwbd_ops_metrics[];
 
 #endif

@@ -372,8 +372,7 @@ int pwb_secret_read_token_file(const char *path, char *out, size_t cap, struct p
 	out[strcspn(out, "\r\n")] = '\0';
 	if (!out[0] || strpbrk(out, " \t")) {
 		OPENSSL_cleanse(out, cap);
-		return pwb_error_set(err, PWB_ECONFIG, "%s: must hold one token on one line",
-				     path);
+		return pwb_error_set(err, PWB_ECONFIG, "%s: must hold one token on one line", path);
 	}
 	return 0;
 }
