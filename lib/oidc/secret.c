@@ -317,17 +317,15 @@ static int parse_client_file(char *text, const char *path, const char *key_file,
 	return 0;
 }
 
-int pwb_secret_read_client_file(const char *path, const char *key_file, char **client_id,
-				char **client_secret, struct pwb_error *err)
+/* Reads a private file (check_private_file) of at most cap - 1 bytes into
+ * buf, NUL-terminated: its length, or a negative code with err set. */
+static ssize_t read_private_file(const char *path, char *buf, size_t cap, struct pwb_error *err)
 {
 	_cleanup_close_ int fd = -1;
-	char text[CLIENT_FILE_MAX + 1];
 	struct stat st;
-	ssize_t off;
+	ssize_t n;
 	int r;
 
-	*client_id = NULL;
-	*client_secret = NULL;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return pwb_error_set(err, errno == ENOENT ? PWB_ECONFIG : -errno, "%s: %s", path,
@@ -335,13 +333,27 @@ int pwb_secret_read_client_file(const char *path, const char *key_file, char **c
 	r = check_private_file(fd, path, &st, err);
 	if (r < 0)
 		return r;
-	if (st.st_size > CLIENT_FILE_MAX)
-		return pwb_error_set(err, PWB_ECONFIG, "%s: larger than %d bytes", path,
-				     CLIENT_FILE_MAX);
-	off = pwb_read_all(fd, text, CLIENT_FILE_MAX);
-	if (off < 0)
-		return pwb_error_set(err, (int)off, "%s: %s", path, strerror((int)-off));
-	text[off] = '\0';
+	if ((size_t)st.st_size > cap - 1)
+		return pwb_error_set(err, PWB_ECONFIG, "%s: larger than %zu bytes", path, cap - 1);
+	n = pwb_read_all(fd, buf, cap - 1);
+	if (n < 0)
+		return pwb_error_set(err, (int)n, "%s: %s", path, strerror((int)-n));
+	buf[n] = '\0';
+	return n;
+}
+
+int pwb_secret_read_client_file(const char *path, const char *key_file, char **client_id,
+				char **client_secret, struct pwb_error *err)
+{
+	char text[CLIENT_FILE_MAX + 1];
+	ssize_t n;
+	int r;
+
+	*client_id = NULL;
+	*client_secret = NULL;
+	n = read_private_file(path, text, sizeof(text), err);
+	if (n < 0)
+		return (int)n;
 	r = parse_client_file(text, path, key_file, client_id, client_secret, err);
 	OPENSSL_cleanse(text, sizeof(text));
 	return r;
@@ -349,26 +361,12 @@ int pwb_secret_read_client_file(const char *path, const char *key_file, char **c
 
 int pwb_secret_read_token_file(const char *path, char *out, size_t cap, struct pwb_error *err)
 {
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	ssize_t n;
-	int r;
+	ssize_t n = read_private_file(path, out, cap, err);
 
-	out[0] = '\0';
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return pwb_error_set(err, errno == ENOENT ? PWB_ECONFIG : -errno, "%s: %s", path,
-				     strerror(errno));
-	r = check_private_file(fd, path, &st, err);
-	if (r < 0)
-		return r;
-	if (st.st_size < 1 || (size_t)st.st_size >= cap)
-		return pwb_error_set(err, PWB_ECONFIG, "%s: must hold one token of 1 to %zu bytes",
-				     path, cap - 2);
-	n = pwb_read_all(fd, out, cap - 1);
-	if (n < 0)
-		return pwb_error_set(err, (int)n, "%s: %s", path, strerror((int)-n));
-	out[n] = '\0';
+	if (n < 0) {
+		out[0] = '\0';
+		return (int)n;
+	}
 	out[strcspn(out, "\r\n")] = '\0';
 	if (!out[0] || strpbrk(out, " \t")) {
 		OPENSSL_cleanse(out, cap);
