@@ -1,7 +1,8 @@
 /* Unit tests for lib/secret.c: AES-256-GCM round trip, tamper and wrong-key
  * detection, key-file permissions, the client-secret file, the ownership
  * rule (root or the caller's own uid, as root and as another user) and
- * pwb-login's credentials from $CREDENTIALS_DIRECTORY. */
+ * pwb-login's credentials from $CREDENTIALS_DIRECTORY, and the metrics token
+ * file. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -137,6 +138,40 @@ START_TEST(client_file)
 	free(path);
 	free(text);
 	free(enc);
+}
+END_TEST
+
+/* scim-metrics-token-file: one token on one line, private like the others. */
+START_TEST(token_file)
+{
+	struct pwb_error err = {0};
+	char out[64], *path;
+
+	path = test_write_file(dir, "metrics", "s3cret-token\n");
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_eq(pwb_secret_read_token_file(path, out, sizeof(out), &err), PWB_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "0600"));
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_msg(pwb_secret_read_token_file(path, out, sizeof(out), &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(out, "s3cret-token");
+	free(path);
+	path = test_write_file(dir, "metrics2", "two words\n");
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_eq(pwb_secret_read_token_file(path, out, sizeof(out), &err), PWB_ECONFIG);
+	ck_assert_str_eq(out, "");
+	free(path);
+	path = test_write_file(dir, "metrics3", "\n");
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_eq(pwb_secret_read_token_file(path, out, sizeof(out), &err), PWB_ECONFIG);
+	free(path);
+	path = test_write_file(
+	    dir, "metrics4", "0123456789012345678901234567890123456789012345678901234567890123\n");
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_eq(pwb_secret_read_token_file(path, out, sizeof(out), &err), PWB_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "larger than"));
+	free(path);
+	ck_assert_int_eq(pwb_secret_read_token_file("/nonexistent/x", out, sizeof(out), &err),
+			 PWB_ECONFIG);
 }
 END_TEST
 
@@ -334,6 +369,7 @@ int main(void)
 	tcase_add_test(tc, tampered_or_wrong_key_is_refused);
 	tcase_add_test(tc, key_file_must_be_private);
 	tcase_add_test(tc, client_file);
+	tcase_add_test(tc, token_file);
 	tcase_add_test(tc, owner_must_be_root_or_caller);
 	tcase_add_test(tc, fifo_is_not_a_key);
 	tcase_add_test(tc, login_user_reads_its_own);
