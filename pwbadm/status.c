@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "admin.h"
+#include "cleanup.h"
 #include "pwbadm.h"
 #include "util.h"
 
@@ -41,6 +42,20 @@ static void duration_text(int64_t s, char out[48])
 		snprintf(out, 48, "%lldm %llds", (long long)m, (long long)(s % 60));
 	else
 		snprintf(out, 48, "%llds", (long long)s);
+}
+
+/* "7.5 MiB" */
+static void size_text(int64_t bytes, char out[32])
+{
+	static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < PWB_ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
 static void print_snapshot(json_t *snap)
@@ -83,7 +98,7 @@ static void print_status(json_t *st)
 	json_t *pwbd = json_object_get(st, "pwbd");
 	const char *last_token =
 	    json_string_value(json_object_get(json_object_get(st, "scim"), "last_token"));
-	char when[32], up[48], since[32];
+	char when[32], up[48], since[32], size[32];
 	time_t midnight = (time_t)get_int(st, "signins.since");
 	struct tm tm;
 
@@ -109,8 +124,9 @@ static void print_status(json_t *st)
 	printf("\ngroups     %lld\n", (long long)get_int(st, "groups.total"));
 	print_tokens(st);
 	print_snapshot(json_object_get(st, "snapshot"));
-	printf("store      %lld bytes on disk in %s\n", (long long)get_int(st, "store.bytes"),
-	       json_string_value(json_object_get(json_object_get(st, "store"), "path")));
+	size_text(get_int(st, "store.bytes"), size);
+	printf("store      %lld bytes (%s) on disk in %s\n", (long long)get_int(st, "store.bytes"),
+	       size, json_string_value(json_object_get(json_object_get(st, "store"), "path")));
 	pwbadm_time_text(get_int(st, "scim.last_request"), when);
 	printf("SCIM       last request %s", when);
 	if (last_token && *last_token)

@@ -66,7 +66,7 @@ tap_like "text: users by state and source" "$text" \
 tap_like "text: groups" "$text" $'\ngroups +2\n'
 tap_like "text: tokens near expiry" "$text" 'tokens +2; 1 expiring within 30 days: soon \([0-9-]+T[0-9:]+Z\); 0 expired'
 tap_like "text: snapshot" "$text" "snapshot +generation [0-9]+, published [0-9-]+T[0-9:]+Z \\([0-9]+s ago\\), change [0-9]+, 7 users"
-tap_like "text: store" "$text" "store +[0-9]+ bytes on disk in $PWB_DB_DIR/store"
+tap_like "text: store" "$text" "store +[0-9]+ bytes \\([0-9.]+ [KMG]iB\\) on disk in $PWB_DB_DIR/store"
 tap_like "text: last SCIM request" "$text" 'SCIM +last request [0-9-]+T[0-9:]+Z \(last token used: sync\)'
 tap_like "text: sign-ins today" "$text" 'sign-ins +1 users signed in today'
 tap_is "the text fits one screen (24 lines)" "$(($(wc -l <<<"$text") <= 24))" 1
