@@ -1,13 +1,15 @@
 /* Unit tests for pwbd's core (libpwbd.la): roles from the peer uid and a
  * re-read pwb.conf, the dispatcher's refusals (malformed request, unknown
  * op, op outside the role), the reply's shape, and the actor the change log
- * records (from the request for root only). */
+ * records (from the request for root only); metrics.get's decisions and
+ * its exposition. */
 #include <check.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "metrics.h"
 #include "pwbd.h"
 #include "testutil.h"
 
@@ -217,6 +219,67 @@ START_TEST(roles_follow_a_changed_config)
 }
 END_TEST
 
+/* metrics.get {remote_addr}: the status and body pwbd decides. */
+static json_t *metrics_get(unsigned role, const char *addr, int *status)
+{
+	char text[256];
+	json_t *j;
+
+	snprintf(text, sizeof(text),
+		 "{\"v\":1,\"op\":\"metrics.get\",\"id\":\"m\",\"args\":{\"remote_addr\":\"%s\"}}",
+		 addr);
+	j = call(role, 998, text);
+	*status = (int)json_integer_value(json_object_get(json_object_get(j, "result"), "status"));
+	return j;
+}
+
+static const char *metrics_body(json_t *j)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(j, "result"), "body"));
+
+	return s ? s : "";
+}
+
+/* metrics.get: the scim-user's and root's, never the login-user's; 404
+ * without scim-metrics-path; without a token file loopback only; the
+ * exposition sums what pwbd_metrics_scim was told, with cumulative
+ * buckets. */
+START_TEST(metrics_get_decides_and_counts)
+{
+	json_auto_t *off = NULL, *login = NULL, *on = NULL, *far = NULL, *v6 = NULL;
+	const char *body;
+	int status;
+
+	off = metrics_get(PWBD_ROLE_SCIM, "127.0.0.1", &status);
+	ck_assert_int_eq(status, 404);
+	login = metrics_get(PWBD_ROLE_LOGIN, "127.0.0.1", &status);
+	ck_assert_int_eq(code_of(login), PWB_EPERM);
+	d.cfg.scim_metrics_path = strdup("/pwb-metrics");
+	pwbd_metrics_scim("PATCH", 204, 0.003);
+	pwbd_metrics_scim("PATCH", 204, 0.004);
+	pwbd_metrics_scim("GET", 200, 7.0);
+	on = metrics_get(PWBD_ROLE_SCIM, "127.0.0.1", &status);
+	ck_assert_int_eq(status, 200);
+	body = metrics_body(on);
+	ck_assert_ptr_nonnull(
+	    strstr(body, "\npwb_scim_requests_total{method=\"PATCH\",status=\"204\"} 2\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(body, "\npwb_scim_requests_total{method=\"GET\",status=\"200\"} 1\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(body, "\npwb_scim_request_duration_seconds_bucket{le=\"0.005\"} 2\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(body, "\npwb_scim_request_duration_seconds_bucket{le=\"5\"} 2\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(body, "\npwb_scim_request_duration_seconds_bucket{le=\"10\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(body, "\npwb_scim_request_duration_seconds_count 3\n"));
+	far = metrics_get(PWBD_ROLE_SCIM, "10.0.0.1", &status);
+	ck_assert_int_eq(status, 403);
+	ck_assert_ptr_null(strstr(metrics_body(far), "pwb_scim"));
+	v6 = metrics_get(PWBD_ROLE_ROOT, "::ffff:127.0.0.1", &status);
+	ck_assert_int_eq(status, 200);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pwbd_dispatch");
@@ -232,6 +295,7 @@ int main(void)
 	tcase_add_test(tc, root_actor_comes_from_the_request);
 	tcase_add_test(tc, root_without_actor_is_root);
 	tcase_add_test(tc, roles_follow_a_changed_config);
+	tcase_add_test(tc, metrics_get_decides_and_counts);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
