@@ -111,17 +111,17 @@ static const struct pwbadm_command commands[] = {
      "diagnose the setup: one line per check, ok/WARN/FAIL and a fix",
      "  Also lists users not yet bound to an IdP subject, and records that break\n"
      "  the store's policy or cannot be read (each FAIL).\n"},
+    {"status", pwbadm_status, "", NULL, 0, 0, NULL, STORE, true, "[--json]",
+     "one screen on health: users, groups, tokens, snapshot, store, SCIM, sign-ins",
+     "  --json   one JSON object, for monitoring\n"
+     "  Sign-ins today: users whose last sign-in is since local midnight.\n"
+     "  With pwbd down: says so (exit status 1) and shows the published snapshot.\n"},
     {"rebuild-nss", pwbadm_rebuild_nss, "", NULL, 0, 0, NULL, STORE, false, "",
      "republish the whole NSS snapshot from the store", ""},
     {"export", pwbadm_export, "", NULL, 0, 1, NULL, STORE, false, "[FILE]",
      "write users, groups and token metadata as JSON lines (default: stdout)",
      "  Damaged records cannot be exported: they are named on stderr and the\n"
      "  exit status is 1 (the export is incomplete), after writing the rest.\n"},
-    {"status", pwbadm_status, "", NULL, 0, 0, NULL, STORE, true, "[--json]",
-     "one screen on health: users, groups, tokens, snapshot, store, SCIM, sign-ins",
-     "  --json   one JSON object, for monitoring\n"
-     "  Sign-ins today: users whose last sign-in is since local midnight.\n"
-     "  With pwbd down: says so (exit status 1) and shows the published snapshot.\n"},
     {"import", pwbadm_import, "", NULL, 0, 1, NULL, STORE, false, "[FILE]",
      "read an export (default: stdin); validated, then written in one transaction",
      "  Every record is checked strictly (an unknown field or a wrong type fails\n"

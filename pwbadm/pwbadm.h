@@ -98,7 +98,7 @@ struct pwbadm_command {
 };
 
 /* The commands, by group (users.c, bind.c, groups.c, tokens.c, secret.c,
- * check.c, export.c, import.c, status.c). */
+ * check.c, export.c, import.c). */
 int pwbadm_list_users(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_show_user(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_add_user(struct pwbadm *adm, const struct pwbadm_args *a);
@@ -116,10 +116,10 @@ int pwbadm_list_tokens(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_revoke_token(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_encrypt_password(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_check(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_status(struct pwbadm *adm, const struct pwbadm_args *a); /* status.c */
 int pwbadm_rebuild_nss(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_export(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_import(struct pwbadm *adm, const struct pwbadm_args *a);
-int pwbadm_status(struct pwbadm *adm, const struct pwbadm_args *a);
 
 /* The command named name, and its --help text. */
 const struct pwbadm_command *pwbadm_command_find(const char *name);

@@ -379,15 +379,6 @@ void pwb_txn_relax_durability(struct pwb_txn *txn)
 	txn->relaxed = true;
 }
 
-/* Transactions run again after losing a conflict, since the process
- * started (pwbd's metrics). */
-static uint64_t txn_retries;
-
-uint64_t pwb_store_retries(void)
-{
-	return __atomic_load_n(&txn_retries, __ATOMIC_RELAXED);
-}
-
 /* One attempt: begin, run fn, commit. Returns fn's result or a pwb error;
  * t->retry says the attempt lost a conflict and should run again. */
 static int attempt_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,
@@ -408,6 +399,15 @@ static int attempt_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ct
 		return r;
 	}
 	return pwb_be_commit(t, err) ?: r;
+}
+
+/* Transactions run again after losing a conflict, since the process
+ * started (pwbd's metrics). */
+static uint64_t txn_retries;
+
+uint64_t pwb_store_retries(void)
+{
+	return __atomic_load_n(&txn_retries, __ATOMIC_RELAXED);
 }
 
 static int run_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,

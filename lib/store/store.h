@@ -132,6 +132,9 @@ void pwb_store_on_commit(struct pwb_store *st, pwb_store_commit_hook hook, void 
 /* The hook installed (NULL: none) and its ctx, for a caller that wraps it
  * (pwbd times the publisher). */
 pwb_store_commit_hook pwb_store_commit_hook_of(const struct pwb_store *st, void **ctx);
+/* How many times this process ran a transaction again after it lost a
+ * conflict (deadlock or lock timeout), all stores together. */
+uint64_t pwb_store_retries(void);
 
 /* Who the following writes are for (copied): the change log records actor
  * and request_id with every change. NULL actor: the daemon itself
@@ -147,10 +150,6 @@ struct pwb_store *pwb_txn_store(struct pwb_txn *txn);
  * log to reach the disk. A transaction that logged a change (see
  * pwb_store_on_commit) commits durably all the same. */
 void pwb_txn_relax_durability(struct pwb_txn *txn);
-
-/* How many times this process ran a transaction again after it lost a
- * conflict (deadlock or lock timeout), all stores together. */
-uint64_t pwb_store_retries(void);
 
 /* ---- users ---- */
 
