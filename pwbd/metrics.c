@@ -181,8 +181,11 @@ char *pwbd_metrics_text(void)
 
 /* ---- metrics.get {authorization, remote_addr} -> {status, body, www_authenticate} ---- */
 
+/* 127.0.0.0/8, ::1, or 127.0.0.0/8 mapped into IPv6 (a dual-stack socket). */
 static bool is_loopback(const char *addr)
 {
+	static const unsigned char one[16] = {[15] = 1};
+	static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
 	unsigned char a[16];
 
 	if (!addr)
@@ -191,9 +194,6 @@ static bool is_loopback(const char *addr)
 		return a[0] == 127;
 	if (inet_pton(AF_INET6, addr, a) != 1)
 		return false;
-	static const unsigned char one[16] = {[15] = 1};
-	static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
-
 	return memcmp(a, one, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
 }
 
