@@ -55,6 +55,7 @@ scim_req POST /Users "$(scim_user_json metrics-user@example.com)"
 tap_is "the SCIM requests were answered (the last: 201)" "$SCIM_STATUS" 201
 tap_is "three pwb-scim processes serve" "$(grep -c . "$PWB_TMP/run/pwb-scim.pid")" 3
 scrape
+tap_diag "$(grep -E '^pwb' "$PWB_TMP/m.b" | grep -v '_bucket{le="[0-9]')"
 tap_is "GET 200 went up by exactly $N (summed in pwbd, not per process)" \
 	"$(($(metric "$get_users") - g0))" "$N"
 tap_is "GET 401 by 2" "$(($(metric "$get_401") - u0))" 2
