@@ -183,6 +183,7 @@ int pwbadm_call_pages(struct pwbadm *adm, const char *op, json_t *args, const ch
 			json_decref(page);
 			return pwb_error_set(err, -ENOMEM, "out of memory");
 		}
+		pwb_progress_report(&adm->progress, "listing", json_array_size(all), -1, key);
 		next = json_string_value(json_object_get(page, "next"));
 		if (!next)
 			break;

@@ -69,7 +69,7 @@ int pwbadm_call(struct pwbadm *adm, const char *op, json_t *args, json_t **resul
 		struct pwb_error *err);
 /* pwbadm_call for a paged listing (user.list, group.list): asks page after
  * page and returns the last reply with result[key] holding every page's
- * records. */
+ * records (the count so far reported to adm->progress, unit key). */
 int pwbadm_call_pages(struct pwbadm *adm, const char *op, json_t *args, const char *key,
 		      json_t **result, struct pwb_error *err);
 /* Prints the failure of pwbadm_call in one line ("WHAT: message"; pwbd
