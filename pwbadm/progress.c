@@ -4,6 +4,7 @@
  * themselves with --offline; cleared before the command prints its result. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "pwbadm.h"
 
@@ -67,6 +68,7 @@ static void draw(void *ctx, const char *stage, uint64_t done, int64_t total, con
 	struct pwbadm_progress *p = ctx;
 	int64_t now = pwb_progress_now_ms();
 	char line[256];
+	size_t len;
 
 	if (strcmp(p->stage, stage) != 0 || strcmp(p->unit, unit) != 0) {
 		snprintf(p->stage, sizeof(p->stage), "%s", stage);
@@ -78,30 +80,40 @@ static void draw(void *ctx, const char *stage, uint64_t done, int64_t total, con
 		return;
 	pwbadm_progress_format(line, sizeof(line), stage, done, total, unit,
 			       now - p->stage_start_ms);
-	/* \r and erase to the end of the line: one line, rewritten */
-	fprintf(stderr, "\r%s\033[K", line);
+	len = strlen(line);
+	/* One row: a line that wrapped could not be rewritten with \r. */
+	if (p->columns > 1 && len > p->columns - 1)
+		line[len = p->columns - 1] = '\0';
+	/* Back to the start, and blanks over what the last line had more:
+	 * no escape sequence, so any terminal shows it right. */
+	fprintf(stderr, "\r%s%*s", line, p->width > len ? (int)(p->width - len) : 0, "");
 	fflush(stderr);
-	p->drawn = true;
+	p->width = len;
 }
 
 void pwbadm_progress_start(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	struct pwbadm_progress *p = &adm->progress_line;
+	struct winsize ws;
 
 	memset(p, 0, sizeof(*p));
 	adm->progress = (struct pwb_progress){0};
 	if (a->json || !isatty(STDERR_FILENO))
 		return;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0)
+		p->columns = ws.ws_col;
 	p->last_ms = p->stage_start_ms = pwb_progress_now_ms();
 	adm->progress = (struct pwb_progress){.fn = draw, .ctx = p};
 }
 
 void pwbadm_progress_end(struct pwbadm *adm)
 {
-	if (adm->progress_line.drawn) {
-		fputs("\r\033[K", stderr);
+	struct pwbadm_progress *p = &adm->progress_line;
+
+	if (p->width) {
+		fprintf(stderr, "\r%*s\r", (int)p->width, "");
 		fflush(stderr);
 	}
-	adm->progress_line.drawn = false;
+	p->width = 0;
 	adm->progress = (struct pwb_progress){0};
 }

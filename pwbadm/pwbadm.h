@@ -28,7 +28,8 @@ struct pwbadm_progress {
 	char stage[PWB_PROGRESS_WORD_MAX + 1], unit[PWB_PROGRESS_WORD_MAX + 1];
 	int64_t stage_start_ms, last_ms; /* the rate counts from stage_start_ms */
 	struct pwb_progress_throttle throttle;
-	bool drawn; /* something is on the line: clear it at the end */
+	size_t columns; /* the terminal's width (0: not known) */
+	size_t width;	/* of the line drawn last (0: none): blanked at the end */
 };
 
 struct pwbadm {

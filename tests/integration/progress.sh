@@ -20,7 +20,7 @@ N=3000
 # prints everything written to it (stdout and stderr, as a terminal shows).
 on_pty() { script -qfec "$1" /dev/null </dev/null; }
 # no_progress TEXT: none of the progress line's marks.
-no_progress() { ! printf '%s' "$1" | grep -qE 'importing:|exporting:|publishing:|checking:|listing:|/s|\[K'; }
+no_progress() { ! printf '%s' "$1" | grep -qE 'importing:|exporting:|publishing:|checking:|listing:|/s|'$'\r'' '; }
 
 # An export of N users, as pwbadm export writes it.
 for i in $(seq -w 1 $N); do printf '{"type":"user","name":"pu%s","gecos":"Progress %s"}\n' "$i" "$i"; done >"$PWB_TMP/users.jsonl"
@@ -32,7 +32,7 @@ tap_like "import on a pty: the count with total and unit" "$out" "importing: [0-
 tap_like "import on a pty: the last count" "$out" "importing: 3,000/3,000 users"
 tap_like "import on a pty: a rate" "$out" "importing: [0-9,]+/3,000 users, [0-9,]+/s"
 tap_like "import on a pty: checking the lines first" "$out" "checking: [0-9,]+/3,000 lines"
-tap_like "the line is rewritten in place (carriage return, erase)" "$out" $'\r''(checking|importing): .*'$'\e''\[K'
+tap_like "the line is rewritten in place (carriage returns)" "$out" $'\r''checking: .*'$'\r''importing: '
 tap_like "import on a pty: the result still printed" "$out" "imported 3,?000 users"
 tap_is "the store has the users" "$(pwbadm list-users --json | jq length)" $N
 
@@ -52,10 +52,10 @@ tap_like "export on a pty: the count" "$out" "exporting: 3,000/3,000 users"
 tap_check "export on a pty: stdout the same bytes as without one" \
 	cmp -s "$PWB_TMP/plain.jsonl" "$PWB_TMP/pty.jsonl"
 out=$(on_pty "$PW export $PWB_TMP/file.jsonl")
-tap_like "export to a file on a pty: progress, then the result" "$out" $'exporting: 3,000/3,000 users.*\r\e\\[Kexported 3000 users'
+tap_like "export to a file on a pty: progress, blanked, then the result" "$out" $'exporting: 3,000/3,000 users[^\r]*\r +\rexported 3000 users'
 tap_check "export to a file: the same bytes" cmp -s "$PWB_TMP/plain.jsonl" "$PWB_TMP/file.jsonl"
 out=$(on_pty "$PW export")
-tap_like "export to the terminal: the data follows a cleared line" "$out" $'\r\e\\[K\\{"type":"user"'
+tap_like "export to the terminal: the data follows a blanked line" "$out" $'\r +\r\\{"type":"user"'
 tap_is "... and holds exactly the records" \
 	"$(printf '%s' "$out" | tr -d '\r' | grep -c '{"type":"user"')" $N
 
