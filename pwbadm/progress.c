@@ -36,7 +36,7 @@ static void eta_text(uint64_t seconds, char *out, size_t len)
 }
 
 void pwbadm_progress_format(char *out, size_t len, const char *stage, uint64_t done, int64_t total,
-			    const char *unit, int64_t elapsed_ms)
+			    const char *unit, uint64_t counted, int64_t elapsed_ms)
 {
 	char d[32], t[32], r[32], eta[32];
 	uint64_t rate = 0;
@@ -49,9 +49,9 @@ void pwbadm_progress_format(char *out, size_t len, const char *stage, uint64_t d
 	} else {
 		n = (size_t)snprintf(out, len, "%s: %s %s", stage, d, unit);
 	}
-	if (n >= len || elapsed_ms <= 0 || done == 0)
+	if (n >= len || elapsed_ms <= 0 || counted == 0)
 		return; /* no rate from a single point in time */
-	rate = done * 1000 / (uint64_t)elapsed_ms;
+	rate = counted * 1000 / (uint64_t)elapsed_ms;
 	thousands(rate, r);
 	n += (size_t)snprintf(out + n, len - n, ", %s/s", r);
 	if (n >= len || total < 0 || done >= (uint64_t)total || rate == 0)
@@ -61,8 +61,9 @@ void pwbadm_progress_format(char *out, size_t len, const char *stage, uint64_t d
 	snprintf(out + n, len - n, ", ETA %s", eta);
 }
 
-/* Draws a report (throttled; a new stage or unit restarts the count and
- * the clock from the last report of the one before). */
+/* Draws a report (throttled). The rate counts from a stage's first
+ * report: what came before it (reading a file, a commit) is not the
+ * stage's work. */
 static void draw(void *ctx, const char *stage, uint64_t done, int64_t total, const char *unit)
 {
 	struct pwbadm_progress *p = ctx;
@@ -73,13 +74,13 @@ static void draw(void *ctx, const char *stage, uint64_t done, int64_t total, con
 	if (strcmp(p->stage, stage) != 0 || strcmp(p->unit, unit) != 0) {
 		snprintf(p->stage, sizeof(p->stage), "%s", stage);
 		snprintf(p->unit, sizeof(p->unit), "%s", unit);
-		p->stage_start_ms = p->last_ms;
+		p->stage_start_ms = now;
+		p->stage_start_done = done;
 	}
-	p->last_ms = now;
 	if (!pwb_progress_due(&p->throttle, stage, unit, done, total, now))
 		return;
 	pwbadm_progress_format(line, sizeof(line), stage, done, total, unit,
-			       now - p->stage_start_ms);
+			       done - p->stage_start_done, now - p->stage_start_ms);
 	len = strlen(line);
 	/* One row: a line that wrapped could not be rewritten with \r. */
 	if (p->columns > 1 && len > p->columns - 1)
@@ -102,7 +103,6 @@ void pwbadm_progress_start(struct pwbadm *adm, const struct pwbadm_args *a)
 		return;
 	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0)
 		p->columns = ws.ws_col;
-	p->last_ms = p->stage_start_ms = pwb_progress_now_ms();
 	adm->progress = (struct pwb_progress){.fn = draw, .ctx = p};
 }
 

@@ -26,7 +26,8 @@ enum {
 /* The progress line's state (progress.c). */
 struct pwbadm_progress {
 	char stage[PWB_PROGRESS_WORD_MAX + 1], unit[PWB_PROGRESS_WORD_MAX + 1];
-	int64_t stage_start_ms, last_ms; /* the rate counts from stage_start_ms */
+	int64_t stage_start_ms;	   /* the stage's first report: the rate counts */
+	uint64_t stage_start_done; /* from there */
 	struct pwb_progress_throttle throttle;
 	size_t columns; /* the terminal's width (0: not known) */
 	size_t width;	/* of the line drawn last (0: none): blanked at the end */
@@ -50,9 +51,10 @@ struct pwbadm_args;
 void pwbadm_progress_start(struct pwbadm *adm, const struct pwbadm_args *a);
 void pwbadm_progress_end(struct pwbadm *adm);
 /* The line's text: "STAGE: DONE/TOTAL UNIT, RATE/s, ETA T" (numbers with
- * thousands separators; no total, rate or ETA when not known). */
+ * thousands separators; the rate is counted units in elapsed_ms; no total,
+ * rate or ETA when not known). */
 void pwbadm_progress_format(char *out, size_t len, const char *stage, uint64_t done, int64_t total,
-			    const char *unit, int64_t elapsed_ms);
+			    const char *unit, uint64_t counted, int64_t elapsed_ms);
 
 static inline void pwbadm_json_decrefp(json_t **j)
 {

@@ -13,26 +13,31 @@ struct format_case {
 	uint64_t done;
 	int64_t total, elapsed_ms;
 	const char *want;
+	uint64_t counted; /* done in elapsed_ms (0: done) */
 };
 
 static const struct format_case cases[] = {
     /* the example: 41,000 in 4.2 s is 9,761/s; 59,000 left: 7 s */
-    {"importing", "users", 41000, 100000, 4200,
-     "importing: 41,000/100,000 users, 9,761/s, ETA 7 s"},
-    {"importing", "users", 100000, 100000, 10000, "importing: 100,000/100,000 users, 10,000/s"},
+    {"importing", "users", 41000, 100000, 4200, "importing: 41,000/100,000 users, 9,761/s, ETA 7 s",
+     0},
+    {"importing", "users", 100000, 100000, 10000, "importing: 100,000/100,000 users, 10,000/s", 0},
     /* no rate from one point in time, nor from nothing done */
-    {"checking", "lines", 1, 3000, 0, "checking: 1/3,000 lines"},
-    {"checking", "lines", 0, 3000, 500, "checking: 0/3,000 lines"},
+    {"checking", "lines", 1, 3000, 0, "checking: 1/3,000 lines", 0},
+    {"checking", "lines", 0, 3000, 500, "checking: 0/3,000 lines", 0},
     /* unknown total: a count and a rate, no ETA */
-    {"listing", "users", 1234567, -1, 1000, "listing: 1,234,567 users, 1,234,567/s"},
-    {"listing", "groups", 999, -1, 2000, "listing: 999 groups, 499/s"},
+    {"listing", "users", 1234567, -1, 1000, "listing: 1,234,567 users, 1,234,567/s", 0},
+    {"listing", "groups", 999, -1, 2000, "listing: 999 groups, 499/s", 0},
     /* ETA in minutes and hours, rounded up */
     {"publishing", "users", 100, 100000, 1000,
-     "publishing: 100/100,000 users, 100/s, ETA 16 min 39 s"},
-    {"importing", "users", 1, 1000000, 1000, "importing: 1/1,000,000 users, 1/s, ETA 277 h 46 min"},
-    {"importing", "users", 999, 1000, 1000, "importing: 999/1,000 users, 999/s, ETA 1 s"},
+     "publishing: 100/100,000 users, 100/s, ETA 16 min 39 s", 0},
+    {"importing", "users", 1, 1000000, 1000, "importing: 1/1,000,000 users, 1/s, ETA 277 h 46 min",
+     0},
+    {"importing", "users", 999, 1000, 1000, "importing: 999/1,000 users, 999/s, ETA 1 s", 0},
+    /* the rate counts from the stage's first report (here at 40,000) */
+    {"importing", "users", 50000, 100000, 2000,
+     "importing: 50,000/100,000 users, 5,000/s, ETA 10 s", 10000},
     /* a rate below one a second: no ETA to divide by */
-    {"importing", "users", 1, 10, 5000, "importing: 1/10 users, 0/s"},
+    {"importing", "users", 1, 10, 5000, "importing: 1/10 users, 0/s", 0},
 };
 
 START_TEST(format_cases)
@@ -41,7 +46,7 @@ START_TEST(format_cases)
 	char line[256];
 
 	pwbadm_progress_format(line, sizeof(line), c->stage, c->done, c->total, c->unit,
-			       c->elapsed_ms);
+			       c->counted ? c->counted : c->done, c->elapsed_ms);
 	ck_assert_str_eq(line, c->want);
 }
 END_TEST
@@ -50,7 +55,8 @@ START_TEST(format_truncates_safely)
 {
 	char line[12];
 
-	pwbadm_progress_format(line, sizeof(line), "importing", 41000, 100000, "users", 4200);
+	pwbadm_progress_format(line, sizeof(line), "importing", 41000, 100000, "users", 41000,
+			       4200);
 	ck_assert_str_eq(line, "importing: ");
 }
 END_TEST
