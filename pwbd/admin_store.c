@@ -146,12 +146,11 @@ struct export_ctx {
 static int export_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 {
 	struct export_ctx *c = vctx;
+	uint64_t count;
 	int rc;
 
 	json_decref(c->damaged);
 	c->damaged = NULL;
-	uint64_t count;
-
 	rc = walk_reset(&c->walk, txn, err);
 	c->walk.user_total =
 	    pwb_user_count(txn, &count, &(struct pwb_error){0}) == 0 ? (int64_t)count : -1;
