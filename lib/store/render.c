@@ -400,7 +400,8 @@ int pwb_render_all(struct pwb_txn *txn, struct pwb_snapshot_kvset *pub,
 	if (pwb_user_count(txn, &count, &(struct pwb_error){0}) == 0)
 		f.user_total = (int64_t)count;
 	r = pwb_user_foreach(txn, full_user, &f, err);
-	if (r == 0) /* the last report, whatever the count said */
+	if (r == 0 &&
+	    (int64_t)f.users.n != f.user_total) /* the last report, when the count was off */
 		pwb_txn_progress(txn, "publishing", f.users.n, (int64_t)f.users.n, "users");
 	if (r == 0)
 		r = pwb_group_foreach(txn, full_group, &f, err);

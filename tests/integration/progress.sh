@@ -18,7 +18,9 @@ command -v script >/dev/null || { echo "1..0 # SKIP script(1) (bsdutils) not ins
 N=3000
 # on_pty CMD: runs the shell command CMD with a pty as its terminal and
 # prints everything written to it (stdout and stderr, as a terminal shows).
-on_pty() { script -qfec "$1" /dev/null </dev/null; }
+# script(1) is not ours: it runs without the sanitizer runtime (pwbadm,
+# built with it, loads its own).
+on_pty() { env -u LD_PRELOAD script -qfec "$1" /dev/null </dev/null; }
 # no_progress TEXT: none of the progress line's marks.
 no_progress() { ! printf '%s' "$1" | grep -qE 'importing:|exporting:|publishing:|checking:|listing:|/s|'$'\r'' '; }
 
