@@ -365,9 +365,11 @@ int pwb_rpc_progress_parse(const char *buf, size_t len, const char *id,
 	json_t *p, *v, *done, *total;
 
 	memset(out, 0, sizeof(*out));
-	if (len == 0 || len > PWB_RPC_MAX_FRAME ||
+	/* A progress frame is small: a larger frame is the reply (an export's
+	 * is megabytes), which the reply decoder parses and judges. */
+	if (len == 0 || len > PWB_RPC_PROGRESS_MAX ||
 	    scan_depth(buf, len, PWB_RPC_MAX_DEPTH) > PWB_RPC_MAX_DEPTH)
-		return 0; /* not a frame this parser reads: the reply decoder says why */
+		return 0;
 	frame = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
 	p = json_object_get(frame, "progress");
 	if (!p)

@@ -23,7 +23,8 @@
  * more progress frames, at most about ten a second (the first and the last
  * of a stage always): {"v":1, "id":..., "progress":{"stage":"importing",
  * "done":N, "total":M or null (unknown), "unit":"users"}}, exactly those
- * keys, stage and unit [a-z][a-z -]{0,31}, 0 <= done <= total. A progress
+ * keys, stage and unit [a-z][a-z -]{0,31}, 0 <= done <= total, at most
+ * PWB_RPC_PROGRESS_MAX bytes. A progress
  * frame is never the response; a client that did not ask never sees one. */
 #ifndef PWB_RPC_H
 #define PWB_RPC_H
@@ -37,11 +38,12 @@
 #include "error.h"
 #include "progress.h"
 
-#define PWB_RPC_VERSION	  1
-#define PWB_RPC_MAX_FRAME (4u * 1024 * 1024) /* a SCIM body is at most scim-max-request-bytes */
-#define PWB_RPC_MAX_DEPTH 64
-#define PWB_RPC_OP_MAX	  48
-#define PWB_RPC_ID_MAX	  64
+#define PWB_RPC_VERSION	     1
+#define PWB_RPC_MAX_FRAME    (4u * 1024 * 1024) /* a SCIM body is at most scim-max-request-bytes */
+#define PWB_RPC_MAX_DEPTH    64
+#define PWB_RPC_OP_MAX	     48
+#define PWB_RPC_ID_MAX	     64
+#define PWB_RPC_PROGRESS_MAX 512 /* a progress frame's largest payload */
 
 /* A parsed request; owns args. */
 struct pwb_rpc_request {

@@ -354,6 +354,28 @@ START_TEST(progress_frames_strict)
 }
 END_TEST
 
+START_TEST(progress_frames_are_small)
+{
+	struct pwb_rpc_progress p;
+	struct pwb_error err = {0};
+	char big[PWB_RPC_PROGRESS_MAX + 64];
+	/* the largest frame pwbd can send fits */
+	char *f = pwb_rpc_progress_encode(
+	    "0123456789012345678901234567890123456789012345678901234567890123",
+	    "abcdefghijklmnopqrstuvwxyzabcdef", (uint64_t)INT64_MAX, INT64_MAX,
+	    "abcdefghijklmnopqrstuvwxyzabcdef");
+
+	ck_assert_uint_le(strlen(f), PWB_RPC_PROGRESS_MAX);
+	free(f);
+	/* a larger one is the reply's business (it fails there: no "code") */
+	snprintf(big, sizeof(big),
+		 "{\"v\":1,\"id\":\"r\",\"progress\":{\"stage\":\"a\",\"done\":1,\"total\":2,"
+		 "\"unit\":\"u\"}%*s}",
+		 PWB_RPC_PROGRESS_MAX, "");
+	ck_assert_int_eq(pwb_rpc_progress_parse(big, strlen(big), "r", &p, &err), 0);
+}
+END_TEST
+
 struct heard {
 	char text[8][64];
 	int n;
@@ -452,6 +474,7 @@ int main(void)
 	tcase_add_test(tc, progress_frames_round_trip);
 	tcase_add_loop_test(tc, progress_frames_strict, 0,
 			    sizeof(bad_progress) / sizeof(bad_progress[0]));
+	tcase_add_test(tc, progress_frames_are_small);
 	tcase_add_test(tc, client_hands_frames_to_the_callback);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
