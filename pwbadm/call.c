@@ -115,6 +115,7 @@ static int call_offline(struct pwbadm *adm, const char *op_name, json_t *args, j
 	const struct pwbd_op *op = op_find(op_name);
 	struct pwb_rpc_request req = {0};
 	struct pwbd_call call = {0};
+	int r;
 
 	if (!op)
 		return pwb_error_set(err, PWB_EINVAL, "no operation %s", op_name);
@@ -128,8 +129,12 @@ static int call_offline(struct pwbadm *adm, const char *op_name, json_t *args, j
 	call.role = PWBD_ROLE_ROOT;
 	call.req = &req;
 	actor_fill(&call.actor);
+	call.progress = adm->progress;
 	pwb_store_set_request(adm->store, &call.actor, req.id);
-	return op->fn(&call, result, err);
+	pwb_store_set_progress(adm->store, &adm->progress);
+	r = op->fn(&call, result, err);
+	pwb_store_set_progress(adm->store, NULL);
+	return r;
 }
 
 int pwbadm_call(struct pwbadm *adm, const char *op, json_t *args, json_t **result,
@@ -146,7 +151,8 @@ int pwbadm_call(struct pwbadm *adm, const char *op, json_t *args, json_t **resul
 	if (adm->offline)
 		return call_offline(adm, op, args, result, err);
 	actor_fill(&actor);
-	return pwb_rpc_call(&adm->cfg, op, &actor, args, result, NULL, err);
+	return pwb_rpc_call_progress(&adm->cfg, op, &actor, args, &adm->progress, result, NULL,
+				     err);
 }
 
 int pwbadm_call_pages(struct pwbadm *adm, const char *op, json_t *args, const char *key,
@@ -177,6 +183,7 @@ int pwbadm_call_pages(struct pwbadm *adm, const char *op, json_t *args, const ch
 			json_decref(page);
 			return pwb_error_set(err, -ENOMEM, "out of memory");
 		}
+		pwb_progress_report(&adm->progress, "listing", json_array_size(all), -1, key);
 		next = json_string_value(json_object_get(page, "next"));
 		if (!next)
 			break;

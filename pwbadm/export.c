@@ -21,8 +21,9 @@ int pwbadm_rebuild_nss(struct pwbadm *adm, const struct pwbadm_args *a)
 	struct pwb_error err = {0};
 	int rc;
 
-	(void)a;
+	pwbadm_progress_start(adm, a);
 	rc = pwbadm_call(adm, "snapshot.rebuild", json_object(), &result, &err);
+	pwbadm_progress_end(adm);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot rebuild the NSS snapshot in %s/nss",
 					adm->cfg.db_dir);
@@ -77,7 +78,11 @@ int pwbadm_export(struct pwbadm *adm, const struct pwbadm_args *a)
 
 	if (a->count && strcmp(a->operands[0], "-") != 0)
 		path = a->operands[0];
+	/* The line is cleared before any record is written, so it never
+	 * mixes with an export printed on the same terminal. */
+	pwbadm_progress_start(adm, a);
 	rc = pwbadm_call(adm, "store.export", json_object(), &result, &err);
+	pwbadm_progress_end(adm);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot export");
 	users = json_object_get(result, "users");

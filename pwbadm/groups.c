@@ -52,7 +52,9 @@ int pwbadm_list_groups(struct pwbadm *adm, const struct pwbadm_args *a)
 	struct pwb_error err = {0};
 	int rc;
 
+	pwbadm_progress_start(adm, a);
 	rc = pwbadm_call_pages(adm, "group.list", json_object(), "groups", &result, &err);
+	pwbadm_progress_end(adm);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot list groups");
 	return pwbadm_list_print(&list, json_object_get(result, "groups"), a->json);

@@ -76,10 +76,13 @@ int pwbadm_import(struct pwbadm *adm, const struct pwbadm_args *a)
 				   "to pwbd (%u bytes): stop pwbd and run pwbadm --offline import",
 				   origin, PWB_RPC_MAX_FRAME - 4096u);
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		pwbadm_progress_start(adm, a);
 		rc = pwbadm_call(adm, "store.import",
 				 json_pack("{s:s, s:o}", "origin", origin, "lines", lines), &result,
 				 &err);
+		pwbadm_progress_end(adm);
+	}
 	if (rc == PWBADM_CALL_REPORTED || rc == PWB_ENODAEMON)
 		return pwbadm_call_fail(rc, &err, "import failed");
 	if (rc < 0)

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "error.h"
 #include "names.h"
+#include "progress.h"
 #include "store.h"
 
 /* Exit codes (documented in --help and pwbadm(8)). */
@@ -22,13 +23,38 @@ enum {
 	PWBADM_EXIT_USAGE = 2,	 /* the command line is wrong; nothing was changed */
 };
 
+/* The progress line's state (progress.c). */
+struct pwbadm_progress {
+	char stage[PWB_PROGRESS_WORD_MAX + 1], unit[PWB_PROGRESS_WORD_MAX + 1];
+	int64_t stage_start_ms;	   /* the stage's first report: the rate counts */
+	uint64_t stage_start_done; /* from there */
+	struct pwb_progress_throttle throttle;
+	size_t columns; /* the terminal's width (0: not known) */
+	size_t width;	/* of the line drawn last (0: none): blanked at the end */
+};
+
 struct pwbadm {
 	const char *config_path; /* --config, or NULL: $PWB_CONFIG, then the default */
 	bool offline;		 /* --offline: open the store here, pwbd stopped */
 	struct pwb_config cfg;
 	bool cfg_loaded;
-	struct pwb_store *store; /* --offline only */
+	struct pwb_store *store;      /* --offline only */
+	struct pwb_progress progress; /* pwbadm_call reports here (no fn: nowhere) */
+	struct pwbadm_progress progress_line;
 };
+
+struct pwbadm_args;
+/* The progress line (progress.c): pwbadm_progress_start makes the next
+ * pwbadm_calls ask for progress and draw it on stderr, when stderr is a
+ * terminal and --json was not given (else it does nothing);
+ * pwbadm_progress_end clears the line. */
+void pwbadm_progress_start(struct pwbadm *adm, const struct pwbadm_args *a);
+void pwbadm_progress_end(struct pwbadm *adm);
+/* The line's text: "STAGE: DONE/TOTAL UNIT, RATE/s, ETA T" (numbers with
+ * thousands separators; the rate is counted units in elapsed_ms; no total,
+ * rate or ETA when not known). */
+void pwbadm_progress_format(char *out, size_t len, const char *stage, uint64_t done, int64_t total,
+			    const char *unit, uint64_t counted, int64_t elapsed_ms);
 
 static inline void pwbadm_json_decrefp(json_t **j)
 {
@@ -46,7 +72,7 @@ int pwbadm_call(struct pwbadm *adm, const char *op, json_t *args, json_t **resul
 		struct pwb_error *err);
 /* pwbadm_call for a paged listing (user.list, group.list): asks page after
  * page and returns the last reply with result[key] holding every page's
- * records. */
+ * records (the count so far reported to adm->progress, unit key). */
 int pwbadm_call_pages(struct pwbadm *adm, const char *op, json_t *args, const char *key,
 		      json_t **result, struct pwb_error *err);
 /* Prints the failure of pwbadm_call in one line ("WHAT: message"; pwbd

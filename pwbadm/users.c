@@ -53,8 +53,10 @@ int pwbadm_list_users(struct pwbadm *adm, const struct pwbadm_args *a)
 	struct pwb_error err = {0};
 	int rc;
 
+	pwbadm_progress_start(adm, a);
 	rc = pwbadm_call_pages(adm, "user.list", json_pack("{s:b}", "all", pwbadm_opt_set(a, 'a')),
 			       "users", &result, &err);
+	pwbadm_progress_end(adm);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot list users");
 	/* A damaged record is skipped, named on stderr, and does not fail the

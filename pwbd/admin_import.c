@@ -57,6 +57,7 @@ struct import {
 	json_t *seen; /* keys already used in the file: duplicates are refused */
 	/* results of the transaction */
 	size_t created, updated, unchanged;
+	const struct pwb_progress *progress; /* the caller's, for parsing */
 };
 
 static void import_free(struct import *im)
@@ -291,6 +292,8 @@ static int parse_lines(struct import *im, json_t *lines, struct pwb_error *err)
 		if (json_string_length(line) > PWB_IMPORT_LINE_MAX)
 			return pwb_error_set(err, PWB_EINVAL, "%s: line %zu: longer than %d bytes",
 					     im->origin, i + 1, PWB_IMPORT_LINE_MAX);
+		pwb_progress_report(im->progress, "checking", i + 1,
+				    (int64_t)json_array_size(lines), "lines");
 		if (json_string_length(line) == 0)
 			continue;
 		rc = parse_line(im, json_string_value(line), json_string_length(line), i + 1, err);
@@ -538,14 +541,18 @@ static int import_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 		if ((rc = pwb_store_retire(txn, im->retired[i].kind, im->retired[i].id, err)))
 			pwb_error_prefix(err, "%s: line %zu: retired", im->origin,
 					 im->retired[i].line);
-	for (i = 0; rc == 0 && i < im->user_count; i++)
+	for (i = 0; rc == 0 && i < im->user_count; i++) {
 		if ((rc = import_user(im, txn, &im->users[i], err)))
 			pwb_error_prefix(err, "%s: line %zu: user %s", im->origin,
 					 im->users[i].line, im->users[i].u.name);
-	for (i = 0; rc == 0 && i < im->group_count; i++)
+		pwb_txn_progress(txn, "importing", i + 1, (int64_t)im->user_count, "users");
+	}
+	for (i = 0; rc == 0 && i < im->group_count; i++) {
 		if ((rc = import_group(im, txn, &im->groups[i], err)))
 			pwb_error_prefix(err, "%s: line %zu: group %s", im->origin,
 					 im->groups[i].line, im->groups[i].g.name);
+		pwb_txn_progress(txn, "importing", i + 1, (int64_t)im->group_count, "groups");
+	}
 	for (i = 0; rc == 0 && i < im->map_count; i++)
 		if ((rc = import_map(im, txn, &im->maps[i], err)))
 			pwb_error_prefix(err, "%s: line %zu: groupmap %s", im->origin,
@@ -564,6 +571,7 @@ int admin_store_import(struct pwbd_call *call, json_t **result, struct pwb_error
 	int rc;
 
 	im.origin = json_string_value(json_object_get(args, "origin")) ?: "stdin";
+	im.progress = &call->progress;
 	/* Everything is parsed and checked before the store is touched. */
 	rc = parse_lines(&im, json_object_get(args, "lines"), err);
 	if (rc == 0)

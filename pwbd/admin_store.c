@@ -11,13 +11,17 @@ struct walk_ctx {
 	struct pwb_txn *txn;
 	struct admin_page *page; /* group.list: one page; NULL: everything */
 	json_t *users, *groups, *tokens, *retired_uids, *retired_gids, *maps;
+	int64_t user_total; /* store.export's progress; -1: unknown */
 };
 
 static int add_user(const struct pwb_user *u, void *vctx)
 {
 	struct walk_ctx *c = vctx;
 
-	return json_array_append_new(c->users, pwb_user_to_json(u)) ? -ENOMEM : 0;
+	if (json_array_append_new(c->users, pwb_user_to_json(u)))
+		return -ENOMEM;
+	pwb_txn_progress(c->txn, "exporting", json_array_size(c->users), c->user_total, "users");
+	return 0;
 }
 
 static int add_group(const struct pwb_group *g, void *vctx)
@@ -142,11 +146,14 @@ struct export_ctx {
 static int export_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 {
 	struct export_ctx *c = vctx;
+	uint64_t count;
 	int rc;
 
 	json_decref(c->damaged);
 	c->damaged = NULL;
 	rc = walk_reset(&c->walk, txn, err);
+	c->walk.user_total =
+	    pwb_user_count(txn, &count, &(struct pwb_error){0}) == 0 ? (int64_t)count : -1;
 	if (rc == 0)
 		rc = pwb_user_foreach(txn, add_user, &c->walk, err);
 	if (rc == 0)

@@ -112,8 +112,36 @@ static void build_actor(unsigned role, uid_t uid, const struct pwb_rpc_request *
 	a->uid = (uint32_t)uid;
 }
 
-char *pwbd_dispatch(struct pwbd *d, unsigned role, uid_t uid, const char *payload, size_t len)
+/* Progress frames to the caller: throttled, each written under a short
+ * deadline; a caller that stops reading gets no more of them (the
+ * operation goes on). */
+#define PROGRESS_WRITE_MS 1000
+struct progress_sink {
+	int fd;
+	const char *id;
+	struct pwb_progress_throttle throttle;
+	bool broken;
+};
+
+static void send_progress(void *ctx, const char *stage, uint64_t done, int64_t total,
+			  const char *unit)
 {
+	struct progress_sink *s = ctx;
+	struct pwb_error err = {0};
+	_cleanup_free_ char *frame = NULL;
+
+	if (s->broken ||
+	    !pwb_progress_due(&s->throttle, stage, unit, done, total, pwb_progress_now_ms()))
+		return;
+	frame = pwb_rpc_progress_encode(s->id, stage, done, total, unit);
+	if (frame && pwb_rpc_write_frame(s->fd, PROGRESS_WRITE_MS, frame, strlen(frame), &err) < 0)
+		s->broken = true;
+}
+
+char *pwbd_dispatch(struct pwbd *d, unsigned role, uid_t uid, const char *payload, size_t len,
+		    int progress_fd)
+{
+	struct progress_sink sink = {.fd = progress_fd};
 	struct pwb_rpc_request req = {0};
 	struct pwb_error err = {0};
 	struct pwbd_call call = {0};
@@ -150,14 +178,23 @@ char *pwbd_dispatch(struct pwbd *d, unsigned role, uid_t uid, const char *payloa
 	call.role = (enum pwbd_role)role;
 	call.req = &req;
 	build_actor(role, uid, &req, &call.actor);
+	/* Progress only for root: frames tell how big the store is. */
+	if (req.progress && role == PWBD_ROLE_ROOT && progress_fd >= 0) {
+		sink.id = req.id;
+		call.progress = (struct pwb_progress){.fn = send_progress, .ctx = &sink};
+	}
 	r = strcmp(op->name, "ping") == 0 ? 0 : pwbd_store_ensure(d, &err);
 	if (r == 0) {
 		call.st = d->st;
-		if (call.st)
+		if (call.st) {
 			pwb_store_set_request(call.st, &call.actor, req.id);
+			pwb_store_set_progress(call.st, &call.progress);
+		}
 		r = op->fn(&call, &result, &err);
-		if (call.st)
+		if (call.st) {
 			pwb_store_set_request(call.st, NULL, NULL);
+			pwb_store_set_progress(call.st, NULL);
+		}
 	}
 	if (r < 0) {
 		reply = pwbd_reply_error(req.id, r, pwb_error_text(&err, r));

@@ -28,6 +28,8 @@ struct pwbd_call {
 	const struct pwb_rpc_request *req; /* op, id, args */
 	struct pwb_actor actor;		   /* what the change log records; a handler may
 					    * refine it (the SCIM token's name) */
+	struct pwb_progress progress;	   /* the caller's progress listener (no fn: none);
+					    * also set on st for the handler's walks */
 };
 
 /* Fills *result (a new object; NULL on failure) and returns 0, or returns a

@@ -35,8 +35,10 @@ void pwbd_close(struct pwbd *d);
 unsigned pwbd_role_of(const struct pwbd *d, uid_t uid);
 
 /* Handles one request payload from a caller with role and uid; returns
- * the reply text (malloc'd, never NULL unless out of memory). */
-char *pwbd_dispatch(struct pwbd *d, unsigned role, uid_t uid, const char *payload, size_t len);
+ * the reply text (malloc'd, never NULL unless out of memory). Progress
+ * frames, when a root caller asked for them, go to progress_fd (-1: none). */
+char *pwbd_dispatch(struct pwbd *d, unsigned role, uid_t uid, const char *payload, size_t len,
+		    int progress_fd);
 
 /* A reply refusing a caller before its request is read. */
 char *pwbd_reply_error(const char *id, int code, const char *msg);

@@ -177,7 +177,7 @@ static void serve_one(struct pwbd *d, int fd)
 			send_reply(fd, d->read_timeout_ms, pwbd_reply_error(NULL, r, err.msg));
 		return;
 	}
-	send_reply(fd, d->read_timeout_ms, pwbd_dispatch(d, role, cred.uid, payload, len));
+	send_reply(fd, d->read_timeout_ms, pwbd_dispatch(d, role, cred.uid, payload, len, fd));
 }
 
 int pwbd_serve(struct pwbd *d, int listen_fd)

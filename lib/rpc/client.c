@@ -1,8 +1,10 @@
 /* The client side of pwbd's protocol (see rpc.h): one connection per
- * request, no retries; every way of not getting a reply is PWB_ENODAEMON
- * with the socket named (and, once the request was sent, its id). */
+ * request, no retries, progress frames (when asked for) handed to a
+ * callback; every way of not getting a reply is PWB_ENODAEMON with the
+ * socket named (and, once the request was sent, its id). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -93,8 +95,37 @@ static int decode_reply(const char *sock, const char *id, const char *buf, size_
 	return *result ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
 }
 
+/* Reads frames until the reply, handing progress frames to progress (each
+ * restarts the wait). */
+static int read_reply(int fd, int timeout_ms, const char *id, const struct pwb_progress *progress,
+		      char **reply, size_t *len, struct pwb_error *err)
+{
+	struct pwb_rpc_progress frame;
+	int r;
+
+	for (;;) {
+		r = pwb_rpc_read_frame(fd, timeout_ms, reply, len, err);
+		if (r < 0 || !progress)
+			return r;
+		r = pwb_rpc_progress_parse(*reply, *len, id, &frame, err);
+		if (r <= 0) /* the reply, or a broken progress frame */
+			return r;
+		free(*reply);
+		*reply = NULL;
+		pwb_progress_report(progress, frame.stage, frame.done, frame.total, frame.unit);
+	}
+}
+
 int pwb_rpc_call(const struct pwb_config *cfg, const char *op, const struct pwb_actor *actor,
 		 json_t *args, json_t **result, char *id_out, struct pwb_error *err)
+{
+	return pwb_rpc_call_progress(cfg, op, actor, args, NULL, result, id_out, err);
+}
+
+int pwb_rpc_call_progress(const struct pwb_config *cfg, const char *op,
+			  const struct pwb_actor *actor, json_t *args,
+			  const struct pwb_progress *progress, json_t **result, char *id_out,
+			  struct pwb_error *err)
 {
 	const char *sock = cfg->pwbd_socket;
 	int timeout_ms =
@@ -121,6 +152,10 @@ int pwb_rpc_call(const struct pwb_config *cfg, const char *op, const struct pwb_
 				     op);
 	if (actor && json_object_set_new(req, "actor", actor_json(actor)) < 0)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
+	if (progress && !progress->fn)
+		progress = NULL;
+	if (progress && json_object_set_new(req, "progress", json_true()) < 0)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
 	text = json_dumps(req, JSON_COMPACT);
 	if (!text)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
@@ -143,7 +178,7 @@ int pwb_rpc_call(const struct pwb_config *cfg, const char *op, const struct pwb_
 		    "(request id %s)",
 		    sock, ioerr.msg, id);
 	}
-	r = pwb_rpc_read_frame(fd, timeout_ms, &reply, &reply_len, &ioerr);
+	r = read_reply(fd, timeout_ms, id, progress, &reply, &reply_len, &ioerr);
 	if (r < 0)
 		return pwb_error_set(err, PWB_ENODAEMON,
 				     "pwbd at %s did not reply (%s); the change may or may not "

@@ -298,6 +298,12 @@ int pwb_rpc_request_parse(const void *buf, size_t len, struct pwb_rpc_request *o
 				snprintf(out->id, sizeof(out->id), "%s", json_string_value(val));
 		} else if (strcmp(key, "actor") == 0) {
 			r = parse_actor(val, &out->actor, err);
+		} else if (strcmp(key, "progress") == 0) {
+			if (!json_is_boolean(val))
+				r = pwb_error_set(err, PWB_EINVAL,
+						  "request: \"progress\" must be a boolean");
+			else
+				out->progress = json_is_true(val);
 		} else if (strcmp(key, "args") == 0) {
 			if (!json_is_object(val))
 				r = pwb_error_set(err, PWB_EINVAL,
@@ -305,10 +311,10 @@ int pwb_rpc_request_parse(const void *buf, size_t len, struct pwb_rpc_request *o
 			else
 				out->args = json_incref(val);
 		} else {
-			r = pwb_error_set(
-			    err, PWB_EINVAL,
-			    "request: unknown key \"%s\" (allowed: v, op, id, actor, args)",
-			    charset_ok(key, 32, "_-", false) ? key : "?");
+			r = pwb_error_set(err, PWB_EINVAL,
+					  "request: unknown key \"%s\" (allowed: v, op, id, actor, "
+					  "args, progress)",
+					  charset_ok(key, 32, "_-", false) ? key : "?");
 		}
 		if (r < 0)
 			break;
@@ -325,6 +331,71 @@ int pwb_rpc_request_parse(const void *buf, size_t len, struct pwb_rpc_request *o
 	if (r < 0)
 		pwb_rpc_request_clear(out);
 	return r;
+}
+
+char *pwb_rpc_progress_encode(const char *id, const char *stage, uint64_t done, int64_t total,
+			      const char *unit)
+{
+	json_auto_t *frame = NULL;
+
+	if (!pwb_progress_word_ok(stage) || !pwb_progress_word_ok(unit) ||
+	    done > (uint64_t)INT64_MAX)
+		return NULL;
+	if (total >= 0 && done > (uint64_t)total)
+		total = (int64_t)done;
+	frame = json_pack("{s:i, s:s, s:{s:s, s:I, s:o, s:s}}", "v", PWB_RPC_VERSION, "id", id,
+			  "progress", "stage", stage, "done", (json_int_t)done, "total",
+			  total < 0 ? json_null() : json_integer((json_int_t)total), "unit", unit);
+	return frame ? json_dumps(frame, JSON_COMPACT) : NULL;
+}
+
+/* A progress word into out (PWB_PROGRESS_WORD_MAX + 1 bytes). */
+static bool progress_word(json_t *v, char *out)
+{
+	if (!json_is_string(v) || !pwb_progress_word_ok(json_string_value(v)))
+		return false;
+	snprintf(out, PWB_PROGRESS_WORD_MAX + 1, "%s", json_string_value(v));
+	return true;
+}
+
+int pwb_rpc_progress_parse(const char *buf, size_t len, const char *id,
+			   struct pwb_rpc_progress *out, struct pwb_error *err)
+{
+	json_auto_t *frame = NULL;
+	json_t *p, *v, *done, *total;
+
+	memset(out, 0, sizeof(*out));
+	/* A progress frame is small: a larger frame is the reply (an export's
+	 * is megabytes), which the reply decoder parses and judges. */
+	if (len == 0 || len > PWB_RPC_PROGRESS_MAX ||
+	    scan_depth(buf, len, PWB_RPC_MAX_DEPTH) > PWB_RPC_MAX_DEPTH)
+		return 0;
+	frame = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	p = json_object_get(frame, "progress");
+	if (!p)
+		return 0;
+	v = json_object_get(frame, "v");
+	if (json_object_size(frame) != 3 || !json_is_integer(v) ||
+	    json_integer_value(v) != PWB_RPC_VERSION ||
+	    !json_is_string(json_object_get(frame, "id")) ||
+	    strcmp(json_string_value(json_object_get(frame, "id")), id) != 0)
+		return pwb_error_set(err, PWB_EINVAL,
+				     "progress frame: not {v: 1, id: the request's, progress}");
+	done = json_object_get(p, "done");
+	total = json_object_get(p, "total");
+	if (!json_is_object(p) || json_object_size(p) != 4 ||
+	    !progress_word(json_object_get(p, "stage"), out->stage) ||
+	    !progress_word(json_object_get(p, "unit"), out->unit) || !json_is_integer(done) ||
+	    json_integer_value(done) < 0 || !(json_is_null(total) || json_is_integer(total)))
+		return pwb_error_set(err, PWB_EINVAL,
+				     "progress frame: not {stage, done, total, unit}");
+	out->done = (uint64_t)json_integer_value(done);
+	out->total = json_is_null(total) ? -1 : json_integer_value(total);
+	if (out->total >= 0 && out->done > (uint64_t)out->total)
+		return pwb_error_set(err, PWB_EINVAL, "progress frame: done past total");
+	if (out->total < 0 && !json_is_null(total))
+		return pwb_error_set(err, PWB_EINVAL, "progress frame: negative total");
+	return 1;
 }
 
 int pwb_rpc_new_id(char *out)

@@ -329,6 +329,8 @@ struct full {
 	const struct id_table *values; /* what a membership list resolves through */
 	bool by_name;		       /* a group's member names, else a user's gids */
 	struct list list;
+	struct pwb_txn *txn; /* progress goes to its store's listener */
+	int64_t user_total;  /* for progress; -1: unknown */
 };
 
 static int full_user(const struct pwb_user *u, void *ctx)
@@ -336,6 +338,7 @@ static int full_user(const struct pwb_user *u, void *ctx)
 	struct full *f = ctx;
 	int r = id_table_add(&f->users, u->id, u->name, u->uid);
 
+	pwb_txn_progress(f->txn, "publishing", f->users.n, f->user_total, "users");
 	/* initgroups come later, from the memberships. */
 	return r ?: put_user_keys(f->pub, f->shadow, u, PWB_CH_ALL, "");
 }
@@ -390,10 +393,16 @@ static int full_lists(struct pwb_txn *txn, struct full *f, struct pwb_error *err
 int pwb_render_all(struct pwb_txn *txn, struct pwb_snapshot_kvset *pub,
 		   struct pwb_snapshot_kvset *shadow, struct pwb_error *err)
 {
-	struct full f = {.pub = pub, .shadow = shadow};
+	struct full f = {.pub = pub, .shadow = shadow, .txn = txn, .user_total = -1};
+	uint64_t count;
 	int r;
 
+	if (pwb_user_count(txn, &count, &(struct pwb_error){0}) == 0)
+		f.user_total = (int64_t)count;
 	r = pwb_user_foreach(txn, full_user, &f, err);
+	if (r == 0 &&
+	    (int64_t)f.users.n != f.user_total) /* the last report, when the count was off */
+		pwb_txn_progress(txn, "publishing", f.users.n, (int64_t)f.users.n, "users");
 	if (r == 0)
 		r = pwb_group_foreach(txn, full_group, &f, err);
 	if (r == 0) {

@@ -379,6 +379,17 @@ void pwb_txn_relax_durability(struct pwb_txn *txn)
 	txn->relaxed = true;
 }
 
+void pwb_store_set_progress(struct pwb_store *st, const struct pwb_progress *progress)
+{
+	st->progress = progress ? *progress : (struct pwb_progress){0};
+}
+
+void pwb_txn_progress(struct pwb_txn *txn, const char *stage, uint64_t done, int64_t total,
+		      const char *unit)
+{
+	pwb_progress_report(&txn->st->progress, stage, done, total, unit);
+}
+
 /* One attempt: begin, run fn, commit. Returns fn's result or a pwb error;
  * t->retry says the attempt lost a conflict and should run again. */
 static int attempt_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "error.h"
 #include "names.h"
+#include "progress.h"
 #include "token.h" /* PWB_HASH_HEX_LEN */
 
 #define PWB_ID_LEN	   36 /* a lower-case UUID: 8-4-4-4-12 */
@@ -150,6 +151,14 @@ struct pwb_store *pwb_txn_store(struct pwb_txn *txn);
  * log to reach the disk. A transaction that logged a change (see
  * pwb_store_on_commit) commits durably all the same. */
 void pwb_txn_relax_durability(struct pwb_txn *txn);
+
+/* Who hears the progress of the following long walks (copied; NULL:
+ * nobody), like pwb_store_set_request: pwbd sets it for a request that
+ * asked for progress, pwbadm --offline for a terminal. Long loops (import,
+ * export, a full snapshot rebuild) report through pwb_txn_progress. */
+void pwb_store_set_progress(struct pwb_store *st, const struct pwb_progress *progress);
+void pwb_txn_progress(struct pwb_txn *txn, const char *stage, uint64_t done, int64_t total,
+		      const char *unit);
 
 /* ---- users ---- */
 

@@ -38,7 +38,7 @@ static void teardown(void)
 /* Dispatches text for (role, uid) and returns the parsed reply. */
 static json_t *call(unsigned role, uid_t uid, const char *text)
 {
-	char *reply = pwbd_dispatch(&d, role, uid, text, strlen(text));
+	char *reply = pwbd_dispatch(&d, role, uid, text, strlen(text), -1);
 	json_t *j;
 
 	ck_assert_ptr_nonnull(reply);

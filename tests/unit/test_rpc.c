@@ -1,11 +1,14 @@
 /* Unit tests for lib/rpc: the strict request parser (every rule of rpc.h,
  * fed with hostile input), the frame codec over a socketpair, request ids,
- * and the client's errors when pwbd is not there. */
+ * progress frames (codec, strict parse, the client's callback), and the
+ * client's errors when pwbd is not there. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "rpc.h"
 
@@ -24,6 +27,9 @@ static const struct parse_case cases[] = {
     {"{\"v\":2,\"op\":\"ping\",\"id\":\"a\"}", false, "\"v\""},
     {"{\"v\":1.0,\"op\":\"ping\",\"id\":\"a\"}", false, "\"v\""},
     {"{\"v\":true,\"op\":\"ping\",\"id\":\"a\"}", false, "\"v\""},
+    {"{\"v\":1,\"op\":\"ping\",\"id\":\"a\",\"progress\":true}", true, NULL},
+    {"{\"v\":1,\"op\":\"ping\",\"id\":\"a\",\"progress\":1}", false, "\"progress\""},
+    {"{\"v\":1,\"op\":\"ping\",\"id\":\"a\",\"progress\":null}", false, "\"progress\""},
     {"{\"op\":\"ping\",\"id\":\"a\"}", false, "\"v\" is missing"},
     {"{\"v\":1,\"id\":\"a\"}", false, "\"op\" is missing"},
     {"{\"v\":1,\"op\":\"ping\"}", false, "\"id\" is missing"},
@@ -281,6 +287,173 @@ START_TEST(client_without_daemon)
 }
 END_TEST
 
+START_TEST(progress_frames_round_trip)
+{
+	struct pwb_rpc_progress p;
+	struct pwb_error err = {0};
+	char *f;
+
+	f = pwb_rpc_progress_encode("r-1", "importing", 41000, 100000, "users");
+	ck_assert_str_eq(f, "{\"v\":1,\"id\":\"r-1\",\"progress\":{\"stage\":\"importing\","
+			    "\"done\":41000,\"total\":100000,\"unit\":\"users\"}}");
+	ck_assert_int_eq(pwb_rpc_progress_parse(f, strlen(f), "r-1", &p, &err), 1);
+	ck_assert_str_eq(p.stage, "importing");
+	ck_assert_str_eq(p.unit, "users");
+	ck_assert_uint_eq(p.done, 41000);
+	ck_assert_int_eq(p.total, 100000);
+	free(f);
+	/* unknown total */
+	f = pwb_rpc_progress_encode("r-1", "listing", 7, -1, "groups");
+	ck_assert_ptr_nonnull(strstr(f, "\"total\":null"));
+	ck_assert_int_eq(pwb_rpc_progress_parse(f, strlen(f), "r-1", &p, &err), 1);
+	ck_assert_int_eq(p.total, -1);
+	/* another request's frame */
+	ck_assert_int_eq(pwb_rpc_progress_parse(f, strlen(f), "r-2", &p, &err), PWB_EINVAL);
+	free(f);
+	/* done past total raises total */
+	f = pwb_rpc_progress_encode("r-1", "publishing", 9, 5, "users");
+	ck_assert_int_eq(pwb_rpc_progress_parse(f, strlen(f), "r-1", &p, &err), 1);
+	ck_assert_int_eq(p.total, 9);
+	free(f);
+	/* words outside the rule are never sent */
+	ck_assert_ptr_null(pwb_rpc_progress_encode("r", "Importing", 1, 2, "users"));
+	ck_assert_ptr_null(pwb_rpc_progress_encode("r", "importing", 1, 2, "users\n"));
+	ck_assert_ptr_null(pwb_rpc_progress_encode("r", "", 1, 2, "users"));
+}
+END_TEST
+
+static const char *const bad_progress[] = {
+    "{\"v\":2,\"id\":\"r\",\"progress\":{\"stage\":\"a\",\"done\":1,\"total\":2,\"unit\":\"u\"}}",
+    "{\"v\":1,\"id\":\"r\",\"x\":0,\"progress\":{\"stage\":\"a\",\"done\":1,\"total\":2,"
+    "\"unit\":\"u\"}}",
+    "{\"v\":1,\"id\":\"r\",\"progress\":{\"stage\":\"a\",\"done\":1,\"unit\":\"u\"}}",
+    "{\"v\":1,\"id\":\"r\",\"progress\":{\"stage\":\"a\",\"done\":-1,\"total\":2,\"unit\":\"u\"}}",
+    "{\"v\":1,\"id\":\"r\",\"progress\":{\"stage\":\"a\",\"done\":3,\"total\":2,\"unit\":\"u\"}}",
+    "{\"v\":1,\"id\":\"r\",\"progress\":{\"stage\":\"a\",\"done\":1,\"total\":-2,\"unit\":\"u\"}}",
+    "{\"v\":1,\"id\":\"r\",\"progress\":{\"stage\":\"a\",\"done\":1.5,\"total\":2,\"unit\":\"u\"}}",
+    "{\"v\":1,\"id\":\"r\",\"progress\":{\"stage\":\"A\",\"done\":1,\"total\":2,\"unit\":\"u\"}}",
+    "{\"v\":1,\"id\":\"r\",\"progress\":{\"stage\":\"a\",\"done\":1,\"total\":2,\"unit\":"
+    "\"\\u001b\"}}",
+    "{\"v\":1,\"id\":\"r\",\"progress\":{\"stage\":\"a\",\"done\":1,\"total\":2,\"unit\":\"u\","
+    "\"eta\":1}}",
+    "{\"v\":1,\"id\":\"r\",\"progress\":true}",
+};
+
+START_TEST(progress_frames_strict)
+{
+	struct pwb_rpc_progress p;
+	struct pwb_error err = {0};
+	const char *f = bad_progress[_i];
+	const char *reply = "{\"v\":1,\"id\":\"r\",\"code\":0,\"result\":{}}";
+
+	ck_assert_msg(pwb_rpc_progress_parse(f, strlen(f), "r", &p, &err) == PWB_EINVAL, "%s", f);
+	ck_assert_ptr_nonnull(strstr(err.msg, "progress frame"));
+	/* the reply is not a progress frame: the caller decodes it */
+	ck_assert_int_eq(pwb_rpc_progress_parse(reply, strlen(reply), "r", &p, &err), 0);
+	ck_assert_int_eq(pwb_rpc_progress_parse("[", 1, "r", &p, &err), 0);
+}
+END_TEST
+
+START_TEST(progress_frames_are_small)
+{
+	struct pwb_rpc_progress p;
+	struct pwb_error err = {0};
+	char big[PWB_RPC_PROGRESS_MAX + 64];
+	/* the largest frame pwbd can send fits */
+	char *f = pwb_rpc_progress_encode(
+	    "0123456789012345678901234567890123456789012345678901234567890123",
+	    "abcdefghijklmnopqrstuvwxyzabcdef", (uint64_t)INT64_MAX, INT64_MAX,
+	    "abcdefghijklmnopqrstuvwxyzabcdef");
+
+	ck_assert_uint_le(strlen(f), PWB_RPC_PROGRESS_MAX);
+	free(f);
+	/* a larger one is the reply's business (it fails there: no "code") */
+	snprintf(big, sizeof(big),
+		 "{\"v\":1,\"id\":\"r\",\"progress\":{\"stage\":\"a\",\"done\":1,\"total\":2,"
+		 "\"unit\":\"u\"}%*s}",
+		 PWB_RPC_PROGRESS_MAX, "");
+	ck_assert_int_eq(pwb_rpc_progress_parse(big, strlen(big), "r", &p, &err), 0);
+}
+END_TEST
+
+struct heard {
+	char text[8][64];
+	int n;
+};
+
+static void hear(void *ctx, const char *stage, uint64_t done, int64_t total, const char *unit)
+{
+	struct heard *h = ctx;
+
+	if (h->n < 8)
+		snprintf(h->text[h->n++], sizeof(h->text[0]), "%s %llu/%lld %s", stage,
+			 (unsigned long long)done, (long long)total, unit);
+}
+
+/* A one-request server: checks the request asked for progress, sends two
+ * progress frames, then the reply. */
+static void fake_pwbd(int listen_fd)
+{
+	struct pwb_rpc_request req;
+	struct pwb_error err = {0};
+	char *payload, *f, reply[256];
+	size_t len;
+	int fd = accept(listen_fd, NULL, NULL);
+
+	if (fd < 0 || pwb_rpc_read_frame(fd, 5000, &payload, &len, &err) < 0 ||
+	    pwb_rpc_request_parse(payload, len, &req, &err) < 0 || !req.progress)
+		_exit(1);
+	f = pwb_rpc_progress_encode(req.id, "importing", 1, 2, "users");
+	pwb_rpc_write_frame(fd, 5000, f, strlen(f), &err);
+	free(f);
+	f = pwb_rpc_progress_encode(req.id, "importing", 2, 2, "users");
+	pwb_rpc_write_frame(fd, 5000, f, strlen(f), &err);
+	free(f);
+	snprintf(reply, sizeof(reply), "{\"v\":1,\"id\":\"%s\",\"code\":0,\"result\":{\"n\":2}}",
+		 req.id);
+	pwb_rpc_write_frame(fd, 5000, reply, strlen(reply), &err);
+	_exit(0);
+}
+
+START_TEST(client_hands_frames_to_the_callback)
+{
+	char dir[] = "/tmp/pwb-test-rpc-XXXXXX", path[64];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct pwb_config cfg = {0};
+	struct pwb_error err = {0};
+	struct heard h = {0};
+	struct pwb_progress listener = {.fn = hear, .ctx = &h};
+	json_t *result = NULL;
+	int lfd, status;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	pid = fork();
+	if (pid == 0)
+		fake_pwbd(lfd);
+	cfg.pwbd_socket = path;
+	cfg.pwbd_timeout = 5;
+	ck_assert_msg(pwb_rpc_call_progress(&cfg, "store.import", NULL, NULL, &listener, &result,
+					    NULL, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_int_eq(json_integer_value(json_object_get(result, "n")), 2);
+	ck_assert_int_eq(h.n, 2);
+	ck_assert_str_eq(h.text[0], "importing 1/2 users");
+	ck_assert_str_eq(h.text[1], "importing 2/2 users");
+	json_decref(result);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	close(lfd);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("rpc");
@@ -298,6 +471,11 @@ int main(void)
 	tcase_add_test(tc, bad_frames);
 	tcase_add_test(tc, ids_are_uuids);
 	tcase_add_test(tc, client_without_daemon);
+	tcase_add_test(tc, progress_frames_round_trip);
+	tcase_add_loop_test(tc, progress_frames_strict, 0,
+			    sizeof(bad_progress) / sizeof(bad_progress[0]));
+	tcase_add_test(tc, progress_frames_are_small);
+	tcase_add_test(tc, client_hands_frames_to_the_callback);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "actor.h"
 #include "config.h"
+#include "progress.h"
 
 struct pwb_store;
 typedef void (*pwb_store_commit_hook)(struct pwb_store *st, uint64_t seq, void *ctx); /* store.h */
@@ -26,6 +27,7 @@ struct pwb_store {
 	void *commit_ctx;
 	struct pwb_actor actor; /* pwb_store_set_request: who the writes are for */
 	char request_id[65];
+	struct pwb_progress progress; /* pwb_store_set_progress */
 };
 
 struct pwb_txn {
