@@ -77,17 +77,8 @@ static int curl_load(const char *url, struct pwb_error *err)
 	return 0;
 }
 
-static void curl_easy_cleanupp(CURL **c)
-{
-	if (*c)
-		lc.easy_cleanup(*c);
-}
-
-static void curl_slist_free_allp(struct curl_slist **l)
-{
-	if (*l)
-		lc.slist_free_all(*l);
-}
+PWB_DEFINE_POINTER_CLEANUP(curl_easy_cleanupp, CURL, lc.easy_cleanup)
+PWB_DEFINE_POINTER_CLEANUP(curl_slist_free_allp, struct curl_slist, lc.slist_free_all)
 
 struct fetch {
 	char *buf;
