@@ -1,7 +1,13 @@
 /* HTTPS with libcurl (see http.h): GET for discovery and JWKS, a form POST
  * for the token endpoint. Nothing here follows anything but https, a POST
- * follows nothing, and nothing is read past the size limit. */
+ * follows nothing, and nothing is read past the size limit. libcurl is
+ * loaded on the first request, not linked: a sign-in on a warm cache (every
+ * PAM login, a short-lived process) never fetches, and linking libcurl
+ * made every such process load and relocate some 30 libraries it pulls in
+ * (TLS, LDAP, Kerberos, SSH, RTMP...): bench/login's pam_start phase. */
 #include <ctype.h>
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -12,6 +18,67 @@
 #include <openssl/crypto.h>
 #include "cleanup.h"
 #include "http.h"
+
+/* libcurl's ABI has been libcurl.so.4 since 2006 (curl 7.16). */
+#define CURL_SONAME "libcurl.so.4"
+
+/* The libcurl functions this file calls, resolved once per process. */
+static struct {
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	void (*easy_reset)(CURL *);
+	void (*easy_cleanup)(CURL *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} lc;
+static char curl_load_error[256];
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_load_once(void)
+{
+	/* Never closed: a module is -z nodelete, and libcurl keeps global
+	 * state (its TLS backend's) that does not survive an unload. */
+	void *h = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	const char *e;
+
+	if (!h) {
+		e = dlerror();
+		snprintf(curl_load_error, sizeof(curl_load_error), "%s", e ? e : CURL_SONAME);
+		return;
+	}
+#define RESOLVE(field, name)                                                                       \
+	do {                                                                                       \
+		if (!(*(void **)&lc.field = dlsym(h, name)))                                       \
+			snprintf(curl_load_error, sizeof(curl_load_error), "%s: no %s",            \
+				 CURL_SONAME, name);                                               \
+	} while (0)
+	RESOLVE(easy_init, "curl_easy_init");
+	RESOLVE(easy_setopt, "curl_easy_setopt");
+	RESOLVE(easy_perform, "curl_easy_perform");
+	RESOLVE(easy_getinfo, "curl_easy_getinfo");
+	RESOLVE(easy_strerror, "curl_easy_strerror");
+	RESOLVE(easy_reset, "curl_easy_reset");
+	RESOLVE(easy_cleanup, "curl_easy_cleanup");
+	RESOLVE(slist_append, "curl_slist_append");
+	RESOLVE(slist_free_all, "curl_slist_free_all");
+#undef RESOLVE
+}
+
+/* Loads libcurl if this process has not yet: 0, or PWB_EUNAVAIL. */
+static int curl_load(const char *url, struct pwb_error *err)
+{
+	pthread_once(&curl_once, curl_load_once);
+	if (curl_load_error[0])
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s: cannot load libcurl: %s", url,
+				     curl_load_error);
+	return 0;
+}
+
+PWB_DEFINE_POINTER_CLEANUP(curl_easy_cleanupp, CURL, lc.easy_cleanup)
+PWB_DEFINE_POINTER_CLEANUP(curl_slist_free_allp, struct curl_slist, lc.slist_free_all)
 
 struct fetch {
 	char *buf;
@@ -25,8 +92,6 @@ static void fetch_clear(struct fetch *f)
 {
 	free(f->buf);
 }
-
-PWB_DEFINE_POINTER_CLEANUP(curl_easy_cleanupp, CURL, curl_easy_cleanup)
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
@@ -123,7 +188,7 @@ void pwb_http_response_clear(struct pwb_http_response *resp)
 #define SETOPT(opt, val)                                                                           \
 	do {                                                                                       \
 		if (rc == CURLE_OK)                                                                \
-			rc = curl_easy_setopt(curl, opt, val);                                     \
+			rc = lc.easy_setopt(curl, opt, val);                                       \
 	} while (0)
 
 /* The options every request shares: https only, peer and host verified,
@@ -159,7 +224,7 @@ static CURLcode setup(CURL *curl, const char *url, const char *ca_file, unsigned
 static int perform(CURL *curl, const char *url, size_t max_bytes, struct fetch *f,
 		   const char *errbuf, struct pwb_http_response *resp, struct pwb_error *err)
 {
-	CURLcode rc = curl_easy_perform(curl);
+	CURLcode rc = lc.easy_perform(curl);
 	long status = 0;
 
 	if (f->too_big || rc == CURLE_FILESIZE_EXCEEDED)
@@ -167,8 +232,8 @@ static int perform(CURL *curl, const char *url, size_t max_bytes, struct fetch *
 				     max_bytes);
 	if (rc != CURLE_OK)
 		return pwb_error_set(err, PWB_EUNAVAIL, "%s: %s", url,
-				     errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+				     errbuf[0] ? errbuf : lc.easy_strerror(rc));
+	if (lc.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
 		return pwb_error_set(err, PWB_EUNAVAIL, "%s: no HTTP status", url);
 	resp->status = status;
 	resp->len = f->len;
@@ -191,7 +256,9 @@ int pwb_http_get(const char *url, const char *ca_file, unsigned timeout_s, size_
 	resp->max_age = -1;
 	if (strncmp(url, "https://", 8) != 0)
 		return pwb_error_set(err, PWB_EINVAL, "%s: only https:// URLs are fetched", url);
-	curl = curl_easy_init();
+	if ((r = curl_load(url, err)) < 0)
+		return r;
+	curl = lc.easy_init();
 	if (!curl)
 		return pwb_error_set(err, -ENOMEM, "%s: curl_easy_init failed", url);
 	rc = setup(curl, url, ca_file, timeout_s, max_bytes, &f, errbuf);
@@ -199,7 +266,7 @@ int pwb_http_get(const char *url, const char *ca_file, unsigned timeout_s, size_
 	SETOPT(CURLOPT_MAXREDIRS, 3L);
 	if (rc != CURLE_OK)
 		return pwb_error_set(err, PWB_EUNAVAIL, "%s: curl setup: %s", url,
-				     curl_easy_strerror(rc));
+				     lc.easy_strerror(rc));
 	r = perform(curl, url, max_bytes, &f, errbuf, resp, err);
 	if (r < 0)
 		return r;
@@ -213,8 +280,6 @@ int pwb_http_get(const char *url, const char *ca_file, unsigned timeout_s, size_
 	}
 	return 0;
 }
-
-PWB_DEFINE_POINTER_CLEANUP(curl_slist_free_allp, struct curl_slist, curl_slist_free_all)
 
 /* The handle of the form POSTs (the token endpoint), kept for the
  * thread's life: a long-lived caller (a pwb-login worker) reuses its
@@ -230,9 +295,9 @@ static __thread CURL *post_handle;
 static CURL *post_handle_get(void)
 {
 	if (post_handle)
-		curl_easy_reset(post_handle);
+		lc.easy_reset(post_handle);
 	else
-		post_handle = curl_easy_init();
+		post_handle = lc.easy_init();
 	return post_handle;
 }
 
@@ -242,10 +307,10 @@ static void post_handle_put(bool failed)
 	if (!post_handle)
 		return;
 	if (failed) {
-		curl_easy_cleanup(post_handle);
+		lc.easy_cleanup(post_handle);
 		post_handle = NULL;
 	} else {
-		curl_easy_reset(post_handle);
+		lc.easy_reset(post_handle);
 	}
 }
 
@@ -266,19 +331,21 @@ int pwb_http_post_form(const char *url, const char *ca_file, unsigned timeout_s,
 	resp->max_age = -1;
 	if (strncmp(url, "https://", 8) != 0)
 		return pwb_error_set(err, PWB_EINVAL, "%s: only https:// URLs are used", url);
+	if ((r = curl_load(url, err)) < 0)
+		return r;
 	curl = post_handle_get();
 	if (!curl)
 		return pwb_error_set(err, -ENOMEM, "%s: curl_easy_init failed", url);
-	h = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
+	h = lc.slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
 	headers = h;
 	if (h)
-		h = curl_slist_append(headers, "Accept: application/json");
+		h = lc.slist_append(headers, "Accept: application/json");
 	if (h && authorization) {
 		if (asprintf(&auth_header, "Authorization: %s", authorization) < 0) {
 			auth_header = NULL;
 			h = NULL;
 		} else {
-			h = curl_slist_append(headers, auth_header);
+			h = lc.slist_append(headers, auth_header);
 			OPENSSL_cleanse(auth_header, strlen(auth_header));
 		}
 	}
@@ -296,7 +363,7 @@ int pwb_http_post_form(const char *url, const char *ca_file, unsigned timeout_s,
 	if (rc != CURLE_OK) {
 		post_handle_put(true);
 		return pwb_error_set(err, PWB_EUNAVAIL, "%s: curl setup: %s", url,
-				     curl_easy_strerror(rc));
+				     lc.easy_strerror(rc));
 	}
 	r = perform(curl, url, max_bytes, &f, errbuf, resp, err);
 	post_handle_put(r < 0);

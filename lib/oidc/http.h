@@ -1,7 +1,8 @@
 /* HTTPS for OpenID Connect: GET for discovery and JWKS (the Cache-Control
  * max-age the server sent, for the on-disk cache), and a form POST for the
  * token endpoint. libcurl with peer and host verification on, https only
- * (redirects too), bounded time and size. */
+ * (redirects too), bounded time and size; libcurl is loaded at the first
+ * request (a process that never fetches never loads it). */
 #ifndef PWB_HTTP_H
 #define PWB_HTTP_H
 
