@@ -92,13 +92,21 @@ static void draw(void *ctx, const char *stage, uint64_t done, int64_t total, con
 	p->width = len;
 }
 
+/* Off a terminal the frames are still asked for and dropped: each one
+ * restarts the client's reply timeout (pwbd-timeout), so an import that
+ * runs longer than that is not given up on while pwbd is still working. */
+static void keep_alive(void *ctx, const char *stage, uint64_t done, int64_t total, const char *unit)
+{
+	(void)ctx, (void)stage, (void)done, (void)total, (void)unit;
+}
+
 void pwbadm_progress_start(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	struct pwbadm_progress *p = &adm->progress_line;
 	struct winsize ws;
 
 	memset(p, 0, sizeof(*p));
-	adm->progress = (struct pwb_progress){0};
+	adm->progress = (struct pwb_progress){.fn = keep_alive};
 	if (a->json || !isatty(STDERR_FILENO))
 		return;
 	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0)
