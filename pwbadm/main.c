@@ -40,6 +40,13 @@ static const struct option token_options[] = {
 #define ONE_USER "expects one user name"
 #define STORE	 PWBADM_NEEDS_PWBD
 
+static const struct option log_options[] = {
+    {"user", required_argument, NULL, 'u'},  {"group", required_argument, NULL, 'g'},
+    {"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'U'},
+    {"actor", required_argument, NULL, 'a'}, {"limit", required_argument, NULL, 'n'},
+    {NULL, 0, NULL, 0},
+};
+
 /* name, run, options (short, long), operands (min, max, error), needs,
  * --json, synopsis, summary, help. */
 static const struct pwbadm_command commands[] = {
@@ -121,6 +128,21 @@ static const struct pwbadm_command commands[] = {
      "read an export (default: stdin); validated, then written in one transaction",
      "  Every record is checked strictly (an unknown field or a wrong type fails\n"
      "  the import, naming the line, the record and the field).\n"},
+    {"log", pwbadm_log, "u:g:s:U:a:n:", log_options, 0, 0, "takes only options", STORE, true,
+     "[--user NAME] [--group NAME] [--since DATE] [--until DATE] [--actor WHO] [--limit N] "
+     "[--json]",
+     "show the audit trail: who changed which user, group or token, when, how",
+     "  --user NAME    the changes of this user (also under a former name)\n"
+     "  --group NAME   the changes of this group\n"
+     "  --since DATE   from DATE on; --until DATE: before DATE. DATE is\n"
+     "                 YYYY-MM-DD[THH:MM[:SS]] in local time (Z or +HH:MM: that\n"
+     "                 zone), or relative: 30m, 12h, 7d, 2w ago\n"
+     "  --actor WHO    an actor kind (scim, jit, pwbadm, pwb-login, pwbd, root) or\n"
+     "                 name (a SCIM token's, an administrator's)\n"
+     "  --limit N      only the newest N entries\n"
+     "  --json         one JSON array, one entry object per line\n"
+     "  One line per change, oldest first, in local time. ACTOR is\n"
+     "  kind[:name][/service][@address]; CHANGED names attributes, never values.\n"},
 };
 
 const struct pwbadm_command *pwbadm_command_find(const char *name)
