@@ -196,7 +196,8 @@ static int change_row(json_t *e, struct pwbadm_table *t)
 	const char *row[6] = {when, seq, actor, str(e, "op"), entity, changed};
 
 	local_time(json_integer_value(json_object_get(e, "time")), when);
-	snprintf(seq, sizeof(seq), "%lld", (long long)json_integer_value(json_object_get(e, "seq")));
+	snprintf(seq, sizeof(seq), "%lld",
+		 (long long)json_integer_value(json_object_get(e, "seq")));
 	actor_text(json_object_get(e, "actor"), actor, sizeof(actor));
 	pwb_names_escape(str(e, "name")[0] ? str(e, "name") : str(e, "id"), name, sizeof(name));
 	snprintf(entity, sizeof(entity), "%s %s", entity_kind(str(e, "kind")), name);

@@ -598,12 +598,12 @@ int admin_store_import(struct pwbd_call *call, json_t **result, struct pwb_error
 	if (rc == 0)
 		rc = pwb_store_write(call->st, import_txn, &im, err);
 	if (rc == 0 &&
-	    !(*result = json_pack(
-		  "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "users", (json_int_t)im.user_count,
-		  "groups", (json_int_t)im.group_count, "groupmaps", (json_int_t)im.map_count,
-		  "tokens", (json_int_t)im.token_count, "changes", (json_int_t)im.restored,
-		  "created", (json_int_t)im.created,
-		  "updated", (json_int_t)im.updated, "unchanged", (json_int_t)im.unchanged)))
+	    !(*result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "users",
+				  (json_int_t)im.user_count, "groups", (json_int_t)im.group_count,
+				  "groupmaps", (json_int_t)im.map_count, "tokens",
+				  (json_int_t)im.token_count, "changes", (json_int_t)im.restored,
+				  "created", (json_int_t)im.created, "updated",
+				  (json_int_t)im.updated, "unchanged", (json_int_t)im.unchanged)))
 		rc = pwb_error_set(err, -ENOMEM, "out of memory");
 	import_free(&im);
 	return rc;

@@ -402,8 +402,7 @@ json_t *pwb_change_to_json(const struct pwb_change_entry *e);
  * sequence the store already has (the same history imported before, or the
  * store's own) is skipped: *restored says which. PWB_EINVAL names a field
  * that is missing, unknown or of the wrong type. */
-int pwb_change_restore(struct pwb_txn *txn, json_t *record, bool *restored,
-		       struct pwb_error *err);
+int pwb_change_restore(struct pwb_txn *txn, json_t *record, bool *restored, struct pwb_error *err);
 /* Logs an import that restored entries (kind 's', op "import", changed
  * "changes"; nothing when restored is 0): the marker between the history
  * and the import's own changes, with the importing actor. */

@@ -228,27 +228,27 @@ static void audit_keep(struct pwb_txn *txn, const struct pwb_change_entry *e)
 
 	if (!line)
 		return;
-	grown = realloc(txn->audit_lines, (txn->audit_count + 1) * sizeof(*grown));
+	grown = realloc(txn->lines, (txn->nlines + 1) * sizeof(*grown));
 	if (!grown) {
 		free(line);
 		return;
 	}
-	grown[txn->audit_count++] = line;
-	txn->audit_lines = grown;
+	grown[txn->nlines++] = line;
+	txn->lines = grown;
 }
 
 void pwb_change_txn_end(struct pwb_txn *txn, bool committed)
 {
 	size_t i;
 
-	for (i = 0; i < txn->audit_count; i++) {
+	for (i = 0; i < txn->nlines; i++) {
 		if (committed)
-			pwb_log(LOG_NOTICE, "%s", txn->audit_lines[i]);
-		free(txn->audit_lines[i]);
+			pwb_log(LOG_NOTICE, "%s", txn->lines[i]);
+		free(txn->lines[i]);
 	}
-	free(txn->audit_lines);
-	txn->audit_lines = NULL;
-	txn->audit_count = 0;
+	free(txn->lines);
+	txn->lines = NULL;
+	txn->nlines = 0;
 }
 
 /* Stores e (its time, actor and request already set) under the next
@@ -398,7 +398,8 @@ static bool entry_matches(struct search *s, const struct pwb_change_entry *e)
 
 	if ((f->since && e->time < f->since) || (f->until && e->time >= f->until))
 		return false;
-	if (f->actor && strcmp(e->actor.kind, f->actor) != 0 && strcmp(e->actor.name, f->actor) != 0)
+	if (f->actor && strcmp(e->actor.kind, f->actor) != 0 &&
+	    strcmp(e->actor.name, f->actor) != 0)
 		return false;
 	if (f->user || f->group)
 		return (f->user && entity_matches(s, e, 'u', f->user)) ||
@@ -464,8 +465,13 @@ int pwb_change_search(struct pwb_txn *txn, const struct pwb_change_filter *f, ui
 		      bool back, size_t limit, size_t scan_max, pwb_change_cb cb, void *ctx,
 		      uint64_t *next, struct pwb_error *err)
 {
-	struct search s = {.f = f, .txn = txn, .cb = cb, .ctx = ctx, .limit = limit,
-			   .scan_max = scan_max, .back = back};
+	struct search s = {.f = f,
+			   .txn = txn,
+			   .cb = cb,
+			   .ctx = ctx,
+			   .limit = limit,
+			   .scan_max = scan_max,
+			   .back = back};
 	int r;
 
 	seed_ids(&s, DBI_USER_NAME, f->user);
@@ -482,8 +488,8 @@ json_t *pwb_change_to_json(const struct pwb_change_entry *e)
 
 	return json_pack("{s:I, s:I, s:{s:s, s:s, s:s, s:s, s:I}, s:s, s:s, s:s, s:s, s:s, s:O?}",
 			 "seq", (json_int_t)e->seq, "time", (json_int_t)e->time, "actor", "kind",
-			 e->actor.kind, "name", e->actor.name, "service", e->actor.service,
-			 "rhost", e->actor.rhost, "uid", (json_int_t)e->actor.uid, "requestId",
+			 e->actor.kind, "name", e->actor.name, "service", e->actor.service, "rhost",
+			 e->actor.rhost, "uid", (json_int_t)e->actor.uid, "requestId",
 			 e->request_id, "kind", kind, "op", e->op, "id", e->id, "name", e->name,
 			 "changed", e->changed);
 }
@@ -499,8 +505,9 @@ static int restore_str(json_t *o, const char *key, char *dst, size_t size, bool 
 		return 0;
 	if (!json_is_string(v) || json_string_length(v) >= size ||
 	    strlen(json_string_value(v)) != json_string_length(v))
-		return pwb_error_set(err, PWB_EINVAL, "change field %s: not a string of at most %zu bytes",
-				     key, size - 1);
+		return pwb_error_set(err, PWB_EINVAL,
+				     "change field %s: not a string of at most %zu bytes", key,
+				     size - 1);
 	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
 	return 0;
 }
@@ -516,7 +523,8 @@ static int restore_keys(json_t *o, const char *const *keys, const char *what, st
 		for (i = 0; keys[i] && strcmp(keys[i], key) != 0; i++)
 			;
 		if (!keys[i])
-			return pwb_error_set(err, PWB_EINVAL, "%s: unknown field \"%s\"", what, key);
+			return pwb_error_set(err, PWB_EINVAL, "%s: unknown field \"%s\"", what,
+					     key);
 	}
 	return 0;
 }
@@ -545,8 +553,8 @@ static int restore_actor(json_t *a, struct pwb_actor *actor, struct pwb_error *e
 
 int pwb_change_restore(struct pwb_txn *txn, json_t *o, bool *restored, struct pwb_error *err)
 {
-	static const char *const keys[] = {"type", "seq",  "time", "actor", "requestId", "kind",
-					   "op",   "id",   "name", "changed", NULL};
+	static const char *const keys[] = {"type", "seq", "time", "actor",   "requestId", "kind",
+					   "op",   "id",  "name", "changed", NULL};
 	json_t *time = json_object_get(o, "time"), *changed = json_object_get(o, "changed"), *v;
 	json_t *seq = json_object_get(o, "seq");
 	struct pwb_change_entry e;

@@ -738,7 +738,7 @@ int pwb_be_change_foreach_back(struct pwb_txn *txn, uint64_t before, size_t limi
 		be64(before, k.data);
 		k.size = 8;
 		ret = c->get(c, &k, &v, DB_SET_RANGE);
-		ret = ret == 0 ? c->get(c, &k, &v, DB_PREV)
+		ret = ret == 0		   ? c->get(c, &k, &v, DB_PREV)
 		      : ret == DB_NOTFOUND ? c->get(c, &k, &v, DB_LAST)
 					   : ret;
 	} else {
