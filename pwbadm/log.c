@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "names.h"
 #include "pwbadm.h"
+#include "store.h"
 #include "util.h"
 
 #define PAGE_MAX 1000 /* store.changes' largest page */
@@ -137,22 +138,6 @@ static void local_time(int64_t t, char out[32])
 		snprintf(out, 32, "%lld", (long long)t);
 }
 
-static const char *entity_kind(const char *kind)
-{
-	switch (kind ? kind[0] : '\0') {
-	case 'u':
-		return "user";
-	case 'g':
-		return "group";
-	case 't':
-		return "token";
-	case 'm':
-		return "groupmap";
-	default:
-		return "store";
-	}
-}
-
 static const char *str(json_t *o, const char *key)
 {
 	const char *v = json_string_value(json_object_get(o, key));
@@ -200,7 +185,7 @@ static int change_row(json_t *e, struct pwbadm_table *t)
 		 (long long)json_integer_value(json_object_get(e, "seq")));
 	actor_text(json_object_get(e, "actor"), actor, sizeof(actor));
 	pwb_names_escape(str(e, "name")[0] ? str(e, "name") : str(e, "id"), name, sizeof(name));
-	snprintf(entity, sizeof(entity), "%s %s", entity_kind(str(e, "kind")), name);
+	snprintf(entity, sizeof(entity), "%s %s", pwb_change_kind_name(str(e, "kind")[0]), name);
 	changed_text(json_object_get(e, "changed"), changed, sizeof(changed));
 	return pwbadm_table_add(t, row);
 }

@@ -360,6 +360,9 @@ struct pwb_change_entry {
 	bool old_private; /* users: had a private group */
 };
 
+/* An entry's kind as a word: "user", "group", "token", "groupmap", "store". */
+const char *pwb_change_kind_name(char kind);
+
 /* Calls cb with each entry whose seq > after, in order, at most limit
  * entries (0: no limit); cb's non-zero return stops and is returned. The
  * entry is valid only during the call. *last (may be NULL) receives the

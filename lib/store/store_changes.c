@@ -167,7 +167,7 @@ static int decode_entry(uint64_t seq, const void *rec, size_t len, struct pwb_ch
 
 /* ---- the syslog copy ---- */
 
-static const char *kind_word(char kind)
+const char *pwb_change_kind_name(char kind)
 {
 	switch (kind) {
 	case 'u':
@@ -187,35 +187,34 @@ static const char *kind_word(char kind)
  * 192.0.2.1 uid 998, request r1": every outside string escaped. */
 static char *audit_line(const struct pwb_change_entry *e)
 {
-	char name[PWB_ACTOR_FIELD], service[PWB_ACTOR_FIELD], rhost[PWB_ACTOR_FIELD];
-	char what[PWB_NAME_MAX + PWB_TOKEN_NAME_MAX + 2], request[sizeof(e->request_id)];
-	char changed[512] = "", *line = NULL;
-	const char *entity = e->name[0] ? e->name : e->id;
+	char kind[sizeof(e->actor.kind)], name[PWB_ACTOR_FIELD], service[PWB_ACTOR_FIELD];
+	char rhost[PWB_ACTOR_FIELD], what[PWB_NAME_MAX + PWB_TOKEN_NAME_MAX + 2];
+	char request[sizeof(e->request_id)], changed[512] = "", *line = NULL;
 	json_t *a;
 	size_t i, used = 0;
 
+	pwb_names_escape(e->actor.kind, kind, sizeof(kind));
 	pwb_names_escape(e->actor.name, name, sizeof(name));
 	pwb_names_escape(e->actor.service, service, sizeof(service));
 	pwb_names_escape(e->actor.rhost, rhost, sizeof(rhost));
-	pwb_names_escape(entity, what, sizeof(what));
+	pwb_names_escape(e->name[0] ? e->name : e->id, what, sizeof(what));
 	pwb_names_escape(e->request_id, request, sizeof(request));
+	/* attribute names, never values; a list too long is cut */
 	json_array_foreach(e->changed, i, a)
 	{
-		const char *attr = json_string_value(a);
-		int n = snprintf(changed + used, sizeof(changed) - used, "%s%s", i ? ", " : " (",
-				 attr ? attr : "?");
+		int n = snprintf(changed + used, sizeof(changed) - used, "%s%s", i ? ", " : "",
+				 json_string_value(a) ? json_string_value(a) : "?");
 
 		if (n < 0 || (size_t)n >= sizeof(changed) - used)
 			break;
 		used += (size_t)n;
 	}
-	if (used && used < sizeof(changed) - 1)
-		changed[used++] = ')', changed[used] = '\0';
-	if (asprintf(&line, "pwb change %llu: %s %s %s%s by %s%s%s%s%s%s%s uid %u%s%s",
-		     (unsigned long long)e->seq, kind_word(e->kind), what[0] ? what : "-", e->op,
-		     changed, e->actor.kind, name[0] ? " " : "", name,
-		     service[0] ? " service " : "", service, rhost[0] ? " from " : "", rhost,
-		     (unsigned)e->actor.uid, request[0] ? ", request " : "", request) < 0)
+	if (asprintf(&line, "pwb change %llu: %s %s %s%s%s%s by %s%s%s%s%s%s%s uid %u%s%s",
+		     (unsigned long long)e->seq, pwb_change_kind_name(e->kind),
+		     what[0] ? what : "-", e->op, used ? " (" : "", changed, used ? ")" : "", kind,
+		     name[0] ? " " : "", name, service[0] ? " service " : "", service,
+		     rhost[0] ? " from " : "", rhost, (unsigned)e->actor.uid,
+		     request[0] ? ", request " : "", request) < 0)
 		return NULL;
 	return line;
 }
