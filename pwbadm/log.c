@@ -187,6 +187,8 @@ static int change_row(json_t *e, struct pwbadm_table *t)
 	pwb_names_escape(str(e, "name")[0] ? str(e, "name") : str(e, "id"), name, sizeof(name));
 	snprintf(entity, sizeof(entity), "%s %s", pwb_change_kind_name(str(e, "kind")[0]), name);
 	changed_text(json_object_get(e, "changed"), changed, sizeof(changed));
+	if (!changed[0])
+		strcpy(changed, "-"); /* a create, a delete: no attribute list */
 	return pwbadm_table_add(t, row);
 }
 

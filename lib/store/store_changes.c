@@ -495,6 +495,17 @@ json_t *pwb_change_to_json(const struct pwb_change_entry *e)
 
 /* ---- restore (import) ---- */
 
+/* An operation or attribute name: shown as it is, so letters, digits and
+ * "_.:-" only. */
+static bool word_ok(const char *s, size_t max)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len <= max &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") ==
+		   len;
+}
+
 static int restore_str(json_t *o, const char *key, char *dst, size_t size, bool required,
 		       struct pwb_error *err)
 {
@@ -577,7 +588,7 @@ int pwb_change_restore(struct pwb_txn *txn, json_t *o, bool *restored, struct pw
 		return pwb_error_set(err, PWB_EINVAL, "change field changed: not a list");
 	json_array_foreach(changed, i, v)
 	{
-		if (!json_is_string(v) || json_string_length(v) > PWB_NAME_MAX)
+		if (!json_is_string(v) || !word_ok(json_string_value(v), PWB_NAME_MAX))
 			return pwb_error_set(err, PWB_EINVAL,
 					     "change field changed: not a list of attribute names");
 	}
@@ -588,6 +599,8 @@ int pwb_change_restore(struct pwb_txn *txn, json_t *o, bool *restored, struct pw
 	    (r = restore_str(o, "id", e.id, sizeof(e.id), false, err)) < 0 ||
 	    (r = restore_str(o, "name", e.name, sizeof(e.name), false, err)) < 0)
 		return r;
+	if (!word_ok(e.op, sizeof(e.op) - 1))
+		return pwb_error_set(err, PWB_EINVAL, "change field op: not an operation name");
 	if (!strchr("ugtms", kind[0]) || !kind[0])
 		return pwb_error_set(err, PWB_EINVAL, "change field kind: not u, g, t, m or s");
 	e.kind = kind[0];

@@ -91,4 +91,6 @@ tap_like "... and not an address that is none" "$(setpriv --reuid="$PWB_SCIM_UID
 	--socket "$PWB_PWBD_SOCKET" scim.request \
 	"{\"method\":\"POST\",\"uri\":\"/scim/v2/Users\",\"authorization\":\"Bearer $SCIM_TOKEN\",\"remote_addr\":\"evil host; x\",\"body\":$(scim_user_json zoe@example.com | jq -Rs .)}" 2>&1 >/dev/null; pwbadm log --user zoe --json | jq -r '.[0].actor | "\(.name)|\(.rhost)"')" '^okta-prod\|$'
 
+# a sample for the reader of the log
+tap_diag "$(pwbadm log --since 1h)"
 tap_done

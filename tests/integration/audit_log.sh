@@ -107,6 +107,9 @@ tap_is "--user bob finds the deleted user's history" "$(user_ops --user bob)" "c
 printf '{"type":"change","seq":999,"time":1,"actor":{"kind":"x","colour":"red"},"kind":"u","op":"update"}\n' >"$PWB_TMP/bad.jsonl"
 tap_like "a change record with an unknown field fails the import" "$(adm_stderr pwbadm import "$PWB_TMP/bad.jsonl")" \
 	'line 1: change actor: unknown field "colour"'
+printf '{"type":"change","seq":999,"time":1,"actor":{"kind":"x"},"kind":"u","op":"\\u001b[31mred"}\n' >"$PWB_TMP/bad2.jsonl"
+tap_like "an operation that is no name fails the import" "$(adm_stderr pwbadm import "$PWB_TMP/bad2.jsonl")" \
+	'line 1: change field op: not an operation name'
 tap_is "... and writes nothing" "$(pwbadm log --json | jq length)" "$count"
 
 tap_done
