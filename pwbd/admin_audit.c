@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include "admin.h"
 #include "names.h"
 
@@ -129,10 +130,24 @@ static int arg_name(json_t *args, const char *key, const char **out, struct pwb_
 
 static int changes_args(json_t *args, struct changes_ctx *c, struct pwb_error *err)
 {
+	static const char known[] = " after before reverse limit user group actor since until ";
 	json_t *actor = json_object_get(args, "actor"), *reverse = json_object_get(args, "reverse");
 	json_int_t after = 0, before = 0, limit = CHANGES_MAX, since = 0, until = 0;
+	char word[32];
+	const char *key;
+	json_t *v;
 	int r;
 
+	/* strict: a filter this pwbd does not know must not be ignored */
+	json_object_foreach(args, key, v)
+	{
+		snprintf(word, sizeof(word), " %s ", key);
+		if (strlen(key) > 16 || !strstr(known, word)) {
+			pwb_names_escape(key, word, sizeof(word));
+			return pwb_error_set(err, PWB_EINVAL,
+					     "store.changes: unknown argument \"%s\"", word);
+		}
+	}
 	if ((r = arg_int(args, "after", 0, INT64_MAX, &after, err)) < 0 ||
 	    (r = arg_int(args, "before", 0, INT64_MAX, &before, err)) < 0 ||
 	    (r = arg_int(args, "limit", 1, CHANGES_MAX, &limit, err)) < 0 ||

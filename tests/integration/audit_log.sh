@@ -55,6 +55,11 @@ tap_is "a bad date is a usage error" "$(adm_status pwbadm log --since yesterdayi
 tap_like "... naming the forms" "$(adm_stderr pwbadm log --since 12x)" 'not a date'
 tap_is "a bad user name is a usage error" "$(adm_status pwbadm log --user 'Bad Name!')" 2
 
+out=$("$PWB_PWBD_CALL" store.changes '{"usr":"alice"}' 2>&1) && rc=0 || rc=$?
+tap_like "pwbd refuses a filter it does not know (never ignores it)" "$rc $out" '^1 .*unknown argument "usr"'
+out=$("$PWB_PWBD_CALL" store.changes '{"user":"../x"}' 2>&1) && rc=0 || rc=$?
+tap_like "... and a user that is no name" "$rc $out" '^1 .*argument user: not a valid name'
+
 # ---- JSON ----
 json=$(pwbadm log --user alice --json)
 tap_is "--json parses" "$(printf '%s' "$json" | jq -r 'type')" array
