@@ -231,23 +231,66 @@ int pwbadm_changes_read(struct pwbadm *adm, json_t *args, size_t limit, json_t *
 	return 0;
 }
 
-int pwbadm_changes_print(json_t *entries)
+/* Where entries go: aligned rows (printed at the end, once every width is
+ * known) or JSON, streamed, so a long log is never held whole as JSON. */
+struct sink {
+	bool json;
+	size_t count;
+	struct pwbadm_table table;
+};
+
+static void sink_init(struct sink *k, bool json)
 {
-	struct pwbadm_table t;
+	k->json = json;
+	k->count = 0;
+	pwbadm_table_init(&k->table, 6, headers);
+}
+
+static int sink_one(json_t *e, void *ctx)
+{
+	struct sink *k = ctx;
+	_cleanup_free_ char *line = NULL;
+
+	if (!k->json)
+		return change_row(e, &k->table);
+	if (!(line = json_dumps(e, JSON_COMPACT)))
+		return -ENOMEM;
+	return printf("%s\n%s", k->count++ ? "," : "[", line) < 0 ? -EIO : 0;
+}
+
+/* Prints what is left and frees the sink. */
+static int sink_end(struct sink *k)
+{
+	int rc = 0;
+
+	if (k->json && fputs(k->count ? "\n]\n" : "[]\n", stdout) < 0)
+		rc = -EIO;
+	if (!k->json)
+		rc = pwbadm_table_print(&k->table, stdout);
+	pwbadm_table_free(&k->table);
+	return rc == 0 && fflush(stdout) == 0 ? 0 : -EIO;
+}
+
+static int sink_all(struct sink *k, json_t *entries)
+{
 	size_t i;
 	json_t *e;
 	int rc = 0;
 
-	pwbadm_table_init(&t, 6, headers);
 	json_array_foreach(entries, i, e)
 	{
-		if ((rc = change_row(e, &t)) < 0)
+		if ((rc = sink_one(e, k)) < 0)
 			break;
 	}
-	if (rc == 0)
-		rc = pwbadm_table_print(&t, stdout);
-	pwbadm_table_free(&t);
-	return rc;
+	return sink_end(k) ?: rc;
+}
+
+int pwbadm_changes_print(json_t *entries)
+{
+	struct sink k;
+
+	sink_init(&k, false);
+	return sink_all(&k, entries);
 }
 
 /* ---- pwbadm log ---- */
@@ -302,29 +345,12 @@ static int log_args(struct pwbadm *adm, const struct pwbadm_args *a, json_t *arg
 	return 0;
 }
 
-static int print_json(json_t *entries)
-{
-	size_t i;
-	json_t *e;
-
-	fputs("[", stdout);
-	json_array_foreach(entries, i, e)
-	{
-		_cleanup_free_ char *line = json_dumps(e, JSON_COMPACT);
-
-		if (!line)
-			return -ENOMEM;
-		printf("%s\n%s", i ? "," : "", line);
-	}
-	fputs("\n]\n", stdout);
-	return 0;
-}
-
 int pwbadm_log(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	_cleanup_json_ json_t *entries = NULL;
 	json_t *args = json_object();
 	struct pwb_error err = {0};
+	struct sink k;
 	size_t limit = 0;
 	int rc;
 
@@ -334,11 +360,15 @@ int pwbadm_log(struct pwbadm *adm, const struct pwbadm_args *a)
 		json_decref(args);
 		return rc;
 	}
-	rc = pwbadm_changes_read(adm, args, limit, &entries, &err);
-	if (rc)
+	sink_init(&k, a->json);
+	/* the newest N are read backwards and turned around; everything else
+	 * goes out as it arrives */
+	rc = limit ? pwbadm_changes_read(adm, args, limit, &entries, &err)
+		   : pwbadm_changes_foreach(adm, args, 0, sink_one, &k, &err);
+	if (rc) {
+		pwbadm_table_free(&k.table);
 		return pwbadm_call_fail(rc, &err, "cannot read the change log");
-	rc = a->json ? print_json(entries) : pwbadm_changes_print(entries);
-	if (rc < 0 || fflush(stdout) != 0)
-		return pwbadm_fail("cannot write the change log");
-	return PWBADM_EXIT_OK;
+	}
+	rc = entries ? sink_all(&k, entries) : sink_end(&k);
+	return rc < 0 ? pwbadm_fail("cannot write the change log") : PWBADM_EXIT_OK;
 }
