@@ -1,5 +1,6 @@
 /* pwbadm's export (users, groups with members, token metadata and retired
- * ids as JSON lines, from pwbd's store.export) and rebuild-nss (pwbd's
+ * ids as JSON lines, from pwbd's store.export; then the audit trail, from
+ * store.changes) and rebuild-nss (pwbd's
  * snapshot.rebuild). The records are the codec's public form, printed one
  * per line sorted by name. */
 #include <errno.h>
@@ -66,11 +67,31 @@ static int print_retired(json_t *retired, FILE *out)
 	return line && fprintf(out, "%s\n", line) >= 0 ? 0 : -EIO;
 }
 
+/* The audit trail travels as its own records, after the others, oldest
+ * first: `{"type":"change", ...}` (pwbd's entry form). */
+struct change_lines {
+	FILE *out;
+	size_t count;
+};
+
+static int print_change(json_t *e, void *ctx)
+{
+	struct change_lines *c = ctx;
+	_cleanup_json_ json_t *line = json_pack("{s:s}", "type", "change");
+	_cleanup_free_ char *text = NULL;
+
+	if (!line || json_object_update(line, e) < 0 || !(text = json_dumps(line, JSON_COMPACT)))
+		return -ENOMEM;
+	c->count++;
+	return fprintf(c->out, "%s\n", text) >= 0 ? 0 : -EIO;
+}
+
 int pwbadm_export(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	_cleanup_fclose_ FILE *file = NULL;
 	_cleanup_json_ json_t *result = NULL;
 	struct pwb_error err = {0};
+	struct change_lines changes = {0};
 	json_t *users, *groups, *tokens, *damaged;
 	const char *path = NULL;
 	FILE *out = stdout;
@@ -109,11 +130,18 @@ int pwbadm_export(struct pwbadm *adm, const struct pwbadm_args *a)
 		rc = print_lines(tokens, out);
 	if (rc == 0)
 		rc = print_retired(json_object_get(result, "retired"), out);
+	if (rc == 0) {
+		changes.out = out;
+		rc = pwbadm_changes_foreach(adm, json_object(), 0, print_change, &changes, &err);
+		if (rc)
+			return pwbadm_call_fail(rc, &err, "cannot export the change log");
+	}
 	if (rc == 0 && (fflush(out) != 0 || ferror(out) || (file && fsync(fileno(file)) < 0)))
 		rc = -EIO;
 	if (file && rc == 0)
-		printf("exported %zu users, %zu groups, %zu tokens to %s\n", json_array_size(users),
-		       json_array_size(groups), json_array_size(tokens), path);
+		printf("exported %zu users, %zu groups, %zu tokens, %zu changes to %s\n",
+		       json_array_size(users), json_array_size(groups), json_array_size(tokens),
+		       changes.count, path);
 	if (rc < 0)
 		return pwbadm_fail("cannot write %s: %s", path ? path : "stdout", strerror(-rc));
 	/* Everything readable was written; what could not be read is not in it,

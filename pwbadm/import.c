@@ -96,11 +96,12 @@ int pwbadm_import(struct pwbadm *adm, const struct pwbadm_args *a)
 		pwb_names_escape(origin, shown, sizeof(shown));
 		pwb_log(LOG_NOTICE, "pwbadm import from %s: %lld created, %lld updated", shown,
 			(long long)created, (long long)updated);
-		printf("imported %lld users, %lld groups, %lld tokens: %lld created, %lld updated, "
-		       "%lld unchanged\n",
+		printf("imported %lld users, %lld groups, %lld tokens, %lld changes: %lld created, "
+		       "%lld updated, %lld unchanged\n",
 		       (long long)json_integer_value(json_object_get(result, "users")),
 		       (long long)json_integer_value(json_object_get(result, "groups")),
 		       (long long)json_integer_value(json_object_get(result, "tokens")),
+		       (long long)json_integer_value(json_object_get(result, "changes")),
 		       (long long)created, (long long)updated,
 		       (long long)json_integer_value(json_object_get(result, "unchanged")));
 	}

@@ -40,6 +40,16 @@ static const struct option token_options[] = {
 #define ONE_USER "expects one user name"
 #define STORE	 PWBADM_NEEDS_PWBD
 
+static const struct option log_options[] = {
+    {"user", required_argument, NULL, 'u'},
+    {"group", required_argument, NULL, 'g'},
+    {"since", required_argument, NULL, 's'},
+    {"until", required_argument, NULL, 'U'},
+    {"actor", required_argument, NULL, 'a'},
+    {"limit", required_argument, NULL, 'n'},
+    {NULL, 0, NULL, 0},
+};
+
 /* name, run, options (short, long), operands (min, max, error), needs,
  * --json, synopsis, summary, help. */
 static const struct pwbadm_command commands[] = {
@@ -119,13 +129,31 @@ static const struct pwbadm_command commands[] = {
     {"rebuild-nss", pwbadm_rebuild_nss, "", NULL, 0, 0, NULL, STORE, false, "",
      "republish the whole NSS snapshot from the store", ""},
     {"export", pwbadm_export, "", NULL, 0, 1, NULL, STORE, false, "[FILE]",
-     "write users, groups and token metadata as JSON lines (default: stdout)",
+     "write users, groups, token metadata and the audit trail as JSON lines",
      "  Damaged records cannot be exported: they are named on stderr and the\n"
-     "  exit status is 1 (the export is incomplete), after writing the rest.\n"},
+     "  exit status is 1 (the export is incomplete), after writing the rest.\n"
+     "  The audit trail follows the records, oldest first (type \"change\").\n"},
     {"import", pwbadm_import, "", NULL, 0, 1, NULL, STORE, false, "[FILE]",
      "read an export (default: stdin); validated, then written in one transaction",
      "  Every record is checked strictly (an unknown field or a wrong type fails\n"
-     "  the import, naming the line, the record and the field).\n"},
+     "  the import, naming the line, the record and the field). Change records\n"
+     "  restore the audit trail under their own sequence numbers (ones the\n"
+     "  store has are skipped).\n"},
+    {"log", pwbadm_log, "u:g:s:U:a:n:", log_options, 0, 0, "takes only options", STORE, true,
+     "[--user NAME] [--group NAME] [--since DATE] [--until DATE] [--actor WHO] [--limit N] "
+     "[--json]",
+     "show the audit trail: who changed which user, group or token, when, how",
+     "  --user NAME    the changes of this user (also under a former name)\n"
+     "  --group NAME   the changes of this group\n"
+     "  --since DATE   from DATE on; --until DATE: before DATE. DATE is\n"
+     "                 YYYY-MM-DD[THH:MM[:SS]] in local time (Z or +HH:MM: that\n"
+     "                 zone), or relative: 30m, 12h, 7d, 2w ago\n"
+     "  --actor WHO    an actor kind (scim, jit, pwbadm, pwb-login, pwbd, root) or\n"
+     "                 name (a SCIM token's, an administrator's)\n"
+     "  --limit N      only the newest N entries\n"
+     "  --json         one JSON array, one entry object per line\n"
+     "  One line per change, oldest first, in local time. ACTOR is\n"
+     "  kind[:name][/service][@address]; CHANGED names attributes, never values.\n"},
 };
 
 const struct pwbadm_command *pwbadm_command_find(const char *name)

@@ -124,7 +124,7 @@ struct pwbadm_command {
 };
 
 /* The commands, by group (users.c, bind.c, groups.c, tokens.c, secret.c,
- * check.c, export.c, import.c). */
+ * check.c, export.c, import.c, log.c). */
 int pwbadm_list_users(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_show_user(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_add_user(struct pwbadm *adm, const struct pwbadm_args *a);
@@ -146,6 +146,7 @@ int pwbadm_status(struct pwbadm *adm, const struct pwbadm_args *a); /* status.c 
 int pwbadm_rebuild_nss(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_export(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_import(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_log(struct pwbadm *adm, const struct pwbadm_args *a);
 
 /* The command named name, and its --help text. */
 const struct pwbadm_command *pwbadm_command_find(const char *name);
@@ -195,6 +196,23 @@ int pwbadm_table_add(struct pwbadm_table *t, const char *const *row);
 void pwbadm_table_sort(struct pwbadm_table *t, size_t column);
 int pwbadm_table_print(const struct pwbadm_table *t, FILE *out);
 void pwbadm_table_free(struct pwbadm_table *t);
+
+/* The audit trail (log.c). pwbadm_changes_foreach asks pwbd's
+ * store.changes page after page with args (stolen: the filter, and
+ * "reverse" for newest first) and calls cb with each entry, at most limit
+ * (0: all); cb's negative return stops it. */
+typedef int (*pwbadm_change_cb)(json_t *entry, void *ctx);
+int pwbadm_changes_foreach(struct pwbadm *adm, json_t *args, size_t limit, pwbadm_change_cb cb,
+			   void *ctx, struct pwb_error *err);
+/* An ISO 8601 date or date-time (local unless Z or +HH:MM) or a relative
+ * one ("7d" ago; s, m, h, d, w): unix seconds, or PWB_EINVAL. */
+int pwbadm_date_parse(const char *s, int64_t now, int64_t *out);
+/* All matching entries (args stolen), or with limit the newest that many,
+ * into *out (a JSON array, oldest first). */
+int pwbadm_changes_read(struct pwbadm *adm, json_t *args, size_t limit, json_t **out,
+			struct pwb_error *err);
+/* Entries as aligned lines in local time (TIME SEQ ACTOR OP WHAT CHANGED). */
+int pwbadm_changes_print(json_t *entries);
 
 /* The one printer of every list command: records (an array of objects in
  * the codec's public form, each with a "name") sorted by name, as one JSON

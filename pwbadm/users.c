@@ -121,6 +121,25 @@ static void show_text(const struct pwb_user *u, json_t *groups)
 	}
 }
 
+#define LAST_CHANGES 5
+
+/* The user's last few changes from the audit trail, oldest first. */
+static int show_changes(struct pwbadm *adm, const char *name)
+{
+	_cleanup_json_ json_t *entries = NULL;
+	struct pwb_error err = {0};
+	int rc;
+
+	rc = pwbadm_changes_read(adm, json_pack("{s:s}", "user", name), LAST_CHANGES, &entries,
+				 &err);
+	if (rc)
+		return pwbadm_call_fail(rc, &err, "cannot read the changes of %s", name);
+	printf("\nlast changes (pwbadm log --user %s):\n", name);
+	if (pwbadm_changes_print(entries) < 0)
+		return pwbadm_fail("cannot write user %s", name);
+	return PWBADM_EXIT_OK;
+}
+
 int pwbadm_show_user(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	_cleanup_json_ json_t *result = NULL;
@@ -148,7 +167,7 @@ int pwbadm_show_user(struct pwbadm *adm, const struct pwbadm_args *a)
 		return pwbadm_fail("cannot read user %s: %s", name, err.msg);
 	show_text(&u, json_object_get(record, "groups"));
 	pwb_user_clear(&u);
-	return PWBADM_EXIT_OK;
+	return show_changes(adm, name);
 }
 
 /* ---- add-user ---- */

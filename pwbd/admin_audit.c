@@ -2,10 +2,13 @@
  * the records its policy would refuse today or that cannot be read (each
  * named, the first few). The snapshot and identity checks use user.list and
  * group.list. Result {verify: null | "message", problems: {count, lines}}.
- * Also store.changes: the change log, for auditing who changed what. */
+ * Also store.changes: the change log, searched for the audit trail. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include "admin.h"
+#include "names.h"
 
 #define PROBLEMS_SHOWN 20
 
@@ -63,27 +66,28 @@ int admin_store_audit(struct pwbd_call *call, json_t **result, struct pwb_error 
 	return rc;
 }
 
-/* ---- store.changes {after, limit} -> {changes: [...], last} ----
+/* ---- store.changes -> {changes: [...], last, next} ----
  * The change log as pwbadm's audit trail: who (the actor), when, which
- * request, what (kind, op, id, name, the attributes changed, never values). */
+ * request, what (kind, op, id, name, the attributes changed, never values).
+ * Arguments, all optional: after (forward, the entries after it) or reverse
+ * with before (newest first, the entries before it; 0: the newest); limit;
+ * the filter user, group, actor, since, until (unix seconds, until
+ * exclusive). One request reads at most SCAN_MAX entries, so a search of a
+ * long log never holds pwbd for long: next, when not 0, is where to go on
+ * (the next request's after, or before when reverse). */
 
 #define CHANGES_MAX 1000
+#define SCAN_MAX    50000
 
 static int add_change(const struct pwb_change_entry *e, void *vctx)
 {
-	char kind[2] = {e->kind, '\0'};
-	json_t *o = json_pack(
-	    "{s:I, s:I, s:{s:s, s:s, s:s, s:s, s:I}, s:s, s:s, s:s, s:s, s:s, s:O?}", "seq",
-	    (json_int_t)e->seq, "time", (json_int_t)e->time, "actor", "kind", e->actor.kind, "name",
-	    e->actor.name, "service", e->actor.service, "rhost", e->actor.rhost, "uid",
-	    (json_int_t)e->actor.uid, "requestId", e->request_id, "kind", kind, "op", e->op, "id",
-	    e->id, "name", e->name, "changed", e->changed);
-
-	return json_array_append_new(vctx, o) ? -ENOMEM : 0;
+	return json_array_append_new(vctx, pwb_change_to_json(e)) ? -ENOMEM : 0;
 }
 
 struct changes_ctx {
-	uint64_t after, last;
+	struct pwb_change_filter f;
+	uint64_t from, last, next;
+	bool reverse;
 	size_t limit;
 	json_t *changes;
 };
@@ -93,32 +97,93 @@ static int changes_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	struct changes_ctx *c = vctx;
 
 	json_array_clear(c->changes);
-	return pwb_change_foreach(txn, c->after, c->limit, add_change, c->changes, &c->last, err);
+	c->last = pwb_store_change_seq(txn);
+	return pwb_change_search(txn, &c->f, c->from, c->reverse, c->limit, SCAN_MAX, add_change,
+				 c->changes, &c->next, err);
+}
+
+static int arg_int(json_t *args, const char *key, json_int_t min, json_int_t max, json_int_t *out,
+		   struct pwb_error *err)
+{
+	json_t *v = json_object_get(args, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return pwb_error_set(err, PWB_EINVAL, "argument %s: an integer from %lld to %lld",
+				     key, (long long)min, (long long)max);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int arg_name(json_t *args, const char *key, const char **out, struct pwb_error *err)
+{
+	json_t *v = json_object_get(args, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || !pwb_names_is_valid(json_string_value(v)))
+		return pwb_error_set(err, PWB_EINVAL, "argument %s: not a valid name", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int changes_args(json_t *args, struct changes_ctx *c, struct pwb_error *err)
+{
+	static const char known[] = " after before reverse limit user group actor since until ";
+	json_t *actor = json_object_get(args, "actor"), *reverse = json_object_get(args, "reverse");
+	json_int_t after = 0, before = 0, limit = CHANGES_MAX, since = 0, until = 0;
+	char word[32];
+	const char *key;
+	json_t *v;
+	int r;
+
+	/* strict: a filter this pwbd does not know must not be ignored */
+	json_object_foreach(args, key, v)
+	{
+		snprintf(word, sizeof(word), " %s ", key);
+		if (strlen(key) > 16 || !strstr(known, word)) {
+			pwb_names_escape(key, word, sizeof(word));
+			return pwb_error_set(err, PWB_EINVAL,
+					     "store.changes: unknown argument \"%s\"", word);
+		}
+	}
+	if ((r = arg_int(args, "after", 0, INT64_MAX, &after, err)) < 0 ||
+	    (r = arg_int(args, "before", 0, INT64_MAX, &before, err)) < 0 ||
+	    (r = arg_int(args, "limit", 1, CHANGES_MAX, &limit, err)) < 0 ||
+	    (r = arg_int(args, "since", 0, INT64_MAX, &since, err)) < 0 ||
+	    (r = arg_int(args, "until", 0, INT64_MAX, &until, err)) < 0 ||
+	    (r = arg_name(args, "user", &c->f.user, err)) < 0 ||
+	    (r = arg_name(args, "group", &c->f.group, err)) < 0)
+		return r;
+	if (reverse && !json_is_boolean(reverse))
+		return pwb_error_set(err, PWB_EINVAL, "argument reverse: true or false");
+	/* an actor kind or a token's or administrator's name */
+	if (actor && (!json_is_string(actor) || json_string_length(actor) == 0 ||
+		      json_string_length(actor) >= PWB_ACTOR_FIELD))
+		return pwb_error_set(err, PWB_EINVAL, "argument actor: a kind or a name");
+	c->f.actor = json_string_value(actor);
+	c->reverse = json_is_true(reverse);
+	c->from = (uint64_t)(c->reverse ? before : after);
+	c->limit = (size_t)limit;
+	c->f.since = since;
+	c->f.until = until;
+	return 0;
 }
 
 int admin_store_changes(struct pwbd_call *call, json_t **result, struct pwb_error *err)
 {
-	json_t *args = call->req->args, *after = json_object_get(args, "after"),
-	       *limit = json_object_get(args, "limit");
-	struct changes_ctx c = {0, 0, CHANGES_MAX, json_array()};
+	struct changes_ctx c = {0};
 	int rc;
 
-	if (!c.changes)
+	rc = changes_args(call->req->args, &c, err);
+	if (rc < 0)
+		return rc;
+	if (!(c.changes = json_array()))
 		return pwb_error_set(err, -ENOMEM, "out of memory");
-	if ((after && (!json_is_integer(after) || json_integer_value(after) < 0)) ||
-	    (limit && (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
-		       json_integer_value(limit) > CHANGES_MAX))) {
-		json_decref(c.changes);
-		return pwb_error_set(err, PWB_EINVAL,
-				     "arguments after, limit: a sequence and 1 to %d entries",
-				     CHANGES_MAX);
-	}
-	c.after = (uint64_t)json_integer_value(after);
-	if (limit)
-		c.limit = (size_t)json_integer_value(limit);
 	rc = pwb_store_read(call->st, changes_txn, &c, err);
-	if (rc == 0 &&
-	    !(*result = json_pack("{s:O, s:I}", "changes", c.changes, "last", (json_int_t)c.last)))
+	if (rc == 0 && !(*result = json_pack("{s:O, s:I, s:I}", "changes", c.changes, "last",
+					     (json_int_t)c.last, "next", (json_int_t)c.next)))
 		rc = pwb_error_set(err, -ENOMEM, "out of memory");
 	json_decref(c.changes);
 	return rc;

@@ -39,6 +39,12 @@ struct import_map {
 	struct pwb_group_map m;
 };
 
+/* An audit trail entry, restored as history before the records. */
+struct import_change {
+	size_t line;
+	json_t *record;
+};
+
 struct import_retired {
 	size_t line;
 	char kind; /* 'u' or 'g' */
@@ -53,10 +59,11 @@ struct import {
 	struct import_group *groups;
 	struct import_token *tokens;
 	struct import_map *maps;
-	size_t user_count, group_count, token_count, map_count;
+	struct import_change *changes;
+	size_t user_count, group_count, token_count, map_count, change_count;
 	json_t *seen; /* keys already used in the file: duplicates are refused */
 	/* results of the transaction */
-	size_t created, updated, unchanged;
+	size_t created, updated, unchanged, restored;
 	const struct pwb_progress *progress; /* the caller's, for parsing */
 };
 
@@ -77,6 +84,9 @@ static void import_free(struct import *im)
 	}
 	for (i = 0; i < im->map_count; i++)
 		pwb_group_map_clear(&im->maps[i].m);
+	for (i = 0; i < im->change_count; i++)
+		json_decref(im->changes[i].record);
+	free(im->changes);
 	free(im->maps);
 	free(im->users);
 	free(im->groups);
@@ -263,9 +273,16 @@ static int parse_line(struct import *im, const char *text, size_t len, size_t li
 		       : pwb_error_set(err, -ENOMEM, "out of memory");
 	} else if (strcmp(type, "retired") == 0) {
 		rc = parse_retired(im, o, line, err);
+	} else if (strcmp(type, "change") == 0) {
+		struct import_change *r =
+		    append_slot((void **)&im->changes, &im->change_count, sizeof(*r));
+
+		rc = r ? (r->line = line, r->record = json_incref(o), 0)
+		       : pwb_error_set(err, -ENOMEM, "out of memory");
 	} else {
 		rc = pwb_error_set(err, PWB_EINVAL,
-				   "unknown type (not user, group, groupmap, token or retired)");
+				   "unknown type (not user, group, groupmap, token, retired or "
+				   "change)");
 	}
 	json_decref(o);
 	return rc;
@@ -536,6 +553,18 @@ static int import_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	int rc = 0;
 
 	im->created = im->updated = im->unchanged = 0;
+	/* The audit trail first, in the file's order: history before the
+	 * import's own changes. */
+	im->restored = 0;
+	for (i = 0; rc == 0 && i < im->change_count; i++) {
+		bool restored = false;
+
+		if ((rc = pwb_change_restore(txn, im->changes[i].record, &restored, err)))
+			pwb_error_prefix(err, "%s: line %zu", im->origin, im->changes[i].line);
+		im->restored += restored;
+	}
+	if (rc == 0)
+		rc = pwb_change_log_import(txn, im->restored, err);
 	/* Retired first: no user or group of the file may take such an id. */
 	for (i = 0; rc == 0 && i < im->retired_count; i++)
 		if ((rc = pwb_store_retire(txn, im->retired[i].kind, im->retired[i].id, err)))
@@ -577,11 +606,12 @@ int admin_store_import(struct pwbd_call *call, json_t **result, struct pwb_error
 	if (rc == 0)
 		rc = pwb_store_write(call->st, import_txn, &im, err);
 	if (rc == 0 &&
-	    !(*result = json_pack(
-		  "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "users", (json_int_t)im.user_count,
-		  "groups", (json_int_t)im.group_count, "groupmaps", (json_int_t)im.map_count,
-		  "tokens", (json_int_t)im.token_count, "created", (json_int_t)im.created,
-		  "updated", (json_int_t)im.updated, "unchanged", (json_int_t)im.unchanged)))
+	    !(*result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "users",
+				  (json_int_t)im.user_count, "groups", (json_int_t)im.group_count,
+				  "groupmaps", (json_int_t)im.map_count, "tokens",
+				  (json_int_t)im.token_count, "changes", (json_int_t)im.restored,
+				  "created", (json_int_t)im.created, "updated",
+				  (json_int_t)im.updated, "unchanged", (json_int_t)im.unchanged)))
 		rc = pwb_error_set(err, -ENOMEM, "out of memory");
 	import_free(&im);
 	return rc;

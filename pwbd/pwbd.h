@@ -5,6 +5,7 @@
 #define PWBD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include "ops.h"
@@ -18,6 +19,7 @@ struct pwbd {
 	struct stat cfg_stat; /* of config_path when cfg was loaded */
 	struct pwb_store *st;
 	int read_timeout_ms; /* per connection: the request must arrive by then */
+	int64_t next_trim;   /* when the change log is next trimmed (unix seconds) */
 };
 
 /* Loads pwb.conf (first call) or reloads it when the file changed since;

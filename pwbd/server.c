@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 #include "cleanup.h"
 #include "log.h"
@@ -70,12 +71,31 @@ int pwbd_config_refresh(struct pwbd *d, struct pwb_error *err)
 	return 0;
 }
 
+/* The change log's retention (change-log-retention-days, -entries) is
+ * applied when the store opens and then once a day, at the first request
+ * after: one small transaction, never inside a request's own. */
+static void trim_when_due(struct pwbd *d)
+{
+	struct pwb_error err = {0};
+	int64_t now = (int64_t)time(NULL);
+	int r;
+
+	if (now < d->next_trim)
+		return;
+	d->next_trim = now + 86400;
+	r = pwb_publish_trim(d->st, &err);
+	if (r < 0)
+		pwb_log(LOG_WARNING, "pwbd: trimming the change log: %s", pwb_error_text(&err, r));
+}
+
 int pwbd_store_ensure(struct pwbd *d, struct pwb_error *err)
 {
 	int r;
 
-	if (d->st)
+	if (d->st) {
+		trim_when_due(d);
 		return 0;
+	}
 	r = pwb_store_open(&d->cfg, &d->st, err);
 	if (r < 0) {
 		d->st = NULL;
@@ -91,6 +111,8 @@ int pwbd_store_ensure(struct pwbd *d, struct pwb_error *err)
 	if (r < 0)
 		pwb_log(LOG_ERR, "pwbd: publishing the NSS snapshot failed: %s",
 			pwb_error_text(err, r));
+	d->next_trim = 0;
+	trim_when_due(d);
 	return 0;
 }
 

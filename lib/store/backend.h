@@ -160,6 +160,10 @@ typedef int (*pwb_be_change_cb)(uint64_t seq, const void *rec, size_t len, void 
 				struct pwb_error *err);
 int pwb_be_change_foreach(struct pwb_txn *txn, uint64_t after, size_t limit, pwb_be_change_cb cb,
 			  void *ctx, struct pwb_error *err);
+/* The same backwards: entries with seq < before (0: every entry), newest
+ * first, at most limit (0: all). */
+int pwb_be_change_foreach_back(struct pwb_txn *txn, uint64_t before, size_t limit,
+			       pwb_be_change_cb cb, void *ctx, struct pwb_error *err);
 /* The last sequence ever appended (0: none), and the first still kept
  * (last + 1 when the log is empty). */
 int pwb_be_change_last(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *err);
@@ -170,6 +174,11 @@ int pwb_be_change_by_request(struct pwb_txn *txn, const char *request_id, uint64
 /* Removes every entry with seq <= upto, and the request index entries
  * pointing at them; the last sequence is kept (never reused). Idempotent. */
 int pwb_be_change_trim(struct pwb_txn *txn, uint64_t upto, struct pwb_error *err);
+/* Stores rec under seq, which must be past the last sequence (else
+ * PWB_EINVAL); the last sequence becomes seq, what lies between stays a
+ * gap (restoring an exported log, no request index). */
+int pwb_be_change_put(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t len,
+		      struct pwb_error *err);
 /* Replaces the entry seq in place (format upgrades only). */
 int pwb_be_change_replace(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t len,
 			  struct pwb_error *err);

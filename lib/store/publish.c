@@ -394,6 +394,20 @@ static void record_cursor(struct pwb_store *st, uint64_t before, uint64_t seq)
 		pwb_log(LOG_WARNING, "pwb publish: moving the change-log cursor: %s", err.msg);
 }
 
+int pwb_publish_trim(struct pwb_store *st, struct pwb_error *err)
+{
+	struct pwb_snapshot_meta meta = {0};
+	char dir[PATH_MAX];
+	int r = nss_dir_of(st, dir, sizeof(dir), err);
+
+	if (r < 0)
+		return r;
+	/* No snapshot: nothing is published, so nothing may go. */
+	if (pwb_snapshot_level_load(dir, PWB_SNAP_DELTA, NULL, &meta) < 0)
+		meta.seq = 0;
+	return pwb_store_cursor_set(st, "publish", meta.seq, err);
+}
+
 typedef int (*publish_fn)(struct pwb_store *st, struct levels *lv, struct pwb_error *err);
 
 /* One publish under the lock file, then the cursor. */

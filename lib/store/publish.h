@@ -26,6 +26,12 @@ int pwb_publish_attach(struct pwb_store *st, struct pwb_error *err);
  * it), then records the "publish" cursor. */
 int pwb_publish_changes(struct pwb_store *st, struct pwb_error *err);
 
+/* Records the "publish" cursor at the snapshot's @seq, which trims the
+ * change log as far as every reader and the retention allow (pwbd: when it
+ * opens the store, then daily; the cursor otherwise moves every few dozen
+ * changes). */
+int pwb_publish_trim(struct pwb_store *st, struct pwb_error *err);
+
 /* Publishes everything from scratch (pwbadm rebuild-nss; also
  * pwb_store_publish_all in store.h). */
 int pwb_publish_full(struct pwb_store *st, struct pwb_error *err);

@@ -395,7 +395,7 @@ void pwb_txn_progress(struct pwb_txn *txn, const char *stage, uint64_t done, int
 static int attempt_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,
 		       struct pwb_txn *t, struct pwb_error *err)
 {
-	int r;
+	int r, c;
 
 	memset(t, 0, sizeof(*t));
 	t->st = st;
@@ -407,9 +407,13 @@ static int attempt_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ct
 	r = fn(t, ctx, err);
 	if (t->retry || r < 0) {
 		pwb_be_abort(t);
+		pwb_change_txn_end(t, false);
 		return r;
 	}
-	return pwb_be_commit(t, err) ?: r;
+	c = pwb_be_commit(t, err);
+	/* The audit copy in syslog: only what was committed, once. */
+	pwb_change_txn_end(t, c == 0);
+	return c ?: r;
 }
 
 /* Transactions run again after losing a conflict, since the process

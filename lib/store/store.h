@@ -369,7 +369,8 @@ struct pwb_change_entry {
 	char op[24];			 /* "create", "update", "delete", "bind", "login", "member",
 					  * "token-put", "token-delete", "upgrade", ... */
 	char id[PWB_TOKEN_NAME_MAX + 1]; /* the entity's id (a token's name for 't') */
-	char name[PWB_NAME_MAX + 1];	 /* its Linux name after the change ("" if gone) */
+	char name[PWB_NAME_MAX + 1];	 /* its Linux name after the change (a delete: the
+					  * name it had; "" if unknown) */
 	json_t *changed;		 /* array of attribute names changed, never values
 					  * of secrets; may be NULL; owned by the entry */
 	/* For the publisher: which keys to re-render, and (set only when keys
@@ -380,6 +381,9 @@ struct pwb_change_entry {
 	uint32_t old_gid; /* users: primary gid */
 	bool old_private; /* users: had a private group */
 };
+
+/* An entry's kind as a word: "user", "group", "token", "groupmap", "store". */
+const char *pwb_change_kind_name(char kind);
 
 /* Calls cb with each entry whose seq > after, in order, at most limit
  * entries (0: no limit); cb's non-zero return stops and is returned. The
@@ -394,6 +398,41 @@ int pwb_change_first_seq(struct pwb_txn *txn, uint64_t *first, struct pwb_error 
  * none (or it was trimmed). */
 int pwb_change_by_request(struct pwb_txn *txn, const char *request_id, uint64_t *seq,
 			  struct pwb_error *err);
+/* ---- the audit trail: reading the log by who, what and when ----
+ * The filter's fields are ANDed; an unset field matches everything. user
+ * and group match the entries of the account or group that has (or had)
+ * that name: by name, former name, or its id (membership entries carry
+ * the id only; their name is filled in from the record when it still
+ * exists). actor matches an actor's kind ("scim", "jit", "pwbadm",
+ * "pwb-login", "pwbd", "root") or its name (a token's, an administrator's).
+ * since <= time < until (unix seconds; 0: open). */
+struct pwb_change_filter {
+	const char *user, *group, *actor;
+	int64_t since, until;
+};
+/* Calls cb with each matching entry: forward, those after from; back (newest
+ * first), those before from (0: from the newest). Stops after limit matches
+ * (0: none) or scan_max entries looked at (0: none), setting *next to the
+ * sequence to continue from; *next is 0 when the log was read to its end. */
+int pwb_change_search(struct pwb_txn *txn, const struct pwb_change_filter *f, uint64_t from,
+		      bool back, size_t limit, size_t scan_max, pwb_change_cb cb, void *ctx,
+		      uint64_t *next, struct pwb_error *err);
+/* An entry's public JSON form (store.changes, export lines): {seq, time,
+ * actor: {kind, name, service, rhost, uid}, requestId, kind, op, id, name,
+ * changed}; NULL when out of memory. */
+json_t *pwb_change_to_json(const struct pwb_change_entry *e);
+/* Restores an exported entry (that form, plus "type") as history under
+ * its own sequence, with its time, actor, request and attributes; it asks
+ * the publisher for nothing and logs no syslog line. An entry whose
+ * sequence the store already has (the same history imported before, or the
+ * store's own) is skipped: *restored says which. PWB_EINVAL names a field
+ * that is missing, unknown or of the wrong type. */
+int pwb_change_restore(struct pwb_txn *txn, json_t *record, bool *restored, struct pwb_error *err);
+/* Logs an import that restored entries (kind 's', op "import", changed
+ * "changes"; nothing when restored is 0): the marker between the history
+ * and the import's own changes, with the importing actor. */
+int pwb_change_log_import(struct pwb_txn *txn, size_t restored, struct pwb_error *err);
+
 /* Records that reader ("publish", "audit", "cluster") has consumed the log
  * up to seq (its own small transaction; logs no change) and trims what
  * every reader and the retention allow. */

@@ -47,7 +47,8 @@ db5.3_checkpoint -1 -h "$store" >/dev/null 2>&1 || true
 tap_is "the store now has format 4" "$(meta_format)" 4
 tap_is "... and is root's now (taken over from the store-user)" \
 	"$(stat -c %U "$store" "$store/store.db" | sort -u)" root
-tap_is "the publisher's cursor starts at 0" "$(meta_key cursor.publish)" 0
+tap_is "the publisher's cursor: at the snapshot pwbd published on opening" "$(meta_key cursor.publish)" "$(meta_key seq)"
+tap_is "... and the log is kept whole (younger than the retention)" "$(pwbadm log --json | jq '.[0].seq')" 1
 tap_like "groups and members survive" "$(pwbadm list-groups)" 'ops +[0-9]+ +bob,carol'
 tap_like "tokens survive" "$(pwbadm list-tokens)" 'idp'
 
@@ -105,7 +106,8 @@ tap_is "every change entry is now a JSON entry" \
 	"$(printf '%s\n' "$changes" | awk 'NR % 2 == 1 && NR > 1' | grep -vc '^ {')" 0
 tap_like "... naming who and what" "$changes" '"actor":\{"kind":"pwbd"\}.*"kind":"u","op":"update"'
 tap_is "the upgrade itself is entry 16" "$(meta_key seq)" 16
-tap_is "the publisher's cursor starts at 0" "$(meta_key cursor.publish)" 0
+tap_is "the publisher's cursor: at the snapshot pwbd published on opening" "$(meta_key cursor.publish)" "$(meta_key seq)"
+tap_is "... and the log is kept whole (younger than the retention)" "$(pwbadm log --json | jq '.[0].seq')" 1
 out=$(pwbadm add-user hank)
 tap_like "a new user gets a fresh uid" "$out" 'uid 2000[6-9]'
 db5.3_checkpoint -1 -h "$store" >/dev/null 2>&1 || true

@@ -1724,7 +1724,8 @@ START_TEST(change_log_names_what_changed)
 	l = entries_after(seq);
 	ck_assert_str_eq(l->e[l->n - 1].op, "delete");
 	ck_assert_str_eq(l->e[l->n - 1].old_name, "subject");
-	ck_assert_str_eq(l->e[l->n - 1].name, "");
+	/* a delete names what it removed, so the audit trail finds it */
+	ck_assert_str_eq(l->e[l->n - 1].name, "subject");
 	pwb_user_clear(&u);
 	entries_free(entries_after(0));
 }
@@ -1908,6 +1909,132 @@ START_TEST(cursors_and_retention_trim_the_log)
 }
 END_TEST
 
+struct search_args {
+	struct pwb_change_filter f;
+	uint64_t from, next;
+	bool back;
+	size_t limit, scan_max;
+	char ops[512]; /* "name:op " per match */
+};
+
+static int search_note(const struct pwb_change_entry *e, void *ctx)
+{
+	struct search_args *a = ctx;
+	size_t used = strlen(a->ops);
+
+	snprintf(a->ops + used, sizeof(a->ops) - used, "%s:%s ", e->name, e->op);
+	return 0;
+}
+
+static int search_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	struct search_args *a = ctx;
+
+	return pwb_change_search(txn, &a->f, a->from, a->back, a->limit, a->scan_max, search_note,
+				 a, &a->next, err);
+}
+
+/* Every match, page after page of scan_max entries looked at. */
+static const char *search_all(struct search_args *a)
+{
+	struct pwb_error err = {0};
+
+	a->ops[0] = '\0';
+	a->from = 0;
+	do {
+		ck_assert_msg(pwb_store_read(ts.st, search_fn, a, &err) == 0, "%s", err.msg);
+		a->from = a->next;
+	} while (a->next);
+	return a->ops;
+}
+
+static void act(const char *kind, const char *name, int64_t when)
+{
+	struct pwb_actor actor = {0};
+
+	snprintf(actor.kind, sizeof(actor.kind), "%s", kind);
+	snprintf(actor.name, sizeof(actor.name), "%s", name);
+	pwb_store_set_request(ts.st, &actor, "req");
+	fake_time = when;
+}
+
+static int restore_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
+{
+	bool restored = false;
+	int r = pwb_change_restore(txn, ctx, &restored, err);
+
+	return r < 0 ? r : restored;
+}
+
+/* The audit trail's search: by user (also a deleted one, and membership
+ * entries by id), group, actor and time; forwards and backwards; in pages
+ * of bounded work; and exported entries restored under their sequence. */
+START_TEST(audit_search_filters_and_pages)
+{
+	struct search_args a = {0};
+	struct pwb_error err = {0};
+	struct pwb_user u;
+	json_t *rec;
+	uint64_t last;
+
+	pwb_change_clock = fake_clock;
+	act("scim", "okta", 1000);
+	test_add_user(ts.st, "ann");
+	act("pwbadm", "root", 2000);
+	test_add_user(ts.st, "bob");
+	ck_assert_int_eq(lookup(0, "bob", &u), 0);
+	act("jit", "", 3000);
+	ck_assert_int_eq(pwb_store_write(ts.st, delete_fn, u.id, &err), 0);
+	pwb_user_clear(&u);
+	pwb_store_set_request(ts.st, NULL, NULL);
+
+	a.f.user = "bob";
+	ck_assert_str_eq(search_all(&a), "bob:create bob:delete ");
+	a.scan_max = 1; /* one entry per request: the same answer */
+	ck_assert_str_eq(search_all(&a), "bob:create bob:delete ");
+	a.back = true;
+	ck_assert_str_eq(search_all(&a), "bob:delete bob:create ");
+	a.limit = 1;
+	a.scan_max = 0;
+	a.ops[0] = '\0';
+	a.from = 0;
+	ck_assert_int_eq(pwb_store_read(ts.st, search_fn, &a, &err), 0);
+	ck_assert_str_eq(a.ops, "bob:delete ");
+	ck_assert_uint_ne(a.next, 0); /* more before it */
+	memset(&a, 0, sizeof(a));
+	a.f.actor = "okta";
+	ck_assert_str_eq(search_all(&a), "ann:create ");
+	a.f.actor = "pwbadm";
+	ck_assert_str_eq(search_all(&a), "bob:create ");
+	a.f.actor = NULL;
+	a.f.since = 2000;
+	a.f.until = 3000;
+	ck_assert_str_eq(search_all(&a), "bob:create ");
+	a.f.user = "nobody";
+	a.f.since = a.f.until = 0;
+	ck_assert_str_eq(search_all(&a), "");
+
+	/* restore: under its own sequence, once */
+	last = last_seq();
+	rec = json_pack("{s:s, s:I, s:I, s:{s:s, s:s}, s:s, s:s, s:s, s:[s]}", "type", "change",
+			"seq", (json_int_t)last + 5, "time", (json_int_t)42, "actor", "kind",
+			"scim", "name", "old-idp", "kind", "u", "op", "update", "name", "carl",
+			"changed", "gecos");
+	ck_assert_int_eq(pwb_store_write(ts.st, restore_fn, rec, &err), 1);
+	ck_assert_uint_eq(last_seq(), last + 5);
+	ck_assert_int_eq(pwb_store_write(ts.st, restore_fn, rec, &err), 0); /* skipped */
+	memset(&a, 0, sizeof(a));
+	a.f.user = "carl";
+	ck_assert_str_eq(search_all(&a), "carl:update ");
+	json_object_set_new(rec, "seq", json_integer((json_int_t)last + 9));
+	json_object_set_new(rec, "hash", json_string("x"));
+	ck_assert_int_eq(pwb_store_write(ts.st, restore_fn, rec, &err), PWB_EINVAL);
+	ck_assert_str_eq(err.msg, "change: unknown field \"hash\"");
+	json_decref(rec);
+	pwb_change_clock = NULL;
+}
+END_TEST
+
 static int plant_v2_fn(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 {
 	const struct pwb_change *old = ctx;
@@ -2023,6 +2150,7 @@ int main(void)
 	tcase_add_test(tc, change_by_request_finds_the_last_change);
 	tcase_add_test(tc, seq_is_gap_free_across_aborts);
 	tcase_add_test(tc, cursors_and_retention_trim_the_log);
+	tcase_add_test(tc, audit_search_filters_and_pages);
 	tcase_add_test(tc, format_2_change_log_is_converted);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

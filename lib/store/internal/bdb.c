@@ -652,6 +652,26 @@ int pwb_be_change_append(struct pwb_txn *txn, const void *rec, size_t len, const
 	return 0;
 }
 
+int pwb_be_change_put(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t len,
+		      struct pwb_error *err)
+{
+	unsigned char key[8];
+	uint64_t last;
+	int r;
+
+	if (!txn->write)
+		return pwb_error_set(err, PWB_ESTORE, "internal: change in a read transaction");
+	if ((r = pwb_be_change_last(txn, &last, err)) < 0)
+		return r;
+	if (seq <= last)
+		return pwb_error_set(err, PWB_EINVAL, "change %llu: not past the last (%llu)",
+				     (unsigned long long)seq, (unsigned long long)last);
+	be64(seq, key);
+	if ((r = pwb_be_counter_set(txn, SEQ_COUNTER, seq, err)) < 0)
+		return r;
+	return pwb_kv_put(txn, DBI_CHANGES, key, sizeof(key), rec, len, err);
+}
+
 int pwb_be_change_replace(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t len,
 			  struct pwb_error *err)
 {
@@ -694,6 +714,51 @@ int pwb_be_change_foreach(struct pwb_txn *txn, uint64_t after, size_t limit, pwb
 	be64(after + 1, from);
 	r = walk_from(txn, DBI_CHANGES, from, sizeof(from), change_walk_one, &w, err);
 	return w.full ? 0 : r;
+}
+
+int pwb_be_change_foreach_back(struct pwb_txn *txn, uint64_t before, size_t limit,
+			       pwb_be_change_cb cb, void *ctx, struct pwb_error *err)
+{
+	DB *db = db_of(txn, DBI_CHANGES);
+	struct change_walk w = {cb, ctx, limit, 0, false};
+	DBC *c = NULL;
+	DBT k = {0}, v = {0};
+	int ret, r = 0;
+
+	ret = db->cursor(db, tid_of(txn), &c, 0);
+	if (ret != 0)
+		return pwb_txn_fail(txn, ret, "changes", err);
+	k.flags = v.flags = DB_DBT_REALLOC;
+	if (before) {
+		/* the first entry at or past before, then one back */
+		if (!(k.data = malloc(8))) {
+			c->close(c);
+			return pwb_error_set(err, -ENOMEM, "out of memory");
+		}
+		be64(before, k.data);
+		k.size = 8;
+		ret = c->get(c, &k, &v, DB_SET_RANGE);
+		ret = ret == 0		   ? c->get(c, &k, &v, DB_PREV)
+		      : ret == DB_NOTFOUND ? c->get(c, &k, &v, DB_LAST)
+					   : ret;
+	} else {
+		ret = c->get(c, &k, &v, DB_LAST);
+	}
+	for (; ret == 0; ret = c->get(c, &k, &v, DB_PREV)) {
+		r = change_walk_one(k.data, k.size, v.data, v.size, &w, err);
+		if (r != 0)
+			break;
+	}
+	free(k.data);
+	free(v.data);
+	c->close(c);
+	if (w.full)
+		return 0;
+	if (r != 0)
+		return r;
+	if (ret != DB_NOTFOUND)
+		return pwb_txn_fail(txn, ret, "changes", err);
+	return 0;
 }
 
 int pwb_be_change_first(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *err)

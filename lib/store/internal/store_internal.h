@@ -55,6 +55,9 @@ void pwb_change_init(struct pwb_change_entry *e, char kind, const char *op, cons
 		     const char *name, unsigned what);
 /* Adds an attribute name to e->changed (creating the array); -ENOMEM. */
 int pwb_change_note(struct pwb_change_entry *e, const char *attr);
+/* At the end of a transaction attempt: when committed, writes each
+ * change's syslog line (authpriv); always frees them. */
+void pwb_change_txn_end(struct pwb_txn *txn, bool committed);
 /* Format 2 -> 3 inside the upgrade transaction. */
 int pwb_change_upgrade(struct pwb_txn *txn, struct pwb_error *err);
 /* The time entries get and retention compares with: pwb_now(), unless a

@@ -39,6 +39,8 @@ struct pwb_txn {
 	bool retry;	   /* a conflict the backend resolved by failing: run again */
 	bool panicked;	   /* the backend needs repair (pwb_be_repair) first */
 	bool relaxed;	   /* pwb_txn_relax_durability: no log flush at commit */
+	char **lines;	   /* each change's syslog line, logged after the commit */
+	size_t nlines;
 };
 
 #endif
