@@ -127,6 +127,7 @@ static int call_offline(struct pwbadm *adm, const char *op_name, json_t *args, j
 	call.st = adm->store;
 	call.cfg = &adm->cfg;
 	call.role = PWBD_ROLE_ROOT;
+	call.in_process = true;
 	call.req = &req;
 	actor_fill(&call.actor);
 	call.progress = adm->progress;

@@ -191,7 +191,8 @@ int admin_store_export(struct pwbd_call *call, json_t **result, struct pwb_error
 	json_decref(c.damaged);
 	/* One consistent export is one read transaction and one reply: a store
 	 * larger than a reply is exported by pwbadm --offline. */
-	if (rc == 0 && json_dumpb(*result, NULL, 0, JSON_COMPACT) > ADMIN_REPLY_MAX) {
+	if (rc == 0 && !call->in_process &&
+	    json_dumpb(*result, NULL, 0, JSON_COMPACT) > ADMIN_REPLY_MAX) {
 		json_decref(*result);
 		*result = NULL;
 		rc = pwb_error_set(err, PWB_EINVAL,

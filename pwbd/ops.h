@@ -30,6 +30,8 @@ struct pwbd_call {
 					    * refine it (the SCIM token's name) */
 	struct pwb_progress progress;	   /* the caller's progress listener (no fn: none);
 					    * also set on st for the handler's walks */
+	bool in_process; /* pwbadm --offline: the result is not sent over the socket,
+			  * so no reply size limit applies */
 };
 
 /* Fills *result (a new object; NULL on failure) and returns 0, or returns a
