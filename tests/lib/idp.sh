@@ -364,9 +364,12 @@ pwb_idp_device_approve() {
 		echo "pwb_idp_device_approve: Abort was not taken" >&2
 		return 1
 	fi
-	read -r code loc < <("${curl[@]}" -o /dev/null -w '%{http_code} %{redirect_url}\n' \
+	# Continue: the login page, or straight to success with a session in JAR
+	page=$("${curl[@]}" -w '\n%{http_code} %{redirect_url}\n' \
 		--data-urlencode "xsrf=$xsrf" --data-urlencode "user_code=$user_code" \
 		--data-urlencode confirm=yes "$PWB_IDP_URL/device") || return 1
+	case $page in *"Sign-in Success"*) return 0 ;; esac
+	read -r code loc < <(printf '%s\n' "$page" | tail -1)
 	for i in 1 2 3 4 5 6; do
 		case $code in 30[1-37]) ;; *) echo "pwb_idp_device_approve: $code" >&2; return 1 ;; esac
 		case $loc in

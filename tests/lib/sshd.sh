@@ -41,6 +41,8 @@ pwb_sshd_netns() {
 }
 
 pwb_sshd_pam() {
+	printf 'auth required pam_deny.so\naccount required pam_deny.so\nsession required pam_deny.so\npassword required pam_deny.so\n' \
+		>/etc/pam.d/other
 	cat >/etc/pam.d/sshd <<-PAM
 	auth     required   $PWB_PAM_OIDC device${1:+ $*}
 	account  required   $PWB_PAM_MKHOME
@@ -113,7 +115,7 @@ pwb_ssh_begin() {
 	rm -rf "$dir" && mkdir -p "$dir" || return 1
 	env -u LD_PRELOAD -u LD_LIBRARY_PATH expect "$PWB_SSH_EXP" "$dir" "$again" \
 		ssh -tt -F /dev/null -p "$PWB_SSHD_PORT" \
-		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 		-o BatchMode=no -o PubkeyAuthentication=no -o PasswordAuthentication=no \
 		-o KbdInteractiveAuthentication=yes -o PreferredAuthentications=keyboard-interactive \
 		-o NumberOfPasswordPrompts=1 -o ConnectTimeout=10 \
