@@ -102,7 +102,7 @@ static int map_error(int code)
  * the claims go to pam_pwb_mkhome. */
 static int accept_token(pam_handle_t *pamh, int flags, const struct pwb_config *cfg,
 			const char *user, const char *shown, const char *token,
-			const struct pwb_oidc_expect *expect, bool debug)
+			const struct pwb_oidc_expect *expect, const char *what, bool debug)
 {
 	struct pwb_error err = {0};
 	struct pwb_claims *claims = NULL;
@@ -112,7 +112,7 @@ static int accept_token(pam_handle_t *pamh, int flags, const struct pwb_config *
 				  &claims, &err);
 	if (r < 0) {
 		pam_syslog(pamh, r == PWB_EUNAVAIL || r == PWB_ECONFIG ? LOG_ERR : LOG_NOTICE,
-			   "user %s: sign-in refused: %s", shown, pwb_error_text(&err, r));
+			   "user %s: %s refused: %s", shown, what, pwb_error_text(&err, r));
 		if (!(flags & PAM_SILENT))
 			pam_error(pamh, "%s", user_message(r, err.msg));
 		/* Claims from an earlier success on this handle must not
@@ -172,7 +172,8 @@ static int device_sign_in(pam_handle_t *pamh, int flags, const struct options *o
 				     &client_id);
 	if (pr == PAM_SUCCESS) {
 		pr = accept_token(pamh, flags, &cfg, user, shown, token,
-				  &(struct pwb_oidc_expect){.client_id = client_id}, o->debug);
+				  &(struct pwb_oidc_expect){.client_id = client_id},
+				  "device sign-in", o->debug);
 		if (pr == PAM_SUCCESS)
 			pam_syslog(pamh, LOG_INFO, "user %s: device sign-in accepted", shown);
 	}
@@ -218,7 +219,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	 * a front end that sets it means it. */
 	nonce = pam_getenv(pamh, NONCE_ENV);
 	expect.nonce = nonce && *nonce ? nonce : NULL;
-	pr = accept_token(pamh, flags, &cfg, user, shown, token, &expect, o.debug);
+	pr = accept_token(pamh, flags, &cfg, user, shown, token, &expect, "sign-in", o.debug);
 	pwb_config_free(&cfg);
 	return pr;
 }
