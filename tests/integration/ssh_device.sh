@@ -11,9 +11,14 @@
 # IdP's log, and the sign-in still succeeds); another person approves
 # (ssh bob@, alice approves) -> refused, one syslog line naming both; an
 # ID token typed at the prompt is ignored; the client vanishes mid-poll ->
-# the polls stop; a provisioned user without a home signs in for the first
-# time -> home made, `id` as them; an unknown user -> refused before any
-# device code; the per-address cap refuses the (cap+1)th concurrent flow.
+# the polls stop and sshd keeps no process for it (sshd ends its PAM
+# process); the module's own stop when the conversation ends (pamtester on
+# the same stack, end of input); a provisioned user without a home signs in
+# for the first time (SCIM through nginx and pwb-scim) -> home made,
+# `id` as them; an unknown user -> refused
+# before any device code; the per-address cap refuses the (cap+1)th
+# concurrent flow. Every refusal is checked in what ssh shows (the module's
+# message arrives as keyboard-interactive instructions) and in syslog.
 # The sanitizer pass (PWB_SANITIZE) runs approve and deny only. The time
 # from the approving poll to the shell is printed as a TAP comment (a
 # figure for the record, not an assertion).
@@ -25,6 +30,8 @@ pwb_ns_enter "$@"
 . "$PWB_TEST_SRCDIR/tests/lib/syslog.sh"
 . "$PWB_TEST_SRCDIR/tests/lib/idp.sh"
 . "$PWB_TEST_SRCDIR/tests/lib/adm.sh"
+. "$PWB_TEST_SRCDIR/tests/lib/scim.sh"
+. "$PWB_TEST_SRCDIR/tests/lib/nginx.sh"
 set -u
 
 adm_require_pwbadm
@@ -37,7 +44,7 @@ pwb_idp_configure basic || tap_bail "cannot configure the IdP"
 pwb_idp_device_configure pwb-device || tap_bail "cannot write the device client file"
 pwb_conf_set "auth-openid-device-max-flows-per-address=2"
 pwb_pwbd_restart >/dev/null || tap_bail "pwbd did not restart"
-for u in alice bob carol; do pwbadm add-user "$u" >/dev/null || tap_bail "add-user $u"; done
+for u in alice bob; do pwbadm add-user "$u" >/dev/null || tap_bail "add-user $u"; done
 pwb_sshd_pam
 pwb_sshd_start || tap_bail "sshd did not start"
 HOST=$(hostname)
@@ -194,7 +201,12 @@ todo "conversation ends (end of input): the module stops (pamtester refused, not
 todo "conversation ends (end of input): syslog says the flow was abandoned" \
 	grep -Eq "alice.*(abandon|went away)" <(pwb_syslog_since "$n")
 
-# ---- a provisioned user without a home signs in for the first time
+# ---- a SCIM-provisioned user without a home signs in for the first time
+SCIM_TOKEN=$(pwb_scim_token ssh-test) || tap_bail "cannot store a SCIM token"
+pwb_scim_spawn || tap_bail "spawn-fcgi pwb-scim failed"
+pwb_nginx_start || tap_bail "nginx did not start"
+scim_req POST /Users "$(scim_user_json carol)"
+tap_is "carol is provisioned through SCIM" "$SCIM_STATUS" 201
 home=$PWB_HOME_ROOT/carol
 tap_check_fails "carol has no home yet" test -e "$home"
 tap_is "carol's first sign-in: the shell runs id" "$(sign_in first carol)" shell
