@@ -45,7 +45,7 @@ pwb_idp_device_configure pwb-device || tap_bail "cannot write the device client 
 pwb_conf_set "auth-openid-device-max-flows-per-address=2"
 pwb_pwbd_restart >/dev/null || tap_bail "pwbd did not restart"
 for u in alice bob; do pwbadm add-user "$u" >/dev/null || tap_bail "add-user $u"; done
-pwb_sshd_pam
+pwb_sshd_pam || tap_bail "cannot write /etc/pam.d/sshd"
 pwb_sshd_start || tap_bail "sshd did not start"
 HOST=$(hostname)
 

@@ -10,8 +10,11 @@
 #   pwb_sshd_netns "$@"     before pwb_ns_enter: re-executes the test in a
 #                           new network namespace with lo up (the IdP, sshd
 #                           and ssh all run in it)
-#   pwb_sshd_pam [ARGS]     /etc/pam.d/sshd: auth pam_pwb_oidc device ARGS,
-#                           account and session pam_pwb_mkhome
+#   pwb_sshd_pam [ARGS]     /etc/pam.d/sshd: the shipped
+#                           examples/pam.d/sshd-device with this build's
+#                           modules (auth pam_pwb_oidc device ARGS, account
+#                           and session pam_pwb_mkhome), and a pam.d/other
+#                           that denies
 #   pwb_sshd_start          sshd on 127.0.0.1:$PWB_SSHD_PORT (UsePAM yes,
 #                           keyboard-interactive only); its log (-e) in
 #                           $PWB_SSHD_LOG; stopped at cleanup
@@ -41,8 +44,16 @@ pwb_sshd_netns() {
 }
 
 pwb_sshd_pam() {
+	local stack=$PWB_TEST_SRCDIR/examples/pam.d/sshd-device
 	printf 'auth required pam_deny.so\naccount required pam_deny.so\nsession required pam_deny.so\npassword required pam_deny.so\n' \
 		>/etc/pam.d/other
+	# The shipped stack, with this build's modules.
+	if [ -f "$stack" ]; then
+		sed -e "/^[^#]/s|pam_pwb_oidc.so device|$PWB_PAM_OIDC device${1:+ $*}|" \
+			-e "/^[^#]/s|pam_pwb_mkhome.so|$PWB_PAM_MKHOME|" "$stack" >/etc/pam.d/sshd
+		grep -q "^auth .*$PWB_PAM_OIDC device" /etc/pam.d/sshd || return 1
+		return 0
+	fi
 	cat >/etc/pam.d/sshd <<-PAM
 	auth     required   $PWB_PAM_OIDC device${1:+ $*}
 	account  required   $PWB_PAM_MKHOME
