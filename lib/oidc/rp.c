@@ -577,7 +577,11 @@ static bool grant_not_allowed(const char *code, const char *desc)
 	if (desc && strstr(desc, "AADSTS7000218"))
 		return true;
 	/* Okta: the grant type is not enabled on the application. */
-	return desc && strcasestr(desc, "not authorized to use the provided grant type");
+	if (desc && strcasestr(desc, "not authorized to use the provided grant type"))
+		return true;
+	/* oidc-provider (panva): invalid_request, "urn:...:device_code is not
+	 * allowed for this client". */
+	return desc && strstr(desc, "device_code is not allowed for this client");
 }
 
 /* An error answer of the device grant (RFC 8628 3.5) classified into
