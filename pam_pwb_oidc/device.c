@@ -203,7 +203,8 @@ static int poll_for_token(struct flow *f, const char *prompt, struct pwb_rp_toke
 }
 
 int pwb_device_obtain_token(pam_handle_t *pamh, int flags, const struct pwb_config *cfg,
-			    const char *user, bool qr, char **id_token, char **client_id)
+			    const char *user, bool qr, char **id_token, char **client_id,
+			    char **client_secret)
 {
 	_cleanup_(flow_clear) struct flow f = {
 	    .pamh = pamh, .flags = flags, .cfg = cfg, .slot = -1};
@@ -214,7 +215,7 @@ int pwb_device_obtain_token(pam_handle_t *pamh, int flags, const struct pwb_conf
 	char host[HOST_NAME_MAX + 1] = "";
 	int r;
 
-	*id_token = *client_id = NULL;
+	*id_token = *client_id = *client_secret = NULL;
 	pwb_names_escape(user, f.shown, sizeof(f.shown));
 	r = prepare(&f);
 	if (r != PAM_SUCCESS)
@@ -244,5 +245,6 @@ int pwb_device_obtain_token(pam_handle_t *pamh, int flags, const struct pwb_conf
 		return r;
 	*id_token = PWB_TAKE_PTR(tokens.id_token);
 	*client_id = PWB_TAKE_PTR(f.client_id);
+	*client_secret = PWB_TAKE_PTR(f.client_secret);
 	return PAM_SUCCESS;
 }

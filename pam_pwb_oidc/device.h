@@ -46,10 +46,13 @@ void pwb_device_slot_release(int fd);
 
 /* The device flow for user (who has an account): device client from
  * auth-openid-device-client-file, a device code, the prompt, the polls.
- * PAM_SUCCESS: *id_token (wipe it) and *client_id (the audience the token
- * must carry) are malloc'd. Otherwise a PAM error, with one syslog line
- * and (unless PAM_SILENT) one message to the person already given. */
+ * PAM_SUCCESS: *id_token (wipe it), *client_id (the audience the token
+ * must carry) and *client_secret (NULL for a public client; the key of an
+ * HMAC-signed token; wipe it) are malloc'd. Otherwise a PAM error, with one
+ * syslog line and (unless PAM_SILENT) one message to the person already
+ * given. */
 int pwb_device_obtain_token(pam_handle_t *pamh, int flags, const struct pwb_config *cfg,
-			    const char *user, bool qr, char **id_token, char **client_id);
+			    const char *user, bool qr, char **id_token, char **client_id,
+			    char **client_secret);
 
 #endif

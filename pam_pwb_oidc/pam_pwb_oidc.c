@@ -146,7 +146,7 @@ static int device_sign_in(pam_handle_t *pamh, int flags, const struct options *o
 {
 	struct pwb_config cfg;
 	struct pwb_error err = {0};
-	char host[HOST_NAME_MAX + 1] = "", *token = NULL, *client_id = NULL;
+	char host[HOST_NAME_MAX + 1] = "", *token = NULL, *client_id = NULL, *secret = NULL;
 	int r, pr;
 
 	if (!pam_modutil_getpwnam(pamh, user)) {
@@ -169,15 +169,17 @@ static int device_sign_in(pam_handle_t *pamh, int flags, const struct options *o
 		return PAM_AUTHINFO_UNAVAIL;
 	}
 	pr = pwb_device_obtain_token(pamh, flags, &cfg, user, o->qr || cfg.openid_device_qr, &token,
-				     &client_id);
+				     &client_id, &secret);
 	if (pr == PAM_SUCCESS) {
-		pr = accept_token(pamh, flags, &cfg, user, shown, token,
-				  &(struct pwb_oidc_expect){.client_id = client_id},
-				  "device sign-in", o->debug);
+		pr = accept_token(
+		    pamh, flags, &cfg, user, shown, token,
+		    &(struct pwb_oidc_expect){.client_id = client_id, .hmac_secret = secret},
+		    "device sign-in", o->debug);
 		if (pr == PAM_SUCCESS)
 			pam_syslog(pamh, LOG_INFO, "user %s: device sign-in accepted", shown);
 	}
 	pwb_free_secret(token);
+	pwb_free_secret(secret);
 	free(client_id);
 	pwb_config_free(&cfg);
 	return pr;

@@ -577,7 +577,11 @@ static bool grant_not_allowed(const char *code, const char *desc)
 	if (desc && strstr(desc, "AADSTS7000218"))
 		return true;
 	/* Okta: the grant type is not enabled on the application. */
-	return desc && strcasestr(desc, "not authorized to use the provided grant type");
+	if (desc && strcasestr(desc, "not authorized to use the provided grant type"))
+		return true;
+	/* oidc-provider (panva): invalid_request, "urn:...:device_code is not
+	 * allowed for this client". */
+	return desc && strstr(desc, "device_code is not allowed for this client");
 }
 
 /* An error answer of the device grant (RFC 8628 3.5) classified into
@@ -723,6 +727,24 @@ static int device_members(json_t *root, struct pwb_rp_device *d, struct pwb_erro
 	return 0;
 }
 
+/* The start both device-grant parsers share: the size bound, the JSON,
+ * and an error object classified by device_error (whose result is
+ * returned). 1: no error object, the caller reads *root (NULL when the
+ * body is not JSON). */
+static int device_reply_load(long status, const char *body, size_t len, const char *where,
+			     bool polling, json_t **root, enum pwb_rp_device_state *state,
+			     struct pwb_error *err)
+{
+	*root = NULL;
+	if (len > PWB_RP_TOKEN_REPLY_MAX)
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s: reply larger than %d bytes", where,
+				     PWB_RP_TOKEN_REPLY_MAX);
+	*root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	if (json_is_object(*root) && json_is_string(json_object_get(*root, "error")))
+		return device_error(*root, status, where, polling, state, err);
+	return 1;
+}
+
 int pwb_rp_device_parse(long status, const char *body, size_t len, struct pwb_rp_device *out,
 			enum pwb_rp_device_state *state, struct pwb_error *err)
 {
@@ -732,13 +754,9 @@ int pwb_rp_device_parse(long status, const char *body, size_t len, struct pwb_rp
 
 	memset(out, 0, sizeof(*out));
 	*state = PWB_RP_DEVICE_FAILED;
-	if (len > PWB_RP_TOKEN_REPLY_MAX)
-		return pwb_error_set(err, PWB_EUNAVAIL,
-				     DEVICE_ENDPOINT ": reply larger than %d bytes",
-				     PWB_RP_TOKEN_REPLY_MAX);
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-	if (json_is_object(root) && json_is_string(json_object_get(root, "error")))
-		return device_error(root, status, DEVICE_ENDPOINT, false, state, err);
+	r = device_reply_load(status, body, len, DEVICE_ENDPOINT, false, &root, state, err);
+	if (r != 1)
+		return r;
 	if (status != 200)
 		return pwb_error_set(err, PWB_EUNAVAIL, DEVICE_ENDPOINT ": HTTP status %ld",
 				     status);
@@ -794,13 +812,9 @@ int pwb_rp_device_poll_parse(long status, const char *body, size_t len, struct p
 	memset(out, 0, sizeof(*out));
 	out->expires_in = -1;
 	*state = PWB_RP_DEVICE_FAILED;
-	if (len > PWB_RP_TOKEN_REPLY_MAX)
-		return pwb_error_set(err, PWB_EUNAVAIL,
-				     TOKEN_ENDPOINT ": reply larger than %d bytes",
-				     PWB_RP_TOKEN_REPLY_MAX);
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-	if (json_is_object(root) && json_is_string(json_object_get(root, "error")))
-		return device_error(root, status, TOKEN_ENDPOINT, true, state, err);
+	r = device_reply_load(status, body, len, TOKEN_ENDPOINT, true, &root, state, err);
+	if (r != 1)
+		return r;
 	r = pwb_rp_tokens_parse(status, body, len, out, err);
 	if (r == 0)
 		*state = PWB_RP_DEVICE_OK;

@@ -473,6 +473,13 @@ static const struct {
      PWB_EAUTH, PWB_RP_DEVICE_NOT_ALLOWED,
      "unauthorized_client: the identity provider does not allow this client the device "
      "authorization grant (device authorization endpoint)"},
+    /* oidc-provider, the client lacks the grant type. */
+    {400,
+     "{\"error\":\"invalid_request\",\"error_description\":\"urn:ietf:params:oauth:grant-type:"
+     "device_code is not allowed for this client\"}",
+     PWB_EAUTH, PWB_RP_DEVICE_NOT_ALLOWED,
+     "invalid_request: the identity provider does not allow this client the device "
+     "authorization grant (device authorization endpoint)"},
     {400, "{\"error\":\"invalid_scope\"}", PWB_EAUTH, PWB_RP_DEVICE_FAILED,
      "device authorization endpoint: invalid_scope (HTTP status 400)"},
     /* pending means nothing before a code was issued */
