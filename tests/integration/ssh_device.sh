@@ -16,7 +16,8 @@
 # the same stack, end of input); a provisioned user without a home signs in
 # for the first time (SCIM through nginx and pwb-scim) -> home made,
 # `id` as them; an unknown user -> refused
-# before any device code; the per-address cap refuses the (cap+1)th
+# before any device code; a client without the device grant -> one clear
+# line; the per-address cap refuses the (cap+1)th
 # concurrent flow. Every refusal is checked in what ssh shows (the module's
 # message arrives as keyboard-interactive instructions) and in syslog.
 # The sanitizer pass (PWB_SANITIZE) runs approve and deny only. The time
@@ -221,6 +222,16 @@ tap_is "unknown user: refused" "$(pwb_ssh_end unknown)" refused
 tap_like "unknown user: ssh says there is no account" "$(said unknown)" "no account zed on $HOST"
 tap_like "unknown user: syslog says so" "$(pwb_syslog_since "$n")" "zed.*no (such )?account"
 tap_is "unknown user: no device code requested" "$(grep -c '^idp: device_authorization' "$PWB_IDP_LOG")" "$das"
+
+# ---- a client the IdP does not allow the device grant (as Entra's
+# AADSTS7000218 or Okta's grant not enabled): one clear line each side
+pwb_idp_device_configure pwb-web
+n=$(pwb_syslog_count)
+pwb_ssh_begin nogrant alice
+tap_is "no device grant for the client: refused" "$(pwb_ssh_end nogrant)" refused
+tap_like "no device grant: ssh says so" "$(said nogrant)" "not allow"
+tap_like "no device grant: syslog says so" "$(pwb_syslog_since "$n")" "alice.*not allow"
+pwb_idp_device_configure pwb-device
 
 # ---- the per-address cap (2 here): the third concurrent flow is refused
 pwb_ssh_begin cap1 alice go

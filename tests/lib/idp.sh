@@ -52,7 +52,8 @@
 #                           writes the device client file
 #                           (/etc/pwb/openid-device-client, secret encrypted)
 #                           and sets auth-openid-device-client-file and
-#                           -token-method (default auto)
+#                           -token-method (default auto); CLIENT pwb-web is
+#                           the web client, which has no device grant
 #   pwb_idp_device_approve USER_CODE USER [deny] [JAR]
 #                           at the IdP's own /device pages over HTTPS with a
 #                           cookie jar, as a browser would: the code, the
@@ -330,6 +331,10 @@ pwb_idp_device_configure() {
 		case $id in
 		pwb-device-basic | pwb-device-post)
 			enc=$("$PWB_TEST_SIGN" encrypt --key-file /etc/pwb/secure-key --secret "$PWB_IDP_DEVICE_SECRET") &&
+				printf 'client-id=%s\nclient-secret=%s\n' "$id" "$enc" >"$file"
+			;;
+		pwb-web) # the web client: the IdP does not allow it the device grant
+			enc=$("$PWB_TEST_SIGN" encrypt --key-file /etc/pwb/secure-key --secret "$PWB_IDP_CLIENT_SECRET") &&
 				printf 'client-id=%s\nclient-secret=%s\n' "$id" "$enc" >"$file"
 			;;
 		*) printf 'client-id=%s\n' "$id" >"$file" ;;
