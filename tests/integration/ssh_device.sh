@@ -14,11 +14,10 @@
 # the polls stop and sshd keeps no process for it (sshd ends its PAM
 # process); the module's own stop when the conversation ends (pamtester on
 # the same stack, end of input); a provisioned user without a home signs in
-# for the first time (SCIM through nginx and pwb-scim) -> home made,
-# `id` as them; an unknown user -> refused
-# before any device code; a client without the device grant -> one clear
-# line; the per-address cap refuses the (cap+1)th
-# concurrent flow. Every refusal is checked in what ssh shows (the module's
+# for the first time (SCIM through nginx and pwb-scim) -> home made, `id`
+# as them; an unknown user -> refused before any device code; a client
+# without the device grant -> one clear line; the per-address cap refuses
+# the (cap+1)th concurrent flow. Every refusal is checked in what ssh shows (the module's
 # message arrives as keyboard-interactive instructions) and in syslog.
 # The sanitizer pass (PWB_SANITIZE) runs approve and deny only. The time
 # from the approving poll to the shell is printed as a TAP comment (a
