@@ -148,15 +148,18 @@ static int refuse_state(struct flow *f, int r, enum pwb_rp_device_state state,
 		      pwb_error_text(err, r));
 }
 
-/* Asks the person to press Enter; false when the conversation failed. */
+/* Asks the person to press Enter; false when the conversation failed,
+ * which includes no answer at all (Linux-PAM's misc_conv answers end of
+ * input with success and no response; Enter is an empty answer). */
 static bool ask(struct flow *f, const char *text)
 {
 	char *answer = NULL;
 	int r = pam_prompt(f->pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", text);
+	bool answered = r == PAM_SUCCESS && answer;
 
 	/* Whatever was typed (a pasted token, say) is not looked at. */
 	pwb_free_secret(answer);
-	return r == PAM_SUCCESS;
+	return answered;
 }
 
 /* Prompts and polls until the token endpoint answers with tokens, refuses,
