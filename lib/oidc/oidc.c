@@ -429,6 +429,10 @@ static int client_file(const struct pwb_config *cfg, const struct pwb_jwt *jwt,
 	*client_secret = NULL;
 	if (jwt->alg->family != PWB_JWS_HMAC && expect && expect->client_id)
 		return 0;
+	if (expect && expect->client_id && expect->hmac_secret) {
+		*client_secret = strdup(expect->hmac_secret);
+		return *client_secret ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+	}
 	r = pwb_secret_read_client_file(cfg->openid_client_secret_file, cfg->secure_key_file,
 					client_id, client_secret, err);
 	if (r < 0)

@@ -21,6 +21,9 @@ struct pwb_oidc_expect {
 				* client id and auth-openid-audiences */
 	const char *nonce;     /* when set: the nonce claim must equal it */
 	bool require_nonce;    /* refuse when nonce is NULL or empty */
+	/* with client_id: that client's secret, the key of an HMAC token (the
+	 * device client's); NULL: the client-secret file's */
+	const char *hmac_secret;
 };
 
 /* Decides whether `token` signs `pam_user` in; expect may be NULL (no

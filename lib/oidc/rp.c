@@ -1,8 +1,9 @@
-/* The relying-party half of OpenID Connect for pwb-login (see rp.h):
- * endpoints from discovery, PKCE, the authorization and end-session URLs,
- * the code exchange over http.c's form POST, and the back-channel logout
- * token rules. Buffers that held a code, a verifier or the client secret
- * are wiped before they are freed. */
+/* The relying-party half of OpenID Connect for pwb-login and pam_pwb_oidc's
+ * device mode (see rp.h): endpoints from discovery, PKCE, the authorization
+ * and end-session URLs, the code exchange and the device grant over one
+ * client-authenticated form POST (http.c), and the back-channel logout
+ * token rules. Buffers that held a code, a device code, a verifier or the
+ * client secret are wiped before they are freed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +22,15 @@
 #include "secret.h"
 #include "util.h"
 
-#define LOGOUT_EVENT	 "http://schemas.openid.net/event/backchannel-logout"
-#define LOGOUT_ID_MAX	 255 /* bytes of a sub, sid or jti */
-#define ERROR_SHOWN_MAX	 120 /* bytes of an IdP's error text in a message */
-#define VERIFIER_MIN_LEN 43  /* RFC 7636 4.1 */
-#define VERIFIER_MAX_LEN 128
+#define LOGOUT_EVENT	   "http://schemas.openid.net/event/backchannel-logout"
+#define LOGOUT_ID_MAX	   255 /* bytes of a sub, sid or jti */
+#define ERROR_SHOWN_MAX	   120 /* bytes of an IdP's error text in a message */
+#define VERIFIER_MIN_LEN   43  /* RFC 7636 4.1 */
+#define VERIFIER_MAX_LEN   128
+#define TOKEN_ENDPOINT	   "token endpoint"
+#define DEVICE_ENDPOINT	   "device authorization endpoint"
+#define DEVICE_GRANT	   "urn:ietf:params:oauth:grant-type:device_code"
+#define DEVICE_EXPIRES_MAX 86400 /* seconds: a longer code lifetime is capped */
 
 /* A growing string whose old copies are wiped: it may hold a secret. */
 struct buf {
@@ -206,6 +211,9 @@ int pwb_rp_provider_load(const struct pwb_config *cfg, struct pwb_rp_provider *o
 	if (r == 0)
 		r = endpoint_of(doc, "end_session_endpoint", false, &p.end_session_endpoint, err);
 	if (r == 0)
+		r = endpoint_of(doc, "device_authorization_endpoint", false,
+				&p.device_authorization_endpoint, err);
+	if (r == 0)
 		r = check_pkce_methods(doc, err);
 	if (r < 0)
 		return r;
@@ -220,6 +228,7 @@ void pwb_rp_provider_clear(struct pwb_rp_provider *p)
 	free(p->authorization_endpoint);
 	free(p->token_endpoint);
 	free(p->end_session_endpoint);
+	free(p->device_authorization_endpoint);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -339,6 +348,34 @@ int pwb_rp_auth_method_parse(const char *text, enum pwb_rp_auth_method *out, str
 			     shown);
 }
 
+int pwb_rp_device_auth_method_parse(const char *text, bool has_secret, enum pwb_rp_auth_method *out,
+				    struct pwb_error *err)
+{
+	char shown[64];
+
+	if (text && strcmp(text, "auto") == 0) {
+		*out = has_secret ? PWB_RP_CLIENT_SECRET_BASIC : PWB_RP_CLIENT_NONE;
+		return 0;
+	}
+	if (text && strcmp(text, "none") == 0) {
+		*out = PWB_RP_CLIENT_NONE;
+		return 0;
+	}
+	if (pwb_rp_auth_method_parse(text, out, err) < 0) {
+		pwb_names_escape(text ? text : "(none)", shown, sizeof(shown));
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "auth-openid-device-token-method: \"%s\" is not auto, none, "
+				     "client_secret_basic or client_secret_post",
+				     shown);
+	}
+	if (!has_secret)
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "auth-openid-device-token-method: %s needs a client-secret= "
+				     "line in auth-openid-device-client-file",
+				     text);
+	return 0;
+}
+
 int pwb_rp_basic_authorization(const char *client_id, const char *client_secret, char **out)
 {
 	struct buf pair = {0};
@@ -388,8 +425,9 @@ static int take_string(json_t *root, const char *name, size_t max, char **out,
 	return *out ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
 }
 
-/* An RFC 6749 5.2 error object: PWB_EAUTH with its code and description. */
-static int error_reply(json_t *root, long status, struct pwb_error *err)
+/* An RFC 6749 5.2 error object: PWB_EAUTH with its code and description,
+ * after `where` (the endpoint). */
+static int error_reply(json_t *root, long status, const char *where, struct pwb_error *err)
 {
 	const char *code = json_string_value(json_object_get(root, "error"));
 	const char *desc = json_string_value(json_object_get(root, "error_description"));
@@ -397,10 +435,10 @@ static int error_reply(json_t *root, long status, struct pwb_error *err)
 
 	pwb_names_escape(code, code_shown, sizeof(code_shown));
 	if (!desc)
-		return pwb_error_set(err, PWB_EAUTH, "token endpoint: %s (HTTP status %ld)",
-				     code_shown, status);
+		return pwb_error_set(err, PWB_EAUTH, "%s: %s (HTTP status %ld)", where, code_shown,
+				     status);
 	pwb_names_escape(desc, desc_shown, sizeof(desc_shown));
-	return pwb_error_set(err, PWB_EAUTH, "token endpoint: %s: %s", code_shown, desc_shown);
+	return pwb_error_set(err, PWB_EAUTH, "%s: %s: %s", where, code_shown, desc_shown);
 }
 
 int pwb_rp_tokens_parse(long status, const char *body, size_t len, struct pwb_rp_tokens *out,
@@ -419,7 +457,7 @@ int pwb_rp_tokens_parse(long status, const char *body, size_t len, struct pwb_rp
 				     PWB_RP_TOKEN_REPLY_MAX);
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	if (json_is_object(root) && json_is_string(json_object_get(root, "error")))
-		return error_reply(root, status, err);
+		return error_reply(root, status, TOKEN_ENDPOINT, err);
 	if (status != 200)
 		return pwb_error_set(err, PWB_EUNAVAIL, "token endpoint: HTTP status %ld", status);
 	if (!json_is_object(root))
@@ -452,12 +490,45 @@ static bool message_holds(const struct pwb_error *err, const char *s)
 	return s && *s && strstr(err->msg, s);
 }
 
+/* An IdP that echoes what it was sent must not get it into a log: a
+ * refusal whose message repeats one of the secrets sent is replaced. */
+static int refuse_echo(int r, const char *where, const char *a, const char *b, const char *c,
+		       struct pwb_error *err)
+{
+	if (r < 0 && (message_holds(err, a) || message_holds(err, b) || message_holds(err, c)))
+		pwb_error_set(err, r, "%s: refused (its message repeats the request)", where);
+	return r;
+}
+
+/* POSTs form (the grant's own parameters, `first` when it is still empty)
+ * to endpoint with the client's authentication: a Basic header, or
+ * client_id (and client_secret) in the body. https only,
+ * auth-openid-ca-file, auth-openid-http-timeout, bounded reply. */
+static int client_post(const struct pwb_config *cfg, const char *endpoint, const char *client_id,
+		       const char *client_secret, enum pwb_rp_auth_method method, struct buf *form,
+		       bool first, struct pwb_http_response *resp, struct pwb_error *err)
+{
+	_cleanup_secret_ char *authorization = NULL;
+
+	if (method == PWB_RP_CLIENT_SECRET_BASIC) {
+		if (pwb_rp_basic_authorization(client_id, client_secret, &authorization) < 0)
+			return pwb_error_set(err, -ENOMEM, "out of memory");
+	} else {
+		buf_add_param(form, &first, "client_id", client_id);
+		if (method == PWB_RP_CLIENT_SECRET_POST)
+			buf_add_param(form, &first, "client_secret", client_secret);
+	}
+	if (form->failed)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	return pwb_http_post_form(endpoint, cfg->openid_ca_file, cfg->openid_http_timeout,
+				  PWB_RP_TOKEN_REPLY_MAX, authorization, form->p, resp, err);
+}
+
 int pwb_rp_exchange_code(const struct pwb_config *cfg, const struct pwb_rp_provider *p,
 			 const struct pwb_rp_exchange *x, struct pwb_rp_tokens *out,
 			 struct pwb_error *err)
 {
 	_cleanup_(buf_wipe) struct buf form = {0};
-	_cleanup_secret_ char *authorization = NULL;
 	_cleanup_http_response_ struct pwb_http_response resp = {0};
 	bool first = true;
 	int r;
@@ -465,32 +536,316 @@ int pwb_rp_exchange_code(const struct pwb_config *cfg, const struct pwb_rp_provi
 	memset(out, 0, sizeof(*out));
 	out->expires_in = -1;
 	if (!p->token_endpoint || !x->client_id || !x->client_secret || !x->code ||
-	    !x->redirect_uri || !x->code_verifier)
+	    !x->redirect_uri || !x->code_verifier || x->method == PWB_RP_CLIENT_NONE)
 		return pwb_error_set(err, PWB_EINVAL, "token request: a parameter is missing");
 	buf_add_param(&form, &first, "grant_type", "authorization_code");
 	buf_add_param(&form, &first, "code", x->code);
 	buf_add_param(&form, &first, "redirect_uri", x->redirect_uri);
 	buf_add_param(&form, &first, "code_verifier", x->code_verifier);
-	if (x->method == PWB_RP_CLIENT_SECRET_POST) {
-		buf_add_param(&form, &first, "client_id", x->client_id);
-		buf_add_param(&form, &first, "client_secret", x->client_secret);
-	} else if (pwb_rp_basic_authorization(x->client_id, x->client_secret, &authorization) < 0) {
-		return pwb_error_set(err, -ENOMEM, "out of memory");
-	}
-	if (form.failed)
-		return pwb_error_set(err, -ENOMEM, "out of memory");
-	r = pwb_http_post_form(p->token_endpoint, cfg->openid_ca_file, cfg->openid_http_timeout,
-			       PWB_RP_TOKEN_REPLY_MAX, authorization, form.p, &resp, err);
+	r = client_post(cfg, p->token_endpoint, x->client_id, x->client_secret, x->method, &form,
+			first, &resp, err);
 	if (r < 0)
 		return r;
 	/* resp.body may hold tokens: wiped with the tokens' own rule. */
 	r = pwb_rp_tokens_parse(resp.status, resp.body, resp.len, out, err);
 	OPENSSL_cleanse(resp.body, resp.len);
-	/* An IdP that echoes what it was sent must not get it into a log. */
-	if (r < 0 && (message_holds(err, x->code) || message_holds(err, x->code_verifier) ||
-		      message_holds(err, x->client_secret)))
-		pwb_error_set(err, r, "token endpoint: refused (its message repeats the request)");
+	return refuse_echo(r, TOKEN_ENDPOINT, x->code, x->code_verifier, x->client_secret, err);
+}
+
+void pwb_rp_device_clear(struct pwb_rp_device *d)
+{
+	free_wiped(d->device_code);
+	free(d->user_code);
+	free(d->verification_uri);
+	free(d->verification_uri_complete);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Whether an error answer says that this client may not use the grant:
+ * the standard codes, and the texts Entra and Okta put in the
+ * description. */
+static bool grant_not_allowed(const char *code, const char *desc)
+{
+	static const char *const codes[] = {"invalid_client", "unauthorized_client",
+					    "unsupported_grant_type"};
+	size_t i;
+
+	for (i = 0; i < PWB_ARRAY_SIZE(codes); i++)
+		if (strcmp(code, codes[i]) == 0)
+			return true;
+	/* Entra: the app is not a public client ("Allow public client flows"). */
+	if (desc && strstr(desc, "AADSTS7000218"))
+		return true;
+	/* Okta: the grant type is not enabled on the application. */
+	if (desc && strcasestr(desc, "not authorized to use the provided grant type"))
+		return true;
+	/* oidc-provider (panva): invalid_request, "urn:...:device_code is not
+	 * allowed for this client". */
+	return desc && strstr(desc, "device_code is not allowed for this client");
+}
+
+/* An error answer of the device grant (RFC 8628 3.5) classified into
+ * *state: authorization_pending and slow_down (0, only when polling),
+ * the refusals a person or an administrator must know apart (PWB_EAUTH,
+ * one line each), anything else as error_reply says it. */
+static int device_error(json_t *root, long status, const char *where, bool polling,
+			enum pwb_rp_device_state *state, struct pwb_error *err)
+{
+	const char *code = json_string_value(json_object_get(root, "error"));
+	const char *desc = json_string_value(json_object_get(root, "error_description"));
+	char shown[64];
+
+	if (polling && strcmp(code, "authorization_pending") == 0) {
+		*state = PWB_RP_DEVICE_PENDING;
+		return 0;
+	}
+	if (polling && strcmp(code, "slow_down") == 0) {
+		*state = PWB_RP_DEVICE_SLOW_DOWN;
+		return 0;
+	}
+	if (strcmp(code, "access_denied") == 0) {
+		*state = PWB_RP_DEVICE_DENIED;
+		return pwb_error_set(err, PWB_EAUTH,
+				     "access_denied: the sign-in was denied at the identity "
+				     "provider");
+	}
+	if (strcmp(code, "expired_token") == 0) {
+		*state = PWB_RP_DEVICE_EXPIRED;
+		return pwb_error_set(err, PWB_EAUTH,
+				     "expired_token: the code expired before it was approved");
+	}
+	if (grant_not_allowed(code, desc)) {
+		*state = PWB_RP_DEVICE_NOT_ALLOWED;
+		pwb_names_escape(code, shown, sizeof(shown));
+		return pwb_error_set(
+		    err, PWB_EAUTH,
+		    "%s%s: the identity provider does not allow this client the "
+		    "device authorization grant (%s)",
+		    shown, desc && strstr(desc, "AADSTS7000218") ? " (AADSTS7000218)" : "", where);
+	}
+	*state = PWB_RP_DEVICE_FAILED;
+	return error_reply(root, status, where, err);
+}
+
+/* A string shown to the person on a terminal (a user code, a
+ * verification URI): printable ASCII only (a space only in a user code),
+ * at most max bytes, and an https URL when url. PWB_ENOTFOUND when absent. */
+static int device_text(json_t *root, const char *name, size_t max, bool url, char **out,
+		       struct pwb_error *err)
+{
+	json_t *v = json_object_get(root, name);
+	const char *s = json_string_value(v);
+	size_t i, n = json_string_length(v);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return PWB_ENOTFOUND;
+	if (!s || n == 0 || n > max)
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     DEVICE_ENDPOINT ": \"%s\" is not a string of 1 to %zu bytes",
+				     name, max);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < (url ? 0x21 : 0x20) || (unsigned char)s[i] > 0x7e)
+			return pwb_error_set(err, PWB_EUNAVAIL,
+					     DEVICE_ENDPOINT ": \"%s\" holds a byte that is not "
+							     "printable ASCII",
+					     name);
+	if (url && (strncmp(s, "https://", 8) != 0 || n == 8))
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     DEVICE_ENDPOINT ": \"%s\" is not an https URL", name);
+	*out = strdup(s);
+	return *out ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
+}
+
+/* A number of seconds: a positive integer, or a string of digits (older
+ * Entra endpoints sent strings); PWB_ENOTFOUND when absent, PWB_EINVAL
+ * otherwise. Capped at max. */
+static int seconds_of(json_t *root, const char *name, int64_t max, int64_t *out)
+{
+	json_t *v = json_object_get(root, name);
+	const char *s = json_string_value(v);
+	int64_t n = 0;
+
+	if (!v || json_is_null(v))
+		return PWB_ENOTFOUND;
+	if (json_is_integer(v)) {
+		n = json_integer_value(v);
+	} else if (s && *s && strlen(s) <= 9 && strspn(s, "0123456789") == strlen(s)) {
+		n = strtoll(s, NULL, 10);
+	} else {
+		return PWB_EINVAL;
+	}
+	if (n <= 0)
+		return PWB_EINVAL;
+	*out = n < max ? n : max;
+	return 0;
+}
+
+/* The members of a device authorization response (RFC 8628 3.2). */
+static int device_members(json_t *root, struct pwb_rp_device *d, struct pwb_error *err)
+{
+	json_t *code = json_object_get(root, "device_code");
+	int r;
+
+	if (!json_is_string(code) || json_string_length(code) == 0 ||
+	    json_string_length(code) > PWB_RP_DEVICE_CODE_MAX ||
+	    strlen(json_string_value(code)) != json_string_length(code))
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     DEVICE_ENDPOINT ": no usable \"device_code\"");
+	d->device_code = strdup(json_string_value(code));
+	if (!d->device_code)
+		return pwb_error_set(err, -ENOMEM, "out of memory");
+	r = device_text(root, "user_code", PWB_RP_USER_CODE_MAX, false, &d->user_code, err);
+	if (r == PWB_ENOTFOUND)
+		return pwb_error_set(err, PWB_EUNAVAIL, DEVICE_ENDPOINT ": no \"user_code\"");
+	if (r < 0)
+		return r;
+	r = device_text(root, "verification_uri", PWB_RP_VERIFICATION_MAX, true,
+			&d->verification_uri, err);
+	if (r == PWB_ENOTFOUND)
+		r = device_text(root, "verification_url", PWB_RP_VERIFICATION_MAX, true,
+				&d->verification_uri, err);
+	if (r == PWB_ENOTFOUND)
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     DEVICE_ENDPOINT ": no \"verification_uri\"");
+	if (r < 0)
+		return r;
+	r = device_text(root, "verification_uri_complete", PWB_RP_VERIFICATION_MAX, true,
+			&d->verification_uri_complete, err);
+	if (r < 0 && r != PWB_ENOTFOUND)
+		return r;
+	if (seconds_of(root, "expires_in", DEVICE_EXPIRES_MAX, &d->expires_in) < 0)
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     DEVICE_ENDPOINT ": \"expires_in\" is missing or not a "
+						     "positive number");
+	r = seconds_of(root, "interval", PWB_RP_DEVICE_INTERVAL_MAX, &d->interval);
+	if (r == PWB_ENOTFOUND)
+		d->interval = PWB_RP_DEVICE_INTERVAL;
+	else if (r < 0)
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     DEVICE_ENDPOINT ": \"interval\" is not a positive number");
+	return 0;
+}
+
+/* The start both device-grant parsers share: the size bound, the JSON,
+ * and an error object classified by device_error (whose result is
+ * returned). 1: no error object, the caller reads *root (NULL when the
+ * body is not JSON). */
+static int device_reply_load(long status, const char *body, size_t len, const char *where,
+			     bool polling, json_t **root, enum pwb_rp_device_state *state,
+			     struct pwb_error *err)
+{
+	*root = NULL;
+	if (len > PWB_RP_TOKEN_REPLY_MAX)
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s: reply larger than %d bytes", where,
+				     PWB_RP_TOKEN_REPLY_MAX);
+	*root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	if (json_is_object(*root) && json_is_string(json_object_get(*root, "error")))
+		return device_error(*root, status, where, polling, state, err);
+	return 1;
+}
+
+int pwb_rp_device_parse(long status, const char *body, size_t len, struct pwb_rp_device *out,
+			enum pwb_rp_device_state *state, struct pwb_error *err)
+{
+	_cleanup_json_ json_t *root = NULL;
+	_cleanup_rp_device_ struct pwb_rp_device d = {0};
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	*state = PWB_RP_DEVICE_FAILED;
+	r = device_reply_load(status, body, len, DEVICE_ENDPOINT, false, &root, state, err);
+	if (r != 1)
+		return r;
+	if (status != 200)
+		return pwb_error_set(err, PWB_EUNAVAIL, DEVICE_ENDPOINT ": HTTP status %ld",
+				     status);
+	if (!json_is_object(root))
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     DEVICE_ENDPOINT ": reply is not a JSON object");
+	r = device_members(root, &d, err);
+	if (r < 0)
+		return r;
+	*out = d;
+	memset(&d, 0, sizeof(d));
+	*state = PWB_RP_DEVICE_OK;
+	return 0;
+}
+
+int pwb_rp_device_authorize(const struct pwb_config *cfg, const struct pwb_rp_provider *p,
+			    const struct pwb_rp_client *c, const char *scopes,
+			    struct pwb_rp_device *out, enum pwb_rp_device_state *state,
+			    struct pwb_error *err)
+{
+	_cleanup_(buf_wipe) struct buf form = {0};
+	_cleanup_http_response_ struct pwb_http_response resp = {0};
+	bool first = true;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	*state = PWB_RP_DEVICE_FAILED;
+	if (!p->device_authorization_endpoint)
+		return pwb_error_set(err, PWB_ENOTFOUND,
+				     "discovery: the provider has no device_authorization_endpoint "
+				     "(the device authorization grant is not offered)");
+	if (!c->client_id || !scopes || (c->method != PWB_RP_CLIENT_NONE && !c->client_secret))
+		return pwb_error_set(err, PWB_EINVAL, "device request: a parameter is missing");
+	if (!has_openid_scope(scopes))
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "auth-openid-scopes must contain \"openid\"");
+	buf_add_param(&form, &first, "scope", scopes);
+	r = client_post(cfg, p->device_authorization_endpoint, c->client_id, c->client_secret,
+			c->method, &form, first, &resp, err);
+	if (r < 0)
+		return r;
+	r = pwb_rp_device_parse(resp.status, resp.body, resp.len, out, state, err);
+	OPENSSL_cleanse(resp.body, resp.len);
+	return refuse_echo(r, DEVICE_ENDPOINT, c->client_secret, NULL, NULL, err);
+}
+
+int pwb_rp_device_poll_parse(long status, const char *body, size_t len, struct pwb_rp_tokens *out,
+			     enum pwb_rp_device_state *state, struct pwb_error *err)
+{
+	_cleanup_json_ json_t *root = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->expires_in = -1;
+	*state = PWB_RP_DEVICE_FAILED;
+	r = device_reply_load(status, body, len, TOKEN_ENDPOINT, true, &root, state, err);
+	if (r != 1)
+		return r;
+	r = pwb_rp_tokens_parse(status, body, len, out, err);
+	if (r == 0)
+		*state = PWB_RP_DEVICE_OK;
 	return r;
+}
+
+int pwb_rp_device_poll(const struct pwb_config *cfg, const struct pwb_rp_provider *p,
+		       const struct pwb_rp_client *c, const char *device_code,
+		       struct pwb_rp_tokens *out, enum pwb_rp_device_state *state,
+		       struct pwb_error *err)
+{
+	_cleanup_(buf_wipe) struct buf form = {0};
+	_cleanup_http_response_ struct pwb_http_response resp = {0};
+	bool first = true;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->expires_in = -1;
+	*state = PWB_RP_DEVICE_FAILED;
+	if (!p->token_endpoint || !c->client_id || !device_code ||
+	    (c->method != PWB_RP_CLIENT_NONE && !c->client_secret))
+		return pwb_error_set(err, PWB_EINVAL, "token request: a parameter is missing");
+	buf_add_param(&form, &first, "grant_type", DEVICE_GRANT);
+	buf_add_param(&form, &first, "device_code", device_code);
+	r = client_post(cfg, p->token_endpoint, c->client_id, c->client_secret, c->method, &form,
+			first, &resp, err);
+	if (r < 0)
+		return r;
+	r = pwb_rp_device_poll_parse(resp.status, resp.body, resp.len, out, state, err);
+	OPENSSL_cleanse(resp.body, resp.len);
+	return refuse_echo(r, TOKEN_ENDPOINT, device_code, c->client_secret, NULL, err);
 }
 
 int pwb_rp_end_session_url(const struct pwb_rp_provider *p, const char *id_token_hint,

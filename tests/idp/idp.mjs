@@ -8,7 +8,9 @@
 //           keys: [{kid, file}]            PEM private keys; the JWKS publishes them
 //           clients: [ client metadata ]   as oidc-provider takes it
 //           users: { NAME: {sub, password, email, name, groups, assigned} }
-//           ttl: { AuthorizationCode, IdToken, AccessToken, Session, Interaction, Grant } }
+//           ttl: { AuthorizationCode, IdToken, AccessToken, Session, Interaction, Grant,
+//                  DeviceCode }
+//           device: { interval, ttlByClient: { CLIENT: seconds }, slowDownClients: [ CLIENT ] } }
 // A user with "assigned": false is refused with access_denied at sign-in
 // ("not assigned to this application"). SIGHUP re-reads the users.
 // The login page is oidc-provider's own (devInteractions); its submission
@@ -17,8 +19,25 @@
 // page. Prints "idp listening ISSUER" once it accepts connections; logs one
 // line per request (method, path without the query, status) and every
 // back-channel logout delivery, never a token, code or password.
+//
+// The device grant (RFC 8628, features.deviceFlow) uses oidc-provider's own
+// /device pages (user-code input, confirmation with Continue and Abort,
+// then the same login page). oidc-provider 8.x sends no `interval`, never
+// answers `slow_down`, and forgets an expired device code (its memory store
+// evicts it: "device code not found"), so a small Koa middleware (test
+// harness only) adds `interval` (device.interval, default 1 s) to the
+// device authorization response, answers `slow_down` to the first poll of
+// every device code of a client in device.slowDownClients, answers
+// `expired_token` for a device code past its lifetime (ttl.DeviceCode, or
+// device.ttlByClient), and logs one line per device authorization and per
+// device-code poll, with the time in ms and a digest (12 hex of SHA-256) of
+// the device code and of the user code, never the codes themselves:
+//   idp: device_authorization client=C dc=D uc=U expires_in=N t=MS
+//   idp: device_token client=C dc=D result=ok|ERROR t=MS
 import { readFileSync } from 'node:fs';
-import { createPrivateKey, timingSafeEqual, randomBytes } from 'node:crypto';
+import {
+  createHash, createPrivateKey, timingSafeEqual, randomBytes,
+} from 'node:crypto';
 import { createServer } from 'node:https';
 import Provider from 'oidc-provider';
 
@@ -74,8 +93,17 @@ const ttl = {
   Session: 3600,
   Interaction: 600,
   Grant: 3600,
+  DeviceCode: 600,
   ...(config.ttl || {}),
 };
+const device = {
+  interval: 1,
+  ttlByClient: {},
+  slowDownClients: [],
+  ...(config.device || {}),
+};
+const deviceCodeTtl = ttl.DeviceCode;
+ttl.DeviceCode = (ctx, token, client) => device.ttlByClient[client?.clientId] ?? deviceCodeTtl;
 
 const provider = new Provider(config.issuer, {
   clients: config.clients || [],
@@ -97,6 +125,7 @@ const provider = new Provider(config.issuer, {
     rpInitiatedLogout: { enabled: true },
     backchannelLogout: { enabled: true },
     userinfo: { enabled: true },
+    deviceFlow: { enabled: true },
   },
   async findAccount(ctx, sub) {
     const [name, user] = userBySub(sub);
@@ -197,6 +226,67 @@ provider.use(async (ctx, next) => {
   } finally {
     process.stderr.write(`idp: ${ctx.method} ${ctx.path} ${ctx.status} ${Date.now() - started}ms\n`);
   }
+});
+
+// The device grant's test-harness part (see the head comment).
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const deviceCodes = new Map(); // digest of the device code -> { client, expires, polls }
+function digest(text) {
+  return createHash('sha256').update(String(text)).digest('hex').slice(0, 12);
+}
+// The client of a device authorization request: the form's client_id (none,
+// client_secret_post) or HTTP Basic's user (client_secret_basic).
+function clientOf(ctx, form) {
+  if (form.get('client_id')) return form.get('client_id');
+  const auth = ctx.get('authorization');
+  if (!/^basic /i.test(auth)) return '-';
+  const pair = Buffer.from(auth.slice(6), 'base64').toString('utf8');
+  return decodeURIComponent(pair.split(':')[0].replace(/\+/g, ' '));
+}
+function deviceError(ctx, error, description) {
+  ctx.status = 400;
+  ctx.type = 'json';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { error, error_description: description };
+}
+provider.use(async (ctx, next) => {
+  if (ctx.method !== 'POST' || (ctx.path !== '/device/auth' && ctx.path !== '/token')) {
+    await next();
+    return;
+  }
+  const raw = await readBody(ctx.req, 65536);
+  ctx.request.body = raw;
+  const form = new URLSearchParams(raw);
+  if (ctx.path === '/device/auth') {
+    await next();
+    if (ctx.status === 200 && ctx.body && ctx.body.device_code) {
+      const client = clientOf(ctx, form);
+      ctx.body.interval = device.interval;
+      const dc = digest(ctx.body.device_code);
+      deviceCodes.set(dc, { client, expires: Date.now() + ctx.body.expires_in * 1000, polls: 0 });
+      process.stderr.write(`idp: device_authorization client=${client} dc=${dc} `
+        + `uc=${digest(ctx.body.user_code)} expires_in=${ctx.body.expires_in} t=${Date.now()}\n`);
+    }
+    return;
+  }
+  if (form.get('grant_type') !== DEVICE_GRANT) {
+    await next();
+    return;
+  }
+  const dc = digest(form.get('device_code') || '');
+  const known = deviceCodes.get(dc);
+  const client = known ? known.client : '-';
+  const polled = Date.now();
+  if (known) known.polls += 1;
+  if (known && polled >= known.expires) {
+    deviceError(ctx, 'expired_token', 'device code is expired');
+  } else if (known && known.polls === 1 && device.slowDownClients.includes(client)) {
+    deviceError(ctx, 'slow_down', 'you are polling too quickly and should back off at a reasonable rate');
+  } else {
+    await next();
+  }
+  const result = ctx.status === 200 ? 'ok' : (ctx.body && ctx.body.error) || ctx.status;
+  process.stderr.write(`idp: device_token client=${client} dc=${dc} result=${result} t=${polled}\n`);
 });
 
 const server = createServer({

@@ -190,7 +190,7 @@ tap_is "pwb-login(8) runs it on the socket unit's loopback address" \
 	"$(printf '%s\n' "$running" | grep -oE -- '-a [^ ]+ -p [0-9]+' | awk '{print $2 ":" $4}')" "$login_tcp"
 
 # ---- walkthroughs: the configuration and commands they show are real ----
-for doc in okta.md entra.md; do
+for doc in okta.md entra.md ssh-device.md; do
 	conf=$(awk '/^ *```ini/{f=1; next} /^ *```/{f=0} f' "$ex/$doc" | sed 's/^ *//')
 	# The test's own store and pwbd, never the host's /var/lib/pwb or /run/pwb.
 	printf 'db-dir=%s\npwbd-socket=%s\n%s\n' "$PWB_DB_DIR" "$PWB_PWBD_SOCKET" "$conf" >"$PWB_TMP/doc.conf"

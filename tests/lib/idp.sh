@@ -38,6 +38,35 @@
 #                           PWB_LOGIN_CREDENTIALS, pwb-login's credentials
 #                           directory (0700, files 0600, owned by pwb-login)
 #   pwb_idp_stop            stops it (also done at cleanup)
+# The device grant (RFC 8628; idp.mjs adds `interval`, slow_down and
+# expired_token, and logs each device authorization and poll):
+#   device clients          pwb-device (public), pwb-device-basic
+#                           (client_secret_basic), pwb-device-post
+#                           (client_secret_post; secrets in
+#                           PWB_IDP_DEVICE_SECRET), pwb-device-slow (public;
+#                           the first poll of each device code gets slow_down),
+#                           pwb-device-short (public; device codes live
+#                           PWB_IDP_DEVICE_SHORT_TTL seconds, default 4);
+#                           interval PWB_IDP_DEVICE_INTERVAL (default 1 s)
+#   pwb_idp_device_configure CLIENT [METHOD]
+#                           writes the device client file
+#                           (/etc/pwb/openid-device-client, secret encrypted)
+#                           and sets auth-openid-device-client-file and
+#                           -token-method (default auto); CLIENT pwb-web is
+#                           the web client, which has no device grant
+#   pwb_idp_device_approve USER_CODE USER [deny] [JAR]
+#                           at the IdP's own /device pages over HTTPS with a
+#                           cookie jar, as a browser would: the code, the
+#                           confirmation (Continue, or Abort with deny), the
+#                           login page; fails unless the IdP shows its
+#                           success page (its "interrupted" page with deny)
+#   pwb_idp_device_token CLIENT USER
+#                           a whole device flow with curl for a public
+#                           CLIENT (request, approve, poll): prints the ID token
+#   pwb_idp_digest TEXT     the digest idp.mjs logs for a device or user code
+#   pwb_idp_device_polls UC_DIGEST
+#                           the log's poll lines for the device code whose
+#                           user code has that digest ("t=MS result=R")
 #   pwb_node ARGS...        node without the sanitizer runtime, trusting the CA
 
 PWB_IDP_SRC=$PWB_TEST_SRCDIR/tests/idp
@@ -122,6 +151,23 @@ pwb_idp_client_json() {
 		  backchannel_logout_session_required: true}'
 }
 
+PWB_IDP_DEVICE_GRANT=urn:ietf:params:oauth:grant-type:device_code
+
+pwb_idp_device_client_json() {
+	local id=$1 method=$2
+	jq -cn --arg id "$id" --arg s "$PWB_IDP_DEVICE_SECRET" --arg m "$method" --arg g "$PWB_IDP_DEVICE_GRANT" \
+		'{client_id: $id, token_endpoint_auth_method: $m, grant_types: [$g], response_types: [],
+		  redirect_uris: []} + (if $m == "none" then {} else {client_secret: $s} end)'
+}
+
+pwb_idp_device_clients() {
+	jq -cn --argjson a "$(pwb_idp_device_client_json pwb-device none)" \
+		--argjson b "$(pwb_idp_device_client_json pwb-device-basic client_secret_basic)" \
+		--argjson c "$(pwb_idp_device_client_json pwb-device-post client_secret_post)" \
+		--argjson d "$(pwb_idp_device_client_json pwb-device-slow none)" \
+		--argjson e "$(pwb_idp_device_client_json pwb-device-short none)" '[$a, $b, $c, $d, $e]'
+}
+
 pwb_idp_start() {
 	local d=$PWB_TMP/idp port attempt i
 	[ -n "${PWB_LOGIN_BASE:-}" ] || { echo "pwb_idp_start: PWB_LOGIN_BASE is not set" >&2; return 1; }
@@ -138,6 +184,7 @@ pwb_idp_start() {
 	PWB_IDP_CLIENT_SECRET=$(openssl rand -hex 24)
 	PWB_IDP_POST_CLIENT_ID=pwb-web-post
 	PWB_IDP_POST_CLIENT_SECRET=$(openssl rand -hex 24)
+	PWB_IDP_DEVICE_SECRET=$(openssl rand -hex 24)
 	PWB_IDP_LOG=$d/idp.log
 	pwb_on_cleanup pwb_idp_stop
 	for attempt in 1 2 3 4 5; do
@@ -150,8 +197,13 @@ pwb_idp_start() {
 			--argjson c2 "$(pwb_idp_client_json "$PWB_IDP_POST_CLIENT_ID" "$PWB_IDP_POST_CLIENT_SECRET" client_secret_post)" \
 			--argjson users "${PWB_IDP_USERS:-$(pwb_idp_default_users)}" \
 			--argjson ttl "${PWB_IDP_TTL:-{\}}" \
+			--argjson dev "$(pwb_idp_device_clients)" \
+			--argjson interval "${PWB_IDP_DEVICE_INTERVAL:-1}" \
+			--argjson short "${PWB_IDP_DEVICE_SHORT_TTL:-4}" \
 			'{issuer: $iss, host: "127.0.0.1", port: $port, tlsCert: $cert, tlsKey: $key,
-			  keys: [{kid: $kid, file: $kf}], clients: [$c1, $c2], users: $users, ttl: $ttl}' \
+			  keys: [{kid: $kid, file: $kf}], clients: ([$c1, $c2] + $dev), users: $users, ttl: $ttl,
+			  device: {interval: $interval, ttlByClient: {"pwb-device-short": $short},
+			           slowDownClients: ["pwb-device-slow"]}}' \
 			>"$d/config.json" || return 1
 		chmod 0600 "$d/config.json"
 		(cd "$PWB_IDP_SRC" && exec env -u LD_PRELOAD -u LD_LIBRARY_PATH NODE_EXTRA_CA_CERTS="$PWB_WEB_CA" \
@@ -269,4 +321,105 @@ pwb_idp_logout() {
 	code=$("${curl[@]}" -o /dev/null -w '%{http_code}' --data-urlencode "xsrf=$xsrf" \
 		--data-urlencode logout=yes "$PWB_IDP_URL/session/end/confirm") || return 1
 	case $code in 30[1-37]) return 0 ;; *) echo "pwb_idp_logout: $code" >&2; return 1 ;; esac
+}
+
+pwb_idp_device_configure() {
+	local id=$1 method=${2:-auto} file=/etc/pwb/openid-device-client
+	(
+		umask 077
+		[ -s /etc/pwb/secure-key ] || head -c 32 /dev/urandom >/etc/pwb/secure-key
+		case $id in
+		pwb-device-basic | pwb-device-post)
+			enc=$("$PWB_TEST_SIGN" encrypt --key-file /etc/pwb/secure-key --secret "$PWB_IDP_DEVICE_SECRET") &&
+				printf 'client-id=%s\nclient-secret=%s\n' "$id" "$enc" >"$file"
+			;;
+		pwb-web) # the web client: the IdP does not allow it the device grant
+			enc=$("$PWB_TEST_SIGN" encrypt --key-file /etc/pwb/secure-key --secret "$PWB_IDP_CLIENT_SECRET") &&
+				printf 'client-id=%s\nclient-secret=%s\n' "$id" "$enc" >"$file"
+			;;
+		*) printf 'client-id=%s\n' "$id" >"$file" ;;
+		esac
+	) || return 1
+	pwb_conf_set "auth-openid-device-client-file=$file" "auth-openid-device-token-method=$method"
+}
+
+# curl for the IdP's pages (never the sanitizer runtime, never nss_pwb).
+pwb_idp_curl() {
+	env -u LD_PRELOAD -u LD_LIBRARY_PATH curl -sS --cacert "$PWB_WEB_CA" "$@"
+}
+
+pwb_idp_device_approve() {
+	local user_code=$1 user=$2 deny=${3:-} jar=${4:-$PWB_TMP/idp-device-jar-$2} page xsrf code loc i
+	local curl=(pwb_idp_curl -b "$jar" -c "$jar")
+	page=$("${curl[@]}" "$PWB_IDP_URL/device") || return 1
+	xsrf=$(printf '%s' "$page" | sed -n 's/.*name="xsrf" value="\([^"]*\)".*/\1/p' | head -1)
+	[ -n "$xsrf" ] || { echo "pwb_idp_device_approve: no code form" >&2; return 1; }
+	# the code as typed: its confirmation page repeats it
+	page=$("${curl[@]}" --data-urlencode "xsrf=$xsrf" --data-urlencode "user_code=$user_code" \
+		"$PWB_IDP_URL/device") || return 1
+	case $page in *op.deviceConfirmForm*) ;; *)
+		echo "pwb_idp_device_approve: no confirmation page for the code" >&2
+		return 1
+		;;
+	esac
+	if [ "$deny" = deny ]; then
+		page=$("${curl[@]}" --data-urlencode "xsrf=$xsrf" --data-urlencode "user_code=$user_code" \
+			--data-urlencode abort=yes "$PWB_IDP_URL/device") || return 1
+		case $page in *"request was interrupted"*) return 0 ;; esac
+		echo "pwb_idp_device_approve: Abort was not taken" >&2
+		return 1
+	fi
+	# Continue: the login page, or straight to success with a session in JAR
+	page=$("${curl[@]}" -w '\n%{http_code} %{redirect_url}\n' \
+		--data-urlencode "xsrf=$xsrf" --data-urlencode "user_code=$user_code" \
+		--data-urlencode confirm=yes "$PWB_IDP_URL/device") || return 1
+	case $page in *"Sign-in Success"*) return 0 ;; esac
+	read -r code loc < <(printf '%s\n' "$page" | tail -1)
+	for i in 1 2 3 4 5 6; do
+		case $code in 30[1-37]) ;; *) echo "pwb_idp_device_approve: $code" >&2; return 1 ;; esac
+		case $loc in
+		"$PWB_IDP_URL"/interaction/*)
+			"${curl[@]}" -o /dev/null "$loc" || return 1
+			read -r code loc < <("${curl[@]}" -o /dev/null -w '%{http_code} %{redirect_url}\n' \
+				--data-urlencode prompt=login --data-urlencode "login=$user" \
+				--data-urlencode "password=pw-$user" "$loc") || return 1
+			;;
+		"$PWB_IDP_URL"/*)
+			page=$("${curl[@]}" -w '\n%{http_code} %{redirect_url}\n' "$loc") || return 1
+			read -r code loc < <(printf '%s\n' "$page" | tail -1)
+			case $page in *"Sign-in Success"*) return 0 ;; esac
+			;;
+		*) echo "pwb_idp_device_approve: sent away to ${loc%%\?*}" >&2; return 1 ;;
+		esac
+	done
+	echo "pwb_idp_device_approve: no success page" >&2
+	return 1
+}
+
+pwb_idp_device_token() {
+	local client=$1 user=$2 reply dc uc i
+	reply=$(pwb_idp_curl --data-urlencode "client_id=$client" --data-urlencode "scope=openid profile email groups" \
+		"$PWB_IDP_URL/device/auth") || return 1
+	dc=$(printf '%s' "$reply" | jq -r .device_code) && uc=$(printf '%s' "$reply" | jq -r .user_code) || return 1
+	pwb_idp_device_approve "$uc" "$user" "" "$PWB_TMP/idp-device-jar-token-$user" >&2 || return 1
+	for i in 1 2 3 4 5; do
+		reply=$(pwb_idp_curl --data-urlencode "client_id=$client" --data-urlencode "grant_type=$PWB_IDP_DEVICE_GRANT" \
+			--data-urlencode "device_code=$dc" "$PWB_IDP_URL/token") || return 1
+		case $(printf '%s' "$reply" | jq -r '.id_token // .error') in
+		authorization_pending | slow_down) sleep 1 ;;
+		null | "") return 1 ;;
+		*.*.*) printf '%s' "$reply" | jq -r .id_token; return 0 ;;
+		*) echo "pwb_idp_device_token: $(printf '%s' "$reply" | jq -r .error)" >&2; return 1 ;;
+		esac
+	done
+	return 1
+}
+
+pwb_idp_digest() { printf '%s' "$1" | sha256sum | cut -c1-12; }
+
+pwb_idp_device_polls() {
+	local dc
+	dc=$(sed -n "s/^idp: device_authorization .* dc=\([0-9a-f]*\) uc=$1 .*/\1/p" "$PWB_IDP_LOG" | tail -1)
+	[ -n "$dc" ] || return 0
+	sed -n "s/^idp: device_token .* dc=$dc result=\([^ ]*\) t=\([0-9]*\)$/t=\2 result=\1/p" "$PWB_IDP_LOG"
 }

@@ -197,6 +197,12 @@ START_TEST(audiences_client_id_and_nonce)
 	ck_assert_int_eq(auth_expect("ivy", other, NULL, &err), PWB_ECONFIG);
 	hs = testsign_token("HS256", NULL, NULL, cl, NULL, "hmac-secret-0123456789abcdefghijk", 33);
 	ck_assert_int_eq(auth_expect("ivy", hs, &svc1, &err), PWB_ECONFIG);
+	/* the service's own secret (the device client's) keys an HMAC token */
+	svc1.hmac_secret = "hmac-secret-0123456789abcdefghijk";
+	ck_assert_msg(auth_expect("ivy", hs, &svc1, &err) == 0, "%s", err.msg);
+	svc1.hmac_secret = "hmac-secret-0123456789abcdefghijK";
+	ck_assert_int_eq(auth_expect("ivy", hs, &svc1, &err), PWB_EAUTH);
+	ck_assert(strncmp(err.msg, "signature:", 10) == 0);
 	free(hs);
 	free(cl);
 	free(other);

@@ -74,6 +74,7 @@ static void setup(void)
 	put_discovery("\"authorization_endpoint\":\"" ISS "/auth\","
 		      "\"token_endpoint\":\"" ISS "/token\","
 		      "\"end_session_endpoint\":\"" ISS "/logout?x=1\","
+		      "\"device_authorization_endpoint\":\"" ISS "/device\","
 		      "\"code_challenge_methods_supported\":[\"plain\",\"S256\"]");
 	put_cache("jwks", ISS "/jwks", jwks_text);
 	free(jwk);
@@ -358,6 +359,273 @@ START_TEST(exchange_never_shows_secrets)
 }
 END_TEST
 
+#define DEVICE_OK                                                                                  \
+	"{\"device_code\":\"the-device-code\",\"user_code\":\"WDJB-MJHT\","                        \
+	"\"verification_uri\":\"https://idp/device\","                                             \
+	"\"verification_uri_complete\":\"https://idp/device?user_code=WDJB-MJHT\","                \
+	"\"expires_in\":1800,\"interval\":7}"
+
+static int device_parse(long status, const char *body, struct pwb_rp_device *d,
+			enum pwb_rp_device_state *state, struct pwb_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	return pwb_rp_device_parse(status, body, strlen(body), d, state, err);
+}
+
+START_TEST(device_reply)
+{
+	struct pwb_rp_device d;
+	enum pwb_rp_device_state state;
+	struct pwb_error err;
+
+	ck_assert_msg(device_parse(200, DEVICE_OK, &d, &state, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(state, PWB_RP_DEVICE_OK);
+	ck_assert_str_eq(d.device_code, "the-device-code");
+	ck_assert_str_eq(d.user_code, "WDJB-MJHT");
+	ck_assert_str_eq(d.verification_uri, "https://idp/device");
+	ck_assert_str_eq(d.verification_uri_complete, "https://idp/device?user_code=WDJB-MJHT");
+	ck_assert_int_eq(d.expires_in, 1800);
+	ck_assert_int_eq(d.interval, 7);
+	pwb_rp_device_clear(&d);
+	ck_assert_ptr_null(d.device_code);
+	/* No interval: 5 s (RFC 8628 3.2); Google's verification_url; an
+	 * expires_in sent as a string; a huge interval capped. */
+	ck_assert_msg(
+	    device_parse(200,
+			 "{\"device_code\":\"dc\",\"user_code\":\"AB CD\","
+			 "\"verification_url\":\"https://g/device\",\"expires_in\":\"900\"}",
+			 &d, &state, &err) == 0,
+	    "%s", err.msg);
+	ck_assert_int_eq(d.interval, PWB_RP_DEVICE_INTERVAL);
+	ck_assert_int_eq(d.expires_in, 900);
+	ck_assert_str_eq(d.verification_uri, "https://g/device");
+	ck_assert_ptr_null(d.verification_uri_complete);
+	pwb_rp_device_clear(&d);
+	ck_assert_int_eq(device_parse(200,
+				      "{\"device_code\":\"dc\",\"user_code\":\"A\","
+				      "\"verification_uri\":\"https://i/d\",\"expires_in\":600,"
+				      "\"interval\":100000}",
+				      &d, &state, &err),
+			 0);
+	ck_assert_int_eq(d.interval, PWB_RP_DEVICE_INTERVAL_MAX);
+	pwb_rp_device_clear(&d);
+}
+END_TEST
+
+static const struct {
+	long status;
+	const char *body;
+	int code;
+	enum pwb_rp_device_state state;
+	const char *msg;
+} bad_device[] = {
+    {200, "{\"user_code\":\"A\",\"verification_uri\":\"https://i/d\",\"expires_in\":60}",
+     PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED,
+     "device authorization endpoint: no usable \"device_code\""},
+    {200, "{\"device_code\":\"dc\",\"verification_uri\":\"https://i/d\",\"expires_in\":60}",
+     PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED, "device authorization endpoint: no \"user_code\""},
+    {200, "{\"device_code\":\"dc\",\"user_code\":\"A\",\"expires_in\":60}", PWB_EUNAVAIL,
+     PWB_RP_DEVICE_FAILED, "device authorization endpoint: no \"verification_uri\""},
+    /* What reaches the person's terminal: no escape sequences, https only. */
+    {200,
+     "{\"device_code\":\"dc\",\"user_code\":\"A\\u001b[2J\",\"verification_uri\":\"https://i/d\","
+     "\"expires_in\":60}",
+     PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED,
+     "device authorization endpoint: \"user_code\" holds a byte that is not printable ASCII"},
+    {200,
+     "{\"device_code\":\"dc\",\"user_code\":\"A\",\"verification_uri\":\"https://i/d\\n"
+     "Code: X\",\"expires_in\":60}",
+     PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED,
+     "device authorization endpoint: \"verification_uri\" holds a byte that is not printable "
+     "ASCII"},
+    {200,
+     "{\"device_code\":\"dc\",\"user_code\":\"A\",\"verification_uri\":\"http://i/d\","
+     "\"expires_in\":60}",
+     PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED,
+     "device authorization endpoint: \"verification_uri\" is not an https URL"},
+    {200,
+     "{\"device_code\":\"dc\",\"user_code\":\"A\",\"verification_uri\":\"https://i/d\","
+     "\"verification_uri_complete\":\"javascript:x\",\"expires_in\":60}",
+     PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED,
+     "device authorization endpoint: \"verification_uri_complete\" is not an https URL"},
+    {200, "{\"device_code\":\"dc\",\"user_code\":\"A\",\"verification_uri\":\"https://i/d\"}",
+     PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED,
+     "device authorization endpoint: \"expires_in\" is missing or not a positive number"},
+    {200,
+     "{\"device_code\":\"dc\",\"user_code\":\"A\",\"verification_uri\":\"https://i/d\","
+     "\"expires_in\":0}",
+     PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED,
+     "device authorization endpoint: \"expires_in\" is missing or not a positive number"},
+    {200,
+     "{\"device_code\":\"dc\",\"user_code\":\"A\",\"verification_uri\":\"https://i/d\","
+     "\"expires_in\":60,\"interval\":-1}",
+     PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED,
+     "device authorization endpoint: \"interval\" is not a positive number"},
+    {502, "<html>", PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED,
+     "device authorization endpoint: HTTP status 502"},
+    {200, "<html>", PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED,
+     "device authorization endpoint: reply is not a JSON object"},
+    /* Okta, grant type not enabled on the application. */
+    {400,
+     "{\"error\":\"unauthorized_client\",\"error_description\":\"The client is not "
+     "authorized to use the provided grant type. Configured grant types: "
+     "[authorization_code].\"}",
+     PWB_EAUTH, PWB_RP_DEVICE_NOT_ALLOWED,
+     "unauthorized_client: the identity provider does not allow this client the device "
+     "authorization grant (device authorization endpoint)"},
+    /* oidc-provider, the client lacks the grant type. */
+    {400,
+     "{\"error\":\"invalid_request\",\"error_description\":\"urn:ietf:params:oauth:grant-type:"
+     "device_code is not allowed for this client\"}",
+     PWB_EAUTH, PWB_RP_DEVICE_NOT_ALLOWED,
+     "invalid_request: the identity provider does not allow this client the device "
+     "authorization grant (device authorization endpoint)"},
+    {400, "{\"error\":\"invalid_scope\"}", PWB_EAUTH, PWB_RP_DEVICE_FAILED,
+     "device authorization endpoint: invalid_scope (HTTP status 400)"},
+    /* pending means nothing before a code was issued */
+    {400, "{\"error\":\"authorization_pending\"}", PWB_EAUTH, PWB_RP_DEVICE_FAILED,
+     "device authorization endpoint: authorization_pending (HTTP status 400)"},
+};
+
+START_TEST(device_reply_refused)
+{
+	struct pwb_rp_device d;
+	enum pwb_rp_device_state state;
+	struct pwb_error err;
+
+	ck_assert_int_eq(device_parse(bad_device[_i].status, bad_device[_i].body, &d, &state, &err),
+			 bad_device[_i].code);
+	ck_assert_int_eq(state, bad_device[_i].state);
+	ck_assert_str_eq(err.msg, bad_device[_i].msg);
+	ck_assert_ptr_null(d.device_code);
+	ck_assert_ptr_null(d.user_code);
+}
+END_TEST
+
+static const struct {
+	long status;
+	const char *body;
+	int code;
+	enum pwb_rp_device_state state;
+	const char *msg; /* NULL: no message */
+} polls[] = {
+    {400, "{\"error\":\"authorization_pending\"}", 0, PWB_RP_DEVICE_PENDING, NULL},
+    {400, "{\"error\":\"slow_down\",\"error_description\":\"x\"}", 0, PWB_RP_DEVICE_SLOW_DOWN,
+     NULL},
+    {400, "{\"error\":\"access_denied\",\"error_description\":\"End-User aborted\"}", PWB_EAUTH,
+     PWB_RP_DEVICE_DENIED, "access_denied: the sign-in was denied at the identity provider"},
+    {400, "{\"error\":\"expired_token\"}", PWB_EAUTH, PWB_RP_DEVICE_EXPIRED,
+     "expired_token: the code expired before it was approved"},
+    {401, "{\"error\":\"invalid_client\"}", PWB_EAUTH, PWB_RP_DEVICE_NOT_ALLOWED,
+     "invalid_client: the identity provider does not allow this client the device "
+     "authorization grant (token endpoint)"},
+    {400, "{\"error\":\"unsupported_grant_type\"}", PWB_EAUTH, PWB_RP_DEVICE_NOT_ALLOWED,
+     "unsupported_grant_type: the identity provider does not allow this client the device "
+     "authorization grant (token endpoint)"},
+    /* Entra: the app registration does not allow public client flows. */
+    {401,
+     "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000218: The request body "
+     "must contain the following parameter: 'client_assertion' or 'client_secret'.\"}",
+     PWB_EAUTH, PWB_RP_DEVICE_NOT_ALLOWED,
+     "invalid_client (AADSTS7000218): the identity provider does not allow this client the "
+     "device authorization grant (token endpoint)"},
+    {400, "{\"error\":\"invalid_grant\",\"error_description\":\"grant request is invalid\"}",
+     PWB_EAUTH, PWB_RP_DEVICE_FAILED, "token endpoint: invalid_grant: grant request is invalid"},
+    {500, "oops", PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED, "token endpoint: HTTP status 500"},
+    {200, "{\"access_token\":\"at\"}", PWB_EAUTH, PWB_RP_DEVICE_FAILED,
+     "token endpoint: reply has no id_token"},
+};
+
+START_TEST(device_poll_answers)
+{
+	struct pwb_rp_tokens t;
+	enum pwb_rp_device_state state;
+	struct pwb_error err = {0};
+	int r;
+
+	r = pwb_rp_device_poll_parse(polls[_i].status, polls[_i].body, strlen(polls[_i].body), &t,
+				     &state, &err);
+	ck_assert_int_eq(r, polls[_i].code);
+	ck_assert_int_eq(state, polls[_i].state);
+	if (polls[_i].msg)
+		ck_assert_str_eq(err.msg, polls[_i].msg);
+	ck_assert_ptr_null(t.id_token);
+}
+END_TEST
+
+START_TEST(device_poll_tokens)
+{
+	const char *body = "{\"access_token\":\"at\",\"id_token\":\"a.b.c\",\"expires_in\":60}";
+	struct pwb_rp_tokens t;
+	enum pwb_rp_device_state state;
+	struct pwb_error err = {0};
+
+	ck_assert_int_eq(pwb_rp_device_poll_parse(200, body, strlen(body), &t, &state, &err), 0);
+	ck_assert_int_eq(state, PWB_RP_DEVICE_OK);
+	ck_assert_str_eq(t.id_token, "a.b.c");
+	pwb_rp_tokens_clear(&t);
+}
+END_TEST
+
+START_TEST(device_auth_method)
+{
+	enum pwb_rp_auth_method m;
+	struct pwb_error err = {0};
+
+	ck_assert_int_eq(pwb_rp_device_auth_method_parse("auto", false, &m, &err), 0);
+	ck_assert_int_eq(m, PWB_RP_CLIENT_NONE);
+	ck_assert_int_eq(pwb_rp_device_auth_method_parse("auto", true, &m, &err), 0);
+	ck_assert_int_eq(m, PWB_RP_CLIENT_SECRET_BASIC);
+	ck_assert_int_eq(pwb_rp_device_auth_method_parse("none", true, &m, &err), 0);
+	ck_assert_int_eq(m, PWB_RP_CLIENT_NONE);
+	ck_assert_int_eq(pwb_rp_device_auth_method_parse("client_secret_post", true, &m, &err), 0);
+	ck_assert_int_eq(m, PWB_RP_CLIENT_SECRET_POST);
+	ck_assert_int_eq(pwb_rp_device_auth_method_parse("client_secret_basic", false, &m, &err),
+			 PWB_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "needs a client-secret= line"));
+	ck_assert_int_eq(pwb_rp_device_auth_method_parse("private_key_jwt", true, &m, &err),
+			 PWB_ECONFIG);
+	ck_assert_str_eq(err.msg, "auth-openid-device-token-method: \"private_key_jwt\" is not "
+				  "auto, none, client_secret_basic or client_secret_post");
+	/* The web client never goes without a secret. */
+	ck_assert_int_eq(pwb_rp_auth_method_parse("none", &m, &err), PWB_ECONFIG);
+}
+END_TEST
+
+START_TEST(device_never_shows_secrets)
+{
+	struct pwb_rp_provider p = {.token_endpoint = "https://127.0.0.1:1/token",
+				    .device_authorization_endpoint = "https://127.0.0.1:1/device"};
+	struct pwb_rp_client c = {CID, "the-secret", PWB_RP_CLIENT_SECRET_POST};
+	struct pwb_rp_device d;
+	struct pwb_rp_tokens t;
+	enum pwb_rp_device_state state;
+	struct pwb_error err = {0};
+	int m;
+
+	for (m = 0; m < 3; m++) {
+		c.method = m == 0   ? PWB_RP_CLIENT_SECRET_BASIC
+			   : m == 1 ? PWB_RP_CLIENT_SECRET_POST
+				    : PWB_RP_CLIENT_NONE;
+		ck_assert_int_eq(pwb_rp_device_authorize(&cfg, &p, &c, "openid", &d, &state, &err),
+				 PWB_EUNAVAIL);
+		ck_assert_ptr_nonnull(strstr(err.msg, "https://127.0.0.1:1/device"));
+		ck_assert_ptr_null(strstr(err.msg, "the-"));
+		ck_assert_int_eq(
+		    pwb_rp_device_poll(&cfg, &p, &c, "the-device-code", &t, &state, &err),
+		    PWB_EUNAVAIL);
+		ck_assert_ptr_null(strstr(err.msg, "the-"));
+		ck_assert_int_eq(state, PWB_RP_DEVICE_FAILED);
+	}
+	ck_assert_int_eq(pwb_rp_device_authorize(&cfg, &p, &c, "profile", &d, &state, &err),
+			 PWB_ECONFIG);
+	p.device_authorization_endpoint = NULL;
+	ck_assert_int_eq(pwb_rp_device_authorize(&cfg, &p, &c, "openid", &d, &state, &err),
+			 PWB_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(err.msg, "device_authorization_endpoint"));
+}
+END_TEST
+
 START_TEST(end_session_url)
 {
 	struct pwb_rp_provider p = {.end_session_endpoint = "https://idp/session/end"};
@@ -392,12 +660,14 @@ START_TEST(provider_from_discovery)
 	ck_assert_str_eq(p.authorization_endpoint, ISS "/auth");
 	ck_assert_str_eq(p.token_endpoint, ISS "/token");
 	ck_assert_str_eq(p.end_session_endpoint, ISS "/logout?x=1");
+	ck_assert_str_eq(p.device_authorization_endpoint, ISS "/device");
 	pwb_rp_provider_clear(&p);
 	/* No end_session_endpoint, no PKCE list: fine. */
 	put_discovery("\"authorization_endpoint\":\"" ISS "/auth\","
 		      "\"token_endpoint\":\"" ISS "/token\"");
 	ck_assert_msg(pwb_rp_provider_load(&cfg, &p, &err) == 0, "%s", err.msg);
 	ck_assert_ptr_null(p.end_session_endpoint);
+	ck_assert_ptr_null(p.device_authorization_endpoint);
 	pwb_rp_provider_clear(&p);
 }
 END_TEST
@@ -414,6 +684,9 @@ static const struct {
     {"\"authorization_endpoint\":\"" ISS "/auth\",\"token_endpoint\":\"" ISS "/token\","
      "\"end_session_endpoint\":\"http://idp/logout\"",
      "discovery: \"end_session_endpoint\" is not an https URL"},
+    {"\"authorization_endpoint\":\"" ISS "/auth\",\"token_endpoint\":\"" ISS "/token\","
+     "\"device_authorization_endpoint\":\"http://idp/device\"",
+     "discovery: \"device_authorization_endpoint\" is not an https URL"},
     {"\"authorization_endpoint\":\"" ISS "/auth#f\",\"token_endpoint\":\"" ISS "/token\"",
      "discovery: \"authorization_endpoint\" has a space, a control byte or a fragment"},
     {"\"authorization_endpoint\":\"" ISS "/auth\",\"token_endpoint\":\"" ISS "/token\","
@@ -606,6 +879,13 @@ int main(void)
 			    sizeof(bad_replies) / sizeof(bad_replies[0]));
 	tcase_add_test(tc, token_reply_bounds);
 	tcase_add_test(tc, exchange_never_shows_secrets);
+	tcase_add_test(tc, device_reply);
+	tcase_add_loop_test(tc, device_reply_refused, 0,
+			    sizeof(bad_device) / sizeof(bad_device[0]));
+	tcase_add_loop_test(tc, device_poll_answers, 0, sizeof(polls) / sizeof(polls[0]));
+	tcase_add_test(tc, device_poll_tokens);
+	tcase_add_test(tc, device_auth_method);
+	tcase_add_test(tc, device_never_shows_secrets);
 	tcase_add_test(tc, end_session_url);
 	tcase_add_test(tc, provider_from_discovery);
 	tcase_add_loop_test(tc, provider_refused, 0,
