@@ -141,10 +141,11 @@ static const char *state_message(enum pwb_rp_device_state state)
 static int refuse_state(struct flow *f, int r, enum pwb_rp_device_state state,
 			const struct pwb_error *err)
 {
-	bool admin = r == PWB_EUNAVAIL || r == PWB_ECONFIG || state == PWB_RP_DEVICE_NOT_ALLOWED;
+	bool unavailable = r == PWB_EUNAVAIL || r == PWB_ECONFIG || r == PWB_ENOTFOUND;
 
-	return refuse(f, admin ? LOG_ERR : LOG_NOTICE, map_code(r),
-		      r == PWB_EUNAVAIL ? "sign-in refused (unavailable)" : state_message(state),
+	return refuse(f, unavailable || state == PWB_RP_DEVICE_NOT_ALLOWED ? LOG_ERR : LOG_NOTICE,
+		      map_code(r),
+		      unavailable ? "sign-in refused (unavailable)" : state_message(state),
 		      pwb_error_text(err, r));
 }
 

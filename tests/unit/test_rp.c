@@ -412,13 +412,16 @@ START_TEST(device_reply)
 }
 END_TEST
 
-static const struct {
+/* A device-grant answer and what it must give. */
+struct device_case {
 	long status;
 	const char *body;
 	int code;
 	enum pwb_rp_device_state state;
-	const char *msg;
-} bad_device[] = {
+	const char *msg; /* NULL: no message */
+};
+
+static const struct device_case bad_device[] = {
     {200, "{\"user_code\":\"A\",\"verification_uri\":\"https://i/d\",\"expires_in\":60}",
      PWB_EUNAVAIL, PWB_RP_DEVICE_FAILED,
      "device authorization endpoint: no usable \"device_code\""},
@@ -502,13 +505,7 @@ START_TEST(device_reply_refused)
 }
 END_TEST
 
-static const struct {
-	long status;
-	const char *body;
-	int code;
-	enum pwb_rp_device_state state;
-	const char *msg; /* NULL: no message */
-} polls[] = {
+static const struct device_case polls[] = {
     {400, "{\"error\":\"authorization_pending\"}", 0, PWB_RP_DEVICE_PENDING, NULL},
     {400, "{\"error\":\"slow_down\",\"error_description\":\"x\"}", 0, PWB_RP_DEVICE_SLOW_DOWN,
      NULL},
