@@ -772,6 +772,12 @@ int pwb_rp_device_parse(long status, const char *body, size_t len, struct pwb_rp
 	return 0;
 }
 
+/* A client that can authenticate: an id, and a secret unless it is public. */
+static bool client_ready(const struct pwb_rp_client *c)
+{
+	return c->client_id && (c->method == PWB_RP_CLIENT_NONE || c->client_secret);
+}
+
 int pwb_rp_device_authorize(const struct pwb_config *cfg, const struct pwb_rp_provider *p,
 			    const struct pwb_rp_client *c, const char *scopes,
 			    struct pwb_rp_device *out, enum pwb_rp_device_state *state,
@@ -788,7 +794,7 @@ int pwb_rp_device_authorize(const struct pwb_config *cfg, const struct pwb_rp_pr
 		return pwb_error_set(err, PWB_ENOTFOUND,
 				     "discovery: the provider has no device_authorization_endpoint "
 				     "(the device authorization grant is not offered)");
-	if (!c->client_id || !scopes || (c->method != PWB_RP_CLIENT_NONE && !c->client_secret))
+	if (!client_ready(c) || !scopes)
 		return pwb_error_set(err, PWB_EINVAL, "device request: a parameter is missing");
 	if (!has_openid_scope(scopes))
 		return pwb_error_set(err, PWB_ECONFIG,
@@ -834,8 +840,7 @@ int pwb_rp_device_poll(const struct pwb_config *cfg, const struct pwb_rp_provide
 	memset(out, 0, sizeof(*out));
 	out->expires_in = -1;
 	*state = PWB_RP_DEVICE_FAILED;
-	if (!p->token_endpoint || !c->client_id || !device_code ||
-	    (c->method != PWB_RP_CLIENT_NONE && !c->client_secret))
+	if (!p->token_endpoint || !client_ready(c) || !device_code)
 		return pwb_error_set(err, PWB_EINVAL, "token request: a parameter is missing");
 	buf_add_param(&form, &first, "grant_type", DEVICE_GRANT);
 	buf_add_param(&form, &first, "device_code", device_code);
