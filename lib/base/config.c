@@ -113,6 +113,14 @@ static const struct key keys[] = {
     PATH("scim-metrics-path", scim_metrics_path, NULL),
     PATH("scim-metrics-token-file", scim_metrics_token_file, NULL),
     /* sign-in cost */
+    /* cluster mode: one PostgreSQL store shared by several hosts */
+    STR("store-backend", store_backend, "berkeleydb"), STR("store-dsn", store_dsn, NULL),
+    PATH("store-password-file", store_password_file, NULL),
+    U32("store-timeout", store_timeout, "10", 1, 600),
+    STR("cluster-role", cluster_role, "writer"),
+    STR("cluster-host-name", cluster_host_name, NULL),
+    U32("cluster-poll-interval", cluster_poll_ms, "1000", 50, 60000),
+    U32("cluster-apply-wait", cluster_apply_ms, "5000", 0, 60000),
 };
 
 const char *pwb_config_path(const char *explicit_path)
@@ -249,6 +257,20 @@ int pwb_config_defaults(struct pwb_config *cfg)
 	return 0;
 }
 
+/* A host name as cluster-host-name takes it: it names this host in the
+ * cluster's tables and in log lines, so nothing else may stand in it. */
+static bool host_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
 /* Cross-key rules, checked once the whole file is read. */
 static int check_ranges(const struct pwb_config *cfg, const char *origin, struct pwb_error *err)
 {
@@ -272,7 +294,29 @@ static int check_ranges(const struct pwb_config *cfg, const char *origin, struct
 		return pwb_error_set(
 		    err, PWB_ECONFIG,
 		    "%s: group-name-space-replacement must be one of '_', '-', '.'", origin);
+	if (strcmp(cfg->store_backend, "berkeleydb") != 0 &&
+	    strcmp(cfg->store_backend, "postgresql") != 0)
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "%s: store-backend must be berkeleydb or postgresql, not '%s'",
+				     origin, cfg->store_backend);
+	if (strcmp(cfg->cluster_role, "writer") != 0 && strcmp(cfg->cluster_role, "reader") != 0)
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "%s: cluster-role must be writer or reader, not '%s'", origin,
+				     cfg->cluster_role);
+	if (pwb_config_cluster(cfg) && (!cfg->store_dsn || !*cfg->store_dsn))
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "%s: store-backend=postgresql needs store-dsn", origin);
+	if (cfg->cluster_host_name && !host_name_ok(cfg->cluster_host_name))
+		return pwb_error_set(err, PWB_ECONFIG,
+				     "%s: cluster-host-name '%s' is not a host name (letters, digits, "
+				     "'-', '.', at most 63)",
+				     origin, cfg->cluster_host_name);
 	return 0;
+}
+
+bool pwb_config_cluster(const struct pwb_config *cfg)
+{
+	return cfg->store_backend && strcmp(cfg->store_backend, "postgresql") == 0;
 }
 
 int pwb_config_parse(const char *text, const char *origin, struct pwb_config *cfg,

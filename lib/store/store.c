@@ -14,6 +14,7 @@
 #include "backoff.h"
 #include "cleanup.h"
 #include "log.h"
+#include "cluster.h"
 #include "internal/store_internal.h"
 
 #define OPEN_LOCK_FILE "open.lock"
@@ -456,14 +457,52 @@ static int run_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,
 		return r;
 	/* The hook (the publisher) runs before the write returns: whoever
 	 * gets the answer also finds the change published. */
-	if (write && t.changed && st->commit_hook)
-		st->commit_hook(st, t.last_seq, st->commit_ctx);
+	if (write && t.changed) {
+		st->last_write_seq = t.last_seq;
+		if (st->commit_hook)
+			st->commit_hook(st, t.last_seq, st->commit_ctx);
+	}
 	return r;
+}
+
+int pwb_store_write_local(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err)
+{
+	return run_txn(st, true, fn, ctx, err);
+}
+
+/* A write to a replica runs on its writer (the cluster store) under the
+ * replica's request (actor, request id, progress), and returns once the
+ * replica has applied it (st->wait), so the caller's next read here, or
+ * NSS's, sees it. */
+static int write_through(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err)
+{
+	struct pwb_store *w = st->writer;
+	int r, wr;
+
+	w->actor = st->actor;
+	memcpy(w->request_id, st->request_id, sizeof(w->request_id));
+	w->progress = st->progress;
+	w->last_write_seq = 0;
+	r = run_txn(w, true, fn, ctx, err);
+	if (r < 0 || !w->last_write_seq || !st->wait)
+		return r;
+	wr = st->wait(st->wait_ctx, w->last_write_seq, err);
+	return wr < 0 ? wr : r;
 }
 
 int pwb_store_write(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err)
 {
+	if (st->writer)
+		return write_through(st, fn, ctx, err);
 	return run_txn(st, true, fn, ctx, err);
+}
+
+void pwb_store_link_writer(struct pwb_store *local, struct pwb_store *cluster,
+			   pwb_store_wait_fn wait, void *ctx)
+{
+	local->writer = cluster;
+	local->wait = cluster ? wait : NULL;
+	local->wait_ctx = cluster ? ctx : NULL;
 }
 
 int pwb_store_read(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err)

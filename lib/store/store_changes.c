@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "names.h"
+#include "cluster.h"
 #include "internal/store_internal.h"
 #include "util.h"
 
@@ -751,7 +752,7 @@ int pwb_store_cursor_set(struct pwb_store *st, const char *reader, uint64_t seq,
 
 	if (!reader_name_ok(reader))
 		return pwb_error_set(err, PWB_EINVAL, "invalid change-log reader name");
-	return pwb_store_write(st, cursor_set_fn, &c, err);
+	return pwb_store_write_local(st, cursor_set_fn, &c, err);
 }
 
 /* ---- format 2 -> 3 ---- */
