@@ -471,9 +471,9 @@ int pwb_store_write_local(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct
 }
 
 /* A write to a replica runs on its writer (the cluster store) under the
- * replica's request (actor, request id, progress), and returns once the
- * replica has applied it (st->wait), so the caller's next read here, or
- * NSS's, sees it. */
+ * replica's request (actor, request id, progress), if st->wait lets it
+ * (seq 0), and returns once the replica has applied it (st->wait with the
+ * change's seq), so the caller's next read here, or NSS's, sees it. */
 static int write_through(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err)
 {
 	struct pwb_store *w = st->writer;
@@ -483,6 +483,8 @@ static int write_through(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct 
 	memcpy(w->request_id, st->request_id, sizeof(w->request_id));
 	w->progress = st->progress;
 	w->last_write_seq = 0;
+	if (st->wait && (r = st->wait(st->wait_ctx, 0, err)) < 0)
+		return r; /* the gate: this host may not write now */
 	r = run_txn(w, true, fn, ctx, err);
 	if (r < 0 || !w->last_write_seq || !st->wait)
 		return r;
