@@ -21,6 +21,8 @@ enum pwbd_role {
 	PWBD_ROLE_LOGIN = 1 << 2,
 };
 
+struct pwbd_cluster; /* cluster.h */
+
 struct pwbd_call {
 	struct pwb_store *st;	      /* open for the daemon's lifetime */
 	const struct pwb_config *cfg; /* the current pwb.conf */
@@ -32,6 +34,7 @@ struct pwbd_call {
 					    * also set on st for the handler's walks */
 	bool in_process; /* pwbadm --offline: the result is not sent over the socket,
 			  * so no reply size limit applies */
+	struct pwbd_cluster *cluster; /* cluster mode (pwbd/cluster.h); NULL on one host */
 };
 
 /* Fills *result (a new object; NULL on failure) and returns 0, or returns a
@@ -55,5 +58,7 @@ extern const struct pwbd_op pwbd_ops_scim[];  /* op_scim.c: one SCIM HTTP reques
 extern const struct pwbd_op pwbd_ops_admin[]; /* op_admin.c: pwbadm's commands */
 /* metrics.c: pwbd's metrics as Prometheus text (pwb-scim's endpoint). */
 extern const struct pwbd_op pwbd_ops_metrics[];
+/* op_cluster.c: pwbadm cluster init, migrate, accept, status, prune. */
+extern const struct pwbd_op pwbd_ops_cluster[];
 
 #endif

@@ -20,6 +20,7 @@ struct pwbd {
 	struct pwb_store *st;
 	int read_timeout_ms; /* per connection: the request must arrive by then */
 	int64_t next_trim;   /* when the change log is next trimmed (unix seconds) */
+	struct pwbd_cluster *cluster; /* cluster mode (cluster.h); NULL on one host */
 };
 
 /* Loads pwb.conf (first call) or reloads it when the file changed since;
