@@ -182,30 +182,33 @@ pwb_host_snapshot() {
 	pwb_on_host "$1" getent group | sort
 }
 
-# The database's last sequence and what host N applied (pwbadm status on
-# that host: its cluster section; see pwbadm(8)).
-pwb_cluster_db_seq() {
-	pwb_pg_psql "SELECT seq FROM pwb_counter" 2>/dev/null | tr -d ' \n'
-}
-pwb_host_applied() {
-	pwb_on_host "$1" "$PWB_BIN_PWBADM" status --json 2>/dev/null | jq -r '.cluster.applied // empty'
+# Host N's cluster state (op cluster.status, as `pwbadm cluster status
+# --json` prints it): "APPLIED DB_SEQ", DB_SEQ as of its last contact.
+pwb_host_seqs() {
+	pwb_on_host "$1" "$PWB_PWBD_CALL" cluster.status '{}' 2>/dev/null |
+		jq -r '"\(.applied // "") \(.db_seq // "")"'
 }
 
 pwb_cluster_converge() {
-	local cap=${1:-60} start now seq n ok first cur
+	local cap=${1:-60} start now n ok first cur top seqs
 	shift || :
-	local hosts=("${@:-${PWB_CLUSTER_HOSTS[@]}}")
+	local hosts=("$@")
 	[ $# -gt 0 ] || hosts=("${PWB_CLUSTER_HOSTS[@]}")
 	start=$(date +%s.%N)
 	while :; do
-		ok=1
-		seq=$(pwb_cluster_db_seq)
-		first=
+		# every host applied the highest sequence any of them saw...
+		ok=1 top=0 first=
+		: >"$PWB_TMP/converge.seqs"
+		for n in "${hosts[@]}"; do pwb_host_seqs "$n" >>"$PWB_TMP/converge.seqs"; done
+		top=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$PWB_TMP/converge.seqs")
+		seqs=$(awk -v t="$top" '$1 != t' "$PWB_TMP/converge.seqs")
+		[ -z "$seqs" ] || ok=0
+		# ... and NSS shows the same on every host
 		for n in "${hosts[@]}"; do
-			if [ -n "$seq" ] && [ "$(pwb_host_applied "$n")" != "$seq" ]; then ok=0; break; fi
+			[ "$ok" = 1 ] || break
 			cur=$(pwb_host_snapshot "$n" | cksum)
 			[ -n "$first" ] || first=$cur
-			[ "$cur" = "$first" ] || { ok=0; break; }
+			[ "$cur" = "$first" ] || ok=0
 		done
 		now=$(date +%s.%N)
 		if [ "$ok" = 1 ]; then
@@ -213,9 +216,58 @@ pwb_cluster_converge() {
 			return 0
 		fi
 		if [ "$(echo "$now - $start > $cap" | bc)" = 1 ]; then
-			echo "not converged after ${cap}s"
+			echo "not converged after ${cap}s (applied, db_seq per host: $(tr '\n' ' ' <"$PWB_TMP/converge.seqs"))"
 			return 1
 		fi
 		sleep 0.2
+	done
+}
+
+# ---- load: SCIM requests spread over the hosts ----
+
+# pwb_cluster_requests FILE PAR OUT: sends the requests of FILE, one a line
+# "HOST<TAB>METHOD<TAB>PATH<TAB>BODY" (BODY may be empty), PAR at a time,
+# with the bearer token $PWB_CLUSTER_TOKEN to host HOST's nginx. A 503
+# (the database away: Retry-After) or no answer at all is retried, as an
+# IdP's provisioning client does, until a final status (at most
+# $PWB_CLUSTER_RETRY_CAP tries, default 300, 0.3 s apart). OUT gets one
+# line per request: "LINE<TAB>STATUS<TAB>RETRIES<TAB>ID<TAB>USERNAME<TAB>UID"
+# in no particular order; $OUT.503 counts 503s that carried Retry-After.
+pwb_cluster_requests() {
+	local file=$1 par=$2 out=$3 w pids=()
+	for ((w = 0; w < par; w++)); do
+		awk -v w="$w" -v p="$par" '(NR - 1) % p == w { print NR "\t" $0 }' "$file" |
+			pwb_cluster_worker "$out.w$w" >"$out.o$w" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	cat "$out".o* >"$out"
+	cat "$out".w*.ra 2>/dev/null | wc -l >"$out.503"
+	rm -f "$out".o* "$out".w*
+}
+
+pwb_cluster_worker() {
+	local tmp=$1 idx n method path body status tries args
+	while IFS=$'\t' read -r idx n method path body; do
+		tries=0
+		while :; do
+			args=(-s -X "$method" -o "$tmp.b" -D "$tmp.h" -w '%{http_code}' --max-time 60
+				-H "Authorization: Bearer $PWB_CLUSTER_TOKEN")
+			[ -z "$body" ] || args+=(-H 'Content-Type: application/scim+json' --data-binary "$body")
+			status=$(curl "${args[@]}" "${PWB_HOST_URL[$n]}$path" 2>/dev/null) || status=000
+			case $status in
+			503 | 000)
+				if [ "$status" = 503 ] && grep -qi '^retry-after:' "$tmp.h"; then echo >>"$tmp.ra"; fi
+				tries=$((tries + 1))
+				[ "$tries" -lt "${PWB_CLUSTER_RETRY_CAP:-300}" ] || break
+				sleep 0.3
+				continue
+				;;
+			esac
+			break
+		done
+		printf '%s\t%s\t%s\t%s\n' "$idx" "$status" "$tries" "$(jq -r \
+			'[.id // "", .userName // "", (."urn:pwb:params:scim:schemas:extension:posix:1.0:User".uidNumber // "" | tostring)] | @tsv' \
+			"$tmp.b" 2>/dev/null)"
 	done
 }
