@@ -8,7 +8,7 @@
 #                      scram-sha-256, store-password-file, cluster-host-name
 #                      hN, cluster-role); the other files of /etc/pwb copied
 #   etc/pam.d, etc/{passwd,group,shadow}, home, db, run
-#   mnt                its persistent mount namespace (unshare --mount=FILE):
+#   ns.pid             the process holding its mount namespace (nsenter -t):
 #                      a copy of the test's namespace with the files above
 #                      bound over /etc/pwb, /etc/pam.d, /etc/passwd, ... and
 #                      home over $PWB_HOME_ROOT. NSS, PAM, pwbadm, pwbd and
@@ -49,15 +49,15 @@ pwb_host_dir() { echo "$PWB_TMP/h$1"; }
 pwb_on_host() {
 	local n=$1
 	shift
-	nsenter --mount="$PWB_TMP/h$n/mnt" -- "$@"
+	nsenter -t "$(cat "$PWB_TMP/h$n/ns.pid")" -m -- "$@"
 }
 
 pwb_cluster_add_host() {
-	local n=$1 role=${2:-writer} h f dsn=${PWB_PG_DSN_WRITER:-} pwfile=${PWB_PG_PW_WRITER:-}
+	local n=$1 role=${2:-writer} h f i dsn=${PWB_PG_DSN_WRITER:-} pwfile=${PWB_PG_PW_WRITER:-}
 	h=$(pwb_host_dir "$n")
 	mkdir -p "$h/etc/pwb" "$h/etc/pam.d" "$h/home" "$h/db" "$h/run"
 	chmod 0755 "$h" "$h/run" "$h/home"
-	touch "$h/mnt" "$h/pwbd.log"
+	touch "$h/pwbd.log"
 	cp -a /etc/passwd /etc/group /etc/shadow "$h/etc/"
 	cp -a /etc/pam.d/. "$h/etc/pam.d/" 2>/dev/null
 	for f in /etc/pwb/*; do
@@ -78,15 +78,22 @@ pwb_cluster_add_host() {
 	cluster-role=$role
 	CONF
 	# The namespace: the test's, with this host's files over /etc and the
-	# homes. unshare keeps it alive through the bind of $h/mnt.
-	unshare --mount="$h/mnt" --propagation private sh -ec '
+	# homes, held by a process that only sleeps (nsenter -t joins it).
+	: >"$h/ready"
+	unshare -m --propagation private sh -c '
 		h=$1 home=$2
-		for f in passwd group shadow; do mount --bind "$h/etc/$f" "/etc/$f"; done
-		mount --bind "$h/etc/pam.d" /etc/pam.d
-		mount --bind "$h/etc/pwb" /etc/pwb
-		mount --bind "$h/home" "$home"' sh "$h" "$PWB_HOME_ROOT" ||
-		{ echo "cannot make host $n's namespace" >&2; return 1; }
-	pwb_on_cleanup "pwb_host_pwbd_stop $n >/dev/null 2>&1; umount -l '$h/mnt' 2>/dev/null"
+		for f in passwd group shadow; do mount --bind "$h/etc/$f" "/etc/$f"; done &&
+			mount --bind "$h/etc/pam.d" /etc/pam.d && mount --bind "$h/etc/pwb" /etc/pwb &&
+			mount --bind "$h/home" "$home" && echo "$$" >"$h/ready" || exit 1
+		exec sleep infinity' sh "$h" "$PWB_HOME_ROOT" </dev/null >/dev/null 2>&1 &
+	pwb_on_cleanup "pwb_host_pwbd_stop $n >/dev/null 2>&1; kill $! 2>/dev/null"
+	for i in $(seq 1 100); do
+		[ -s "$h/ready" ] && break
+		kill -0 $! 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -s "$h/ready" ] || { echo "cannot make host $n's namespace" >&2; return 1; }
+	mv "$h/ready" "$h/ns.pid"
 	PWB_CLUSTER_HOSTS+=("$n")
 	pwb_host_pwbd_start "$n"
 }
