@@ -186,6 +186,7 @@ char *pwbd_dispatch(struct pwbd *d, unsigned role, uid_t uid, const char *payloa
 	r = strcmp(op->name, "ping") == 0 ? 0 : pwbd_store_ensure(d, &err);
 	if (r == 0) {
 		call.st = d->st;
+		call.cluster = d->cluster;
 		if (call.st) {
 			pwb_store_set_request(call.st, &call.actor, req.id);
 			pwb_store_set_progress(call.st, &call.progress);
