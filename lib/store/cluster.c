@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cluster.h"
-#include "internal/store_internal.h"
+#include "internal/store_types.h"
 
 static const char *module_path(char *buf, size_t len)
 {

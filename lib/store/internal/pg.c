@@ -252,15 +252,21 @@ static void describe_dsn(struct pwb_backend *be)
 static int read_schema(struct pwb_backend *be, struct pwb_error *err)
 {
 	_cleanup_pq_ PGresult *res = NULL;
+	_cleanup_pq_ PGresult *ver = NULL;
 
-	res = PQexecParams(be->conn,
-			   "SELECT CASE WHEN to_regclass('pwb_counter') IS NULL THEN 0::bigint "
-			   "ELSE (SELECT schema FROM pwb_counter)::bigint END",
-			   0, NULL, NULL, NULL, NULL, 1);
-	if (!ok(res) || PQntuples(res) != 1)
+	be->schema = 0;
+	res = PQexecParams(be->conn, "SELECT to_regclass('pwb_counter') IS NOT NULL", 0, NULL, NULL,
+			   NULL, NULL, 1);
+	if (ok(res) && PQntuples(res) == 1 && *PQgetvalue(res, 0, 0) == 0)
+		return 0; /* no schema */
+	if (ok(res))
+		ver = PQexecParams(be->conn, "SELECT schema::bigint FROM pwb_counter", 0, NULL,
+				   NULL, NULL, NULL, 1);
+	if (!ok(res) || !ok(ver))
 		return pwb_error_set(err, PWB_ESTORE, "the cluster database at %s: %s", be->where,
 				     PQerrorMessage(be->conn));
-	be->schema = (unsigned)col_u64(res, 0, 0);
+	if (PQntuples(ver) == 1)
+		be->schema = (unsigned)col_u64(ver, 0, 0);
 	return 0;
 }
 
