@@ -5,6 +5,7 @@
  *   PWB_PG_DSN_READER, PWB_PG_PW_READER   the reader's
  *   PWB_PG_DSN_SEED                       an empty database for the seed test
  *   PWB_STORE_PG_MODULE                   the build tree's pwb_store_pg.so
+ *   PWB_PG_BIN, PWB_PG_DSN_ADMIN          psql, and the superuser's DSN
  * Every test opens its own cluster store on one shared database, so each
  * works on keys of its own and compares sequences relative to its start. */
 #include <check.h>
@@ -608,6 +609,35 @@ START_TEST(concurrent_writers_are_serialised_gap_free)
 }
 END_TEST
 
+/* ---- a lost connection: the next write reconnects and runs again ---- */
+
+START_TEST(lost_connection_reconnects)
+{
+	struct pwb_store *cl = open_writer();
+	struct pwb_error err = {0};
+	uint64_t before, retries;
+	char *cmd = NULL;
+
+	ck_assert_int_eq(pwb_store_write(cl, append_rec, "{}", &err), 0);
+	before = last_seq(cl);
+	/* the server ends every pwb_writer session (ours included) */
+	ck_assert_int_ge(asprintf(&cmd,
+				  "env -u LD_PRELOAD -u LD_LIBRARY_PATH '%s/psql' '%s' -XAtqc "
+				  "\"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+				  "usename = 'pwb_writer'\" >/dev/null",
+				  getenv("PWB_PG_BIN"), getenv("PWB_PG_DSN_ADMIN")),
+			 0);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	retries = pwb_store_retries();
+	ck_assert_msg(pwb_store_write(cl, append_rec, "{}", &err) == 0, "%s", err.msg);
+	ck_assert_uint_gt(pwb_store_retries(), retries); /* it was lost, then re-run */
+	ck_assert(pwb_cluster_connected(cl));
+	ck_assert_uint_eq(last_seq(cl), before + 1); /* once, not twice */
+	pwb_store_close(cl);
+}
+END_TEST
+
 /* ---- hosts and the ids other hosts use ---- */
 
 static void elsewhere_body(struct pwb_txn *txn)
@@ -797,6 +827,7 @@ int main(void)
 	tcase_add_test(tc, pull_rows_changes_tombstones_prune);
 	tcase_add_test(tc, unique_backstop_refuses_duplicate_live_uid_and_name);
 	tcase_add_test(tc, concurrent_writers_are_serialised_gap_free);
+	tcase_add_test(tc, lost_connection_reconnects);
 	tcase_add_test(tc, host_report_and_ids_used_elsewhere);
 	tcase_add_test(tc, unreachable_database_opens_disconnected);
 	tcase_add_test(tc, password_file_must_be_private);
