@@ -40,9 +40,7 @@ PWB_CLUSTER_HOSTS=()
 declare -A PWB_HOST_URL=()
 
 # The PostgreSQL backend object of the build tree (only pwbd loads it).
-: "${PWB_STORE_PG_MODULE:=$(ls "$PWB_TEST_BUILDDIR"/lib/store/.libs/pwb_store_pg.so 2>/dev/null |
-	head -1)}"
-export PWB_STORE_PG_MODULE
+export PWB_STORE_PG_MODULE=${PWB_STORE_PG_MODULE:-$PWB_TEST_BUILDDIR/lib/.libs/pwb_store_pg.so}
 
 pwb_host_dir() { echo "$PWB_TMP/h$1"; }
 
