@@ -16,9 +16,9 @@
 # /dev (tests/lib/syslog.sh's capture) and the nscd socket's tmpfs are
 # inherited: capture syslog before pwb_cluster_add_host to see every host.
 #
-#   pwb_cluster_start [N]       PostgreSQL (tests/lib/pg.sh), hosts 1..N
-#                               (default 3) as writers, `pwbadm cluster init
-#                               --reader-role pwb_reader` on host 1
+#   pwb_cluster_start [N]       PostgreSQL (tests/lib/pg.sh), host 1, `pwbadm
+#                               cluster init --reader-role pwb_reader` there,
+#                               then hosts 2..N (default 3), all writers
 #   pwb_cluster_add_host N [writer|reader|single]
 #                               (single: not in the cluster, Berkeley DB)
 #   pwb_on_host N CMD...        runs CMD in host N's namespace
@@ -118,9 +118,10 @@ pwb_host_pwbd_start() {
 	h=$(pwb_host_dir "$n")
 	pid=$(pwb_host_pwbd_pid "$n")
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then return 0; fi
+	# (nsenter itself, not pwb_on_host: $! must be pwbd's pid, not a subshell's)
 	# shellcheck disable=SC2086 # the wrapper and args are word lists
-	pwb_on_host "$n" ${PWB_PWBD_WRAPPER:-} "$PWB_BIN_PWBD" --socket "$h/run/pwbd.sock" \
-		--foreground ${PWB_PWBD_ARGS:-} </dev/null >>"$h/pwbd.log" 2>&1 &
+	nsenter -t "$(cat "$h/ns.pid")" -m -- ${PWB_PWBD_WRAPPER:-} "$PWB_BIN_PWBD" \
+		--socket "$h/run/pwbd.sock" --foreground ${PWB_PWBD_ARGS:-} </dev/null >>"$h/pwbd.log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$h/pwbd.pid"
 	for i in $(seq 1 400); do
@@ -171,10 +172,12 @@ pwb_host_scim() {
 pwb_cluster_start() {
 	local count=${1:-3} n
 	pwb_pg_start || { echo "PostgreSQL did not start" >&2; return 1; }
-	[ -e "${PWB_STORE_PG_MODULE:-}" ] || { echo "pwb_store_pg.so not built" >&2; return 1; }
-	for n in $(seq 1 "$count"); do pwb_cluster_add_host "$n" writer || return 1; done
+	[ -e "$PWB_STORE_PG_MODULE" ] || { echo "$PWB_STORE_PG_MODULE not built" >&2; return 1; }
+	# the schema first (on h1), then the other hosts join: a full copy each
+	pwb_cluster_add_host 1 writer || return 1
 	pwb_on_host 1 "$PWB_BIN_PWBADM" cluster init --reader-role pwb_reader >"$PWB_TMP/init.out" 2>&1 ||
 		{ cat "$PWB_TMP/init.out" >&2; return 1; }
+	for n in $(seq 2 "$count"); do pwb_cluster_add_host "$n" writer || return 1; done
 }
 
 pwb_host_login() {
@@ -236,7 +239,7 @@ pwb_cluster_converge() {
 # (the database away: Retry-After) or no answer at all is retried, as an
 # IdP's provisioning client does, until a final status (at most
 # $PWB_CLUSTER_RETRY_CAP tries, default 300, 0.3 s apart). OUT gets one
-# line per request: "LINE<TAB>STATUS<TAB>RETRIES<TAB>ID<TAB>USERNAME<TAB>UID"
+# line per request: "LINE<TAB>STATUS<TAB>RETRIES<TAB>ID<TAB>USERNAME<TAB>UID<TAB>DETAIL"
 # in no particular order; $OUT.503 counts 503s that carried Retry-After.
 pwb_cluster_requests() {
 	local file=$1 par=$2 out=$3 w pids=()
@@ -272,7 +275,7 @@ pwb_cluster_worker() {
 			break
 		done
 		printf '%s\t%s\t%s\t%s\n' "$idx" "$status" "$tries" "$(jq -r \
-			'[.id // "", .userName // "", (."urn:pwb:params:scim:schemas:extension:posix:1.0:User".uidNumber // "" | tostring)] | @tsv' \
+			'[.id // "", .userName // "", (."urn:pwb:params:scim:schemas:extension:posix:1.0:User".uidNumber // "" | tostring), .detail // ""] | @tsv' \
 			"$tmp.b" 2>/dev/null)"
 	done
 }
