@@ -155,7 +155,7 @@ took=$(pwb_cluster_converge 180) || { tap_fail "hosts converge after the load: $
 for h in 1 2 3; do pwb_host_snapshot "$h" >"$PWB_TMP/snap.$h"; done
 tap_check "getent passwd and group: h1 = h2" cmp "$PWB_TMP/snap.1" "$PWB_TMP/snap.2"
 tap_check "getent passwd and group: h1 = h3" cmp "$PWB_TMP/snap.1" "$PWB_TMP/snap.3"
-grep -E '^s[0-9]+:' "$PWB_TMP/snap.1" >"$PWB_TMP/s.pw"
+pwb_on_host 1 getent passwd | grep -E '^s[0-9]+:' >"$PWB_TMP/s.pw"
 tap_is "every distinct userName exists exactly once ($uniq)" \
 	"$(wc -l <"$PWB_TMP/s.pw") $(cut -d: -f1 "$PWB_TMP/s.pw" | sort -u | wc -l)" "$uniq $uniq"
 tap_is "no duplicate uid (getent passwd, every host alike)" \
