@@ -92,7 +92,7 @@ pwb_cluster_add_host() {
 	done
 	[ -s "$h/ready" ] || { echo "cannot make host $n's namespace" >&2; return 1; }
 	mv "$h/ready" "$h/ns.pid"
-	PWB_CLUSTER_HOSTS+=("$n")
+	[ "$role" = single ] || PWB_CLUSTER_HOSTS+=("$n")
 	pwb_host_pwbd_start "$n"
 }
 
