@@ -136,4 +136,19 @@ for f in $features; do
 done
 tap_like "README's first line is the profile's name" "$(head -1 "$prof/README")" 'pwb'
 
+# ---- examples/rhel.md: what it selects and runs exists ----
+doc=$PWB_TEST_SRCDIR/examples/rhel.md
+selects=$(grep -oE 'authselect select custom/pwb( with(out)?-[a-z-]+)*' "$doc" | sort -u)
+tap_like "rhel.md selects the profile with-mkhomedir" "$selects" 'custom/pwb with-mkhomedir'
+tap_like "rhel.md selects the sssd variant" "$selects" 'custom/pwb with-mkhomedir with-sssd'
+for f in $(printf '%s\n' "$selects" | grep -oE 'with(out)?-[a-z-]+' | sort -u); do
+	tap_like "rhel.md's feature $f is in the profile" "$features" "(^|\n)$f(\n|$)"
+done
+for cmd in $(grep -oE 'pwbadm [a-z-]+' "$doc" | awk '{ print $2 }' | sort -u); do
+	tap_check "rhel.md: 'pwbadm $cmd' exists" "$PWB_TEST_BUILDDIR/pwbadm/pwbadm" "$cmd" --help
+done
+for f in pwb-login sshd-device sshd-rhel.snippet; do
+	tap_check "rhel.md's examples/pam.d/$f exists" test -f "$PWB_TEST_SRCDIR/examples/pam.d/$f"
+done
+
 tap_done
