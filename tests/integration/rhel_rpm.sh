@@ -8,15 +8,9 @@
 # shipped unit starts is shipped; the scriptlets create the users, enable
 # pwbd's socket and install the SELinux module. The binaries built here
 # only check the spec; they are never installed.
-. "$PWB_TEST_SRCDIR/tests/lib/tap.sh"
-for tool in rpmbuild:rpm rpm2cpio:rpm2cpio cpio:cpio bzip2:bzip2; do
-	command -v "${tool%%:*}" >/dev/null || {
-		echo "1..0 # SKIP ${tool%%:*} not found: install the Debian package ${tool#*:} (scripts/install-deps)"
-		exit 0
-	}
-done
-[ -f /usr/share/selinux/devel/Makefile ] ||
-	{ echo "1..0 # SKIP no SELinux reference policy headers: install the Debian package selinux-policy-dev"; exit 0; }
+. "$PWB_TEST_SRCDIR/tests/lib/rhel.sh"
+pwb_rhel_require rpmbuild:rpm rpm2cpio:rpm2cpio cpio:cpio bzip2:bzip2 \
+	/usr/share/selinux/devel/Makefile:selinux-policy-dev
 PWB_NS_NO_PWBD=1
 . "$PWB_TEST_SRCDIR/tests/lib/ns.sh"
 pwb_ns_enter "$@"

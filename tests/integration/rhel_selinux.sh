@@ -10,11 +10,8 @@
 # PAM domains may connect to pwbd. A module with a planted rule that lets
 # pwb-scim write the store is caught by the same check (it can fail).
 # Checked here against the reference policy only, not RHEL 9's policy.
-. "$PWB_TEST_SRCDIR/tests/lib/tap.sh"
-command -v checkmodule >/dev/null ||
-	{ echo "1..0 # SKIP checkmodule not found: install the Debian package checkpolicy (scripts/install-deps)"; exit 0; }
-[ -f /usr/share/selinux/devel/Makefile ] ||
-	{ echo "1..0 # SKIP no SELinux reference policy headers: install the Debian package selinux-policy-dev"; exit 0; }
+. "$PWB_TEST_SRCDIR/tests/lib/rhel.sh"
+pwb_rhel_require checkmodule:checkpolicy /usr/share/selinux/devel/Makefile:selinux-policy-dev
 PWB_NS_NO_PWBD=1
 . "$PWB_TEST_SRCDIR/tests/lib/ns.sh"
 pwb_ns_enter "$@"
