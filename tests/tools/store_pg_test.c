@@ -713,6 +713,18 @@ START_TEST(password_file_must_be_private)
 }
 END_TEST
 
+START_TEST(password_in_dsn_is_refused)
+{
+	struct pwb_error err = {0};
+	struct pwb_store *cl = NULL;
+
+	load_cfg(&cfg, "host=127.0.0.1 dbname=pwb password=in-the-dsn", getenv("PWB_PG_PW_WRITER"));
+	ck_assert_int_eq(pwb_store_open_cluster(&cfg, &cl, &err), PWB_ECONFIG);
+	ck_assert_msg(strstr(err.msg, "store-password-file") && !strstr(err.msg, "in-the-dsn"),
+		      "%s", err.msg);
+}
+END_TEST
+
 START_TEST(missing_module_is_named)
 {
 	struct pwb_error err = {0};
@@ -831,6 +843,7 @@ int main(void)
 	tcase_add_test(tc, host_report_and_ids_used_elsewhere);
 	tcase_add_test(tc, unreachable_database_opens_disconnected);
 	tcase_add_test(tc, password_file_must_be_private);
+	tcase_add_test(tc, password_in_dsn_is_refused);
 	tcase_add_test(tc, missing_module_is_named);
 	tcase_add_test(tc, init_twice_is_refused);
 	tcase_add_test(tc, seed_from_local);

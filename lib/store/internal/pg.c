@@ -229,23 +229,32 @@ static int read_password(struct pwb_backend *be, const char *path, struct pwb_er
 	return 0;
 }
 
-static void describe_dsn(struct pwb_backend *be)
+/* Notes the DSN's host:port for messages; refuses a DSN that does not
+ * parse or that holds a password (store-password-file holds it). */
+static int describe_dsn(struct pwb_backend *be, struct pwb_error *err)
 {
 	PQconninfoOption *opts = PQconninfoParse(be->dsn, NULL), *o;
 	const char *host = NULL, *port = NULL;
+	bool password = false;
 
-	for (o = opts; o && o->keyword; o++) {
+	if (!opts)
+		return pwb_error_set(err, PWB_ECONFIG, "store-dsn: not a libpq connection string");
+	for (o = opts; o->keyword; o++) {
 		if (!strcmp(o->keyword, "host") && o->val && *o->val)
 			host = o->val;
 		else if (!strcmp(o->keyword, "hostaddr") && o->val && *o->val && !host)
 			host = o->val;
 		else if (!strcmp(o->keyword, "port") && o->val && *o->val)
 			port = o->val;
+		else if (!strcmp(o->keyword, "password") && o->val && *o->val)
+			password = true;
 	}
 	snprintf(be->where, sizeof(be->where), "%s:%s", host ? host : "localhost",
 		 port ? port : "5432");
-	if (opts)
-		PQconninfoFree(opts);
+	PQconninfoFree(opts);
+	return password ? pwb_error_set(err, PWB_ECONFIG,
+					"store-dsn holds a password: put it in store-password-file")
+			: 0;
 }
 
 /* Reads the schema version (0: none) on a fresh connection. */
@@ -337,8 +346,8 @@ static int pg_open(struct pwb_store *st, struct pwb_error *err)
 	if (!(be->dsn = strdup(cfg->store_dsn)))
 		return pwb_error_set(err, -ENOMEM, "out of memory");
 	be->timeout = cfg->store_timeout;
-	describe_dsn(be);
-	if ((r = read_password(be, cfg->store_password_file, err)) < 0)
+	if ((r = describe_dsn(be, err)) < 0 ||
+	    (r = read_password(be, cfg->store_password_file, err)) < 0)
 		return r;
 	/* Unreachable is not an error: the store opens disconnected. */
 	r = connect_db(be, err);
