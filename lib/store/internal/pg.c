@@ -336,9 +336,19 @@ static const char *schema_problem(unsigned schema)
 	return NULL;
 }
 
+/* The schema must be the latest. A version read earlier that was not is
+ * read again first: another host may have run `pwbadm cluster init` or
+ * `migrate` since this connection was made. */
 static int need_schema(struct pwb_backend *be, struct pwb_error *err)
 {
 	const char *why = schema_problem(be->schema);
+	int r;
+
+	if (why && be->conn && !lost(be)) {
+		if ((r = read_schema(be, err)) < 0)
+			return r;
+		why = schema_problem(be->schema);
+	}
 
 	return why ? pwb_error_set(err, PWB_ECONFIG, "the cluster database at %s %s", be->where,
 				   why)
