@@ -115,6 +115,14 @@ tap_like "check: the database is reachable" "$text" "ok +cluster: database reach
 tap_like "check: one sync line per host" "$text" "ok +cluster sync: host h2 applied"
 tap_unlike "check: no cluster warning" "$text" "(WARN|FAIL) +cluster"
 
+# ---- accept: a full resync from the database as it is ----
+out=$(pwbadm cluster accept 2>&1)
+tap_is "cluster accept succeeds" "$?" 0
+tap_like "... says writes are allowed and that it resynced fully" "$out" \
+	"writes are allowed again.*"$'\n'".*change $db_seq applied .*full resync"
+tap_is "... and the users are unchanged" "$(pwb_entries passwd | grep -v '^dave:')" \
+	"$(cat "$PWB_TMP/passwd.before")"
+
 # ---- prune ----
 out=$(pwbadm cluster prune --upto "$db_seq" 2>&1)
 tap_is "cluster prune --upto the database's sequence succeeds" "$?" 0
