@@ -183,4 +183,106 @@ int pwb_be_change_put(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t
 int pwb_be_change_replace(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t len,
 			  struct pwb_error *err);
 
+/* ---- the operations table: two backends in one process ----
+ * Every pwb_be_* / pwb_kv_* call above dispatches (backend.c) through
+ * txn->st->ops (st->ops for the life calls); a store whose ops is NULL is
+ * Berkeley DB (pwb_bdb_ops). The PostgreSQL backend (pwb_store_pg.so)
+ * exports one table, pwb_store_pg_ops, which cluster.c loads; its cluster
+ * members carry cluster.h's PostgreSQL calls (NULL for Berkeley DB). */
+struct pwb_config;
+struct pwb_cluster_state;
+struct pwb_cluster_pull_cb;
+struct pwb_cluster_host;
+
+#define PWB_BACKEND_ABI 1 /* bumped when this struct changes */
+
+struct pwb_backend_ops {
+	unsigned abi; /* PWB_BACKEND_ABI */
+	size_t size;  /* sizeof(struct pwb_backend_ops) */
+	const char *name;
+	int (*open)(struct pwb_store *st, struct pwb_error *err);
+	void (*close)(struct pwb_store *st);
+	int (*verify)(struct pwb_store *st, struct pwb_error *err);
+	int (*begin)(struct pwb_txn *txn, bool write, struct pwb_error *err);
+	int (*commit)(struct pwb_txn *txn, struct pwb_error *err);
+	void (*abort)(struct pwb_txn *txn);
+	bool (*should_retry)(const struct pwb_txn *txn);
+	int (*repair)(struct pwb_store *st, struct pwb_error *err);
+	int (*kv_get)(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+		      char **val, size_t *vlen, bool for_update, struct pwb_error *err);
+	int (*kv_put)(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+		      const void *val, size_t vlen, struct pwb_error *err);
+	int (*kv_del)(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+		      struct pwb_error *err);
+	bool (*kv_exists)(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen);
+	int (*kv_foreach)(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ctx,
+			  struct pwb_error *err);
+	int (*kv_count)(struct pwb_txn *txn, enum pwb_dbi dbi, uint64_t *count,
+			struct pwb_error *err);
+	int (*kv_del_by_value)(struct pwb_txn *txn, enum pwb_dbi dbi, const void *val, size_t vlen,
+			       pwb_kv_key_cb cb, void *ctx, struct pwb_error *err);
+	int (*dup_del)(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+		       const void *val, size_t vlen, struct pwb_error *err);
+	bool (*dup_exists)(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+			   const void *val, size_t vlen);
+	int (*dup_foreach)(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+			   pwb_id_cb cb, void *ctx, struct pwb_error *err);
+	int (*counter_get)(struct pwb_txn *txn, const char *name, uint64_t def, uint64_t *out,
+			   struct pwb_error *err);
+	int (*counter_set)(struct pwb_txn *txn, const char *name, uint64_t value,
+			   struct pwb_error *err);
+	int (*change_append)(struct pwb_txn *txn, const void *rec, size_t len,
+			     const char *request_id, uint64_t *seq, struct pwb_error *err);
+	int (*change_foreach)(struct pwb_txn *txn, uint64_t after, size_t limit,
+			      pwb_be_change_cb cb, void *ctx, struct pwb_error *err);
+	int (*change_foreach_back)(struct pwb_txn *txn, uint64_t before, size_t limit,
+				   pwb_be_change_cb cb, void *ctx, struct pwb_error *err);
+	int (*change_last)(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *err);
+	int (*change_first)(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *err);
+	int (*change_by_request)(struct pwb_txn *txn, const char *request_id, uint64_t *seq,
+				 struct pwb_error *err);
+	int (*change_trim)(struct pwb_txn *txn, uint64_t upto, struct pwb_error *err);
+	int (*change_put)(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t len,
+			  struct pwb_error *err);
+	int (*change_replace)(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t len,
+			      struct pwb_error *err);
+	/* True when another host reported id (kind 'u' or 'g') as one of its
+	 * local accounts: the allocator skips it. NULL: no other host. */
+	bool (*id_used_elsewhere)(struct pwb_txn *txn, char kind, uint32_t id);
+
+	/* cluster.h's PostgreSQL calls (NULL for Berkeley DB) */
+	int (*cluster_pull)(struct pwb_store *cl, uint64_t after, bool full, size_t max_changes,
+			    const struct pwb_cluster_pull_cb *cb, void *ctx, uint64_t *upto,
+			    struct pwb_error *err);
+	int (*cluster_fd)(struct pwb_store *cl);
+	int (*cluster_drain)(struct pwb_store *cl, struct pwb_error *err);
+	int (*cluster_connect)(struct pwb_store *cl, struct pwb_error *err);
+	bool (*cluster_connected)(struct pwb_store *cl);
+	int (*cluster_report)(struct pwb_store *cl, const struct pwb_cluster_host *self,
+			      const uint32_t *uids, size_t nuids, const uint32_t *gids,
+			      size_t ngids, struct pwb_error *err);
+	int (*cluster_hosts)(struct pwb_store *cl,
+			     int (*cb)(const struct pwb_cluster_host *h, void *ctx), void *ctx,
+			     struct pwb_error *err);
+	int (*cluster_init)(struct pwb_store *cl, const char *reader_role, struct pwb_error *err);
+	int (*cluster_migrate)(struct pwb_store *cl, unsigned *from, unsigned *to,
+			       struct pwb_error *err);
+	/* pwb_cluster_seed's check that the cluster is empty (0, or PWB_EEXIST) */
+	int (*cluster_empty)(struct pwb_txn *txn, struct pwb_error *err);
+	int (*cluster_prune)(struct pwb_store *cl, uint64_t upto, struct pwb_error *err);
+	int (*cluster_state)(struct pwb_store *cl, struct pwb_cluster_state *out,
+			     struct pwb_error *err);
+};
+
+/* ops->id_used_elsewhere, false when the backend has none (store_ids.c). */
+bool pwb_be_id_used_elsewhere(struct pwb_txn *txn, char kind, uint32_t id);
+
+/* The Berkeley DB backend (internal/bdb.c). */
+extern const struct pwb_backend_ops pwb_bdb_ops;
+/* The table a PostgreSQL backend object exports (dlsym name). */
+#define PWB_STORE_PG_OPS_SYMBOL "pwb_store_pg_ops"
+/* The names of the tables (bdb.c's sub-databases; PostgreSQL: pwb_NAME). */
+const char *pwb_dbi_name(enum pwb_dbi dbi);
+bool pwb_dbi_is_set(enum pwb_dbi dbi);
+
 #endif

@@ -48,20 +48,9 @@
 int pwb_store_open_cluster(const struct pwb_config *cfg, struct pwb_store **out,
 			   struct pwb_error *err);
 
-/* Links this host's replica (a Berkeley DB store) to the cluster store:
- * from now on pwb_store_write(replica, ...) first calls wait(ctx, 0) (the
- * gate: a negative return refuses the write, e.g. on a reader host or
- * while the database is behind this host), then runs its transaction on
- * the cluster store (with the replica's actor, request id and progress)
- * and, when it logged a change, calls wait(ctx, seq) before returning, so
- * that the replica (and NSS) already show it; wait's error is the write's.
- * pwb_store_read(replica) reads the replica. cluster NULL unlinks. */
-typedef int (*pwb_store_wait_fn)(void *ctx, uint64_t seq, struct pwb_error *err);
-void pwb_store_link_writer(struct pwb_store *replica, struct pwb_store *cluster,
-			   pwb_store_wait_fn wait, void *ctx);
-/* A write that stays on this host whatever the link: the publisher's
- * cursor and the local log trim, and the follower's apply. */
-int pwb_store_write_local(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err);
+/* pwb_store_link_writer and pwb_store_write_local (the replica's link to
+ * the cluster store) are declared in store.h, which store.c implements:
+ * the store stays below cluster mode (scripts/check-includes). */
 
 /* ---- what the follower reads (PostgreSQL backend) ---- */
 

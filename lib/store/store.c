@@ -14,7 +14,6 @@
 #include "backoff.h"
 #include "cleanup.h"
 #include "log.h"
-#include "cluster.h"
 #include "internal/store_internal.h"
 
 #define OPEN_LOCK_FILE "open.lock"

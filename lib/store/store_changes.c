@@ -10,7 +10,6 @@
 #include "cleanup.h"
 #include "log.h"
 #include "names.h"
-#include "cluster.h"
 #include "internal/store_internal.h"
 #include "util.h"
 

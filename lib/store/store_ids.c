@@ -158,6 +158,10 @@ static int alloc_id(struct pwb_txn *txn, bool user, uint32_t *out, struct pwb_er
 
 		if (pwb_id_reserved((uint32_t)id))
 			continue;
+		/* Another cluster host's local account (cluster.h: the report). */
+		if (pwb_be_id_used_elsewhere(txn, 'u', (uint32_t)id) ||
+		    pwb_be_id_used_elsewhere(txn, 'g', (uint32_t)id))
+			continue;
 		why = user ? uid_unusable(txn, (uint32_t)id, &code, err)
 			   : gid_unusable(txn, (uint32_t)id, &code, err);
 		if (txn->retry)

@@ -19,33 +19,6 @@
 /* Locks are per page: a transaction writing 100k users takes about 30k. */
 #define MAX_LOCKS 60000
 
-static const struct {
-	const char *name;
-	bool dup;
-} dbdefs[DBI_COUNT] = {
-    [DBI_META] = {"meta", false},
-    [DBI_USERS] = {"users", false},
-    [DBI_USER_NAME] = {"user_name", false},
-    [DBI_USER_UNAME] = {"user_username", false},
-    [DBI_USER_UID] = {"user_uid", false},
-    [DBI_USER_EXT] = {"user_external_id", false},
-    [DBI_GROUPS] = {"groups", false},
-    [DBI_GROUP_NAME] = {"group_name", false},
-    [DBI_GROUP_GID] = {"group_gid", false},
-    [DBI_GROUP_EXT] = {"group_external_id", false},
-    [DBI_MEMBERS] = {"members", true},
-    [DBI_MEMBER_OF] = {"member_of", true},
-    [DBI_TOKENS] = {"tokens", false},
-    [DBI_TOKEN_HASH] = {"token_hash", false},
-    [DBI_RETIRED] = {"retired", false},
-    [DBI_CHANGES] = {"changes", false},
-    [DBI_USER_SUBJECT] = {"user_subject", false},
-    [DBI_USER_HOME] = {"user_home", false},
-    [DBI_CHANGE_REQUEST] = {"change_request", false},
-    [DBI_GROUP_MAP] = {"group_map", false},
-    [DBI_GROUP_MAP_NAME] = {"group_map_name", false},
-};
-
 /* The last sequence handed out ("seq" predates format 3: kept). */
 #define SEQ_COUNTER "seq"
 
@@ -152,17 +125,17 @@ static int open_env(struct pwb_store *st, struct pwb_error *err)
 		DB *db = NULL;
 
 		ret = db_create(&db, env, 0);
-		if (ret == 0 && dbdefs[i].dup)
+		if (ret == 0 && pwb_dbi_is_set(i))
 			ret = db->set_flags(db, DB_DUPSORT);
 		if (ret == 0)
-			ret = db->open(db, NULL, STORE_FILE, dbdefs[i].name, DB_BTREE,
+			ret = db->open(db, NULL, STORE_FILE, pwb_dbi_name(i), DB_BTREE,
 				       DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
 		if (ret != 0) {
 			if (db)
 				db->close(db, 0);
 			close_env(be);
 			return pwb_error_set(err, PWB_ESTORE, "%s/%s: opening database %s: %s",
-					     st->store_dir, STORE_FILE, dbdefs[i].name,
+					     st->store_dir, STORE_FILE, pwb_dbi_name(i),
 					     db_strerror(ret));
 		}
 		be->db[i] = db;
@@ -170,7 +143,7 @@ static int open_env(struct pwb_store *st, struct pwb_error *err)
 	return 0;
 }
 
-int pwb_be_open(struct pwb_store *st, struct pwb_error *err)
+static int bdb_be_open(struct pwb_store *st, struct pwb_error *err)
 {
 	int r;
 
@@ -185,7 +158,7 @@ int pwb_be_open(struct pwb_store *st, struct pwb_error *err)
 	return r;
 }
 
-void pwb_be_close(struct pwb_store *st)
+static void bdb_be_close(struct pwb_store *st)
 {
 	if (!st->be)
 		return;
@@ -198,14 +171,14 @@ void pwb_be_close(struct pwb_store *st)
 
 /* A panic (DB_RUNRECOVERY) needs the environment re-opened, which runs
  * recovery; this process is the only one that has it open. */
-int pwb_be_repair(struct pwb_store *st, struct pwb_error *err)
+static int bdb_be_repair(struct pwb_store *st, struct pwb_error *err)
 {
 	pwb_log(LOG_WARNING, "pwb store: environment needs recovery; re-opening %s", st->store_dir);
 	close_env(st->be);
 	return open_env(st, err);
 }
 
-int pwb_be_verify(struct pwb_store *st, struct pwb_error *err)
+static int bdb_be_verify(struct pwb_store *st, struct pwb_error *err)
 {
 	char path[PATH_MAX + 16];
 	DB *db = NULL;
@@ -229,7 +202,7 @@ int pwb_be_verify(struct pwb_store *st, struct pwb_error *err)
 
 /* Never waits for a lock: the only conflicts left are between threads of
  * this process, and the runner retries them with a short back-off. */
-int pwb_be_begin(struct pwb_txn *txn, bool write, struct pwb_error *err)
+static int bdb_be_begin(struct pwb_txn *txn, bool write, struct pwb_error *err)
 {
 	DB_ENV *env = txn->st->be->env;
 	DB_TXN *tid = NULL;
@@ -244,7 +217,7 @@ int pwb_be_begin(struct pwb_txn *txn, bool write, struct pwb_error *err)
 	return 0;
 }
 
-int pwb_be_commit(struct pwb_txn *txn, struct pwb_error *err)
+static int bdb_be_commit(struct pwb_txn *txn, struct pwb_error *err)
 {
 	struct pwb_backend *be = txn->st->be;
 	DB_TXN *tid = tid_of(txn);
@@ -266,7 +239,7 @@ int pwb_be_commit(struct pwb_txn *txn, struct pwb_error *err)
 	return 0;
 }
 
-void pwb_be_abort(struct pwb_txn *txn)
+static void bdb_be_abort(struct pwb_txn *txn)
 {
 	DB_TXN *tid = tid_of(txn);
 
@@ -275,15 +248,15 @@ void pwb_be_abort(struct pwb_txn *txn)
 		tid->abort(tid);
 }
 
-bool pwb_be_should_retry(const struct pwb_txn *txn)
+static bool bdb_be_should_retry(const struct pwb_txn *txn)
 {
 	return txn->retry;
 }
 
 /* ---- tables ---- */
 
-int pwb_kv_get(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen, char **val,
-	       size_t *vlen, bool for_update, struct pwb_error *err)
+static int bdb_kv_get(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+		      char **val, size_t *vlen, bool for_update, struct pwb_error *err)
 {
 	DB *db = db_of(txn, dbi);
 	DBT k = {0}, v = {0};
@@ -297,7 +270,7 @@ int pwb_kv_get(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t kl
 	if (ret == DB_NOTFOUND)
 		return PWB_ENOTFOUND;
 	if (ret != 0)
-		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), err);
 	/* NUL-terminate for the JSON and text callers. */
 	*val = realloc(v.data, v.size + 1);
 	if (!*val) {
@@ -310,8 +283,8 @@ int pwb_kv_get(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t kl
 	return 0;
 }
 
-int pwb_kv_put(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen, const void *val,
-	       size_t vlen, struct pwb_error *err)
+static int bdb_kv_put(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+		      const void *val, size_t vlen, struct pwb_error *err)
 {
 	DB *db = db_of(txn, dbi);
 	DBT k = {0}, v = {0};
@@ -321,16 +294,16 @@ int pwb_kv_put(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t kl
 	k.size = (u_int32_t)klen;
 	v.data = (void *)val;
 	v.size = (u_int32_t)vlen;
-	ret = db->put(db, tid_of(txn), &k, &v, dbdefs[dbi].dup ? DB_NODUPDATA : 0);
+	ret = db->put(db, tid_of(txn), &k, &v, pwb_dbi_is_set(dbi) ? DB_NODUPDATA : 0);
 	if (ret == DB_KEYEXIST)
 		return 0; /* a member already present: idempotent */
 	if (ret != 0)
-		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), err);
 	return 0;
 }
 
-int pwb_kv_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
-	       struct pwb_error *err)
+static int bdb_kv_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+		      struct pwb_error *err)
 {
 	DB *db = db_of(txn, dbi);
 	DBT k = {0};
@@ -342,11 +315,11 @@ int pwb_kv_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t kl
 	if (ret == DB_NOTFOUND)
 		return 0;
 	if (ret != 0)
-		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), err);
 	return 0;
 }
 
-bool pwb_kv_exists(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen)
+static bool bdb_kv_exists(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen)
 {
 	DB *db = db_of(txn, dbi);
 	DBT k = {0};
@@ -356,7 +329,7 @@ bool pwb_kv_exists(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_
 	k.size = (u_int32_t)klen;
 	ret = db->exists(db, tid_of(txn), &k, 0);
 	if (ret != 0 && ret != DB_NOTFOUND)
-		pwb_txn_fail(txn, ret, dbdefs[dbi].name, NULL);
+		pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), NULL);
 	return ret == 0;
 }
 
@@ -372,7 +345,7 @@ static int walk_from(struct pwb_txn *txn, enum pwb_dbi dbi, const void *from, si
 
 	ret = db->cursor(db, tid_of(txn), &c, 0);
 	if (ret != 0)
-		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), err);
 	k.flags = v.flags = DB_DBT_REALLOC;
 	/* DB_SET_RANGE needs a key buffer it may overwrite. */
 	if (from && !(k.data = malloc(flen))) {
@@ -395,17 +368,18 @@ static int walk_from(struct pwb_txn *txn, enum pwb_dbi dbi, const void *from, si
 	if (r != 0)
 		return r;
 	if (ret != DB_NOTFOUND)
-		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), err);
 	return 0;
 }
 
-int pwb_kv_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ctx,
-		   struct pwb_error *err)
+static int bdb_kv_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, pwb_kv_cb cb, void *ctx,
+			  struct pwb_error *err)
 {
 	return walk_from(txn, dbi, NULL, 0, cb, ctx, err);
 }
 
-int pwb_kv_count(struct pwb_txn *txn, enum pwb_dbi dbi, uint64_t *count, struct pwb_error *err)
+static int bdb_kv_count(struct pwb_txn *txn, enum pwb_dbi dbi, uint64_t *count,
+			struct pwb_error *err)
 {
 	DB *db = db_of(txn, dbi);
 	DB_BTREE_STAT *sp = NULL;
@@ -441,7 +415,7 @@ static int delete_where(struct pwb_txn *txn, enum pwb_dbi dbi, bool keys_only, p
 
 	ret = db->cursor(db, tid_of(txn), &c, 0);
 	if (ret != 0)
-		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), err);
 	k.flags = v.flags = DB_DBT_REALLOC;
 	if (keys_only)
 		v.flags |= DB_DBT_PARTIAL;
@@ -454,7 +428,7 @@ static int delete_where(struct pwb_txn *txn, enum pwb_dbi dbi, bool keys_only, p
 	free(v.data);
 	c->close(c);
 	if (ret != 0 && ret != DB_NOTFOUND)
-		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), err);
 	return 0;
 }
 
@@ -476,8 +450,8 @@ static enum verdict judge_by_value(enum pwb_dbi dbi, const DBT *k, const DBT *v,
 	return DELETE;
 }
 
-int pwb_kv_del_by_value(struct pwb_txn *txn, enum pwb_dbi dbi, const void *val, size_t vlen,
-			pwb_kv_key_cb cb, void *ctx, struct pwb_error *err)
+static int bdb_kv_del_by_value(struct pwb_txn *txn, enum pwb_dbi dbi, const void *val, size_t vlen,
+			       pwb_kv_key_cb cb, void *ctx, struct pwb_error *err)
 {
 	struct by_value b = {val, vlen, cb, ctx};
 
@@ -486,8 +460,8 @@ int pwb_kv_del_by_value(struct pwb_txn *txn, enum pwb_dbi dbi, const void *val, 
 
 /* ---- membership sets ---- */
 
-int pwb_kv_dup_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
-		   const void *val, size_t vlen, struct pwb_error *err)
+static int bdb_kv_dup_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+			  const void *val, size_t vlen, struct pwb_error *err)
 {
 	DB *db = db_of(txn, dbi);
 	DBC *c = NULL;
@@ -496,7 +470,7 @@ int pwb_kv_dup_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_
 
 	ret = db->cursor(db, tid_of(txn), &c, 0);
 	if (ret != 0)
-		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), err);
 	k.data = (void *)key;
 	k.size = (u_int32_t)klen;
 	v.data = (void *)val;
@@ -508,12 +482,12 @@ int pwb_kv_dup_del(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_
 	if (ret == DB_NOTFOUND)
 		return 0;
 	if (ret != 0)
-		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), err);
 	return 0;
 }
 
-bool pwb_kv_dup_exists(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
-		       const void *val, size_t vlen)
+static bool bdb_kv_dup_exists(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+			      const void *val, size_t vlen)
 {
 	DB *db = db_of(txn, dbi);
 	DBT k = {0}, v = {0};
@@ -530,12 +504,12 @@ bool pwb_kv_dup_exists(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, s
 	v.flags = DB_DBT_USERMEM;
 	ret = db->get(db, tid_of(txn), &k, &v, DB_GET_BOTH);
 	if (ret != 0 && ret != DB_NOTFOUND)
-		pwb_txn_fail(txn, ret, dbdefs[dbi].name, NULL);
+		pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), NULL);
 	return ret == 0;
 }
 
-int pwb_kv_dup_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
-		       pwb_id_cb cb, void *ctx, struct pwb_error *err)
+static int bdb_kv_dup_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, size_t klen,
+			      pwb_id_cb cb, void *ctx, struct pwb_error *err)
 {
 	DB *db = db_of(txn, dbi);
 	DBC *c = NULL;
@@ -546,7 +520,7 @@ int pwb_kv_dup_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, s
 
 	ret = db->cursor(db, tid_of(txn), &c, 0);
 	if (ret != 0)
-		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), err);
 	k.data = (void *)key;
 	k.size = (u_int32_t)klen;
 	v.flags = DB_DBT_REALLOC;
@@ -565,20 +539,20 @@ int pwb_kv_dup_foreach(struct pwb_txn *txn, enum pwb_dbi dbi, const void *key, s
 	if (r != 0)
 		return r;
 	if (ret != 0 && ret != DB_NOTFOUND)
-		return pwb_txn_fail(txn, ret, dbdefs[dbi].name, err);
+		return pwb_txn_fail(txn, ret, pwb_dbi_name(dbi), err);
 	return 0;
 }
 
 /* ---- counters ---- */
 
-int pwb_be_counter_get(struct pwb_txn *txn, const char *name, uint64_t def, uint64_t *out,
-		       struct pwb_error *err)
+static int bdb_be_counter_get(struct pwb_txn *txn, const char *name, uint64_t def, uint64_t *out,
+			      struct pwb_error *err)
 {
 	_cleanup_free_ char *val = NULL;
 	int64_t v = 0;
 	int r;
 
-	r = pwb_kv_get(txn, DBI_META, name, strlen(name), &val, NULL, true, err);
+	r = bdb_kv_get(txn, DBI_META, name, strlen(name), &val, NULL, true, err);
 	if (r == PWB_ENOTFOUND) {
 		*out = def;
 		return 0;
@@ -591,12 +565,13 @@ int pwb_be_counter_get(struct pwb_txn *txn, const char *name, uint64_t def, uint
 	return 0;
 }
 
-int pwb_be_counter_set(struct pwb_txn *txn, const char *name, uint64_t value, struct pwb_error *err)
+static int bdb_be_counter_set(struct pwb_txn *txn, const char *name, uint64_t value,
+			      struct pwb_error *err)
 {
 	char buf[24];
 	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
 
-	return pwb_kv_put(txn, DBI_META, name, strlen(name), buf, (size_t)n, err);
+	return bdb_kv_put(txn, DBI_META, name, strlen(name), buf, (size_t)n, err);
 }
 
 /* ---- the change log: DBI_CHANGES, seq (8 bytes big-endian) -> rec ---- */
@@ -621,13 +596,13 @@ static uint64_t from_be64(const unsigned char in[8])
 	return v;
 }
 
-int pwb_be_change_last(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *err)
+static int bdb_be_change_last(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *err)
 {
-	return pwb_be_counter_get(txn, SEQ_COUNTER, 0, seq, err);
+	return bdb_be_counter_get(txn, SEQ_COUNTER, 0, seq, err);
 }
 
-int pwb_be_change_append(struct pwb_txn *txn, const void *rec, size_t len, const char *request_id,
-			 uint64_t *seq, struct pwb_error *err)
+static int bdb_be_change_append(struct pwb_txn *txn, const void *rec, size_t len,
+				const char *request_id, uint64_t *seq, struct pwb_error *err)
 {
 	unsigned char key[8];
 	uint64_t last;
@@ -637,23 +612,23 @@ int pwb_be_change_append(struct pwb_txn *txn, const void *rec, size_t len, const
 		return pwb_error_set(err, PWB_ESTORE, "internal: change in a read transaction");
 	/* Read under the write lock: the counter is this transaction's until
 	 * it ends, and an abort rolls it back (no gap). */
-	r = pwb_be_change_last(txn, &last, err);
+	r = bdb_be_change_last(txn, &last, err);
 	if (r < 0)
 		return r;
 	be64(last + 1, key);
-	if ((r = pwb_be_counter_set(txn, SEQ_COUNTER, last + 1, err)) < 0 ||
-	    (r = pwb_kv_put(txn, DBI_CHANGES, key, sizeof(key), rec, len, err)) < 0)
+	if ((r = bdb_be_counter_set(txn, SEQ_COUNTER, last + 1, err)) < 0 ||
+	    (r = bdb_kv_put(txn, DBI_CHANGES, key, sizeof(key), rec, len, err)) < 0)
 		return r;
 	if (request_id && *request_id &&
-	    (r = pwb_kv_put(txn, DBI_CHANGE_REQUEST, request_id, strlen(request_id), key,
+	    (r = bdb_kv_put(txn, DBI_CHANGE_REQUEST, request_id, strlen(request_id), key,
 			    sizeof(key), err)) < 0)
 		return r;
 	*seq = last + 1;
 	return 0;
 }
 
-int pwb_be_change_put(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t len,
-		      struct pwb_error *err)
+static int bdb_be_change_put(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t len,
+			     struct pwb_error *err)
 {
 	unsigned char key[8];
 	uint64_t last;
@@ -661,24 +636,24 @@ int pwb_be_change_put(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t
 
 	if (!txn->write)
 		return pwb_error_set(err, PWB_ESTORE, "internal: change in a read transaction");
-	if ((r = pwb_be_change_last(txn, &last, err)) < 0)
+	if ((r = bdb_be_change_last(txn, &last, err)) < 0)
 		return r;
 	if (seq <= last)
 		return pwb_error_set(err, PWB_EINVAL, "change %llu: not past the last (%llu)",
 				     (unsigned long long)seq, (unsigned long long)last);
 	be64(seq, key);
-	if ((r = pwb_be_counter_set(txn, SEQ_COUNTER, seq, err)) < 0)
+	if ((r = bdb_be_counter_set(txn, SEQ_COUNTER, seq, err)) < 0)
 		return r;
-	return pwb_kv_put(txn, DBI_CHANGES, key, sizeof(key), rec, len, err);
+	return bdb_kv_put(txn, DBI_CHANGES, key, sizeof(key), rec, len, err);
 }
 
-int pwb_be_change_replace(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t len,
-			  struct pwb_error *err)
+static int bdb_be_change_replace(struct pwb_txn *txn, uint64_t seq, const void *rec, size_t len,
+				 struct pwb_error *err)
 {
 	unsigned char key[8];
 
 	be64(seq, key);
-	return pwb_kv_put(txn, DBI_CHANGES, key, sizeof(key), rec, len, err);
+	return bdb_kv_put(txn, DBI_CHANGES, key, sizeof(key), rec, len, err);
 }
 
 struct change_walk {
@@ -702,8 +677,8 @@ static int change_walk_one(const void *key, size_t klen, const void *val, size_t
 	return w->cb(from_be64(key), val, vlen, w->ctx, err);
 }
 
-int pwb_be_change_foreach(struct pwb_txn *txn, uint64_t after, size_t limit, pwb_be_change_cb cb,
-			  void *ctx, struct pwb_error *err)
+static int bdb_be_change_foreach(struct pwb_txn *txn, uint64_t after, size_t limit,
+				 pwb_be_change_cb cb, void *ctx, struct pwb_error *err)
 {
 	struct change_walk w = {cb, ctx, limit, 0, false};
 	unsigned char from[8];
@@ -716,8 +691,8 @@ int pwb_be_change_foreach(struct pwb_txn *txn, uint64_t after, size_t limit, pwb
 	return w.full ? 0 : r;
 }
 
-int pwb_be_change_foreach_back(struct pwb_txn *txn, uint64_t before, size_t limit,
-			       pwb_be_change_cb cb, void *ctx, struct pwb_error *err)
+static int bdb_be_change_foreach_back(struct pwb_txn *txn, uint64_t before, size_t limit,
+				      pwb_be_change_cb cb, void *ctx, struct pwb_error *err)
 {
 	DB *db = db_of(txn, DBI_CHANGES);
 	struct change_walk w = {cb, ctx, limit, 0, false};
@@ -761,7 +736,7 @@ int pwb_be_change_foreach_back(struct pwb_txn *txn, uint64_t before, size_t limi
 	return 0;
 }
 
-int pwb_be_change_first(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *err)
+static int bdb_be_change_first(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *err)
 {
 	DB *db = db_of(txn, DBI_CHANGES);
 	DBC *c = NULL;
@@ -780,7 +755,7 @@ int pwb_be_change_first(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *er
 	free(v.data);
 	c->close(c);
 	if (ret == DB_NOTFOUND) {
-		int r = pwb_be_change_last(txn, seq, err);
+		int r = bdb_be_change_last(txn, seq, err);
 
 		if (r < 0)
 			return r;
@@ -792,8 +767,8 @@ int pwb_be_change_first(struct pwb_txn *txn, uint64_t *seq, struct pwb_error *er
 	return 0;
 }
 
-int pwb_be_change_by_request(struct pwb_txn *txn, const char *request_id, uint64_t *seq,
-			     struct pwb_error *err)
+static int bdb_be_change_by_request(struct pwb_txn *txn, const char *request_id, uint64_t *seq,
+				    struct pwb_error *err)
 {
 	_cleanup_free_ char *val = NULL;
 	size_t len = 0;
@@ -801,7 +776,7 @@ int pwb_be_change_by_request(struct pwb_txn *txn, const char *request_id, uint64
 
 	if (!request_id || !*request_id)
 		return PWB_ENOTFOUND;
-	r = pwb_kv_get(txn, DBI_CHANGE_REQUEST, request_id, strlen(request_id), &val, &len, false,
+	r = bdb_kv_get(txn, DBI_CHANGE_REQUEST, request_id, strlen(request_id), &val, &len, false,
 		       err);
 	if (r < 0)
 		return r;
@@ -829,9 +804,44 @@ static enum verdict judge_request(enum pwb_dbi dbi, const DBT *k, const DBT *v, 
 
 /* The request index is walked whole: trims are rare (a cursor moved past
  * retention), and an index by sequence would cost every write. */
-int pwb_be_change_trim(struct pwb_txn *txn, uint64_t upto, struct pwb_error *err)
+static int bdb_be_change_trim(struct pwb_txn *txn, uint64_t upto, struct pwb_error *err)
 {
 	int r = delete_where(txn, DBI_CHANGES, true, judge_entry, &upto, err);
 
 	return r < 0 ? r : delete_where(txn, DBI_CHANGE_REQUEST, false, judge_request, &upto, err);
 }
+
+const struct pwb_backend_ops pwb_bdb_ops = {
+    .abi = PWB_BACKEND_ABI,
+    .size = sizeof(struct pwb_backend_ops),
+    .name = "berkeleydb",
+    .open = bdb_be_open,
+    .close = bdb_be_close,
+    .verify = bdb_be_verify,
+    .begin = bdb_be_begin,
+    .commit = bdb_be_commit,
+    .abort = bdb_be_abort,
+    .should_retry = bdb_be_should_retry,
+    .repair = bdb_be_repair,
+    .kv_get = bdb_kv_get,
+    .kv_put = bdb_kv_put,
+    .kv_del = bdb_kv_del,
+    .kv_exists = bdb_kv_exists,
+    .kv_foreach = bdb_kv_foreach,
+    .kv_count = bdb_kv_count,
+    .kv_del_by_value = bdb_kv_del_by_value,
+    .dup_del = bdb_kv_dup_del,
+    .dup_exists = bdb_kv_dup_exists,
+    .dup_foreach = bdb_kv_dup_foreach,
+    .counter_get = bdb_be_counter_get,
+    .counter_set = bdb_be_counter_set,
+    .change_append = bdb_be_change_append,
+    .change_foreach = bdb_be_change_foreach,
+    .change_foreach_back = bdb_be_change_foreach_back,
+    .change_last = bdb_be_change_last,
+    .change_first = bdb_be_change_first,
+    .change_by_request = bdb_be_change_by_request,
+    .change_trim = bdb_be_change_trim,
+    .change_put = bdb_be_change_put,
+    .change_replace = bdb_be_change_replace,
+};
