@@ -62,8 +62,8 @@ const struct pwbd_op pwbd_ops_core[] = {
 
 static const struct pwbd_op *find_op(const char *name)
 {
-	const struct pwbd_op *const tables[] = {pwbd_ops_core, pwbd_ops_account, pwbd_ops_scim,
-						pwbd_ops_admin, pwbd_ops_metrics};
+	const struct pwbd_op *const tables[] = {pwbd_ops_core,	pwbd_ops_account, pwbd_ops_scim,
+						pwbd_ops_admin, pwbd_ops_metrics, pwbd_ops_cluster};
 
 	for (size_t t = 0; t < PWB_ARRAY_SIZE(tables); t++)
 		for (const struct pwbd_op *op = tables[t]; op->name; op++)

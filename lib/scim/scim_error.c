@@ -46,7 +46,9 @@ int pwb_scim_fail_store(struct pwb_scim_error *err, int code, const char *msg)
 	case PWB_ECONFLICT:
 		return pwb_scim_fail(err, 412, NULL, "%s", msg);
 	case PWB_EUNAVAIL:
-		return pwb_scim_fail(err, 503, NULL, "%s", msg);
+		/* the store's message names the database's host: for the log */
+		return pwb_scim_fail(err, 503, NULL,
+				     "the store cannot be reached right now; retry later");
 	default:
 		return pwb_scim_fail(err, 500, NULL, "%s", msg);
 	}
