@@ -6,8 +6,10 @@
  * DBI_META ("cluster.id", "cluster.applied", "cluster.applied_at"). A
  * record the policy refuses makes the batch run again without it and
  * without every row whose key or value is its id (the replica keeps what
- * it had); it is logged at LOG_ALERT. The commit hook (the publisher)
- * then publishes the batch's change entries at once; a full resync
+ * it had); it is logged at LOG_ALERT. The commit hook (the publisher) is
+ * held back while the batches run and called once after the last, so a
+ * catch-up of thousands of changes costs one publish (over nss-mid-max
+ * changes it is a full rebuild: one, not one per batch); a full resync
  * replaces the replicated tables and publishes everything. */
 #include <errno.h>
 #include <grp.h>
@@ -452,7 +454,7 @@ static int apply_batch(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 	r = r ?: meta_put_u64(txn, META_APPLIED, upto, err);
 	r = r ?: meta_put_u64(txn, META_APPLIED_AT, (uint64_t)now, err);
 	if (r == 0 && !b->full && upto > b->before.applied) {
-		/* The commit hook (the publisher) publishes the batch. */
+		/* For the publisher: pwb_follow_run calls it after the batches. */
 		txn->changed = true;
 		txn->last_seq = upto;
 	}
@@ -515,7 +517,13 @@ int pwb_follow_run(struct pwb_store *replica, pwb_follow_pull_fn pull, void *src
 			  .local = &local};
 	int r;
 
+	void *hook_ctx = NULL;
+	/* The publisher runs once for all the batches, not after each. */
+	pwb_store_commit_hook hook = pwb_store_commit_hook_of(replica, &hook_ctx);
+
 	memset(out, 0, sizeof(*out));
+	pwb_store_on_commit(replica, NULL, NULL);
+	replica->last_write_seq = 0;
 	b.host = host_name(cfg, host, sizeof(host));
 	if (pwb_local_accounts_load("/etc/passwd", "/etc/group", &local, &lerr) < 0)
 		pwb_log(LOG_WARNING, "pwb cluster: local accounts: %s", lerr.msg);
@@ -530,11 +538,15 @@ int pwb_follow_run(struct pwb_store *replica, pwb_follow_pull_fn pull, void *src
 			break; /* done, caught up, or no progress (retried at the next tick) */
 		applied = out->applied;
 	}
+	pwb_store_on_commit(replica, hook, hook_ctx);
 	if (r == 0 && b.full) {
 		out->full = true;
 		pwb_log(LOG_NOTICE, "pwb cluster: host %s resynced fully at seq %llu", b.host,
 			(unsigned long long)out->applied);
 		r = pwb_publish_full(replica, err);
+	} else if (replica->last_write_seq && hook) {
+		/* What the batches committed, also when a later one failed. */
+		hook(replica, replica->last_write_seq, hook_ctx);
 	}
 	pwb_local_accounts_free(&local);
 	free(b.skip.v);

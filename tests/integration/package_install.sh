@@ -47,6 +47,8 @@ tap_like "pam_pwb_mkhome.so in the multiarch PAM dir" "$contents" \
 	"/usr/lib/$multiarch/security/pam_pwb_mkhome.so"
 tap_like "libnss_pwb.so.2 in the multiarch library dir" "$contents" \
 	"/usr/lib/$multiarch/libnss_pwb.so.2"
+tap_like "pwbd's PostgreSQL backend in the package's library dir" "$contents" \
+	"/usr/lib/$multiarch/pwb/pwb_store_pg.so"
 tap_like "pwbd and its socket and service units are shipped" \
 	"$(printf '%s\n' "$contents" | grep -oE '\./(usr/sbin/pwbd|lib/systemd/system/pwbd\.(socket|service))$' |
 		sort | tr '\n' ' ')" \

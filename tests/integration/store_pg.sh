@@ -6,8 +6,9 @@
 # change entries), prune and the horizon, the unique backstop refusing a
 # duplicate live uid or name written behind the rules' back, two writer
 # processes serialised with a gap-free sequence, the host report through
-# the reader's role, a database that cannot be reached, the password
-# file's mode, the module's name in the error when missing, and the seed
+# the reader's role, a database that cannot be reached, a lost connection
+# (the next write reconnects), the password file's mode
+# and a password in the DSN refused, the module's name in the error when missing, and the seed
 # from a local Berkeley DB store (tests/tools/store_pg_test.c, one TAP
 # line per Check test). Then the schema as the reader sees it.
 . "${PWB_TEST_SRCDIR:-$(dirname "$0")/../..}/tests/lib/tap.sh"
@@ -21,6 +22,7 @@ export PWB_STORE_PG_MODULE=$PWB_TEST_BUILDDIR/lib/.libs/pwb_store_pg.so
 [ -x "$tool" ] && [ -f "$PWB_STORE_PG_MODULE" ] || tap_bail "build first: $tool, $PWB_STORE_PG_MODULE"
 pwb_pg_start || tap_bail "PostgreSQL did not start"
 pwb_pg_psql 'CREATE DATABASE pwb_seed OWNER pwb_writer' postgres >/dev/null || tap_bail "no seed database"
+export PWB_PG_BIN
 export PWB_PG_DSN_SEED="host=127.0.0.1 port=$PWB_PG_PORT dbname=pwb_seed user=pwb_writer sslmode=disable"
 
 # Check's TAP, renumbered into this script's.
@@ -34,7 +36,7 @@ while IFS= read -r line; do
 	"not ok "*) n=$((n + 1)); tap_fail "${line#not ok * - }" ;;
 	esac
 done <"$PWB_TMP/store_pg.tap"
-tap_is "store_pg_test ran every case and exited 0" "$rc/$n" "0/15"
+tap_is "store_pg_test ran every case and exited 0" "$rc/$n" "0/17"
 [ "$rc" = 0 ] || tap_diag "$(tail -20 "$PWB_TMP/store_pg.out")"
 
 # The schema as the reader's role sees it: every table readable, none

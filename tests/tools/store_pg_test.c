@@ -5,6 +5,7 @@
  *   PWB_PG_DSN_READER, PWB_PG_PW_READER   the reader's
  *   PWB_PG_DSN_SEED                       an empty database for the seed test
  *   PWB_STORE_PG_MODULE                   the build tree's pwb_store_pg.so
+ *   PWB_PG_BIN, PWB_PG_DSN_ADMIN          psql, and the superuser's DSN
  * Every test opens its own cluster store on one shared database, so each
  * works on keys of its own and compares sequences relative to its start. */
 #include <check.h>
@@ -36,7 +37,7 @@ static int try_cfg(struct pwb_config *cfg, const char *dsn, const char *pwfile,
 		return -1;
 	fprintf(f,
 		"db-dir=%s/db\nstore-backend=postgresql\nstore-dsn=%s\n"
-		"store-password-file=%s\nstore-timeout=5\n",
+		"store-password-file=%s\nstore-timeout=2\n",
 		tmpdir, dsn, pwfile);
 	fclose(f);
 	memset(cfg, 0, sizeof(*cfg));
@@ -432,6 +433,11 @@ static int pull_change(uint64_t seq, const void *rec, size_t len, void *ctx, str
 	return 0;
 }
 
+static int stop_state(const struct pwb_cluster_state *s, void *ctx, struct pwb_error *err)
+{
+	return pwb_error_set(err, PWB_ECONFLICT, "another cluster");
+}
+
 static const struct pwb_cluster_pull_cb pull_cb = {pull_state, pull_row, pull_change};
 
 static void pull_write1(struct pwb_txn *txn)
@@ -485,6 +491,16 @@ START_TEST(pull_rows_changes_tombstones_prune)
 	ck_assert_uint_eq(p.changes, 1);
 	ck_assert_msg(!strstr(p.rows, "p.keep") && strstr(p.rows, "p.gone=(deleted);"), "%s",
 		      p.rows);
+
+	/* the state callback's non-zero return stops the pull and is returned */
+	{
+		struct pwb_cluster_pull_cb stop = {stop_state, pull_row, pull_change};
+
+		memset(&p, 0, sizeof(p));
+		ck_assert_int_eq(pwb_cluster_pull(cl, base_seq, false, 0, &stop, &p, &upto, &err),
+				 PWB_ECONFLICT);
+		ck_assert_uint_eq(p.changes, 0);
+	}
 
 	/* a full pull: live rows only */
 	memset(&p, 0, sizeof(p));
@@ -608,6 +624,35 @@ START_TEST(concurrent_writers_are_serialised_gap_free)
 }
 END_TEST
 
+/* ---- a lost connection: the next write reconnects and runs again ---- */
+
+START_TEST(lost_connection_reconnects)
+{
+	struct pwb_store *cl = open_writer();
+	struct pwb_error err = {0};
+	uint64_t before, retries;
+	char *cmd = NULL;
+
+	ck_assert_int_eq(pwb_store_write(cl, append_rec, "{}", &err), 0);
+	before = last_seq(cl);
+	/* the server ends every pwb_writer session (ours included) */
+	ck_assert_int_ge(asprintf(&cmd,
+				  "env -u LD_PRELOAD -u LD_LIBRARY_PATH '%s/psql' '%s' -XAtqc "
+				  "\"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+				  "usename = 'pwb_writer'\" >/dev/null",
+				  getenv("PWB_PG_BIN"), getenv("PWB_PG_DSN_ADMIN")),
+			 0);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	retries = pwb_store_retries();
+	ck_assert_msg(pwb_store_write(cl, append_rec, "{}", &err) == 0, "%s", err.msg);
+	ck_assert_uint_gt(pwb_store_retries(), retries); /* it was lost, then re-run */
+	ck_assert(pwb_cluster_connected(cl));
+	ck_assert_uint_eq(last_seq(cl), before + 1); /* once, not twice */
+	pwb_store_close(cl);
+}
+END_TEST
+
 /* ---- hosts and the ids other hosts use ---- */
 
 static void elsewhere_body(struct pwb_txn *txn)
@@ -652,14 +697,18 @@ START_TEST(unreachable_database_opens_disconnected)
 {
 	struct pwb_error err = {0};
 	struct pwb_store *cl = NULL;
+	uint64_t retries;
 
 	load_cfg(&cfg, "host=127.0.0.1 port=1 dbname=pwb user=pwb_writer connect_timeout=2",
 		 getenv("PWB_PG_PW_WRITER"));
 	ck_assert_msg(pwb_store_open_cluster(&cfg, &cl, &err) == 0, "%s", err.msg);
 	ck_assert(!pwb_cluster_connected(cl));
 	ck_assert_int_eq(pwb_cluster_fd(cl), -1);
+	retries = pwb_store_retries();
 	ck_assert_int_eq(pwb_store_write(cl, append_rec, "{}", &err), PWB_EUNAVAIL);
 	ck_assert_msg(strstr(err.msg, "127.0.0.1:1"), "%s", err.msg);
+	/* the write kept trying for store-timeout before giving up */
+	ck_assert_uint_gt(pwb_store_retries(), retries);
 	ck_assert_int_eq(pwb_cluster_connect(cl, &err), PWB_EUNAVAIL);
 	pwb_store_close(cl);
 }
@@ -680,6 +729,18 @@ START_TEST(password_file_must_be_private)
 	load_cfg(&cfg, getenv("PWB_PG_DSN_WRITER"), path);
 	ck_assert_int_eq(pwb_store_open_cluster(&cfg, &cl, &err), PWB_ECONFIG);
 	ck_assert_msg(strstr(err.msg, path) && !strstr(err.msg, "secret-value"), "%s", err.msg);
+}
+END_TEST
+
+START_TEST(password_in_dsn_is_refused)
+{
+	struct pwb_error err = {0};
+	struct pwb_store *cl = NULL;
+
+	load_cfg(&cfg, "host=127.0.0.1 dbname=pwb password=in-the-dsn", getenv("PWB_PG_PW_WRITER"));
+	ck_assert_int_eq(pwb_store_open_cluster(&cfg, &cl, &err), PWB_ECONFIG);
+	ck_assert_msg(strstr(err.msg, "store-password-file") && !strstr(err.msg, "in-the-dsn"),
+		      "%s", err.msg);
 }
 END_TEST
 
@@ -797,9 +858,11 @@ int main(void)
 	tcase_add_test(tc, pull_rows_changes_tombstones_prune);
 	tcase_add_test(tc, unique_backstop_refuses_duplicate_live_uid_and_name);
 	tcase_add_test(tc, concurrent_writers_are_serialised_gap_free);
+	tcase_add_test(tc, lost_connection_reconnects);
 	tcase_add_test(tc, host_report_and_ids_used_elsewhere);
 	tcase_add_test(tc, unreachable_database_opens_disconnected);
 	tcase_add_test(tc, password_file_must_be_private);
+	tcase_add_test(tc, password_in_dsn_is_refused);
 	tcase_add_test(tc, missing_module_is_named);
 	tcase_add_test(tc, init_twice_is_refused);
 	tcase_add_test(tc, seed_from_local);
