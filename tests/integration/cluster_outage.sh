@@ -93,7 +93,7 @@ tap_like "... and says NOT REACHABLE" "$out" "database NOT REACHABLE"
 
 # ---- the database is back ----
 pwb_pg_start || tap_bail "PostgreSQL did not restart"
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
 	[ "$(pwbadm cluster status --json 2>/dev/null | jq -r .connected)" = true ] && break
 	sleep 0.1
 done
