@@ -153,9 +153,6 @@ int pwbadm_cluster(struct pwbadm *adm, const struct pwbadm_args *a)
 			return pwbadm_usage("cluster", "%s takes no such option", sub);
 	if (a->json && strcmp(sub, "status") != 0)
 		return pwbadm_usage("cluster", "--json: only cluster status prints JSON");
-	if (adm->offline)
-		return pwbadm_usage("cluster", "--offline: cluster commands run in pwbd, which "
-					       "holds the database connection");
 	if (strcmp(sub, "init") == 0)
 		return cluster_init(adm, a);
 	if (strcmp(sub, "migrate") == 0)

@@ -31,6 +31,8 @@ tap_like "... saying it is not in cluster mode" "$out" \
 tap_is "cluster with an unknown subcommand: usage error" "$(adm_status pwbadm cluster frob)" 2
 tap_is "prune without --upto: usage error" "$(adm_status pwbadm cluster prune)" 2
 tap_is "--from-local on status: usage error" "$(adm_status pwbadm cluster status --from-local)" 2
+tap_is "--offline cluster status: usage error (pwbd holds the connection)" \
+	"$(adm_status pwbadm --offline cluster status)" 2
 
 # A populated store: users with fixed and allocated ids, groups, a user
 # bound to an IdP identity.
