@@ -386,6 +386,13 @@ static void user_error(pam_handle_t *pamh, int flags, const char *msg)
 		pam_error(pamh, "%s", msg);
 }
 
+/* pwbd could not write what this sign-in needs (a new account, a first
+ * binding) because the cluster database cannot be reached: known users
+ * still sign in, decided from the replica. */
+#define UNAVAILABLE_MESSAGE                                                                        \
+	"your account cannot be set up right now (the account database cannot be reached); "       \
+	"try again later"
+
 /* The user-facing message for an account result that refuses. */
 static const char *result_message(const char *result)
 {
@@ -468,9 +475,10 @@ static int account_check_token(pam_handle_t *pamh, int flags, const struct pwb_c
 		pam_syslog(pamh, r == PWB_EAUTH ? LOG_NOTICE : LOG_ERR,
 			   "cannot check account %s: pwbd: %s", user, pwb_error_text(&err, r));
 		user_error(pamh, flags,
-			   r == PWB_EAUTH    ? "sign-in refused"
-			   : r == PWB_ELOCAL ? "name not allowed"
-					     : "sign-in refused (unavailable)");
+			   r == PWB_EAUTH      ? "sign-in refused"
+			   : r == PWB_ELOCAL   ? "name not allowed"
+			   : r == PWB_EUNAVAIL ? UNAVAILABLE_MESSAGE
+					       : "sign-in refused (unavailable)");
 		return r == PWB_EAUTH || r == PWB_ELOCAL ? PAM_PERM_DENIED : PAM_AUTHINFO_UNAVAIL;
 	}
 	who = json_string_value(json_object_get(result, "user"));
@@ -512,6 +520,12 @@ static int account_check(pam_handle_t *pamh, int flags, const struct pwb_config 
 	r = pwb_rpc_call(cfg, "account.signin", &actor, args, &result, NULL, &err);
 	if (r == PWB_ENODAEMON)
 		return account_offline(pamh, cfg, user, claims, &err);
+	if (r == PWB_EUNAVAIL) {
+		/* pwbd's message names the user and the unreachable database */
+		pam_syslog(pamh, LOG_ERR, "refusing %s: %s", user, pwb_error_text(&err, r));
+		user_error(pamh, flags, UNAVAILABLE_MESSAGE);
+		return PAM_AUTHINFO_UNAVAIL;
+	}
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot check account %s: %s", user,
 			   pwb_error_text(&err, r));

@@ -451,6 +451,54 @@ static void check_store(struct check *c)
 	check_tokens(c);
 }
 
+/* Cluster mode: the database reachable, this host not refusing writes,
+ * and every host's sync (lag behind the database, last report), one line
+ * per host. */
+static void check_cluster(struct check *c)
+{
+	_cleanup_json_ json_t *st = NULL;
+	struct pwb_error err = {0};
+	char line[512];
+	json_t *host;
+	size_t i;
+	int rc;
+
+	if (!c->config_ok || !pwb_config_cluster(&c->cfg))
+		return;
+	rc = pwbadm_call(c->adm, "cluster.status", json_object(), &st, &err);
+	if (rc) {
+		report(c, FAIL, "cluster", "see pwbd's log", "cannot read the cluster state: %s",
+		       rc == PWBADM_CALL_REPORTED ? "see above" : pwb_error_text(&err, rc));
+		return;
+	}
+	if (!json_is_true(json_object_get(st, "connected")))
+		report(c, FAIL, "cluster",
+		       "check PostgreSQL and store-dsn; known users still sign in from the replica",
+		       "the cluster database cannot be reached: %s; writes (JIT of new users, "
+		       "SCIM, pwbadm) fail",
+		       json_string_value(json_object_get(st, "why")) ?: "");
+	else if (!json_is_true(json_object_get(st, "schema_ready")))
+		report(c, FAIL, "cluster", "pwbadm cluster init",
+		       "the database has no cluster schema yet");
+	else
+		report(c, OK, "cluster", NULL, "database reachable at change %lld",
+		       (long long)pwbadm_json_int(st, "db_seq"));
+	if (json_is_true(json_object_get(st, "refusing")))
+		report(c, FAIL, "cluster",
+		       "check the database (a restore? a failover?), then pwbadm cluster accept",
+		       "this host refuses writes: %s",
+		       json_string_value(json_object_get(st, "why")) ?: "");
+	if (json_object_get(st, "hosts_error"))
+		return;
+	json_array_foreach(json_object_get(st, "hosts"), i, host)
+	{
+		bool warn = pwbadm_cluster_host_verdict(host, line, sizeof(line));
+
+		report(c, warn ? WARN : OK, "cluster sync",
+		       warn ? "check that host's pwbd and its log" : NULL, "%s", line);
+	}
+}
+
 /* ---- name service ---- */
 
 /* NSS sources that answer over the network. When one is down, glibc goes
@@ -825,6 +873,7 @@ int pwbadm_check(struct pwbadm *adm, const struct pwbadm_args *a)
 	strcpy(c.skel, "/etc/skel");
 	check_config(&c);
 	check_store(&c);
+	check_cluster(&c);
 	check_nsswitch(&c);
 	check_nss_module(&c);
 	check_nscd(&c);

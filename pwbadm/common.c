@@ -354,3 +354,35 @@ int pwbadm_list_print(const struct pwbadm_list *list, json_t *records, bool json
 	pwbadm_json_list_free(&items);
 	return rc;
 }
+
+int64_t pwbadm_json_int(json_t *o, const char *path)
+{
+	char key[64];
+	const char *dot;
+
+	while ((dot = strchr(path, '.'))) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		o = json_object_get(o, key);
+		path = dot + 1;
+	}
+	return (int64_t)json_integer_value(json_object_get(o, path));
+}
+
+void pwbadm_duration_text(int64_t s, char out[48])
+{
+	int64_t d, h, m;
+
+	if (s < 0)
+		s = 0;
+	d = s / 86400;
+	h = s / 3600 % 24;
+	m = s / 60 % 60;
+	if (d)
+		snprintf(out, 48, "%lldd %lldh %lldm", (long long)d, (long long)h, (long long)m);
+	else if (h)
+		snprintf(out, 48, "%lldh %lldm", (long long)h, (long long)m);
+	else if (m)
+		snprintf(out, 48, "%lldm %llds", (long long)m, (long long)(s % 60));
+	else
+		snprintf(out, 48, "%llds", (long long)s);
+}

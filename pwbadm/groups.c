@@ -57,6 +57,7 @@ int pwbadm_list_groups(struct pwbadm *adm, const struct pwbadm_args *a)
 	pwbadm_progress_end(adm);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot list groups");
+	pwbadm_replica_note(adm);
 	return pwbadm_list_print(&list, json_object_get(result, "groups"), a->json);
 }
 

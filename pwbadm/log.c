@@ -369,6 +369,7 @@ int pwbadm_log(struct pwbadm *adm, const struct pwbadm_args *a)
 		pwbadm_table_free(&k.table);
 		return pwbadm_call_fail(rc, &err, "cannot read the change log");
 	}
+	pwbadm_replica_note(adm);
 	rc = entries ? sink_all(&k, entries) : sink_end(&k);
 	return rc < 0 ? pwbadm_fail("cannot write the change log") : PWBADM_EXIT_OK;
 }

@@ -37,6 +37,13 @@ static const struct option token_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+static const struct option cluster_options[] = {
+    {"from-local", no_argument, NULL, 'f'},
+    {"reader-role", required_argument, NULL, 'r'},
+    {"upto", required_argument, NULL, 'u'},
+    {NULL, 0, NULL, 0},
+};
+
 #define ONE_USER "expects one user name"
 #define STORE	 PWBADM_NEEDS_PWBD
 
@@ -120,12 +127,17 @@ static const struct pwbadm_command commands[] = {
     {"check", pwbadm_check, "", NULL, 0, 0, "takes no arguments", STORE, false, "",
      "diagnose the setup: one line per check, ok/WARN/FAIL and a fix",
      "  Also lists users not yet bound to an IdP subject, and records that break\n"
-     "  the store's policy or cannot be read (each FAIL).\n"},
+     "  the store's policy or cannot be read (each FAIL). In cluster mode: the\n"
+     "  database unreachable or this host refusing writes (FAIL), and each host's\n"
+     "  sync: WARN when it has not reported for 5 min, or is behind the database\n"
+     "  and has not reported for 60 s.\n"},
     {"status", pwbadm_status, "", NULL, 0, 0, NULL, STORE, true, "[--json]",
      "one screen on health: users, groups, tokens, snapshot, store, SCIM, sign-ins",
      "  --json   one JSON object, for monitoring\n"
      "  Sign-ins today: users whose last sign-in is since local midnight.\n"
-     "  With pwbd down: says so (exit status 1) and shows the published snapshot.\n"},
+     "  With pwbd down: says so (exit status 1) and shows the published snapshot.\n"
+     "  In cluster mode also: this host's role, whether the database answers, the\n"
+     "  change its replica applied and when, the database's, and any refusal.\n"},
     {"rebuild-nss", pwbadm_rebuild_nss, "", NULL, 0, 0, NULL, STORE, false, "",
      "republish the whole NSS snapshot from the store", ""},
     {"export", pwbadm_export, "", NULL, 0, 1, NULL, STORE, false, "[FILE]",
@@ -154,6 +166,24 @@ static const struct pwbadm_command commands[] = {
      "  --json         one JSON array, one entry object per line\n"
      "  One line per change, oldest first, in local time. ACTOR is\n"
      "  kind[:name][/service][@address]; CHANGED names attributes, never values.\n"},
+    {"cluster", pwbadm_cluster, "fr:u:", cluster_options, 1, 1,
+     "expects a subcommand: init, migrate, accept, status or prune", PWBADM_NEEDS_DAEMON, true,
+     "init [--from-local] [--reader-role ROLE] | migrate | accept | status [--json] | "
+     "prune --upto SEQ",
+     "cluster mode (store-backend=postgresql): schema, this host's sync, every host",
+     "  init               create the schema in the database (store-dsn)\n"
+     "    --from-local     and copy this host's store into it, keeping every uid,\n"
+     "                     gid and subject binding (the database must be empty)\n"
+     "    --reader-role R  grant the read-only role R (cluster-role=reader hosts)\n"
+     "                     SELECT and the host report\n"
+     "  migrate            bring an older schema to this version (says when current)\n"
+     "  accept             accept the database as it is after this host refused it\n"
+     "                     (behind this host, or another cluster): a full resync\n"
+     "  status [--json]    this host and every host: applied change, lag behind\n"
+     "                     the database, last report (exit 1: database unreachable)\n"
+     "  prune --upto SEQ   delete tombstones and change entries up to SEQ; a host\n"
+     "                     that applied less resyncs fully\n"
+     "  On a single host (store-backend=berkeleydb) each fails: not in cluster mode.\n"},
 };
 
 const struct pwbadm_command *pwbadm_command_find(const char *name)
@@ -178,6 +208,10 @@ void pwbadm_command_help(const struct pwbadm_command *cmd, FILE *out)
 	if (cmd->needs == PWBADM_NEEDS_PWBD)
 		fputs("\nRuns in pwbd (pwbd-socket); with pwbadm --offline, on the store\n"
 		      "directly while pwbd is stopped.\n",
+		      out);
+	if (cmd->needs == PWBADM_NEEDS_DAEMON)
+		fputs("\nRuns in pwbd (pwbd-socket), which holds the database connection;\n"
+		      "--offline is refused.\n",
 		      out);
 	fprintf(out, "\n%s", exit_codes);
 }
@@ -334,6 +368,9 @@ int main(int argc, char **argv)
 	rc = parse_command(cmd, argc, argv, &args);
 	if (rc)
 		return rc < 0 ? PWBADM_EXIT_OK : rc;
+	if (adm.offline && cmd->needs == PWBADM_NEEDS_DAEMON)
+		return pwbadm_usage(cmd->name, "--offline: this command runs in pwbd only, which "
+					       "holds the cluster database's connection");
 	if (adm.offline && cmd->needs != PWBADM_NEEDS_PWBD)
 		return pwbadm_usage(cmd->name, "--offline: this command does not use the store");
 	rc = cmd->run(&adm, &args);

@@ -103,6 +103,7 @@ bool pwbadm_opt_set(const struct pwbadm_args *a, int val);
 enum pwbadm_needs {
 	PWBADM_NEEDS_NOTHING, /* local only: --offline makes no sense */
 	PWBADM_NEEDS_PWBD,    /* pwbd, or the store itself with --offline */
+	PWBADM_NEEDS_DAEMON,  /* pwbd only (it holds the cluster database's connection) */
 };
 
 /* The command table (main.c): main() dispatches from it and generates the
@@ -147,6 +148,28 @@ int pwbadm_rebuild_nss(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_export(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_import(struct pwbadm *adm, const struct pwbadm_args *a);
 int pwbadm_log(struct pwbadm *adm, const struct pwbadm_args *a);
+int pwbadm_cluster(struct pwbadm *adm, const struct pwbadm_args *a); /* cluster.c */
+
+/* Cluster mode (cluster.c, cluster_text.c), from pwbd's cluster.status
+ * result. A host's sync is worth a warning when it has not reported for
+ * PWBADM_CLUSTER_REPORT_WARN_S, or is behind the database and has not
+ * reported for PWBADM_CLUSTER_LAG_WARN_S (it reports after each apply). */
+#define PWBADM_CLUSTER_LAG_WARN_S    60
+#define PWBADM_CLUSTER_REPORT_WARN_S 300
+/* One host of result.hosts: its line for `pwbadm check` in out; 1 when it
+ * is worth a warning, else 0. */
+int pwbadm_cluster_host_verdict(json_t *host, char *out, size_t len);
+/* This host's part (role, database reachable, applied sequence and age,
+ * the database's sequence, refusal and why), `pwbadm status`'s lines. */
+void pwbadm_cluster_summary(json_t *status, FILE *out);
+/* Every host as a table (HOST ROLE APPLIED LAG LAST REPORT). */
+int pwbadm_cluster_hosts_print(json_t *status, FILE *out);
+/* The note that a read came from the replica (out "" when the database was
+ * reachable): the replica's applied sequence and its age. */
+void pwbadm_replica_note_text(json_t *status, char *out, size_t len);
+/* A read command's last step on a cluster host: asks pwbd whether the
+ * database is reachable, and if not prints the note above on stderr. */
+void pwbadm_replica_note(struct pwbadm *adm);
 
 /* The command named name, and its --help text. */
 const struct pwbadm_command *pwbadm_command_find(const char *name);
@@ -179,6 +202,10 @@ int pwbadm_group_list_arg(const char *command, const char *arg, json_t **out);
 
 /* "never" for 0, else RFC 3339 UTC. */
 void pwbadm_time_text(int64_t t, char out[32]);
+/* "3d 4h 5m", "4h 5m", "5m 6s" or "6s": the leading zero units left out. */
+void pwbadm_duration_text(int64_t seconds, char out[48]);
+/* The integer at a dotted path ("users.by_source.scim") in o; 0 if none. */
+int64_t pwbadm_json_int(json_t *o, const char *path);
 
 /* A text table, printed with columns aligned (by characters, not bytes).
  * Each row is one allocation, so 100k rows cost 100k mallocs, not 700k. */

@@ -11,39 +11,6 @@
 #include "pwbadm.h"
 #include "util.h"
 
-static int64_t get_int(json_t *o, const char *path)
-{
-	char key[64];
-	const char *dot;
-
-	while ((dot = strchr(path, '.'))) {
-		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
-		o = json_object_get(o, key);
-		path = dot + 1;
-	}
-	return (int64_t)json_integer_value(json_object_get(o, path));
-}
-
-/* "3d 4h 5m 6s", the leading zero units left out. */
-static void duration_text(int64_t s, char out[48])
-{
-	int64_t d, h, m;
-
-	if (s < 0)
-		s = 0;
-	d = s / 86400;
-	h = s / 3600 % 24;
-	m = s / 60 % 60;
-	if (d)
-		snprintf(out, 48, "%lldd %lldh %lldm", (long long)d, (long long)h, (long long)m);
-	else if (h)
-		snprintf(out, 48, "%lldh %lldm", (long long)h, (long long)m);
-	else if (m)
-		snprintf(out, 48, "%lldm %llds", (long long)m, (long long)(s % 60));
-	else
-		snprintf(out, 48, "%llds", (long long)s);
-}
-
 /* "7.5 MiB" */
 static void size_text(int64_t bytes, char out[32])
 {
@@ -67,12 +34,13 @@ static void print_snapshot(json_t *snap)
 		       json_string_value(json_object_get(snap, "path")));
 		return;
 	}
-	pwbadm_time_text(get_int(snap, "published"), when);
-	duration_text(get_int(snap, "age_seconds"), age);
+	pwbadm_time_text(pwbadm_json_int(snap, "published"), when);
+	pwbadm_duration_text(pwbadm_json_int(snap, "age_seconds"), age);
 	printf("snapshot   generation %lld, published %s (%s ago), change %lld, %lld users, "
 	       "%lld bytes\n",
-	       (long long)get_int(snap, "generation"), when, age, (long long)get_int(snap, "seq"),
-	       (long long)get_int(snap, "users"), (long long)get_int(snap, "bytes"));
+	       (long long)pwbadm_json_int(snap, "generation"), when, age,
+	       (long long)pwbadm_json_int(snap, "seq"), (long long)pwbadm_json_int(snap, "users"),
+	       (long long)pwbadm_json_int(snap, "bytes"));
 }
 
 static void print_tokens(json_t *st)
@@ -82,15 +50,15 @@ static void print_tokens(json_t *st)
 	size_t i;
 
 	printf("tokens     %lld; %zu expiring within %d days",
-	       (long long)get_int(st, "tokens.total"), json_array_size(expiring),
+	       (long long)pwbadm_json_int(st, "tokens.total"), json_array_size(expiring),
 	       PWB_TOKEN_EXPIRY_WARN_DAYS);
 	json_array_foreach(expiring, i, t)
 	{
-		pwbadm_time_text(get_int(t, "expires"), when);
+		pwbadm_time_text(pwbadm_json_int(t, "expires"), when);
 		printf("%s%s (%s)", i ? ", " : ": ", json_string_value(json_object_get(t, "name")),
 		       when);
 	}
-	printf("; %lld expired\n", (long long)get_int(st, "tokens.expired"));
+	printf("; %lld expired\n", (long long)pwbadm_json_int(st, "tokens.expired"));
 }
 
 static void print_status(json_t *st)
@@ -99,42 +67,47 @@ static void print_status(json_t *st)
 	const char *last_token =
 	    json_string_value(json_object_get(json_object_get(st, "scim"), "last_token"));
 	char when[32], up[48], since[32], size[32];
-	time_t midnight = (time_t)get_int(st, "signins.since");
+	time_t midnight = (time_t)pwbadm_json_int(st, "signins.since");
 	struct tm tm;
 
 	if (json_is_true(json_object_get(pwbd, "running"))) {
-		duration_text(get_int(pwbd, "uptime_seconds"), up);
+		pwbadm_duration_text(pwbadm_json_int(pwbd, "uptime_seconds"), up);
 		printf("pwbd       running, pid %lld, up %s; %lld SCIM requests and %lld store "
 		       "write retries since it started\n",
-		       (long long)get_int(pwbd, "pid"), up,
-		       (long long)get_int(pwbd, "scim_requests"),
-		       (long long)get_int(pwbd, "store_retries"));
+		       (long long)pwbadm_json_int(pwbd, "pid"), up,
+		       (long long)pwbadm_json_int(pwbd, "scim_requests"),
+		       (long long)pwbadm_json_int(pwbd, "store_retries"));
 	} else {
 		printf("pwbd       not asked (--offline: read from the store directly)\n");
 	}
 	printf("users      %lld: %lld active, %lld locked; by source: scim %lld, jit %lld, manual "
 	       "%lld",
-	       (long long)get_int(st, "users.total"), (long long)get_int(st, "users.active"),
-	       (long long)get_int(st, "users.locked"),
-	       (long long)get_int(st, "users.by_source.scim"),
-	       (long long)get_int(st, "users.by_source.jit"),
-	       (long long)get_int(st, "users.by_source.manual"));
-	if (get_int(st, "users.damaged"))
-		printf("; %lld damaged (pwbadm check)", (long long)get_int(st, "users.damaged"));
-	printf("\ngroups     %lld\n", (long long)get_int(st, "groups.total"));
+	       (long long)pwbadm_json_int(st, "users.total"),
+	       (long long)pwbadm_json_int(st, "users.active"),
+	       (long long)pwbadm_json_int(st, "users.locked"),
+	       (long long)pwbadm_json_int(st, "users.by_source.scim"),
+	       (long long)pwbadm_json_int(st, "users.by_source.jit"),
+	       (long long)pwbadm_json_int(st, "users.by_source.manual"));
+	if (pwbadm_json_int(st, "users.damaged"))
+		printf("; %lld damaged (pwbadm check)",
+		       (long long)pwbadm_json_int(st, "users.damaged"));
+	printf("\ngroups     %lld\n", (long long)pwbadm_json_int(st, "groups.total"));
 	print_tokens(st);
 	print_snapshot(json_object_get(st, "snapshot"));
-	size_text(get_int(st, "store.bytes"), size);
-	printf("store      %lld bytes (%s) on disk in %s\n", (long long)get_int(st, "store.bytes"),
-	       size, json_string_value(json_object_get(json_object_get(st, "store"), "path")));
-	pwbadm_time_text(get_int(st, "scim.last_request"), when);
+	size_text(pwbadm_json_int(st, "store.bytes"), size);
+	printf("store      %lld bytes (%s) on disk in %s\n",
+	       (long long)pwbadm_json_int(st, "store.bytes"), size,
+	       json_string_value(json_object_get(json_object_get(st, "store"), "path")));
+	pwbadm_time_text(pwbadm_json_int(st, "scim.last_request"), when);
 	printf("SCIM       last request %s", when);
 	if (last_token && *last_token)
 		printf(" (last token used: %s)", last_token);
 	if (!localtime_r(&midnight, &tm) || !strftime(since, sizeof(since), "%Y-%m-%d", &tm))
 		strcpy(since, "today");
 	printf("\nsign-ins   %lld users signed in today (%s, local time)\n",
-	       (long long)get_int(st, "signins.today"), since);
+	       (long long)pwbadm_json_int(st, "signins.today"), since);
+	if (json_object_get(st, "cluster"))
+		pwbadm_cluster_summary(json_object_get(st, "cluster"), stdout);
 }
 
 /* pwbd is down: say so, and show the snapshot NSS still answers from. */

@@ -114,6 +114,7 @@ int pwbadm_list_tokens(struct pwbadm *adm, const struct pwbadm_args *a)
 	rc = pwbadm_call(adm, "token.list", json_object(), &result, &err);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot list tokens");
+	pwbadm_replica_note(adm);
 	return pwbadm_list_print(&list, json_object_get(result, "tokens"), a->json);
 }
 

@@ -59,6 +59,7 @@ int pwbadm_list_users(struct pwbadm *adm, const struct pwbadm_args *a)
 	pwbadm_progress_end(adm);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot list users");
+	pwbadm_replica_note(adm);
 	/* A damaged record is skipped, named on stderr, and does not fail the
 	 * listing of everyone else. */
 	pwbadm_damaged_report(json_object_get(result, "damaged"));
@@ -156,6 +157,7 @@ int pwbadm_show_user(struct pwbadm *adm, const struct pwbadm_args *a)
 		return pwbadm_fail("no user named %s", name);
 	if (rc)
 		return pwbadm_call_fail(rc, &err, "cannot read user %s", name);
+	pwbadm_replica_note(adm);
 	record = json_object_get(result, "user");
 	if (a->json) {
 		if (json_dumpf(record, stdout, JSON_INDENT(2)) < 0)

@@ -23,7 +23,9 @@ struct account_ctx {
 	const struct pwb_claims *claims;
 	const struct pwb_config *cfg;
 	struct pwb_account_outcome out;
-	bool decided; /* the body aborted on purpose: out says why */
+	bool decided;		   /* the body aborted on purpose: out says why */
+	bool replica;		   /* deciding from the replica: the write could not run */
+	char why_not_written[256]; /* then: the write's error */
 };
 
 /* Private abort code: the transaction decided to change nothing. */
@@ -163,6 +165,11 @@ static int check_identity(struct pwb_txn *txn, struct account_ctx *c, const stru
 			 presented, c->user);
 		return decide(c, PWB_ACCOUNT_UNBOUND);
 	}
+	if (c->replica)
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     "cannot bind %s to %s at this sign-in: %s; it can sign in "
+				     "once the cluster database is back",
+				     c->user, presented, c->why_not_written);
 	r = pwb_user_bind(txn, u->id, cl->issuer, cl->subject, err);
 	if (r < 0)
 		return r;
@@ -226,6 +233,7 @@ static int account_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	/* The body may run again after a deadlock: start from nothing. */
 	memset(&c->out, 0, sizeof(c->out));
 	c->decided = false;
+	c->out.from_replica = c->replica;
 
 	r = pwb_user_get_by_name(txn, c->user, &u, err);
 	if (r == PWB_ENOTFOUND) {
@@ -243,6 +251,14 @@ static int account_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 			c->out.result = PWB_ACCOUNT_UNKNOWN;
 			c->decided = true;
 			r = ACCOUNT_ABORT;
+			goto out;
+		}
+		if (c->replica) {
+			r = pwb_error_set(err, PWB_EUNAVAIL,
+					  "cannot register new user %s on first sign-in: %s; no "
+					  "new account can be created until the cluster database "
+					  "is back",
+					  c->user, c->why_not_written);
 			goto out;
 		}
 		r = register_user(txn, c, &u, err);
@@ -264,9 +280,19 @@ static int account_txn(struct pwb_txn *txn, void *vctx, struct pwb_error *err)
 	c->out.uid = u.uid;
 
 	if (c->claims && c->cfg->provisioning_enabled && u.source == PWB_SOURCE_JIT) {
+		if (c->replica) {
+			/* nothing is written from a replica, so nothing half */
+			c->out.groups_deferred = true;
+			r = 0;
+			goto out;
+		}
 		r = sync_groups(txn, c, u.id, err);
 		if (r < 0)
 			goto out;
+	}
+	if (c->replica) {
+		r = 0;
+		goto out;
 	}
 	r = pwb_user_touch_login(txn, u.id, pwb_now(), err);
 	/* A repeat sign-in that changed nothing but the sign-in time does not
@@ -302,6 +328,30 @@ const char *pwb_account_result_name(enum pwb_account_result r)
 	return "unknown";
 }
 
+/* A cluster host's write that cannot run now, so that the sign-in is
+ * decided from the replica: the database cannot be reached, or this host
+ * is a reader (compute node) that never writes. */
+static bool write_impossible(const struct pwb_config *cfg, int r)
+{
+	if (!cfg || !pwb_config_cluster(cfg))
+		return false;
+	return r == PWB_EUNAVAIL ||
+	       (r == PWB_EPERM && cfg->cluster_role && strcmp(cfg->cluster_role, "reader") == 0);
+}
+
+static void log_from_replica(const struct account_ctx *c)
+{
+	if (c->out.groups_deferred)
+		pwb_log(LOG_WARNING,
+			"user %s signs in from this host's replica (%s): the sync of their "
+			"groups with the groups claim is deferred to a sign-in when the "
+			"cluster database can be written",
+			c->user, c->why_not_written);
+	else
+		pwb_log(LOG_NOTICE, "user %s: sign-in decided from this host's replica (%s)",
+			c->user, c->why_not_written);
+}
+
 int pwb_account_check(struct pwb_store *st, const char *user, const struct pwb_claims *claims,
 		      struct pwb_account_outcome *out, struct pwb_error *err)
 {
@@ -318,6 +368,14 @@ int pwb_account_check(struct pwb_store *st, const char *user, const struct pwb_c
 	if (claims && strcmp(claims->username, user) != 0)
 		return pwb_error_set(err, PWB_EINVAL, "claims are for another user than %s", user);
 	r = pwb_store_write(st, account_txn, &c, err);
+	if (!c.decided && write_impossible(c.cfg, r)) {
+		snprintf(c.why_not_written, sizeof(c.why_not_written), "%s",
+			 pwb_error_text(err, r));
+		c.replica = true;
+		r = pwb_store_read(st, account_txn, &c, err);
+		if (r == 0 || c.decided)
+			log_from_replica(&c);
+	}
 	if (c.decided) {
 		*out = c.out;
 		return 0;

@@ -34,6 +34,11 @@ struct pwb_account_outcome {
 	unsigned groups_added; /* memberships added by the group sync */
 	unsigned groups_removed;
 	bool bound; /* ACTIVE: the account was bound to the token's identity just now */
+	/* Decided from this host's replica without writing: the cluster
+	 * database cannot be reached (or this host is a cluster reader). The
+	 * sign-in time is not recorded and the group sync is deferred. */
+	bool from_replica;
+	bool groups_deferred; /* from_replica, and the claims' groups were not synced */
 	/* For the identity results and `bound`: what to log, untrusted text
 	 * already escaped. */
 	char detail[PWB_ACCOUNT_DETAIL_MAX];
@@ -55,7 +60,12 @@ const char *pwb_account_result_name(enum pwb_account_result r);
  * auth-openid-username-domains is set, and refused otherwise. Group sync
  * runs for JIT-registered users whenever claims are present and
  * provisioning is enabled; deny-listed and local group names are skipped.
- * Returns 0 with *out filled, or a negative code (store failure). */
+ * In cluster mode, when the write cannot run (the database cannot be
+ * reached: PWB_EUNAVAIL; a reader host: PWB_EPERM), the decision is made
+ * again from the replica, writing nothing: a known user signs in (the
+ * group sync deferred, logged as a warning), while registering a new user
+ * or binding an account fails with PWB_EUNAVAIL naming the user and the
+ * reason. Returns 0 with *out filled, or a negative code (store failure). */
 int pwb_account_check(struct pwb_store *st, const char *user, const struct pwb_claims *claims,
 		      struct pwb_account_outcome *out, struct pwb_error *err);
 

@@ -85,4 +85,20 @@ int admin_store_status(struct pwbd_call *call, json_t **result, struct pwb_error
  * -ENOMEM. */
 int admin_snapshot_status(const char *db_dir, json_t **out);
 
+/* Cluster mode (op_cluster.c): this host's cluster state as cluster.status
+ * and store.status report it, the database's state when it answers (NULL:
+ * what this host saw at its last contact), hosts [] to be filled; and one
+ * host's entry, its lag counted against db_seq. 0 or -ENOMEM. */
+struct pwbd_cluster;
+struct pwbd_cluster_status;
+struct pwb_cluster_state;
+struct pwb_cluster_host;
+int pwbd_cluster_status_json(const struct pwbd_cluster_status *s,
+			     const struct pwb_cluster_state *db, int64_t now, json_t **out);
+int pwbd_cluster_host_json(const struct pwb_cluster_host *h, uint64_t db_seq, int64_t now,
+			   json_t **out);
+/* The whole of cluster.status: this host, the database, every host (when
+ * the database cannot be asked: "hosts_error" says why). */
+int pwbd_cluster_status_read(struct pwbd_cluster *c, json_t **out, struct pwb_error *err);
+
 #endif

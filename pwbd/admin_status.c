@@ -11,7 +11,7 @@
  *          manual}}, groups: {total}, tokens: {total, expired,
  *          expiring: [{name, expires}]}, snapshot: {...}, store: {path,
  *          bytes}, scim: {last_request, last_token}, signins: {today,
- *          since}} */
+ *          since}, cluster (cluster mode only: see op_cluster.c)} */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -185,7 +185,7 @@ static json_t *pwbd_part(void)
 int admin_store_status(struct pwbd_call *call, json_t **result, struct pwb_error *err)
 {
 	struct status_ctx c = {0};
-	_cleanup_json_ json_t *snapshot = NULL, *pwbd = NULL;
+	_cleanup_json_ json_t *snapshot = NULL, *pwbd = NULL, *cluster = NULL;
 	char store_dir[4200];
 	int64_t last_request;
 	int rc;
@@ -210,6 +210,10 @@ int admin_store_status(struct pwbd_call *call, json_t **result, struct pwb_error
 	if (c.last_use > last_request)
 		last_request = c.last_use;
 	snprintf(store_dir, sizeof(store_dir), "%s/store", call->cfg->db_dir);
+	if (call->cluster && (rc = pwbd_cluster_status_read(call->cluster, &cluster, err)) < 0) {
+		json_decref(c.expiring);
+		return rc;
+	}
 	*result = json_pack(
 	    "{s:I, s:O, s:{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}, s:{s:I},"
 	    " s:{s:I, s:I, s:o}, s:O, s:{s:s, s:I}, s:{s:I, s:s}, s:{s:I, s:I}}",
@@ -224,5 +228,9 @@ int admin_store_status(struct pwbd_call *call, json_t **result, struct pwb_error
 	    (json_int_t)dir_bytes(store_dir), "scim", "last_request", (json_int_t)last_request,
 	    "last_token", c.last_token, "signins", "today", (json_int_t)c.signins, "since",
 	    (json_int_t)c.midnight);
+	if (*result && cluster && json_object_set(*result, "cluster", cluster) < 0) {
+		json_decref(*result);
+		*result = NULL;
+	}
 	return *result ? 0 : pwb_error_set(err, -ENOMEM, "out of memory");
 }

@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "cluster.h"
+#include "../lib/store/cluster.h" /* not this header: same name */
 #include "error.h"
 
 struct pwbd;

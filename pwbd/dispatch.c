@@ -62,8 +62,8 @@ const struct pwbd_op pwbd_ops_core[] = {
 
 static const struct pwbd_op *find_op(const char *name)
 {
-	const struct pwbd_op *const tables[] = {pwbd_ops_core, pwbd_ops_account, pwbd_ops_scim,
-						pwbd_ops_admin, pwbd_ops_metrics};
+	const struct pwbd_op *const tables[] = {pwbd_ops_core,	pwbd_ops_account, pwbd_ops_scim,
+						pwbd_ops_admin, pwbd_ops_metrics, pwbd_ops_cluster};
 
 	for (size_t t = 0; t < PWB_ARRAY_SIZE(tables); t++)
 		for (const struct pwbd_op *op = tables[t]; op->name; op++)
@@ -186,6 +186,7 @@ char *pwbd_dispatch(struct pwbd *d, unsigned role, uid_t uid, const char *payloa
 	r = strcmp(op->name, "ping") == 0 ? 0 : pwbd_store_ensure(d, &err);
 	if (r == 0) {
 		call.st = d->st;
+		call.cluster = d->cluster;
 		if (call.st) {
 			pwb_store_set_request(call.st, &call.actor, req.id);
 			pwb_store_set_progress(call.st, &call.progress);

@@ -172,10 +172,11 @@ static int outcome_json(const char *user, const struct pwb_account_outcome *o, j
 			struct pwb_error *err)
 {
 	json_t *res =
-	    json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:s}", "user", user, "result",
+	    json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:s, s:b, s:b}", "user", user, "result",
 		      pwb_account_result_name(o->result), "uid", (json_int_t)o->uid, "groups_added",
 		      (json_int_t)o->groups_added, "groups_removed", (json_int_t)o->groups_removed,
-		      "bound", o->bound, "detail", o->detail);
+		      "bound", o->bound, "detail", o->detail, "from_replica", o->from_replica,
+		      "groups_deferred", o->groups_deferred);
 
 	if (!res || (o->why && json_object_set_new(res, "why", json_string(o->why)) < 0)) {
 		json_decref(res);

@@ -11,7 +11,8 @@
  *         body (string), body_utf8 (false: the body was not UTF-8),
  *         body_too_large (true: over scim-max-request-bytes, not sent)
  * result: status, body (the JSON text, absent for none), location, etag,
- *         www_authenticate, token_name ("-" when none was accepted)
+ *         www_authenticate, token_name ("-" when none was accepted),
+ *         retry_after (seconds, with a 503: the store cannot be reached)
  * Each answered request is counted in pwbd's metrics (metrics.h) by method
  * and status, with the time it took here. */
 #include <errno.h>
@@ -130,6 +131,11 @@ static json_t *response_json(const struct pwb_scim_response *resp)
 				resp->www_authenticate, "token_name", resp->token_name);
 	char *body;
 
+	if (out && resp->retry_after > 0 &&
+	    json_object_set_new(out, "retry_after", json_integer(resp->retry_after)) < 0) {
+		json_decref(out);
+		return NULL;
+	}
 	if (!out || !resp->body)
 		return out;
 	body = json_dumps(resp->body, JSON_COMPACT);

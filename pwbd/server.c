@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cleanup.h"
+#include "cluster.h"
 #include "log.h"
 #include "metrics.h"
 #include "publish.h"
@@ -57,6 +58,10 @@ int pwbd_config_refresh(struct pwbd *d, struct pwb_error *err)
 		d->cfg_stat = sb; /* say it once per change */
 		return 0;
 	}
+	/* The cluster store reads the settings it was opened with (DSN,
+	 * role, intervals): it is reopened with the new ones at the next
+	 * pwbd_store_ensure. */
+	pwbd_cluster_close(d);
 	if (loaded && d->st && strcmp(fresh.db_dir, d->cfg.db_dir) != 0) {
 		pwb_log(LOG_INFO, "pwbd: db-dir changed from %s to %s: reopening the store",
 			d->cfg.db_dir, fresh.db_dir);
@@ -94,7 +99,7 @@ int pwbd_store_ensure(struct pwbd *d, struct pwb_error *err)
 
 	if (d->st) {
 		trim_when_due(d);
-		return 0;
+		return pwbd_cluster_open(d, err);
 	}
 	r = pwb_store_open(&d->cfg, &d->st, err);
 	if (r < 0) {
@@ -113,11 +118,19 @@ int pwbd_store_ensure(struct pwbd *d, struct pwb_error *err)
 			pwb_error_text(err, r));
 	d->next_trim = 0;
 	trim_when_due(d);
-	return 0;
+	/* Cluster mode: the store just opened is this host's replica. Its
+	 * writes must never stay local, so a cluster store that cannot be
+	 * opened (a missing backend object, a bad configuration) fails every
+	 * request until it can; a database that is down does not. */
+	r = pwbd_cluster_open(d, err);
+	if (r < 0)
+		pwb_log(LOG_ERR, "pwbd: cannot open the cluster store: %s", pwb_error_text(err, r));
+	return r;
 }
 
 void pwbd_close(struct pwbd *d)
 {
+	pwbd_cluster_close(d);
 	if (d->st)
 		pwb_store_close(d->st);
 	d->st = NULL;
@@ -215,16 +228,28 @@ int pwbd_serve(struct pwbd *d, int listen_fd)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigprocmask(SIG_BLOCK, &block, &orig);
+	/* A cluster host follows from the start, not from its first request. */
+	if (pwb_config_cluster(&d->cfg)) {
+		struct pwb_error err = {0};
+
+		pwbd_store_ensure(d, &err); /* logged there */
+	}
 	while (!stop_requested) {
-		struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+		struct pollfd p[2] = {{.fd = listen_fd, .events = POLLIN},
+				      {.fd = pwbd_cluster_poll_fd(d), .events = POLLIN}};
+		int timeout = pwbd_cluster_poll_timeout(d);
+		struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000};
 		_cleanup_close_ int fd = -1;
-		int r = ppoll(&p, 1, NULL, &orig); /* signals only arrive here */
+		/* signals only arrive here */
+		int r = ppoll(p, p[1].fd >= 0 ? 2 : 1, timeout >= 0 ? &ts : NULL, &orig);
 
 		if (r < 0 && errno != EINTR) {
 			pwb_log(LOG_ERR, "pwbd: poll: %s", strerror(errno));
 			return -errno;
 		}
-		if (r <= 0)
+		if (d->cluster && r >= 0)
+			pwbd_cluster_tick(d); /* notifications, the poll, reconnecting */
+		if (r <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {

@@ -26,7 +26,6 @@
 #include "service_cli.h"
 #include "urltext.h"
 
-#define RETRY_AFTER  5	   /* seconds, when pwbd is not reachable */
 #define FRAME_SLACK  65536 /* the request's other arguments, at most */
 #define TOKEN_LOGGED 64	   /* the token name in the log line, bytes */
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -37,9 +36,10 @@ struct reply {
 	const char *body; /* JSON text or NULL */
 	const char *location, *etag, *token_name;
 	const char *content_type; /* NULL: SCIM's */
-	bool www_authenticate, retry_after;
-	json_t *owner;	/* holds the strings */
-	char *own_body; /* a body the relay made */
+	bool www_authenticate;
+	int retry_after; /* seconds (0: no Retry-After) */
+	json_t *owner;	 /* holds the strings */
+	char *own_body;	 /* a body the relay made */
 };
 
 /* One request's I/O: FastCGI streams, or the process's own for CGI. */
@@ -110,9 +110,9 @@ static void write_response(const struct io *io, const struct reply *rep)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 			      "WWW-Authenticate: Bearer realm=\"%s\"\r\n",
 			      rep->content_type ? "pwb-metrics" : "pwb-scim");
-	if (rep->retry_after)
+	if (rep->retry_after > 0)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n",
-			      RETRY_AFTER);
+			      rep->retry_after);
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
 	put(io, head, (size_t)n);
 	if (rep->body)
@@ -129,7 +129,7 @@ static void fail(struct reply *rep, int status, const char *detail)
 	snprintf(code, sizeof(code), "%d", status);
 	json_object_set_new(doc, "status", json_string(code));
 	rep->status = status;
-	rep->retry_after = status == 503;
+	rep->retry_after = status == 503 ? PWB_SCIM_RETRY_AFTER : 0;
 	free(rep->own_body);
 	rep->own_body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	rep->body = rep->own_body;
@@ -263,6 +263,11 @@ static void take_result(struct reply *rep, json_t *result)
 	rep->etag = json_string_value(json_object_get(result, "etag"));
 	rep->token_name = json_string_value(json_object_get(result, "token_name"));
 	rep->www_authenticate = json_is_true(json_object_get(result, "www_authenticate"));
+	/* a 503: pwbd's service could not reach the store (in cluster mode,
+	 * its database); pwbd's Retry-After when it is a sane one */
+	rep->retry_after = (int)json_integer_value(json_object_get(result, "retry_after"));
+	if (rep->retry_after <= 0 || rep->retry_after > 3600)
+		rep->retry_after = rep->status == 503 ? PWB_SCIM_RETRY_AFTER : 0;
 }
 
 static void relay(const struct pwb_config *cfg, const struct io *io, const char *method,

@@ -19,6 +19,7 @@ int pwb_scim_respond(struct pwb_scim_ctx *c, int status, json_t *body)
 	json_decref(c->resp->body);
 	c->resp->status = status;
 	c->resp->body = body;
+	c->resp->retry_after = status == 503 ? PWB_SCIM_RETRY_AFTER : 0;
 	return 0;
 }
 

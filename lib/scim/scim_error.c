@@ -45,8 +45,13 @@ int pwb_scim_fail_store(struct pwb_scim_error *err, int code, const char *msg)
 		return pwb_scim_fail(err, 400, "invalidValue", "%s", msg);
 	case PWB_ECONFLICT:
 		return pwb_scim_fail(err, 412, NULL, "%s", msg);
+	case PWB_EPERM:
+		/* the store refuses writes here: a cluster reader host */
+		return pwb_scim_fail(err, 403, NULL, "%s", msg);
 	case PWB_EUNAVAIL:
-		return pwb_scim_fail(err, 503, NULL, "%s", msg);
+		/* the store's message names the database's host: for the log */
+		return pwb_scim_fail(err, 503, NULL,
+				     "the store cannot be reached right now; retry later");
 	default:
 		return pwb_scim_fail(err, 500, NULL, "%s", msg);
 	}

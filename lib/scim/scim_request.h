@@ -12,6 +12,9 @@
 
 #define PWB_SCIM_CONTENT_TYPE	      "application/scim+json"
 #define PWB_SCIM_TOKEN_TOUCH_INTERVAL 60 /* seconds between last-used writes */
+/* Retry-After (seconds) of every 503: the store (in cluster mode its
+ * database) or pwbd cannot be reached right now. */
+#define PWB_SCIM_RETRY_AFTER 5
 
 struct pwb_scim_request {
 	const char *method;	   /* REQUEST_METHOD */
@@ -35,6 +38,7 @@ struct pwb_scim_response {
 	char location[512];
 	char etag[32];
 	bool www_authenticate;
+	int retry_after; /* seconds for Retry-After (0: none): set with every 503 */
 	char token_name[PWB_TOKEN_NAME_MAX + 1]; /* who asked, for the log; "-" if nobody */
 };
 

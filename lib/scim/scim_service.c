@@ -395,8 +395,10 @@ void pwb_scim_service_handle(struct pwb_scim_service *svc, const struct pwb_scim
 		struct pwb_scim_error serr = {0};
 
 		pwb_log(LOG_ERR, "pwb-scim: store: %s", pwb_error_text(&err, r));
-		pwb_scim_fail(&serr, r == PWB_EUNAVAIL ? 503 : 500, NULL,
-			      "the store failed; see the system log");
+		if (r == PWB_EUNAVAIL || r == PWB_EPERM)
+			pwb_scim_fail_store(&serr, r, pwb_error_text(&err, r));
+		else
+			pwb_scim_fail(&serr, 500, NULL, "the store failed; see the system log");
 		pwb_scim_respond_error(&s.c, &serr, r);
 	} else if (s.touch_token && !(s.writes && r == 0)) {
 		struct pwb_error terr = {0};

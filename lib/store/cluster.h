@@ -176,4 +176,29 @@ int pwb_follow_apply(struct pwb_store *replica, struct pwb_store *cl, bool full,
 int pwb_follow_accept(struct pwb_store *replica, struct pwb_store *cl,
 		      struct pwb_follow_result *out, struct pwb_error *err);
 
+/* The follower itself, with the source of rows and change entries as a
+ * parameter (pwb_follow_apply passes pwb_cluster_pull over cl; the unit
+ * tests a function of their own): accept as pwb_follow_accept. */
+typedef int (*pwb_follow_pull_fn)(void *src, uint64_t after, bool full, size_t max_changes,
+				  const struct pwb_cluster_pull_cb *cb, void *ctx, uint64_t *upto,
+				  struct pwb_error *err);
+int pwb_follow_run(struct pwb_store *replica, pwb_follow_pull_fn pull, void *src, bool full,
+		   bool accept, size_t max_changes, struct pwb_follow_result *out,
+		   struct pwb_error *err);
+
+/* This host's local accounts, from the files only (/etc/passwd and
+ * /etc/group; other NSS sources are the site's own): what the follower
+ * refuses a replicated record to clash with, and what pwbd reports. */
+struct pwb_local_account {
+	char *name;
+	uint32_t id;
+};
+struct pwb_local_accounts {
+	struct pwb_local_account *users, *groups;
+	size_t nusers, ngroups;
+};
+int pwb_local_accounts_load(const char *passwd, const char *group, struct pwb_local_accounts *out,
+			    struct pwb_error *err);
+void pwb_local_accounts_free(struct pwb_local_accounts *la);
+
 #endif

@@ -504,6 +504,13 @@ static int audit_group(const struct pwb_group *g, void *ctx)
 	return 0;
 }
 
+int pwb_group_audit_one(struct pwb_txn *txn, const struct pwb_group *g, pwb_audit_cb cb, void *ctx)
+{
+	struct group_audit a = {txn, cb, ctx};
+
+	return audit_group(g, &a);
+}
+
 int pwb_group_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err)
 {
 	struct group_audit a = {txn, cb, ctx};

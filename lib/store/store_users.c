@@ -1157,6 +1157,14 @@ static int audit_user(const struct pwb_user *u, void *ctx)
 	return 0;
 }
 
+int pwb_user_audit_one(struct pwb_txn *txn, const struct pwb_user *u, pwb_audit_cb cb, void *ctx,
+		       struct pwb_error *err)
+{
+	struct audit a = {txn, cb, ctx, err};
+
+	return audit_user(u, &a);
+}
+
 int pwb_store_policy_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err)
 {
 	struct audit a = {txn, cb, ctx, err};

@@ -9,7 +9,7 @@ pwb_ns_enter "$@"
 adm_require_pwbadm
 
 commands="list-users show-user add-user lock-user unlock-user delete-user set-groups list-groups
-generate-token list-tokens revoke-token encrypt-password check rebuild-nss export import"
+generate-token list-tokens revoke-token encrypt-password check rebuild-nss export import cluster"
 man=$(MANWIDTH=200 man -l "$PWB_TEST_SRCDIR/pwbadm/pwbadm.8" 2>/dev/null)
 help=$(pwbadm --help)
 tap_is "pwbadm --help exits 0" "$?" 0

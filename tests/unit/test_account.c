@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "account.h"
 #include "cleanup.h"
+#include "cluster.h"
 #include "ops.h"
 #include "snapshot.h"
 #include "store.h"
@@ -204,6 +205,74 @@ START_TEST(repeat_login_keeps_uid_and_syncs_groups)
 	pwb_user_clear(&u);
 	pwb_claims_free(c1);
 	pwb_claims_free(c2);
+}
+END_TEST
+
+/* Cluster mode with the database down: the write gate of the link
+ * (lib/store/cluster.h) refuses every write with gate_code. */
+static int gate_code;
+static struct pwb_store fake_cluster; /* never reached: the gate refuses first */
+
+static int gate(void *ctx, uint64_t seq, struct pwb_error *err)
+{
+	(void)ctx;
+	(void)seq;
+	return pwb_error_set(err, gate_code,
+			     gate_code == PWB_EPERM ? "this host is a cluster reader"
+						    : "cannot reach the cluster database at "
+						      "db.example:5432");
+}
+
+#define CLUSTER_ON JIT_ON "store-backend=postgresql\nstore-dsn=host=db.example dbname=pwb\n"
+
+/* A known user whose groups claim changed signs in from the replica, with
+ * nothing written (the group change deferred); a new user is not
+ * registered, with an error naming the user and the database; a host that
+ * is not in cluster mode gets the write's error as it is. */
+START_TEST(database_down_known_user_signs_in_new_user_fails)
+{
+	static const char *const first[] = {"analysts", NULL};
+	static const char *const second[] = {"analysts", "ops", NULL};
+	struct pwb_claims *c1 = claims_for("alice", NULL, NULL, first);
+	struct pwb_claims *c2 = claims_for("alice", NULL, NULL, second);
+	struct pwb_claims *cb = claims_for("bob", NULL, NULL, first);
+	struct pwb_account_outcome o;
+	struct pwb_error err = {0};
+	struct pwb_user u = {0};
+	char g[512];
+
+	/* a writer with the database down, a reader (never writes), one host */
+	static const char *const configs[] = {CLUSTER_ON, CLUSTER_ON "cluster-role=reader\n",
+					      JIT_ON};
+
+	test_store_setup(&ts, 20000, 29999, configs[_i]);
+	ck_assert_int_eq(check(ts.st, "alice", c1).result, PWB_ACCOUNT_REGISTERED);
+	gate_code = _i == 1 ? PWB_EPERM : PWB_EUNAVAIL;
+	pwb_store_link_writer(ts.st, &fake_cluster, gate, NULL);
+	if (_i == 2) {
+		/* one host: no replica to fall back on */
+		ck_assert_int_eq(pwb_account_check(ts.st, "alice", c2, &o, &err), PWB_EUNAVAIL);
+	} else {
+		o = check(ts.st, "alice", c2);
+		ck_assert_int_eq(o.result, PWB_ACCOUNT_ACTIVE);
+		ck_assert(o.from_replica);
+		ck_assert(o.groups_deferred);
+		ck_assert_uint_eq(o.groups_added + o.groups_removed, 0);
+		ck_assert_int_eq(get_user("alice", &u, g), 0);
+		ck_assert_str_eq(g, "analysts ");
+		pwb_user_clear(&u);
+		ck_assert_int_eq(pwb_account_check(ts.st, "bob", cb, &o, &err), PWB_EUNAVAIL);
+		ck_assert_ptr_nonnull(strstr(err.msg, "cannot register new user bob"));
+		ck_assert_ptr_nonnull(
+		    strstr(err.msg, _i == 1 ? "cluster reader" : "cluster database"));
+		ck_assert_int_eq(get_user("bob", &u, NULL), PWB_ENOTFOUND);
+		pwb_user_clear(&u);
+	}
+	pwb_store_link_writer(ts.st, NULL, NULL, NULL);
+	pwb_claims_free(c1);
+	pwb_claims_free(c2);
+	pwb_claims_free(cb);
+	test_store_teardown(&ts);
 }
 END_TEST
 
@@ -979,6 +1048,7 @@ int main(void)
 	tcase_add_test(tc, session_status_states);
 	tcase_add_test(tc, session_status_and_home_ops);
 	tcase_add_loop_test(plain, switches_off_refuse_registration, 0, 2);
+	tcase_add_loop_test(plain, database_down_known_user_signs_in_new_user_fails, 0, 3);
 	tcase_add_loop_test(plain, legacy_unbound_user_needs_the_config, 0, 3);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, plain);

@@ -86,12 +86,15 @@ static int request(const char *method, const char *uri, const char *auth, const 
 /* Every write transaction the service opens (the test links with
  * -Wl,--wrap=pwb_store_write). */
 static int writes;
+static int writes_fail; /* non-zero: every write fails with it (a store down) */
 int __real_pwb_store_write(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err);
 int __wrap_pwb_store_write(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err);
 
 int __wrap_pwb_store_write(struct pwb_store *st, pwb_txn_fn fn, void *ctx, struct pwb_error *err)
 {
 	writes++;
+	if (writes_fail)
+		return pwb_error_set(err, writes_fail, "cannot reach db.example:5432");
 	return __real_pwb_store_write(st, fn, ctx, err);
 }
 
@@ -397,6 +400,41 @@ START_TEST(no_token_no_name)
 }
 END_TEST
 
+/* The store cannot be reached (a cluster host whose database is down: the
+ * write gate's PWB_EUNAVAIL): the write is answered 503 with a SCIM error
+ * body and Retry-After, and the database's address stays in the log. */
+START_TEST(store_down_is_503_with_retry_after)
+{
+	struct pwb_error err = {0};
+	json_t *result, *doc, *args = args_for("POST", "/scim/v2/Users", bearer);
+	const char *text;
+
+	json_object_set_new(args, "body", json_string(user_body));
+	writes_fail = PWB_EUNAVAIL;
+	ck_assert_msg(run(args, &result, NULL, &err) == 0, "%s", err.msg);
+	writes_fail = 0;
+	ck_assert_int_eq(status_of(result), 503);
+	ck_assert_int_eq(json_integer_value(json_object_get(result, "retry_after")),
+			 PWB_SCIM_RETRY_AFTER);
+	text = json_string_value(json_object_get(result, "body"));
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_null(strstr(text, "db.example"));
+	doc = json_loads(text, 0, NULL);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(doc, "schemas"), 0)),
+			 "urn:ietf:params:scim:api:messages:2.0:Error");
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "status")), "503");
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(doc, "detail")));
+	json_decref(doc);
+	json_decref(result);
+	/* reads still come from the replica; no Retry-After on a success */
+	args = args_for("GET", "/scim/v2/Users", bearer);
+	ck_assert_msg(run(args, &result, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(status_of(result), 200);
+	ck_assert_ptr_null(json_object_get(result, "retry_after"));
+	json_decref(result);
+}
+END_TEST
+
 START_TEST(body_flags_after_the_token)
 {
 	struct pwb_error err = {0};
@@ -445,6 +483,7 @@ int main(void)
 	tcase_add_test(tc, the_token_is_the_actor);
 	tcase_add_test(tc, no_token_no_name);
 	tcase_add_test(tc, body_flags_after_the_token);
+	tcase_add_test(tc, store_down_is_503_with_retry_after);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -33,6 +33,11 @@ int pwb_attrs_check(const json_t *attrs, const char *whose, struct pwb_error *er
 /* Policy audit of the groups (store_groups.c), called by
  * pwb_store_policy_audit after the users. */
 int pwb_group_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err);
+/* The same checks for one record (the cluster follower re-validates
+ * each replicated record with them): cb as for the audit. */
+int pwb_user_audit_one(struct pwb_txn *txn, const struct pwb_user *u, pwb_audit_cb cb, void *ctx,
+		       struct pwb_error *err);
+int pwb_group_audit_one(struct pwb_txn *txn, const struct pwb_group *g, pwb_audit_cb cb, void *ctx);
 /* And of the group name mappings (store_group_maps.c): kind 'm'. */
 int pwb_group_map_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err);
 
