@@ -363,7 +363,9 @@ static int validate_user(struct batch *b, const char *id, struct pwb_error *err)
 	struct pwb_user u = {0};
 	int r = got_record(b, pwb_user_get(b->txn, id, &u, err), 'u', id, err);
 
-	if (r == 0 && (r = refuse_ids(b, 'u', u.id, u.name, u.uid)) == 0)
+	if (r == 0 && (r = refuse_ids(b, 'u', u.id, u.name, u.uid)) == 0 && u.gid == u.uid)
+		r = refuse_ids(b, 'g', u.id, u.name, u.gid); /* the private group */
+	if (r == 0)
 		r = pwb_user_audit_one(b->txn, &u, on_audit, b, err);
 	pwb_user_clear(&u);
 	return r > 0 ? 0 : r;
