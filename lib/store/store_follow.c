@@ -214,6 +214,10 @@ static int on_state(const struct pwb_cluster_state *s, void *ctx, struct pwb_err
 	struct batch *b = ctx;
 
 	b->db = *s;
+	if (s->schema == 0)
+		return pwb_error_set(
+		    err, PWB_ECONFIG,
+		    "the cluster database has no pwb schema: run pwbadm cluster init");
 	if (!b->accept && b->before.cluster_id[0] && strcmp(b->before.cluster_id, s->cluster_id))
 		return pwb_error_set(err, PWB_ECONFLICT,
 				     "the database is another cluster (%s) than the one this host "
