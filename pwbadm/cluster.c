@@ -17,6 +17,16 @@ static int print_json(json_t *o)
 	return PWBADM_EXIT_OK;
 }
 
+/* Runs op with args (stolen): 0 and *result, or the failure printed in one
+ * line (an exit code). */
+static int call(struct pwbadm *adm, const char *op, json_t *args, json_t **result)
+{
+	struct pwb_error err = {0};
+	int rc = pwbadm_call(adm, op, args, result, &err);
+
+	return rc ? pwbadm_call_fail(rc, &err, "%s", op) : 0;
+}
+
 static void print_follow(json_t *result)
 {
 	json_t *f = json_object_get(result, "follow");
@@ -58,11 +68,10 @@ static int cluster_init(struct pwbadm *adm, const struct pwbadm_args *a)
 static int cluster_migrate(struct pwbadm *adm)
 {
 	_cleanup_json_ json_t *result = NULL;
-	struct pwb_error err = {0};
-	int rc = pwbadm_call(adm, "cluster.migrate", json_object(), &result, &err);
+	int rc = call(adm, "cluster.migrate", json_object(), &result);
 
 	if (rc)
-		return pwbadm_call_fail(rc, &err, "cluster migrate");
+		return rc;
 	if (json_is_true(json_object_get(result, "current")))
 		printf("the cluster schema is current (version %lld)\n",
 		       (long long)pwbadm_json_int(result, "to"));
@@ -76,11 +85,10 @@ static int cluster_migrate(struct pwbadm *adm)
 static int cluster_accept(struct pwbadm *adm)
 {
 	_cleanup_json_ json_t *result = NULL;
-	struct pwb_error err = {0};
-	int rc = pwbadm_call(adm, "cluster.accept", json_object(), &result, &err);
+	int rc = call(adm, "cluster.accept", json_object(), &result);
 
 	if (rc)
-		return pwbadm_call_fail(rc, &err, "cluster accept");
+		return rc;
 	printf("accepted the database as it is; writes are allowed again\n");
 	print_follow(result);
 	return PWBADM_EXIT_OK;
@@ -89,11 +97,10 @@ static int cluster_accept(struct pwbadm *adm)
 static int cluster_status(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	_cleanup_json_ json_t *result = NULL;
-	struct pwb_error err = {0};
-	int rc = pwbadm_call(adm, "cluster.status", json_object(), &result, &err);
+	int rc = call(adm, "cluster.status", json_object(), &result);
 
 	if (rc)
-		return pwbadm_call_fail(rc, &err, "cluster status");
+		return rc;
 	if (a->json)
 		return print_json(result);
 	pwbadm_cluster_summary(result, stdout);
@@ -108,7 +115,6 @@ static int cluster_prune(struct pwbadm *adm, const struct pwbadm_args *a)
 {
 	_cleanup_json_ json_t *result = NULL;
 	const char *upto = pwbadm_opt_arg(a, 'u');
-	struct pwb_error err = {0};
 	unsigned long long seq;
 	char *end = NULL;
 	int rc;
@@ -119,10 +125,9 @@ static int cluster_prune(struct pwbadm *adm, const struct pwbadm_args *a)
 	seq = strtoull(upto, &end, 10);
 	if (errno || !end || *end || upto[0] < '1' || upto[0] > '9' || seq > INT64_MAX)
 		return pwbadm_usage("cluster", "--upto: \"%.32s\" is not a sequence number", upto);
-	rc = pwbadm_call(adm, "cluster.prune", json_pack("{s:I}", "upto", (json_int_t)seq), &result,
-			 &err);
+	rc = call(adm, "cluster.prune", json_pack("{s:I}", "upto", (json_int_t)seq), &result);
 	if (rc)
-		return pwbadm_call_fail(rc, &err, "cluster prune");
+		return rc;
 	printf("pruned tombstones and change entries up to change %llu; a host behind it "
 	       "resyncs fully\n",
 	       seq);
@@ -148,9 +153,6 @@ int pwbadm_cluster(struct pwbadm *adm, const struct pwbadm_args *a)
 			return pwbadm_usage("cluster", "%s takes no such option", sub);
 	if (a->json && strcmp(sub, "status") != 0)
 		return pwbadm_usage("cluster", "--json: only cluster status prints JSON");
-	if (adm->offline)
-		return pwbadm_usage("cluster", "--offline: cluster commands run in pwbd, which "
-					       "holds the database connection");
 	if (strcmp(sub, "init") == 0)
 		return cluster_init(adm, a);
 	if (strcmp(sub, "migrate") == 0)

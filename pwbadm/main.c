@@ -167,7 +167,7 @@ static const struct pwbadm_command commands[] = {
      "  One line per change, oldest first, in local time. ACTOR is\n"
      "  kind[:name][/service][@address]; CHANGED names attributes, never values.\n"},
     {"cluster", pwbadm_cluster, "fr:u:", cluster_options, 1, 1,
-     "expects a subcommand: init, migrate, accept, status or prune", STORE, true,
+     "expects a subcommand: init, migrate, accept, status or prune", PWBADM_NEEDS_DAEMON, true,
      "init [--from-local] [--reader-role ROLE] | migrate | accept | status [--json] | "
      "prune --upto SEQ",
      "cluster mode (store-backend=postgresql): schema, this host's sync, every host",
@@ -183,8 +183,7 @@ static const struct pwbadm_command commands[] = {
      "                     the database, last report (exit 1: database unreachable)\n"
      "  prune --upto SEQ   delete tombstones and change entries up to SEQ; a host\n"
      "                     that applied less resyncs fully\n"
-     "  On a single host (store-backend=berkeleydb) each fails: not in cluster mode.\n"
-     "  pwbd must run: --offline is refused (pwbd holds the database connection).\n"},
+     "  On a single host (store-backend=berkeleydb) each fails: not in cluster mode.\n"},
 };
 
 const struct pwbadm_command *pwbadm_command_find(const char *name)
@@ -209,6 +208,10 @@ void pwbadm_command_help(const struct pwbadm_command *cmd, FILE *out)
 	if (cmd->needs == PWBADM_NEEDS_PWBD)
 		fputs("\nRuns in pwbd (pwbd-socket); with pwbadm --offline, on the store\n"
 		      "directly while pwbd is stopped.\n",
+		      out);
+	if (cmd->needs == PWBADM_NEEDS_DAEMON)
+		fputs("\nRuns in pwbd (pwbd-socket), which holds the database connection;\n"
+		      "--offline is refused.\n",
 		      out);
 	fprintf(out, "\n%s", exit_codes);
 }
@@ -365,6 +368,9 @@ int main(int argc, char **argv)
 	rc = parse_command(cmd, argc, argv, &args);
 	if (rc)
 		return rc < 0 ? PWBADM_EXIT_OK : rc;
+	if (adm.offline && cmd->needs == PWBADM_NEEDS_DAEMON)
+		return pwbadm_usage(cmd->name, "--offline: this command runs in pwbd only, which "
+					       "holds the cluster database's connection");
 	if (adm.offline && cmd->needs != PWBADM_NEEDS_PWBD)
 		return pwbadm_usage(cmd->name, "--offline: this command does not use the store");
 	rc = cmd->run(&adm, &args);

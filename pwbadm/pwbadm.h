@@ -103,6 +103,7 @@ bool pwbadm_opt_set(const struct pwbadm_args *a, int val);
 enum pwbadm_needs {
 	PWBADM_NEEDS_NOTHING, /* local only: --offline makes no sense */
 	PWBADM_NEEDS_PWBD,    /* pwbd, or the store itself with --offline */
+	PWBADM_NEEDS_DAEMON,  /* pwbd only (it holds the cluster database's connection) */
 };
 
 /* The command table (main.c): main() dispatches from it and generates the

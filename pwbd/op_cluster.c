@@ -185,8 +185,17 @@ int pwbd_cluster_status_read(struct pwbd_cluster *c, json_t **out, struct pwb_er
 	*out = NULL;
 	if ((r = pwbd_cluster_status(c, &s)) < 0)
 		return pwb_error_set(err, r, "cannot read this host's cluster state");
-	/* the database's own view when it answers; else what this host saw last */
-	r = cl ? pwb_cluster_state(cl, &db, &derr) : PWB_EUNAVAIL;
+	/* The database's own view when it answers; else what this host saw
+	 * last. While pwbd's loop has no connection (it reconnects by itself)
+	 * the database is not tried here, so a status during an outage costs
+	 * no connection attempt. */
+	if (cl && s.connected)
+		r = pwb_cluster_state(cl, &db, &derr);
+	else
+		r = pwb_error_set(&derr, PWB_EUNAVAIL, "%s",
+				  s.why[0] ? s.why : "the cluster database cannot be reached");
+	if (r == PWB_EUNAVAIL)
+		s.connected = false;
 	if (pwbd_cluster_status_json(&s, r == 0 ? &db : NULL, h.now, &o) < 0)
 		return pwb_error_set(err, -ENOMEM, "out of memory");
 	h.hosts = json_object_get(o, "hosts");

@@ -45,6 +45,9 @@ int pwb_scim_fail_store(struct pwb_scim_error *err, int code, const char *msg)
 		return pwb_scim_fail(err, 400, "invalidValue", "%s", msg);
 	case PWB_ECONFLICT:
 		return pwb_scim_fail(err, 412, NULL, "%s", msg);
+	case PWB_EPERM:
+		/* the store refuses writes here: a cluster reader host */
+		return pwb_scim_fail(err, 403, NULL, "%s", msg);
 	case PWB_EUNAVAIL:
 		/* the store's message names the database's host: for the log */
 		return pwb_scim_fail(err, 503, NULL,

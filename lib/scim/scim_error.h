@@ -23,7 +23,8 @@ int pwb_scim_fail(struct pwb_scim_error *err, int status, const char *scim_type,
 json_t *pwb_scim_error_body(const struct pwb_scim_error *err);
 
 /* Maps a store error code (PWB_E*) to a SCIM status and type, keeping the
- * store's message as the detail; PWB_EUNAVAIL (the store, in cluster mode
+ * store's message as the detail (PWB_EPERM, writes refused on this host, a
+ * cluster reader: 403); PWB_EUNAVAIL (the store, in cluster mode
  * its database, cannot be reached) is 503 with a detail of its own. */
 int pwb_scim_fail_store(struct pwb_scim_error *err, int code, const char *msg);
 

@@ -395,8 +395,8 @@ void pwb_scim_service_handle(struct pwb_scim_service *svc, const struct pwb_scim
 		struct pwb_scim_error serr = {0};
 
 		pwb_log(LOG_ERR, "pwb-scim: store: %s", pwb_error_text(&err, r));
-		if (r == PWB_EUNAVAIL)
-			pwb_scim_fail_store(&serr, r, NULL);
+		if (r == PWB_EUNAVAIL || r == PWB_EPERM)
+			pwb_scim_fail_store(&serr, r, pwb_error_text(&err, r));
 		else
 			pwb_scim_fail(&serr, 500, NULL, "the store failed; see the system log");
 		pwb_scim_respond_error(&s.c, &serr, r);

@@ -433,7 +433,14 @@ static int run_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,
 	bool repaired = false;
 	int r;
 
-	pwb_backoff_init(&backoff, TXN_FIRST_PAUSE_USEC, TXN_MAX_PAUSE_USEC, TXN_PATIENCE_USEC);
+	/* A cluster store (st->ops) retries for store-timeout seconds, with
+	 * longer pauses (each attempt is a round trip, or a reconnection). */
+	if (st->ops && st->cfg->store_timeout)
+		pwb_backoff_init(&backoff, TXN_FIRST_PAUSE_USEC * 10, TXN_MAX_PAUSE_USEC * 10,
+				 st->cfg->store_timeout * 1000000LL);
+	else
+		pwb_backoff_init(&backoff, TXN_FIRST_PAUSE_USEC, TXN_MAX_PAUSE_USEC,
+				 TXN_PATIENCE_USEC);
 	for (;;) {
 		r = attempt_txn(st, write, fn, ctx, &t, err);
 		if (!pwb_be_should_retry(&t))
@@ -447,8 +454,11 @@ static int run_txn(struct pwb_store *st, bool write, pwb_txn_fn fn, void *ctx,
 		}
 		__atomic_add_fetch(&txn_retries, 1, __ATOMIC_RELAXED);
 		if (!pwb_backoff_wait(&backoff)) {
-			r = pwb_error_set(err, PWB_ESTORE, "store busy: gave up after %u attempts",
-					  backoff.attempt + 1);
+			/* an unreachable cluster database keeps its own message */
+			if (r != PWB_EUNAVAIL)
+				r = pwb_error_set(err, PWB_ESTORE,
+						  "store busy: gave up after %u attempts",
+						  backoff.attempt + 1);
 			break;
 		}
 	}

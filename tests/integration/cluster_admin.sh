@@ -31,6 +31,8 @@ tap_like "... saying it is not in cluster mode" "$out" \
 tap_is "cluster with an unknown subcommand: usage error" "$(adm_status pwbadm cluster frob)" 2
 tap_is "prune without --upto: usage error" "$(adm_status pwbadm cluster prune)" 2
 tap_is "--from-local on status: usage error" "$(adm_status pwbadm cluster status --from-local)" 2
+tap_is "--offline cluster status: usage error (pwbd holds the connection)" \
+	"$(adm_status pwbadm --offline cluster status)" 2
 
 # A populated store: users with fixed and allocated ids, groups, a user
 # bound to an IdP identity.
@@ -114,6 +116,14 @@ text=$(pwbadm check 2>&1)
 tap_like "check: the database is reachable" "$text" "ok +cluster: database reachable at change $db_seq"
 tap_like "check: one sync line per host" "$text" "ok +cluster sync: host h2 applied"
 tap_unlike "check: no cluster warning" "$text" "(WARN|FAIL) +cluster"
+
+# ---- accept: a full resync from the database as it is ----
+out=$(pwbadm cluster accept 2>&1)
+tap_is "cluster accept succeeds" "$?" 0
+tap_like "... says writes are allowed and that it resynced fully" "$out" \
+	"writes are allowed again.*"$'\n'".*change $db_seq applied .*full resync"
+tap_is "... and the users are unchanged" "$(pwb_entries passwd | grep -v '^dave:')" \
+	"$(cat "$PWB_TMP/passwd.before")"
 
 # ---- prune ----
 out=$(pwbadm cluster prune --upto "$db_seq" 2>&1)

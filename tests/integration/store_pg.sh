@@ -7,7 +7,8 @@
 # duplicate live uid or name written behind the rules' back, two writer
 # processes serialised with a gap-free sequence, the host report through
 # the reader's role, a database that cannot be reached, a lost connection
-# (the next write reconnects), the password file's mode, the module's name in the error when missing, and the seed
+# (the next write reconnects), the password file's mode
+# and a password in the DSN refused, the module's name in the error when missing, and the seed
 # from a local Berkeley DB store (tests/tools/store_pg_test.c, one TAP
 # line per Check test). Then the schema as the reader sees it.
 . "${PWB_TEST_SRCDIR:-$(dirname "$0")/../..}/tests/lib/tap.sh"
@@ -35,7 +36,7 @@ while IFS= read -r line; do
 	"not ok "*) n=$((n + 1)); tap_fail "${line#not ok * - }" ;;
 	esac
 done <"$PWB_TMP/store_pg.tap"
-tap_is "store_pg_test ran every case and exited 0" "$rc/$n" "0/16"
+tap_is "store_pg_test ran every case and exited 0" "$rc/$n" "0/17"
 [ "$rc" = 0 ] || tap_diag "$(tail -20 "$PWB_TMP/store_pg.out")"
 
 # The schema as the reader's role sees it: every table readable, none

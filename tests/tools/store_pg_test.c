@@ -37,7 +37,7 @@ static int try_cfg(struct pwb_config *cfg, const char *dsn, const char *pwfile,
 		return -1;
 	fprintf(f,
 		"db-dir=%s/db\nstore-backend=postgresql\nstore-dsn=%s\n"
-		"store-password-file=%s\nstore-timeout=5\n",
+		"store-password-file=%s\nstore-timeout=2\n",
 		tmpdir, dsn, pwfile);
 	fclose(f);
 	memset(cfg, 0, sizeof(*cfg));
@@ -433,6 +433,11 @@ static int pull_change(uint64_t seq, const void *rec, size_t len, void *ctx, str
 	return 0;
 }
 
+static int stop_state(const struct pwb_cluster_state *s, void *ctx, struct pwb_error *err)
+{
+	return pwb_error_set(err, PWB_ECONFLICT, "another cluster");
+}
+
 static const struct pwb_cluster_pull_cb pull_cb = {pull_state, pull_row, pull_change};
 
 static void pull_write1(struct pwb_txn *txn)
@@ -486,6 +491,16 @@ START_TEST(pull_rows_changes_tombstones_prune)
 	ck_assert_uint_eq(p.changes, 1);
 	ck_assert_msg(!strstr(p.rows, "p.keep") && strstr(p.rows, "p.gone=(deleted);"), "%s",
 		      p.rows);
+
+	/* the state callback's non-zero return stops the pull and is returned */
+	{
+		struct pwb_cluster_pull_cb stop = {stop_state, pull_row, pull_change};
+
+		memset(&p, 0, sizeof(p));
+		ck_assert_int_eq(pwb_cluster_pull(cl, base_seq, false, 0, &stop, &p, &upto, &err),
+				 PWB_ECONFLICT);
+		ck_assert_uint_eq(p.changes, 0);
+	}
 
 	/* a full pull: live rows only */
 	memset(&p, 0, sizeof(p));
@@ -682,14 +697,18 @@ START_TEST(unreachable_database_opens_disconnected)
 {
 	struct pwb_error err = {0};
 	struct pwb_store *cl = NULL;
+	uint64_t retries;
 
 	load_cfg(&cfg, "host=127.0.0.1 port=1 dbname=pwb user=pwb_writer connect_timeout=2",
 		 getenv("PWB_PG_PW_WRITER"));
 	ck_assert_msg(pwb_store_open_cluster(&cfg, &cl, &err) == 0, "%s", err.msg);
 	ck_assert(!pwb_cluster_connected(cl));
 	ck_assert_int_eq(pwb_cluster_fd(cl), -1);
+	retries = pwb_store_retries();
 	ck_assert_int_eq(pwb_store_write(cl, append_rec, "{}", &err), PWB_EUNAVAIL);
 	ck_assert_msg(strstr(err.msg, "127.0.0.1:1"), "%s", err.msg);
+	/* the write kept trying for store-timeout before giving up */
+	ck_assert_uint_gt(pwb_store_retries(), retries);
 	ck_assert_int_eq(pwb_cluster_connect(cl, &err), PWB_EUNAVAIL);
 	pwb_store_close(cl);
 }
@@ -710,6 +729,18 @@ START_TEST(password_file_must_be_private)
 	load_cfg(&cfg, getenv("PWB_PG_DSN_WRITER"), path);
 	ck_assert_int_eq(pwb_store_open_cluster(&cfg, &cl, &err), PWB_ECONFIG);
 	ck_assert_msg(strstr(err.msg, path) && !strstr(err.msg, "secret-value"), "%s", err.msg);
+}
+END_TEST
+
+START_TEST(password_in_dsn_is_refused)
+{
+	struct pwb_error err = {0};
+	struct pwb_store *cl = NULL;
+
+	load_cfg(&cfg, "host=127.0.0.1 dbname=pwb password=in-the-dsn", getenv("PWB_PG_PW_WRITER"));
+	ck_assert_int_eq(pwb_store_open_cluster(&cfg, &cl, &err), PWB_ECONFIG);
+	ck_assert_msg(strstr(err.msg, "store-password-file") && !strstr(err.msg, "in-the-dsn"),
+		      "%s", err.msg);
 }
 END_TEST
 
@@ -831,6 +862,7 @@ int main(void)
 	tcase_add_test(tc, host_report_and_ids_used_elsewhere);
 	tcase_add_test(tc, unreachable_database_opens_disconnected);
 	tcase_add_test(tc, password_file_must_be_private);
+	tcase_add_test(tc, password_in_dsn_is_refused);
 	tcase_add_test(tc, missing_module_is_named);
 	tcase_add_test(tc, init_twice_is_refused);
 	tcase_add_test(tc, seed_from_local);

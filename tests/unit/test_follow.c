@@ -392,7 +392,8 @@ START_TEST(tombstones_delete)
 	add_member("ops", "dave");
 	capture();
 	follow(0, &res);
-	expect("g.ops", "ops:x:20003:carol,dave");
+	expect("g.ops", "carol"); /* members in id order */
+	expect("g.ops", "dave");
 	expect("p.erin", "erin:x:20002:");
 	ops = record_of(DBI_GROUP_NAME, "ops");
 	carol = record_of(DBI_USER_NAME, "carol");

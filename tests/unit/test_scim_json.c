@@ -104,7 +104,7 @@ static const struct {
     {PWB_ELOCAL, 409, "uniqueness"}, {PWB_EINVAL, 400, "invalidValue"},
     {PWB_ECONFLICT, 412, NULL},	     {PWB_EUNAVAIL, 503, NULL},
     {PWB_ESTORE, 500, NULL},	     {PWB_ENOIDS, 500, NULL},
-    {PWB_EDAMAGED, 500, NULL},
+    {PWB_EDAMAGED, 500, NULL},	     {PWB_EPERM, 403, NULL},
 };
 
 START_TEST(store_errors_map)

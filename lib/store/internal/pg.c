@@ -60,6 +60,7 @@ struct pwb_backend {
 	uint64_t start_seq; /* the counter when it began */
 	uint64_t seq;	    /* the counter now (appends move it) */
 	bool logged;	    /* it wrote change entries: NOTIFY, commit token */
+	bool down;	    /* the last connection attempt failed (logged once) */
 	char token[TOKEN_LEN + 1];
 };
 
@@ -229,23 +230,32 @@ static int read_password(struct pwb_backend *be, const char *path, struct pwb_er
 	return 0;
 }
 
-static void describe_dsn(struct pwb_backend *be)
+/* Notes the DSN's host:port for messages; refuses a DSN that does not
+ * parse or that holds a password (store-password-file holds it). */
+static int describe_dsn(struct pwb_backend *be, struct pwb_error *err)
 {
 	PQconninfoOption *opts = PQconninfoParse(be->dsn, NULL), *o;
 	const char *host = NULL, *port = NULL;
+	bool password = false;
 
-	for (o = opts; o && o->keyword; o++) {
+	if (!opts)
+		return pwb_error_set(err, PWB_ECONFIG, "store-dsn: not a libpq connection string");
+	for (o = opts; o->keyword; o++) {
 		if (!strcmp(o->keyword, "host") && o->val && *o->val)
 			host = o->val;
 		else if (!strcmp(o->keyword, "hostaddr") && o->val && *o->val && !host)
 			host = o->val;
 		else if (!strcmp(o->keyword, "port") && o->val && *o->val)
 			port = o->val;
+		else if (!strcmp(o->keyword, "password") && o->val && *o->val)
+			password = true;
 	}
 	snprintf(be->where, sizeof(be->where), "%s:%s", host ? host : "localhost",
 		 port ? port : "5432");
-	if (opts)
-		PQconninfoFree(opts);
+	PQconninfoFree(opts);
+	return password ? pwb_error_set(err, PWB_ECONFIG,
+					"store-dsn holds a password: put it in store-password-file")
+			: 0;
 }
 
 /* Reads the schema version (0: none) on a fresh connection. */
@@ -288,11 +298,25 @@ static int connect_db(struct pwb_backend *be, struct pwb_error *err)
 	}
 	be->conn = PQconnectdbParams(keys, vals, 1);
 	if (!be->conn || PQstatus(be->conn) != CONNECTION_OK) {
-		pwb_log(LOG_WARNING, "pwb store: the cluster database at %s: %s", be->where,
-			be->conn ? PQerrorMessage(be->conn) : "out of memory");
+		char why[256];
+
+		/* libpq's reason (never the password), on one line */
+		snprintf(why, sizeof(why), "%s",
+			 be->conn ? PQerrorMessage(be->conn) : "out of memory");
+		why[strcspn(why, "\n")] = '\0';
+		if (!be->down)
+			pwb_log(LOG_WARNING, "pwb store: the cluster database at %s: %s", be->where,
+				why);
+		be->down = true;
 		disconnect(be);
-		return unavailable(be, err);
+		return pwb_error_set(err, PWB_EUNAVAIL,
+				     "the cluster database at %s cannot be reached: %s", be->where,
+				     why);
 	}
+	if (be->down)
+		pwb_log(LOG_NOTICE, "pwb store: the cluster database at %s is reachable again",
+			be->where);
+	be->down = false;
 	res = PQexec(be->conn, "LISTEN pwb_change");
 	if (!ok(res)) {
 		disconnect(be);
@@ -312,9 +336,19 @@ static const char *schema_problem(unsigned schema)
 	return NULL;
 }
 
+/* The schema must be the latest. A version read earlier that was not is
+ * read again first: another host may have run `pwbadm cluster init` or
+ * `migrate` since this connection was made. */
 static int need_schema(struct pwb_backend *be, struct pwb_error *err)
 {
 	const char *why = schema_problem(be->schema);
+	int r;
+
+	if (why && be->conn && !lost(be)) {
+		if ((r = read_schema(be, err)) < 0)
+			return r;
+		why = schema_problem(be->schema);
+	}
 
 	return why ? pwb_error_set(err, PWB_ECONFIG, "the cluster database at %s %s", be->where,
 				   why)
@@ -337,8 +371,8 @@ static int pg_open(struct pwb_store *st, struct pwb_error *err)
 	if (!(be->dsn = strdup(cfg->store_dsn)))
 		return pwb_error_set(err, -ENOMEM, "out of memory");
 	be->timeout = cfg->store_timeout;
-	describe_dsn(be);
-	if ((r = read_password(be, cfg->store_password_file, err)) < 0)
+	if ((r = describe_dsn(be, err)) < 0 ||
+	    (r = read_password(be, cfg->store_password_file, err)) < 0)
 		return r;
 	/* Unreachable is not an error: the store opens disconnected. */
 	r = connect_db(be, err);
@@ -412,7 +446,12 @@ static int pg_begin(struct pwb_txn *txn, bool write, struct pwb_error *err)
 	int r;
 
 	txn->write = write;
-	if ((r = connect_db(be, err)) < 0 || (r = need_schema(be, err)) < 0)
+	if ((r = connect_db(be, err)) < 0) {
+		/* a write keeps trying for store-timeout (the runner's backoff) */
+		txn->retry = write && r == PWB_EUNAVAIL;
+		return r;
+	}
+	if ((r = need_schema(be, err)) < 0)
 		return r;
 	r = q(txn,
 	      write ? "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
@@ -972,8 +1011,8 @@ static int in_txn(struct pwb_store *cl, bool write,
 
 	if ((r = pg_begin(&txn, write, err)) < 0)
 		return r;
-	if ((r = body(&txn, ctx, err)) < 0) {
-		pg_abort(&txn);
+	if ((r = body(&txn, ctx, err)) != 0) {
+		pg_abort(&txn); /* an error, or a callback's stop value */
 		return r;
 	}
 	return pg_commit(&txn, err);
