@@ -33,6 +33,7 @@ struct pwbd_cluster {
 	bool reader;
 	bool refusing; /* until pwbadm cluster accept */
 	bool schema_ready;
+	bool reopen; /* the schema was missing: open the store again to see it */
 	char why[256];
 	struct pwb_follow_state follow;
 	uint64_t db_seq;
@@ -155,8 +156,8 @@ static int follow(struct pwbd_cluster *c, bool accept, struct pwb_follow_result 
 		c->next_alert = 0;
 		alert_refusing(c);
 	} else {
-		if (r == PWB_ECONFIG)
-			c->schema_ready = false;
+		if (r == PWB_ECONFIG) /* no schema yet: `pwbadm cluster init` on a host */
+			c->schema_ready = false, c->reopen = true;
 		set_why(c, err->msg);
 		pwb_log(LOG_ERR, "pwbd: cluster: following: %s", err->msg);
 	}
@@ -301,6 +302,23 @@ int pwbd_cluster_poll_timeout(struct pwbd *d)
 	return next <= now ? 0 : (int)(next - now);
 }
 
+/* The cluster store opened again (it reads the schema version when it
+ * opens), linked as before. */
+static void reopen(struct pwbd_cluster *c)
+{
+	struct pwb_store *fresh = NULL;
+	struct pwb_error err = {0};
+
+	c->reopen = false;
+	if (pwb_store_open_cluster(&c->d->cfg, &fresh, &err) < 0) {
+		pwb_log(LOG_ERR, "pwbd: cluster: opening the cluster store again: %s", err.msg);
+		return;
+	}
+	pwb_store_link_writer(c->d->st, fresh, wait_fn, c);
+	pwb_store_close(c->cl);
+	c->cl = fresh;
+}
+
 void pwbd_cluster_tick(struct pwbd *d)
 {
 	struct pwbd_cluster *c = d->cluster;
@@ -312,6 +330,8 @@ void pwbd_cluster_tick(struct pwbd *d)
 		return;
 	if (c->refusing)
 		alert_refusing(c);
+	if (c->reopen && now >= c->next_poll)
+		reopen(c);
 	if (!pwb_cluster_connected(c->cl)) {
 		if (now < c->next_reconnect || connect_now(c, &err) < 0)
 			return;

@@ -228,20 +228,24 @@ int pwbd_serve(struct pwbd *d, int listen_fd)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigprocmask(SIG_BLOCK, &block, &orig);
-	/* A cluster host follows from the start, not from its first request. */
-	if (pwb_config_cluster(&d->cfg)) {
-		struct pwb_error err = {0};
-
-		pwbd_store_ensure(d, &err); /* logged there */
-	}
 	while (!stop_requested) {
-		struct pollfd p[2] = {{.fd = listen_fd, .events = POLLIN},
-				      {.fd = pwbd_cluster_poll_fd(d), .events = POLLIN}};
-		int timeout = pwbd_cluster_poll_timeout(d);
-		struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000};
+		struct pollfd p[2] = {{.fd = listen_fd, .events = POLLIN}, {.fd = -1}};
+		struct timespec ts;
 		_cleanup_close_ int fd = -1;
+		int timeout, r;
+
+		/* A cluster host follows from the start (and after a reload), not
+		 * from its next request. */
+		if (!d->cluster && pwb_config_cluster(&d->cfg)) {
+			struct pwb_error err = {0};
+
+			pwbd_store_ensure(d, &err); /* logged there */
+		}
+		p[1] = (struct pollfd){.fd = pwbd_cluster_poll_fd(d), .events = POLLIN};
+		timeout = pwbd_cluster_poll_timeout(d);
+		ts = (struct timespec){timeout / 1000, (long)(timeout % 1000) * 1000000};
 		/* signals only arrive here */
-		int r = ppoll(p, p[1].fd >= 0 ? 2 : 1, timeout >= 0 ? &ts : NULL, &orig);
+		r = ppoll(p, p[1].fd >= 0 ? 2 : 1, timeout >= 0 ? &ts : NULL, &orig);
 
 		if (r < 0 && errno != EINTR) {
 			pwb_log(LOG_ERR, "pwbd: poll: %s", strerror(errno));

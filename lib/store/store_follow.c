@@ -214,6 +214,10 @@ static int on_state(const struct pwb_cluster_state *s, void *ctx, struct pwb_err
 	struct batch *b = ctx;
 
 	b->db = *s;
+	if (s->schema == 0)
+		return pwb_error_set(
+		    err, PWB_ECONFIG,
+		    "the cluster database has no pwb schema: run pwbadm cluster init");
 	if (!b->accept && b->before.cluster_id[0] && strcmp(b->before.cluster_id, s->cluster_id))
 		return pwb_error_set(err, PWB_ECONFLICT,
 				     "the database is another cluster (%s) than the one this host "
@@ -317,53 +321,55 @@ static int on_audit(char kind, const char *id, const char *name, const char *mes
 	return refuse(ctx, kind, id, name, message) ?: 1; /* one rule is enough */
 }
 
-/* The id rules of an explicit id (store_ids.c): not reserved, not in the
- * system range, not a local account's. */
-static const char *id_rule(const struct pwb_config *cfg, bool user, uint32_t id, char *buf,
-			   size_t len)
+/* What pwb_user_get or pwb_group_get said about a record of the batch:
+ * 0 to check it, 1 when there is nothing to check (deleted again in the
+ * same batch, or refused here: it does not decode), or an error. */
+static int got_record(struct batch *b, int r, char kind, const char *id, struct pwb_error *err)
 {
+	if (r == PWB_ENOTFOUND || r == PWB_EDAMAGED)
+		memset(err, 0, sizeof(*err));
+	if (r == PWB_ENOTFOUND)
+		return 1;
+	if (r == PWB_EDAMAGED)
+		return refuse(b, kind, id, "(undecodable)", "the record does not decode") ?: 1;
+	return r;
+}
+
+/* The id rules (store_ids.c's for an explicit id: neither reserved nor in
+ * the system range) and this host's local accounts (neither the name nor
+ * the id of one): 1 when refused (logged), 0 when the record passes. */
+static int refuse_ids(struct batch *b, char kind, const char *id, const char *name, uint32_t num)
+{
+	const struct pwb_config *cfg = pwb_store_config(b->txn->st);
+	bool user = kind == 'u';
 	uint32_t floor = user ? cfg->start_uid : cfg->start_gid;
+	const struct pwb_local_account *clash = NULL;
+	char why[256];
 
 	if (floor > 1000)
 		floor = 1000;
-	if (pwb_id_reserved(id) || id < floor) {
-		snprintf(buf, len, "%s %u is reserved or in the system range",
-			 user ? "uidNumber" : "gidNumber", id);
-		return buf;
-	}
-	return NULL;
+	if (b->local)
+		clash = user ? local_clash(b->local->users, b->local->nusers, name, num)
+			     : local_clash(b->local->groups, b->local->ngroups, name, num);
+	if (pwb_id_reserved(num) || num < floor)
+		snprintf(why, sizeof(why), "%s %u is reserved or in the system range",
+			 user ? "uidNumber" : "gidNumber", num);
+	else if (clash)
+		snprintf(why, sizeof(why), "clashes with the local %s %s (%s %u)",
+			 user ? "account" : "group", clash->name, user ? "uid" : "gid", clash->id);
+	else
+		return 0;
+	return refuse(b, kind, id, name, why) ?: 1;
 }
 
 static int validate_user(struct batch *b, const char *id, struct pwb_error *err)
 {
-	const struct pwb_config *cfg = pwb_store_config(b->txn->st);
-	const struct pwb_local_account *clash;
 	struct pwb_user u = {0};
-	char why[256];
-	const char *rule;
-	int r;
+	int r = got_record(b, pwb_user_get(b->txn, id, &u, err), 'u', id, err);
 
-	r = pwb_user_get(b->txn, id, &u, err);
-	if (r == PWB_ENOTFOUND) { /* deleted again in the same batch */
-		memset(err, 0, sizeof(*err));
-		return 0;
-	}
-	if (r == PWB_EDAMAGED) {
-		memset(err, 0, sizeof(*err));
-		return refuse(b, 'u', id, "(undecodable)", "the record does not decode");
-	}
-	if (r < 0)
-		return r;
-	rule = id_rule(cfg, true, u.uid, why, sizeof(why));
-	clash = b->local ? local_clash(b->local->users, b->local->nusers, u.name, u.uid) : NULL;
-	if (!rule && clash) {
-		snprintf(why, sizeof(why), "clashes with the local account %s (uid %u)",
-			 clash->name, clash->id);
-		rule = why;
-	}
-	if (rule)
-		r = refuse(b, 'u', u.id, u.name, rule);
-	else
+	if (r == 0 && (r = refuse_ids(b, 'u', u.id, u.name, u.uid)) == 0 && u.gid == u.uid)
+		r = refuse_ids(b, 'g', u.id, u.name, u.gid); /* the private group */
+	if (r == 0)
 		r = pwb_user_audit_one(b->txn, &u, on_audit, b, err);
 	pwb_user_clear(&u);
 	return r > 0 ? 0 : r;
@@ -371,34 +377,10 @@ static int validate_user(struct batch *b, const char *id, struct pwb_error *err)
 
 static int validate_group(struct batch *b, const char *id, struct pwb_error *err)
 {
-	const struct pwb_config *cfg = pwb_store_config(b->txn->st);
-	const struct pwb_local_account *clash;
 	struct pwb_group g = {0};
-	char why[256];
-	const char *rule;
-	int r;
+	int r = got_record(b, pwb_group_get(b->txn, id, &g, err), 'g', id, err);
 
-	r = pwb_group_get(b->txn, id, &g, err);
-	if (r == PWB_ENOTFOUND) {
-		memset(err, 0, sizeof(*err));
-		return 0;
-	}
-	if (r == PWB_EDAMAGED) {
-		memset(err, 0, sizeof(*err));
-		return refuse(b, 'g', id, "(undecodable)", "the record does not decode");
-	}
-	if (r < 0)
-		return r;
-	rule = id_rule(cfg, false, g.gid, why, sizeof(why));
-	clash = b->local ? local_clash(b->local->groups, b->local->ngroups, g.name, g.gid) : NULL;
-	if (!rule && clash) {
-		snprintf(why, sizeof(why), "clashes with the local group %s (gid %u)", clash->name,
-			 clash->id);
-		rule = why;
-	}
-	if (rule)
-		r = refuse(b, 'g', g.id, g.name, rule);
-	else
+	if (r == 0 && (r = refuse_ids(b, 'g', g.id, g.name, g.gid)) == 0)
 		r = pwb_group_audit_one(b->txn, &g, on_audit, b);
 	pwb_group_clear(&g);
 	return r > 0 ? 0 : r;

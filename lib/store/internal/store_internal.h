@@ -34,7 +34,9 @@ int pwb_attrs_check(const json_t *attrs, const char *whose, struct pwb_error *er
  * pwb_store_policy_audit after the users. */
 int pwb_group_audit(struct pwb_txn *txn, pwb_audit_cb cb, void *ctx, struct pwb_error *err);
 /* The same checks for one record (the cluster follower re-validates
- * each replicated record with them): cb as for the audit. */
+ * each replicated record with them): cb as for the audit; a user's ids are
+ * not looked up in other NSS sources (the follower checks the local
+ * files: NSS also answers from pwb's own snapshot, behind the replica). */
 int pwb_user_audit_one(struct pwb_txn *txn, const struct pwb_user *u, pwb_audit_cb cb, void *ctx,
 		       struct pwb_error *err);
 int pwb_group_audit_one(struct pwb_txn *txn, const struct pwb_group *g, pwb_audit_cb cb, void *ctx);
