@@ -25,6 +25,8 @@
 #define ALERT_EVERY_MS	   (60 * 1000)
 #define RECONNECT_FIRST_MS 500
 #define RECONNECT_MAX_MS   (30 * 1000)
+/* A write finding the database down tries to connect at most this often. */
+#define GATE_CONNECT_EVERY_MS 1000
 
 struct pwbd_cluster {
 	struct pwbd *d;
@@ -40,6 +42,7 @@ struct pwbd_cluster {
 	int64_t last_contact;
 	uint64_t refused_records;
 	int64_t next_poll, next_report, next_reconnect, next_alert; /* monotonic ms */
+	int64_t next_gate_connect; /* the gate's next connect attempt (monotonic ms) */
 	int backoff_ms;
 };
 
@@ -189,9 +192,16 @@ static int gate(struct pwbd_cluster *c, struct pwb_error *err)
 				     "changes on a writer host");
 	if (c->refusing)
 		return pwb_error_set(err, PWB_EUNAVAIL, "%s", c->why);
-	if (!pwb_cluster_connected(c->cl))
-		return connect_now(c, err);
-	return 0;
+	if (pwb_cluster_connected(c->cl))
+		return 0;
+	/* Down: at most one connect attempt a second from writes, not one per
+	 * write, so an unreachable database (a connect that waits out
+	 * connect_timeout) cannot hold every sign-in in pwbd's one loop. */
+	if (now_ms() < c->next_gate_connect)
+		return pwb_error_set(err, PWB_EUNAVAIL, "%s",
+				     c->why[0] ? c->why : "the cluster database cannot be reached");
+	c->next_gate_connect = now_ms() + GATE_CONNECT_EVERY_MS;
+	return connect_now(c, err);
 }
 
 static int wait_fn(void *ctx, uint64_t seq, struct pwb_error *err)
