@@ -31,9 +31,13 @@
 #   pwb_host_snapshot N         getent passwd + group, sorted (what NSS shows)
 #   pwb_cluster_converge [CAP] [HOSTS...]
 #                               waits (cap CAP s, default 60) until every
-#                               host has applied the database's last
-#                               sequence and shows the same snapshot;
-#                               prints the seconds it took (never asserted)
+#                               host (default: all but single ones) has
+#                               applied the highest sequence any of them
+#                               saw and shows the same getent; prints the
+#                               seconds it took (never asserted)
+#   pwb_cluster_requests FILE PAR OUT
+#                               SCIM requests spread over the hosts, PAR at
+#                               a time, retried on 503 as an IdP does
 # Hosts' pwbd logs: $PWB_TMP/hN/pwbd.log.
 
 PWB_CLUSTER_HOSTS=()
