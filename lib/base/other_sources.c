@@ -116,3 +116,8 @@ int pwb_other_source_group(const char *name, struct pwb_error *err)
 {
 	return nss_lookup(Q_GROUP_NAME, 0, name, NULL, 0, NULL, err);
 }
+
+int pwb_other_source_group_gid(const char *name, uint32_t *gid, struct pwb_error *err)
+{
+	return nss_lookup(Q_GROUP_NAME, 0, name, NULL, 0, gid, err);
+}

@@ -19,5 +19,7 @@ int pwb_other_source_group(const char *name, struct pwb_error *err);
 /* As pwb_other_source_user, and *uid receives the uid NSS answers with
  * (sign-in's local-account rule needs it). */
 int pwb_other_source_user_uid(const char *name, uint32_t *uid, struct pwb_error *err);
+/* As pwb_other_source_group, and *gid receives the gid NSS answers with. */
+int pwb_other_source_group_gid(const char *name, uint32_t *gid, struct pwb_error *err);
 
 #endif

@@ -429,8 +429,15 @@ static int check_unique(struct pwb_txn *txn, const struct pwb_user *u, const cha
 
 /* A private group shares the user's name: no pwb or local group may own
  * it, and it must not be a name that is never provisioned (admin, docker). */
-static int check_private_group_name(struct pwb_txn *txn, const char *name, struct pwb_error *err)
+/* old: the user as stored before this write (NULL: a new user). NSS also
+ * answers with pwb's own published entries, so a group of that name whose
+ * gid is the user's current private group is the user's own, not local
+ * (a uid change moves the private group to a new gid under the same
+ * name). */
+static int check_private_group_name(struct pwb_txn *txn, const char *name,
+				    const struct pwb_user *old, struct pwb_error *err)
 {
+	uint32_t gid = 0;
 	int r;
 
 	if (pwb_kv_exists(txn, DBI_GROUP_NAME, name, strlen(name)))
@@ -441,9 +448,11 @@ static int check_private_group_name(struct pwb_txn *txn, const char *name, struc
 	r = pwb_policy_group_name(txn->st->cfg, name, err);
 	if (r < 0)
 		return pwb_error_prefix(err, "private group of user '%s'", name);
-	r = pwb_other_source_group(name, err);
+	r = pwb_other_source_group_gid(name, &gid, err);
 	if (r < 0)
 		return r;
+	if (r > 0 && old && old->private_group && strcmp(old->name, name) == 0 && gid == old->gid)
+		return 0;
 	if (r > 0)
 		return pwb_error_set(err, PWB_ELOCAL, "'%s' is the name of a local group", name);
 	return 0;
@@ -531,7 +540,7 @@ static int settle_gid(struct pwb_txn *txn, struct pwb_user *u, const struct pwb_
 	} else if ((r = pwb_ids_check_gid(txn, u->gid, err)) < 0) {
 		return pwb_error_prefix(err, "gidNumber");
 	}
-	return check_private_group_name(txn, u->name, err);
+	return check_private_group_name(txn, u->name, old, err);
 }
 
 /* The DBI_USER_SUBJECT key of an identity: "issuer\nsubject" (neither
@@ -729,7 +738,7 @@ int pwb_user_update(struct pwb_txn *txn, struct pwb_user *u, struct pwb_error *e
 		r = pwb_ids_retire(txn, 'g', old.gid, err);
 	if (r == 0 && u->private_group && old.private_group && u->gid == old.gid &&
 	    strcmp(old.name, u->name) != 0)
-		r = check_private_group_name(txn, u->name, err);
+		r = check_private_group_name(txn, u->name, &old, err);
 	if (r == 0)
 		r = settle_home(txn, u, &old, err);
 	/* The old path keeps the old owner's files: only this user may return. */

@@ -150,6 +150,12 @@ SCIM_IF_MATCH=$old_etag scim_req PUT "/Users/$alice" "$(scim_user_json Alice@Exa
 scim_is_error "PUT with a stale If-Match: 412" 412 -
 scim_req PUT "/Users/$alice" "$(scim_user_json Alice@Example.com '"urn:pwb:params:scim:schemas:extension:posix:1.0:User":{"uidNumber":25000}')"
 scim_is_error "PUT to a UID another user has: 409" 409 uniqueness
+# dan has a private group, which NSS also answers for (pwb's own entry,
+# under dan's name): moving dan to a free uid moves it, not "a local group".
+scim_req PUT "/Users/$dan" "$(scim_user_json dan@example.com '"urn:pwb:params:scim:schemas:extension:posix:1.0:User":{"uidNumber":25100,"gidNumber":25100}')"
+tap_is "PUT moves a user with a private group to a free UID" \
+	"$SCIM_STATUS $(scim_jq '."urn:pwb:params:scim:schemas:extension:posix:1.0:User".uidNumber')" "200 25100"
+tap_like "its private group moved with it ($PWB_NSS_VIA)" "$(scim_nss group dan)" '^dan:[^:]*:25100:'
 
 # ---- PATCH: deactivate and reactivate ----
 scim_req PATCH "/Users/$alice" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}'
