@@ -22,8 +22,8 @@ struct pwbd_cluster_status {
 	bool reader;			     /* cluster-role=reader */
 	bool connected;			     /* the database answers */
 	bool schema_ready;		     /* `pwbadm cluster init` was run */
-	bool refusing;	      /* writes refused until `pwbadm cluster accept` */
-	char why[256];	      /* why writes are refused, or the last error ("" none) */
+	bool refusing;			     /* writes refused until `pwbadm cluster accept` */
+	char why[256];			/* why writes are refused, or the last error ("" none) */
 	struct pwb_follow_state follow; /* the replica: applied seq, when, cluster id */
 	uint64_t db_seq;		/* the database's sequence at the last contact */
 	int64_t last_contact;		/* unix seconds of the last successful contact */
@@ -49,8 +49,7 @@ int pwbd_cluster_status(struct pwbd_cluster *c, struct pwbd_cluster_status *out)
 struct pwb_store *pwbd_cluster_store(struct pwbd_cluster *c);
 /* Follows now (after `cluster init`, or before answering a read that must
  * be current). */
-int pwbd_cluster_sync(struct pwbd_cluster *c, struct pwb_follow_result *out,
-		      struct pwb_error *err);
+int pwbd_cluster_sync(struct pwbd_cluster *c, struct pwb_follow_result *out, struct pwb_error *err);
 /* `pwbadm cluster accept`: a full resync that accepts the database as it
  * is, and lifts the refusal. */
 int pwbd_cluster_accept(struct pwbd_cluster *c, struct pwb_follow_result *out,

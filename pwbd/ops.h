@@ -32,8 +32,8 @@ struct pwbd_call {
 					    * refine it (the SCIM token's name) */
 	struct pwb_progress progress;	   /* the caller's progress listener (no fn: none);
 					    * also set on st for the handler's walks */
-	bool in_process; /* pwbadm --offline: the result is not sent over the socket,
-			  * so no reply size limit applies */
+	bool in_process;	      /* pwbadm --offline: the result is not sent over the socket,
+				       * so no reply size limit applies */
 	struct pwbd_cluster *cluster; /* cluster mode (pwbd/cluster.h); NULL on one host */
 };
 

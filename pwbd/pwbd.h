@@ -18,8 +18,8 @@ struct pwbd {
 	struct pwb_config cfg;
 	struct stat cfg_stat; /* of config_path when cfg was loaded */
 	struct pwb_store *st;
-	int read_timeout_ms; /* per connection: the request must arrive by then */
-	int64_t next_trim;   /* when the change log is next trimmed (unix seconds) */
+	int read_timeout_ms;	      /* per connection: the request must arrive by then */
+	int64_t next_trim;	      /* when the change log is next trimmed (unix seconds) */
 	struct pwbd_cluster *cluster; /* cluster mode (cluster.h); NULL on one host */
 };
 

@@ -50,7 +50,8 @@ struct key {
 	}
 
 static const struct key keys[] = {
-    PATH("db-dir", db_dir, PWB_DB_DIR_DEFAULT), STR("store-user", store_user, "pwb"),
+    PATH("db-dir", db_dir, PWB_DB_DIR_DEFAULT),
+    STR("store-user", store_user, "pwb"),
     U32("nss-delta-max", nss_delta_max, "256", 16, 1000000),
     U32("nss-mid-max", nss_mid_max, "16384", 64, 100000000),
     BOOL("user-provisioning-enabled", provisioning_enabled, "0"),
@@ -83,7 +84,8 @@ static const struct key keys[] = {
     PATH("scim-base-path", scim_base_path, "/scim/v2"),
     U32("scim-max-request-bytes", scim_max_request_bytes, "1048576", 1024, 64 * 1024 * 1024),
     PATH("pwbd-socket", pwbd_socket, "/run/pwb/pwbd.sock"),
-    U32("pwbd-timeout", pwbd_timeout, "30", 1, 3600), STR("scim-user", scim_user, "pwb-scim"),
+    U32("pwbd-timeout", pwbd_timeout, "30", 1, 3600),
+    STR("scim-user", scim_user, "pwb-scim"),
     STR("login-user", login_user, "pwb-login"),
     U32("change-log-retention-days", change_log_retention_days, "365", 1, 36500),
     U32("change-log-retention-entries", change_log_retention_entries, "1000000", 1000, 4000000000u),
@@ -114,7 +116,8 @@ static const struct key keys[] = {
     PATH("scim-metrics-token-file", scim_metrics_token_file, NULL),
     /* sign-in cost */
     /* cluster mode: one PostgreSQL store shared by several hosts */
-    STR("store-backend", store_backend, "berkeleydb"), STR("store-dsn", store_dsn, NULL),
+    STR("store-backend", store_backend, "berkeleydb"),
+    STR("store-dsn", store_dsn, NULL),
     PATH("store-password-file", store_password_file, NULL),
     U32("store-timeout", store_timeout, "10", 1, 600),
     STR("cluster-role", cluster_role, "writer"),
@@ -307,10 +310,11 @@ static int check_ranges(const struct pwb_config *cfg, const char *origin, struct
 		return pwb_error_set(err, PWB_ECONFIG,
 				     "%s: store-backend=postgresql needs store-dsn", origin);
 	if (cfg->cluster_host_name && !host_name_ok(cfg->cluster_host_name))
-		return pwb_error_set(err, PWB_ECONFIG,
-				     "%s: cluster-host-name '%s' is not a host name (letters, digits, "
-				     "'-', '.', at most 63)",
-				     origin, cfg->cluster_host_name);
+		return pwb_error_set(
+		    err, PWB_ECONFIG,
+		    "%s: cluster-host-name '%s' is not a host name (letters, digits, "
+		    "'-', '.', at most 63)",
+		    origin, cfg->cluster_host_name);
 	return 0;
 }
 

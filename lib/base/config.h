@@ -113,14 +113,14 @@ struct pwb_config {
 	/* sign-in cost */
 
 	/* cluster mode (store-backend=postgresql; issue 15) */
-	char *store_backend;	    /* store-backend: "berkeleydb" (default) or "postgresql" */
-	char *store_dsn;	    /* store-dsn: libpq connection string (no password in it) */
-	char *store_password_file;  /* store-password-file: the DSN role's password, 0600 */
-	uint32_t store_timeout;	    /* store-timeout: seconds a cluster write keeps retrying */
-	char *cluster_role;	    /* cluster-role: "writer" (default) or "reader" */
-	char *cluster_host_name;    /* cluster-host-name: this host's name (NULL: hostname) */
-	uint32_t cluster_poll_ms;   /* cluster-poll-interval: ms between polls besides LISTEN */
-	uint32_t cluster_apply_ms;  /* cluster-apply-wait: ms a write waits for the replica */
+	char *store_backend;	   /* store-backend: "berkeleydb" (default) or "postgresql" */
+	char *store_dsn;	   /* store-dsn: libpq connection string (no password in it) */
+	char *store_password_file; /* store-password-file: the DSN role's password, 0600 */
+	uint32_t store_timeout;	   /* store-timeout: seconds a cluster write keeps retrying */
+	char *cluster_role;	   /* cluster-role: "writer" (default) or "reader" */
+	char *cluster_host_name;   /* cluster-host-name: this host's name (NULL: hostname) */
+	uint32_t cluster_poll_ms;  /* cluster-poll-interval: ms between polls besides LISTEN */
+	uint32_t cluster_apply_ms; /* cluster-apply-wait: ms a write waits for the replica */
 };
 
 /* True when cfg puts the store in PostgreSQL (cluster mode). */

@@ -14,7 +14,7 @@
 struct pwb_store;
 typedef void (*pwb_store_commit_hook)(struct pwb_store *st, uint64_t seq, void *ctx); /* store.h */
 
-struct pwb_backend; /* the backend's state: internal/bdb.h */
+struct pwb_backend;	/* the backend's state: internal/bdb.h */
 struct pwb_backend_ops; /* backend.h: the primitives of the store's backend */
 typedef int (*pwb_store_wait_fn)(void *ctx, uint64_t seq, struct pwb_error *err); /* cluster.h */
 
@@ -33,11 +33,11 @@ struct pwb_store {
 	/* cluster mode (cluster.h): the backend's operations (NULL: Berkeley
 	 * DB), and on a replica the cluster store its writes go to */
 	const struct pwb_backend_ops *ops;
-	struct pwb_store *writer;    /* pwb_store_link_writer */
-	pwb_store_wait_fn wait;	     /* called after a write to the writer */
+	struct pwb_store *writer; /* pwb_store_link_writer */
+	pwb_store_wait_fn wait;	  /* called after a write to the writer */
 	void *wait_ctx;
-	void *module;		     /* the dlopen handle of the backend's object */
-	uint64_t last_write_seq;     /* the last change the latest write logged (0: none) */
+	void *module;		 /* the dlopen handle of the backend's object */
+	uint64_t last_write_seq; /* the last change the latest write logged (0: none) */
 };
 
 struct pwb_txn {
