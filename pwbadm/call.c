@@ -119,6 +119,14 @@ static int call_offline(struct pwbadm *adm, const char *op_name, json_t *args, j
 
 	if (!op)
 		return pwb_error_set(err, PWB_EINVAL, "no operation %s", op_name);
+	/* On a cluster host the local store is the replica pwbd's follower
+	 * keeps: a change made here would exist on this host only. Rebuilding
+	 * the snapshot from it is still a local repair. */
+	if (op->writes && pwb_config_cluster(&adm->cfg) && strcmp(op_name, "snapshot.rebuild") != 0)
+		return pwb_error_set(err, PWB_EPERM,
+				     "--offline: this host's store is a replica of the cluster "
+				     "database (store-backend=postgresql); make changes through "
+				     "pwbd, without --offline");
 	if (open_offline(adm))
 		return PWBADM_CALL_REPORTED;
 	snprintf(req.op, sizeof(req.op), "%s", op_name);

@@ -135,4 +135,17 @@ h2 pwbadm add-user erin >/dev/null
 for _ in $(seq 1 300); do getent passwd erin >/dev/null && break; sleep 0.1; done
 tap_check "after the prune, host 1 still follows (erin)" getent passwd erin
 
+# ---- --offline on a cluster host: the store is a replica ----
+# A change made there would exist on this host only (and be overwritten or
+# contradicted by the next apply): refused; rebuilding the snapshot from
+# the replica and reading it stay allowed.
+pwb_pwbd_stop
+out=$(pwbadm --offline add-user frank 2>&1)
+tap_is "--offline add-user on a cluster host is refused" "$?" 1
+tap_like "... saying the local store is the cluster's replica" "$out" \
+	"replica of the cluster database"
+tap_unlike "... and nothing was added" "$(pwbadm --offline list-users 2>&1)" 'frank'
+tap_is "--offline rebuild-nss still works" "$(adm_status pwbadm --offline rebuild-nss)" 0
+pwb_pwbd_start
+
 tap_done
