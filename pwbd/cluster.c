@@ -303,10 +303,19 @@ int pwbd_cluster_poll_timeout(struct pwbd *d)
 
 	if (!c)
 		return -1;
+	/* Only the deadlines tick acts on in the current state count: one that
+	 * passed but waits for something else (a report while disconnected)
+	 * would make every poll return at once, and pwbd spin. */
 	now = now_ms();
-	next = c->next_reconnect ? c->next_reconnect : c->next_poll;
-	if (c->next_report && c->next_report < next)
-		next = c->next_report;
+	if (pwb_cluster_connected(c->cl)) {
+		next = c->next_poll;
+		if (c->next_report && c->next_report < next)
+			next = c->next_report;
+	} else {
+		next = c->next_reconnect ? c->next_reconnect : c->next_poll;
+		if (c->reopen && c->next_poll < next)
+			next = c->next_poll;
+	}
 	if (c->refusing && c->next_alert < next)
 		next = c->next_alert;
 	return next <= now ? 0 : (int)(next - now);
@@ -335,12 +344,18 @@ void pwbd_cluster_tick(struct pwbd *d)
 	struct pwb_error err = {0};
 	int64_t now = now_ms();
 	int notified = 0;
+	bool due;
 
 	if (!c)
 		return;
+	/* The poll's deadline moves on whether or not this tick can follow
+	 * (refusing, disconnected), so the loop sleeps until the next one. */
+	due = now >= c->next_poll;
+	if (due)
+		c->next_poll = now + c->d->cfg.cluster_poll_ms;
 	if (c->refusing)
 		alert_refusing(c);
-	if (c->reopen && now >= c->next_poll)
+	if (c->reopen && due)
 		reopen(c);
 	if (!pwb_cluster_connected(c->cl)) {
 		if (now < c->next_reconnect || connect_now(c, &err) < 0)
@@ -354,7 +369,7 @@ void pwbd_cluster_tick(struct pwbd *d)
 		}
 	}
 	memset(&err, 0, sizeof(err));
-	if (!c->refusing && (notified > 0 || now >= c->next_poll))
+	if (!c->refusing && (notified > 0 || due))
 		follow(c, false, NULL, &err);
 	if (pwb_cluster_connected(c->cl) && now_ms() >= c->next_report)
 		report(c);

@@ -65,6 +65,17 @@ tap_like "PostgreSQL down: a write on h1 fails" "$rc" '^[1-9]'
 tap_like "naming the database it cannot reach" "$out" "127\.0\.0\.1:$PWB_PG_PORT|127\.0\.0\.1.*$PWB_PG_PORT"
 tap_is "and carol is on neither host" "$(pwb_on_host 1 getent passwd carol; pwb_on_host 2 getent passwd carol)" ""
 tap_is "h1's pwbd is still running" "$(kill -0 "${h1_pid:-0}" && echo up)" up
+# While it waits to reconnect, pwbd sleeps in poll: a deadline that has
+# passed but waits on something else (the host report, due only when
+# connected) once made every poll return at once, a core spent spinning.
+# CPU ticks (utime + stime, /proc/PID/stat) over 3 s idle: a spinning pwbd
+# takes hundreds even on a loaded machine, a sleeping one a handful.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+t0=$(cpu_ticks "${h1_pid:-0}")
+sleep 3
+t1=$(cpu_ticks "${h1_pid:-0}")
+tap_check "PostgreSQL down: h1's idle pwbd sleeps (CPU ticks in 3 s: $((t1 - t0)), fewer than 50)" \
+	test "$((t1 - t0))" -lt 50
 
 # Back: h1 writes again once reconnected, h2 catches up.
 pwb_pg_start || tap_bail "PostgreSQL did not restart"
@@ -73,6 +84,31 @@ tap_like "after the restart h1 writes again" "$(pwb_on_host 1 getent passwd dave
 wait_for 30 pwb_on_host 2 getent passwd dave
 tap_like "and h2 catches up" "$(pwb_on_host 2 getent passwd dave)" '^dave:x:'
 tap_check "both hosts converge" pwb_cluster_converge 60
+
+# The database now belongs to another cluster (as a restore of another
+# cluster's backup would): every host refuses writes until an
+# administrator accepts it, and meanwhile sleeps between polls (it once
+# skipped the poll while refusing without moving its deadline: a spin).
+pwb_pg_psql "UPDATE pwb_counter SET cluster_id = gen_random_uuid()" >/dev/null ||
+	tap_bail "cannot change the cluster id"
+refusing() {
+	pwb_on_host 1 "$PWB_BIN_PWBADM" cluster status --json | jq -e '.refusing == true'
+}
+wait_for 30 refusing
+tap_check "another cluster's database: h1 refuses writes" refusing
+out=$(pwb_on_host 1 "$PWB_BIN_PWBADM" add-user erin 2>&1)
+rc=$?
+tap_like "... an add-user fails" "$rc" '^[1-9]'
+tap_like "... saying to check and accept" "$out" 'pwbadm cluster accept'
+t0=$(cpu_ticks "${h1_pid:-0}")
+sleep 3
+t1=$(cpu_ticks "${h1_pid:-0}")
+tap_check "refusing, h1's pwbd sleeps between polls (CPU ticks in 3 s: $((t1 - t0)), fewer than 50)" \
+	test "$((t1 - t0))" -lt 50
+for h in 1 2; do pwb_on_host "$h" "$PWB_BIN_PWBADM" cluster accept >/dev/null; done
+tap_check "after cluster accept h1 writes again" pwb_on_host 1 "$PWB_BIN_PWBADM" add-user erin
+wait_for 30 pwb_on_host 2 getent passwd erin
+tap_like "and h2 follows" "$(pwb_on_host 2 getent passwd erin)" '^erin:x:'
 tap_is "no crash in either pwbd's log" "$(cat "$PWB_TMP"/h[12]/pwbd.log | grep -ciE 'segfault|abort|assert')" 0
 tap_diag "cluster_pwbd.sh took $(($(date +%s) - T0)) s"
 tap_done
