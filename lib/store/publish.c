@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "cleanup.h"
 #include "log.h"
@@ -294,30 +293,8 @@ static int render_changes(struct pwb_txn *txn, void *ctx, struct pwb_error *err)
 	return r;
 }
 
-/* Whether the middle level (its file before this merge) has reached a
- * quarter of the base: only then is a full middle level rebuilt into a new
- * base. Without it a large store rebuilt its whole base every few bulk
- * commits (100k users at 1,000 a transaction: minutes of publishing); with
- * it the base is rebuilt after the store grew by a quarter, so the
- * rebuilds' cost stays proportional to what was written. */
-static bool mid_reached_base(const struct levels *lv, const struct pwb_snapshot_meta *meta)
-{
-	char name[64], path[PATH_MAX];
-	struct stat mid, base;
-
-	snprintf(path, sizeof(path), "%s/%s", lv->dir,
-		 name_of(PWB_SNAPSHOT_PUBLIC, PWB_SNAPSHOT_MID, meta->mid, name, sizeof(name)));
-	if (stat(path, &mid) < 0)
-		return true;
-	snprintf(path, sizeof(path), "%s/%s", lv->dir,
-		 name_of(PWB_SNAPSHOT_PUBLIC, PWB_SNAPSHOT_BASE, meta->base, name, sizeof(name)));
-	if (stat(path, &base) < 0)
-		return true;
-	return mid.st_size * 4 >= base.st_size;
-}
-
 /* Merges the new delta into the middle level, or rebuilds everything when
- * that is full too (past nss-mid-max and a quarter of the base). */
+ * that is full too. */
 static int merge_into_mid(struct pwb_store *st, struct levels *lv, struct pwb_snapshot_meta *meta,
 			  struct pwb_snapshot_kvset *pub, struct pwb_snapshot_kvset *shadow,
 			  struct pwb_error *err)
@@ -341,7 +318,7 @@ static int merge_into_mid(struct pwb_store *st, struct levels *lv, struct pwb_sn
 		pwb_snapshot_kvset_settle(&mid_pub, false);
 		pwb_snapshot_kvset_settle(&mid_shadow, false);
 	}
-	if (r < 0 || (mid_pub.n + mid_shadow.n > lv->mid_max && mid_reached_base(lv, meta))) {
+	if (r < 0 || mid_pub.n + mid_shadow.n > lv->mid_max) {
 		pwb_snapshot_kvset_free(&mid_pub);
 		pwb_snapshot_kvset_free(&mid_shadow);
 		return full_locked(st, lv, err);
