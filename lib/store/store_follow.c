@@ -196,7 +196,8 @@ struct batch {
 	void *src;
 	bool full, accept;
 	size_t max_changes;
-	const struct pwb_local_accounts *local;
+	struct pwb_local_accounts *local; /* read at the first record to check */
+	bool local_read;
 	const char *host;
 	struct idlist skip; /* refused records: their rows are not applied */
 	/* per attempt */
@@ -348,7 +349,7 @@ static int refuse_ids(struct batch *b, char kind, const char *id, const char *na
 
 	if (floor > 1000)
 		floor = 1000;
-	if (b->local)
+	if (b->local_read)
 		clash = user ? local_clash(b->local->users, b->local->nusers, name, num)
 			     : local_clash(b->local->groups, b->local->ngroups, name, num);
 	if (pwb_id_reserved(num) || num < floor)
@@ -389,6 +390,22 @@ static int validate_group(struct batch *b, const char *id, struct pwb_error *err
 static int validate(struct batch *b, struct pwb_error *err)
 {
 	int r = 0;
+
+	if (!b->users.n && !b->groups.n)
+		return 0;
+	/* The local accounts are read once per apply, and only when a record
+	 * is to be checked against them (not at every poll). Unreadable, they
+	 * stop the apply: a record clashing with a local account must not get
+	 * in because /etc/group could not be read. */
+	if (!b->local_read) {
+		r = pwb_local_accounts_load("/etc/passwd", "/etc/group", b->local, err);
+		if (r < 0) {
+			pwb_local_accounts_free(b->local);
+			return pwb_error_prefix(err, "checking replicated records against the "
+						     "local accounts");
+		}
+		b->local_read = true;
+	}
 
 	for (size_t i = 0; r == 0 && i < b->users.n; i++)
 		r = validate_user(b, b->users.v[i], err);
@@ -488,7 +505,6 @@ int pwb_follow_run(struct pwb_store *replica, pwb_follow_pull_fn pull, void *src
 {
 	const struct pwb_config *cfg = pwb_store_config(replica);
 	struct pwb_local_accounts local = {0};
-	struct pwb_error lerr = {0};
 	char host[PWB_CLUSTER_HOST_MAX + 1];
 	uint64_t applied = UINT64_MAX;
 	struct batch b = {.pull = pull,
@@ -507,8 +523,6 @@ int pwb_follow_run(struct pwb_store *replica, pwb_follow_pull_fn pull, void *src
 	pwb_store_on_commit(replica, NULL, NULL);
 	replica->last_write_seq = 0;
 	b.host = host_name(cfg, host, sizeof(host));
-	if (pwb_local_accounts_load("/etc/passwd", "/etc/group", &local, &lerr) < 0)
-		pwb_log(LOG_WARNING, "pwb cluster: local accounts: %s", lerr.msg);
 	for (;;) {
 		r = run_batch(replica, &b, out, err);
 		if (r == NEED_FULL && !b.full) {
