@@ -22,6 +22,7 @@
 /* Change entries per follower batch (one replica transaction, one publish). */
 #define BATCH_CHANGES	   5000
 #define REPORT_EVERY_MS	   (30 * 1000)
+#define REPORT_SOON_MS	   1000 /* after an apply */
 #define ALERT_EVERY_MS	   (60 * 1000)
 #define RECONNECT_FIRST_MS 500
 #define RECONNECT_MAX_MS   (30 * 1000)
@@ -147,8 +148,11 @@ static int follow(struct pwbd_cluster *c, bool accept, struct pwb_follow_result 
 		c->schema_ready = true;
 		if (!c->refusing)
 			set_why(c, "");
-		if (res->changes || res->full)
-			report(c);
+		/* The new applied seq is reported by the loop within a second, not
+		 * here: this runs inside each write's wait, and a report reads
+		 * /etc/passwd and /etc/group and is a database transaction. */
+		if ((res->changes || res->full) && c->next_report > now_ms() + REPORT_SOON_MS)
+			c->next_report = now_ms() + REPORT_SOON_MS;
 		return 0;
 	}
 	if (r == PWB_EUNAVAIL) {
