@@ -139,6 +139,18 @@ static int unavailable(struct pwb_backend *be, struct pwb_error *err)
 			     be->where);
 }
 
+/* Whether a failed statement means the connection is gone: libpq says so,
+ * or the server does (class 08; 57P01-57P03: shut down, crashed, starting
+ * up, which an immediate shutdown sends to a session mid-statement before
+ * closing its socket). */
+static bool connection_gone(struct pwb_backend *be, const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return lost(be) || (state && (!strncmp(state, "08", 2) || !strcmp(state, "57P01") ||
+				      !strcmp(state, "57P02") || !strcmp(state, "57P03")));
+}
+
 /* A failed statement: marks the transaction for retry on a conflict or a
  * lost connection; the message names what and the server's words. */
 static int sql_fail(struct pwb_txn *txn, const PGresult *res, const char *what,
@@ -152,7 +164,7 @@ static int sql_fail(struct pwb_txn *txn, const PGresult *res, const char *what,
 		txn->retry = true;
 		return pwb_error_set(err, PWB_ESTORE, "%s: a conflict (retried)", what);
 	}
-	if ((state && !strncmp(state, "08", 2)) || lost(be)) {
+	if (connection_gone(be, res)) {
 		disconnect(be);
 		if (txn)
 			txn->retry = true;
@@ -513,7 +525,7 @@ static int pg_commit(struct pwb_txn *txn, struct pwb_error *err)
 		PQclear(res);
 		return 0;
 	}
-	if (!res || lost(be)) {
+	if (!res || connection_gone(be, res)) {
 		if (res)
 			PQclear(res);
 		disconnect(be);
