@@ -809,11 +809,26 @@ static const struct {
     {"\"jti\"", "\"jti\":5", NULL, 0, "jti: not a string"},
     {"\"sub\"", "\"sub\":\"a\\u0001b\"", NULL, 0, "sub: contains a control character"},
     {"\"iat\"", NULL, NULL, 0, "iat: missing or not a number"},
-    {NULL, NULL, NULL, 3600, "iat: token issued 3600 s in the future"},
-    {NULL, NULL, NULL, -3600, "iat: token issued 3600 s ago, more than 120"},
+    /* The claim's iat and the check's clock are read apart (a second can
+     * pass between them under a sanitizer), so the count is a wildcard. */
+    {NULL, NULL, NULL, 3600, "iat: token issued * s in the future"},
+    {NULL, NULL, NULL, -3600, "iat: token issued * s ago, more than 120"},
     {NULL, "\"exp\":1000", NULL, 0, "exp: token expired"},
     {NULL, NULL, "{\"typ\":\"at+jwt\"}", 0, "typ: not a logout token type"},
 };
+
+/* Whether msg begins with pattern; a '*' in pattern stands for any run of
+ * characters, with the text after it found later in msg. */
+static bool msg_matches(const char *pattern, const char *msg)
+{
+	const char *star = strchr(pattern, '*');
+
+	if (!star)
+		return strncmp(msg, pattern, strlen(pattern)) == 0;
+	if (strncmp(msg, pattern, (size_t)(star - pattern)) != 0)
+		return false;
+	return strstr(msg + (star - pattern), star + 1) != NULL;
+}
 
 START_TEST(logout_token_refused)
 {
@@ -824,8 +839,7 @@ START_TEST(logout_token_refused)
 	char *tok = testsign_token("RS256", "k1", bad_logout[_i].header, claims, rsa, NULL, 0);
 
 	ck_assert_int_eq(verify(tok, &l, &err), PWB_EAUTH);
-	ck_assert_msg(strncmp(err.msg, bad_logout[_i].msg, strlen(bad_logout[_i].msg)) == 0,
-		      "%s: %s", claims, err.msg);
+	ck_assert_msg(msg_matches(bad_logout[_i].msg, err.msg), "%s: %s", claims, err.msg);
 	ck_assert_ptr_null(l.jti);
 	free(tok);
 	free(claims);
