@@ -47,7 +47,9 @@ pwb_ns_enter() {
 	cp /etc/passwd /etc/group "$PWB_TMP/etc/"
 	cp /etc/shadow "$PWB_TMP/etc/shadow" 2>/dev/null || : >"$PWB_TMP/etc/shadow"
 	chmod 0640 "$PWB_TMP/etc/shadow"
-	# The store's owner, as the Debian package would create it.
+	# A local account and group named pwb (no package creates them: the
+	# store is root's). Tests use them as a local name that a claim or a
+	# SCIM push must not take over (pam_mkhome_jit.sh).
 	grep -q '^pwb:' "$PWB_TMP/etc/passwd" ||
 		echo 'pwb:x:999:999:pwb store:/nonexistent:/usr/sbin/nologin' >>"$PWB_TMP/etc/passwd"
 	grep -q '^pwb:' "$PWB_TMP/etc/group" || echo 'pwb:x:999:' >>"$PWB_TMP/etc/group"
