@@ -62,7 +62,14 @@ scim_kills=0 scim_restarts=0 scim_after=0 scim_hangs=''
 for rep in $(seq 1 "$REPEAT"); do
 	client "$rep" >>"$OUT/acked.log" 2>/dev/null &
 	cpid=$!
-	sleep "0.$((100 + RANDOM % 500))"
+	# The kill lands while creates are flowing: after this round's first
+	# acknowledged one (so every round has some to check, however slow
+	# the build), then a random while into the next ones.
+	for i in $(seq 1 100); do
+		grep -q "^create c$rep-" "$OUT/acked.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep "0.$((RANDOM % 500))"
 	kill -KILL "$(cat "$PWB_TMP/run/pwb-scim.pid")" 2>/dev/null && scim_kills=$((scim_kills + 1))
 	sleep 0.1
 	kill "$cpid" 2>/dev/null
