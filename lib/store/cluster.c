@@ -106,6 +106,29 @@ int pwb_cluster_connect(struct pwb_store *cl, struct pwb_error *err)
 	return ops ? ops->cluster_connect(cl, err) : PWB_EINVAL;
 }
 
+int pwb_cluster_connect_start(struct pwb_store *cl, struct pwb_error *err)
+{
+	const struct pwb_backend_ops *ops = cluster_ops(cl, err);
+
+	return ops ? ops->cluster_connect_start(cl, err) : PWB_EINVAL;
+}
+
+int pwb_cluster_connect_step(struct pwb_store *cl, int *fd, short *events, struct pwb_error *err)
+{
+	const struct pwb_backend_ops *ops = cluster_ops(cl, err);
+
+	*fd = -1;
+	*events = 0;
+	return ops ? ops->cluster_connect_step(cl, fd, events, err) : PWB_EINVAL;
+}
+
+bool pwb_cluster_connecting(struct pwb_store *cl)
+{
+	const struct pwb_backend_ops *ops = cluster_ops(cl, NULL);
+
+	return ops && ops->cluster_connecting(cl);
+}
+
 bool pwb_cluster_connected(struct pwb_store *cl)
 {
 	const struct pwb_backend_ops *ops = cluster_ops(cl, NULL);

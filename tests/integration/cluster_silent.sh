@@ -86,6 +86,9 @@ log_mark=$(wc -l <"$H1_LOG")
 kill -USR1 "$RELAY_PID"
 relay_is silent || tap_bail "the relay did not fall silent"
 ms() { date +%s%3N; }
+# pwbd notices the cut and reconnects after its first backoff (0.5 s): the
+# probes start once that attempt is under way.
+sleep 1.5
 worst_status=0 worst_login=0 status_ok=0 login_ok_n=0
 for round in 1 2 3 4 5; do
 	t=$(ms)

@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,10 @@ struct pwb_backend {
 	uint64_t seq;	    /* the counter now (appends move it) */
 	bool logged;	    /* it wrote change entries: NOTIFY, commit token */
 	bool down;	    /* the last connection attempt failed (logged once) */
+	/* a connection attempt under way (PQconnectStartParams) */
+	bool connecting;
+	PostgresPollingStatusType polling; /* what PQconnectPoll said last */
+	int64_t deadline_ms;		   /* monotonic: store-timeout after the start */
 	char token[TOKEN_LEN + 1];
 };
 
@@ -123,7 +128,7 @@ static void pqclear(PGresult **res)
 
 static bool lost(struct pwb_backend *be)
 {
-	return !be->conn || PQstatus(be->conn) != CONNECTION_OK;
+	return !be->conn || be->connecting || PQstatus(be->conn) != CONNECTION_OK;
 }
 
 static void disconnect(struct pwb_backend *be)
@@ -131,6 +136,7 @@ static void disconnect(struct pwb_backend *be)
 	if (be->conn)
 		PQfinish(be->conn);
 	be->conn = NULL;
+	be->connecting = false;
 }
 
 static int unavailable(struct pwb_backend *be, struct pwb_error *err)
@@ -292,39 +298,80 @@ static int read_schema(struct pwb_backend *be, struct pwb_error *err)
 	return 0;
 }
 
-static int connect_db(struct pwb_backend *be, struct pwb_error *err)
+static int64_t monotonic_ms(void)
 {
-	char timeout[16];
-	const char *keys[6] = {"dbname", "connect_timeout", "fallback_application_name", NULL, NULL,
-			       NULL};
-	const char *vals[6] = {be->dsn, timeout, "pwbd", NULL, NULL, NULL};
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned timeout_s(const struct pwb_backend *be)
+{
+	return be->timeout ? be->timeout : 10;
+}
+
+/* A failed attempt: libpq's reason (never the password) on one line,
+ * logged once per outage. */
+static int connect_failed(struct pwb_backend *be, const char *reason, struct pwb_error *err)
+{
+	char why[256];
+
+	snprintf(why, sizeof(why), "%s", reason && *reason ? reason : "out of memory");
+	why[strcspn(why, "\n")] = '\0';
+	if (!be->down)
+		pwb_log(LOG_WARNING, "pwb store: the cluster database at %s: %s", be->where, why);
+	be->down = true;
+	be->connecting = false;
+	disconnect(be);
+	return pwb_error_set(err, PWB_EUNAVAIL, "the cluster database at %s cannot be reached: %s",
+			     be->where, why);
+}
+
+/* Starts a connection attempt without waiting (connect_step drives it).
+ * The keepalives and tcp_user_timeout come before "dbname", which expands
+ * the DSN in place: a DSN that sets its own wins. The password comes
+ * after it (a DSN holding one is refused at open). connect_timeout does
+ * not bound PQconnectPoll: connect_step enforces store-timeout itself. */
+static int connect_start(struct pwb_backend *be, struct pwb_error *err)
+{
+	char timeout[16], idle[16], interval[16], user_timeout[24];
+	const char *keys[] = {"keepalives",
+			      "keepalives_idle",
+			      "keepalives_interval",
+			      "keepalives_count",
+			      "tcp_user_timeout",
+			      "dbname",
+			      "connect_timeout",
+			      "fallback_application_name",
+			      be->password ? "password" : NULL,
+			      NULL};
+	const char *vals[] = {"1",     idle,	interval, "3",		user_timeout,
+			      be->dsn, timeout, "pwbd",	  be->password, NULL};
+	unsigned t = timeout_s(be);
+
+	disconnect(be);
+	snprintf(timeout, sizeof(timeout), "%u", t);
+	/* a dead peer is noticed within about twice store-timeout when idle,
+	 * and within store-timeout when data waits for its acknowledgement */
+	snprintf(idle, sizeof(idle), "%u", t);
+	snprintf(interval, sizeof(interval), "%u", t / 3 ? t / 3 : 1);
+	snprintf(user_timeout, sizeof(user_timeout), "%llu", (unsigned long long)t * 1000);
+	be->conn = PQconnectStartParams(keys, vals, 1);
+	if (!be->conn || PQstatus(be->conn) == CONNECTION_BAD)
+		return connect_failed(be, be->conn ? PQerrorMessage(be->conn) : NULL, err);
+	be->connecting = true;
+	be->polling = PGRES_POLLING_WRITING; /* libpq: as if PQconnectPoll said so */
+	be->deadline_ms = monotonic_ms() + (int64_t)t * 1000;
+	return 0;
+}
+
+/* Connected: LISTEN and read the schema version. */
+static int connect_done(struct pwb_backend *be, struct pwb_error *err)
+{
 	_cleanup_pq_ PGresult *res = NULL;
 
-	if (be->conn && !lost(be))
-		return 0;
-	disconnect(be);
-	snprintf(timeout, sizeof(timeout), "%u", be->timeout ? be->timeout : 10);
-	if (be->password) {
-		keys[3] = "password";
-		vals[3] = be->password;
-	}
-	be->conn = PQconnectdbParams(keys, vals, 1);
-	if (!be->conn || PQstatus(be->conn) != CONNECTION_OK) {
-		char why[256];
-
-		/* libpq's reason (never the password), on one line */
-		snprintf(why, sizeof(why), "%s",
-			 be->conn ? PQerrorMessage(be->conn) : "out of memory");
-		why[strcspn(why, "\n")] = '\0';
-		if (!be->down)
-			pwb_log(LOG_WARNING, "pwb store: the cluster database at %s: %s", be->where,
-				why);
-		be->down = true;
-		disconnect(be);
-		return pwb_error_set(err, PWB_EUNAVAIL,
-				     "the cluster database at %s cannot be reached: %s", be->where,
-				     why);
-	}
+	be->connecting = false;
 	if (be->down)
 		pwb_log(LOG_NOTICE, "pwb store: the cluster database at %s is reachable again",
 			be->where);
@@ -335,6 +382,64 @@ static int connect_db(struct pwb_backend *be, struct pwb_error *err)
 		return unavailable(be, err);
 	}
 	return read_schema(be, err);
+}
+
+/* Drives the attempt as far as its socket allows without waiting: 1 (in
+ * progress: poll *fd for *events), 0 (connected), or PWB_EUNAVAIL. */
+static int connect_step(struct pwb_backend *be, int *fd, short *events, struct pwb_error *err)
+{
+	*fd = -1;
+	*events = 0;
+	if (!be->connecting)
+		return be->conn && !lost(be) ? 0 : unavailable(be, err);
+	for (;;) {
+		struct pollfd p;
+		int n;
+
+		if (be->polling == PGRES_POLLING_OK)
+			return connect_done(be, err);
+		if (be->polling == PGRES_POLLING_FAILED)
+			return connect_failed(be, PQerrorMessage(be->conn), err);
+		p = (struct pollfd){.fd = PQsocket(be->conn),
+				    .events =
+					be->polling == PGRES_POLLING_READING ? POLLIN : POLLOUT};
+		n = p.fd < 0 ? 1 : poll(&p, 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			if (monotonic_ms() >= be->deadline_ms) {
+				char why[64];
+
+				snprintf(why, sizeof(why), "no answer within %u s (store-timeout)",
+					 timeout_s(be));
+				return connect_failed(be, why, err);
+			}
+			*fd = p.fd;
+			*events = p.events;
+			return 1;
+		}
+		be->polling = PQconnectPoll(be->conn);
+	}
+}
+
+/* Connects if not connected, waiting at most store-timeout (an attempt
+ * already under way is carried on, within its own deadline). */
+static int connect_db(struct pwb_backend *be, struct pwb_error *err)
+{
+	int fd, r;
+	short events;
+
+	if (be->conn && !lost(be))
+		return 0;
+	if (!be->connecting && (r = connect_start(be, err)) < 0)
+		return r;
+	while ((r = connect_step(be, &fd, &events, err)) == 1) {
+		struct pollfd p = {.fd = fd, .events = events};
+		int64_t left = be->deadline_ms - monotonic_ms();
+
+		(void)poll(&p, 1, left <= 0 ? 0 : left > 1000 ? 1000 : (int)left);
+	}
+	return r;
 }
 
 static const char *schema_problem(unsigned schema)
@@ -1149,6 +1254,8 @@ static int pg_cluster_drain(struct pwb_store *cl, struct pwb_error *err)
 	PGnotify *n;
 	int got = 0;
 
+	if (be->connecting) /* the attempt is connect_step's to finish or fail */
+		return unavailable(be, err);
 	if (lost(be) || !PQconsumeInput(be->conn) || lost(be)) {
 		disconnect(be);
 		return unavailable(be, err);
@@ -1163,6 +1270,26 @@ static int pg_cluster_drain(struct pwb_store *cl, struct pwb_error *err)
 static int pg_cluster_connect(struct pwb_store *cl, struct pwb_error *err)
 {
 	return connect_db(cl->be, err);
+}
+
+static int pg_cluster_connect_start(struct pwb_store *cl, struct pwb_error *err)
+{
+	struct pwb_backend *be = cl->be;
+
+	if (be->connecting || (be->conn && !lost(be)))
+		return 0;
+	return connect_start(be, err);
+}
+
+static int pg_cluster_connect_step(struct pwb_store *cl, int *fd, short *events,
+				   struct pwb_error *err)
+{
+	return connect_step(cl->be, fd, events, err);
+}
+
+static bool pg_cluster_connecting(struct pwb_store *cl)
+{
+	return cl->be->connecting;
 }
 
 static bool pg_cluster_connected(struct pwb_store *cl)
@@ -1587,6 +1714,9 @@ __attribute__((visibility("default"))) const struct pwb_backend_ops pwb_store_pg
     .cluster_fd = pg_cluster_fd,
     .cluster_drain = pg_cluster_drain,
     .cluster_connect = pg_cluster_connect,
+    .cluster_connect_start = pg_cluster_connect_start,
+    .cluster_connect_step = pg_cluster_connect_step,
+    .cluster_connecting = pg_cluster_connecting,
     .cluster_connected = pg_cluster_connected,
     .cluster_report = pg_cluster_report,
     .cluster_hosts = pg_cluster_hosts,
