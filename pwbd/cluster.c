@@ -55,6 +55,7 @@ struct pwbd_cluster {
 	/* the attempt under way: poll conn_fd for conn_events, then step it */
 	int conn_fd;
 	short conn_events;
+	int64_t gave_up_at; /* reach() last stopped waiting for it (monotonic ms) */
 };
 
 static int64_t now_ms(void)
@@ -235,10 +236,13 @@ static int connect_begin(struct pwbd_cluster *c, struct pwb_error *err)
 
 /* Connected, or an attempt (started at most once a second from here)
  * connected within GATE_WAIT_MS: 0; else PWB_EUNAVAIL with the last
- * reason. Never waits longer, whatever the database does. */
+ * reason. Never waits longer, whatever the database does, and not again
+ * within GATE_WAIT_MS of giving up (a write's refresh then its gate, a
+ * burst of writes): the loop is never held more than half the time. */
 static int reach(struct pwbd_cluster *c, struct pwb_error *err)
 {
-	int64_t deadline = now_ms() + GATE_WAIT_MS;
+	int64_t now = now_ms();
+	int64_t deadline = now - c->gave_up_at >= GATE_WAIT_MS ? now + GATE_WAIT_MS : now;
 	int r = 1;
 
 	if (pwb_cluster_connected(c->cl))
@@ -260,6 +264,7 @@ static int reach(struct pwbd_cluster *c, struct pwb_error *err)
 		return 0;
 	if (r < 0)
 		return r;
+	c->gave_up_at = now_ms();
 	return pwb_error_set(err, PWB_EUNAVAIL, "%s",
 			     c->why[0] ? c->why
 				       : "the cluster database cannot be reached (no answer yet)");
@@ -339,7 +344,7 @@ int pwbd_cluster_open(struct pwbd *d, struct pwb_error *err)
 	c->backoff_ms = RECONNECT_FIRST_MS;
 	c->conn_fd = -1;
 	host_name(&d->cfg, c->host, sizeof(c->host));
-	r = pwb_store_open_cluster(&d->cfg, &c->cl, err);
+	r = pwb_store_open_cluster_nowait(&d->cfg, &c->cl, err);
 	if (r < 0) {
 		free(c);
 		return r;
@@ -420,7 +425,7 @@ static void reopen(struct pwbd_cluster *c)
 	struct pwb_error err = {0};
 
 	c->reopen = false;
-	if (pwb_store_open_cluster(&c->d->cfg, &fresh, &err) < 0) {
+	if (pwb_store_open_cluster_nowait(&c->d->cfg, &fresh, &err) < 0) {
 		pwb_log(LOG_ERR, "pwbd: cluster: opening the cluster store again: %s", err.msg);
 		return;
 	}

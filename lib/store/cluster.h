@@ -47,6 +47,10 @@
  * until pwb_cluster_connect succeeds. */
 int pwb_store_open_cluster(const struct pwb_config *cfg, struct pwb_store **out,
 			   struct pwb_error *err);
+/* The same without connecting (nor waiting): the store opens disconnected
+ * and the caller's loop connects it (pwb_cluster_connect_start below). */
+int pwb_store_open_cluster_nowait(const struct pwb_config *cfg, struct pwb_store **out,
+				  struct pwb_error *err);
 
 /* pwb_store_link_writer and pwb_store_write_local (the replica's link to
  * the cluster store) are declared in store.h, which store.c implements:

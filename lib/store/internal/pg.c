@@ -491,6 +491,8 @@ static int pg_open(struct pwb_store *st, struct pwb_error *err)
 	if ((r = describe_dsn(be, err)) < 0 ||
 	    (r = read_password(be, cfg->store_password_file, err)) < 0)
 		return r;
+	if (st->open_nowait)
+		return 0;
 	/* Unreachable is not an error: the store opens disconnected. */
 	r = connect_db(be, err);
 	if (r == PWB_EUNAVAIL) {
