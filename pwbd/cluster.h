@@ -32,8 +32,9 @@ struct pwbd_cluster_status {
 
 /* Opens the cluster store and links d->st to it when the configuration
  * says store-backend=postgresql (d->cluster stays NULL otherwise). Never
- * fails because the database is down: pwbd then serves from the replica
- * and keeps reconnecting. */
+ * fails because the database is down, and never waits for it: the loop
+ * connects (polling the attempt's socket), pwbd serves from the replica
+ * meanwhile and keeps reconnecting. */
 int pwbd_cluster_open(struct pwbd *d, struct pwb_error *err);
 void pwbd_cluster_close(struct pwbd *d);
 /* For the accept loop: the fd to poll besides the listening socket (-1:

@@ -66,6 +66,10 @@ wait_for() { # wait_for CAP CMD...: until CMD succeeds (cap in seconds)
 }
 connected() { pwb_on_host 1 "$PWB_BIN_PWBADM" cluster status --json 2>/dev/null | jq -e '.connected == true'; }
 wait_for 20 connected || tap_bail "h1 did not connect through the relay"
+# pwbd's connection has TCP keepalives on (a vanished peer fails in
+# seconds, not after TCP's retransmissions): ss shows their timer.
+tap_like "h1's connection to the database has TCP keepalives" \
+	"$(ss -tnoH state established "( dport = :$RELAY_PORT )" 2>&1)" 'timer:\(keepalive'
 
 # A known user (JIT through the relay) and SCIM on h1.
 login_ok() { pwb_host_login 1 pwb-login alice "$1" | grep -q 'session has successfully been closed'; }

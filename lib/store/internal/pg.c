@@ -28,7 +28,10 @@
  * the transaction for retry; a lost connection reconnects at the next
  * begin, and a COMMIT whose answer was lost is settled by the commit token
  * of the change entries it wrote. After a write that logged a change:
- * NOTIFY pwb_change with the last seq. One connection, LISTENing. */
+ * NOTIFY pwb_change with the last seq. One connection, LISTENing, with
+ * TCP keepalives and tcp_user_timeout; it is made without waiting
+ * (PQconnectStartParams, PQconnectPoll: pwbd's loop drives it) or, for
+ * one-shot callers, waiting at most store-timeout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
