@@ -299,6 +299,14 @@ static int wait_fn(void *ctx, uint64_t seq, struct pwb_error *err)
 		int64_t left;
 
 		memset(&e, 0, sizeof(e));
+		/* The connection went after the commit: the loop reconnects
+		 * (without waiting) and the replica catches up then. */
+		if (!pwb_cluster_connected(c->cl)) {
+			pwb_error_set(&e, PWB_EUNAVAIL, "%s",
+				      c->why[0] ? c->why
+						: "the cluster database cannot be reached");
+			break;
+		}
 		if (follow(c, false, NULL, &e) == 0 && c->follow.applied >= seq)
 			return 0;
 		left = deadline - now_ms();
