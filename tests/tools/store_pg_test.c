@@ -718,28 +718,37 @@ START_TEST(unreachable_database_opens_disconnected)
 }
 END_TEST
 
-/* A server that accepts TCP and never answers (a listening socket nobody
- * accepts from): an attempt is driven without waiting, and the bounded
- * connect gives up at store-timeout (2 s here) saying so. */
-START_TEST(silent_database_connects_without_waiting)
+/* A server that accepts TCP and never answers: a listening socket on
+ * 127.0.0.1 nobody accepts from. Returns it; its port in *port. */
+static int silent_server(unsigned *port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t alen = sizeof(a);
-	struct pwb_error err = {0};
-	struct pwb_store *cl = NULL;
 	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	char dsn[128], where[32];
-	short events = 0;
-	int fd = -1;
 
 	ck_assert_int_ge(ls, 0);
 	ck_assert_int_eq(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
 	ck_assert_int_eq(listen(ls, 8), 0);
 	ck_assert_int_eq(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+	*port = ntohs(a.sin_port);
+	return ls;
+}
+
+/* A silent server: an attempt is driven without waiting, and the bounded
+ * connect gives up at store-timeout (2 s here) saying so. */
+START_TEST(silent_database_connects_without_waiting)
+{
+	struct pwb_error err = {0};
+	struct pwb_store *cl = NULL;
+	unsigned port;
+	int ls = silent_server(&port);
+	char dsn[128], where[32];
+	short events = 0;
+	int fd = -1;
+
 	snprintf(dsn, sizeof(dsn),
-		 "host=127.0.0.1 port=%u dbname=pwb user=pwb_writer sslmode=disable",
-		 ntohs(a.sin_port));
-	snprintf(where, sizeof(where), "127.0.0.1:%u", ntohs(a.sin_port));
+		 "host=127.0.0.1 port=%u dbname=pwb user=pwb_writer sslmode=disable", port);
+	snprintf(where, sizeof(where), "127.0.0.1:%u", port);
 	load_cfg(&cfg, dsn, getenv("PWB_PG_PW_WRITER"));
 	ck_assert_msg(pwb_store_open_cluster_nowait(&cfg, &cl, &err) == 0, "%s", err.msg);
 	ck_assert(!pwb_cluster_connected(cl) && !pwb_cluster_connecting(cl));
@@ -761,6 +770,34 @@ START_TEST(silent_database_connects_without_waiting)
 	ck_assert_msg(strstr(err.msg, where) && strstr(err.msg, "no answer within 2 s"), "%s",
 		      err.msg);
 	ck_assert(!pwb_cluster_connecting(cl) && !pwb_cluster_connected(cl));
+	pwb_store_close(cl);
+	close(ls);
+}
+END_TEST
+
+/* A DSN naming two hosts, the first silent: an attempt tries one host, and
+ * after the first one's store-timeout the next attempt tries the second
+ * (a non-blocking attempt has no connect_timeout to move libpq on). */
+START_TEST(host_list_moves_past_a_silent_host)
+{
+	struct pwb_error err = {0};
+	struct pwb_store *cl = NULL;
+	unsigned port;
+	int ls = silent_server(&port);
+	char dsn[256], where[32];
+
+	snprintf(dsn, sizeof(dsn),
+		 "host=127.0.0.1,127.0.0.1 port=%u,%s dbname=pwb user=pwb_writer sslmode=disable",
+		 port, getenv("PWB_PG_PORT"));
+	snprintf(where, sizeof(where), "127.0.0.1:%u", port);
+	load_cfg(&cfg, dsn, getenv("PWB_PG_PW_WRITER"));
+	ck_assert_msg(pwb_store_open_cluster_nowait(&cfg, &cl, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(pwb_cluster_connect(cl, &err), PWB_EUNAVAIL);
+	ck_assert_msg(strstr(err.msg, where) && strstr(err.msg, "no answer within 2 s"), "%s",
+		      err.msg);
+	memset(&err, 0, sizeof(err));
+	ck_assert_msg(pwb_cluster_connect(cl, &err) == 0, "%s", err.msg);
+	ck_assert(pwb_cluster_connected(cl));
 	pwb_store_close(cl);
 	close(ls);
 }
@@ -957,6 +994,7 @@ int main(void)
 	tcase_add_test(tc, host_report_and_ids_used_elsewhere);
 	tcase_add_test(tc, unreachable_database_opens_disconnected);
 	tcase_add_test(tc, silent_database_connects_without_waiting);
+	tcase_add_test(tc, host_list_moves_past_a_silent_host);
 	tcase_add_test(tc, keepalives_unless_the_dsn_says_otherwise);
 	tcase_add_test(tc, password_file_must_be_private);
 	tcase_add_test(tc, password_in_dsn_is_refused);

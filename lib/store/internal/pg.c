@@ -57,7 +57,14 @@ struct pwb_backend {
 	PGconn *conn;
 	char *dsn;
 	char *password;
-	char where[128]; /* the DSN's host:port, for messages */
+	char where[128]; /* the DSN's host:port (the one tried), for messages */
+	/* A DSN naming several hosts (host=db1,db2): each attempt tries one,
+	 * the next after a failure. libpq's own walk down the list moves on
+	 * only when a host fails or its connect_timeout passes, and a
+	 * non-blocking attempt has no connect_timeout: a silent first host
+	 * would hold every attempt. NULL lists: one host, libpq's defaults. */
+	char *hosts, *hostaddrs, *ports;
+	unsigned nhosts, host_next;
 	unsigned timeout;
 	unsigned schema;
 	/* the write transaction under way */
@@ -251,29 +258,88 @@ static int read_password(struct pwb_backend *be, const char *path, struct pwb_er
 	return 0;
 }
 
-/* Notes the DSN's host:port for messages; refuses a DSN that does not
- * parse or that holds a password (store-password-file holds it). */
+/* The number of comma-separated items in list (0 for NULL or ""). */
+static unsigned count_items(const char *list)
+{
+	unsigned n = list && *list ? 1 : 0;
+
+	for (const char *c = list; c && *c; c++)
+		n += *c == ',';
+	return n;
+}
+
+/* Item i of a comma-separated list into out ("" when there is none); a
+ * one-item list applies to every host, as in libpq. */
+static void nth_item(const char *list, unsigned i, char *out, size_t len)
+{
+	const char *p = list, *end;
+
+	*out = '\0';
+	if (!list || !*list)
+		return;
+	if (count_items(list) == 1)
+		i = 0;
+	for (; i > 0 && p; i--) {
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	if (!p)
+		return;
+	end = strchr(p, ',');
+	snprintf(out, len, "%.*s", (int)(end ? (size_t)(end - p) : strlen(p)), p);
+}
+
+/* Sets be->where to host i's host:port, for messages. */
+static void describe_host(struct pwb_backend *be, unsigned i)
+{
+	char host[64], addr[64], port[16];
+
+	nth_item(be->hosts, i, host, sizeof(host));
+	nth_item(be->hostaddrs, i, addr, sizeof(addr));
+	nth_item(be->ports, i, port, sizeof(port));
+	snprintf(be->where, sizeof(be->where), "%s:%s",
+		 *host	 ? host
+		 : *addr ? addr
+			 : "localhost",
+		 *port ? port : "5432");
+}
+
+static int dup_list(char **out, const char *val)
+{
+	if (!val || !*val)
+		return 0;
+	*out = strdup(val);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Notes the DSN's hosts and ports (for messages, and one attempt per host
+ * when it names several); refuses a DSN that does not parse or that holds
+ * a password (store-password-file holds it). */
 static int describe_dsn(struct pwb_backend *be, struct pwb_error *err)
 {
 	PQconninfoOption *opts = PQconninfoParse(be->dsn, NULL), *o;
-	const char *host = NULL, *port = NULL;
 	bool password = false;
+	int r = 0;
 
 	if (!opts)
 		return pwb_error_set(err, PWB_ECONFIG, "store-dsn: not a libpq connection string");
-	for (o = opts; o->keyword; o++) {
-		if (!strcmp(o->keyword, "host") && o->val && *o->val)
-			host = o->val;
-		else if (!strcmp(o->keyword, "hostaddr") && o->val && *o->val && !host)
-			host = o->val;
-		else if (!strcmp(o->keyword, "port") && o->val && *o->val)
-			port = o->val;
+	for (o = opts; o->keyword && r == 0; o++) {
+		if (!strcmp(o->keyword, "host"))
+			r = dup_list(&be->hosts, o->val);
+		else if (!strcmp(o->keyword, "hostaddr"))
+			r = dup_list(&be->hostaddrs, o->val);
+		else if (!strcmp(o->keyword, "port"))
+			r = dup_list(&be->ports, o->val);
 		else if (!strcmp(o->keyword, "password") && o->val && *o->val)
 			password = true;
 	}
-	snprintf(be->where, sizeof(be->where), "%s:%s", host ? host : "localhost",
-		 port ? port : "5432");
 	PQconninfoFree(opts);
+	if (r < 0)
+		return pwb_error_set(err, r, "out of memory");
+	be->nhosts = count_items(be->hosts) > count_items(be->hostaddrs)
+			 ? count_items(be->hosts)
+			 : count_items(be->hostaddrs);
+	describe_host(be, 0);
 	return password ? pwb_error_set(err, PWB_ECONFIG,
 					"store-dsn holds a password: put it in store-password-file")
 			: 0;
@@ -319,6 +385,7 @@ static unsigned timeout_s(const struct pwb_backend *be)
 static int connect_failed(struct pwb_backend *be, const char *reason, struct pwb_error *err)
 {
 	char why[256];
+	int r;
 
 	snprintf(why, sizeof(why), "%s", reason && *reason ? reason : "out of memory");
 	why[strcspn(why, "\n")] = '\0';
@@ -327,8 +394,11 @@ static int connect_failed(struct pwb_backend *be, const char *reason, struct pwb
 	be->down = true;
 	be->connecting = false;
 	disconnect(be);
-	return pwb_error_set(err, PWB_EUNAVAIL, "the cluster database at %s cannot be reached: %s",
-			     be->where, why);
+	r = pwb_error_set(err, PWB_EUNAVAIL, "the cluster database at %s cannot be reached: %s",
+			  be->where, why);
+	if (be->nhosts > 1) /* the next attempt tries the next host */
+		be->host_next = (be->host_next + 1) % be->nhosts;
+	return r;
 }
 
 /* Starts a connection attempt without waiting (connect_step drives it).
@@ -339,21 +409,28 @@ static int connect_failed(struct pwb_backend *be, const char *reason, struct pwb
 static int connect_start(struct pwb_backend *be, struct pwb_error *err)
 {
 	char timeout[16], idle[16], interval[16], user_timeout[24];
-	const char *keys[] = {"keepalives",
-			      "keepalives_idle",
-			      "keepalives_interval",
-			      "keepalives_count",
-			      "tcp_user_timeout",
-			      "dbname",
-			      "connect_timeout",
-			      "fallback_application_name",
-			      be->password ? "password" : NULL,
-			      NULL};
-	const char *vals[] = {"1",     idle,	interval, "3",		user_timeout,
-			      be->dsn, timeout, "pwbd",	  be->password, NULL};
+	char host[64], addr[64], port[16];
+	const char *keys[14] = {"keepalives",	       "keepalives_idle",
+				"keepalives_interval", "keepalives_count",
+				"tcp_user_timeout",    "dbname",
+				"connect_timeout",     "fallback_application_name"};
+	const char *vals[14] = {"1", idle, interval, "3", user_timeout, be->dsn, timeout, "pwbd"};
+	size_t n = 8;
 	unsigned t = timeout_s(be);
 
 	disconnect(be);
+	if (be->nhosts > 1) {
+		/* this attempt's host only (after "dbname": it overrides the list) */
+		nth_item(be->hosts, be->host_next, host, sizeof(host));
+		nth_item(be->hostaddrs, be->host_next, addr, sizeof(addr));
+		nth_item(be->ports, be->host_next, port, sizeof(port));
+		keys[n] = "host", vals[n++] = host;
+		keys[n] = "hostaddr", vals[n++] = addr;
+		keys[n] = "port", vals[n++] = port;
+		describe_host(be, be->host_next);
+	}
+	if (be->password)
+		keys[n] = "password", vals[n++] = be->password;
 	snprintf(timeout, sizeof(timeout), "%u", t);
 	/* a dead peer is noticed within about twice store-timeout when idle,
 	 * and within store-timeout when data waits for its acknowledgement */
@@ -518,6 +595,9 @@ static void pg_close(struct pwb_store *st)
 		return;
 	disconnect(be);
 	free(be->dsn);
+	free(be->hosts);
+	free(be->hostaddrs);
+	free(be->ports);
 	if (be->password) {
 		explicit_bzero(be->password, strlen(be->password));
 		free(be->password);
