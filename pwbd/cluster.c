@@ -26,8 +26,15 @@
 #define ALERT_EVERY_MS	   (60 * 1000)
 #define RECONNECT_FIRST_MS 500
 #define RECONNECT_MAX_MS   (30 * 1000)
-/* A write finding the database down tries to connect at most this often. */
+/* A write finding the database down starts a connection attempt at most
+ * this often, and waits for one under way at most GATE_WAIT_MS (a
+ * database that was merely restarted answers within it; a silent one must
+ * not hold pwbd's one loop). */
 #define GATE_CONNECT_EVERY_MS 1000
+#define GATE_WAIT_MS	      250
+/* While an attempt is under way the loop wakes at least this often: the
+ * attempt's deadline (store-timeout) is enforced by stepping it. */
+#define CONNECT_STEP_MS 250
 
 struct pwbd_cluster {
 	struct pwbd *d;
@@ -45,6 +52,10 @@ struct pwbd_cluster {
 	int64_t next_poll, next_report, next_reconnect, next_alert; /* monotonic ms */
 	int64_t next_gate_connect; /* the gate's next connect attempt (monotonic ms) */
 	int backoff_ms;
+	/* the attempt under way: poll conn_fd for conn_events, then step it */
+	int conn_fd;
+	short conn_events;
+	int64_t gave_up_at; /* reach() last stopped waiting for it (monotonic ms) */
 };
 
 static int64_t now_ms(void)
@@ -171,19 +182,92 @@ static int follow(struct pwbd_cluster *c, bool accept, struct pwb_follow_result 
 	return r;
 }
 
+static void connected(struct pwbd_cluster *c)
+{
+	if (c->next_reconnect)
+		pwb_log(LOG_NOTICE, "pwbd: cluster: connected again");
+	c->next_reconnect = 0;
+	c->backoff_ms = RECONNECT_FIRST_MS;
+}
+
+/* Connects, waiting up to store-timeout: only for the admin ops that
+ * legitimately wait (cluster init, accept, sync), never from the loop. */
 static int connect_now(struct pwbd_cluster *c, struct pwb_error *err)
 {
 	int r = pwb_cluster_connect(c->cl, err);
+
+	c->conn_fd = -1;
+	if (r < 0) {
+		lost(c, err);
+		return r;
+	}
+	connected(c);
+	return 0;
+}
+
+/* Steps the attempt under way without waiting: 1 (in progress), 0
+ * (connected) or PWB_EUNAVAIL. */
+static int connect_step(struct pwbd_cluster *c, struct pwb_error *err)
+{
+	int r = pwb_cluster_connect_step(c->cl, &c->conn_fd, &c->conn_events, err);
+
+	if (r == 1)
+		return 1;
+	c->conn_fd = -1;
+	if (r < 0) {
+		lost(c, err);
+		return r;
+	}
+	connected(c);
+	return 0;
+}
+
+/* Starts an attempt (unless one is under way) and steps it once. */
+static int connect_begin(struct pwbd_cluster *c, struct pwb_error *err)
+{
+	int r = pwb_cluster_connect_start(c->cl, err);
 
 	if (r < 0) {
 		lost(c, err);
 		return r;
 	}
-	if (c->next_reconnect)
-		pwb_log(LOG_NOTICE, "pwbd: cluster: connected again");
-	c->next_reconnect = 0;
-	c->backoff_ms = RECONNECT_FIRST_MS;
-	return 0;
+	return connect_step(c, err);
+}
+
+/* Connected, or an attempt (started at most once a second from here)
+ * connected within GATE_WAIT_MS: 0; else PWB_EUNAVAIL with the last
+ * reason. Never waits longer, whatever the database does, and not again
+ * within GATE_WAIT_MS of giving up (a write's refresh then its gate, a
+ * burst of writes): the loop is never held more than half the time. */
+static int reach(struct pwbd_cluster *c, struct pwb_error *err)
+{
+	int64_t now = now_ms();
+	int64_t deadline = now - c->gave_up_at >= GATE_WAIT_MS ? now + GATE_WAIT_MS : now;
+	int r = 1;
+
+	if (pwb_cluster_connected(c->cl))
+		return 0;
+	if (!pwb_cluster_connecting(c->cl) && now_ms() >= c->next_gate_connect) {
+		c->next_gate_connect = now_ms() + GATE_CONNECT_EVERY_MS;
+		if ((r = connect_begin(c, err)) < 0)
+			return r;
+	}
+	while (pwb_cluster_connecting(c->cl) && (r = connect_step(c, err)) == 1) {
+		struct pollfd p = {.fd = c->conn_fd, .events = c->conn_events};
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0)
+			break;
+		(void)poll(&p, 1, (int)left);
+	}
+	if (r == 0 && pwb_cluster_connected(c->cl))
+		return 0;
+	if (r < 0)
+		return r;
+	c->gave_up_at = now_ms();
+	return pwb_error_set(err, PWB_EUNAVAIL, "%s",
+			     c->why[0] ? c->why
+				       : "the cluster database cannot be reached (no answer yet)");
 }
 
 /* ---- the link's wait: the gate (seq 0) and the wait for a write ---- */
@@ -196,16 +280,10 @@ static int gate(struct pwbd_cluster *c, struct pwb_error *err)
 				     "changes on a writer host");
 	if (c->refusing)
 		return pwb_error_set(err, PWB_EUNAVAIL, "%s", c->why);
-	if (pwb_cluster_connected(c->cl))
-		return 0;
-	/* Down: at most one connect attempt a second from writes, not one per
-	 * write, so an unreachable database (a connect that waits out
-	 * connect_timeout) cannot hold every sign-in in pwbd's one loop. */
-	if (now_ms() < c->next_gate_connect)
-		return pwb_error_set(err, PWB_EUNAVAIL, "%s",
-				     c->why[0] ? c->why : "the cluster database cannot be reached");
-	c->next_gate_connect = now_ms() + GATE_CONNECT_EVERY_MS;
-	return connect_now(c, err);
+	/* Down: refused at once, or after a short wait for an attempt under
+	 * way, so a silent database cannot hold every sign-in in pwbd's one
+	 * loop; the loop carries the attempt on. */
+	return reach(c, err);
 }
 
 static int wait_fn(void *ctx, uint64_t seq, struct pwb_error *err)
@@ -221,6 +299,14 @@ static int wait_fn(void *ctx, uint64_t seq, struct pwb_error *err)
 		int64_t left;
 
 		memset(&e, 0, sizeof(e));
+		/* The connection went after the commit: the loop reconnects
+		 * (without waiting) and the replica catches up then. */
+		if (!pwb_cluster_connected(c->cl)) {
+			pwb_error_set(&e, PWB_EUNAVAIL, "%s",
+				      c->why[0] ? c->why
+						: "the cluster database cannot be reached");
+			break;
+		}
 		if (follow(c, false, NULL, &e) == 0 && c->follow.applied >= seq)
 			return 0;
 		left = deadline - now_ms();
@@ -264,8 +350,9 @@ int pwbd_cluster_open(struct pwbd *d, struct pwb_error *err)
 	c->d = d;
 	c->reader = strcmp(d->cfg.cluster_role, "reader") == 0;
 	c->backoff_ms = RECONNECT_FIRST_MS;
+	c->conn_fd = -1;
 	host_name(&d->cfg, c->host, sizeof(c->host));
-	r = pwb_store_open_cluster(&d->cfg, &c->cl, err);
+	r = pwb_store_open_cluster_nowait(&d->cfg, &c->cl, err);
 	if (r < 0) {
 		free(c);
 		return r;
@@ -277,7 +364,7 @@ int pwbd_cluster_open(struct pwbd *d, struct pwb_error *err)
 	pwb_log(LOG_INFO, "pwbd: cluster mode: host %s (%s), replica at seq %llu", c->host,
 		c->reader ? "reader" : "writer", (unsigned long long)c->follow.applied);
 	memset(&e, 0, sizeof(e));
-	if (connect_now(c, &e) == 0 && follow(c, false, NULL, &e) == 0)
+	if (connect_begin(c, &e) == 0 && follow(c, false, NULL, &e) == 0)
 		report(c);
 	return 0;
 }
@@ -297,7 +384,18 @@ void pwbd_cluster_close(struct pwbd *d)
 
 int pwbd_cluster_poll_fd(struct pwbd *d)
 {
-	return d->cluster ? pwb_cluster_fd(d->cluster->cl) : -1;
+	struct pwbd_cluster *c = d->cluster;
+
+	if (!c)
+		return -1;
+	return pwb_cluster_connecting(c->cl) ? c->conn_fd : pwb_cluster_fd(c->cl);
+}
+
+short pwbd_cluster_poll_events(struct pwbd *d)
+{
+	struct pwbd_cluster *c = d->cluster;
+
+	return c && pwb_cluster_connecting(c->cl) ? c->conn_events : POLLIN;
 }
 
 int pwbd_cluster_poll_timeout(struct pwbd *d)
@@ -315,6 +413,8 @@ int pwbd_cluster_poll_timeout(struct pwbd *d)
 		next = c->next_poll;
 		if (c->next_report && c->next_report < next)
 			next = c->next_report;
+	} else if (pwb_cluster_connecting(c->cl)) {
+		next = now + CONNECT_STEP_MS;
 	} else {
 		next = c->next_reconnect ? c->next_reconnect : c->next_poll;
 		if (c->reopen && c->next_poll < next)
@@ -333,7 +433,7 @@ static void reopen(struct pwbd_cluster *c)
 	struct pwb_error err = {0};
 
 	c->reopen = false;
-	if (pwb_store_open_cluster(&c->d->cfg, &fresh, &err) < 0) {
+	if (pwb_store_open_cluster_nowait(&c->d->cfg, &fresh, &err) < 0) {
 		pwb_log(LOG_ERR, "pwbd: cluster: opening the cluster store again: %s", err.msg);
 		return;
 	}
@@ -361,11 +461,17 @@ void pwbd_cluster_tick(struct pwbd *d)
 		alert_refusing(c);
 	if (c->reopen && due)
 		reopen(c);
-	if (!pwb_cluster_connected(c->cl)) {
-		if (now < c->next_reconnect || connect_now(c, &err) < 0)
+	if (pwb_cluster_connecting(c->cl)) {
+		if (connect_step(c, &err) != 0)
 			return;
 		notified = 1; /* catch up with what happened meanwhile */
+	} else if (!pwb_cluster_connected(c->cl)) {
+		if (now < c->next_reconnect || connect_begin(c, &err) != 0)
+			return;
+		notified = 1;
 	} else {
+		if (c->next_reconnect) /* a one-shot caller connected it */
+			connected(c);
 		notified = pwb_cluster_drain(c->cl, &err);
 		if (notified < 0) {
 			lost(c, &err);
@@ -407,6 +513,16 @@ int pwbd_cluster_sync(struct pwbd_cluster *c, struct pwb_follow_result *out, str
 	if (!pwb_cluster_connected(c->cl) && connect_now(c, err) < 0)
 		return PWB_EUNAVAIL;
 	return follow(c, false, out, err);
+}
+
+void pwbd_cluster_refresh(struct pwbd_cluster *c)
+{
+	struct pwb_error err = {0};
+
+	/* Unreachable or refusing: the write's gate says so, with the reason. */
+	if (c->refusing || c->reader || reach(c, &err) < 0)
+		return;
+	(void)follow(c, false, NULL, &err);
 }
 
 int pwbd_cluster_accept(struct pwbd_cluster *c, struct pwb_follow_result *out,

@@ -32,14 +32,18 @@ struct pwbd_cluster_status {
 
 /* Opens the cluster store and links d->st to it when the configuration
  * says store-backend=postgresql (d->cluster stays NULL otherwise). Never
- * fails because the database is down: pwbd then serves from the replica
- * and keeps reconnecting. */
+ * fails because the database is down, and never waits for it: the loop
+ * connects (polling the attempt's socket), pwbd serves from the replica
+ * meanwhile and keeps reconnecting. */
 int pwbd_cluster_open(struct pwbd *d, struct pwb_error *err);
 void pwbd_cluster_close(struct pwbd *d);
 /* For the accept loop: the fd to poll besides the listening socket (-1:
  * none), the poll timeout in ms (-1: none), and the work to do when the fd
  * is readable or the timeout passed (follow, reconnect, report). */
 int pwbd_cluster_poll_fd(struct pwbd *d);
+/* The events to poll that fd for: POLLIN for notifications, or what a
+ * connection attempt under way waits for (the loop never waits on it). */
+short pwbd_cluster_poll_events(struct pwbd *d);
 int pwbd_cluster_poll_timeout(struct pwbd *d);
 void pwbd_cluster_tick(struct pwbd *d);
 
@@ -50,6 +54,10 @@ struct pwb_store *pwbd_cluster_store(struct pwbd_cluster *c);
 /* Follows now (after `cluster init`, or before answering a read that must
  * be current). */
 int pwbd_cluster_sync(struct pwbd_cluster *c, struct pwb_follow_result *out, struct pwb_error *err);
+/* Before a write: follows when the database answers, or answers within a
+ * short wait for a connection attempt (never longer: the write's gate then
+ * refuses with the reason). */
+void pwbd_cluster_refresh(struct pwbd_cluster *c);
 /* `pwbadm cluster accept`: a full resync that accepts the database as it
  * is, and lifts the refusal. */
 int pwbd_cluster_accept(struct pwbd_cluster *c, struct pwb_follow_result *out,

@@ -139,15 +139,6 @@ static void send_progress(void *ctx, const char *stage, uint64_t done, int64_t t
 		s->broken = true;
 }
 
-static void refresh_replica(struct pwbd_cluster *c)
-{
-	struct pwb_follow_result res;
-	struct pwb_error err = {0};
-
-	/* Unreachable or refusing: the write's gate says so, with the reason. */
-	(void)pwbd_cluster_sync(c, &res, &err);
-}
-
 char *pwbd_dispatch(struct pwbd *d, unsigned role, uid_t uid, const char *payload, size_t len,
 		    int progress_fd)
 {
@@ -200,7 +191,7 @@ char *pwbd_dispatch(struct pwbd *d, unsigned role, uid_t uid, const char *payloa
 		/* A write reads the replica before it writes to the cluster (a
 		 * SCIM PATCH, a rename): it must see what other hosts wrote. */
 		if (call.cluster && op->writes)
-			refresh_replica(call.cluster);
+			pwbd_cluster_refresh(call.cluster);
 		if (call.st) {
 			pwb_store_set_request(call.st, &call.actor, req.id);
 			pwb_store_set_progress(call.st, &call.progress);

@@ -241,7 +241,8 @@ int pwbd_serve(struct pwbd *d, int listen_fd)
 
 			pwbd_store_ensure(d, &err); /* logged there */
 		}
-		p[1] = (struct pollfd){.fd = pwbd_cluster_poll_fd(d), .events = POLLIN};
+		p[1] = (struct pollfd){.fd = pwbd_cluster_poll_fd(d),
+				       .events = pwbd_cluster_poll_events(d)};
 		timeout = pwbd_cluster_poll_timeout(d);
 		ts = (struct timespec){timeout / 1000, (long)(timeout % 1000) * 1000000};
 		/* signals only arrive here */

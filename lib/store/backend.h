@@ -194,7 +194,7 @@ struct pwb_cluster_state;
 struct pwb_cluster_pull_cb;
 struct pwb_cluster_host;
 
-#define PWB_BACKEND_ABI 1 /* bumped when this struct changes */
+#define PWB_BACKEND_ABI 2 /* bumped when this struct changes */
 
 struct pwb_backend_ops {
 	unsigned abi; /* PWB_BACKEND_ABI */
@@ -257,6 +257,10 @@ struct pwb_backend_ops {
 	int (*cluster_fd)(struct pwb_store *cl);
 	int (*cluster_drain)(struct pwb_store *cl, struct pwb_error *err);
 	int (*cluster_connect)(struct pwb_store *cl, struct pwb_error *err);
+	int (*cluster_connect_start)(struct pwb_store *cl, struct pwb_error *err);
+	int (*cluster_connect_step)(struct pwb_store *cl, int *fd, short *events,
+				    struct pwb_error *err);
+	bool (*cluster_connecting)(struct pwb_store *cl);
 	bool (*cluster_connected)(struct pwb_store *cl);
 	int (*cluster_report)(struct pwb_store *cl, const struct pwb_cluster_host *self,
 			      const uint32_t *uids, size_t nuids, const uint32_t *gids,

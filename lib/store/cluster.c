@@ -21,8 +21,8 @@ static const char *module_path(char *buf, size_t len)
 	return buf;
 }
 
-int pwb_store_open_cluster(const struct pwb_config *cfg, struct pwb_store **out,
-			   struct pwb_error *err)
+static int open_cluster(const struct pwb_config *cfg, bool nowait, struct pwb_store **out,
+			struct pwb_error *err)
 {
 	const struct pwb_backend_ops *ops;
 	struct pwb_store *st;
@@ -54,6 +54,7 @@ int pwb_store_open_cluster(const struct pwb_config *cfg, struct pwb_store **out,
 	st->open_lock_fd = -1;
 	st->ops = ops;
 	st->module = module;
+	st->open_nowait = nowait;
 	pwb_store_set_request(st, NULL, NULL);
 	r = pwb_be_open(st, err);
 	if (r < 0) {
@@ -63,6 +64,18 @@ int pwb_store_open_cluster(const struct pwb_config *cfg, struct pwb_store **out,
 	}
 	*out = st;
 	return 0;
+}
+
+int pwb_store_open_cluster(const struct pwb_config *cfg, struct pwb_store **out,
+			   struct pwb_error *err)
+{
+	return open_cluster(cfg, false, out, err);
+}
+
+int pwb_store_open_cluster_nowait(const struct pwb_config *cfg, struct pwb_store **out,
+				  struct pwb_error *err)
+{
+	return open_cluster(cfg, true, out, err);
 }
 
 /* The cluster operation of cl, or NULL with err set (not a cluster store). */
@@ -104,6 +117,29 @@ int pwb_cluster_connect(struct pwb_store *cl, struct pwb_error *err)
 	const struct pwb_backend_ops *ops = cluster_ops(cl, err);
 
 	return ops ? ops->cluster_connect(cl, err) : PWB_EINVAL;
+}
+
+int pwb_cluster_connect_start(struct pwb_store *cl, struct pwb_error *err)
+{
+	const struct pwb_backend_ops *ops = cluster_ops(cl, err);
+
+	return ops ? ops->cluster_connect_start(cl, err) : PWB_EINVAL;
+}
+
+int pwb_cluster_connect_step(struct pwb_store *cl, int *fd, short *events, struct pwb_error *err)
+{
+	const struct pwb_backend_ops *ops = cluster_ops(cl, err);
+
+	*fd = -1;
+	*events = 0;
+	return ops ? ops->cluster_connect_step(cl, fd, events, err) : PWB_EINVAL;
+}
+
+bool pwb_cluster_connecting(struct pwb_store *cl)
+{
+	const struct pwb_backend_ops *ops = cluster_ops(cl, NULL);
+
+	return ops && ops->cluster_connecting(cl);
 }
 
 bool pwb_cluster_connected(struct pwb_store *cl)

@@ -47,6 +47,10 @@
  * until pwb_cluster_connect succeeds. */
 int pwb_store_open_cluster(const struct pwb_config *cfg, struct pwb_store **out,
 			   struct pwb_error *err);
+/* The same without connecting (nor waiting): the store opens disconnected
+ * and the caller's loop connects it (pwb_cluster_connect_start below). */
+int pwb_store_open_cluster_nowait(const struct pwb_config *cfg, struct pwb_store **out,
+				  struct pwb_error *err);
 
 /* pwb_store_link_writer and pwb_store_write_local (the replica's link to
  * the cluster store) are declared in store.h, which store.c implements:
@@ -98,8 +102,22 @@ int pwb_cluster_fd(struct pwb_store *cl);
 /* Reads what arrived on the socket: 1 when a change was notified, 0 when
  * nothing, PWB_EUNAVAIL when the connection was lost. */
 int pwb_cluster_drain(struct pwb_store *cl, struct pwb_error *err);
-/* Connects if not connected (one attempt; LISTENs): 0 or PWB_EUNAVAIL. */
+/* Connects if not connected (one attempt, or the one under way, bounded
+ * by store-timeout; LISTENs, reads the schema version): 0 or PWB_EUNAVAIL
+ * with libpq's reason. It waits: for one-shot callers (pwbadm cluster
+ * init and migrate through pwbd, a write's retry). */
 int pwb_cluster_connect(struct pwb_store *cl, struct pwb_error *err);
+/* The same without waiting, for a poll loop: _start begins an attempt (0;
+ * nothing when connected or one is under way); _step drives it as far as
+ * its socket allows: 1 (in progress: poll *fd for *events, then step
+ * again; step at least every few hundred ms, as it enforces the attempt's
+ * deadline, store-timeout from the start), 0 (connected: LISTEN issued
+ * and schema read) or PWB_EUNAVAIL with libpq's reason (never the
+ * password). Every connection has TCP keepalives and a tcp_user_timeout
+ * of store-timeout unless the DSN sets its own. */
+int pwb_cluster_connect_start(struct pwb_store *cl, struct pwb_error *err);
+int pwb_cluster_connect_step(struct pwb_store *cl, int *fd, short *events, struct pwb_error *err);
+bool pwb_cluster_connecting(struct pwb_store *cl);
 bool pwb_cluster_connected(struct pwb_store *cl);
 
 /* ---- hosts ---- */

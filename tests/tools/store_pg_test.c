@@ -10,10 +10,14 @@
  * works on keys of its own and compares sequences relative to its start. */
 #include <check.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -714,6 +718,134 @@ START_TEST(unreachable_database_opens_disconnected)
 }
 END_TEST
 
+/* A server that accepts TCP and never answers: a listening socket on
+ * 127.0.0.1 nobody accepts from. Returns it; its port in *port. */
+static int silent_server(unsigned *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(ls, 0);
+	ck_assert_int_eq(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(ls, 8), 0);
+	ck_assert_int_eq(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+	*port = ntohs(a.sin_port);
+	return ls;
+}
+
+/* A silent server: an attempt is driven without waiting, and the bounded
+ * connect gives up at store-timeout (2 s here) saying so. */
+START_TEST(silent_database_connects_without_waiting)
+{
+	struct pwb_error err = {0};
+	struct pwb_store *cl = NULL;
+	unsigned port;
+	int ls = silent_server(&port);
+	char dsn[128], where[32];
+	short events = 0;
+	int fd = -1;
+
+	snprintf(dsn, sizeof(dsn),
+		 "host=127.0.0.1 port=%u dbname=pwb user=pwb_writer sslmode=disable", port);
+	snprintf(where, sizeof(where), "127.0.0.1:%u", port);
+	load_cfg(&cfg, dsn, getenv("PWB_PG_PW_WRITER"));
+	ck_assert_msg(pwb_store_open_cluster_nowait(&cfg, &cl, &err) == 0, "%s", err.msg);
+	ck_assert(!pwb_cluster_connected(cl) && !pwb_cluster_connecting(cl));
+	ck_assert_int_eq(pwb_cluster_connect_start(cl, &err), 0);
+	ck_assert(pwb_cluster_connecting(cl));
+	/* the startup packet goes out; then it waits to read, and says so */
+	for (int i = 0; i < 10 && events != POLLIN; i++) {
+		ck_assert_int_eq(pwb_cluster_connect_step(cl, &fd, &events, &err), 1);
+		ck_assert_int_ge(fd, 0);
+		(void)poll(&(struct pollfd){.fd = fd, .events = events}, 1, 50);
+	}
+	ck_assert_int_eq(events, POLLIN);
+	ck_assert(!pwb_cluster_connected(cl));
+	ck_assert_int_eq(pwb_cluster_fd(cl), -1);
+	ck_assert_int_eq(pwb_cluster_drain(cl, &err), PWB_EUNAVAIL);
+	ck_assert(pwb_cluster_connecting(cl)); /* a drain leaves the attempt alone */
+	/* the bounded form carries that attempt on until its deadline */
+	ck_assert_int_eq(pwb_cluster_connect(cl, &err), PWB_EUNAVAIL);
+	ck_assert_msg(strstr(err.msg, where) && strstr(err.msg, "no answer within 2 s"), "%s",
+		      err.msg);
+	ck_assert(!pwb_cluster_connecting(cl) && !pwb_cluster_connected(cl));
+	pwb_store_close(cl);
+	close(ls);
+}
+END_TEST
+
+/* A DSN naming two hosts, the first silent: an attempt tries one host, and
+ * after the first one's store-timeout the next attempt tries the second
+ * (a non-blocking attempt has no connect_timeout to move libpq on). */
+START_TEST(host_list_moves_past_a_silent_host)
+{
+	struct pwb_error err = {0};
+	struct pwb_store *cl = NULL;
+	unsigned port;
+	int ls = silent_server(&port);
+	char dsn[256], where[32];
+
+	snprintf(dsn, sizeof(dsn),
+		 "host=127.0.0.1,127.0.0.1 port=%u,%s dbname=pwb user=pwb_writer sslmode=disable",
+		 port, getenv("PWB_PG_PORT"));
+	snprintf(where, sizeof(where), "127.0.0.1:%u", port);
+	load_cfg(&cfg, dsn, getenv("PWB_PG_PW_WRITER"));
+	ck_assert_msg(pwb_store_open_cluster_nowait(&cfg, &cl, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(pwb_cluster_connect(cl, &err), PWB_EUNAVAIL);
+	ck_assert_msg(strstr(err.msg, where) && strstr(err.msg, "no answer within 2 s"), "%s",
+		      err.msg);
+	memset(&err, 0, sizeof(err));
+	ck_assert_msg(pwb_cluster_connect(cl, &err) == 0, "%s", err.msg);
+	ck_assert(pwb_cluster_connected(cl));
+	pwb_store_close(cl);
+	close(ls);
+}
+END_TEST
+
+static int sockopt(int fd, int level, int name)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	ck_assert_int_eq(getsockopt(fd, level, name, &v, &len), 0);
+	return v;
+}
+
+/* Keepalives and tcp_user_timeout = store-timeout on every connection,
+ * unless the DSN sets its own. */
+START_TEST(keepalives_unless_the_dsn_says_otherwise)
+{
+	struct pwb_error err = {0};
+	struct pwb_store *cl = open_as("WRITER");
+	char dsn[512];
+	int fd = pwb_cluster_fd(cl);
+
+	ck_assert_int_eq(sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+	ck_assert_int_eq(sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE), 2);
+	ck_assert_int_eq(sockopt(fd, IPPROTO_TCP, TCP_KEEPCNT), 3);
+	ck_assert_int_eq(sockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 2000);
+	pwb_store_close(cl);
+	cl = NULL;
+	snprintf(dsn, sizeof(dsn), "%s keepalives_idle=7 tcp_user_timeout=12345",
+		 getenv("PWB_PG_DSN_WRITER"));
+	load_cfg(&cfg, dsn, getenv("PWB_PG_PW_WRITER"));
+	ck_assert_msg(pwb_store_open_cluster(&cfg, &cl, &err) == 0, "%s", err.msg);
+	fd = pwb_cluster_fd(cl);
+	ck_assert_int_eq(sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+	ck_assert_int_eq(sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE), 7);
+	ck_assert_int_eq(sockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 12345);
+	pwb_store_close(cl);
+	cl = NULL;
+	/* (libpq then sets no tcp_user_timeout either) */
+	snprintf(dsn, sizeof(dsn), "%s keepalives=0", getenv("PWB_PG_DSN_WRITER"));
+	load_cfg(&cfg, dsn, getenv("PWB_PG_PW_WRITER"));
+	ck_assert_msg(pwb_store_open_cluster(&cfg, &cl, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(sockopt(pwb_cluster_fd(cl), SOL_SOCKET, SO_KEEPALIVE), 0);
+	pwb_store_close(cl);
+}
+END_TEST
+
 START_TEST(password_file_must_be_private)
 {
 	struct pwb_error err = {0};
@@ -861,6 +993,9 @@ int main(void)
 	tcase_add_test(tc, lost_connection_reconnects);
 	tcase_add_test(tc, host_report_and_ids_used_elsewhere);
 	tcase_add_test(tc, unreachable_database_opens_disconnected);
+	tcase_add_test(tc, silent_database_connects_without_waiting);
+	tcase_add_test(tc, host_list_moves_past_a_silent_host);
+	tcase_add_test(tc, keepalives_unless_the_dsn_says_otherwise);
 	tcase_add_test(tc, password_file_must_be_private);
 	tcase_add_test(tc, password_in_dsn_is_refused);
 	tcase_add_test(tc, missing_module_is_named);

@@ -28,11 +28,15 @@
  * the transaction for retry; a lost connection reconnects at the next
  * begin, and a COMMIT whose answer was lost is settled by the commit token
  * of the change entries it wrote. After a write that logged a change:
- * NOTIFY pwb_change with the last seq. One connection, LISTENing. */
+ * NOTIFY pwb_change with the last seq. One connection, LISTENing, with
+ * TCP keepalives and tcp_user_timeout; it is made without waiting
+ * (PQconnectStartParams, PQconnectPoll: pwbd's loop drives it) or, for
+ * one-shot callers, waiting at most store-timeout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +57,14 @@ struct pwb_backend {
 	PGconn *conn;
 	char *dsn;
 	char *password;
-	char where[128]; /* the DSN's host:port, for messages */
+	char where[128]; /* the DSN's host:port (the one tried), for messages */
+	/* A DSN naming several hosts (host=db1,db2): each attempt tries one,
+	 * the next after a failure. libpq's own walk down the list moves on
+	 * only when a host fails or its connect_timeout passes, and a
+	 * non-blocking attempt has no connect_timeout: a silent first host
+	 * would hold every attempt. NULL lists: one host, libpq's defaults. */
+	char *hosts, *hostaddrs, *ports;
+	unsigned nhosts, host_next;
 	unsigned timeout;
 	unsigned schema;
 	/* the write transaction under way */
@@ -61,6 +72,10 @@ struct pwb_backend {
 	uint64_t seq;	    /* the counter now (appends move it) */
 	bool logged;	    /* it wrote change entries: NOTIFY, commit token */
 	bool down;	    /* the last connection attempt failed (logged once) */
+	/* a connection attempt under way (PQconnectStartParams) */
+	bool connecting;
+	PostgresPollingStatusType polling; /* what PQconnectPoll said last */
+	int64_t deadline_ms;		   /* monotonic: store-timeout after the start */
 	char token[TOKEN_LEN + 1];
 };
 
@@ -123,7 +138,7 @@ static void pqclear(PGresult **res)
 
 static bool lost(struct pwb_backend *be)
 {
-	return !be->conn || PQstatus(be->conn) != CONNECTION_OK;
+	return !be->conn || be->connecting || PQstatus(be->conn) != CONNECTION_OK;
 }
 
 static void disconnect(struct pwb_backend *be)
@@ -131,6 +146,7 @@ static void disconnect(struct pwb_backend *be)
 	if (be->conn)
 		PQfinish(be->conn);
 	be->conn = NULL;
+	be->connecting = false;
 }
 
 static int unavailable(struct pwb_backend *be, struct pwb_error *err)
@@ -242,29 +258,88 @@ static int read_password(struct pwb_backend *be, const char *path, struct pwb_er
 	return 0;
 }
 
-/* Notes the DSN's host:port for messages; refuses a DSN that does not
- * parse or that holds a password (store-password-file holds it). */
+/* The number of comma-separated items in list (0 for NULL or ""). */
+static unsigned count_items(const char *list)
+{
+	unsigned n = list && *list ? 1 : 0;
+
+	for (const char *c = list; c && *c; c++)
+		n += *c == ',';
+	return n;
+}
+
+/* Item i of a comma-separated list into out ("" when there is none); a
+ * one-item list applies to every host, as in libpq. */
+static void nth_item(const char *list, unsigned i, char *out, size_t len)
+{
+	const char *p = list, *end;
+
+	*out = '\0';
+	if (!list || !*list)
+		return;
+	if (count_items(list) == 1)
+		i = 0;
+	for (; i > 0 && p; i--) {
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	if (!p)
+		return;
+	end = strchr(p, ',');
+	snprintf(out, len, "%.*s", (int)(end ? (size_t)(end - p) : strlen(p)), p);
+}
+
+/* Sets be->where to host i's host:port, for messages. */
+static void describe_host(struct pwb_backend *be, unsigned i)
+{
+	char host[64], addr[64], port[16];
+
+	nth_item(be->hosts, i, host, sizeof(host));
+	nth_item(be->hostaddrs, i, addr, sizeof(addr));
+	nth_item(be->ports, i, port, sizeof(port));
+	snprintf(be->where, sizeof(be->where), "%s:%s",
+		 *host	 ? host
+		 : *addr ? addr
+			 : "localhost",
+		 *port ? port : "5432");
+}
+
+static int dup_list(char **out, const char *val)
+{
+	if (!val || !*val)
+		return 0;
+	*out = strdup(val);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Notes the DSN's hosts and ports (for messages, and one attempt per host
+ * when it names several); refuses a DSN that does not parse or that holds
+ * a password (store-password-file holds it). */
 static int describe_dsn(struct pwb_backend *be, struct pwb_error *err)
 {
 	PQconninfoOption *opts = PQconninfoParse(be->dsn, NULL), *o;
-	const char *host = NULL, *port = NULL;
 	bool password = false;
+	int r = 0;
 
 	if (!opts)
 		return pwb_error_set(err, PWB_ECONFIG, "store-dsn: not a libpq connection string");
-	for (o = opts; o->keyword; o++) {
-		if (!strcmp(o->keyword, "host") && o->val && *o->val)
-			host = o->val;
-		else if (!strcmp(o->keyword, "hostaddr") && o->val && *o->val && !host)
-			host = o->val;
-		else if (!strcmp(o->keyword, "port") && o->val && *o->val)
-			port = o->val;
+	for (o = opts; o->keyword && r == 0; o++) {
+		if (!strcmp(o->keyword, "host"))
+			r = dup_list(&be->hosts, o->val);
+		else if (!strcmp(o->keyword, "hostaddr"))
+			r = dup_list(&be->hostaddrs, o->val);
+		else if (!strcmp(o->keyword, "port"))
+			r = dup_list(&be->ports, o->val);
 		else if (!strcmp(o->keyword, "password") && o->val && *o->val)
 			password = true;
 	}
-	snprintf(be->where, sizeof(be->where), "%s:%s", host ? host : "localhost",
-		 port ? port : "5432");
 	PQconninfoFree(opts);
+	if (r < 0)
+		return pwb_error_set(err, r, "out of memory");
+	be->nhosts = count_items(be->hosts) > count_items(be->hostaddrs)
+			 ? count_items(be->hosts)
+			 : count_items(be->hostaddrs);
+	describe_host(be, 0);
 	return password ? pwb_error_set(err, PWB_ECONFIG,
 					"store-dsn holds a password: put it in store-password-file")
 			: 0;
@@ -292,39 +367,91 @@ static int read_schema(struct pwb_backend *be, struct pwb_error *err)
 	return 0;
 }
 
-static int connect_db(struct pwb_backend *be, struct pwb_error *err)
+static int64_t monotonic_ms(void)
 {
-	char timeout[16];
-	const char *keys[6] = {"dbname", "connect_timeout", "fallback_application_name", NULL, NULL,
-			       NULL};
-	const char *vals[6] = {be->dsn, timeout, "pwbd", NULL, NULL, NULL};
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned timeout_s(const struct pwb_backend *be)
+{
+	return be->timeout ? be->timeout : 10;
+}
+
+/* A failed attempt: libpq's reason (never the password) on one line,
+ * logged once per outage. */
+static int connect_failed(struct pwb_backend *be, const char *reason, struct pwb_error *err)
+{
+	char why[256];
+	int r;
+
+	snprintf(why, sizeof(why), "%s", reason && *reason ? reason : "out of memory");
+	why[strcspn(why, "\n")] = '\0';
+	if (!be->down)
+		pwb_log(LOG_WARNING, "pwb store: the cluster database at %s: %s", be->where, why);
+	be->down = true;
+	be->connecting = false;
+	disconnect(be);
+	r = pwb_error_set(err, PWB_EUNAVAIL, "the cluster database at %s cannot be reached: %s",
+			  be->where, why);
+	if (be->nhosts > 1) /* the next attempt tries the next host */
+		be->host_next = (be->host_next + 1) % be->nhosts;
+	return r;
+}
+
+/* Starts a connection attempt without waiting (connect_step drives it).
+ * The keepalives and tcp_user_timeout come before "dbname", which expands
+ * the DSN in place: a DSN that sets its own wins. The password comes
+ * after it (a DSN holding one is refused at open). connect_timeout does
+ * not bound PQconnectPoll: connect_step enforces store-timeout itself. */
+static int connect_start(struct pwb_backend *be, struct pwb_error *err)
+{
+	char timeout[16], idle[16], interval[16], user_timeout[24];
+	char host[64], addr[64], port[16];
+	const char *keys[14] = {"keepalives",	       "keepalives_idle",
+				"keepalives_interval", "keepalives_count",
+				"tcp_user_timeout",    "dbname",
+				"connect_timeout",     "fallback_application_name"};
+	const char *vals[14] = {"1", idle, interval, "3", user_timeout, be->dsn, timeout, "pwbd"};
+	size_t n = 8;
+	unsigned t = timeout_s(be);
+
+	disconnect(be);
+	if (be->nhosts > 1) {
+		/* this attempt's host only (after "dbname": it overrides the list) */
+		nth_item(be->hosts, be->host_next, host, sizeof(host));
+		nth_item(be->hostaddrs, be->host_next, addr, sizeof(addr));
+		nth_item(be->ports, be->host_next, port, sizeof(port));
+		keys[n] = "host", vals[n++] = host;
+		keys[n] = "hostaddr", vals[n++] = addr;
+		keys[n] = "port", vals[n++] = port;
+		describe_host(be, be->host_next);
+	}
+	if (be->password)
+		keys[n] = "password", vals[n++] = be->password;
+	snprintf(timeout, sizeof(timeout), "%u", t);
+	/* a dead peer is noticed within about twice store-timeout when idle,
+	 * and within store-timeout when data waits for its acknowledgement */
+	snprintf(idle, sizeof(idle), "%u", t);
+	snprintf(interval, sizeof(interval), "%u", t / 3 ? t / 3 : 1);
+	snprintf(user_timeout, sizeof(user_timeout), "%llu", (unsigned long long)t * 1000);
+	be->conn = PQconnectStartParams(keys, vals, 1);
+	if (!be->conn || PQstatus(be->conn) == CONNECTION_BAD)
+		return connect_failed(be, be->conn ? PQerrorMessage(be->conn) : NULL, err);
+	be->connecting = true;
+	be->polling = PGRES_POLLING_WRITING; /* libpq: as if PQconnectPoll said so */
+	be->deadline_ms = monotonic_ms() + (int64_t)t * 1000;
+	return 0;
+}
+
+/* Connected: LISTEN and read the schema version. */
+static int connect_done(struct pwb_backend *be, struct pwb_error *err)
+{
 	_cleanup_pq_ PGresult *res = NULL;
 
-	if (be->conn && !lost(be))
-		return 0;
-	disconnect(be);
-	snprintf(timeout, sizeof(timeout), "%u", be->timeout ? be->timeout : 10);
-	if (be->password) {
-		keys[3] = "password";
-		vals[3] = be->password;
-	}
-	be->conn = PQconnectdbParams(keys, vals, 1);
-	if (!be->conn || PQstatus(be->conn) != CONNECTION_OK) {
-		char why[256];
-
-		/* libpq's reason (never the password), on one line */
-		snprintf(why, sizeof(why), "%s",
-			 be->conn ? PQerrorMessage(be->conn) : "out of memory");
-		why[strcspn(why, "\n")] = '\0';
-		if (!be->down)
-			pwb_log(LOG_WARNING, "pwb store: the cluster database at %s: %s", be->where,
-				why);
-		be->down = true;
-		disconnect(be);
-		return pwb_error_set(err, PWB_EUNAVAIL,
-				     "the cluster database at %s cannot be reached: %s", be->where,
-				     why);
-	}
+	be->connecting = false;
 	if (be->down)
 		pwb_log(LOG_NOTICE, "pwb store: the cluster database at %s is reachable again",
 			be->where);
@@ -335,6 +462,64 @@ static int connect_db(struct pwb_backend *be, struct pwb_error *err)
 		return unavailable(be, err);
 	}
 	return read_schema(be, err);
+}
+
+/* Drives the attempt as far as its socket allows without waiting: 1 (in
+ * progress: poll *fd for *events), 0 (connected), or PWB_EUNAVAIL. */
+static int connect_step(struct pwb_backend *be, int *fd, short *events, struct pwb_error *err)
+{
+	*fd = -1;
+	*events = 0;
+	if (!be->connecting)
+		return be->conn && !lost(be) ? 0 : unavailable(be, err);
+	for (;;) {
+		struct pollfd p;
+		int n;
+
+		if (be->polling == PGRES_POLLING_OK)
+			return connect_done(be, err);
+		if (be->polling == PGRES_POLLING_FAILED)
+			return connect_failed(be, PQerrorMessage(be->conn), err);
+		p = (struct pollfd){.fd = PQsocket(be->conn),
+				    .events =
+					be->polling == PGRES_POLLING_READING ? POLLIN : POLLOUT};
+		n = p.fd < 0 ? 1 : poll(&p, 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			if (monotonic_ms() >= be->deadline_ms) {
+				char why[64];
+
+				snprintf(why, sizeof(why), "no answer within %u s (store-timeout)",
+					 timeout_s(be));
+				return connect_failed(be, why, err);
+			}
+			*fd = p.fd;
+			*events = p.events;
+			return 1;
+		}
+		be->polling = PQconnectPoll(be->conn);
+	}
+}
+
+/* Connects if not connected, waiting at most store-timeout (an attempt
+ * already under way is carried on, within its own deadline). */
+static int connect_db(struct pwb_backend *be, struct pwb_error *err)
+{
+	int fd, r;
+	short events;
+
+	if (be->conn && !lost(be))
+		return 0;
+	if (!be->connecting && (r = connect_start(be, err)) < 0)
+		return r;
+	while ((r = connect_step(be, &fd, &events, err)) == 1) {
+		struct pollfd p = {.fd = fd, .events = events};
+		int64_t left = be->deadline_ms - monotonic_ms();
+
+		(void)poll(&p, 1, left <= 0 ? 0 : left > 1000 ? 1000 : (int)left);
+	}
+	return r;
 }
 
 static const char *schema_problem(unsigned schema)
@@ -386,6 +571,8 @@ static int pg_open(struct pwb_store *st, struct pwb_error *err)
 	if ((r = describe_dsn(be, err)) < 0 ||
 	    (r = read_password(be, cfg->store_password_file, err)) < 0)
 		return r;
+	if (st->open_nowait)
+		return 0;
 	/* Unreachable is not an error: the store opens disconnected. */
 	r = connect_db(be, err);
 	if (r == PWB_EUNAVAIL) {
@@ -408,6 +595,9 @@ static void pg_close(struct pwb_store *st)
 		return;
 	disconnect(be);
 	free(be->dsn);
+	free(be->hosts);
+	free(be->hostaddrs);
+	free(be->ports);
 	if (be->password) {
 		explicit_bzero(be->password, strlen(be->password));
 		free(be->password);
@@ -1149,6 +1339,8 @@ static int pg_cluster_drain(struct pwb_store *cl, struct pwb_error *err)
 	PGnotify *n;
 	int got = 0;
 
+	if (be->connecting) /* the attempt is connect_step's to finish or fail */
+		return unavailable(be, err);
 	if (lost(be) || !PQconsumeInput(be->conn) || lost(be)) {
 		disconnect(be);
 		return unavailable(be, err);
@@ -1163,6 +1355,26 @@ static int pg_cluster_drain(struct pwb_store *cl, struct pwb_error *err)
 static int pg_cluster_connect(struct pwb_store *cl, struct pwb_error *err)
 {
 	return connect_db(cl->be, err);
+}
+
+static int pg_cluster_connect_start(struct pwb_store *cl, struct pwb_error *err)
+{
+	struct pwb_backend *be = cl->be;
+
+	if (be->connecting || (be->conn && !lost(be)))
+		return 0;
+	return connect_start(be, err);
+}
+
+static int pg_cluster_connect_step(struct pwb_store *cl, int *fd, short *events,
+				   struct pwb_error *err)
+{
+	return connect_step(cl->be, fd, events, err);
+}
+
+static bool pg_cluster_connecting(struct pwb_store *cl)
+{
+	return cl->be->connecting;
 }
 
 static bool pg_cluster_connected(struct pwb_store *cl)
@@ -1587,6 +1799,9 @@ __attribute__((visibility("default"))) const struct pwb_backend_ops pwb_store_pg
     .cluster_fd = pg_cluster_fd,
     .cluster_drain = pg_cluster_drain,
     .cluster_connect = pg_cluster_connect,
+    .cluster_connect_start = pg_cluster_connect_start,
+    .cluster_connect_step = pg_cluster_connect_step,
+    .cluster_connecting = pg_cluster_connecting,
     .cluster_connected = pg_cluster_connected,
     .cluster_report = pg_cluster_report,
     .cluster_hosts = pg_cluster_hosts,

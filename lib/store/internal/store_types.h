@@ -37,6 +37,7 @@ struct pwb_store {
 	pwb_store_wait_fn wait;	  /* called after a write to the writer */
 	void *wait_ctx;
 	void *module;		 /* the dlopen handle of the backend's object */
+	bool open_nowait;	 /* the backend opens without connecting (cluster.h) */
 	uint64_t last_write_seq; /* the last change the latest write logged (0: none) */
 };
 
