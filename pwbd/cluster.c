@@ -190,12 +190,9 @@ static void connected(struct pwbd_cluster *c)
 	c->backoff_ms = RECONNECT_FIRST_MS;
 }
 
-/* Connects, waiting up to store-timeout: only for the admin ops that
- * legitimately wait (cluster init, accept, sync), never from the loop. */
-static int connect_now(struct pwbd_cluster *c, struct pwb_error *err)
+/* An attempt's end, r: connected (0), or lost with the reason. */
+static int settle(struct pwbd_cluster *c, int r, struct pwb_error *err)
 {
-	int r = pwb_cluster_connect(c->cl, err);
-
 	c->conn_fd = -1;
 	if (r < 0) {
 		lost(c, err);
@@ -205,21 +202,20 @@ static int connect_now(struct pwbd_cluster *c, struct pwb_error *err)
 	return 0;
 }
 
+/* Connects, waiting up to store-timeout: only for the admin ops that
+ * legitimately wait (cluster init, accept, sync), never from the loop. */
+static int connect_now(struct pwbd_cluster *c, struct pwb_error *err)
+{
+	return settle(c, pwb_cluster_connect(c->cl, err), err);
+}
+
 /* Steps the attempt under way without waiting: 1 (in progress), 0
  * (connected) or PWB_EUNAVAIL. */
 static int connect_step(struct pwbd_cluster *c, struct pwb_error *err)
 {
 	int r = pwb_cluster_connect_step(c->cl, &c->conn_fd, &c->conn_events, err);
 
-	if (r == 1)
-		return 1;
-	c->conn_fd = -1;
-	if (r < 0) {
-		lost(c, err);
-		return r;
-	}
-	connected(c);
-	return 0;
+	return r == 1 ? 1 : settle(c, r, err);
 }
 
 /* Starts an attempt (unless one is under way) and steps it once. */

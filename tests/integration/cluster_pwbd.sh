@@ -41,19 +41,10 @@ tap_like "h1's pwbd maps pwb_store_pg.so" "$(grep -c pwb_store_pg "/proc/${h1_pi
 tap_check "pwbadm add-user on h1" pwb_on_host 1 "$PWB_BIN_PWBADM" add-user alice
 tap_like "h1 resolves alice as soon as the write returned" "$(pwb_on_host 1 getent passwd alice)" '^alice:x:'
 uid=$(pwb_on_host 1 getent passwd alice | cut -d: -f3)
-wait_for() { # wait_for CAP CMD...: until CMD succeeds (cap in seconds)
-	local cap=$1 i
-	shift
-	for ((i = 0; i < cap * 10; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-wait_for 30 pwb_on_host 2 getent passwd alice
+pwb_wait_for 30 pwb_on_host 2 getent passwd alice
 tap_is "h2 resolves alice with the same uid" "$(pwb_on_host 2 getent passwd alice | cut -d: -f3)" "$uid"
 tap_check "pwbadm add-user on h2" pwb_on_host 2 "$PWB_BIN_PWBADM" add-user bob
-wait_for 30 pwb_on_host 1 getent passwd bob
+pwb_wait_for 30 pwb_on_host 1 getent passwd bob
 tap_like "h1 resolves bob" "$(pwb_on_host 1 getent passwd bob)" '^bob:x:'
 
 # PostgreSQL away: reads from the replicas, writes refused clearly.
@@ -79,9 +70,9 @@ tap_check "PostgreSQL down: h1's idle pwbd sleeps (CPU ticks in 3 s: $((t1 - t0)
 
 # Back: h1 writes again once reconnected, h2 catches up.
 pwb_pg_start || tap_bail "PostgreSQL did not restart"
-wait_for 30 pwb_on_host 1 "$PWB_BIN_PWBADM" add-user dave
+pwb_wait_for 30 pwb_on_host 1 "$PWB_BIN_PWBADM" add-user dave
 tap_like "after the restart h1 writes again" "$(pwb_on_host 1 getent passwd dave)" '^dave:x:'
-wait_for 30 pwb_on_host 2 getent passwd dave
+pwb_wait_for 30 pwb_on_host 2 getent passwd dave
 tap_like "and h2 catches up" "$(pwb_on_host 2 getent passwd dave)" '^dave:x:'
 tap_check "both hosts converge" pwb_cluster_converge 60
 
@@ -94,7 +85,7 @@ pwb_pg_psql "UPDATE pwb_counter SET cluster_id = gen_random_uuid()" >/dev/null |
 refusing() {
 	pwb_on_host 1 "$PWB_BIN_PWBADM" cluster status --json | jq -e '.refusing == true'
 }
-wait_for 30 refusing
+pwb_wait_for 30 refusing
 tap_check "another cluster's database: h1 refuses writes" refusing
 out=$(pwb_on_host 1 "$PWB_BIN_PWBADM" add-user erin 2>&1)
 rc=$?
@@ -107,7 +98,7 @@ tap_check "refusing, h1's pwbd sleeps between polls (CPU ticks in 3 s: $((t1 - t
 	test "$((t1 - t0))" -lt 50
 for h in 1 2; do pwb_on_host "$h" "$PWB_BIN_PWBADM" cluster accept >/dev/null; done
 tap_check "after cluster accept h1 writes again" pwb_on_host 1 "$PWB_BIN_PWBADM" add-user erin
-wait_for 30 pwb_on_host 2 getent passwd erin
+pwb_wait_for 30 pwb_on_host 2 getent passwd erin
 tap_like "and h2 follows" "$(pwb_on_host 2 getent passwd erin)" '^erin:x:'
 tap_is "no crash in either pwbd's log" "$(cat "$PWB_TMP"/h[12]/pwbd.log | grep -ciE 'segfault|abort|assert')" 0
 tap_diag "cluster_pwbd.sh took $(($(date +%s) - T0)) s"

@@ -55,17 +55,8 @@ relay_is forward || tap_bail "the relay did not start: $(cat "$PWB_TMP/relay.log
 pwb_host_pwbd_stop 1
 pwb_host_conf_set 1 "store-dsn=host=127.0.0.1 port=$RELAY_PORT dbname=pwb user=pwb_writer sslmode=disable"
 pwb_host_pwbd_start 1 || tap_bail "h1's pwbd did not restart"
-wait_for() { # wait_for CAP CMD...: until CMD succeeds (cap in seconds)
-	local cap=$1 i
-	shift
-	for ((i = 0; i < cap * 10; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 connected() { pwb_on_host 1 "$PWB_BIN_PWBADM" cluster status --json 2>/dev/null | jq -e '.connected == true'; }
-wait_for 20 connected || tap_bail "h1 did not connect through the relay"
+pwb_wait_for 20 connected || tap_bail "h1 did not connect through the relay"
 # pwbd's connection has TCP keepalives after store-timeout idle (a
 # vanished peer fails in seconds, not after the system's 2 h idle and
 # TCP's retransmissions): ss shows their timer under a minute ("9.920ms"
@@ -135,12 +126,12 @@ tap_like "h1 says the database is not connected" \
 # ---- the relay forwards again ----
 kill -USR2 "$RELAY_PID"
 relay_is forward || tap_bail "the relay did not resume"
-wait_for 30 connected
+pwb_wait_for 30 connected
 tap_check "h1 reconnects once the database answers" connected
-wait_for 30 pwb_on_host 1 "$PWB_BIN_PWBADM" add-user carol
+pwb_wait_for 30 pwb_on_host 1 "$PWB_BIN_PWBADM" add-user carol
 tap_like "h1 writes again" "$(pwb_on_host 1 getent passwd carol)" '^carol:x:'
 pwb_on_host 2 "$PWB_BIN_PWBADM" add-user dave >/dev/null 2>&1
-wait_for 30 pwb_on_host 1 getent passwd dave
+pwb_wait_for 30 pwb_on_host 1 getent passwd dave
 tap_like "h1 follows a change made on h2" "$(pwb_on_host 1 getent passwd dave)" '^dave:x:'
 tap_check "h1 and h2 converge" pwb_cluster_converge 30
 

@@ -200,6 +200,17 @@ pwb_host_seqs() {
 	pwb_on_host "$1" "$PWB_PWBD_CALL" cluster.status '{}' 2>/dev/null |
 		jq -r '"\(.applied // "") \(.db_seq // "")"'
 }
+# pwb_wait_for CAP CMD...: runs CMD (quietly) every 0.1 s until it
+# succeeds; fails after CAP seconds.
+pwb_wait_for() {
+	local cap=$1 i
+	shift
+	for ((i = 0; i < cap * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 pwb_cluster_converge() {
 	local cap=${1:-60} start now n ok first cur top seqs
