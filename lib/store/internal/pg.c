@@ -292,7 +292,7 @@ static void nth_item(const char *list, unsigned i, char *out, size_t len)
 /* Sets be->where to host i's host:port, for messages. */
 static void describe_host(struct pwb_backend *be, unsigned i)
 {
-	char host[64], addr[64], port[16];
+	char host[256], addr[128], port[16]; /* a DNS name, a socket directory; an address */
 
 	nth_item(be->hosts, i, host, sizeof(host));
 	nth_item(be->hostaddrs, i, addr, sizeof(addr));
@@ -409,7 +409,7 @@ static int connect_failed(struct pwb_backend *be, const char *reason, struct pwb
 static int connect_start(struct pwb_backend *be, struct pwb_error *err)
 {
 	char timeout[16], idle[16], interval[16], user_timeout[24];
-	char host[64], addr[64], port[16];
+	char host[256], addr[128], port[16]; /* a DNS name, a socket directory; an address */
 	const char *keys[14] = {"keepalives",	       "keepalives_idle",
 				"keepalives_interval", "keepalives_count",
 				"tcp_user_timeout",    "dbname",
