@@ -734,6 +734,19 @@ static int silent_server(unsigned *port)
 	return ls;
 }
 
+/* The bounded connect of cl gives up at store-timeout (2 s here), naming
+ * the silent server at port. */
+static void connect_gets_no_answer(struct pwb_store *cl, unsigned port)
+{
+	struct pwb_error err = {0};
+	char where[32];
+
+	snprintf(where, sizeof(where), "127.0.0.1:%u", port);
+	ck_assert_int_eq(pwb_cluster_connect(cl, &err), PWB_EUNAVAIL);
+	ck_assert_msg(strstr(err.msg, where) && strstr(err.msg, "no answer within 2 s"), "%s",
+		      err.msg);
+}
+
 /* A silent server: an attempt is driven without waiting, and the bounded
  * connect gives up at store-timeout (2 s here) saying so. */
 START_TEST(silent_database_connects_without_waiting)
@@ -742,13 +755,12 @@ START_TEST(silent_database_connects_without_waiting)
 	struct pwb_store *cl = NULL;
 	unsigned port;
 	int ls = silent_server(&port);
-	char dsn[128], where[32];
+	char dsn[128];
 	short events = 0;
 	int fd = -1;
 
 	snprintf(dsn, sizeof(dsn),
 		 "host=127.0.0.1 port=%u dbname=pwb user=pwb_writer sslmode=disable", port);
-	snprintf(where, sizeof(where), "127.0.0.1:%u", port);
 	load_cfg(&cfg, dsn, getenv("PWB_PG_PW_WRITER"));
 	ck_assert_msg(pwb_store_open_cluster_nowait(&cfg, &cl, &err) == 0, "%s", err.msg);
 	ck_assert(!pwb_cluster_connected(cl) && !pwb_cluster_connecting(cl));
@@ -766,9 +778,7 @@ START_TEST(silent_database_connects_without_waiting)
 	ck_assert_int_eq(pwb_cluster_drain(cl, &err), PWB_EUNAVAIL);
 	ck_assert(pwb_cluster_connecting(cl)); /* a drain leaves the attempt alone */
 	/* the bounded form carries that attempt on until its deadline */
-	ck_assert_int_eq(pwb_cluster_connect(cl, &err), PWB_EUNAVAIL);
-	ck_assert_msg(strstr(err.msg, where) && strstr(err.msg, "no answer within 2 s"), "%s",
-		      err.msg);
+	connect_gets_no_answer(cl, port);
 	ck_assert(!pwb_cluster_connecting(cl) && !pwb_cluster_connected(cl));
 	pwb_store_close(cl);
 	close(ls);
@@ -784,18 +794,14 @@ START_TEST(host_list_moves_past_a_silent_host)
 	struct pwb_store *cl = NULL;
 	unsigned port;
 	int ls = silent_server(&port);
-	char dsn[256], where[32];
+	char dsn[256];
 
 	snprintf(dsn, sizeof(dsn),
 		 "host=127.0.0.1,127.0.0.1 port=%u,%s dbname=pwb user=pwb_writer sslmode=disable",
 		 port, getenv("PWB_PG_PORT"));
-	snprintf(where, sizeof(where), "127.0.0.1:%u", port);
 	load_cfg(&cfg, dsn, getenv("PWB_PG_PW_WRITER"));
 	ck_assert_msg(pwb_store_open_cluster_nowait(&cfg, &cl, &err) == 0, "%s", err.msg);
-	ck_assert_int_eq(pwb_cluster_connect(cl, &err), PWB_EUNAVAIL);
-	ck_assert_msg(strstr(err.msg, where) && strstr(err.msg, "no answer within 2 s"), "%s",
-		      err.msg);
-	memset(&err, 0, sizeof(err));
+	connect_gets_no_answer(cl, port);
 	ck_assert_msg(pwb_cluster_connect(cl, &err) == 0, "%s", err.msg);
 	ck_assert(pwb_cluster_connected(cl));
 	pwb_store_close(cl);
